@@ -1,0 +1,119 @@
+#include "cli/cli.hpp"
+
+#include "syskit_version.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+
+namespace syskit::cli {
+
+namespace {
+std::string g_program = "syskit";
+}
+
+const std::string& program_name() { return g_program; }
+
+void error(std::string_view subject, std::string_view message) {
+    std::string line = g_program;
+    line += ": ";
+    if (!subject.empty()) {
+        line += subject;
+        line += ": ";
+    }
+    line += message;
+    line += '\n';
+    // One write(2) per diagnostic keeps lines whole when worker threads report at once.
+    std::fflush(stdout);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+void error_errno(std::string_view subject, int err) { error(subject, std::strerror(err)); }
+
+bool use_color(Color choice, int fd) {
+    switch (choice) {
+    case Color::always:
+        return true;
+    case Color::never:
+        return false;
+    case Color::auto_:
+        break;
+    }
+    const char* no_color = std::getenv("NO_COLOR");
+    if (no_color != nullptr && *no_color != '\0')
+        return false;
+    return isatty(fd) == 1;
+}
+
+Tool::Tool(std::string name, std::string description) : app_(std::move(description), name) {
+    g_program = std::move(name);
+    app_.set_version_flag("--version", fmt::format("{} (syskit) {}", g_program, SYSKIT_VERSION),
+                          "Print the version and exit");
+    app_.set_help_flag("-h,--help", "Print this help and exit");
+}
+
+Tool& Tool::add_format() {
+    static const std::map<std::string, Format> names{{"text", Format::text}, {"json", Format::json}};
+    app_.add_option("--format", format_, "Output format: text, or json (one object per line)")
+        ->transform(CLI::CheckedTransformer(names))
+        ->option_text("text|json");
+    return *this;
+}
+
+Tool& Tool::add_null() {
+    app_.add_flag("-0,--null", null_, "Print paths only, each followed by a NUL byte");
+    return *this;
+}
+
+Tool& Tool::add_color() {
+    static const std::map<std::string, Color> names{
+        {"auto", Color::auto_}, {"always", Color::always}, {"never", Color::never}};
+    app_.add_option("--color", color_, "Colour the output: auto (a terminal, NO_COLOR unset), always, never")
+        ->transform(CLI::CheckedTransformer(names))
+        ->option_text("auto|always|never");
+    return *this;
+}
+
+Tool& Tool::add_quiet() {
+    app_.add_flag("-q,--quiet", quiet_, "No progress line on stderr");
+    return *this;
+}
+
+bool Tool::color_stdout() const { return use_color(color_, STDOUT_FILENO); }
+
+std::string Tool::usage_line() const {
+    auto formatter = std::dynamic_pointer_cast<CLI::Formatter>(app_.get_formatter());
+    std::string usage = formatter ? formatter->make_usage(&app_, app_.get_name()) : "Usage: " + app_.get_name();
+    // CLI11 prints "Usage: NAME [OPTIONS] ..." followed by a newline; keep one line.
+    while (!usage.empty() && (usage.back() == '\n' || usage.back() == ' '))
+        usage.pop_back();
+    while (!usage.empty() && usage.front() == '\n')
+        usage.erase(usage.begin());
+    return usage;
+}
+
+std::optional<int> Tool::parse(int argc, char** argv) {
+    try {
+        app_.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << app_.help();
+        return exit_ok;
+    } catch (const CLI::CallForAllHelp&) {
+        std::cout << app_.help("", CLI::AppFormatMode::All);
+        return exit_ok;
+    } catch (const CLI::CallForVersion& e) {
+        std::cout << e.what() << '\n';
+        return exit_ok;
+    } catch (const CLI::ParseError& e) {
+        error("", e.what());
+        std::string hint = usage_line() + "\nTry '" + g_program + " --help' for more information.\n";
+        std::fwrite(hint.data(), 1, hint.size(), stderr);
+        return exit_trouble;
+    }
+    return std::nullopt;
+}
+
+} // namespace syskit::cli

@@ -1,0 +1,312 @@
+#include "fs/walk.hpp"
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace syskit::fs {
+
+namespace {
+
+/// An open directory whose entries are being or have been listed.  The descriptor stays
+/// open while subdirectories wait to be opened relative to it; the object itself lives as
+/// long as a descendant does, for the cycle check's walk up the ancestors.
+struct Dir : std::enable_shared_from_this<Dir> {
+    std::string path;
+    std::shared_ptr<Dir> parent;
+    FileId id;
+    dev_t root_dev = 0;
+    std::size_t root = 0;
+    int depth = 0;
+    int fd = -1;
+    /// Subdirectories not yet opened, plus one while the listing runs.
+    std::atomic<int> pending{1};
+
+    ~Dir() {
+        if (fd >= 0)
+            ::close(fd);
+    }
+    void release() {
+        if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            ::close(fd);
+            fd = -1;
+        }
+    }
+};
+
+/// A directory waiting to be opened and listed.
+struct Task {
+    std::shared_ptr<Dir> parent; ///< nullptr for a root
+    std::string name;            ///< relative to parent->fd, or the root path
+    FileId id;
+    dev_t root_dev = 0;
+    std::size_t root = 0;
+    int depth = 0;
+};
+
+struct linux_dirent64 {
+    ino64_t d_ino;
+    off64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+mode_t type_from_dirent(unsigned char d_type) {
+    switch (d_type) {
+    case DT_REG: return S_IFREG;
+    case DT_DIR: return S_IFDIR;
+    case DT_LNK: return S_IFLNK;
+    case DT_FIFO: return S_IFIFO;
+    case DT_SOCK: return S_IFSOCK;
+    case DT_CHR: return S_IFCHR;
+    case DT_BLK: return S_IFBLK;
+    default: return 0;
+    }
+}
+
+std::string join(std::string_view dir, std::string_view name) {
+    std::string p;
+    p.reserve(dir.size() + 1 + name.size());
+    p += dir;
+    if (p.empty() || p.back() != '/')
+        p += '/';
+    p += name;
+    return p;
+}
+
+/// A walk keeps one directory descriptor per level of the deepest path in progress; lift
+/// the soft limit on descriptors to the hard one so deep trees do not run out.
+void raise_fd_limit() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+    });
+}
+
+class Walker {
+public:
+    Walker(const WalkOptions& o, const Visit& v, WalkCounters* c) : opt_(o), visit_(v), counters_(c) {
+        follow_ = (opt_.flags & walk_follow) != 0;
+        stat_all_ = (opt_.flags & walk_stat) != 0;
+    }
+
+    bool run() {
+        raise_fd_limit();
+        for (std::size_t i = 0; i < opt_.roots.size() && !stopped(); ++i)
+            visit_root(i);
+        unsigned n = opt_.threads ? opt_.threads : std::max(1u, std::thread::hardware_concurrency());
+        if (n == 1) {
+            work();
+        } else {
+            std::vector<std::thread> pool;
+            for (unsigned i = 0; i < n; ++i)
+                pool.emplace_back([this] { work(); });
+            for (auto& t : pool)
+                t.join();
+        }
+        return !stopped();
+    }
+
+private:
+    bool stopped() const { return stop_.load(std::memory_order_relaxed); }
+
+    Action call(const Entry& e) {
+        if (counters_)
+            counters_->entries.fetch_add(1, std::memory_order_relaxed);
+        Action a = visit_(e);
+        if (a == Action::stop)
+            stop_.store(true, std::memory_order_relaxed);
+        return a;
+    }
+
+    void visit_root(std::size_t i) {
+        const std::string& root = opt_.roots[i];
+        struct statx st;
+        bool follow = follow_ || (opt_.flags & walk_follow_roots);
+        int flags = AT_NO_AUTOMOUNT | (follow ? 0 : AT_SYMLINK_NOFOLLOW);
+        int err = 0;
+        if (statx(AT_FDCWD, root.c_str(), flags, opt_.statx_mask, &st) != 0) {
+            err = errno;
+            // A root that is a dangling symlink is still an entry, as find -H shows it.
+            if (follow && (err == ENOENT || err == ELOOP) &&
+                statx(AT_FDCWD, root.c_str(), flags | AT_SYMLINK_NOFOLLOW, opt_.statx_mask, &st) == 0)
+                err = 0;
+        }
+        Entry e{root, root, AT_FDCWD, root, i, 0, err ? 0 : static_cast<mode_t>(st.stx_mode & S_IFMT),
+                err ? nullptr : &st, err};
+        Action a = call(e);
+        if (err || a != Action::next || !S_ISDIR(st.stx_mode) || opt_.max_depth == 0)
+            return;
+        Task t{nullptr, root, file_id(st), makedev(st.stx_dev_major, st.stx_dev_minor), i, 0};
+        std::lock_guard lock(mu_);
+        stack_.push_back(std::move(t));
+    }
+
+    void work() {
+        std::vector<Task> children;
+        for (;;) {
+            Task t;
+            {
+                std::unique_lock lock(mu_);
+                cv_.wait(lock, [this] { return !stack_.empty() || active_ == 0 || stopped(); });
+                if (stack_.empty() || stopped()) {
+                    cv_.notify_all();
+                    return;
+                }
+                t = std::move(stack_.back());
+                stack_.pop_back();
+                ++active_;
+            }
+            children.clear();
+            list(std::move(t), children);
+            bool idle;
+            {
+                std::lock_guard lock(mu_);
+                for (auto& c : children)
+                    stack_.push_back(std::move(c));
+                idle = --active_ == 0;
+            }
+            if (children.size() > 1 || idle)
+                cv_.notify_all();
+            else if (!children.empty())
+                cv_.notify_one();
+        }
+    }
+
+    /// Reports a directory that could not be opened or read: visited again, with the error.
+    void report(const Dir& d, std::string_view name, int err) {
+        Entry e{d.path, name, AT_FDCWD, d.path, d.root, d.depth, S_IFDIR, nullptr, err};
+        call(e);
+    }
+
+    void list(Task t, std::vector<Task>& children) {
+        auto dir = std::make_shared<Dir>();
+        dir->path = t.parent ? join(t.parent->path, t.name) : t.name;
+        dir->parent = t.parent;
+        dir->id = t.id;
+        dir->root_dev = t.root_dev;
+        dir->root = t.root;
+        dir->depth = t.depth;
+        if (counters_)
+            counters_->dirs.fetch_add(1, std::memory_order_relaxed);
+
+        int parent_fd = t.parent ? t.parent->fd : AT_FDCWD;
+        bool nofollow = !follow_ && (t.parent || !(opt_.flags & walk_follow_roots));
+        int oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0);
+        dir->fd = openat(parent_fd, t.name.c_str(), oflags);
+        int open_err = dir->fd < 0 ? errno : 0;
+        if (open_err)
+            report(*dir, t.name, open_err);
+        if (t.parent)
+            t.parent->release();
+        if (open_err) {
+            dir->pending.store(0);
+            return;
+        }
+
+        thread_local std::vector<char> buf(1 << 16);
+        std::string child_path = dir->path;
+        if (child_path.empty() || child_path.back() != '/')
+            child_path += '/';
+        const std::size_t prefix = child_path.size();
+        const bool descend = opt_.max_depth < 0 || dir->depth + 1 < opt_.max_depth;
+
+        for (;;) {
+            long n = syscall(SYS_getdents64, dir->fd, buf.data(), buf.size());
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                report(*dir, t.name, errno);
+                break;
+            }
+            if (n == 0)
+                break;
+            for (long off = 0; off < n && !stopped();) {
+                auto* d = reinterpret_cast<linux_dirent64*>(buf.data() + off);
+                off += d->d_reclen;
+                const char* name = d->d_name;
+                if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+                    continue;
+                std::string_view nv(name);
+                child_path.resize(prefix);
+                child_path += nv;
+                if (!opt_.exclude.empty() && opt_.exclude.matches(child_path, nv))
+                    continue;
+                entry(*dir, d, nv, child_path, descend, children);
+            }
+            if (stopped())
+                break;
+        }
+        dir->release();
+    }
+
+    void entry(Dir& dir, const linux_dirent64* d, std::string_view name, const std::string& path,
+               bool descend, std::vector<Task>& children) {
+        mode_t type = type_from_dirent(d->d_type);
+        struct statx st;
+        const struct statx* stp = nullptr;
+        bool need = stat_all_ || type == 0 || (type == S_IFDIR && (opt_.flags & walk_one_fs)) ||
+                    (follow_ && (type == S_IFLNK || type == S_IFDIR));
+        if (need) {
+            int flags = AT_NO_AUTOMOUNT | (follow_ ? 0 : AT_SYMLINK_NOFOLLOW);
+            int rc = statx(dir.fd, d->d_name, flags, opt_.statx_mask, &st);
+            if (rc != 0 && follow_)
+                rc = statx(dir.fd, d->d_name, flags | AT_SYMLINK_NOFOLLOW, opt_.statx_mask, &st);
+            if (rc == 0) {
+                stp = &st;
+                type = st.stx_mode & S_IFMT;
+            }
+        }
+        Entry e{path, name, dir.fd, name, dir.root, dir.depth + 1, type, stp, 0};
+        Action a = call(e);
+        if (a != Action::next || type != S_IFDIR || !descend)
+            return;
+        FileId id = stp ? file_id(st) : FileId{0, static_cast<ino_t>(d->d_ino)};
+        if ((opt_.flags & walk_one_fs) && stp && id.dev != dir.root_dev)
+            return;
+        if (follow_ && stp) {
+            for (const Dir* a = &dir; a; a = a->parent.get()) {
+                if (a->id == id) {
+                    Entry loop{path, name, dir.fd, name, dir.root, dir.depth + 1, type, stp, ELOOP};
+                    call(loop);
+                    return;
+                }
+            }
+        }
+        dir.pending.fetch_add(1, std::memory_order_relaxed);
+        children.push_back(Task{dir.shared_from_this(), std::string(name), id, dir.root_dev, dir.root,
+                                dir.depth + 1});
+    }
+
+    const WalkOptions& opt_;
+    const Visit& visit_;
+    WalkCounters* counters_;
+    bool follow_ = false;
+    bool stat_all_ = false;
+    std::atomic<bool> stop_{false};
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<Task> stack_;
+    unsigned active_ = 0;
+};
+
+} // namespace
+
+bool walk(const WalkOptions& options, const Visit& visit, WalkCounters* counters) {
+    return Walker(options, visit, counters).run();
+}
+
+} // namespace syskit::fs

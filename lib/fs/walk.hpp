@@ -1,0 +1,100 @@
+// walk: a parallel directory tree walker (openat, getdents64, statx) in the spirit of bfs's bftw.
+#pragma once
+
+#include "fs/glob.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace syskit::fs {
+
+/// What identifies a file: its device and inode numbers.
+struct FileId {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    bool operator==(const FileId&) const = default;
+};
+
+/// The identity statx reported.
+inline FileId file_id(const struct statx& st) {
+    return {makedev(st.stx_dev_major, st.stx_dev_minor), static_cast<ino_t>(st.stx_ino)};
+}
+
+enum WalkFlags : unsigned {
+    /// Follow every symbolic link (find -L).  Directory cycles are detected and reported
+    /// as ELOOP entries instead of being walked again.
+    walk_follow = 1u << 0,
+    /// Follow symbolic links named as roots, and no others (find -H).
+    walk_follow_roots = 1u << 1,
+    /// Do not descend into directories on other file systems than their root (find -xdev).
+    walk_one_fs = 1u << 2,
+    /// statx every entry, so Entry::st is always set when the call succeeded.  Without it
+    /// entries carry only the type getdents64 gave, and st is set when the walker itself
+    /// needed a statx (unknown type, -x, following links).
+    walk_stat = 1u << 3,
+};
+
+/// What a visit callback tells the walker.
+enum class Action {
+    next,  ///< go on, and descend if this is a directory
+    prune, ///< go on, but do not descend into this directory
+    stop,  ///< end the walk as soon as possible
+};
+
+/// One entry of the tree, valid only during the callback.
+struct Entry {
+    std::string_view path;  ///< the root as given joined with the names below it
+    std::string_view name;  ///< the last component; for a root, the root as given
+    int dirfd;              ///< the directory holding the entry, open during the callback
+                            ///< (AT_FDCWD for a root): use it with at_name for *at() calls
+    std::string_view at_name; ///< the entry's name relative to dirfd (NUL-terminated)
+    std::size_t root;       ///< index of the root the entry was found under
+    int depth;              ///< 0 for a root, 1 for its children, ...
+    mode_t type;            ///< the S_IFMT bits (after following, when following), 0 if unknown
+    const struct statx* st; ///< the entry's metadata, or nullptr (see walk_stat)
+    /// 0, or the errno of what failed: statx of a root (ENOENT for a missing one), opening
+    /// or reading a directory (then the directory is visited a second time with error set),
+    /// ELOOP for a directory that is its own ancestor when following links.
+    int error;
+};
+
+struct WalkOptions {
+    std::vector<std::string> roots;
+    unsigned flags = 0;  ///< WalkFlags
+    int max_depth = -1;  ///< deepest level visited; -1 for no limit, 0 for the roots alone
+    GlobSet exclude;     ///< entries below a root that match are neither visited nor entered
+    unsigned threads = 0; ///< worker threads; 0 for the number of online CPUs
+    unsigned statx_mask = STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID |
+                          STATX_MTIME | STATX_INO | STATX_SIZE | STATX_BLOCKS;
+};
+
+/// Counts a progress line can read while the walk runs.
+struct WalkCounters {
+    std::atomic<std::uint64_t> entries{0};
+    std::atomic<std::uint64_t> dirs{0};
+};
+
+/// The callback, called from several worker threads at once: it must be thread-safe.
+using Visit = std::function<Action(const Entry&)>;
+
+/// Walks every root, calling visit for each entry (pre-order: a directory before what it
+/// holds, in no fixed order between siblings or between threads).
+///
+/// Directories are opened relative to their parent's descriptor (openat with O_NOFOLLOW
+/// unless following), so a path's length or depth is never limited by PATH_MAX or by the
+/// C++ stack: the pending directories live in a work list, not in recursion.  An entry that
+/// cannot be read is passed to visit with its errno and the walk goes on.
+///
+/// counters: optional, updated as entries are seen.  Returns false when a visit stopped the walk.
+bool walk(const WalkOptions& options, const Visit& visit, WalkCounters* counters = nullptr);
+
+} // namespace syskit::fs

@@ -1,0 +1,132 @@
+#include "out/text.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace syskit::out {
+
+void Sink::write(std::string_view s) {
+    if (buf_.size() + s.size() > capacity)
+        flush();
+    if (s.size() > capacity) {
+        buf_.append(s);
+        flush();
+        return;
+    }
+    buf_.append(s);
+}
+
+void Sink::line(std::string_view s) {
+    write(s);
+    write("\n");
+}
+
+void Sink::record0(std::string_view s) {
+    write(s);
+    write(std::string_view("\0", 1));
+}
+
+bool Sink::flush() {
+    std::size_t done = 0;
+    while (error_ == 0 && done < buf_.size()) {
+        ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            error_ = errno;
+            break;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    buf_.clear();
+    return error_ == 0;
+}
+
+std::string escape_for_terminal(std::string_view s) {
+    static const char hex[] = "0123456789abcdef";
+    std::string r;
+    r.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        switch (c) {
+        case '\\': r += "\\\\"; continue;
+        case '\n': r += "\\n"; continue;
+        case '\t': r += "\\t"; continue;
+        case '\r': r += "\\r"; continue;
+        default: break;
+        }
+        if (c < 0x20 || c == 0x7F) {
+            r += fmt::format("\\{:03o}", c);
+        } else if (c < 0x80) {
+            r += static_cast<char>(c);
+        } else {
+            // Multi-byte UTF-8 passes; anything else is shown as its byte value.
+            std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+            bool ok = n != 0 && c <= 0xF4 && i + n <= s.size();
+            for (std::size_t k = 1; ok && k < n; ++k)
+                ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+            if (ok) {
+                r.append(s.data() + i, n);
+                i += n - 1;
+            } else {
+                r += "\\x";
+                r += hex[c >> 4];
+                r += hex[c & 15];
+            }
+        }
+    }
+    return r;
+}
+
+std::string shell_quote(std::string_view s) {
+    bool plain = !s.empty();
+    for (char c : s) {
+        bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '/' || c == '.' || c == '_' || c == '-' || c == '+' || c == ',' || c == ':' ||
+                    c == '@' || c == '%';
+        if (!safe) {
+            plain = false;
+            break;
+        }
+    }
+    if (plain)
+        return std::string(s);
+    std::string r = "'";
+    for (char c : s) {
+        if (c == '\'')
+            r += "'\\''";
+        else
+            r += c;
+    }
+    r += '\'';
+    return r;
+}
+
+std::string human_size(std::uint64_t bytes) {
+    static const char units[] = "KMGTPE";
+    if (bytes < 1024)
+        return fmt::format("{}", bytes);
+    double v = static_cast<double>(bytes);
+    int u = -1;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        ++u;
+    }
+    // du -h rounds up, so a size is never shown smaller than it is.
+    if (v < 10) {
+        double up = std::ceil(v * 10) / 10;
+        if (up < 10)
+            return fmt::format("{:.1f}{}", up, units[u]);
+        v = up;
+    }
+    double up = std::ceil(v);
+    if (up >= 1024 && u < 5)
+        return fmt::format("1.0{}", units[u + 1]);
+    return fmt::format("{:.0f}{}", up, units[u]);
+}
+
+} // namespace syskit::out
