@@ -1,0 +1,312 @@
+#include "fs/walk.hpp"
+
+#include "tmpdir.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/core.h>
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+#include <vector>
+
+using namespace syskit::fs;
+
+namespace {
+
+struct Seen {
+    std::mutex mu;
+    std::map<std::string, int> depth;        // path -> depth, for entries without error
+    std::map<std::string, int> errors;       // path -> errno
+    std::map<std::string, mode_t> type;
+    int visits = 0;
+};
+
+Visit recorder(Seen& seen) {
+    return [&seen](const Entry& e) {
+        std::lock_guard lock(seen.mu);
+        ++seen.visits;
+        if (e.error) {
+            seen.errors[std::string(e.path)] = e.error;
+        } else {
+            seen.depth[std::string(e.path)] = e.depth;
+            seen.type[std::string(e.path)] = e.type;
+        }
+        return Action::next;
+    };
+}
+
+WalkOptions options(const std::string& root, unsigned flags = 0) {
+    WalkOptions o;
+    o.roots = {root};
+    o.flags = flags;
+    o.threads = 2;
+    return o;
+}
+
+/// root/{a/{x,y/{z}},b,.hidden}
+void small_tree(const TempDir& t) {
+    t.write("a/x", "x");
+    t.write("a/y/z", "z");
+    t.write("b", "b");
+    t.write(".hidden", "");
+}
+
+} // namespace
+
+TEST_CASE("every entry is visited exactly once, with its depth") {
+    TempDir t;
+    small_tree(t);
+    Seen seen;
+    CHECK(walk(options(t.path.string(), walk_stat), recorder(seen)));
+    std::string r = t.path.string();
+    CHECK(seen.visits == 7);
+    CHECK(seen.errors.empty());
+    CHECK(seen.depth == std::map<std::string, int>{{r, 0},
+                                                   {r + "/a", 1},
+                                                   {r + "/a/x", 2},
+                                                   {r + "/a/y", 2},
+                                                   {r + "/a/y/z", 3},
+                                                   {r + "/b", 1},
+                                                   {r + "/.hidden", 1}});
+    CHECK(seen.type[r + "/a"] == S_IFDIR);
+    CHECK(seen.type[r + "/b"] == S_IFREG);
+}
+
+TEST_CASE("a root given with a trailing slash joins names without doubling it") {
+    TempDir t;
+    small_tree(t);
+    Seen seen;
+    walk(options(t.path.string() + "/"), recorder(seen));
+    CHECK(seen.depth.count(t.path.string() + "/a/x") == 1);
+}
+
+TEST_CASE("max_depth limits what is visited") {
+    TempDir t;
+    small_tree(t);
+    for (int depth : {0, 1, 2}) {
+        Seen seen;
+        auto o = options(t.path.string());
+        o.max_depth = depth;
+        walk(o, recorder(seen));
+        int deepest = 0;
+        for (auto& [p, d] : seen.depth)
+            deepest = std::max(deepest, d);
+        CHECK(deepest == depth);
+        CHECK(seen.visits == std::vector<int>{1, 4, 6}[static_cast<std::size_t>(depth)]);
+    }
+}
+
+TEST_CASE("excluded entries are neither visited nor entered") {
+    TempDir t;
+    small_tree(t);
+    Seen seen;
+    auto o = options(t.path.string());
+    o.exclude.add("y");
+    o.exclude.add("*/b");
+    walk(o, recorder(seen));
+    std::string r = t.path.string();
+    CHECK(seen.depth.count(r + "/a/y") == 0);
+    CHECK(seen.depth.count(r + "/a/y/z") == 0);
+    CHECK(seen.depth.count(r + "/b") == 0);
+    CHECK(seen.depth.count(r + "/a/x") == 1);
+}
+
+TEST_CASE("prune skips a directory's content, stop ends the walk") {
+    TempDir t;
+    small_tree(t);
+    Seen seen;
+    std::string r = t.path.string();
+    walk(options(r), [&](const Entry& e) {
+        recorder(seen)(e);
+        return e.name == "a" ? Action::prune : Action::next;
+    });
+    CHECK(seen.depth.count(r + "/a") == 1);
+    CHECK(seen.depth.count(r + "/a/x") == 0);
+
+    int visits = 0;
+    CHECK_FALSE(walk(options(r), [&](const Entry&) {
+        ++visits;
+        return Action::stop;
+    }));
+    CHECK(visits == 1);
+}
+
+TEST_CASE("a missing root is reported with ENOENT and the other roots are walked") {
+    TempDir t;
+    small_tree(t);
+    Seen seen;
+    auto o = options(t / "missing");
+    o.roots.push_back(t / "a");
+    walk(o, recorder(seen));
+    CHECK(seen.errors == std::map<std::string, int>{{t / "missing", ENOENT}});
+    CHECK(seen.depth.count(t / "a/y/z") == 1);
+}
+
+TEST_CASE("names are bytes: newlines and invalid UTF-8 survive") {
+    TempDir t;
+    std::string odd1 = "new\nline", odd2 = "bad\xff\xfe name";
+    t.write(odd1, "");
+    t.write(odd2, "");
+    Seen seen;
+    walk(options(t.path.string()), recorder(seen));
+    CHECK(seen.depth.count(t / odd1) == 1);
+    CHECK(seen.depth.count(t / odd2) == 1);
+}
+
+TEST_CASE("the callback can use dirfd and at_name for *at calls") {
+    TempDir t;
+    small_tree(t);
+    std::atomic<int> ok{0}, bad{0};
+    walk(options(t.path.string()), [&](const Entry& e) {
+        struct stat st;
+        (fstatat(e.dirfd, std::string(e.at_name).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? ok : bad)++;
+        return Action::next;
+    });
+    CHECK(ok == 7);
+    CHECK(bad == 0);
+}
+
+TEST_CASE("symlinks are not followed unless asked; cycles are detected when following") {
+    TempDir t;
+    small_tree(t);
+    REQUIRE(symlink("..", (t / "a/up").c_str()) == 0);
+    REQUIRE(symlink("a", (t / "link-to-a").c_str()) == 0);
+    std::string r = t.path.string();
+
+    Seen plain;
+    walk(options(r), recorder(plain));
+    CHECK(plain.type[r + "/a/up"] == S_IFLNK);
+    CHECK(plain.depth.count(r + "/link-to-a/x") == 0);
+    CHECK(plain.errors.empty());
+
+    Seen follow;
+    CHECK(walk(options(r, walk_follow), recorder(follow)));
+    CHECK(follow.type[r + "/link-to-a"] == S_IFDIR);
+    CHECK(follow.depth.count(r + "/link-to-a/x") == 1);
+    // a/up leads back to the root: reported once as a loop, not walked again.
+    CHECK(follow.errors.count(r + "/a/up") == 1);
+    CHECK(follow.errors[r + "/a/up"] == ELOOP);
+    CHECK(follow.depth.count(r + "/a/up/a") == 0);
+}
+
+TEST_CASE("a dangling symlink is visited as a symlink when following") {
+    TempDir t;
+    REQUIRE(symlink("nowhere", (t / "dangling").c_str()) == 0);
+    Seen seen;
+    walk(options(t.path.string(), walk_follow), recorder(seen));
+    CHECK(seen.type[t / "dangling"] == S_IFLNK);
+}
+
+TEST_CASE("follow_roots follows a root symlink and nothing below") {
+    TempDir t;
+    small_tree(t);
+    REQUIRE(symlink("a", (t / "root-link").c_str()) == 0);
+    REQUIRE(symlink("../b", (t / "a/inner-link").c_str()) == 0);
+    Seen seen;
+    walk(options(t / "root-link", walk_follow_roots), recorder(seen));
+    CHECK(seen.type[t / "root-link"] == S_IFDIR);
+    CHECK(seen.depth.count(t / "root-link/x") == 1);
+    CHECK(seen.type[t / "root-link/inner-link"] == S_IFLNK);
+
+    Seen plain;
+    walk(options(t / "root-link"), recorder(plain));
+    CHECK(plain.visits == 1);
+    CHECK(plain.type[t / "root-link"] == S_IFLNK);
+}
+
+TEST_CASE("one_fs visits a mount point but does not enter it") {
+    TempDir t;
+    small_tree(t);
+    t.mkdir("mnt");
+    if (mount("syskit-test", (t / "mnt").c_str(), "tmpfs", 0, "size=1m") != 0) {
+        MESSAGE("cannot mount a tmpfs here; skipped");
+        return;
+    }
+    {
+        int fd = open((t / "mnt/inside").c_str(), O_CREAT | O_WRONLY, 0644);
+        close(fd);
+        Seen crossing, staying;
+        walk(options(t.path.string()), recorder(crossing));
+        walk(options(t.path.string(), walk_one_fs), recorder(staying));
+        CHECK(crossing.depth.count(t / "mnt/inside") == 1);
+        CHECK(staying.depth.count(t / "mnt") == 1);
+        CHECK(staying.depth.count(t / "mnt/inside") == 0);
+    }
+    umount((t / "mnt").c_str());
+}
+
+TEST_CASE("an unreadable directory is reported with its errno and the walk goes on") {
+    TempDir t;
+    small_tree(t);
+    t.mkdir("locked/inner", 0755);
+    chmod((t / "locked").c_str(), 0);
+    chmod(t.path.c_str(), 0755);
+    // Root reads everything; the walk runs as nobody in a child process.
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(3);
+        Seen seen;
+        walk(options(t.path.string()), recorder(seen));
+        bool reported = seen.errors.size() == 1 && seen.errors.count(t / "locked") && seen.errors[t / "locked"] == EACCES;
+        bool went_on = seen.depth.count(t / "a/y/z") == 1 && seen.depth.count(t / "locked") == 1;
+        _exit(reported && went_on ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("depth is not limited by PATH_MAX or the stack") {
+    TempDir t;
+    const int levels = 3000; // "/d" per level: 6000 bytes, past PATH_MAX
+    int fd = open(t.path.c_str(), O_DIRECTORY | O_RDONLY);
+    std::vector<int> fds{fd};
+    for (int i = 0; i < levels; ++i) {
+        REQUIRE(mkdirat(fds.back(), "d", 0755) == 0);
+        fds.push_back(openat(fds.back(), "d", O_DIRECTORY | O_RDONLY));
+        REQUIRE(fds.back() >= 0);
+    }
+    std::atomic<int> deepest{0}, errors{0};
+    walk(options(t.path.string()), [&](const Entry& e) {
+        if (e.error)
+            ++errors;
+        int d = deepest.load();
+        while (e.depth > d && !deepest.compare_exchange_weak(d, e.depth)) {
+        }
+        return Action::next;
+    });
+    CHECK(errors == 0);
+    CHECK(deepest == levels);
+    // std::filesystem::remove_all cannot remove what is deeper than PATH_MAX: unwind by hand.
+    for (int i = levels; i > 0; --i) {
+        close(fds[static_cast<std::size_t>(i)]);
+        REQUIRE(unlinkat(fds[static_cast<std::size_t>(i) - 1], "d", AT_REMOVEDIR) == 0);
+    }
+    close(fds[0]);
+}
+
+TEST_CASE("a wide tree walked by many threads: every entry once, counters agree") {
+    TempDir t;
+    for (int d = 0; d < 40; ++d)
+        for (int f = 0; f < 25; ++f)
+            t.write(fmt::format("d{}/s/f{}", d, f), "");
+    Seen seen;
+    WalkCounters counters;
+    auto o = options(t.path.string());
+    o.threads = 8;
+    walk(o, recorder(seen), &counters);
+    CHECK(seen.visits == 1 + 40 * 2 + 40 * 25);
+    CHECK(static_cast<int>(seen.depth.size()) == seen.visits);
+    CHECK(counters.entries == static_cast<std::uint64_t>(seen.visits));
+    CHECK(counters.dirs == 1 + 40 * 2);
+}
