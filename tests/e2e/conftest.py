@@ -1,0 +1,194 @@
+"""Shared helpers for syskit's end-to-end tests.
+
+The binaries come from $SYSKIT_BUILD (default: build/ at the top of the repository), at
+$SYSKIT_BUILD/tools/<tool>/<tool>.  The same tests run against the normal build and the
+ASan/UBSan build (build-san), where a sanitizer report makes the tool exit 86: every run
+goes through run_tool(), which fails the test on such a report whatever the test asserts.
+
+Fixtures:
+  run       run("TOOL", *args, cwd=..., input=..., user=...) -> Result
+  tree      a Tree rooted at a fresh directory in tmp_path, to build files in
+"""
+import json
+import os
+import shutil
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("SYSKIT_BUILD") or REPO / "build").resolve()
+
+SANITIZER_EXIT = 86
+SANITIZER_MARKERS = ("runtime error", "AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+                     "ThreadSanitizer")
+
+# Unprivileged runs (run(..., user=65534)) go through setpriv from util-linux.
+SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
+
+
+def tool_path(name: str) -> Path:
+    return BUILD / "tools" / name / name
+
+
+def available_tools() -> list[str]:
+    """Every tool binary the build holds: $SYSKIT_BUILD/tools/<tool>/<tool>, executable."""
+    tools_dir = BUILD / "tools"
+    if not tools_dir.is_dir():
+        return []
+    return sorted(d.name for d in tools_dir.iterdir()
+                  if d.is_dir() and (d / d.name).is_file() and os.access(d / d.name, os.X_OK))
+
+
+@dataclass(repr=False)
+class Result:
+    args: list
+    rc: int
+    out: bytes  # stdout, as bytes: file names are bytes
+    err: str    # stderr, decoded (undecodable bytes kept as surrogates)
+
+    @property
+    def text(self) -> str:
+        """stdout decoded losslessly (invalid UTF-8 as surrogate escapes)."""
+        return self.out.decode("utf-8", "surrogateescape")
+
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def json_lines(self) -> list[dict]:
+        """stdout as JSON lines: one object per line, every line an object."""
+        objs = []
+        for line in self.out.split(b"\n"):
+            if not line:
+                continue
+            obj = json.loads(line)
+            assert isinstance(obj, dict), f"JSON line is not an object: {line!r}"
+            objs.append(obj)
+        assert self.out == b"" or self.out.endswith(b"\n"), "JSON output does not end with a newline"
+        return objs
+
+    def null_records(self) -> list[bytes]:
+        """stdout as NUL-terminated records (-0): the last byte must be a NUL."""
+        if not self.out:
+            return []
+        assert self.out.endswith(b"\0"), f"-0 output does not end with a NUL: {self.out[-40:]!r}"
+        return self.out[:-1].split(b"\0")
+
+    def err_lines(self) -> list[str]:
+        return self.err.splitlines()
+
+    def __str__(self) -> str:
+        return (f"$ {' '.join(map(str, self.args))}\nexit {self.rc}\n--- stdout\n"
+                f"{self.out[:4000]!r}\n--- stderr\n{self.err[:4000]}")
+
+    __repr__ = __str__
+
+
+def tool_env(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    # English strerror() texts; the tests match them.
+    env["LC_ALL"] = "C"
+    env.pop("LANGUAGE", None)
+    # A sanitizer report must never pass for a finding (exit 1) or trouble (exit 2).
+    env.setdefault("ASAN_OPTIONS", f"detect_leaks=1:exitcode={SANITIZER_EXIT}:abort_on_error=0")
+    env.setdefault("UBSAN_OPTIONS", f"halt_on_error=1:exitcode={SANITIZER_EXIT}:print_stacktrace=1")
+    env.pop("NO_COLOR", None)
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_tool(tool: str, *args, cwd=None, input: bytes | None = None, env: dict | None = None,
+             user: int | None = None, timeout: float = 60, check_sanitizer: bool = True) -> Result:
+    """Runs $SYSKIT_BUILD/tools/TOOL/TOOL with args (str, bytes or Path), stdin from input
+    (or /dev/null), stdout captured as bytes.  user: run as that uid (and gid, no
+    supplementary groups) through setpriv.  Fails the test on a sanitizer report."""
+    exe = tool_path(tool)
+    assert exe.is_file(), f"{exe} not built (SYSKIT_BUILD={BUILD})"
+    argv = [os.fspath(exe)] + [a if isinstance(a, bytes) else os.fspath(a) if isinstance(a, Path) else str(a)
+                               for a in args]
+    if user is not None:
+        argv = [SETPRIV, f"--reuid={user}", f"--regid={user}", "--clear-groups", "--"] + argv
+    p = subprocess.run(argv, cwd=cwd, input=input if input is not None else b"",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=tool_env(env), timeout=timeout)
+    r = Result(argv, p.returncode, p.stdout, p.stderr.decode("utf-8", "surrogateescape"))
+    if check_sanitizer:
+        assert_no_sanitizer_report(r)
+    return r
+
+
+def assert_no_sanitizer_report(r: Result) -> None:
+    for marker in SANITIZER_MARKERS:
+        assert marker not in r.err, f"sanitizer report ({marker}):\n{r}"
+    assert r.rc != SANITIZER_EXIT, f"exit {SANITIZER_EXIT} (a sanitizer report):\n{r}"
+    assert r.rc >= 0, f"killed by signal {-r.rc}:\n{r}"
+
+
+@pytest.fixture
+def run():
+    """run("TOOL", *args, **kw) -> Result; see run_tool."""
+    return run_tool
+
+
+class Tree:
+    """A directory to build test trees in, with exact modes (the umask does not apply)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        root.mkdir(mode=0o755, exist_ok=True)
+        os.chmod(root, 0o755)
+
+    def path(self, rel) -> Path:
+        return self.root / rel if isinstance(rel, str) else Path(os.fsdecode(os.path.join(os.fsencode(self.root), rel)))
+
+    def _parents(self, p: Path) -> None:
+        """Creates the missing directories above p with mode 0755, whatever the umask."""
+        missing = []
+        d = p.parent
+        while not os.path.lexists(d):
+            missing.append(d)
+            d = d.parent
+        for d in reversed(missing):
+            d.mkdir()
+            os.chmod(d, 0o755)
+
+    def file(self, rel, mode: int = 0o644, data: bytes = b"") -> Path:
+        p = self.path(rel)
+        self._parents(p)
+        p.write_bytes(data)
+        os.chmod(p, mode)
+        return p
+
+    def dir(self, rel, mode: int = 0o755) -> Path:
+        p = self.path(rel)
+        self._parents(p)
+        p.mkdir(exist_ok=True)
+        os.chmod(p, mode)
+        return p
+
+    def symlink(self, rel, target: str) -> Path:
+        p = self.path(rel)
+        self._parents(p)
+        os.symlink(target, p)
+        return p
+
+    def mode(self, rel) -> int:
+        """Permission bits (07777) of rel, not following a symlink."""
+        return stat.S_IMODE(os.lstat(self.path(rel)).st_mode)
+
+    def modes(self) -> dict:
+        """Every entry below the root (and the root, as '.') with its lstat mode."""
+        out = {".": os.lstat(self.root).st_mode}
+        for dp, dns, fns in os.walk(self.root):
+            for n in dns + fns:
+                p = os.path.join(dp, n)
+                out[os.path.relpath(p, self.root)] = os.lstat(p).st_mode
+        return out
+
+
+@pytest.fixture
+def tree(tmp_path) -> Tree:
+    return Tree(tmp_path / "tree")
