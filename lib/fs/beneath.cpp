@@ -58,7 +58,8 @@ UniqueFd open_beneath(int root_fd, std::string_view rel) {
     long fd = syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how);
     if (fd >= 0)
         return UniqueFd(static_cast<int>(fd));
-    if (errno != ENOSYS)
+    // Before Linux 5.6 there is no openat2; a path longer than PATH_MAX needs one call per component.
+    if (errno != ENOSYS && errno != ENAMETOOLONG)
         return {};
     return open_by_components(root_fd, rel);
 }

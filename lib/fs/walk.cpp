@@ -258,6 +258,7 @@ private:
         mode_t type = type_from_dirent(d->d_type);
         struct statx st;
         const struct statx* stp = nullptr;
+        int err = 0;
         bool need = stat_all_ || type == 0 || (type == S_IFDIR && (opt_.flags & walk_one_fs)) ||
                     (follow_ && (type == S_IFLNK || type == S_IFDIR));
         if (need) {
@@ -268,11 +269,13 @@ private:
             if (rc == 0) {
                 stp = &st;
                 type = st.stx_mode & S_IFMT;
+            } else {
+                err = errno; // EACCES in a directory that can be listed but not searched
             }
         }
-        Entry e{path, name, dir.fd, name, dir.root, dir.depth + 1, type, stp, 0};
+        Entry e{path, name, dir.fd, name, dir.root, dir.depth + 1, type, stp, err};
         Action a = call(e);
-        if (a != Action::next || type != S_IFDIR || !descend)
+        if (err || a != Action::next || type != S_IFDIR || !descend)
             return;
         FileId id = stp ? file_id(st) : FileId{0, static_cast<ino_t>(d->d_ino)};
         if ((opt_.flags & walk_one_fs) && stp && id.dev != dir.root_dev)

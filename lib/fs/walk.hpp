@@ -61,9 +61,10 @@ struct Entry {
     int depth;              ///< 0 for a root, 1 for its children, ...
     mode_t type;            ///< the S_IFMT bits (after following, when following), 0 if unknown
     const struct statx* st; ///< the entry's metadata, or nullptr (see walk_stat)
-    /// 0, or the errno of what failed: statx of a root (ENOENT for a missing one), opening
-    /// or reading a directory (then the directory is visited a second time with error set),
-    /// ELOOP for a directory that is its own ancestor when following links.
+    /// 0, or the errno of what failed: statx of a root (ENOENT for a missing one) or of an
+    /// entry (EACCES in a directory that can be listed but not searched), opening or reading
+    /// a directory (then the directory is visited a second time with error set), ELOOP for a
+    /// directory that is its own ancestor when following links.
     int error;
 };
 

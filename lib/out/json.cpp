@@ -1,46 +1,10 @@
 #include "out/json.hpp"
 
+#include "out/utf8.hpp"
+
 #include <fmt/format.h>
 
 namespace syskit::out {
-
-namespace {
-
-/// Length of the valid UTF-8 sequence starting at s[i], or 0 when the byte there does not
-/// start one (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = byte(i);
-    std::size_t left = s.size() - i;
-    auto cont = [&](std::size_t k) { return (byte(k) & 0xC0) == 0x80; };
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        return left >= 2 && cont(i + 1) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (left < 3 || !cont(i + 1) || !cont(i + 2))
-            return 0;
-        unsigned char c1 = byte(i + 1);
-        if (c == 0xE0 && c1 < 0xA0)
-            return 0; // overlong
-        if (c == 0xED && c1 >= 0xA0)
-            return 0; // UTF-16 surrogate
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (left < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3))
-            return 0;
-        unsigned char c1 = byte(i + 1);
-        if (c == 0xF0 && c1 < 0x90)
-            return 0; // overlong
-        if (c == 0xF4 && c1 >= 0x90)
-            return 0; // above U+10FFFF
-        return 4;
-    }
-    return 0;
-}
-
-} // namespace
 
 void append_json_string(std::string& dst, std::string_view s) {
     static const char hex[] = "0123456789abcdef";

@@ -1,5 +1,7 @@
 #include "out/text.hpp"
 
+#include "out/utf8.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -61,23 +63,23 @@ std::string escape_for_terminal(std::string_view s) {
         }
         if (c < 0x20 || c == 0x7F) {
             r += fmt::format("\\{:03o}", c);
-        } else if (c < 0x80) {
-            r += static_cast<char>(c);
-        } else {
-            // Multi-byte UTF-8 passes; anything else is shown as its byte value.
-            std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-            bool ok = n != 0 && c <= 0xF4 && i + n <= s.size();
-            for (std::size_t k = 1; ok && k < n; ++k)
-                ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-            if (ok) {
-                r.append(s.data() + i, n);
-                i += n - 1;
-            } else {
-                r += "\\x";
-                r += hex[c >> 4];
-                r += hex[c & 15];
-            }
+            continue;
         }
+        std::size_t n = utf8_sequence(s, i);
+        // C1 controls (U+0080..U+009F) are escaped too: some terminals act on them.
+        bool c1 = n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0;
+        if (n == 0 || c1) {
+            for (std::size_t k = 0; k < (c1 ? 2 : 1); ++k) {
+                unsigned char b = static_cast<unsigned char>(s[i + k]);
+                r += "\\x";
+                r += hex[b >> 4];
+                r += hex[b & 15];
+            }
+            i += c1 ? 1 : 0;
+            continue;
+        }
+        r.append(s.data() + i, n);
+        i += n - 1;
     }
     return r;
 }

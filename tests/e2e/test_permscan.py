@@ -1173,3 +1173,48 @@ def test_quiet_on_terminal_stderr(tree):
     assert r.rc == 1, r
     assert r.err == "", r
     assert findings(r, tree.root) == {("ww", "world-writable-file")}, r
+
+
+def test_unsearchable_directory_entries_are_reported(tree):
+    """A directory that can be listed but not searched (r--): its entries cannot be
+    statx'ed; each is named on stderr instead of silently dropped."""
+    if shutil.which("setpriv") is None or not can_run_as_nobody(tool_path("permscan")):
+        pytest.skip("cannot run permscan as uid 65534 here")
+    tree.file("listable/ww", 0o666)
+    tree.file("other/ww", 0o666)
+    os.chmod(tree.path("listable"), 0o444)
+    r = run_tool("permscan", ".", cwd=tree.root, user=65534)
+    assert r.rc == 2, r
+    assert r.err_lines() == ["permscan: ./listable/ww: Permission denied"], r
+    assert {(row["path"], row["check"]) for row in parse(r)} == {("./other/ww", "world-writable-file")}, r
+
+
+def test_fix_merges_one_path_into_one_chmod(tree):
+    tree.file("bin/open", 0o777, SCRIPT)
+    tree.file("key.pem", 0o666, PEM_KEY)
+    r = permscan("--fix", "--apply", roots=[tree.root])
+    assert r.rc == 1, r
+    assert sorted(r.lines()) == sorted([f"chmod go-w {tree.root}/bin/open", f"chmod 600 {tree.root}/key.pem"]), r
+    assert tree.mode("bin/open") == 0o755
+    assert tree.mode("key.pem") == 0o600
+
+
+def test_fix_json(tree):
+    tree.file("ww", 0o666)
+    dry = permscan("--fix", "--format", "json", roots=[tree.root])
+    assert dry.rc == 1, dry
+    assert dry.json_lines() == [{"path": f"{tree.root}/ww", "chmod": "o-w", "mode": "0666",
+                                 "new_mode": "0664", "applied": False}], dry
+    assert tree.mode("ww") == 0o666
+    done = permscan("--fix", "--apply", "--format", "json", roots=[tree.root])
+    assert done.json_lines() == [{"path": f"{tree.root}/ww", "chmod": "o-w", "mode": "0666",
+                                  "new_mode": "0664", "applied": True}], done
+    assert tree.mode("ww") == 0o664
+
+
+@pytest.mark.parametrize("other", ["--fix", "--summary"])
+def test_null_with_fix_or_summary_is_a_usage_error(tree, other):
+    r = permscan("-0", other, roots=[tree.root])
+    assert r.rc == 2, r
+    assert r.out == b"", r
+    assert r.err_lines()[0].startswith("permscan: "), r

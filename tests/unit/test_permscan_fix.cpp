@@ -65,9 +65,12 @@ TEST_CASE("a finding's fix is applied through the scanned inode") {
 
     fs::UniqueFd root(open((t / "tree").c_str(), O_PATH | O_DIRECTORY));
     std::string why;
-    CHECK(apply_change(root.get(), f, *change, why) == ApplyResult::changed);
+    mode_t from = 0, to = 0;
+    CHECK(apply_change(root.get(), f, *change, from, to, why) == ApplyResult::changed);
+    CHECK(from == 0666);
+    CHECK(to == 0664);
     CHECK(mode_of(t / "tree/open") == 0664);
-    CHECK(apply_change(root.get(), f, *change, why) == ApplyResult::unchanged);
+    CHECK(apply_change(root.get(), f, *change, from, to, why) == ApplyResult::unchanged);
 }
 
 TEST_CASE("a symlink swapped in between scan and fix is not followed") {
@@ -82,7 +85,8 @@ TEST_CASE("a symlink swapped in between scan and fix is not followed") {
 
     fs::UniqueFd root(open((t / "tree").c_str(), O_PATH | O_DIRECTORY));
     std::string why;
-    CHECK(apply_change(root.get(), f, *change_for(f, false), why) == ApplyResult::failed);
+    mode_t from = 0, to = 0;
+    CHECK(apply_change(root.get(), f, *change_for(f, false), from, to, why) == ApplyResult::failed);
     CHECK(why.find("symbolic link") != std::string::npos);
     CHECK(mode_of(t / "outside") == 0666);
 }
@@ -99,7 +103,8 @@ TEST_CASE("a parent directory swapped for a symlink is not followed") {
 
     fs::UniqueFd root(open((t / "tree").c_str(), O_PATH | O_DIRECTORY));
     std::string why;
-    CHECK(apply_change(root.get(), f, *change_for(f, false), why) == ApplyResult::failed);
+    mode_t from = 0, to = 0;
+    CHECK(apply_change(root.get(), f, *change_for(f, false), from, to, why) == ApplyResult::failed);
     CHECK(mode_of(t / "elsewhere/open") == 0666);
 }
 
@@ -114,7 +119,8 @@ TEST_CASE("a file replaced by another after the scan is not changed") {
 
     fs::UniqueFd root(open((t / "tree").c_str(), O_PATH | O_DIRECTORY));
     std::string why;
-    CHECK(apply_change(root.get(), f, *change_for(f, false), why) == ApplyResult::failed);
+    mode_t from = 0, to = 0;
+    CHECK(apply_change(root.get(), f, *change_for(f, false), from, to, why) == ApplyResult::failed);
     CHECK(why.find("replaced") != std::string::npos);
     CHECK(mode_of(t / "tree/open") == 0666);
 }
@@ -124,20 +130,42 @@ TEST_CASE("fix rules: keys 600, .ssh 700, set-id only when asked") {
     t.write("tree/id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\n", 0644);
     auto found = scan(t / "tree");
     const Finding& key = only(found, Check::exposed_secret);
-    CHECK(change_for(key, false)->chmod_arg == "600");
+    auto cmd = [](const std::optional<Change>& c) { return change_command(*c, "p"); };
+    CHECK(cmd(change_for(key, false)) == "chmod 600 p");
 
     Finding ssh = key;
-    ssh.mode = S_IFDIR | 0755;
-    CHECK(change_for(ssh, false)->chmod_arg == "700");
+    ssh.mode = S_IFDIR | 02755;
+    CHECK(cmd(change_for(ssh, false)) == "chmod 700 p");
+    CHECK(changed_mode(*change_for(ssh, false), ssh.mode) == 02700); // as chmod 700 keeps a dir's set-id
 
     Finding suid = key;
     suid.check = Check::setuid;
     CHECK_FALSE(change_for(suid, false).has_value());
-    CHECK(change_for(suid, true)->chmod_arg == "u-s");
+    CHECK(cmd(change_for(suid, true)) == "chmod u-s p");
 
     Finding dangling = key;
     dangling.check = Check::dangling_symlink;
     CHECK_FALSE(change_for(dangling, true).has_value());
 
     CHECK(change_command(*change_for(key, false), "-odd name") == "chmod 600 -- '-odd name'");
+}
+
+TEST_CASE("several findings on one path merge into one chmod") {
+    Finding f;
+    f.mode = S_IFREG | 04777;
+    f.check = Check::world_writable_file;
+    Change c = *change_for(f, true);
+    f.check = Check::writable_executable;
+    c = merge(c, *change_for(f, true));
+    CHECK(change_command(c, "p") == "chmod go-w p");
+    CHECK(changed_mode(c, f.mode) == 04755);
+    f.check = Check::setuid;
+    c = merge(c, *change_for(f, true));
+    CHECK(change_command(c, "p") == "chmod u-s,go-w p");
+    CHECK(changed_mode(c, f.mode) == 0755);
+
+    f.check = Check::exposed_secret;
+    Change key = merge(*change_for(f, false), Change{S_IWOTH, 0});
+    CHECK(change_command(key, "p") == "chmod 600 p");
+    CHECK(changed_mode(key, S_IFREG | 0666) == 0600);
 }

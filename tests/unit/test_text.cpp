@@ -29,6 +29,9 @@ TEST_CASE("escape_for_terminal leaves no control character and keeps UTF-8") {
     CHECK(escape_for_terminal("caf\xc3\xa9") == "caf\xc3\xa9");
     CHECK(escape_for_terminal("bad\xff") == "bad\\xff");
     CHECK(escape_for_terminal("cut\xc3") == "cut\\xc3");
+    CHECK(escape_for_terminal("csi\xc2\x9b" "2J") == "csi\\xc2\\x9b2J"); // C1 control CSI
+    CHECK(escape_for_terminal("\xc2\xa0") == "\xc2\xa0");                // U+00A0 is printable
+    CHECK(escape_for_terminal("\xc0\xaf") == "\\xc0\\xaf");              // overlong '/'
 }
 
 TEST_CASE("shell_quote quotes what a shell would split or expand") {

@@ -8,29 +8,57 @@
 #include <cerrno>
 #include <cstring>
 
+#include <fmt/format.h>
+
 namespace syskit::permscan {
+
+namespace {
+
+/// chmod's symbolic form of removing bits: "o-w", "go-w", "u-s,o-w".
+std::string symbolic_clear(mode_t clear) {
+    struct Who {
+        char name;
+        std::string perms;
+    } who[] = {{'u', ""}, {'g', ""}, {'o', ""}};
+    if (clear & S_IWUSR) who[0].perms += 'w';
+    if (clear & S_ISUID) who[0].perms += 's';
+    if (clear & S_IWGRP) who[1].perms += 'w';
+    if (clear & S_ISGID) who[1].perms += 's';
+    if (clear & S_IWOTH) who[2].perms += 'w';
+    std::string arg;
+    bool done[3] = {};
+    for (int i = 0; i < 3; ++i) {
+        if (done[i] || who[i].perms.empty())
+            continue;
+        std::string names;
+        for (int j = i; j < 3; ++j) {
+            if (!done[j] && who[j].perms == who[i].perms) {
+                names += who[j].name;
+                done[j] = true;
+            }
+        }
+        arg += (arg.empty() ? "" : ",") + names + "-" + who[i].perms;
+    }
+    return arg;
+}
+
+} // namespace
 
 std::optional<Change> change_for(const Finding& f, bool fix_setid) {
     switch (f.check) {
     case Check::world_writable_file:
     case Check::world_writable_dir:
-        return Change{"o-w", S_IWOTH, 0, false};
+        return Change{S_IWOTH, 0};
     case Check::writable_executable:
-        return Change{"go-w", S_IWGRP | S_IWOTH, 0, false};
+        return Change{S_IWGRP | S_IWOTH, 0};
     case Check::group_writable:
-        return Change{"g-w", S_IWGRP, 0, false};
+        return Change{S_IWGRP, 0};
     case Check::exposed_secret:
-        if (S_ISDIR(f.mode))
-            return Change{"700", 0, 0700, true};
-        return Change{"600", 0, 0600, true};
+        return Change{0, S_ISDIR(f.mode) ? mode_t{0700} : mode_t{0600}};
     case Check::setuid:
-        if (fix_setid)
-            return Change{"u-s", S_ISUID, 0, false};
-        return std::nullopt;
+        return fix_setid ? std::optional(Change{S_ISUID, 0}) : std::nullopt;
     case Check::setgid:
-        if (fix_setid)
-            return Change{"g-s", S_ISGID, 0, false};
-        return std::nullopt;
+        return fix_setid ? std::optional(Change{S_ISGID, 0}) : std::nullopt;
     case Check::dangling_symlink:
     case Check::symlink_loop:
     case Check::unknown_owner:
@@ -41,14 +69,27 @@ std::optional<Change> change_for(const Finding& f, bool fix_setid) {
     return std::nullopt;
 }
 
+Change merge(const Change& a, const Change& b) { return Change{a.clear | b.clear, a.exact ? a.exact : b.exact}; }
+
+mode_t changed_mode(const Change& c, mode_t now) {
+    mode_t m = now & 07777;
+    if (c.exact)
+        m = c.exact | (S_ISDIR(now) ? now & (S_ISUID | S_ISGID) : 0);
+    return m & ~c.clear;
+}
+
 std::string change_command(const Change& c, const std::string& path) {
-    std::string cmd = "chmod " + c.chmod_arg + " ";
+    // An exact mode is only ever set on keys (files: chmod 600 drops their set-id bits too)
+    // and on .ssh (a directory: no set-id check clears its bits), so it needs no clause more.
+    std::string arg = c.exact ? fmt::format("{:o}", c.exact) : symbolic_clear(c.clear);
+    std::string cmd = "chmod " + arg + " ";
     if (!path.empty() && path[0] == '-')
         cmd += "-- ";
     return cmd + out::shell_quote(path);
 }
 
-ApplyResult apply_change(int root_fd, const Finding& f, const Change& c, std::string& error) {
+ApplyResult apply_change(int root_fd, const Finding& f, const Change& c, mode_t& from, mode_t& to,
+                         std::string& error) {
     fs::UniqueFd fd = fs::open_beneath(root_fd, f.rel);
     if (!fd) {
         error = errno == ELOOP ? "a symbolic link now stands on its path; not followed" : std::strerror(errno);
@@ -67,11 +108,11 @@ ApplyResult apply_change(int root_fd, const Finding& f, const Change& c, std::st
         error = "it was replaced after the scan; not changed";
         return ApplyResult::failed;
     }
-    mode_t now = st.st_mode & 07777;
-    mode_t want = c.exact ? c.set : ((now & ~c.clear) | c.set);
-    if (want == now)
+    from = st.st_mode & 07777;
+    to = changed_mode(c, st.st_mode);
+    if (to == from)
         return ApplyResult::unchanged;
-    if (fs::chmod_fd(fd.get(), want) != 0) {
+    if (fs::chmod_fd(fd.get(), to) != 0) {
         error = std::strerror(errno);
         return ApplyResult::failed;
     }

@@ -1,20 +1,17 @@
-// fix: the chmod that mends a finding, shown or made without following a swapped-in symlink.
+// fix: the chmod that mends a path's findings, shown or made without following a swapped-in symlink.
 #pragma once
 
 #include "checks.hpp"
 
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace syskit::permscan {
 
-/// The change that mends a finding.
+/// A change of mode: permission bits to clear, or an exact mode to set.
 struct Change {
-    std::string chmod_arg; ///< as chmod(1) takes it: "o-w", "600", "u-s"
-    mode_t clear = 0;      ///< permission bits to clear ...
-    mode_t set = 0;        ///< ... and to set; an exact mode when exact is true
-    bool exact = false;
+    mode_t clear = 0;
+    mode_t exact = 0; ///< 0600 or 0700 when set; 0 for none
 };
 
 /// The change that mends f, or nullopt when permscan does not change that kind of finding
@@ -22,7 +19,15 @@ struct Change {
 /// fix_setid).
 std::optional<Change> change_for(const Finding& f, bool fix_setid);
 
-/// chmod(1)'s command line for the change, the path quoted for a shell.
+/// One change doing both: several findings on one path give one chmod.
+Change merge(const Change& a, const Change& b);
+
+/// The mode a file of mode now gets.  An exact mode keeps a directory's set-id bits, as
+/// chmod(1) does.
+mode_t changed_mode(const Change& c, mode_t now);
+
+/// chmod(1)'s command line for the change ("chmod go-w PATH", "chmod 600 PATH"), the path
+/// quoted for a shell.
 std::string change_command(const Change& c, const std::string& path);
 
 enum class ApplyResult { changed, unchanged, failed };
@@ -30,7 +35,9 @@ enum class ApplyResult { changed, unchanged, failed };
 /// Makes the change, race-safely: opens f.rel beneath root_fd with O_PATH and no symlink
 /// followed (fs::open_beneath), checks it is still the inode scanned and not a symlink,
 /// computes the new mode from its mode now, and changes it through that descriptor.
-/// unchanged: the mode already had no problem.  failed: errno-style message in error.
-ApplyResult apply_change(int root_fd, const Finding& f, const Change& c, std::string& error);
+/// from/to: the modes before and after.  unchanged: nothing was left to change.
+/// failed: why, in error.
+ApplyResult apply_change(int root_fd, const Finding& f, const Change& c, mode_t& from, mode_t& to,
+                         std::string& error);
 
 } // namespace syskit::permscan

@@ -3,7 +3,9 @@
 #include "cli/cli.hpp"
 #include "fix.hpp"
 #include "fs/fd.hpp"
+#include "fs/mode.hpp"
 #include "fs/walk.hpp"
+#include "out/json.hpp"
 #include "out/progress.hpp"
 #include "out/text.hpp"
 #include "report.hpp"
@@ -50,6 +52,57 @@ std::string check_list() {
     return s;
 }
 
+
+/// --fix: prints, and with apply makes, one chmod per path that has findings to mend.
+/// Returns false when a change could not be made.
+bool fix_findings(const std::vector<Finding>& findings, const std::vector<std::string>& roots, bool fix_setid,
+                  bool apply, const ReportOptions& ro, out::Sink& sink) {
+    bool ok = true;
+    std::vector<fs::UniqueFd> root_fds(roots.size());
+    for (std::size_t i = 0; i < findings.size();) {
+        // Findings are sorted by path: merge each path's changes into one chmod.
+        const Finding& f = findings[i];
+        std::optional<Change> change;
+        for (; i < findings.size() && findings[i].path == f.path; ++i) {
+            if (auto c = change_for(findings[i], fix_setid))
+                change = change ? merge(*change, *c) : *c;
+        }
+        if (!change)
+            continue;
+        mode_t from = f.mode & 07777, to = changed_mode(*change, f.mode);
+        if (apply) {
+            fs::UniqueFd& root_fd = root_fds[f.root];
+            if (!root_fd)
+                root_fd.reset(open(roots[f.root].c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+            if (!root_fd) {
+                cli::error_errno(roots[f.root], errno);
+                ok = false;
+                continue;
+            }
+            std::string why;
+            ApplyResult r = apply_change(root_fd.get(), f, *change, from, to, why);
+            if (r == ApplyResult::failed) {
+                cli::error(f.path, "not changed: " + why);
+                ok = false;
+            }
+            if (r != ApplyResult::changed)
+                continue;
+        }
+        std::string cmd = change_command(*change, f.path);
+        if (ro.format == cli::Format::json)
+            sink.line(out::Object()
+                          .add("path", f.path)
+                          .add("chmod", cmd.substr(6, cmd.find(' ', 6) - 6))
+                          .add("mode", fs::mode_octal(from))
+                          .add("new_mode", fs::mode_octal(to))
+                          .add("applied", apply)
+                          .str());
+        else
+            sink.line(ro.escape ? out::escape_for_terminal(cmd) : cmd);
+    }
+    return ok;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -65,13 +118,17 @@ int main(int argc, char** argv) {
     unsigned threads = 0;
 
     app.add_option("PATH", roots, "Trees to scan (default: .)")->type_name("");
-    app.add_option("--check", checks_arg, "Run only these checks (ID[,ID...], repeatable)")->type_name("ID");
-    app.add_option("--skip", skip_arg, "Do not run these checks")->type_name("ID");
+    app.add_option("--check", checks_arg, "Run only these checks (ID[,ID...], repeatable)")->type_name("ID")
+        ->allow_extra_args(false);
+    app.add_option("--skip", skip_arg, "Do not run these checks")->type_name("ID")
+        ->allow_extra_args(false);
     app.add_flag("--all", all, "Run every check, group-writable included");
     app.add_option("--min-severity", min_severity, "Report only findings this severe: low, medium, high")
         ->type_name("LEVEL");
-    app.add_option("--allow", allow, "Accept set-id files matching GLOB (repeatable)")->type_name("GLOB");
-    app.add_option("--exclude", exclude, "Skip entries matching GLOB, and what they hold")->type_name("GLOB");
+    app.add_option("--allow", allow, "Accept set-id files matching GLOB (repeatable)")->type_name("GLOB")
+        ->allow_extra_args(false);
+    app.add_option("--exclude", exclude, "Skip entries matching GLOB, and what they hold")->type_name("GLOB")
+        ->allow_extra_args(false);
     app.add_flag("-x,--one-file-system", one_fs, "Stay on the file system of each PATH");
     app.add_option("--max-depth", max_depth, "Descend at most N levels below each PATH")
         ->type_name("N")
@@ -85,6 +142,7 @@ int main(int argc, char** argv) {
         ->type_name("N")
         ->check(CLI::Range(1u, 1024u).description(""));
     fix_opt->excludes(summary_opt);
+    app.get_option("--null")->excludes(fix_opt)->excludes(summary_opt);
     app.footer("Checks: " + check_list() + ".\nSee permscan(1).");
 
     if (auto rc = tool.parse(argc, argv))
@@ -167,38 +225,8 @@ int main(int argc, char** argv) {
     out::Sink sink;
     ReportOptions ro{tool.format(), tool.null(), tool.color_stdout(), isatty(STDOUT_FILENO) == 1};
     if (fix) {
-        std::vector<fs::UniqueFd> root_fds(roots.size());
-        for (const Finding& f : findings) {
-            auto change = change_for(f, fix_setid);
-            if (!change)
-                continue;
-            std::string cmd = change_command(*change, f.path);
-            if (!apply) {
-                sink.line(cmd);
-                continue;
-            }
-            fs::UniqueFd& root_fd = root_fds[f.root];
-            if (!root_fd) {
-                root_fd.reset(open(roots[f.root].c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-                if (!root_fd) {
-                    cli::error_errno(roots[f.root], errno);
-                    trouble = true;
-                    continue;
-                }
-            }
-            std::string why;
-            switch (apply_change(root_fd.get(), f, *change, why)) {
-            case ApplyResult::changed:
-                sink.line(cmd);
-                break;
-            case ApplyResult::unchanged:
-                break;
-            case ApplyResult::failed:
-                cli::error(f.path, "not changed: " + why);
-                trouble = true;
-                break;
-            }
-        }
+        if (!fix_findings(findings, roots, fix_setid, apply, ro, sink))
+            trouble = true;
     } else if (summary) {
         print_summary(sink, findings, opt.enabled, ro);
     } else {
