@@ -63,8 +63,13 @@ Tool& Tool::add_format() {
     return *this;
 }
 
-Tool& Tool::add_null() {
-    app_.add_flag("-0,--null", null_, "Print paths only, each followed by a NUL byte");
+Tool& Tool::add_null(std::string help) {
+    app_.add_flag("-0,--null", null_, std::move(help));
+    return *this;
+}
+
+Tool& Tool::long_help_only() {
+    app_.set_help_flag("--help", "Print this help and exit");
     return *this;
 }
 

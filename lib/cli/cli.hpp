@@ -49,8 +49,10 @@ public:
 
     /// --format text|json, for tools whose results are records.
     Tool& add_format();
-    /// -0/--null, for tools whose results are paths.
-    Tool& add_null();
+    /// -0/--null, for tools whose results are paths.  help: what the flag does in this tool.
+    Tool& add_null(std::string help = "Print paths only, each followed by a NUL byte");
+    /// Frees -h for the tool's own use (du's -h): help is then --help alone.
+    Tool& long_help_only();
     /// --color auto|always|never.
     Tool& add_color();
     /// -q/--quiet: no progress line, no warnings that are not errors.

@@ -96,6 +96,9 @@ void raise_fd_limit() {
     });
 }
 
+/// Which of the walk's threads runs here, for Entry::worker.
+thread_local unsigned t_worker = 0;
+
 class Walker {
 public:
     Walker(const WalkOptions& o, const Visit& v, WalkCounters* c) : opt_(o), visit_(v), counters_(c) {
@@ -105,15 +108,19 @@ public:
 
     bool run() {
         raise_fd_limit();
+        t_worker = 0;
         for (std::size_t i = 0; i < opt_.roots.size() && !stopped(); ++i)
             visit_root(i);
-        unsigned n = opt_.threads ? opt_.threads : std::max(1u, std::thread::hardware_concurrency());
+        unsigned n = walk_threads(opt_);
         if (n == 1) {
             work();
         } else {
             std::vector<std::thread> pool;
             for (unsigned i = 0; i < n; ++i)
-                pool.emplace_back([this] { work(); });
+                pool.emplace_back([this, i] {
+                    t_worker = i;
+                    work();
+                });
             for (auto& t : pool)
                 t.join();
         }
@@ -123,7 +130,8 @@ public:
 private:
     bool stopped() const { return stop_.load(std::memory_order_relaxed); }
 
-    Action call(const Entry& e) {
+    Action call(Entry& e) {
+        e.worker = t_worker;
         if (counters_)
             counters_->entries.fetch_add(1, std::memory_order_relaxed);
         Action a = visit_(e);
@@ -307,6 +315,10 @@ private:
 };
 
 } // namespace
+
+unsigned walk_threads(const WalkOptions& options) {
+    return options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+}
 
 bool walk(const WalkOptions& options, const Visit& visit, WalkCounters* counters) {
     return Walker(options, visit, counters).run();

@@ -24,6 +24,12 @@ struct FileId {
     bool operator==(const FileId&) const = default;
 };
 
+struct FileIdHash {
+    std::size_t operator()(const FileId& id) const {
+        return std::hash<std::uint64_t>()(static_cast<std::uint64_t>(id.ino) * 0x9E3779B97F4A7C15ull ^ id.dev);
+    }
+};
+
 /// The identity statx reported.
 inline FileId file_id(const struct statx& st) {
     return {makedev(st.stx_dev_major, st.stx_dev_minor), static_cast<ino_t>(st.stx_ino)};
@@ -66,6 +72,9 @@ struct Entry {
     /// a directory (then the directory is visited a second time with error set), ELOOP for a
     /// directory that is its own ancestor when following links.
     int error;
+    /// Which worker thread makes this call, from 0 to walk_threads() - 1: an index into
+    /// per-thread accumulators, so callbacks can tally without a lock.
+    unsigned worker = 0;
 };
 
 struct WalkOptions {
@@ -83,6 +92,18 @@ struct WalkCounters {
     std::atomic<std::uint64_t> entries{0};
     std::atomic<std::uint64_t> dirs{0};
 };
+
+/// The part of path below root, for an entry the walker found under root: "a/b" for
+/// path "r/a/b" and root "r" or "r/"; "" for the root itself.  With fs::open_beneath it
+/// reaches the entry again from a descriptor of the root, whatever the path's length.
+inline std::string_view below_root(std::string_view path, std::string_view root) {
+    if (path.size() <= root.size())
+        return {};
+    return path.substr(root.size() + (root.back() == '/' ? 0 : 1));
+}
+
+/// The number of worker threads a walk with these options runs.
+unsigned walk_threads(const WalkOptions& options);
 
 /// The callback, called from several worker threads at once: it must be thread-safe.
 using Visit = std::function<Action(const Entry&)>;

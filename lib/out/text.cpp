@@ -108,14 +108,15 @@ std::string shell_quote(std::string_view s) {
     return r;
 }
 
-std::string human_size(std::uint64_t bytes) {
-    static const char units[] = "KMGTPE";
-    if (bytes < 1024)
+std::string human_size(std::uint64_t bytes, bool si) {
+    const char* units = si ? "kMGTPE" : "KMGTPE";
+    const double base = si ? 1000 : 1024;
+    if (bytes < base)
         return fmt::format("{}", bytes);
     double v = static_cast<double>(bytes);
     int u = -1;
-    while (v >= 1024 && u < 5) {
-        v /= 1024;
+    while (v >= base && u < 5) {
+        v /= base;
         ++u;
     }
     // du -h rounds up, so a size is never shown smaller than it is.
@@ -126,7 +127,7 @@ std::string human_size(std::uint64_t bytes) {
         v = up;
     }
     double up = std::ceil(v);
-    if (up >= 1024 && u < 5)
+    if (up >= base && u < 5)
         return fmt::format("1.0{}", units[u + 1]);
     return fmt::format("{:.0f}{}", up, units[u]);
 }

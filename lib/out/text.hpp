@@ -41,7 +41,8 @@ std::string escape_for_terminal(std::string_view s);
 /// s quoted for a POSIX shell: 'it'\''s', so a printed command can be run as it is.
 std::string shell_quote(std::string_view s);
 
-/// A size for people, with binary prefixes as du -h prints them: 0, 1023, 1.0K, 15M, 2.3G.
-std::string human_size(std::uint64_t bytes);
+/// A size for people as du -h prints it, rounded up: 0, 1023, 1.0K, 15M, 2.3G.  With si,
+/// powers of 1000 as du --si prints them: 999, 1.1k, 15M.
+std::string human_size(std::uint64_t bytes, bool si = false);
 
 } // namespace syskit::out

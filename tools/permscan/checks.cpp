@@ -145,9 +145,7 @@ void inspect(const ScanOptions& opt, Owners& owners, const fs::Entry& e, std::ve
     const mode_t mode = st.stx_mode;
     const mode_t type = mode & S_IFMT;
     auto on = [&](Check c) { return opt.enabled[static_cast<std::size_t>(c)]; };
-    const std::string& root = opt.roots[e.root];
-    const std::string_view rel =
-        e.depth == 0 ? std::string_view() : e.path.substr(root.size() + (root.back() == '/' ? 0 : 1));
+    const std::string_view rel = fs::below_root(e.path, opt.roots[e.root]);
     auto add = [&](Check c, std::string reason) {
         Finding f;
         f.path = std::string(e.path);

@@ -1,0 +1,198 @@
+#include "act.hpp"
+
+#include "fs/beneath.hpp"
+#include "fs/fd.hpp"
+#include "out/text.hpp"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include <fmt/format.h>
+
+namespace syskit::dupfind {
+
+namespace {
+
+std::string quote(const std::string& p) {
+    std::string q = out::shell_quote(p);
+    return !p.empty() && p[0] == '-' ? "./" + q : q;
+}
+
+/// Holds SIGINT, SIGTERM and SIGHUP while it lives: they are delivered when the swap is done.
+class SignalHold {
+public:
+    SignalHold() {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &set, &old_);
+    }
+    ~SignalHold() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
+private:
+    sigset_t old_;
+};
+
+std::string temp_name() {
+    static std::atomic<unsigned> counter{0};
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    return fmt::format(".dupfind-{}-{}-{:08x}.tmp", getpid(), counter++, static_cast<std::uint32_t>(rng()));
+}
+
+bool same_id(int dirfd, const std::string& name, const fs::FileId& id) {
+    struct stat st;
+    return fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == id.dev && st.st_ino == id.ino;
+}
+
+/// The directory holding name, opened beneath its root with nothing followed, and the
+/// name's last component.
+fs::UniqueFd open_parent(const std::vector<std::string>& roots, const Name& name, std::string& base) {
+    const std::string& root = roots[name.root];
+    std::string_view rel = fs::below_root(name.path, root);
+    if (rel.empty()) { // the root itself is the file
+        std::size_t slash = root.rfind('/');
+        base = slash == std::string::npos ? root : root.substr(slash + 1);
+        std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : root.substr(0, slash);
+        return fs::UniqueFd(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    }
+    fs::UniqueFd root_fd(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd)
+        return {};
+    std::size_t slash = rel.rfind('/');
+    base = std::string(slash == std::string_view::npos ? rel : rel.substr(slash + 1));
+    fs::UniqueFd dir = fs::open_beneath(root_fd.get(), slash == std::string_view::npos ? "" : rel.substr(0, slash));
+    struct stat st;
+    if (dir && (fstat(dir.get(), &st) != 0 || !S_ISDIR(st.st_mode))) {
+        errno = ENOTDIR;
+        return {};
+    }
+    return dir;
+}
+
+} // namespace
+
+std::string action_command(ActionKind kind, const std::string& keep, const std::string& target, const std::string& path) {
+    switch (kind) {
+    case ActionKind::remove: return "rm " + quote(path);
+    case ActionKind::hardlink: return "ln -f " + quote(keep) + " " + quote(path);
+    case ActionKind::symlink: return "ln -sf " + quote(target) + " " + quote(path);
+    case ActionKind::reflink: return "cp --reflink=always " + quote(keep) + " " + quote(path);
+    case ActionKind::none: break;
+    }
+    return {};
+}
+
+std::string absolute_path(const ActContext& ctx, const Name& name) {
+    const std::string& abs = ctx.absolute_roots[name.root];
+    std::string_view rel = fs::below_root(name.path, ctx.roots[name.root]);
+    if (rel.empty())
+        return abs;
+    return abs + (abs.back() == '/' ? "" : "/") + std::string(rel);
+}
+
+bool apply_action(const ActContext& ctx, const File& keep, const File& copy, const Name& name, std::string& error) {
+    auto fail = [&](std::string why) {
+        error = std::move(why);
+        return false;
+    };
+    int kfd = open_unchanged(keep, keep.names[0], ctx.roots);
+    if (kfd < 0)
+        return fail(errno == ESTALE ? "the file kept, " + keep.names[0].path + ", changed since it was hashed; left alone"
+                                    : keep.names[0].path + ": " + std::strerror(errno));
+    fs::UniqueFd keep_fd(kfd);
+    int cfd = open_unchanged(copy, name, ctx.roots);
+    if (cfd < 0)
+        return fail(errno == ESTALE ? "changed since it was hashed; left alone" : std::strerror(errno));
+    fs::UniqueFd copy_fd(cfd);
+    int err = 0;
+    if (!same_bytes(keep_fd.get(), copy_fd.get(), copy.size, err))
+        return fail(err ? std::strerror(err) : "its bytes differ from " + keep.names[0].path + "; left alone");
+
+    std::string base;
+    fs::UniqueFd dir = open_parent(ctx.roots, name, base);
+    if (!dir)
+        return fail(errno == ELOOP ? "a symbolic link now stands on its path; not followed" : std::strerror(errno));
+    if (!same_id(dir.get(), base, copy.id))
+        return fail("changed since it was hashed; left alone");
+    struct stat cst;
+    if (fstat(copy_fd.get(), &cst) != 0)
+        return fail(std::strerror(errno));
+
+    SignalHold hold;
+    std::string tmp = temp_name();
+    if (ctx.kind == ActionKind::remove) {
+        if (renameat2(dir.get(), base.c_str(), dir.get(), tmp.c_str(), RENAME_NOREPLACE) != 0)
+            return fail(std::strerror(errno));
+        if (!same_id(dir.get(), tmp, copy.id)) {
+            renameat2(dir.get(), tmp.c_str(), dir.get(), base.c_str(), RENAME_NOREPLACE);
+            return fail("changed just before removal; left alone");
+        }
+        if (unlinkat(dir.get(), tmp.c_str(), 0) != 0)
+            return fail(std::strerror(errno));
+        return true;
+    }
+
+    // Make the replacement under the temporary name.
+    switch (ctx.kind) {
+    case ActionKind::hardlink:
+        if (linkat(AT_FDCWD, fmt::format("/proc/self/fd/{}", keep_fd.get()).c_str(), dir.get(), tmp.c_str(),
+                   AT_SYMLINK_FOLLOW) != 0)
+            return fail(errno == EXDEV ? "cannot hard link to " + keep.names[0].path + ": another file system"
+                                       : std::string("link: ") + std::strerror(errno));
+        break;
+    case ActionKind::symlink:
+        if (symlinkat(absolute_path(ctx, keep.names[0]).c_str(), dir.get(), tmp.c_str()) != 0)
+            return fail(std::string("symlink: ") + std::strerror(errno));
+        break;
+    case ActionKind::reflink: {
+        fs::UniqueFd out(openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        if (!out)
+            return fail(std::strerror(errno));
+        if (ioctl(out.get(), FICLONE, keep_fd.get()) != 0) {
+            int e = errno;
+            unlinkat(dir.get(), tmp.c_str(), 0);
+            if (e == EOPNOTSUPP || e == EINVAL || e == ENOTTY || e == EXDEV)
+                return fail(fmt::format("reflink: the file system cannot share extents here ({})", std::strerror(e)));
+            return fail(std::string("reflink: ") + std::strerror(e));
+        }
+        // The clone takes the copy's place: give it the copy's owner and mode.
+        if (fchown(out.get(), cst.st_uid, cst.st_gid) != 0 && errno != EPERM) {
+            unlinkat(dir.get(), tmp.c_str(), 0);
+            return fail(std::strerror(errno));
+        }
+        fchmod(out.get(), cst.st_mode & 07777);
+        break;
+    }
+    case ActionKind::remove:
+    case ActionKind::none:
+        break;
+    }
+
+    if (renameat2(dir.get(), tmp.c_str(), dir.get(), base.c_str(), RENAME_EXCHANGE) != 0) {
+        int e = errno;
+        unlinkat(dir.get(), tmp.c_str(), 0);
+        return fail(std::string("renameat2: ") + std::strerror(e));
+    }
+    // tmp now holds what was at base: it must be the copy that was compared.
+    if (!same_id(dir.get(), tmp, copy.id)) {
+        renameat2(dir.get(), tmp.c_str(), dir.get(), base.c_str(), RENAME_EXCHANGE);
+        unlinkat(dir.get(), tmp.c_str(), 0);
+        return fail("changed just before it was replaced; left alone");
+    }
+    if (unlinkat(dir.get(), tmp.c_str(), 0) != 0)
+        return fail(std::string("unlink: ") + std::strerror(errno));
+    return true;
+}
+
+} // namespace syskit::dupfind

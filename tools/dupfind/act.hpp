@@ -1,0 +1,39 @@
+// act: what dupfind does to the copies it found, shown as commands or made safely.
+#pragma once
+
+#include "finder.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace syskit::dupfind {
+
+enum class ActionKind { none, remove, hardlink, symlink, reflink };
+
+/// The command a dry run prints for one name of a copy: "rm PATH", "ln -f KEEP PATH",
+/// "ln -sf TARGET PATH", "cp --reflink=always KEEP PATH"; paths quoted for a shell.
+/// target: where a symlink would point (the kept file's absolute path).
+std::string action_command(ActionKind kind, const std::string& keep, const std::string& target, const std::string& path);
+
+struct ActContext {
+    const std::vector<std::string>& roots;
+    /// Each root made absolute, for symlink targets.
+    const std::vector<std::string>& absolute_roots;
+    ActionKind kind;
+};
+
+/// The kept file's absolute path: the target a symlink gets.
+std::string absolute_path(const ActContext& ctx, const Name& name);
+
+/// Replaces (or removes) name, a name of copy, with the kept file keep, after checking that
+/// both are still the files that were hashed (inode, size, mtime) and that their bytes are
+/// equal.  The new link, symlink or clone is made under a temporary name in the same
+/// directory and swapped in with renameat2(RENAME_EXCHANGE); the swapped-out file is
+/// checked to be the one verified before it is unlinked, and swapped back if not.  So the
+/// name is never missing and never half-written, and a file replaced in between is never
+/// lost.  SIGINT, SIGTERM and SIGHUP wait until the swap is done.  Returns true on
+/// success; otherwise error says why.
+bool apply_action(const ActContext& ctx, const File& keep, const File& copy, const Name& name, std::string& error);
+
+} // namespace syskit::dupfind

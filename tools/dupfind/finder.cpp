@@ -1,0 +1,392 @@
+#include "finder.hpp"
+
+#include "fs/beneath.hpp"
+#include "fs/fd.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace syskit::dupfind {
+
+namespace {
+
+constexpr std::size_t read_block = 1 << 18;
+/// A size class with more files than this is read twice rather than kept open.
+constexpr std::size_t max_open_per_class = 64;
+
+/// What the walk keeps of a regular file name.
+struct Seen {
+    fs::FileId id;
+    std::uint64_t size;
+    std::int64_t mtime_sec;
+    std::uint32_t mtime_nsec;
+    Name name;
+    std::string digest; ///< of the whole file, when the walk could hash it
+};
+
+bool name_less(const Name& a, const Name& b) { return a.root != b.root ? a.root < b.root : a.path < b.path; }
+
+/// Runs work(i) for i in [0, n) on threads workers; work gets its worker's index too.
+void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t, unsigned)>& work) {
+    std::atomic<std::size_t> next{0};
+    auto run = [&](unsigned worker) {
+        for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;)
+            work(i, worker);
+    };
+    threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(n, 1)));
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t)
+        pool.emplace_back(run, t);
+    run(0);
+    for (auto& t : pool)
+        t.join();
+}
+
+/// The indices of files (all of one size) grouped by equal digest, runs of two or more
+/// only, each in name order; an empty digest (unread) matches nothing.
+std::vector<std::vector<std::size_t>> equal_runs(const std::vector<File>& files, const std::vector<std::string>& digests,
+                                                 std::vector<std::size_t> among) {
+    std::sort(among.begin(), among.end(), [&](std::size_t a, std::size_t b) {
+        return digests[a] != digests[b] ? digests[a] < digests[b] : name_less(files[a].names[0], files[b].names[0]);
+    });
+    std::vector<std::vector<std::size_t>> runs;
+    for (std::size_t i = 0; i < among.size();) {
+        std::size_t j = i;
+        while (j < among.size() && digests[among[j]] == digests[among[i]])
+            ++j;
+        if (j - i >= 2 && !digests[among[i]].empty())
+            runs.emplace_back(among.begin() + static_cast<std::ptrdiff_t>(i), among.begin() + static_cast<std::ptrdiff_t>(j));
+        i = j;
+    }
+    return runs;
+}
+
+/// Feeds the first limit bytes of the file open on fd to h.  False with errno set when they
+/// cannot be read, ESTALE when the file is shorter than that now.
+bool hash_range(int fd, std::uint64_t limit, Hasher& h) {
+    thread_local std::vector<char> buf(read_block);
+    if (limit > read_block)
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    std::uint64_t done = 0;
+    while (done < limit) {
+        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(read_block, limit - done));
+        ssize_t n = pread(fd, buf.data(), want, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = ESTALE;
+            return false;
+        }
+        h.update(buf.data(), static_cast<std::size_t>(n));
+        done += static_cast<std::uint64_t>(n);
+    }
+    return true;
+}
+
+} // namespace
+
+namespace {
+
+/// Opens the directory holding name, for openat() of the files in it.
+fs::UniqueFd open_dir(const Name& name, const std::vector<std::string>& roots) {
+    fs::UniqueFd fd(open(name.dir().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!fd && errno == ENAMETOOLONG) {
+        // Deeper than PATH_MAX: from the root, one component at a time.
+        fs::UniqueFd root(open(roots[name.root].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (root) {
+            std::string_view rel = fs::below_root(name.path, roots[name.root]);
+            std::size_t slash = rel.rfind('/');
+            fd = fs::open_beneath(root.get(), slash == std::string_view::npos ? "" : rel.substr(0, slash));
+        }
+    }
+    return fd;
+}
+
+/// Opens path, relative to dirfd, and checks it is still the file f the walk saw.
+int open_in(int dirfd, const char* path, const File& f) {
+    const char* base = path;
+    int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+    fs::UniqueFd fd(openat(dirfd, base, flags | O_NOATIME));
+    if (!fd && errno == EPERM) // O_NOATIME needs ownership or CAP_FOWNER
+        fd.reset(openat(dirfd, base, flags));
+    if (!fd)
+        return -1;
+    struct stat st;
+    if (fstat(fd.get(), &st) != 0)
+        return -1;
+    if (!S_ISREG(st.st_mode) || st.st_dev != f.id.dev || st.st_ino != f.id.ino ||
+        static_cast<std::uint64_t>(st.st_size) != f.size || st.st_mtim.tv_sec != f.mtime_sec ||
+        static_cast<std::uint32_t>(st.st_mtim.tv_nsec) != f.mtime_nsec) {
+        errno = ESTALE;
+        return -1;
+    }
+    return fd.release();
+}
+
+} // namespace
+
+int open_unchanged(const File& f, const Name& name, const std::vector<std::string>& roots) {
+    int fd = open_in(AT_FDCWD, name.path.c_str(), f);
+    if (fd >= 0 || errno != ENAMETOOLONG)
+        return fd;
+    fs::UniqueFd dir = open_dir(name, roots);
+    return dir ? open_in(dir.get(), name.path.c_str() + name.base, f) : -1;
+}
+
+bool same_bytes(int a, int b, std::uint64_t size, int& err) {
+    thread_local std::vector<char> ba(read_block), bb(read_block);
+    std::uint64_t done = 0;
+    while (done < size) {
+        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(read_block, size - done));
+        ssize_t ra = pread(a, ba.data(), want, static_cast<off_t>(done));
+        ssize_t rb = pread(b, bb.data(), want, static_cast<off_t>(done));
+        if (ra < 0 || rb < 0) {
+            err = errno;
+            return false;
+        }
+        if (ra != rb || ra == 0 || std::memcmp(ba.data(), bb.data(), static_cast<std::size_t>(ra)) != 0) {
+            err = 0;
+            return false;
+        }
+        done += static_cast<std::uint64_t>(ra);
+    }
+    err = 0;
+    return true;
+}
+
+std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
+    const std::vector<std::string>& roots = opt.walk.roots;
+    fs::WalkOptions wopt = opt.walk;
+    wopt.statx_mask = STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_MTIME;
+    const unsigned threads = fs::walk_threads(wopt);
+    const bool follow = opt.walk.flags & fs::walk_follow;
+
+    std::vector<Hasher> hashers;
+    hashers.reserve(threads);
+    for (unsigned t = 0; t < threads; ++t)
+        hashers.emplace_back(opt.hash);
+    // Most small files share their size with others, so the walk hashes them while it has
+    // their directory open: one openat and one read each, where a later pass would also
+    // have to find the directory again.
+    auto hash_small = [&](const fs::Entry& e, std::uint64_t size, Hasher& h) -> std::string {
+        int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOATIME | (follow ? 0 : O_NOFOLLOW);
+        fs::UniqueFd fd(openat(e.dirfd, e.at_name.data(), flags));
+        if (!fd)
+            return {}; // the hashing pass tries again, and reports
+        char buf[prefix_size + 1];
+        ssize_t n = read(fd.get(), buf, size + 1); // one more than expected: a file that grew shows
+        if (n != static_cast<ssize_t>(size))
+            return {};
+        if (counters)
+            counters->bytes_hashed.fetch_add(size, std::memory_order_relaxed);
+        h.reset();
+        h.update(buf, size);
+        return h.digest();
+    };
+
+    // 1. Walk: every regular file in range, by name.
+    std::vector<std::vector<Seen>> per_worker(threads);
+    fs::walk(
+        wopt,
+        [&](const fs::Entry& e) {
+            if (e.error) {
+                on_error(e.path, e.error);
+                return fs::Action::next;
+            }
+            if (e.type != S_IFREG)
+                return fs::Action::next;
+            // Only regular files need their size: the walk is asked to statx nothing else.
+            struct statx own;
+            if (!e.st) {
+                int flags = AT_NO_AUTOMOUNT | (follow ? 0 : AT_SYMLINK_NOFOLLOW);
+                if (statx(e.dirfd, e.at_name.data(), flags, wopt.statx_mask, &own) != 0) {
+                    on_error(e.path, errno);
+                    return fs::Action::next;
+                }
+            }
+            const struct statx& st = e.st ? *e.st : own;
+            if (!S_ISREG(st.stx_mode))
+                return fs::Action::next;
+            if (st.stx_size < opt.min_size || st.stx_size > opt.max_size)
+                return fs::Action::next;
+            if (!opt.include.empty() && !opt.include.matches(e.path, e.name))
+                return fs::Action::next;
+            std::size_t slash = e.path.rfind('/');
+            auto base = static_cast<std::uint32_t>(slash == std::string_view::npos ? 0 : slash + 1);
+            per_worker[e.worker].push_back(Seen{fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec,
+                                                Name{std::string(e.path), static_cast<std::uint32_t>(e.root), base}, {}});
+            if (st.stx_size > 0 && st.stx_size <= prefix_size)
+                per_worker[e.worker].back().digest = hash_small(e, st.stx_size, hashers[e.worker]);
+            if (counters)
+                counters->files.fetch_add(1, std::memory_order_relaxed);
+            return fs::Action::next;
+        },
+        counters ? &counters->walk : nullptr);
+
+    std::vector<Seen> seen;
+    for (auto& v : per_worker) {
+        std::move(v.begin(), v.end(), std::back_inserter(seen));
+        std::vector<Seen>().swap(v);
+    }
+
+    // 2. By size, then inode: names of one inode become one File.
+    std::sort(seen.begin(), seen.end(), [](const Seen& a, const Seen& b) {
+        if (a.size != b.size)
+            return a.size < b.size;
+        if (a.id.dev != b.id.dev)
+            return a.id.dev < b.id.dev;
+        if (a.id.ino != b.id.ino)
+            return a.id.ino < b.id.ino;
+        return name_less(a.name, b.name);
+    });
+    std::vector<std::vector<File>> classes; // files of one size, two or more
+    for (std::size_t i = 0; i < seen.size();) {
+        std::size_t j = i;
+        std::vector<File> files;
+        while (j < seen.size() && seen[j].size == seen[i].size) {
+            if (files.empty() || !(files.back().id == seen[j].id))
+                files.push_back(File{seen[j].id, seen[j].size, seen[j].mtime_sec, seen[j].mtime_nsec, {},
+                                     std::move(seen[j].digest)});
+            files.back().names.push_back(std::move(seen[j].name));
+            ++j;
+        }
+        if (files.size() >= 2)
+            classes.push_back(std::move(files));
+        i = j;
+    }
+    std::vector<Seen>().swap(seen);
+
+    // 3. Hashing, one size class at a time on each worker: a prefix of every file, then the
+    //    whole of those whose prefixes collide, read through the descriptor the prefix came
+    //    from when the class is small enough to keep its files open.
+    std::sort(classes.begin(), classes.end(), [](const auto& a, const auto& b) {
+        return a[0].size * a.size() > b[0].size * b.size(); // the longest work first
+    });
+    std::vector<std::vector<Group>> found(classes.size());
+    std::atomic<std::uint64_t> groups_so_far{0};
+    parallel_for(classes.size(), threads, [&](std::size_t c, unsigned worker) {
+        std::vector<File>& files = classes[c];
+        const std::uint64_t size = files[0].size;
+        Hasher& h = hashers[worker];
+        auto hash = [&](int fd, std::uint64_t limit, std::string& digest) {
+            h.reset();
+            if (!hash_range(fd, limit, h)) {
+                on_error(files[0].names[0].path, errno);
+                return;
+            }
+            if (counters)
+                counters->bytes_hashed.fetch_add(limit, std::memory_order_relaxed);
+            digest = h.digest();
+        };
+        auto open_file = [&](std::size_t i) {
+            int fd = open_unchanged(files[i], files[i].names[0], roots);
+            if (fd < 0)
+                on_error(files[i].names[0].path, errno);
+            return fs::UniqueFd(fd);
+        };
+        std::vector<std::string> digests(files.size());
+        std::vector<std::size_t> all(files.size());
+        for (std::size_t i = 0; i < all.size(); ++i)
+            all[i] = i;
+        std::vector<std::vector<std::size_t>> runs;
+        if (size == 0) {
+            h.reset();
+            std::fill(digests.begin(), digests.end(), h.digest()); // empty files are all equal
+            runs.push_back(all);
+        } else if (size <= prefix_size) {
+            for (std::size_t i = 0; i < files.size(); ++i) {
+                if (!files[i].digest.empty()) {
+                    digests[i] = std::move(files[i].digest);
+                } else if (fs::UniqueFd fd = open_file(i)) {
+                    hash(fd.get(), size, digests[i]);
+                }
+            }
+            runs = equal_runs(files, digests, all);
+        } else {
+            const bool keep_open = files.size() <= max_open_per_class;
+            std::vector<fs::UniqueFd> fds(files.size());
+            for (std::size_t i = 0; i < files.size(); ++i) {
+                fs::UniqueFd fd = open_file(i);
+                if (!fd)
+                    continue;
+                hash(fd.get(), prefix_size, digests[i]);
+                if (keep_open)
+                    fds[i] = std::move(fd);
+            }
+            for (const auto& run : equal_runs(files, digests, all)) {
+                for (std::size_t i : run) {
+                    fs::UniqueFd fd = keep_open ? std::move(fds[i]) : open_file(i);
+                    digests[i].clear();
+                    if (fd)
+                        hash(fd.get(), size, digests[i]);
+                }
+                for (auto& r : equal_runs(files, digests, run))
+                    runs.push_back(std::move(r));
+            }
+        }
+        for (const auto& run : runs) {
+            Group g{size, digests[run[0]], {}};
+            for (std::size_t i : run)
+                g.files.push_back(std::move(files[i]));
+            found[c].push_back(std::move(g));
+        }
+        if (counters)
+            counters->groups = groups_so_far += runs.size();
+    });
+    std::vector<std::vector<File>>().swap(classes);
+    std::vector<Group> groups;
+    for (auto& f : found)
+        std::move(f.begin(), f.end(), std::back_inserter(groups));
+
+    // 4. --verify: split each group by byte comparison with its members.
+    if (opt.verify) {
+        std::vector<Group> verified;
+        for (Group& g : groups) {
+            std::vector<File> rest = std::move(g.files);
+            while (rest.size() >= 2) {
+                std::vector<File> same{std::move(rest[0])}, other;
+                int first = open_unchanged(same[0], same[0].names[0], roots);
+                if (first < 0) {
+                    on_error(same[0].names[0].path, errno);
+                    rest.erase(rest.begin());
+                    continue;
+                }
+                fs::UniqueFd first_fd(first);
+                for (std::size_t i = 1; i < rest.size(); ++i) {
+                    int fd = open_unchanged(rest[i], rest[i].names[0], roots);
+                    if (fd < 0) {
+                        on_error(rest[i].names[0].path, errno);
+                        continue;
+                    }
+                    fs::UniqueFd guard(fd);
+                    int err = 0;
+                    if (same_bytes(first, fd, g.size, err))
+                        same.push_back(std::move(rest[i]));
+                    else if (err)
+                        on_error(rest[i].names[0].path, err);
+                    else
+                        other.push_back(std::move(rest[i]));
+                }
+                if (same.size() >= 2)
+                    verified.push_back(Group{g.size, g.digest, std::move(same)});
+                rest = std::move(other);
+            }
+        }
+        groups = std::move(verified);
+    }
+
+    std::sort(groups.begin(), groups.end(),
+              [](const Group& a, const Group& b) { return name_less(a.files[0].names[0], b.files[0].names[0]); });
+    return groups;
+}
+
+} // namespace syskit::dupfind

@@ -1,0 +1,83 @@
+// finder: walk, group by size, set hard links aside, hash a prefix, hash in full, verify.
+#pragma once
+
+#include "fs/glob.hpp"
+#include "fs/walk.hpp"
+#include "hash.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace syskit::dupfind {
+
+/// One name of a regular file.
+struct Name {
+    std::string path;     ///< as printed: the root joined with the names below it
+    std::uint32_t root;   ///< index of the root it was found under
+    /// Where the last component starts in path: path[0, base - 1) is the directory.
+    std::uint32_t base;
+
+    /// The directory holding the file, as a path to open.
+    std::string dir() const { return base == 0 ? "." : base == 1 ? "/" : path.substr(0, base - 1); }
+};
+
+/// One file (an inode) and every name the walk found for it.
+struct File {
+    fs::FileId id;
+    std::uint64_t size = 0;
+    std::int64_t mtime_sec = 0;
+    std::uint32_t mtime_nsec = 0;
+    std::vector<Name> names; ///< sorted by root, then path
+    std::string digest;      ///< of the whole file, when the walk hashed it already
+};
+
+/// Files with the same content: two or more distinct inodes.
+struct Group {
+    std::uint64_t size = 0;
+    std::string digest; ///< raw bytes of the full-content hash
+    std::vector<File> files;
+};
+
+struct FindOptions {
+    fs::WalkOptions walk;      ///< roots, -x, --max-depth, --exclude, --follow, threads
+    fs::GlobSet include;       ///< when not empty, only files matching it are considered
+    std::uint64_t min_size = 1; ///< 0 with --empty
+    std::uint64_t max_size = UINT64_MAX;
+    HashKind hash = HashKind::xxh3;
+    bool verify = false;       ///< compare the bytes of every group, not just hashes
+};
+
+/// What a progress line shows while find() runs.
+struct FindCounters {
+    fs::WalkCounters walk;
+    std::atomic<std::uint64_t> files{0};
+    std::atomic<std::uint64_t> bytes_hashed{0};
+    std::atomic<std::uint64_t> groups{0};
+};
+
+/// Called, from any thread, for each entry that cannot be read: path and errno, ESTALE
+/// for a file that changed (inode, size or mtime) between the walk and its reading.
+using OnError = std::function<void(std::string_view path, int err)>;
+
+/// Finds the groups of identical files below options.walk.roots.  Directories, symlinks
+/// (unless following), FIFOs, sockets and devices are never opened.  Only files with
+/// several candidates of their size are read: first prefix_size bytes, then, for those
+/// still colliding, all of them.  Files that change or vanish are reported and left out.
+/// Groups come sorted by their first name.
+std::vector<Group> find_duplicates(const FindOptions& options, const OnError& on_error, FindCounters* counters);
+
+/// How much of a file the first hashing pass reads.
+inline constexpr std::uint64_t prefix_size = 4096;
+
+/// Opens a file found by the walk for reading, without following a symlink at the end,
+/// never blocking on a FIFO swapped in, and checks it is still the inode f with the size
+/// and mtime the walk saw.  Returns -1 with errno set otherwise (ESTALE when it changed).
+int open_unchanged(const File& f, const Name& name, const std::vector<std::string>& roots);
+
+/// Whether the files open on a and b have the same bytes (size bytes each).
+bool same_bytes(int a, int b, std::uint64_t size, int& err);
+
+} // namespace syskit::dupfind
