@@ -18,6 +18,7 @@ struct Linked {
     std::string path;
     std::string parent;
     std::uint64_t size;
+    int depth;
 };
 
 bool larger(const Sized& a, const Sized& b) { return a.size != b.size ? a.size > b.size : a.path < b.path; }
@@ -59,9 +60,13 @@ bool post_order_less(std::string_view a, std::string_view b) {
     std::size_t i = 0, n = std::min(a.size(), b.size());
     while (i < n && a[i] == b[i])
         ++i;
-    if (i == a.size() && i < b.size() && b[i] == '/')
+    // A directory given with a trailing slash ("t/") holds "t/a" just as "t" does.
+    auto holds = [](std::string_view dir, std::string_view p, std::size_t common) {
+        return common == dir.size() && common < p.size() && (p[common] == '/' || (!dir.empty() && dir.back() == '/'));
+    };
+    if (holds(a, b, i))
         return false; // a holds b: a comes after
-    if (i == b.size() && i < a.size() && a[i] == '/')
+    if (holds(b, a, i))
         return true;
     // Within a component, '/' (its end) sorts before any byte, and a name's end before '/'.
     auto rank = [](std::string_view s, std::size_t k) {
@@ -103,14 +108,14 @@ RootTotal Tally::walk(const std::string& root, fs::WalkOptions wopt,
                 e.depth == 0 ? std::string_view() : e.depth == 1 ? std::string_view(root)
                                                                  : e.path.substr(0, e.path.size() - e.name.size() - 1);
             if (!is_dir && st.stx_nlink > 1) {
-                w.linked.push_back({id, std::string(e.path), std::string(parent), size});
+                w.linked.push_back({id, std::string(e.path), std::string(e.depth == 0 ? e.path : parent), size, e.depth});
                 return fs::Action::next;
             }
             w.total += size;
             if (opt_.remember_all)
                 w.counted.push_back(id);
             if (opt_.per_directory) {
-                if (is_dir) {
+                if (is_dir || e.depth == 0) { // a file given as a root stands for itself
                     DirSum& d = w.dirs[std::string(e.path)];
                     d.own += size;
                     d.depth = e.depth;
@@ -157,7 +162,7 @@ RootTotal Tally::walk(const std::string& root, fs::WalkOptions wopt,
         if (opt_.per_directory)
             dirs[linked[i].parent].own += linked[i].size;
         if (opt_.largest_files)
-            offer(files, opt_.largest_files, Sized{linked[i].path, linked[i].size, 0});
+            offer(files, opt_.largest_files, Sized{linked[i].path, linked[i].size, linked[i].depth});
     }
 
     if (opt_.per_directory) {
