@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -112,9 +113,9 @@ fs::UniqueFd open_dir(const Name& name, const std::vector<std::string>& roots) {
 }
 
 /// Opens path, relative to dirfd, and checks it is still the file f the walk saw.
-int open_in(int dirfd, const char* path, const File& f) {
+int open_in(int dirfd, const char* path, const File& f, bool follow) {
     const char* base = path;
-    int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+    int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
     fs::UniqueFd fd(openat(dirfd, base, flags | O_NOATIME));
     if (!fd && errno == EPERM) // O_NOATIME needs ownership or CAP_FOWNER
         fd.reset(openat(dirfd, base, flags));
@@ -135,11 +136,11 @@ int open_in(int dirfd, const char* path, const File& f) {
 } // namespace
 
 int open_unchanged(const File& f, const Name& name, const std::vector<std::string>& roots) {
-    int fd = open_in(AT_FDCWD, name.path.c_str(), f);
+    int fd = open_in(AT_FDCWD, name.path.c_str(), f, name.follow);
     if (fd >= 0 || errno != ENAMETOOLONG)
         return fd;
     fs::UniqueFd dir = open_dir(name, roots);
-    return dir ? open_in(dir.get(), name.path.c_str() + name.base, f) : -1;
+    return dir ? open_in(dir.get(), name.path.c_str() + name.base, f, name.follow) : -1;
 }
 
 bool same_bytes(int a, int b, std::uint64_t size, int& err) {
@@ -223,7 +224,8 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
             std::size_t slash = e.path.rfind('/');
             auto base = static_cast<std::uint32_t>(slash == std::string_view::npos ? 0 : slash + 1);
             per_worker[e.worker].push_back(Seen{fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec,
-                                                Name{std::string(e.path), static_cast<std::uint32_t>(e.root), base}, {}});
+                                                Name{std::string(e.path), static_cast<std::uint32_t>(e.root), base, follow},
+                                                {}});
             if (st.stx_size > 0 && st.stx_size <= prefix_size)
                 per_worker[e.worker].back().digest = hash_small(e, st.stx_size, hashers[e.worker]);
             if (counters)
@@ -384,6 +386,25 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
         groups = std::move(verified);
     }
 
+    // Overlapping roots ("." and "sub") reach one directory entry by two paths: keep one.
+    for (Group& g : groups) {
+        for (File& f : g.files) {
+            if (f.names.size() < 2)
+                continue;
+            std::vector<std::string> seen_at;
+            std::vector<Name> kept;
+            for (Name& n : f.names) {
+                char* dir = realpath(n.dir().c_str(), nullptr);
+                std::string where = dir ? std::string(dir) + '/' + n.path.substr(n.base) : n.path;
+                std::free(dir);
+                if (std::find(seen_at.begin(), seen_at.end(), where) != seen_at.end())
+                    continue;
+                seen_at.push_back(std::move(where));
+                kept.push_back(std::move(n));
+            }
+            f.names = std::move(kept);
+        }
+    }
     std::sort(groups.begin(), groups.end(),
               [](const Group& a, const Group& b) { return name_less(a.files[0].names[0], b.files[0].names[0]); });
     return groups;

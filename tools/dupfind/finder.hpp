@@ -19,6 +19,8 @@ struct Name {
     std::uint32_t root;   ///< index of the root it was found under
     /// Where the last component starts in path: path[0, base - 1) is the directory.
     std::uint32_t base;
+    /// Found with -L: the name may be a symlink to the file, to be followed when opened.
+    bool follow = false;
 
     /// The directory holding the file, as a path to open.
     std::string dir() const { return base == 0 ? "." : base == 1 ? "/" : path.substr(0, base - 1); }
