@@ -83,7 +83,7 @@ ok = True
 med = {r["command"]: r["median"] for r in json.load(open(times_f))["results"]}
 m = json.load(open(manifest_f))
 print(f"dupfind benchmark: {corpus} ({m['total_files']} files, {m['total_bytes'] / 2**30:.2f} GiB), {cpus} CPUs")
-print(f"  anchors: {jdupes_v}; rdfind {rdfind_v}; {fdupes_v}")
+print(f"  anchors: {jdupes_v}; {rdfind_v}; {fdupes_v}")
 print("warm cache, median of 5 runs (hyperfine --warmup 1 --runs 5)")
 for tool in ("dupfind", "jdupes", "rdfind", "fdupes"):
     ratio = "" if tool == "jdupes" else f"  ({med[tool] / med['jdupes']:.2f}x jdupes)"

@@ -74,7 +74,7 @@ fs::UniqueFd open_parent(const std::vector<std::string>& roots, const Name& name
     fs::UniqueFd dir = fs::open_beneath(root_fd.get(), slash == std::string_view::npos ? "" : rel.substr(0, slash));
     struct stat st;
     if (dir && (fstat(dir.get(), &st) != 0 || !S_ISDIR(st.st_mode))) {
-        errno = ENOTDIR;
+        errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR; // a symlink swapped in for the directory
         return {};
     }
     return dir;
