@@ -113,7 +113,11 @@ std::optional<int> Tool::parse(int argc, char** argv) {
         std::cout << e.what() << '\n';
         return exit_ok;
     } catch (const CLI::ParseError& e) {
-        error("", e.what());
+        // CLI11 checks required arguments before unexpected ones: an unknown option is the
+        // more useful thing to name ("dupfind --bogus" lacks a PATH only because of it).
+        std::vector<std::string> extra = dynamic_cast<const CLI::RequiredError*>(&e) ? app_.remaining()
+                                                                                    : std::vector<std::string>{};
+        error("", extra.empty() ? e.what() : CLI::ExtrasError(extra).what());
         std::string hint = usage_line() + "\nTry '" + g_program + " --help' for more information.\n";
         std::fwrite(hint.data(), 1, hint.size(), stderr);
         return exit_trouble;
