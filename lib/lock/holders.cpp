@@ -1,0 +1,208 @@
+#include "lock/holders.hpp"
+
+#include "fs/fd.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <memory>
+
+namespace syskit::lock {
+
+namespace {
+
+struct DirCloser {
+    void operator()(DIR* d) const { closedir(d); }
+};
+using DirPtr = std::unique_ptr<DIR, DirCloser>;
+
+/// Opens the directory name relative to dirfd for reading its entries, or returns null.
+DirPtr open_dir_at(int dirfd, const char* name) {
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return nullptr;
+    DIR* d = fdopendir(fd); // owns fd from here on
+    if (d == nullptr)
+        close(fd);
+    return DirPtr(d);
+}
+
+/// Reads the whole file name relative to dirfd into out.  Returns 0 or errno.
+int read_file_at(int dirfd, const char* name, std::string& out) {
+    fs::UniqueFd fd(openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd)
+        return errno;
+    out.clear();
+    char buf[8192];
+    while (true) {
+        ssize_t n = read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (n == 0)
+            return 0;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+bool all_digits(const char* s) {
+    if (*s == '\0')
+        return false;
+    for (; *s; ++s)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/// A lock line seen in the fdinfo of one descriptor of one process, with the process's
+/// command and the descriptor's path read right then: a holder that exits a moment later
+/// is still reported whole.
+struct Seen {
+    pid_t pid;
+    int fd;
+    LockLine lock;
+    std::string command;
+    std::string path;
+};
+
+std::string fd_path(const std::string& proc, pid_t pid, int fd) {
+    std::string link = proc + "/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
+    std::string target(PATH_MAX, '\0');
+    ssize_t n = readlink(link.c_str(), target.data(), target.size());
+    if (n <= 0 || static_cast<std::size_t>(n) >= target.size())
+        return {};
+    target.resize(static_cast<std::size_t>(n));
+    return target;
+}
+
+/// Every lock line of every descriptor of every process under proc that is one of wanted.
+std::vector<Seen> scan_fdinfo(const std::string& proc, const std::vector<LockLine>& wanted) {
+    std::vector<Seen> seen;
+    fs::UniqueFd proc_fd(open(proc.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!proc_fd)
+        return seen;
+    DirPtr procs = open_dir_at(proc_fd.get(), ".");
+    if (!procs)
+        return seen;
+    std::string text, sub;
+    while (dirent* p = readdir(procs.get())) {
+        if (!all_digits(p->d_name))
+            continue;
+        sub = p->d_name;
+        sub += "/fdinfo";
+        // Processes come and go, and another user's fdinfo needs privilege: skip what fails.
+        DirPtr fds = open_dir_at(proc_fd.get(), sub.c_str());
+        if (!fds)
+            continue;
+        pid_t pid = static_cast<pid_t>(std::strtol(p->d_name, nullptr, 10));
+        std::string command;
+        while (dirent* f = readdir(fds.get())) {
+            if (!all_digits(f->d_name))
+                continue;
+            if (read_file_at(dirfd(fds.get()), f->d_name, text) != 0 || text.find("lock:") == std::string::npos)
+                continue;
+            int fd = static_cast<int>(std::strtol(f->d_name, nullptr, 10));
+            for (auto& l : parse_fdinfo_locks(text)) {
+                bool want = std::any_of(wanted.begin(), wanted.end(), [&](const LockLine& w) { return w.same_lock(l); });
+                if (!want)
+                    continue;
+                if (command.empty())
+                    command = process_command(pid, proc);
+                seen.push_back({pid, fd, std::move(l), command, fd_path(proc, pid, fd)});
+            }
+        }
+    }
+    return seen;
+}
+
+bool matches(const HoldingQuery& q, const LockLine& l) {
+    if (l.waiting && !q.waiting)
+        return false;
+    if (!q.file)
+        return true;
+    return l.has_inode && l.dev_major == q.file->dev_major && l.dev_minor == q.file->dev_minor &&
+           l.inode == q.file->inode;
+}
+
+FileKey key_of(const struct stat& st) {
+    return {major(st.st_dev), minor(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+}
+
+} // namespace
+
+int file_key(int fd, FileKey* key) {
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return errno;
+    *key = key_of(st);
+    return 0;
+}
+
+int file_key(const char* path, FileKey* key) {
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno;
+    *key = key_of(st);
+    return 0;
+}
+
+std::string process_command(pid_t pid, const std::string& proc) {
+    if (pid <= 0)
+        return {};
+    std::string comm;
+    if (read_file_at(AT_FDCWD, (proc + "/" + std::to_string(pid) + "/comm").c_str(), comm) != 0)
+        return {};
+    if (!comm.empty() && comm.back() == '\n')
+        comm.pop_back();
+    return comm;
+}
+
+int list_holdings(const HoldingQuery& query, std::vector<Holding>* out, const std::string& proc) {
+    std::string text;
+    if (int err = read_file_at(AT_FDCWD, (proc + "/locks").c_str(), text))
+        return err;
+    std::vector<LockLine> locks;
+    for (auto& l : parse_proc_locks(text))
+        if (matches(query, l))
+            locks.push_back(std::move(l));
+    bool any_held = std::any_of(locks.begin(), locks.end(), [](const LockLine& l) { return !l.waiting; });
+    std::vector<Seen> seen = any_held ? scan_fdinfo(proc, locks) : std::vector<Seen>{};
+    std::sort(seen.begin(), seen.end(),
+              [](const Seen& a, const Seen& b) { return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd; });
+
+    std::vector<bool> done(locks.size());
+    for (std::size_t i = 0; i < locks.size(); ++i) {
+        if (done[i])
+            continue;
+        const LockLine& l = locks[i];
+        for (std::size_t j = i + 1; j < locks.size(); ++j)
+            if (locks[j].same_lock(l))
+                done[j] = true;
+        pid_t last = -1;
+        bool found = false;
+        for (const Seen& s : seen) {
+            // One Holding per process, through the lowest descriptor (seen is sorted).
+            if (!s.lock.same_lock(l) || s.pid == last)
+                continue;
+            last = s.pid;
+            found = true;
+            out->push_back({l, s.pid, s.command, s.fd, s.path});
+        }
+        if (!found) {
+            pid_t pid = l.pid > 0 ? l.pid : -1;
+            out->push_back({l, pid, process_command(pid, proc), -1, {}});
+        }
+    }
+    return 0;
+}
+
+} // namespace syskit::lock
