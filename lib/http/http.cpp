@@ -1,0 +1,236 @@
+#include "http/http.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace syskit::http {
+
+std::string_view Request::path() const {
+    std::string_view t = target;
+    return t.substr(0, t.find('?'));
+}
+
+std::string_view Request::query() const {
+    std::string_view t = target;
+    std::size_t q = t.find('?');
+    if (q == std::string_view::npos)
+        return {};
+    t = t.substr(q + 1);
+    return t.substr(0, t.find('#'));
+}
+
+const std::string* Request::header(std::string_view name) const {
+    for (const auto& [k, v] : headers)
+        if (k == name)
+            return &v;
+    return nullptr;
+}
+
+RequestParser::RequestParser(const Limits& limits) : limits_(limits) {
+    http_parser_init(&parser_, HTTP_REQUEST);
+    parser_.data = this;
+    http_parser_settings_init(&settings_);
+    settings_.on_message_begin = on_message_begin;
+    settings_.on_url = on_url;
+    settings_.on_header_field = on_header_field;
+    settings_.on_header_value = on_header_value;
+    settings_.on_headers_complete = on_headers_complete;
+    settings_.on_body = on_body;
+    settings_.on_message_complete = on_message_complete;
+}
+
+bool RequestParser::fail(int status, std::string message) {
+    error_status_ = status;
+    error_message_ = std::move(message);
+    return false;
+}
+
+bool RequestParser::count_head(std::size_t n) {
+    head_bytes_ += n;
+    return head_bytes_ <= limits_.max_head;
+}
+
+int RequestParser::on_message_begin(http_parser* p) {
+    auto* self = static_cast<RequestParser*>(p->data);
+    self->req_ = Request{};
+    self->head_bytes_ = 0;
+    self->in_value_ = false;
+    self->complete_ = false;
+    return 0;
+}
+
+int RequestParser::on_url(http_parser* p, const char* at, std::size_t n) {
+    auto* self = static_cast<RequestParser*>(p->data);
+    if (!self->count_head(n))
+        return self->fail(414, "request line too long"), 1;
+    self->req_.target.append(at, n);
+    return 0;
+}
+
+int RequestParser::on_header_field(http_parser* p, const char* at, std::size_t n) {
+    auto* self = static_cast<RequestParser*>(p->data);
+    if (!self->count_head(n))
+        return self->fail(431, "request header fields too large"), 1;
+    auto& hs = self->req_.headers;
+    if (hs.empty() || self->in_value_)
+        hs.emplace_back();
+    self->in_value_ = false;
+    for (std::size_t i = 0; i < n; ++i)
+        hs.back().first += static_cast<char>(std::tolower(static_cast<unsigned char>(at[i])));
+    return 0;
+}
+
+int RequestParser::on_header_value(http_parser* p, const char* at, std::size_t n) {
+    auto* self = static_cast<RequestParser*>(p->data);
+    if (!self->count_head(n))
+        return self->fail(431, "request header fields too large"), 1;
+    self->in_value_ = true;
+    self->req_.headers.back().second.append(at, n);
+    return 0;
+}
+
+int RequestParser::on_headers_complete(http_parser* p) {
+    auto* self = static_cast<RequestParser*>(p->data);
+    Request& r = self->req_;
+    r.method = http_method_str(static_cast<http_method>(p->method));
+    r.keep_alive = http_should_keep_alive(p) != 0;
+    self->body_max_ = self->body_limit ? self->body_limit(r) : self->limits_.max_body;
+    // Content-Length is checked before any of the body arrives; chunked bodies as they do.
+    if ((p->flags & F_CONTENTLENGTH) && p->content_length > self->body_max_)
+        return self->fail(413, fmt::format("request body larger than {} bytes", self->body_max_)), -1;
+    if (const std::string* e = r.header("expect")) {
+        std::string v = *e;
+        std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+        self->continue_ = v == "100-continue";
+    }
+    return 0;
+}
+
+int RequestParser::on_body(http_parser* p, const char* at, std::size_t n) {
+    auto* self = static_cast<RequestParser*>(p->data);
+    if (self->req_.body.size() + n > self->body_max_)
+        return self->fail(413, fmt::format("request body larger than {} bytes", self->body_max_)), 1;
+    self->req_.body.append(at, n);
+    return 0;
+}
+
+int RequestParser::on_message_complete(http_parser* p) {
+    auto* self = static_cast<RequestParser*>(p->data);
+    self->complete_ = true;
+    // Stop after each request, so the caller answers it before parsing the next one.
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+bool RequestParser::take_continue() { return std::exchange(continue_, false); }
+
+RequestParser::Result RequestParser::parse(std::string_view data, std::size_t& consumed) {
+    if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED)
+        http_parser_pause(&parser_, 0);
+    if (HTTP_PARSER_ERRNO(&parser_) != HPE_OK) {
+        if (error_status_ == 0)
+            fail(400, http_errno_description(HTTP_PARSER_ERRNO(&parser_)));
+        return Result::error;
+    }
+    complete_ = false;
+    consumed = http_parser_execute(&parser_, &settings_, data.data(), data.size());
+    auto err = HTTP_PARSER_ERRNO(&parser_);
+    if (complete_)
+        return Result::request;
+    if (err != HPE_OK) {
+        if (error_status_ == 0)
+            fail(err == HPE_HEADER_OVERFLOW ? 431 : 400, http_errno_description(err));
+        return Result::error;
+    }
+    if (parser_.upgrade) {
+        fail(400, "protocol upgrades are not supported");
+        return Result::error;
+    }
+    return Result::need_more;
+}
+
+std::string_view reason(int status) {
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
+    default: return "Unknown";
+    }
+}
+
+void write_response(std::string& out, int status, std::string_view content_type, std::string_view body,
+                    bool keep_alive, std::string_view extra_headers, bool head_only) {
+    fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", status, reason(status));
+    if (!content_type.empty())
+        fmt::format_to(std::back_inserter(out), "Content-Type: {}\r\n", content_type);
+    if (status != 204)
+        fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", body.size());
+    out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+    out += extra_headers;
+    out += "\r\n";
+    if (!head_only && status != 204)
+        out += body;
+}
+
+namespace {
+int hex(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+} // namespace
+
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
+    std::string r;
+    r.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= s.size())
+                return std::nullopt;
+            int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return std::nullopt;
+            r += static_cast<char>(hi * 16 + lo);
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            r += ' ';
+        } else {
+            r += c;
+        }
+    }
+    return r;
+}
+
+std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+    while (!query.empty()) {
+        std::size_t amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        std::size_t eq = pair.find('=');
+        auto k = percent_decode(pair.substr(0, eq), true);
+        if (k && *k == name)
+            return percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
+    }
+    return std::nullopt;
+}
+
+} // namespace syskit::http

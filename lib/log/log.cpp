@@ -1,0 +1,198 @@
+#include "log/log.hpp"
+
+#include "out/json.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace syskit::log {
+
+namespace {
+
+bool needs_quotes(std::string_view v) {
+    if (v.empty())
+        return true;
+    for (unsigned char c : v)
+        if (c <= ' ' || c == '=' || c == '"' || c == '\\' || c == 0x7f)
+            return true;
+    return false;
+}
+
+/// A logfmt value: bare when it can be, else double-quoted with \" \\ \n \r \t and \xHH for
+/// other control bytes, so a hostile value cannot start a new line or a new field.
+void append_logfmt(std::string& out, std::string_view v) {
+    if (!needs_quotes(v)) {
+        out += v;
+        return;
+    }
+    out += '"';
+    for (unsigned char c : v) {
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (c < ' ' || c == 0x7f)
+                fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+            else
+                out += static_cast<char>(c);
+        }
+    }
+    out += '"';
+}
+
+std::string value_text(const Value& v) {
+    return std::visit(
+        [](const auto& x) -> std::string {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, std::string_view>)
+                return std::string(x);
+            else if constexpr (std::is_same_v<T, bool>)
+                return x ? "true" : "false";
+            else
+                return fmt::format("{}", x);
+        },
+        v);
+}
+
+std::string now_rfc3339() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    tm t{};
+    gmtime_r(&ts.tv_sec, &t);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+                       t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000000);
+}
+
+} // namespace
+
+std::string_view level_name(Level l) {
+    switch (l) {
+    case Level::debug:
+        return "debug";
+    case Level::info:
+        return "info";
+    case Level::warn:
+        return "warn";
+    case Level::error:
+        return "error";
+    }
+    return "info";
+}
+
+Logger::Logger(Format format, int fd) : format_(format), fd_(fd) {}
+
+Logger::~Logger() {
+    if (owned_)
+        ::close(fd_);
+}
+
+bool Logger::open(const std::string& path, std::string& error) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        error = std::strerror(errno);
+        return false;
+    }
+    if (owned_)
+        ::close(fd_);
+    fd_ = fd;
+    owned_ = true;
+    path_ = path;
+    return true;
+}
+
+bool Logger::reopen(std::string& error) {
+    if (!owned_)
+        return true;
+    std::lock_guard lock(reopen_mu_);
+    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        error = std::strerror(errno);
+        return false;
+    }
+    bool ok = dup3(fd, fd_, O_CLOEXEC) >= 0;
+    if (!ok)
+        error = std::strerror(errno);
+    ::close(fd);
+    return ok;
+}
+
+std::string Logger::format_line(Level level, std::string_view msg, Fields fields, std::string_view time) const {
+    std::string line;
+    if (format_ == Format::json) {
+        out::Object o;
+        if (!time.empty())
+            o.add("time", time);
+        o.add("level", level_name(level)).add("msg", msg);
+        for (const auto& field : fields) {
+            std::string_view k = field.first;
+            std::visit(
+                [&o, k](const auto& x) {
+                    using T = std::decay_t<decltype(x)>;
+                    if constexpr (std::is_same_v<T, double>)
+                        o.add_raw(k, fmt::format("{}", x));
+                    else if constexpr (std::is_same_v<T, std::uint64_t> || std::is_same_v<T, std::int64_t> ||
+                                       std::is_same_v<T, bool> || std::is_same_v<T, std::string_view>)
+                        o.add(k, x);
+                },
+                field.second);
+        }
+        line = o.str();
+    } else {
+        if (!time.empty()) {
+            line += "time=";
+            line += time;
+            line += ' ';
+        }
+        line += "level=";
+        line += level_name(level);
+        line += " msg=";
+        append_logfmt(line, msg);
+        for (const auto& [k, v] : fields) {
+            line += ' ';
+            line += k;
+            line += '=';
+            append_logfmt(line, value_text(v));
+        }
+    }
+    line += '\n';
+    return line;
+}
+
+void Logger::log(Level level, std::string_view msg, Fields fields) {
+    if (level < min_)
+        return;
+    std::string line = format_line(level, msg, fields, now_rfc3339());
+    // One write(2) per line: lines from several threads interleave whole.
+    const char* p = line.data();
+    std::size_t left = line.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd_, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; // nowhere to report a failing log
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+}
+
+} // namespace syskit::log

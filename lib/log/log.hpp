@@ -1,0 +1,59 @@
+// log: structured log lines for daemons, in logfmt or JSON, one write(2) per line (book
+// chapter 11).  Safe to call from any thread; SIGHUP handlers call reopen() after rotation.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace syskit::log {
+
+enum class Format { logfmt, json };
+enum class Level { debug, info, warn, error };
+
+std::string_view level_name(Level l);
+
+/// A field's value: text, a number or a flag.
+using Value = std::variant<std::string_view, std::int64_t, std::uint64_t, double, bool>;
+using Fields = std::initializer_list<std::pair<std::string_view, Value>>;
+
+class Logger {
+public:
+    /// Logs to fd (standard error by default), which the logger does not own.
+    explicit Logger(Format format = Format::logfmt, int fd = 2);
+    ~Logger();
+    Logger(const Logger&) = delete;
+    Logger& operator=(const Logger&) = delete;
+
+    /// Logs to the file at path from now on, appending (created 0640 if missing).  False with
+    /// error set when it cannot be opened.
+    bool open(const std::string& path, std::string& error);
+    /// Opens the file again, for after it was renamed by a log rotator.  The new file takes
+    /// the old one's descriptor number (dup3), so a line being written concurrently goes to
+    /// one file or the other, never to a closed descriptor.  True when logging to stderr.
+    bool reopen(std::string& error);
+
+    void set_min_level(Level l) { min_ = l; }
+    /// One line: time, level, msg, then the fields in order.
+    void log(Level level, std::string_view msg, Fields fields = {});
+    void info(std::string_view msg, Fields fields = {}) { log(Level::info, msg, fields); }
+    void warn(std::string_view msg, Fields fields = {}) { log(Level::warn, msg, fields); }
+    void error(std::string_view msg, Fields fields = {}) { log(Level::error, msg, fields); }
+
+    /// The line log() would write, without the time field (for tests).
+    std::string format_line(Level level, std::string_view msg, Fields fields, std::string_view time) const;
+
+private:
+    Format format_;
+    int fd_;
+    bool owned_ = false;
+    std::string path_;
+    std::mutex reopen_mu_;
+    Level min_ = Level::info;
+};
+
+} // namespace syskit::log

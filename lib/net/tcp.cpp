@@ -1,0 +1,399 @@
+#include "net/tcp.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace syskit::net {
+
+std::string Endpoint::str() const {
+    bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+fs::UniqueFd listen_tcp(const Endpoint& ep, bool reuseport, int backlog, std::string& error) {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    if (inet_pton(AF_INET, ep.host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(ep.port);
+        len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, ep.host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(ep.port);
+        len = sizeof *v6;
+    } else {
+        error = "not an IPv4 or IPv6 address";
+        return {};
+    }
+    fs::UniqueFd fd(socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        error = std::string("socket: ") + std::strerror(errno);
+        return {};
+    }
+    int one = 1;
+    // SO_REUSEADDR: restart at once while old connections sit in TIME_WAIT.
+    if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        (reuseport && setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)) {
+        error = std::string("setsockopt: ") + std::strerror(errno);
+        return {};
+    }
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+        error = std::string("bind: ") + std::strerror(errno);
+        return {};
+    }
+    if (listen(fd.get(), backlog) != 0) {
+        error = std::string("listen: ") + std::strerror(errno);
+        return {};
+    }
+    return fd;
+}
+
+/// One accepted connection.  Lives from accept to libuv's close callback, which frees it.
+class Connection {
+public:
+    explicit Connection(Server& s) : server_(s) { tcp_.data = this; }
+
+    void start();
+    /// Sends what is pending, then closes.  linger: the session ended the connection (an error,
+    /// QUIT): half-close and read until the peer closes too, for at most linger_ms, so that
+    /// requests it had already sent do not make the kernel reset the connection and destroy
+    /// the reply on its way.
+    void finish(bool linger = false);
+    void close();
+    bool lingering_too_long(std::uint64_t now) const { return lingering_ && now > linger_until_; }
+    bool closing() const { return closing_; }
+    std::uint64_t last_active() const { return last_active_; }
+
+    uv_tcp_t tcp_{};
+    Connection* prev = nullptr;
+    Connection* next = nullptr;
+    bool counted = false;
+
+private:
+    static void on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf);
+    static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+    static void on_write(uv_write_t* req, int status);
+    static void on_close(uv_handle_t* h);
+    static void on_shutdown(uv_shutdown_t* req, int status);
+    static constexpr std::uint64_t linger_ms = 2000;
+
+    void received(const char* data, std::size_t n);
+    void process(std::string_view data, bool from_in);
+    void flush();
+    void pause_or_resume();
+    std::size_t pending() const { return out_.size() + wire_.size() + writing_.size(); }
+
+    Server& server_;
+    std::unique_ptr<Session> session_;
+    std::unique_ptr<TlsSession> tls_;
+    std::string in_;      ///< received plaintext not consumed yet
+    std::string out_;     ///< replies not yet handed to the socket (plaintext)
+    std::string wire_;    ///< TLS records not yet handed to the socket
+    std::string writing_; ///< what the write in flight sends
+    uv_write_t wreq_{};
+    uv_shutdown_t sreq_{};
+    std::uint64_t last_active_ = 0;
+    std::uint64_t linger_until_ = 0;
+    bool linger_ = false;
+    bool lingering_ = false;
+    bool reading_ = false;
+    bool write_pending_ = false;
+    bool close_after_write_ = false;
+    bool closing_ = false;
+
+    friend class Server;
+};
+
+void Connection::start() {
+    session_ = server_.opt_.make_session();
+    if (server_.opt_.tls)
+        tls_ = std::make_unique<TlsSession>(*server_.opt_.tls);
+    uv_tcp_nodelay(&tcp_, 1);
+    last_active_ = uv_now(server_.loop_);
+    if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) != 0) {
+        close();
+        return;
+    }
+    reading_ = true;
+}
+
+void Connection::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
+    auto* c = static_cast<Connection*>(h->data);
+    *buf = uv_buf_init(c->server_.scratch_.data(), static_cast<unsigned>(c->server_.scratch_.size()));
+}
+
+void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+    auto* c = static_cast<Connection*>(s->data);
+    if (c->lingering_) {
+        if (nread < 0)
+            c->close();
+        return; // what a closing peer still sends is dropped
+    }
+    if (nread > 0) {
+        c->received(buf->base, static_cast<std::size_t>(nread));
+    } else if (nread < 0) {
+        // EOF or an error: send what is left (the peer may only have shut down its side), then
+        // close.
+        c->finish();
+    }
+}
+
+void Connection::received(const char* data, std::size_t n) {
+    last_active_ = uv_now(server_.loop_);
+    if (tls_) {
+        bool ok = tls_->feed(std::string_view(data, n), in_);
+        tls_->drain(wire_); // handshake messages, alerts
+        if (!ok) {
+            flush();
+            finish();
+            return;
+        }
+        if (!in_.empty())
+            process(in_, true);
+        else
+            flush();
+        return;
+    }
+    if (in_.empty()) {
+        process(std::string_view(data, n), false);
+    } else {
+        in_.append(data, n);
+        process(in_, true);
+    }
+}
+
+void Connection::process(std::string_view data, bool from_in) {
+    std::size_t consumed = 0;
+    After after = session_->on_data(data, consumed, out_);
+    if (from_in)
+        in_.erase(0, consumed);
+    else
+        in_.assign(data.substr(consumed));
+    if (in_.empty() && in_.capacity() > server_.scratch_.size())
+        std::string().swap(in_); // a large request has gone; give its memory back
+    if (after == After::close) {
+        finish(true);
+        return;
+    }
+    flush();
+}
+
+void Connection::flush() {
+    if (closing_)
+        return;
+    std::string* src = &out_;
+    if (tls_) {
+        if (!out_.empty()) {
+            if (!tls_->encrypt(out_, wire_)) {
+                close();
+                return;
+            }
+            out_.clear();
+        }
+        src = &wire_;
+    }
+    if (!write_pending_ && !src->empty()) {
+        uv_buf_t b = uv_buf_init(src->data(), static_cast<unsigned>(src->size()));
+        int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1);
+        if (n == UV_EAGAIN)
+            n = 0;
+        if (n < 0) {
+            close();
+            return;
+        }
+        if (static_cast<std::size_t>(n) == src->size()) {
+            src->clear();
+        } else {
+            writing_.assign(src->data() + n, src->size() - static_cast<std::size_t>(n));
+            src->clear();
+            uv_buf_t wb = uv_buf_init(writing_.data(), static_cast<unsigned>(writing_.size()));
+            if (uv_write(&wreq_, reinterpret_cast<uv_stream_t*>(&tcp_), &wb, 1, on_write) != 0) {
+                close();
+                return;
+            }
+            write_pending_ = true;
+        }
+        if (src->capacity() > (std::size_t{1} << 20))
+            std::string().swap(*src);
+    }
+    if (!write_pending_ && close_after_write_) {
+        if (!linger_ || tls_) {
+            close();
+            return;
+        }
+        linger_ = false;
+        lingering_ = true;
+        linger_until_ = uv_now(server_.loop_) + linger_ms;
+        if (uv_shutdown(&sreq_, reinterpret_cast<uv_stream_t*>(&tcp_), on_shutdown) != 0 ||
+            (!reading_ && uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) != 0)) {
+            close();
+            return;
+        }
+        reading_ = true;
+        return;
+    }
+    pause_or_resume();
+}
+
+void Connection::pause_or_resume() {
+    if (lingering_)
+        return;
+    bool full = pending() > server_.opt_.max_pending_output;
+    auto* s = reinterpret_cast<uv_stream_t*>(&tcp_);
+    if (reading_ && (full || close_after_write_)) {
+        uv_read_stop(s);
+        reading_ = false;
+    } else if (!reading_ && !full && !close_after_write_) {
+        if (uv_read_start(s, on_alloc, on_read) == 0)
+            reading_ = true;
+    }
+}
+
+void Connection::on_write(uv_write_t* req, int status) {
+    auto* c = static_cast<Connection*>(req->handle->data);
+    c->write_pending_ = false;
+    std::string().swap(c->writing_);
+    if (c->closing_)
+        return;
+    if (status < 0) {
+        c->close();
+        return;
+    }
+    c->flush();
+}
+
+void Connection::finish(bool linger) {
+    close_after_write_ = true;
+    linger_ = linger;
+    flush();
+}
+
+void Connection::on_shutdown(uv_shutdown_t* req, int status) {
+    auto* c = static_cast<Connection*>(req->handle->data);
+    if (status < 0 && !c->closing_)
+        c->close();
+}
+
+void Connection::close() {
+    if (closing_)
+        return;
+    closing_ = true;
+    if (reading_)
+        uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
+}
+
+void Connection::on_close(uv_handle_t* h) {
+    auto* c = static_cast<Connection*>(h->data);
+    c->server_.unlink(c);
+    delete c;
+}
+
+// Server
+
+Server::Server(uv_loop_t* loop, fs::UniqueFd listen_fd, ServerOptions options)
+    : loop_(loop), fd_(std::move(listen_fd)), opt_(std::move(options)) {
+    listener_.data = this;
+}
+
+Server::~Server() = default;
+
+bool Server::start(std::string& error) {
+    // libuv closes the socket it is given, so it gets a duplicate and fd_ keeps owning ours.
+    int fd = fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+        error = std::string("fcntl: ") + std::strerror(errno);
+        return false;
+    }
+    uv_tcp_init(loop_, &listener_);
+    listening_ = true;
+    int rc = uv_tcp_open(&listener_, fd);
+    if (rc == 0)
+        rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 511, on_connection);
+    if (rc != 0) {
+        if (uv_fileno(reinterpret_cast<uv_handle_t*>(&listener_), nullptr) != 0)
+            ::close(fd);
+        error = std::string("uv_listen: ") + uv_strerror(rc);
+        return false;
+    }
+    fd_.reset();
+    return true;
+}
+
+void Server::on_connection(uv_stream_t* listener, int status) {
+    auto* srv = static_cast<Server*>(listener->data);
+    if (status < 0 || srv->stopping_)
+        return;
+    auto* c = new Connection(*srv);
+    uv_tcp_init(srv->loop_, &c->tcp_);
+    srv->link(c);
+    if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&c->tcp_)) != 0) {
+        c->close();
+        return;
+    }
+    auto* clients = srv->opt_.clients;
+    bool full = clients && srv->opt_.max_clients && clients->load(std::memory_order_relaxed) >= srv->opt_.max_clients;
+    if (srv->opt_.on_accept)
+        srv->opt_.on_accept(!full);
+    if (full) {
+        uv_buf_t b = uv_buf_init(srv->opt_.reject_message.data(), static_cast<unsigned>(srv->opt_.reject_message.size()));
+        if (!srv->opt_.tls)
+            uv_try_write(reinterpret_cast<uv_stream_t*>(&c->tcp_), &b, 1);
+        c->close();
+        return;
+    }
+    if (clients) {
+        clients->fetch_add(1, std::memory_order_relaxed);
+        c->counted = true;
+    }
+    c->start();
+}
+
+void Server::link(Connection* c) {
+    c->next = head_;
+    if (head_)
+        head_->prev = c;
+    head_ = c;
+    ++count_;
+}
+
+void Server::unlink(Connection* c) {
+    (c->prev ? c->prev->next : head_) = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    --count_;
+    if (c->counted && opt_.clients)
+        opt_.clients->fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Server::stop() {
+    if (stopping_)
+        return;
+    stopping_ = true;
+    if (listening_)
+        uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    for (Connection* c = head_; c; c = c->next)
+        if (!c->closing())
+            c->finish();
+}
+
+void Server::tick(std::uint64_t now) {
+    for (Connection* c = head_; c; c = c->next) {
+        if (c->closing())
+            continue;
+        if (c->lingering_too_long(now) || (opt_.idle_timeout_ms && now - c->last_active() > opt_.idle_timeout_ms))
+            c->close();
+    }
+}
+
+} // namespace syskit::net

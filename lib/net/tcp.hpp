@@ -1,0 +1,110 @@
+// tcp: TCP servers on a libuv loop: listening sockets that several loops can share through
+// SO_REUSEPORT, connections with buffered, batched writes, optional TLS, limits on clients,
+// pending output and idle time, and a graceful stop (book chapter 10).
+//
+// A protocol is a Session: bytes in, bytes out, no sockets, so it can be tested and fuzzed on
+// its own.  libuv accepts with accept4(2) and polls with epoll(7); the replies to everything
+// one read brought leave in a single write(2).
+#pragma once
+
+#include "fs/fd.hpp"
+#include "net/tls.hpp"
+
+#include <uv.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace syskit::net {
+
+/// A host (IPv4 or IPv6 literal) and a port.
+struct Endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+    /// "127.0.0.1:6380", "[::1]:6380".
+    std::string str() const;
+};
+
+/// A listening TCP socket on ep: non-blocking, close-on-exec, SO_REUSEADDR, and with reuseport
+/// SO_REUSEPORT, so that one socket per event loop can be bound to the same address and the
+/// kernel spreads new connections over them.  An invalid fd with error set on failure.
+fs::UniqueFd listen_tcp(const Endpoint& ep, bool reuseport, int backlog, std::string& error);
+
+/// What a Session wants done after handling input.
+enum class After { keep, close };
+
+/// One connection's protocol: consumes requests, produces replies.
+class Session {
+public:
+    virtual ~Session() = default;
+    /// in: everything received and not yet consumed.  Consumes whole requests from its front,
+    /// setting consumed to their length, and appends the replies to out.  Input left over is
+    /// given again, with more after it, on the next call.  After::close: close the connection
+    /// once out is sent.
+    virtual After on_data(std::string_view in, std::size_t& consumed, std::string& out) = 0;
+};
+
+struct ServerOptions {
+    /// Called for each new connection.
+    std::function<std::unique_ptr<Session>()> make_session;
+    /// Sent to a client accepted beyond max_clients, before closing it.
+    std::string reject_message;
+    /// Shared by every Server counting against the same limit (0: no limit).
+    std::atomic<std::uint64_t>* clients = nullptr;
+    std::uint64_t max_clients = 0;
+    /// Reading pauses while more than this waits to be sent, so a client that does not read
+    /// its replies cannot make the server buffer without bound.
+    std::size_t max_pending_output = std::size_t{1} << 20;
+    /// Connections silent for longer are closed by close_idle() (0: never).
+    std::uint64_t idle_timeout_ms = 0;
+    const TlsContext* tls = nullptr;
+    /// Called with each accepted and each rejected connection (for counters).
+    std::function<void(bool accepted)> on_accept;
+};
+
+class Connection;
+
+/// One listening socket served on one loop, and the connections accepted from it.  Must outlive
+/// the loop's run: connections free themselves from libuv's close callbacks.
+class Server {
+public:
+    Server(uv_loop_t* loop, fs::UniqueFd listen_fd, ServerOptions options);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Starts accepting; false with error set when libuv refuses the socket.
+    bool start(std::string& error);
+    /// Stops accepting and lets every connection finish: no more reading, pending replies sent,
+    /// then closed.  The loop ends once all are closed.
+    void stop();
+    /// Call about once a second: closes connections idle for longer than the idle timeout,
+    /// and those still waiting for their peer to close after an error.  now: uv_now().
+    void tick(std::uint64_t now);
+    std::size_t connections() const { return count_; }
+
+private:
+    friend class Connection;
+    static void on_connection(uv_stream_t* listener, int status);
+    void link(Connection* c);
+    void unlink(Connection* c);
+
+    uv_loop_t* loop_;
+    uv_tcp_t listener_{};
+    fs::UniqueFd fd_;
+    bool listening_ = false;
+    bool stopping_ = false;
+    ServerOptions opt_;
+    Connection* head_ = nullptr;
+    std::size_t count_ = 0;
+    /// Where reads land; sessions consume them before the next read, so one buffer per
+    /// loop is enough and an idle connection holds none.
+    std::array<char, 65536> scratch_{};
+};
+
+} // namespace syskit::net

@@ -1,0 +1,299 @@
+// cachenode's storage: binary-safe keys, TTLs (lazy and active expiry), memory accounting,
+// eviction policies and noeviction.
+#include "eviction.hpp"
+#include "expire.hpp"
+#include "store.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace syskit::cachenode;
+
+namespace {
+
+std::int64_t g_now = 1000;
+std::int64_t test_clock() { return g_now; }
+
+StoreConfig config(Policy p = Policy::sieve, std::size_t max_memory = std::size_t{64} << 20, unsigned shards = 4) {
+    StoreConfig c;
+    c.policy = p;
+    c.max_memory = max_memory;
+    c.shards = shards;
+    c.clock = test_clock;
+    return c;
+}
+
+/// prefix followed by n: a key name.  (Not "k" + std::to_string(n), which makes g++ 12 warn
+/// falsely, -Wrestrict.)
+std::string k(std::string_view prefix, long n) {
+    std::string r(prefix);
+    r += std::to_string(n);
+    return r;
+}
+
+std::string get(Store& s, std::string_view key) {
+    std::string v = "<missing>";
+    s.get(key, [&](std::string_view value) { v = value; });
+    return v;
+}
+
+} // namespace
+
+TEST_CASE("store: set, get, del, exists with binary keys and values") {
+    Store s(config());
+    std::string key("k\0\xff\r\n", 5), value("v\0\0\x80", 4);
+    CHECK(s.set(key, value) == Status::ok);
+    CHECK(get(s, key) == value);
+    CHECK(get(s, "k") == "<missing>");
+    CHECK(s.exists(key));
+    CHECK(s.size() == 1);
+    CHECK(s.set(key, "") == Status::ok);
+    CHECK(get(s, key).empty());
+    CHECK(s.del(key));
+    CHECK_FALSE(s.del(key));
+    CHECK_FALSE(s.exists(key));
+    CHECK(s.size() == 0);
+    auto st = s.stats();
+    CHECK(st.hits == 2);
+    CHECK(st.misses == 1);
+}
+
+TEST_CASE("store: many keys grow the tables and stay reachable") {
+    Store s(config());
+    for (int i = 0; i < 20000; ++i)
+        REQUIRE(s.set(k("key:", i), std::to_string(i * 7)) == Status::ok);
+    CHECK(s.size() == 20000);
+    for (int i = 0; i < 20000; i += 997)
+        CHECK(get(s, k("key:", i)) == std::to_string(i * 7));
+    s.flush();
+    CHECK(s.size() == 0);
+    CHECK(get(s, "key:1") == "<missing>");
+}
+
+TEST_CASE("store: SET NX, XX and KEEPTTL") {
+    g_now = 1000;
+    Store s(config());
+    SetArgs nx{SetArgs::Cond::nx, 0, false}, xx{SetArgs::Cond::xx, 0, false};
+    CHECK(s.set("a", "1", xx) == Status::condition);
+    CHECK(s.set("a", "1", nx) == Status::ok);
+    CHECK(s.set("a", "2", nx) == Status::condition);
+    CHECK(s.set("a", "3", xx) == Status::ok);
+    CHECK(get(s, "a") == "3");
+    CHECK(s.set("a", "4", SetArgs{SetArgs::Cond::always, 6000, false}) == Status::ok);
+    CHECK(s.pttl("a") == 5000);
+    CHECK(s.set("a", "five", SetArgs{SetArgs::Cond::always, 0, true}) == Status::ok);
+    CHECK(s.pttl("a") == 5000);
+    CHECK(s.set("a", "6") == Status::ok); // a plain SET drops the TTL
+    CHECK(s.pttl("a") == -1);
+}
+
+TEST_CASE("store: TTLs expire lazily, and EXPIRE, PERSIST, PTTL") {
+    g_now = 1000;
+    Store s(config());
+    CHECK(s.pttl("none") == -2);
+    CHECK_FALSE(s.expire_at("none", 5000));
+    s.set("k", "v");
+    CHECK(s.pttl("k") == -1);
+    CHECK_FALSE(s.persist("k"));
+    CHECK(s.expire_at("k", 3000));
+    CHECK(s.pttl("k") == 2000);
+    CHECK(s.stats().keys_with_ttl == 1);
+    CHECK(s.persist("k"));
+    CHECK(s.pttl("k") == -1);
+    CHECK(s.stats().keys_with_ttl == 0);
+    CHECK(s.expire_at("k", 3000));
+    g_now = 2999;
+    CHECK(get(s, "k") == "v");
+    g_now = 3000;
+    CHECK(get(s, "k") == "<missing>");
+    CHECK(s.size() == 0);
+    CHECK(s.stats().expired == 1);
+    s.set("k", "v");
+    CHECK(s.expire_at("k", g_now - 1)); // a time in the past deletes, as EXPIRE -1 does
+    CHECK_FALSE(s.exists("k"));
+}
+
+TEST_CASE("store: active expiry deletes keys nobody reads, and only expired ones") {
+    g_now = 1000;
+    Store s(config(Policy::sieve, std::size_t{64} << 20, 8));
+    for (int i = 0; i < 5000; ++i)
+        s.set(k("t", i), "x", SetArgs{SetArgs::Cond::always, 2000, false});
+    for (int i = 0; i < 1000; ++i)
+        s.set(k("p", i), "x");
+    for (int i = 0; i < 100; ++i)
+        s.set(k("later", i), "x", SetArgs{SetArgs::Cond::always, 100000, false});
+    ActiveExpiry active(s);
+    CHECK(active.cycle(std::chrono::seconds(5)) == 0);
+    g_now = 2000;
+    std::uint64_t deleted = 0;
+    for (int i = 0; i < 50 && deleted < 5000; ++i)
+        deleted += active.cycle(std::chrono::seconds(5));
+    // Sampling stops on a shard once few of a sample have expired, so a few may be left for
+    // the next cycles or for lazy expiry; most must be gone.
+    CHECK(deleted >= 4500);
+    CHECK(deleted <= 5000);
+    CHECK(s.size() == 1100 + (5000 - deleted));
+    CHECK(s.exists("p7"));
+    CHECK(s.exists("later7"));
+}
+
+TEST_CASE("store: INCR family, APPEND, STRLEN") {
+    g_now = 1000;
+    Store s(config());
+    std::int64_t r = 0;
+    CHECK(s.incr_by("n", 1, r) == Status::ok);
+    CHECK(r == 1);
+    CHECK(s.incr_by("n", -11, r) == Status::ok);
+    CHECK(r == -10);
+    CHECK(get(s, "n") == "-10");
+    s.set("big", "9223372036854775807");
+    CHECK(s.incr_by("big", 1, r) == Status::overflow);
+    s.set("neg", "-9223372036854775808");
+    CHECK(s.incr_by("neg", -1, r) == Status::overflow);
+    for (const char* bad : {"abc", " 1", "01", "+1", "1.5", "", "99999999999999999999"}) {
+        s.set("bad", bad);
+        CHECK_MESSAGE(s.incr_by("bad", 1, r) == Status::not_integer, bad);
+    }
+    s.set("t", "5", SetArgs{SetArgs::Cond::always, 9000, false});
+    CHECK(s.incr_by("t", 5, r) == Status::ok);
+    CHECK(s.pttl("t") == 8000); // INCR keeps the TTL
+    std::size_t len = 0;
+    CHECK(s.append("s", std::string("ab\0", 3), len) == Status::ok);
+    CHECK(len == 3);
+    CHECK(s.append("s", "cd", len) == Status::ok);
+    CHECK(len == 5);
+    CHECK(get(s, "s") == std::string("ab\0cd", 5));
+    CHECK(s.strlen("s") == 5);
+    CHECK(s.strlen("missing") == 0);
+}
+
+TEST_CASE("store: MSET sets every pair") {
+    Store s(config());
+    std::vector<std::string_view> kv{"a", "1", "b", "2", "c", "3", "a", "4"};
+    CHECK(s.mset(kv) == Status::ok);
+    CHECK(get(s, "a") == "4");
+    CHECK(get(s, "b") == "2");
+    CHECK(s.size() == 3);
+}
+
+TEST_CASE("store: memory is accounted in bytes and comes back") {
+    Store s(config(Policy::sieve, std::size_t{64} << 20, 1));
+    std::size_t empty = s.stats().used;
+    s.set("key", std::string(1000, 'x'));
+    std::size_t one = s.stats().used;
+    CHECK(one - empty == Entry::charge(Entry::alloc_size(3, 1000, false)));
+    s.set("key", std::string(5000, 'x'));
+    CHECK(s.stats().used - empty == Entry::charge(Entry::alloc_size(3, 5000, false)));
+    s.del("key");
+    CHECK(s.stats().used == empty);
+}
+
+TEST_CASE("store: a full cache evicts and stays within its limit") {
+    for (Policy p : {Policy::sieve, Policy::s3fifo, Policy::lru}) {
+        CAPTURE(policy_name(p));
+        std::size_t limit = 1 << 20;
+        Store s(config(p, limit, 4));
+        std::string value(1000, 'v');
+        for (int i = 0; i < 5000; ++i)
+            REQUIRE(s.set(k("k", i), value) == Status::ok);
+        auto st = s.stats();
+        CHECK(st.used <= limit);
+        CHECK(st.evictions > 0);
+        CHECK(st.keys + st.evictions == 5000);
+        CHECK(st.keys > 500); // most of the memory holds entries
+        CHECK(get(s, "k4999") == value);
+    }
+}
+
+TEST_CASE("store: noeviction refuses writes when full, and accepts them again after a delete") {
+    std::size_t limit = 64 << 10;
+    Store s(config(Policy::noeviction, limit, 1));
+    std::string value(1000, 'v');
+    int stored = 0;
+    while (s.set(k("k", stored), value) == Status::ok)
+        ++stored;
+    CHECK(stored > 30);
+    CHECK(s.stats().evictions == 0);
+    CHECK(s.stats().used <= limit);
+    CHECK(s.set("one-more", value) == Status::oom);
+    CHECK(s.set("k0", "small") == Status::ok); // a smaller value for a key fits
+    CHECK(s.del("k1"));
+    CHECK(s.set("one-more", value) == Status::ok);
+    CHECK(s.set("huge", std::string(limit, 'x')) == Status::oom);
+}
+
+TEST_CASE("eviction: LRU evicts the least recently used") {
+    Store s(config(Policy::lru, 1 << 20, 1));
+    std::size_t per = Entry::charge(Entry::alloc_size(2, 10000, false));
+    int fit = static_cast<int>((1 << 20) / per) - 2;
+    for (int i = 0; i < fit; ++i)
+        s.set(k("k", i % 10) + std::to_string(i / 10), std::string(10000, 'x'));
+    CHECK(s.stats().evictions == 0);
+    get(s, "k00"); // k00 was first in; now it is the most recent
+    for (int i = 0; i < 10; ++i)
+        s.set(k("new", i), std::string(10000, 'x'));
+    CHECK(s.stats().evictions >= 5);
+    CHECK(s.exists("k00"));
+    CHECK_FALSE(s.exists("k10")); // the next oldest went
+}
+
+TEST_CASE("eviction: SIEVE keeps visited entries and evicts unvisited ones") {
+    Store s(config(Policy::sieve, 1 << 20, 1));
+    std::string v(10000, 'x');
+    int fit = static_cast<int>((1 << 20) / Entry::charge(Entry::alloc_size(3, 10000, false))) - 2;
+    for (int i = 0; i < fit; ++i)
+        s.set(k("k", 100 + i), v);
+    for (int i = 0; i < fit; i += 2)
+        get(s, k("k", 100 + i)); // visit the even ones
+    for (int i = 0; i < 20; ++i)
+        s.set(k("n", 100 + i), v);
+    std::uint64_t evicted = s.stats().evictions;
+    CHECK(evicted >= 10);
+    int even_lost = 0;
+    for (int i = 0; i < fit; i += 2)
+        even_lost += !s.exists(k("k", 100 + i));
+    CHECK(even_lost == 0);
+}
+
+TEST_CASE("eviction: S3-FIFO evicts one-hit wonders before entries hit twice") {
+    Store s(config(Policy::s3fifo, 1 << 20, 1));
+    std::string v(10000, 'x');
+    // Hot keys, read right after they are written, move from the small queue to main.
+    for (int i = 0; i < 20; ++i) {
+        s.set(k("hot", i), v);
+        get(s, k("hot", i));
+    }
+    // A scan of keys seen once pushes everything through the small queue.
+    for (int i = 0; i < 300; ++i)
+        s.set(k("scan", i), v);
+    int hot_left = 0;
+    for (int i = 0; i < 20; ++i)
+        hot_left += s.exists(k("hot", i));
+    CHECK(hot_left == 20);
+    CHECK(s.stats().evictions > 200);
+}
+
+TEST_CASE("eviction: S3-FIFO's ghost remembers evicted keys for a while") {
+    Ghost g;
+    g.set_capacity(4);
+    g.insert(0x1111);
+    CHECK(g.contains_and_remove(0x1111));
+    CHECK_FALSE(g.contains_and_remove(0x1111));
+    g.insert(0x2222);
+    for (std::uint64_t h = 1; h <= 4; ++h)
+        g.insert(h << 40 | h);
+    CHECK_FALSE(g.contains_and_remove(0x2222)); // four insertions later, it has aged out
+    g.insert(0x3333);
+    g.set_capacity(1000); // growing keeps what is there
+    CHECK(g.contains_and_remove(0x3333));
+}
+
+TEST_CASE("eviction: policy names") {
+    CHECK(parse_policy("sieve") == Policy::sieve);
+    CHECK(parse_policy("lru") == Policy::lru);
+    CHECK(parse_policy("noeviction") == Policy::noeviction);
+    CHECK(parse_policy("s3fifo") == Policy::s3fifo);
+    CHECK_FALSE(parse_policy("LRU").has_value());
+    CHECK(std::string(policy_name(Policy::sieve)) == "sieve");
+}

@@ -1,0 +1,53 @@
+// commands: the RESP2 commands cachenode answers, and the per-connection session that parses
+// requests (resp.hpp), runs them against the store and writes the replies.
+#pragma once
+
+#include "auth.hpp"
+#include "config.hpp"
+#include "net/tcp.hpp"
+#include "resp.hpp"
+#include "stats.hpp"
+#include "store.hpp"
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace syskit::cachenode {
+
+/// What every session of every thread shares.
+struct Shared {
+    Store& store;
+    const Config& cfg;
+    Stats& stats;
+    const Auth& auth;
+};
+
+/// Requests a client sends before AUTH may be this large, and no larger (Redis's limits).
+constexpr resp::ParseLimits unauthenticated_limits{10, 16 * 1024, 16 * 1024};
+
+/// The limits on requests from an authenticated client.
+resp::ParseLimits request_limits(const Config& cfg);
+
+class RespSession final : public net::Session {
+public:
+    RespSession(Shared& shared, WorkerStats& stats);
+    net::After on_data(std::string_view in, std::size_t& consumed, std::string& out) override;
+
+    /// Runs one request; sets quit when the connection is to close after the reply.
+    void execute(std::span<const std::string_view> argv, std::string& out, bool& quit);
+
+private:
+    Shared& sh_;
+    WorkerStats& ws_;
+    resp::Parser parser_;
+    std::vector<std::string_view> argv_;
+    std::string error_;
+    bool authed_;
+};
+
+/// The INFO text for the given section ("" or "default" or "all": every section).
+std::string info_text(const Shared& sh, std::string_view section);
+
+} // namespace syskit::cachenode

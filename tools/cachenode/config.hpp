@@ -1,0 +1,31 @@
+// config: cachenode's settings, from the command line (main.cpp), read by every module.
+#pragma once
+
+#include "eviction.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace syskit::cachenode {
+
+enum class LogFormat { logfmt, json };
+
+struct Config {
+    std::string bind = "127.0.0.1";
+    std::uint16_t port = 6380;      ///< RESP; 0: no RESP listener
+    std::uint16_t http_port = 8080; ///< 0: no HTTP listener
+    unsigned threads = 1;
+    std::size_t max_memory = std::size_t{256} << 20;
+    Policy policy = Policy::sieve;
+    std::size_t max_key = 64 * 1024;
+    std::size_t max_value = 1 << 20;
+    std::size_t max_request = 16 << 20;
+    std::uint64_t max_clients = 10000;
+    std::uint64_t idle_timeout_s = 300; ///< 0: never
+    std::string password;               ///< empty: no authentication
+    std::string tls_cert, tls_key;
+    LogFormat log_format = LogFormat::logfmt;
+    std::string log_file; ///< empty: standard error
+};
+
+} // namespace syskit::cachenode

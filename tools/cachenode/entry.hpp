@@ -1,0 +1,71 @@
+// entry: one key and its value in a single allocation, with the links the hash table and the
+// eviction policies thread through it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace syskit::cachenode {
+
+/// The per-key state of entries that have a TTL.  Only those carry it, so that the common
+/// entry without one stays at 32 bytes of header.
+struct TtlExt {
+    std::int64_t expire_at; ///< monotonic milliseconds
+    std::uint32_t index;    ///< position in its shard's list of entries with a TTL (for sampling)
+    std::uint32_t unused;
+};
+
+/// Flag bits of Entry::flags.
+enum EntryFlag : std::uint8_t {
+    entry_ttl = 1,     ///< a TtlExt follows the header
+    entry_main = 2,    ///< S3-FIFO: in the main queue (else the small one)
+    entry_visited = 4, ///< SIEVE: hit since the hand last passed
+    entry_freq_shift = 4,
+    entry_freq_mask = 0x30, ///< S3-FIFO: 2-bit access count
+};
+
+/// Header of an entry; TtlExt (when entry_ttl), the key and the value follow it.  Allocated
+/// with operator new of the exact size; Store owns every entry.
+struct Entry {
+    Entry* hnext; ///< next entry in the same hash bucket
+    Entry* prev;  ///< eviction list: towards the newer end
+    Entry* next;  ///< eviction list: towards the older end
+    std::uint32_t vlen;
+    std::uint32_t klen : 24;
+    std::uint32_t flags : 8;
+
+    static constexpr std::size_t max_key = (1u << 24) - 1;
+
+    bool has_ttl() const { return flags & entry_ttl; }
+    TtlExt* ttl() { return reinterpret_cast<TtlExt*>(this + 1); }
+    const TtlExt* ttl() const { return reinterpret_cast<const TtlExt*>(this + 1); }
+    char* key_data() { return reinterpret_cast<char*>(this + 1) + (has_ttl() ? sizeof(TtlExt) : 0); }
+    const char* key_data() const {
+        return reinterpret_cast<const char*>(this + 1) + (has_ttl() ? sizeof(TtlExt) : 0);
+    }
+    char* value_data() { return key_data() + klen; }
+    std::string_view key() const { return {key_data(), klen}; }
+    std::string_view value() const { return {key_data() + klen, vlen}; }
+
+    unsigned freq() const { return (flags & entry_freq_mask) >> entry_freq_shift; }
+    void set_freq(unsigned f) {
+        flags = static_cast<std::uint8_t>((flags & ~entry_freq_mask) | ((f << entry_freq_shift) & entry_freq_mask));
+    }
+
+    /// Bytes allocated for an entry of this shape.
+    static std::size_t alloc_size(std::size_t klen, std::size_t vlen, bool ttl) {
+        return sizeof(Entry) + (ttl ? sizeof(TtlExt) : 0) + klen + vlen;
+    }
+    /// What an allocation of n bytes costs in the heap: glibc's malloc adds an 8-byte size word
+    /// and rounds chunks to 16 bytes, 32 at least.  The memory limit counts this, not n.
+    static std::size_t charge(std::size_t n) {
+        std::size_t c = (n + 8 + 15) & ~std::size_t{15};
+        return c < 32 ? 32 : c;
+    }
+    std::size_t charge() const { return charge(alloc_size(klen, vlen, has_ttl())); }
+};
+static_assert(sizeof(Entry) == 32);
+
+} // namespace syskit::cachenode

@@ -1,0 +1,135 @@
+#include "stats.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "fs/fd.hpp"
+
+namespace syskit::cachenode {
+
+namespace {
+
+constexpr std::array<std::string_view, op_count> op_names{
+    "ping", "echo", "get", "set", "del", "exists", "expire", "pexpire", "persist", "ttl", "pttl", "mget", "mset",
+    "incr", "incrby", "decr", "decrby", "append", "strlen", "dbsize", "flushall", "info", "auth", "select", "quit",
+    "command", "config", "unknown", "metrics", "healthz", "bad_request",
+};
+
+// From 10 µs to 1 s: a cache answers in microseconds; the top buckets catch stalls.
+constexpr std::array<double, 12> latency_bounds{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
+                                                0.001,   0.0025,   0.005,   0.01,   0.1,     1.0};
+
+constexpr std::array<std::string_view, proto_count> proto_names{"resp", "http"};
+
+} // namespace
+
+std::string_view op_name(Op op) { return op_names[static_cast<unsigned>(op)]; }
+
+WorkerStats::WorkerStats() : latency(latency_bounds) {}
+
+void WorkerStats::record(Proto p, Op op, bool ok, std::chrono::steady_clock::duration took) {
+    ops[static_cast<unsigned>(p)][static_cast<unsigned>(op)][ok ? 0 : 1].add();
+    latency.observe(std::chrono::duration<double>(took).count());
+}
+
+Stats::Stats(const Config& cfg, Store& store) : cfg_(cfg), store_(store) {}
+
+WorkerStats& Stats::add_worker() {
+    workers_.push_back(std::make_unique<WorkerStats>());
+    return *workers_.back();
+}
+
+std::uint64_t Stats::commands_processed() const {
+    std::uint64_t n = 0;
+    for (const auto& w : workers_)
+        for (const auto& op : w->ops[static_cast<unsigned>(Proto::resp)])
+            n += op[0].value() + op[1].value();
+    return n;
+}
+
+std::uint64_t Stats::connections(bool accepted) const {
+    std::uint64_t n = 0;
+    for (const auto& w : workers_)
+        for (const auto& p : w->connections)
+            n += p[accepted ? 0 : 1].value();
+    return n;
+}
+
+std::uint64_t Stats::uptime_s() const {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start_).count());
+}
+
+std::string Stats::prometheus() const {
+    metrics::Writer w;
+    w.family("cachenode_operations_total", "Operations by protocol, command and result.", "counter");
+    for (unsigned p = 0; p < proto_count; ++p)
+        for (unsigned op = 0; op < op_count; ++op)
+            for (unsigned r = 0; r < 2; ++r) {
+                std::uint64_t n = 0;
+                for (const auto& wk : workers_)
+                    n += wk->ops[p][op][r].value();
+                if (n)
+                    w.sample("cachenode_operations_total",
+                             {{"protocol", proto_names[p]}, {"command", op_names[op]}, {"result", r ? "error" : "ok"}},
+                             n);
+            }
+    StoreStats st = store_.stats();
+    w.family("cachenode_keyspace_hits_total", "Lookups that found their key.", "counter")
+        .sample("cachenode_keyspace_hits_total", {}, st.hits);
+    w.family("cachenode_keyspace_misses_total", "Lookups that did not find their key.", "counter")
+        .sample("cachenode_keyspace_misses_total", {}, st.misses);
+    w.family("cachenode_evictions_total", "Keys evicted to make room.", "counter")
+        .sample("cachenode_evictions_total", {{"policy", policy_name(cfg_.policy)}}, st.evictions);
+    w.family("cachenode_expirations_total", "Keys deleted because their TTL ended.", "counter")
+        .sample("cachenode_expirations_total", {}, st.expired);
+    w.family("cachenode_keys", "Keys stored.", "gauge").sample("cachenode_keys", {}, st.keys);
+    w.family("cachenode_keys_with_ttl", "Keys stored that have a TTL.", "gauge")
+        .sample("cachenode_keys_with_ttl", {}, st.keys_with_ttl);
+    w.family("cachenode_memory_used_bytes", "Bytes held by entries and tables, as the limit counts them.", "gauge")
+        .sample("cachenode_memory_used_bytes", {}, std::uint64_t{st.used});
+    w.family("cachenode_memory_limit_bytes", "The memory limit (--max-memory).", "gauge")
+        .sample("cachenode_memory_limit_bytes", {}, std::uint64_t{st.limit});
+    w.family("cachenode_resident_memory_bytes", "Resident set size of the process.", "gauge")
+        .sample("cachenode_resident_memory_bytes", {}, std::uint64_t{resident_bytes()});
+    w.family("cachenode_connected_clients", "Open client connections, both protocols.", "gauge")
+        .sample("cachenode_connected_clients", {}, clients.load(std::memory_order_relaxed));
+    w.family("cachenode_connections_total", "Connections accepted, and rejected over --max-clients.", "counter");
+    for (unsigned p = 0; p < proto_count; ++p)
+        for (unsigned r = 0; r < 2; ++r) {
+            std::uint64_t n = 0;
+            for (const auto& wk : workers_)
+                n += wk->connections[p][r].value();
+            w.sample("cachenode_connections_total", {{"protocol", proto_names[p]}, {"result", r ? "rejected" : "accepted"}},
+                     n);
+        }
+    metrics::Histogram::Snapshot lat;
+    for (const auto& wk : workers_)
+        lat.merge(wk->latency.snapshot());
+    if (lat.counts.empty())
+        lat = metrics::Histogram(latency_bounds).snapshot();
+    w.family("cachenode_operation_duration_seconds", "Time from a parsed request to its answer.", "histogram")
+        .histogram("cachenode_operation_duration_seconds", {}, lat);
+    w.family("cachenode_uptime_seconds", "Seconds since the start.", "gauge")
+        .sample("cachenode_uptime_seconds", {}, uptime_s());
+    return w.str();
+}
+
+std::size_t resident_bytes() {
+    fs::UniqueFd fd(open("/proc/self/statm", O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        return 0;
+    char buf[128];
+    ssize_t n = read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    unsigned long size = 0, resident = 0;
+    if (std::sscanf(buf, "%lu %lu", &size, &resident) != 2)
+        return 0;
+    return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+} // namespace syskit::cachenode

@@ -1,0 +1,491 @@
+#include "store.hpp"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <bit>
+#include <charconv>
+#include <ctime>
+#include <limits>
+#include <new>
+
+namespace syskit::cachenode {
+
+std::int64_t monotonic_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+namespace {
+
+constexpr std::size_t initial_buckets = 16;
+
+template <class T>
+void bump(std::atomic<T>& a, T by = 1) {
+    a.store(a.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+
+std::uint64_t hash_key(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+
+bool expired(const Entry* e, std::int64_t now) { return e->has_ttl() && e->ttl()->expire_at <= now; }
+
+/// Redis's integers: an optional '-', then digits without a leading zero; nothing else.
+bool parse_int(std::string_view s, std::int64_t& out) {
+    if (s.empty() || s.size() > 20)
+        return false;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec != std::errc() || end != s.data() + s.size())
+        return false;
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, out);
+    return std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)) == s;
+}
+
+} // namespace
+
+std::uint64_t Store::hash(std::string_view key) { return hash_key(key); }
+
+std::size_t Store::Shard::footprint() const {
+    return entry_bytes + buckets.capacity() * sizeof(Entry*) + ttl_entries.capacity() * sizeof(Entry*) +
+           policy->overhead();
+}
+
+Store::Store(const StoreConfig& config)
+    : limit_(config.max_memory), policy_(config.policy), clock_(config.clock) {
+    unsigned n = config.shards;
+    if (n == 0) {
+        std::size_t per = std::max<std::size_t>(config.max_value, 1) * 4;
+        n = static_cast<unsigned>(std::clamp<std::size_t>(config.max_memory / per, 1, 64));
+    }
+    shard_count_ = std::bit_floor(n);
+    shard_bits_ = static_cast<unsigned>(std::countr_zero(shard_count_));
+    shards_ = std::make_unique<Shard[]>(shard_count_);
+    for (unsigned i = 0; i < shard_count_; ++i) {
+        Shard& s = shards_[i];
+        s.limit = limit_ / shard_count_;
+        s.policy = make_policy(policy_, s.limit);
+        s.buckets.assign(initial_buckets, nullptr);
+        s.rng = 0x9E3779B97F4A7C15ull * (i + 1);
+        publish(s);
+    }
+}
+
+Store::~Store() {
+    for (unsigned i = 0; i < shard_count_; ++i)
+        for (Entry* head : shards_[i].buckets)
+            while (head) {
+                Entry* next = head->hnext;
+                destroy(head);
+                head = next;
+            }
+}
+
+Entry* Store::make(std::string_view key, std::string_view value, std::int64_t at) {
+    bool ttl = at != 0;
+    void* mem = ::operator new(Entry::alloc_size(key.size(), value.size(), ttl));
+    auto* e = new (mem) Entry{};
+    e->klen = static_cast<std::uint32_t>(key.size());
+    e->vlen = static_cast<std::uint32_t>(value.size());
+    e->flags = ttl ? entry_ttl : 0;
+    if (ttl)
+        *e->ttl() = TtlExt{at, 0, 0};
+    std::memcpy(e->key_data(), key.data(), key.size());
+    if (!value.empty())
+        std::memcpy(e->value_data(), value.data(), value.size());
+    return e;
+}
+
+void Store::destroy(Entry* e) {
+    e->~Entry();
+    ::operator delete(e);
+}
+
+void Store::publish(Shard& s) {
+    s.keys.store(s.count, std::memory_order_relaxed);
+    s.keys_ttl.store(s.ttl_entries.size(), std::memory_order_relaxed);
+    std::size_t now = s.footprint();
+    std::size_t before = s.used.exchange(now, std::memory_order_relaxed);
+    if (now != before)
+        used_total_.fetch_add(static_cast<std::int64_t>(now) - static_cast<std::int64_t>(before),
+                              std::memory_order_relaxed);
+}
+
+Entry** Store::find(Shard& s, std::string_view key, std::uint64_t h) {
+    Entry** link = &s.buckets[h & (s.buckets.size() - 1)];
+    for (; *link; link = &(*link)->hnext) {
+        Entry* e = *link;
+        if (e->klen == key.size() && std::memcmp(e->key_data(), key.data(), key.size()) == 0)
+            return link;
+    }
+    return nullptr;
+}
+
+Entry** Store::lookup_link(Shard& s, std::string_view key, std::uint64_t h, std::int64_t now) {
+    Entry** link = find(s, key, h);
+    if (link && expired(*link, now)) {
+        unlink(s, link);
+        bump(s.expired);
+        publish(s);
+        return nullptr;
+    }
+    return link;
+}
+
+Entry* Store::lookup(Shard& s, std::string_view key, std::uint64_t h, std::int64_t now) {
+    Entry** link = lookup_link(s, key, h, now);
+    return link ? *link : nullptr;
+}
+
+void Store::count_access(Shard& s, Entry* e) {
+    if (e) {
+        s.policy->accessed(e);
+        bump(s.hits);
+    } else {
+        bump(s.misses);
+    }
+}
+
+void Store::add_ttl(Shard& s, Entry* e) {
+    e->ttl()->index = static_cast<std::uint32_t>(s.ttl_entries.size());
+    s.ttl_entries.push_back(e);
+}
+
+void Store::drop_ttl(Shard& s, Entry* e) {
+    std::uint32_t i = e->ttl()->index;
+    Entry* last = s.ttl_entries.back();
+    s.ttl_entries[i] = last;
+    last->ttl()->index = i;
+    s.ttl_entries.pop_back();
+}
+
+void Store::unlink(Shard& s, Entry** link) {
+    Entry* e = *link;
+    *link = e->hnext;
+    s.policy->removed(e);
+    if (e->has_ttl())
+        drop_ttl(s, e);
+    s.entry_bytes -= e->charge();
+    --s.count;
+    destroy(e);
+}
+
+void Store::replace(Shard& s, Entry** link, Entry* fresh) {
+    Entry* old = *link;
+    fresh->hnext = old->hnext;
+    *link = fresh;
+    constexpr std::uint8_t policy_bits = entry_main | entry_visited | entry_freq_mask;
+    fresh->flags = static_cast<std::uint8_t>((fresh->flags & ~policy_bits) | (old->flags & policy_bits));
+    s.policy->replaced(old, fresh);
+    if (old->has_ttl() && fresh->has_ttl()) {
+        fresh->ttl()->index = old->ttl()->index;
+        s.ttl_entries[fresh->ttl()->index] = fresh;
+    } else if (old->has_ttl()) {
+        drop_ttl(s, old);
+    } else if (fresh->has_ttl()) {
+        add_ttl(s, fresh);
+    }
+    s.entry_bytes += fresh->charge();
+    s.entry_bytes -= old->charge();
+    destroy(old);
+}
+
+void Store::retime(Shard& s, Entry** link, std::int64_t at) {
+    Entry* e = *link;
+    if (e->has_ttl() && at != 0) {
+        e->ttl()->expire_at = at;
+        return;
+    }
+    replace(s, link, make(e->key(), e->value(), at));
+}
+
+void Store::grow(Shard& s) {
+    // A whole-shard rehash: a shard holds 1/64 of the keys, so this stays short, and it
+    // happens only when the shard's key count doubles.
+    std::vector<Entry*> old(s.buckets.size() * 2, nullptr);
+    old.swap(s.buckets);
+    std::size_t mask = s.buckets.size() - 1;
+    for (Entry* e : old)
+        while (e) {
+            Entry* next = e->hnext;
+            Entry*& head = s.buckets[hash_key(e->key()) & mask];
+            e->hnext = head;
+            head = e;
+            e = next;
+        }
+}
+
+bool Store::evict_for(Shard& s, std::size_t add, const Entry* old, bool& evicted_old) {
+    // old is the entry the write replaces: its bytes come back unless it is evicted itself.
+    std::size_t credit = old ? old->charge() : 0;
+    if (policy_ == Policy::noeviction) {
+        // Nothing is evicted, so no shard needs a share of its own: the limit is global.
+        std::int64_t total = used_total_.load(std::memory_order_relaxed);
+        return total + static_cast<std::int64_t>(add) - static_cast<std::int64_t>(credit) <=
+               static_cast<std::int64_t>(limit_);
+    }
+    auto over = [&] { return s.footprint() + add > s.limit + credit; };
+    while (over()) {
+        Entry* v = s.policy->victim(hash_key);
+        if (!v)
+            return false;
+        if (v == old) {
+            evicted_old = true;
+            credit = 0;
+        }
+        unlink(s, find(s, v->key(), hash_key(v->key())));
+        bump(s.evictions);
+    }
+    return true;
+}
+
+Status Store::write(Shard& s, std::string_view key, std::uint64_t h, Entry** link, std::string_view value,
+                    std::int64_t at, bool count_as_access) {
+    std::size_t need = Entry::charge(Entry::alloc_size(key.size(), value.size(), at != 0));
+    if (need > (policy_ == Policy::noeviction ? limit_ : s.limit))
+        return Status::oom;
+    bool evicted_old = false;
+    Entry* old = link ? *link : nullptr;
+    if (!evict_for(s, need, old, evicted_old)) {
+        publish(s);
+        return Status::oom;
+    }
+    if (old)
+        link = evicted_old ? nullptr : find(s, key, h); // eviction may have changed the chain
+    if (link) {
+        old = *link;
+        if (old->vlen == value.size() && old->has_ttl() == (at != 0)) {
+            // Same shape: overwrite in place, no allocation (SET of a same-sized value).
+            std::memcpy(old->value_data(), value.data(), value.size());
+            if (at != 0)
+                old->ttl()->expire_at = at;
+        } else {
+            replace(s, link, make(key, value, at));
+        }
+        if (count_as_access)
+            s.policy->accessed(*link);
+    } else {
+        Entry* e = make(key, value, at);
+        Entry*& head = s.buckets[h & (s.buckets.size() - 1)];
+        e->hnext = head;
+        head = e;
+        ++s.count;
+        s.entry_bytes += e->charge();
+        s.policy->inserted(e, h);
+        if (at != 0)
+            add_ttl(s, e);
+        if (s.count > s.buckets.size())
+            grow(s);
+    }
+    publish(s);
+    return Status::ok;
+}
+
+Status Store::set(std::string_view key, std::string_view value, const SetArgs& args) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    std::lock_guard lock(s.mu);
+    Entry** link = lookup_link(s, key, h, clock_());
+    Entry* old = link ? *link : nullptr;
+    if ((args.cond == SetArgs::Cond::nx && old) || (args.cond == SetArgs::Cond::xx && !old))
+        return Status::condition;
+    std::int64_t at = args.expire_at;
+    if (args.keep_ttl)
+        at = old && old->has_ttl() ? old->ttl()->expire_at : 0;
+    return write(s, key, h, link, value, at, true);
+}
+
+Status Store::mset(std::span<const std::string_view> kv) {
+    std::vector<std::uint64_t> hashes;
+    std::vector<unsigned> order;
+    hashes.reserve(kv.size() / 2);
+    for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
+        hashes.push_back(hash(kv[i]));
+        order.push_back(static_cast<unsigned>(&shard_for(hashes.back()) - shards_.get()));
+    }
+    std::sort(order.begin(), order.end());
+    order.erase(std::unique(order.begin(), order.end()), order.end());
+    // Ascending shard order, the same for every caller, so two MSETs cannot deadlock.
+    std::vector<std::unique_lock<std::mutex>> locks;
+    locks.reserve(order.size());
+    for (unsigned i : order)
+        locks.emplace_back(shards_[i].mu);
+    std::int64_t now = clock_();
+    for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
+        std::uint64_t h = hashes[i / 2];
+        Shard& s = shard_for(h);
+        Entry** link = lookup_link(s, kv[i], h, now);
+        if (Status st = write(s, kv[i], h, link, kv[i + 1], 0, true); st != Status::ok)
+            return st;
+    }
+    return Status::ok;
+}
+
+bool Store::del(std::string_view key) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    std::lock_guard lock(s.mu);
+    Entry** link = lookup_link(s, key, h, clock_());
+    if (!link)
+        return false;
+    unlink(s, link);
+    publish(s);
+    return true;
+}
+
+bool Store::exists(std::string_view key) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    std::lock_guard lock(s.mu);
+    return lookup(s, key, h, clock_()) != nullptr;
+}
+
+bool Store::expire_at(std::string_view key, std::int64_t at) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    std::lock_guard lock(s.mu);
+    std::int64_t now = clock_();
+    Entry** link = lookup_link(s, key, h, now);
+    if (!link)
+        return false;
+    if (at <= now) {
+        unlink(s, link);
+        bump(s.expired);
+    } else {
+        retime(s, link, at);
+    }
+    publish(s);
+    return true;
+}
+
+bool Store::persist(std::string_view key) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    std::lock_guard lock(s.mu);
+    Entry** link = lookup_link(s, key, h, clock_());
+    if (!link || !(*link)->has_ttl())
+        return false;
+    retime(s, link, 0);
+    publish(s);
+    return true;
+}
+
+std::int64_t Store::pttl(std::string_view key) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    std::lock_guard lock(s.mu);
+    std::int64_t now = clock_();
+    Entry* e = lookup(s, key, h, now);
+    if (!e)
+        return -2;
+    return e->has_ttl() ? e->ttl()->expire_at - now : -1;
+}
+
+Status Store::incr_by(std::string_view key, std::int64_t delta, std::int64_t& result) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    std::lock_guard lock(s.mu);
+    Entry** link = lookup_link(s, key, h, clock_());
+    Entry* e = link ? *link : nullptr;
+    std::int64_t v = 0;
+    if (e && !parse_int(e->value(), v))
+        return Status::not_integer;
+    if ((delta > 0 && v > std::numeric_limits<std::int64_t>::max() - delta) ||
+        (delta < 0 && v < std::numeric_limits<std::int64_t>::min() - delta))
+        return Status::overflow;
+    result = v + delta;
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, result);
+    std::int64_t at = e && e->has_ttl() ? e->ttl()->expire_at : 0;
+    return write(s, key, h, link, std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), at, true);
+}
+
+Status Store::append(std::string_view key, std::string_view data, std::size_t& new_len) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    std::lock_guard lock(s.mu);
+    Entry** link = lookup_link(s, key, h, clock_());
+    Entry* e = link ? *link : nullptr;
+    // A copy: eviction in write() may free the entry the old value lives in.
+    std::string value = e ? std::string(e->value()) : std::string();
+    value += data;
+    std::int64_t at = e && e->has_ttl() ? e->ttl()->expire_at : 0;
+    Status st = write(s, key, h, link, value, at, true);
+    if (st == Status::ok)
+        new_len = value.size();
+    return st;
+}
+
+std::size_t Store::strlen(std::string_view key) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    std::lock_guard lock(s.mu);
+    Entry* e = lookup(s, key, h, clock_());
+    return e ? e->vlen : 0;
+}
+
+std::uint64_t Store::size() const {
+    std::uint64_t n = 0;
+    for (unsigned i = 0; i < shard_count_; ++i)
+        n += shards_[i].keys.load(std::memory_order_relaxed);
+    return n;
+}
+
+void Store::flush() {
+    for (unsigned i = 0; i < shard_count_; ++i) {
+        Shard& s = shards_[i];
+        std::lock_guard lock(s.mu);
+        for (Entry* head : s.buckets)
+            while (head) {
+                Entry* next = head->hnext;
+                destroy(head);
+                head = next;
+            }
+        std::vector<Entry*>(initial_buckets, nullptr).swap(s.buckets);
+        std::vector<Entry*>().swap(s.ttl_entries);
+        s.policy = make_policy(policy_, s.limit);
+        s.count = 0;
+        s.entry_bytes = 0;
+        publish(s);
+    }
+}
+
+ExpireSample Store::expire_sample(unsigned shard, unsigned n) {
+    Shard& s = shards_[shard];
+    std::lock_guard lock(s.mu);
+    ExpireSample r;
+    std::int64_t now = clock_();
+    for (; r.sampled < n && !s.ttl_entries.empty(); ++r.sampled) {
+        // xorshift64: a cheap random pick; it only has to be unbiased enough for sampling.
+        s.rng ^= s.rng << 13;
+        s.rng ^= s.rng >> 7;
+        s.rng ^= s.rng << 17;
+        Entry* e = s.ttl_entries[s.rng % s.ttl_entries.size()];
+        if (e->ttl()->expire_at > now)
+            continue;
+        unlink(s, find(s, e->key(), hash_key(e->key())));
+        bump(s.expired);
+        ++r.expired;
+    }
+    if (r.expired)
+        publish(s);
+    return r;
+}
+
+StoreStats Store::stats() const {
+    StoreStats st;
+    st.limit = limit_;
+    st.used = static_cast<std::size_t>(std::max<std::int64_t>(0, used_total_.load(std::memory_order_relaxed)));
+    for (unsigned i = 0; i < shard_count_; ++i) {
+        const Shard& s = shards_[i];
+        st.hits += s.hits.load(std::memory_order_relaxed);
+        st.misses += s.misses.load(std::memory_order_relaxed);
+        st.evictions += s.evictions.load(std::memory_order_relaxed);
+        st.expired += s.expired.load(std::memory_order_relaxed);
+        st.keys += s.keys.load(std::memory_order_relaxed);
+        st.keys_with_ttl += s.keys_ttl.load(std::memory_order_relaxed);
+    }
+    return st;
+}
+
+} // namespace syskit::cachenode

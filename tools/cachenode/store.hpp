@@ -1,0 +1,171 @@
+// store: the key space: binary-safe keys and values with TTLs, split into shards that each have
+// their own lock, hash table, eviction policy and share of the memory limit.
+//
+// Every operation locks one shard (MSET: the shards it touches, in order), so threads serving
+// different keys rarely wait for each other and no lock covers the whole key space.  Expiry is
+// lazy (an expired entry found by an operation is removed then) plus active sampling by
+// expire.hpp through expire_sample().
+#pragma once
+
+#include "entry.hpp"
+#include "eviction.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace syskit::cachenode {
+
+/// Monotonic time in milliseconds: the clock TTLs are kept in.
+std::int64_t monotonic_ms();
+
+struct StoreConfig {
+    std::size_t max_memory = std::size_t{256} << 20; ///< bytes, entries and tables together
+    Policy policy = Policy::sieve;
+    /// Largest value the store will be given; with max_memory it sets the number of shards, so
+    /// that one shard's share of the memory holds several values of that size.
+    std::size_t max_value = std::size_t{1} << 20;
+    unsigned shards = 0;                    ///< a power of two; 0: chosen as above
+    std::int64_t (*clock)() = monotonic_ms; ///< tests replace it
+};
+
+enum class Status {
+    ok,
+    not_found,
+    condition,   ///< SET NX found the key, or SET XX did not
+    oom,         ///< no room, and the policy may not evict (noeviction) or nothing is left to evict
+    not_integer, ///< INCR on a value that is not a 64-bit decimal integer
+    overflow,    ///< INCR past the range of a 64-bit integer
+};
+
+struct SetArgs {
+    enum class Cond { always, nx, xx };
+    Cond cond = Cond::always;
+    std::int64_t expire_at = 0; ///< monotonic ms; 0: no TTL
+    bool keep_ttl = false;      ///< keep the key's current TTL (SET KEEPTTL)
+};
+
+struct StoreStats {
+    std::uint64_t hits = 0, misses = 0, evictions = 0, expired = 0;
+    std::uint64_t keys = 0, keys_with_ttl = 0;
+    std::size_t used = 0, limit = 0;
+};
+
+struct ExpireSample {
+    unsigned sampled = 0;
+    unsigned expired = 0;
+};
+
+class Store {
+public:
+    explicit Store(const StoreConfig& config);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    static std::uint64_t hash(std::string_view key);
+
+    /// Calls f(std::string_view value) under the shard's lock when key is present.  Counts a
+    /// hit or a miss.
+    template <class F>
+    bool get(std::string_view key, F&& f) {
+        std::uint64_t h = hash(key);
+        Shard& s = shard_for(h);
+        std::lock_guard lock(s.mu);
+        Entry* e = lookup(s, key, h, clock_());
+        count_access(s, e);
+        if (!e)
+            return false;
+        f(e->value());
+        return true;
+    }
+
+    Status set(std::string_view key, std::string_view value, const SetArgs& args = {});
+    /// Sets the pairs kv[0]=kv[1], kv[2]=kv[3], ... with every shard they touch locked, so no
+    /// reader sees part of them.  Stops at the first pair that does not fit (Status::oom).
+    Status mset(std::span<const std::string_view> kv);
+    bool del(std::string_view key);
+    bool exists(std::string_view key);
+    /// Gives key a TTL ending at monotonic ms `at`; a time already past deletes the key, as
+    /// EXPIRE with a negative time does.  False when the key is missing.
+    bool expire_at(std::string_view key, std::int64_t at);
+    /// Removes key's TTL; false when it is missing or has none.
+    bool persist(std::string_view key);
+    /// Milliseconds key has left; -1 no TTL, -2 missing.
+    std::int64_t pttl(std::string_view key);
+    /// Adds delta to the integer in key (0 when missing), keeping its TTL.
+    Status incr_by(std::string_view key, std::int64_t delta, std::int64_t& result);
+    /// Appends data to key's value (creating it), keeping its TTL; new_len is the new length.
+    Status append(std::string_view key, std::string_view data, std::size_t& new_len);
+    /// Length of key's value, 0 when missing.
+    std::size_t strlen(std::string_view key);
+
+    std::uint64_t size() const;
+    void flush();
+
+    unsigned shard_count() const { return shard_count_; }
+    /// Looks at up to n random entries with a TTL in one shard and deletes the expired ones.
+    ExpireSample expire_sample(unsigned shard, unsigned n);
+
+    StoreStats stats() const;
+    std::size_t limit() const { return limit_; }
+    std::int64_t now() const { return clock_(); }
+
+private:
+    // Counters are written under the shard's lock and read without it, hence atomics that
+    // are only ever loaded and stored (no read-modify-write on the hot path).
+    struct alignas(64) Shard {
+        std::mutex mu;
+        std::vector<Entry*> buckets;
+        std::vector<Entry*> ttl_entries;
+        std::unique_ptr<EvictionPolicy> policy;
+        std::size_t count = 0;
+        std::size_t entry_bytes = 0;
+        std::size_t limit = 0;
+        std::uint64_t rng = 0;
+        std::atomic<std::uint64_t> hits{0}, misses{0}, evictions{0}, expired{0}, keys{0}, keys_ttl{0};
+        std::atomic<std::size_t> used{0};
+
+        std::size_t footprint() const;
+    };
+
+    Shard& shard_for(std::uint64_t h) { return shards_[shard_bits_ ? h >> (64 - shard_bits_) : 0]; }
+    static Entry** find(Shard& s, std::string_view key, std::uint64_t h);
+    /// The live entry for key; an expired one is removed on the way.
+    Entry* lookup(Shard& s, std::string_view key, std::uint64_t h, std::int64_t now);
+    Entry** lookup_link(Shard& s, std::string_view key, std::uint64_t h, std::int64_t now);
+    void count_access(Shard& s, Entry* e);
+    /// Inserts key (link null) or replaces the live entry at *link, with value and the TTL `at`
+    /// (0: none), evicting first.  value must not point into the shard's entries.
+    Status write(Shard& s, std::string_view key, std::uint64_t h, Entry** link, std::string_view value,
+                 std::int64_t at, bool count_as_access);
+    /// Replaces the entry at *link by a copy with TTL `at` (0: none).
+    void retime(Shard& s, Entry** link, std::int64_t at);
+    void replace(Shard& s, Entry** link, Entry* fresh);
+    void unlink(Shard& s, Entry** link);
+    void add_ttl(Shard& s, Entry* e);
+    void drop_ttl(Shard& s, Entry* e);
+    void grow(Shard& s);
+    /// Evicts until `add` more bytes fit, old's bytes (when given and kept) being freed by the
+    /// write.  False when they cannot fit.
+    bool evict_for(Shard& s, std::size_t add, const Entry* old, bool& evicted_old);
+    void publish(Shard& s);
+    static Entry* make(std::string_view key, std::string_view value, std::int64_t at);
+    static void destroy(Entry* e);
+
+    std::unique_ptr<Shard[]> shards_;
+    unsigned shard_count_ = 1;
+    unsigned shard_bits_ = 0;
+    std::size_t limit_;
+    /// Sum of the shards' footprints: what noeviction checks, as its limit is global.
+    std::atomic<std::int64_t> used_total_{0};
+    Policy policy_;
+    std::int64_t (*clock_)();
+};
+
+} // namespace syskit::cachenode
