@@ -7,29 +7,11 @@
 # Exit 0 when the target is met and the totals match, 1 otherwise, 2 on trouble.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-corpus=${1:-${SYSKIT_CORPUS:-/var/tmp/syskit-corpus}}
+tool=dirsize
+. "$(dirname "$0")/lib.sh"
 target=0.60
-py=/usr/bin/python3
-die() { echo "bench/dirsize: $*" >&2; exit 2; }
-
-# Set-up: packages, build, corpus.
-"$repo/scripts/install-deps"
-if [ -n "${SYSKIT_BUILD:-}" ]; then
-    build=$(cd "$SYSKIT_BUILD" && pwd) || die "$SYSKIT_BUILD: no such build tree"
-    ninja -C "$build" tools/dirsize/dirsize >/dev/null || die "$build: cannot build dirsize"
-else
-    build=$repo/build
-    if [ -x "$repo/scripts/build" ]; then "$repo/scripts/build"; else ninja -C "$build" >/dev/null; fi
-fi
-dirsize=$build/tools/dirsize/dirsize
-[ -x "$dirsize" ] || die "$dirsize: not built"
-if [ ! -f "$corpus/manifest.json" ] || [ ! -d "$corpus/tree" ]; then
-    echo "bench/dirsize: building the corpus in $corpus (takes a few minutes)" >&2
-    "$py" "$repo/../shared/bench/mkcorpus.py" "$corpus" --files 100000 --dirs 10000 --scale 0.25 >&2 ||
-        die "$corpus: cannot build the corpus"
-fi
-corpus=$(cd "$corpus" && pwd)
+dirsize=$(bench_build)
+corpus=$(bench_corpus "${1:-}")
 cd "$corpus" # every tool measures the relative path "tree"
 
 export LC_ALL=C

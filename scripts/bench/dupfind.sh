@@ -9,30 +9,12 @@
 # Exit 0 when the targets are met and the groups match, 1 otherwise, 2 on trouble.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-corpus=${1:-${SYSKIT_CORPUS:-/var/tmp/syskit-corpus}}
+tool=dupfind
+. "$(dirname "$0")/lib.sh"
 target=0.35
 rss_target_mib=64
-py=/usr/bin/python3
-die() { echo "bench/dupfind: $*" >&2; exit 2; }
-
-# Set-up: packages, build, corpus.
-"$repo/scripts/install-deps"
-if [ -n "${SYSKIT_BUILD:-}" ]; then
-    build=$SYSKIT_BUILD
-    ninja -C "$build" tools/dupfind/dupfind >/dev/null || die "$build: the build failed"
-else
-    build=$repo/build
-    if [ -x "$repo/scripts/build" ]; then "$repo/scripts/build"; else ninja -C "$build" >/dev/null; fi
-fi
-dupfind=$(cd "$build" && pwd)/tools/dupfind/dupfind
-[ -x "$dupfind" ] || die "$dupfind: not built"
-if [ ! -f "$corpus/manifest.json" ] || [ ! -d "$corpus/tree" ]; then
-    echo "bench/dupfind: building the corpus in $corpus (takes a few minutes)" >&2
-    "$py" "$repo/../shared/bench/mkcorpus.py" "$corpus" --files 100000 --dirs 10000 --scale 0.25 >&2 ||
-        die "$corpus: cannot build the corpus"
-fi
-corpus=$(cd "$corpus" && pwd)
+dupfind=$(bench_build)
+corpus=$(bench_corpus "${1:-}")
 cd "$corpus" # every tool searches the relative path "tree", as manifest.json names it
 
 tmp=$(mktemp -d)

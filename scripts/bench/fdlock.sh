@@ -14,23 +14,14 @@
 # Exit 0 when every check passes, 1 otherwise, 2 on trouble.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/../.." && pwd)
+tool=fdlock
+. "$(dirname "$0")/lib.sh"
 target=1.0
 rounds=${FDLOCK_BENCH_ROUNDS:-10}
 runs=${FDLOCK_BENCH_RUNS:-40}
-py=/usr/bin/python3
-die() { echo "bench/fdlock: $*" >&2; exit 2; }
 say() { echo "bench/fdlock: $*"; }
 
-if [ -n "${SYSKIT_BUILD:-}" ]; then
-    build=$SYSKIT_BUILD
-else
-    "$repo/scripts/install-deps"
-    "$repo/scripts/build"
-    build=$repo/build
-fi
-fdlock=$build/tools/fdlock/fdlock
-[ -x "$fdlock" ] || die "$fdlock: not built"
+fdlock=$(bench_build)
 command -v flock >/dev/null || die "flock(1) not found (util-linux)"
 command -v hyperfine >/dev/null || die "hyperfine not found"
 

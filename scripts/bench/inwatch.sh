@@ -18,30 +18,13 @@
 # Exit 0 when both targets are met, 1 otherwise, 2 on trouble.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-corpus=${1:-${SYSKIT_CORPUS:-/var/tmp/syskit-corpus}}
+tool=inwatch
+. "$(dirname "$0")/lib.sh"
 target=0.50
 files=${BURST_FILES:-100000}
-py=/usr/bin/python3
-die() { echo "bench/inwatch: $*" >&2; exit 2; }
-
-# Set-up: packages, build, corpus.
-"$repo/scripts/install-deps"
-if [ -n "${SYSKIT_BUILD:-}" ]; then
-    build=$SYSKIT_BUILD
-else
-    build=$repo/build
-    if [ -x "$repo/scripts/build" ]; then "$repo/scripts/build"; else ninja -C "$build" >/dev/null; fi
-fi
-inwatch=$build/tools/inwatch/inwatch
-[ -x "$inwatch" ] || die "$inwatch: not built"
+inwatch=$(bench_build)
 command -v inotifywait >/dev/null || die "inotifywait: not installed (inotify-tools)"
-if [ ! -f "$corpus/manifest.json" ] || [ ! -d "$corpus/tree" ]; then
-    echo "bench/inwatch: building the corpus in $corpus (takes a few minutes)" >&2
-    "$py" "$repo/../shared/bench/mkcorpus.py" "$corpus" --files 100000 --dirs 10000 --scale 0.25 >&2 ||
-        die "$corpus: cannot build the corpus"
-fi
-corpus=$(cd "$corpus" && pwd)
+corpus=$(bench_corpus "${1:-}")
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/inwatch-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

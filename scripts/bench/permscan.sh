@@ -2,27 +2,16 @@
 # Benchmarks permscan against bfs and GNU find running the equivalent predicates, and checks
 # that permscan reports exactly the planted problems of the corpus's manifest.json.
 #   scripts/bench/permscan.sh [CORPUS_DIR]     (default: $SYSKIT_CORPUS or /var/tmp/syskit-corpus)
+# The binary comes from $SYSKIT_BUILD when set (built there with ninja), else from build/ (scripts/build).
 # Warm cache, hyperfine --warmup 1 --runs 5, median per tool.  Target (issue 2): permscan/bfs <= 0.80.
 # Exit 0 when the target is met and the findings match the manifest, 1 otherwise, 2 on trouble.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-corpus=${1:-${SYSKIT_CORPUS:-/var/tmp/syskit-corpus}}
+tool=permscan
+. "$(dirname "$0")/lib.sh"
 target=0.80
-py=/usr/bin/python3
-die() { echo "bench/permscan: $*" >&2; exit 2; }
-
-# Set-up: packages, build, corpus.
-"$repo/scripts/install-deps"
-if [ -x "$repo/scripts/build" ]; then "$repo/scripts/build"; else ninja -C "$repo/build" >/dev/null; fi
-permscan=$repo/build/tools/permscan/permscan
-[ -x "$permscan" ] || die "$permscan: not built"
-if [ ! -f "$corpus/manifest.json" ] || [ ! -d "$corpus/tree" ]; then
-    echo "bench/permscan: building the corpus in $corpus (takes a few minutes)" >&2
-    "$py" "$repo/../shared/bench/mkcorpus.py" "$corpus" --files 100000 --dirs 10000 --scale 0.25 >&2 ||
-        die "$corpus: cannot build the corpus"
-fi
-corpus=$(cd "$corpus" && pwd)
+permscan=$(bench_build)
+corpus=$(bench_corpus "${1:-}")
 cd "$corpus" # every tool scans the relative path "tree", as manifest.json names it
 
 # The equivalent of permscan's default checks (tools/permscan/checks.cpp), as find/bfs predicates.

@@ -9,6 +9,7 @@ Fixtures:
   run       run("TOOL", *args, cwd=..., input=..., user=...) -> Result
   tree      a Tree rooted at a fresh directory in tmp_path, to build files in
 """
+import contextlib
 import json
 import os
 import shutil
@@ -192,3 +193,17 @@ class Tree:
 @pytest.fixture
 def tree(tmp_path) -> Tree:
     return Tree(tmp_path / "tree")
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(mnt: Path, size: str):
+    """A tmpfs of size (mount(8)'s "4m") on the directory mnt for the block: another file
+    system for -x, or a small one to fill.  Skips the test where mounting is not allowed."""
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "syskit-e2e", str(mnt)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {p.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Tree, run_tool, tool_env, tool_path
+from conftest import Tree, mounted_tmpfs, run_tool, tool_env, tool_path
 
 DU = shutil.which("du") or "/usr/bin/du"
 NOBODY = 65534
@@ -363,15 +363,8 @@ def test_sparse_file_uses_less_disk_than_its_size(tree):
 
 @pytest.fixture
 def tmpfs(tree):
-    mnt = tree.dir("mnt", 0o755)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "syskit-e2e", str(mnt)],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {p.stderr.strip()}")
-    try:
+    with mounted_tmpfs(tree.dir("mnt", 0o755), "4m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=True)
 
 
 @pytest.mark.parametrize("opt", ["-x", "--one-file-system"])

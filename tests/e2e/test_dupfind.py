@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Tree, run_tool, tool_path
+from conftest import Tree, mounted_tmpfs, run_tool, tool_path
 
 NOBODY = 65534
 JDUPES = shutil.which("jdupes")
@@ -671,15 +671,8 @@ def test_name_filters(tree, args, expected):
 
 @pytest.fixture
 def tmpfs(tree):
-    mnt = tree.dir("mnt", 0o755)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "syskit-e2e", str(mnt)],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {p.stderr.strip()}")
-    try:
+    with mounted_tmpfs(tree.dir("mnt", 0o755), "4m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=True)
 
 
 def test_one_file_system(tree, tmpfs):

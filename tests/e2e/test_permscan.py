@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Result, Tree, assert_no_sanitizer_report, run_tool, tool_env, tool_path
+from conftest import REPO, Result, Tree, assert_no_sanitizer_report, mounted_tmpfs, run_tool, tool_env, tool_path
 
 CHECKS = ["world-writable-file", "world-writable-dir", "setuid", "setgid", "exposed-secret",
           "dangling-symlink", "symlink-loop", "unknown-owner", "writable-executable",
@@ -742,15 +742,8 @@ def test_exclude_nonmatching(tree):
 
 @pytest.fixture
 def tmpfs(tree):
-    mnt = tree.dir("mnt", 0o755)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "syskit-e2e", str(mnt)],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {p.stderr.strip()}")
-    try:
+    with mounted_tmpfs(tree.dir("mnt", 0o755), "1m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=True)
 
 
 def test_one_file_system(tree, tmpfs):
