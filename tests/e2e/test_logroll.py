@@ -1,0 +1,530 @@
+"""End-to-end tests of logroll: pipe mode, watch mode and --once, run as a user would."""
+import gzip
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import Result, assert_no_sanitizer_report, tool_env, tool_path
+
+STAMP = r"\d{8}T\d{6}Z"
+
+
+def lines(start: int, count: int, width: int = 0) -> bytes:
+    """Sequence-numbered lines: "00000042 line ...\n"."""
+    pad = "x" * width
+    return b"".join(f"{i:08d} line {pad}\n".encode() for i in range(start, start + count))
+
+
+def rotated(d: Path, base: str = "app.log") -> list[Path]:
+    """The rotated files of base in d (regular files with a real date), oldest first."""
+    pat = re.compile(rf"{re.escape(base)}\.({STAMP})(?:\.([1-9]\d*))?(\.gz|\.zst)?$")
+    found = []
+    for p in d.iterdir():
+        m = pat.match(p.name)
+        if not m or not p.is_file() or p.is_symlink():
+            continue
+        try:
+            time.strptime(m[1], "%Y%m%dT%H%M%SZ")
+        except ValueError:
+            continue
+        found.append((m[1], int(m[2] or 0), p))
+    return [t[2] for t in sorted(found)]
+
+
+def read_all(d: Path, base: str = "app.log") -> bytes:
+    """Every rotated file (decompressed) then the current log, concatenated."""
+    out = b""
+    for p in rotated(d, base):
+        data = p.read_bytes()
+        if p.name.endswith(".gz"):
+            data = gzip.decompress(data)
+        elif p.name.endswith(".zst"):
+            data = subprocess.run(["zstd", "-dc", p], check=True, stdout=subprocess.PIPE).stdout
+        out += data
+    cur = d / base
+    return out + (cur.read_bytes() if cur.exists() else b"")
+
+
+class Running:
+    """logroll started in the background, standard input a pipe we write."""
+
+    def __init__(self, *args, stdin=subprocess.PIPE, env=None):
+        self.args = [os.fspath(tool_path("logroll"))] + [os.fspath(a) for a in args]
+        self.err_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"logroll-e2e-{os.getpid()}-{id(self)}.err"
+        self.err_file = open(self.err_path, "wb")
+        self.p = subprocess.Popen(self.args, stdin=stdin, stdout=subprocess.PIPE, stderr=self.err_file,
+                                  env=tool_env(env))
+
+    def err(self) -> str:
+        return self.err_path.read_text(errors="surrogateescape")
+
+    def wait_log(self, needle: str, timeout: float = 15, count: int = 1) -> None:
+        deadline = time.monotonic() + timeout
+        while self.err().count(needle) < count:
+            assert time.monotonic() < deadline, f"no {needle!r} ({count}) in:\n{self.err()}"
+            assert self.p.poll() is None or self.err().count(needle) >= count, f"exited {self.p.returncode}:\n{self.err()}"
+            time.sleep(0.02)
+
+    def finish(self, timeout: float = 30) -> Result:
+        if self.p.stdin and not self.p.stdin.closed:
+            self.p.stdin.close()
+        out = self.p.stdout.read()
+        rc = self.p.wait(timeout=timeout)
+        self.err_file.close()
+        r = Result(self.args, rc, out, self.err())
+        self.err_path.unlink()
+        assert_no_sanitizer_report(r)
+        return r
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def wait_for(cond, timeout: float = 15, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+# --- pipe mode -------------------------------------------------------------------------------
+
+def test_pipe_no_line_lost_split_or_duplicated(run, tmp_path):
+    data = lines(0, 300_000, 80)  # about 27 MB
+    r = run("logroll", "--size", "1M", tmp_path / "app.log", input=data)
+    assert r.rc == 0, r
+    files = rotated(tmp_path)
+    assert len(files) >= 25, r
+    for f in files:
+        content = f.read_bytes()
+        assert 0 < len(content) <= 1 << 20
+        assert content.endswith(b"\n"), f"{f} ends inside a line"
+    assert read_all(tmp_path) == data
+    assert r.err.count("msg=rotated") == len(files)
+    assert r.out == b""
+
+
+def test_pipe_line_longer_than_size_is_written_whole(run, tmp_path):
+    data = b"short\n" + b"L" * 5000 + b"\n" + b"after\n"
+    r = run("logroll", "--size", "1K", tmp_path / "app.log", input=data)
+    assert r.rc == 0, r
+    contents = [f.read_bytes() for f in rotated(tmp_path)] + [(tmp_path / "app.log").read_bytes()]
+    assert b"L" * 5000 + b"\n" in contents
+    assert b"".join(contents) == data
+
+
+def test_pipe_last_line_without_newline_is_kept(run, tmp_path):
+    r = run("logroll", tmp_path / "app.log", input=b"one\ntwo")
+    assert r.rc == 0, r
+    assert (tmp_path / "app.log").read_bytes() == b"one\ntwo"
+
+
+@pytest.mark.parametrize("algo,ext", [("zstd", ".zst"), ("gzip", ".gz")])
+def test_pipe_compression_round_trip(run, tmp_path, algo, ext):
+    data = lines(0, 60_000, 40)
+    r = run("logroll", "--size", "256K", "--compress", algo, tmp_path / "app.log", input=data)
+    assert r.rc == 0, r
+    files = rotated(tmp_path)
+    assert len(files) >= 10
+    assert all(f.name.endswith(ext) for f in files), files  # the originals are gone
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert read_all(tmp_path) == data
+    assert r.err.count("msg=compressed") == len(files)
+
+
+def test_pipe_timestamps(run, tmp_path):
+    r = run("logroll", "--timestamp", "iso8601", tmp_path / "app.log", input=b"a\nb\n")
+    assert r.rc == 0, r
+    got = (tmp_path / "app.log").read_bytes().split(b"\n")
+    assert re.fullmatch(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z a", got[0])
+    assert re.fullmatch(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z b", got[1])
+    r = run("logroll", "--timestamp", "tai64n", tmp_path / "t.log", input=b"x\n")
+    assert re.fullmatch(rb"@4000000[0-9a-f]{17} x\n", (tmp_path / "t.log").read_bytes())
+
+
+def test_pipe_signals(tmp_path):
+    log = tmp_path / "app.log"
+    lr = Running("--size", "1G", log)
+    try:
+        lr.p.stdin.write(lines(0, 100))
+        lr.p.stdin.flush()
+        wait_for(lambda: log.exists() and log.stat().st_size == len(lines(0, 100)), what="the first lines")
+        lr.p.send_signal(signal.SIGUSR1)  # rotate now
+        lr.wait_log("reason=signal")
+        assert [f.read_bytes() for f in rotated(tmp_path)] == [lines(0, 100)]
+        lr.p.stdin.write(lines(100, 50))
+        lr.p.stdin.flush()
+        wait_for(lambda: log.exists() and log.stat().st_size == len(lines(100, 50)), what="lines after rotation")
+        os.rename(log, tmp_path / "moved")  # as an outside rotator would; SIGHUP reopens
+        lr.p.send_signal(signal.SIGHUP)
+        lr.wait_log("msg=reopening")
+        lr.p.stdin.write(lines(150, 10) + b"partial")
+        lr.p.stdin.flush()
+        wait_for(lambda: log.exists() and log.stat().st_size == len(lines(150, 10)), what="lines after SIGHUP")
+        lr.p.send_signal(signal.SIGTERM)  # flushes the partial line and exits 0
+        r = lr.finish()
+    finally:
+        lr.kill()
+    assert r.rc == 0, r
+    assert (tmp_path / "moved").read_bytes() == lines(100, 50)
+    assert log.read_bytes() == lines(150, 10) + b"partial"
+
+
+def test_pipe_second_instance_refused(run, tmp_path):
+    log = tmp_path / "app.log"
+    lr = Running(log)
+    try:
+        lr.wait_log("msg=started")
+        r = run("logroll", log, input=b"lost?\n")
+        assert r.rc == 2, r
+        assert f"logroll: {log}: another logroll is rotating this log" in r.err
+        assert (tmp_path / ".app.log.lock").exists()
+        lr.p.stdin.write(b"kept\n")
+        done = lr.finish()
+    finally:
+        lr.kill()
+    assert done.rc == 0
+    assert log.read_bytes() == b"kept\n"
+
+
+def test_pipe_interval_rotation(tmp_path):
+    log = tmp_path / "app.log"
+    lr = Running("--interval", "1s", log)
+    sent = b""
+    try:
+        for i in range(25):
+            chunk = lines(i * 10, 10)
+            lr.p.stdin.write(chunk)
+            lr.p.stdin.flush()
+            sent += chunk
+            time.sleep(0.1)
+        r = lr.finish()
+    finally:
+        lr.kill()
+    assert r.rc == 0, r
+    assert len(rotated(tmp_path)) >= 2, r
+    assert read_all(tmp_path) == sent
+    assert "reason=interval" in r.err
+
+
+def test_pipe_kill9_then_restart_continues_the_file(tmp_path):
+    log = tmp_path / "app.log"
+    first = lines(0, 20_000)
+    lr = Running("--size", "100M", log)
+    try:
+        lr.p.stdin.write(first)
+        lr.p.stdin.flush()
+        wait_for(lambda: log.exists() and log.stat().st_size == len(first), what="the first run's lines")
+        inode = log.stat().st_ino
+        lr.p.kill()
+        lr.p.wait()
+    finally:
+        lr.kill()
+    assert log.read_bytes() == first
+    second = lines(20_000, 5_000)
+    lr = Running("--size", "100M", log)
+    lr.p.stdin.write(second)
+    r = lr.finish()
+    assert r.rc == 0, r
+    assert log.stat().st_ino == inode  # the same file, continued
+    assert log.read_bytes() == first + second
+    assert f"bytes={len(first)}" in r.err  # it counted what the file held
+
+
+# --- naming and retention --------------------------------------------------------------------
+
+def test_once_exit_codes_and_dry_run(run, tmp_path):
+    log = tmp_path / "app.log"
+    r = run("logroll", "--once", log)
+    assert r.rc == 2 and f"logroll: {log}: No such file or directory" in r.err, r
+    log.write_bytes(b"")
+    assert run("logroll", "--once", log).rc == 1  # empty: nothing to do
+    log.write_bytes(lines(0, 100))
+    r = run("logroll", "--once", "--size", "1M", log)
+    assert r.rc == 1 and not rotated(tmp_path), r
+    r = run("logroll", "--once", "--size", "1K", "--dry-run", log)
+    assert r.rc == 0, r
+    assert "would rotate" in r.err and "dry_run=true" in r.err
+    assert not rotated(tmp_path) and log.read_bytes() == lines(0, 100)
+    r = run("logroll", "--once", "--size", "1K", log)
+    assert r.rc == 0, r
+    files = rotated(tmp_path)
+    assert len(files) == 1 and files[0].read_bytes() == lines(0, 100)
+    assert not log.exists()
+    assert re.search(rf"msg=rotated file={re.escape(str(log))} to={re.escape(str(files[0]))} bytes=\d+ reason=size",
+                     r.err), r
+
+
+def test_once_age(run, tmp_path):
+    log = tmp_path / "app.log"
+    log.write_bytes(b"x\n")
+    assert run("logroll", "--once", "--age", "1h", log).rc == 1
+    time.sleep(1.1)
+    r = run("logroll", "--once", "--age", "1s", log)
+    assert r.rc == 0 and "reason=age" in r.err, r
+
+
+def test_once_waits_or_refuses_while_another_holds_the_lock(run, tmp_path):
+    log = tmp_path / "app.log"
+    lr = Running(log)
+    try:
+        lr.p.stdin.write(b"line\n")
+        lr.p.stdin.flush()
+        lr.wait_log("msg=started")
+        r = run("logroll", "--once", log)
+        assert r.rc == 2 and "another logroll is rotating this log" in r.err and "--wait" in r.err, r
+        t0 = time.monotonic()
+        r = run("logroll", "--once", "--wait", "0.5", log)
+        assert r.rc == 2 and "gave up waiting" in r.err, r
+        assert time.monotonic() - t0 >= 0.4
+        lr.finish()
+    finally:
+        lr.kill()
+    r = run("logroll", "--once", log)
+    assert r.rc == 0, r
+
+
+def test_retention_deletes_only_logroll_names(run, tmp_path):
+    log = tmp_path / "app.log"
+    theirs = ["app.log.old", "app.log.1", "app.log.20200101T000000Z~", "app.log.20200230T000000Z",
+              "app.log.20200101T000000Z.bak", "app.log.2020-01-01", "other.20200101T000000Z", "app.log.01"]
+    for n in theirs:
+        (tmp_path / n).write_bytes(b"not ours\n")
+    (tmp_path / "app.log.20200101T000001Z").mkdir()  # our name, but a directory
+    ours = ["app.log.20200101T000000Z", "app.log.20200102T000000Z.gz", "app.log.20200103T000000Z.3.zst"]
+    for n in ours:
+        (tmp_path / n).write_bytes(b"old\n")
+    log.write_bytes(b"current\n")
+    r = run("logroll", "--once", "--keep", "2", log)
+    assert r.rc == 0, r
+    for n in theirs:
+        assert (tmp_path / n).read_bytes() == b"not ours\n", n
+    assert (tmp_path / "app.log.20200101T000001Z").is_dir()
+    left = [p.name for p in rotated(tmp_path)]
+    assert left[0] == "app.log.20200103T000000Z.3.zst" and len(left) == 2, left
+    assert r.err.count("msg=deleted") == 2
+
+
+def test_retention_max_total_and_max_age(run, tmp_path):
+    log = tmp_path / "app.log"
+    for day in range(1, 6):
+        p = tmp_path / f"app.log.2020010{day}T000000Z"
+        p.write_bytes(b"y" * 1000)
+        os.utime(p, (time.time() - 86400 * (10 - day),) * 2)
+    log.write_bytes(b"z" * 1000)
+    r = run("logroll", "--once", "--max-total", "2500", log)  # the new one + 1 old fit
+    assert r.rc == 0, r
+    assert [p.name for p in rotated(tmp_path)][0] == "app.log.20200105T000000Z"
+    assert len(rotated(tmp_path)) == 2
+    log.write_bytes(b"z")
+    r = run("logroll", "--once", "--max-age", "2d", log)
+    assert r.rc == 0, r
+    assert all(not p.name.startswith("app.log.2020") for p in rotated(tmp_path))
+
+
+def test_collisions_never_overwrite(run, tmp_path):
+    log = tmp_path / "app.log"
+    now = int(time.time())
+    precious = []
+    for t in range(now, now + 5):
+        name = "app.log." + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(t))
+        (tmp_path / name).write_bytes(b"precious\n")
+        (tmp_path / (name + ".1.zst")).write_bytes(b"precious\n")
+        precious += [name, name + ".1.zst"]
+    log.write_bytes(b"new\n")
+    r = run("logroll", "--once", log)
+    assert r.rc == 0, r
+    for n in precious:
+        assert (tmp_path / n).read_bytes() == b"precious\n"
+    new = [p for p in rotated(tmp_path) if p.read_bytes() == b"new\n"]
+    assert len(new) == 1 and re.search(r"\.[2-9]$", new[0].name), new
+
+    for n in ("app.log.1", "app.log.5"):
+        (tmp_path / n).write_bytes(b"precious\n")
+    log.write_bytes(b"numbered\n")
+    r = run("logroll", "--once", "--numbered", log)
+    assert r.rc == 0, r
+    assert (tmp_path / "app.log.6").read_bytes() == b"numbered\n"
+    assert (tmp_path / "app.log.5").read_bytes() == b"precious\n"
+
+
+# --- watch mode ------------------------------------------------------------------------------
+
+WRITER = r"""
+import os, signal, sys
+path, pidfile, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
+reopen = stop = False
+def hup(*_):
+    global reopen
+    reopen = True
+def term(*_):
+    global stop
+    stop = True
+signal.signal(signal.SIGHUP, hup)
+signal.signal(signal.SIGTERM, term)
+fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+open(pidfile, "w").write(f"{os.getpid()}\n")
+i = 0
+while not stop and i < limit:
+    if reopen:
+        reopen = False
+        os.close(fd)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.write(fd, b"".join(b"%08d seq\n" % n for n in range(i, i + 50)))
+    i += 50
+print(i)
+"""
+
+
+def seqs_of(data: bytes) -> list[int]:
+    return [int(l.split()[0]) for l in data.splitlines()]
+
+
+def test_watch_rename_with_sighup_loses_and_repeats_nothing(tmp_path):
+    log = tmp_path / "app.log"
+    pidfile = tmp_path / "writer.pid"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, log, pidfile, "100000000"], stdout=subprocess.PIPE)
+    wait_for(pidfile.exists, what="the writer's pid file")
+    lr = Running("--watch", log, "--size", "64K", "--pidfile", pidfile)
+    try:
+        wait_for(lambda: len(rotated(tmp_path)) >= 20, timeout=40, what="20 rotations")
+        writer.send_signal(signal.SIGTERM)
+        total = int(writer.communicate(timeout=10)[0])
+        time.sleep(0.3)
+        lr.p.send_signal(signal.SIGTERM)
+        r = lr.finish()
+    finally:
+        writer.kill()
+        lr.kill()
+    assert r.rc == 0, r
+    assert r.err.count("method=rename") >= 20
+    got = seqs_of(read_all(tmp_path))
+    assert len(got) == total and sorted(got) == list(range(total)), "sequence numbers lost or repeated"
+
+
+def test_watch_copytruncate(tmp_path):
+    log = tmp_path / "app.log"
+    lr = Running("--watch", log, "--size", "10K", "--method", "copytruncate")
+    sent = b""
+    try:
+        lr.wait_log("msg=watching")
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        for burst in range(3):
+            chunk = lines(burst * 1000, 1000)
+            os.write(fd, chunk)
+            sent += chunk
+            lr.wait_log("method=copytruncate", count=burst + 1)  # quiet: nothing can fall in the window
+        os.write(fd, lines(3000, 10))
+        sent += lines(3000, 10)
+        os.close(fd)
+        lr.p.send_signal(signal.SIGTERM)
+        r = lr.finish()
+    finally:
+        lr.kill()
+    assert r.rc == 0, r
+    assert "bytes_during_copy=0" in r.err
+    assert len(rotated(tmp_path)) == 3
+    assert read_all(tmp_path) == sent
+
+
+def test_watch_needs_a_condition(run, tmp_path):
+    r = run("logroll", "--watch", tmp_path / "app.log")
+    assert r.rc == 2 and "logroll: --watch: needs --size or --interval" in r.err, r
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args,subject", [
+    (["--size", "lots", "x"], "--size"),
+    (["--interval", "1y", "x"], "--interval"),
+    (["--keep", "0", "x"], "--keep"),
+    (["--compress", "lzma", "x"], "--compress"),
+    (["--once", "--method", "move", "x"], "--method"),
+    (["--log-format", "xml", "x"], "--log-format"),
+])
+def test_bad_options(run, args, subject):
+    r = run("logroll", *args)
+    assert r.rc == 2, r
+    assert r.err.startswith(f"logroll: {subject}: "), r
+
+
+def test_missing_directory(run, tmp_path):
+    r = run("logroll", tmp_path / "nope" / "app.log", input=b"x\n")
+    assert r.rc == 2 and f"logroll: {tmp_path / 'nope'}: No such file or directory" in r.err, r
+
+
+# --- a full disk -----------------------------------------------------------------------------
+
+@pytest.fixture
+def small_fs(tmp_path):
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt], capture_output=True)
+    if p.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {p.stderr.decode().strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", mnt])
+
+
+def test_full_disk_blocks_the_writer_and_loses_nothing(small_fs):
+    filler = small_fs / "filler"
+    filler.write_bytes(b"\0" * (14 << 20))  # 2 MiB left
+    log = small_fs / "app.log"
+    data = lines(0, 120_000, 40)  # about 7 MB
+    lr = Running("--size", "512K", log)
+    progress = [0]
+
+    def feed():
+        try:
+            for off in range(0, len(data), 65536):
+                lr.p.stdin.write(data[off:off + 65536])
+                lr.p.stdin.flush()
+                progress[0] = off + 65536
+            lr.p.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    t = threading.Thread(target=feed)
+    t.start()
+    try:
+        lr.wait_log("no space left")
+        time.sleep(1.5)
+        stalled = progress[0]
+        time.sleep(1.5)
+        assert progress[0] == stalled < len(data), "the writer did not block"
+        assert lr.p.poll() is None
+        before = {p.name: p.read_bytes() for p in rotated(small_fs)}
+        filler.unlink()  # space comes back
+        t.join(timeout=30)
+        r = lr.finish()
+    finally:
+        lr.kill()
+    assert r.rc == 0, r
+    assert r.err.count("no space left") == 1  # reported once, not every retry
+    assert "space is back" in r.err
+    for name, content in before.items():  # nothing deleted to make room
+        assert (small_fs / name).read_bytes() == content
+    assert read_all(small_fs) == data
+
+
+def test_full_disk_once_copytruncate_leaves_the_log(run, small_fs):
+    log = small_fs / "app.log"
+    log.write_bytes(lines(0, 50_000, 40))  # ~2.9 MB
+    (small_fs / "filler").write_bytes(b"\0" * ((16 << 20) - log.stat().st_size - (1 << 20)))
+    r = run("logroll", "--once", "--method", "copytruncate", log)
+    assert r.rc == 2, r
+    assert "rotation failed, the log is left as it was" in r.err
+    assert log.read_bytes() == lines(0, 50_000, 40)
+    assert not rotated(small_fs)
+    assert [p.name for p in small_fs.iterdir() if p.name.endswith(".tmp")] == []

@@ -1,0 +1,170 @@
+#include "options.hpp"
+
+#include "schedule.hpp"
+
+#include "cli/size.hpp"
+
+#include <signal.h>
+#include <strings.h>
+
+namespace syskit::logroll {
+
+void add_options(CLI::App& app, Options& o) {
+    auto& r = o.raw;
+    app.add_option("FILE", o.path, "The log: written (pipe mode), watched (--watch) or checked (--once)")
+        ->type_name("");
+    app.add_flag("--watch", r.watch, "Watch FILE, which another program appends to, and rotate it");
+    app.add_flag("--once", r.once, "Rotate FILE if a condition holds, then exit (0 rotated, 1 nothing to do)");
+    app.add_option("-s,--size", r.size, "Rotate once the log would pass SIZE bytes (10M, 1G)")->type_name("SIZE");
+    app.add_option("-i,--interval", r.interval, "Rotate every DURATION, aligned to the UTC clock (1h, 1d)")
+        ->type_name("DURATION");
+    app.add_option("--age", r.age, "--once: rotate when the log was created at least DURATION ago")
+        ->type_name("DURATION");
+    app.add_option("--timestamp", r.timestamp, "Prefix each line: iso8601, tai64n or none (default)")
+        ->type_name("FMT");
+    app.add_flag("--numbered", r.numbered, "Name rotated files NAME.1, NAME.2, ... (newest highest)");
+    app.add_option("-k,--keep", r.keep, "Keep the N newest rotated files, delete older ones")->type_name("N");
+    app.add_option("--max-age", r.max_age, "Delete rotated files last written more than DURATION ago")
+        ->type_name("DURATION");
+    app.add_option("--max-total", r.max_total, "Delete the oldest rotated files past SIZE bytes in all")
+        ->type_name("SIZE");
+    app.add_option("-z,--compress", r.compress, "Compress rotated files: gzip, zstd or none (default)")
+        ->type_name("ALGO");
+    app.add_option("--method", r.method, "--watch, --once: rename (default) or copytruncate")->type_name("METHOD");
+    app.add_option("--signal", r.signal, "After a rename, send SIG to the --pidfile's process (default HUP)")
+        ->type_name("SIG");
+    app.add_option("--pidfile", o.pidfile, "The writer's pid file, for --signal")->type_name("FILE");
+    app.add_option("--reopen-cmd", o.reopen_cmd, "After a rename, run CMD with /bin/sh -c to make the writer reopen")
+        ->type_name("CMD");
+    app.add_option("--wait", o.wait, "--once: wait up to SECS for another logroll's lock (default: do not)")
+        ->type_name("SECS")
+        ->check(CLI::Range(0.0, 86400.0).description(""));
+    app.add_flag("-n,--dry-run", o.dry_run, "--once: say what would be rotated and deleted, change nothing");
+    app.add_option("--log-format", r.log_format, "Log lines on stderr: logfmt (default) or json")->type_name("FMT");
+}
+
+int parse_signal(std::string_view name) {
+    if (!name.empty() && name.find_first_not_of("0123456789") == std::string_view::npos && name.size() <= 2) {
+        int n = std::stoi(std::string(name));
+        return n >= 1 && n < NSIG ? n : 0;
+    }
+    std::string n(name);
+    if (n.size() > 3 && strncasecmp(n.c_str(), "SIG", 3) == 0)
+        n.erase(0, 3);
+    static const std::pair<const char*, int> known[] = {
+        {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+        {"TERM", SIGTERM}, {"ALRM", SIGALRM}, {"CONT", SIGCONT}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+    };
+    for (auto& [k, v] : known)
+        if (strcasecmp(n.c_str(), k) == 0)
+            return v;
+    return 0;
+}
+
+std::optional<Problem> finish(Options& o) {
+    auto& r = o.raw;
+    if (r.watch && r.once)
+        return Problem{"--watch", "cannot be combined with --once"};
+    o.mode = r.watch ? Mode::watch : r.once ? Mode::once : Mode::pipe;
+    auto size_of = [](const std::string& text, const char* opt, auto& into) -> std::optional<Problem> {
+        if (text.empty())
+            return std::nullopt;
+        auto v = cli::parse_size(text);
+        if (!v || *v == 0)
+            return Problem{opt, "'" + text + "' is not a size (a positive number of bytes, optionally K, M, G, T)"};
+        into = *v;
+        return std::nullopt;
+    };
+    auto duration_of = [](const std::string& text, const char* opt, auto& into) -> std::optional<Problem> {
+        if (text.empty())
+            return std::nullopt;
+        auto v = parse_duration(text);
+        if (!v)
+            return Problem{opt, "'" + text + "' is not a duration (a positive number, then s, m, h, d or w)"};
+        into = *v;
+        return std::nullopt;
+    };
+    if (auto p = size_of(r.size, "--size", o.size))
+        return p;
+    if (auto p = size_of(r.max_total, "--max-total", o.rotate.retention.max_total))
+        return p;
+    if (auto p = duration_of(r.interval, "--interval", o.interval))
+        return p;
+    if (auto p = duration_of(r.age, "--age", o.age))
+        return p;
+    if (auto p = duration_of(r.max_age, "--max-age", o.rotate.retention.max_age))
+        return p;
+    if (!r.keep.empty()) {
+        std::uint64_t n = 0;
+        if (r.keep.size() > 9 || r.keep.find_first_not_of("0123456789") != std::string::npos ||
+            (n = std::stoull(r.keep)) == 0)
+            return Problem{"--keep", "'" + r.keep + "' is not a count (1 or more)"};
+        o.rotate.retention.keep = n;
+    }
+    if (r.timestamp == "none")
+        o.timestamp = Stamp::none;
+    else if (r.timestamp == "iso8601")
+        o.timestamp = Stamp::iso8601;
+    else if (r.timestamp == "tai64n")
+        o.timestamp = Stamp::tai64n;
+    else
+        return Problem{"--timestamp", "'" + r.timestamp + "' is not iso8601, tai64n or none"};
+    if (r.compress == "none")
+        o.rotate.compression = Compression::none;
+    else if (r.compress == "gzip" || r.compress == "gz")
+        o.rotate.compression = Compression::gzip;
+    else if (r.compress == "zstd" || r.compress == "zst")
+        o.rotate.compression = Compression::zstd;
+    else
+        return Problem{"--compress", "'" + r.compress + "' is not gzip, zstd or none"};
+    if (r.method == "rename")
+        o.method = Method::rename;
+    else if (r.method == "copytruncate")
+        o.method = Method::copytruncate;
+    else
+        return Problem{"--method", "'" + r.method + "' is not rename or copytruncate"};
+    if (r.log_format == "logfmt")
+        o.log_format = log::Format::logfmt;
+    else if (r.log_format == "json")
+        o.log_format = log::Format::json;
+    else
+        return Problem{"--log-format", "'" + r.log_format + "' is not logfmt or json"};
+    o.rotate.scheme = r.numbered ? Scheme::numbered : Scheme::timestamp;
+    if (!r.signal.empty() && (o.signal = parse_signal(r.signal)) == 0)
+        return Problem{"--signal", "'" + r.signal + "' is not a signal name or number"};
+    if (!o.pidfile.empty() && o.signal == 0)
+        o.signal = SIGHUP;
+    if (!r.signal.empty() && o.pidfile.empty())
+        return Problem{"--signal", "needs --pidfile, to know whom to signal"};
+
+    // Checked here rather than by CLI11, which would report a missing FILE before an
+    // unknown option.
+    if (o.path.empty())
+        return Problem{"FILE", "missing: the log to write, watch or rotate"};
+    if (o.path.back() == '/')
+        return Problem{o.path, "names a directory, not a log file"};
+    const bool pipe = o.mode == Mode::pipe;
+    if (pipe) {
+        if (o.age)
+            return Problem{"--age", "is for --once"};
+        if (r.method != "rename" || !o.pidfile.empty() || !o.reopen_cmd.empty())
+            return Problem{!o.pidfile.empty() ? "--pidfile" : !o.reopen_cmd.empty() ? "--reopen-cmd" : "--method",
+                           "is for --watch and --once: in pipe mode logroll is the writer"};
+    } else {
+        if (o.timestamp != Stamp::none)
+            return Problem{"--timestamp", "is for pipe mode: logroll does not write the lines of a watched log"};
+        if (o.method == Method::copytruncate && (!o.pidfile.empty() || !o.reopen_cmd.empty()))
+            return Problem{"--method", "copytruncate keeps the writer's file: it needs no --pidfile or --reopen-cmd"};
+        if (!o.pidfile.empty() && !o.reopen_cmd.empty())
+            return Problem{"--reopen-cmd", "cannot be combined with --pidfile"};
+    }
+    if (o.mode == Mode::watch && !o.size && !o.interval)
+        return Problem{"--watch", "needs --size or --interval"};
+    if (o.mode == Mode::once && o.interval)
+        return Problem{"--interval", "is for pipe and watch modes; --once takes --size and --age"};
+    if (o.mode != Mode::once && (o.dry_run || o.wait > 0))
+        return Problem{o.dry_run ? "--dry-run" : "--wait", "is for --once"};
+    return std::nullopt;
+}
+
+} // namespace syskit::logroll

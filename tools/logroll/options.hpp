@@ -1,0 +1,54 @@
+// options: logroll's command line, parsed into one struct and checked as a whole.
+#pragma once
+
+#include "lines.hpp"
+#include "rotate.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace syskit::logroll {
+
+enum class Mode { pipe, watch, once };
+enum class Method { rename, copytruncate };
+
+struct Options {
+    Mode mode = Mode::pipe;
+    std::string path;
+    std::optional<std::uint64_t> size;
+    std::optional<std::int64_t> interval, age;
+    Stamp timestamp = Stamp::none;
+    RotateOptions rotate;
+    Method method = Method::rename;
+    int signal = 0; ///< sent to the --pidfile's process after a rename; 0: none
+    std::string pidfile, reopen_cmd;
+    double wait = 0; ///< --once: seconds to wait for another logroll's lock
+    bool dry_run = false;
+    log::Format log_format = log::Format::logfmt;
+
+    /// The raw text of the options parsed by finish().
+    struct Raw {
+        std::string size, interval, age, timestamp = "none", keep, max_age, max_total, compress = "none",
+                                                      method = "rename", signal, log_format = "logfmt";
+        bool watch = false, once = false, numbered = false;
+    } raw;
+};
+
+/// Declares every option of logroll on app, storing into o.raw and o.
+void add_options(CLI::App& app, Options& o);
+
+/// What is wrong with the command line: the option concerned and why.
+struct Problem {
+    std::string subject, message;
+};
+
+/// Turns o.raw into o's typed fields and checks how the options combine.
+std::optional<Problem> finish(Options& o);
+
+/// A signal's number from "HUP", "SIGHUP", "hup" or "1"; 0 when unknown.
+int parse_signal(std::string_view name);
+
+} // namespace syskit::logroll

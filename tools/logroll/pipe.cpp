@@ -1,0 +1,312 @@
+#include "pipe.hpp"
+
+#include "lines.hpp"
+#include "schedule.hpp"
+
+#include "cli/cli.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <system_error>
+
+namespace syskit::logroll {
+
+namespace {
+
+/// The size of one read(2).  Bigger blocks mean fewer system calls per byte; a line
+/// longer than this without its newline yet is written in parts (it still never spans
+/// two files).
+constexpr std::size_t block_size = 1 << 20;
+
+bool out_of_space(int err) { return err == ENOSPC || err == EDQUOT; }
+
+} // namespace
+
+PipeMode::PipeMode(loop::Loop& loop, const Options& options, Rotator& rotator, log::Logger& log)
+    : loop_(loop), o_(options), rotator_(rotator), log_(log), path_(rotator.path(rotator.base())),
+      buf_(2 * block_size), retry_(loop, [this] { retry(); }), interval_(loop, [this] {
+          rotate_reason_ = "interval";
+          if (!blocked_)
+              drain(eof_ || stopping_);
+          arm_interval();
+      }) {
+    if (o_.timestamp != Stamp::none)
+        raw_.resize(block_size);
+}
+
+int PipeMode::open_log() {
+    out_.reset(::openat(rotator_.dirfd(), rotator_.base().c_str(),
+                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644));
+    if (!out_)
+        return errno;
+    struct stat st{};
+    ::fstat(out_.get(), &st);
+    // A restart continues the file a previous run left, and counts what it holds.
+    used_ = static_cast<std::uint64_t>(st.st_size);
+    need_open_ = false;
+    return 0;
+}
+
+int PipeMode::run() {
+    if (int err = open_log()) {
+        cli::error(path_, std::strerror(err));
+        return cli::exit_trouble;
+    }
+    struct stat st{};
+    if (::fstat(STDIN_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
+        ::fcntl(STDIN_FILENO, F_SETPIPE_SZ, static_cast<int>(block_size)); // fewer wake-ups; a failure costs nothing
+    for (int sig : {SIGTERM, SIGINT})
+        signals_.emplace_back(loop_, sig, [this](int) { stop(); });
+    signals_.emplace_back(loop_, SIGHUP, [this](int) {
+        reopen_ = true;
+        if (!blocked_)
+            drain(false);
+    });
+    for (int sig : {SIGUSR1, SIGALRM})
+        signals_.emplace_back(loop_, sig, [this](int) {
+            rotate_reason_ = "signal";
+            if (!blocked_)
+                drain(false);
+        });
+    arm_interval();
+    log_.info("started", {{"file", path_}, {"bytes", used_}});
+    sd_notify(0, "READY=1");
+    start_reading();
+    loop_.run();
+    return status_;
+}
+
+void PipeMode::arm_interval() {
+    if (!o_.interval)
+        return;
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    std::int64_t next = next_boundary(now.tv_sec, *o_.interval);
+    interval_.start(static_cast<double>(next - now.tv_sec) - static_cast<double>(now.tv_nsec) / 1e9);
+}
+
+void PipeMode::start_reading() {
+    if (reading_ || eof_ || stopping_)
+        return;
+    reading_ = true;
+    if (!reader_) {
+        try {
+            if (!poll_)
+                poll_.emplace(loop_, STDIN_FILENO, [this] { on_input(); });
+            return;
+        } catch (const std::system_error&) {
+            // A regular file or /dev/null: epoll refuses them, and they never block.
+        }
+        reader_.emplace(loop_, [this] {
+            for (int i = 0; i < 64 && reading_; ++i)
+                on_input();
+            if (reading_)
+                reader_->start(0);
+        });
+    }
+    reader_->start(0);
+}
+
+void PipeMode::stop_reading() {
+    reading_ = false;
+    poll_.reset();
+    if (reader_)
+        reader_->stop();
+}
+
+void PipeMode::on_input() {
+    if (begin_ == end_)
+        begin_ = end_ = 0;
+    else if (begin_ > 0 && buf_.size() - end_ < block_size) {
+        std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+    }
+    char* into = raw_.data();
+    if (o_.timestamp == Stamp::none) {
+        if (buf_.size() < end_ + block_size)
+            buf_.resize(end_ + block_size);
+        into = buf_.data() + end_;
+    }
+    ssize_t n = ::read(STDIN_FILENO, into, block_size);
+    if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN)
+            return;
+        log_.error("cannot read standard input", {{"error", std::string_view(std::strerror(errno))}});
+        stop_reading();
+        eof_ = true;
+        status_ = cli::exit_trouble;
+        drain(true);
+        if (!blocked_)
+            finish(cli::exit_trouble);
+        return;
+    }
+    if (n == 0) {
+        eof_ = true;
+        stop_reading();
+        drain(true);
+        if (!blocked_)
+            finish(status_);
+        return;
+    }
+    if (o_.timestamp == Stamp::none) {
+        end_ += static_cast<std::size_t>(n);
+    } else {
+        timespec now{};
+        clock_gettime(CLOCK_REALTIME, &now);
+        stamped_.clear();
+        prefix_lines(std::string_view(raw_.data(), static_cast<std::size_t>(n)), line_prefix(o_.timestamp, now),
+                     at_line_start_, stamped_);
+        if (buf_.size() < end_ + stamped_.size())
+            buf_.resize(end_ + stamped_.size());
+        std::memcpy(buf_.data() + end_, stamped_.data(), stamped_.size());
+        end_ += stamped_.size();
+    }
+    drain(false);
+}
+
+void PipeMode::drain(bool flush_partial) {
+    for (;;) {
+        if (!mid_line_) {
+            if (reopen_) {
+                reopen_ = false;
+                need_open_ = true;
+                log_.info("reopening", {{"file", path_}});
+            }
+            if (rotate_reason_)
+                rotate(std::exchange(rotate_reason_, nullptr));
+        }
+        if (need_open_) {
+            if (int err = open_log()) {
+                if (out_of_space(err))
+                    return block(err);
+                log_.error("cannot open the log", {{"file", path_}, {"error", std::string_view(std::strerror(err))}});
+                return finish(cli::exit_trouble);
+            }
+        }
+        std::string_view data(buf_.data() + begin_, end_ - begin_);
+        if (data.empty())
+            return;
+        std::size_t n;
+        if (mid_line_) {
+            // The rest of a line already begun in this file.
+            auto nl = static_cast<const char*>(std::memchr(data.data(), '\n', data.size()));
+            n = nl ? static_cast<std::size_t>(nl - data.data()) + 1 : data.size();
+        } else {
+            auto nl = static_cast<const char*>(memrchr(data.data(), '\n', data.size()));
+            std::size_t complete = nl ? static_cast<std::size_t>(nl - data.data()) + 1 : 0;
+            if (complete == 0) {
+                if (!flush_partial && data.size() < block_size)
+                    return; // wait for the rest of the line
+                complete = data.size();
+                n = o_.size && used_ > 0 && used_ + complete > *o_.size ? 0 : complete;
+            } else {
+                n = o_.size ? fit(data.substr(0, complete), used_, *o_.size) : complete;
+            }
+            if (n == 0) {
+                rotate("size");
+                continue;
+            }
+        }
+        switch (write_out(n)) {
+        case Io::ok: break;
+        case Io::full: return;
+        case Io::fatal: return finish(cli::exit_trouble);
+        }
+    }
+}
+
+PipeMode::Io PipeMode::write_out(std::size_t n) {
+    while (n > 0) {
+        ssize_t w = ::write(out_.get(), buf_.data() + begin_, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (out_of_space(errno)) {
+                block(errno);
+                return Io::full;
+            }
+            log_.error("cannot write the log", {{"file", path_}, {"error", std::string_view(std::strerror(errno))}});
+            return Io::fatal;
+        }
+        begin_ += static_cast<std::size_t>(w);
+        used_ += static_cast<std::uint64_t>(w);
+        n -= static_cast<std::size_t>(w);
+        mid_line_ = buf_[begin_ - 1] != '\n';
+    }
+    return Io::ok;
+}
+
+void PipeMode::rotate(const char* reason) {
+    if (used_ == 0 || need_open_)
+        return; // an empty file is not worth a name
+    std::string to;
+    if (int err = rotator_.rename_current(to)) {
+        // Go on writing to the same file; the next attempt comes after another --size.
+        log_.error("rotation failed", {{"file", path_}, {"error", std::string_view(std::strerror(err))}});
+        used_ = 0;
+        return;
+    }
+    log_.info("rotated", {{"file", path_}, {"to", rotator_.path(to)}, {"bytes", used_}, {"reason", reason}});
+    rotator_.rotated(to);
+    out_.reset();
+    need_open_ = true;
+    used_ = 0;
+}
+
+void PipeMode::block(int err) {
+    blocked_ = true;
+    stop_reading();
+    if (!full_reported_) {
+        full_reported_ = true;
+        log_.warn("no space left: stopped reading (writers now wait) and retrying every second",
+                  {{"file", path_}, {"error", std::string_view(std::strerror(err))}, {"pending", end_ - begin_}});
+    }
+    if (!retry_.active())
+        retry_.start(1, 1);
+}
+
+void PipeMode::retry() {
+    blocked_ = false;
+    drain(eof_ || stopping_);
+    if (blocked_ || status_ != 0)
+        return;
+    retry_.stop();
+    full_reported_ = false;
+    log_.info("space is back: writing again", {{"file", path_}});
+    if (eof_ || stopping_)
+        return finish(status_);
+    start_reading();
+}
+
+void PipeMode::stop() {
+    if (stopping_)
+        return;
+    stopping_ = true;
+    stop_reading();
+    blocked_ = false; // one last try, even when the disk was full
+    drain(true);
+    if (blocked_) {
+        log_.error("stopped with bytes not written: no space left", {{"file", path_}, {"bytes", end_ - begin_}});
+        return finish(cli::exit_trouble);
+    }
+    finish(status_);
+}
+
+void PipeMode::finish(int status) {
+    if (status > status_)
+        status_ = status;
+    stop_reading();
+    retry_.stop();
+    interval_.stop();
+    loop_.stop();
+}
+
+} // namespace syskit::logroll

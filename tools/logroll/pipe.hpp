@@ -1,0 +1,80 @@
+// pipe: pipe mode, where logroll is the log's writer: it reads standard input in big blocks,
+// writes whole lines to the log with O_APPEND and rotates between lines (rotatelogs,
+// multilog and svlogd's job).
+#pragma once
+
+#include "options.hpp"
+#include "rotate.hpp"
+
+#include "fs/fd.hpp"
+#include "log/log.hpp"
+#include "loop/loop.hpp"
+#include "loop/poll.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace syskit::logroll {
+
+class PipeMode {
+public:
+    PipeMode(loop::Loop& loop, const Options& options, Rotator& rotator, log::Logger& log);
+    PipeMode(const PipeMode&) = delete;
+    PipeMode& operator=(const PipeMode&) = delete;
+
+    /// Opens the log (appending to what a previous run left) and copies standard input to
+    /// it until end of file, SIGTERM or SIGINT.  Returns the exit status.
+    int run();
+
+private:
+    enum class Io { ok, full, fatal };
+
+    /// Opens the log for appending; 0 or errno.
+    int open_log();
+    void start_reading();
+    void stop_reading();
+    /// Reads one block from standard input and writes what it can.
+    void on_input();
+    /// Writes the complete lines buffered (and, flush_partial, a last line without its
+    /// newline), rotating where the options say, until done or the disk is full.
+    void drain(bool flush_partial);
+    /// Writes the next n buffered bytes.
+    Io write_out(std::size_t n);
+    void rotate(const char* reason);
+    /// A write or open failed for lack of space: stop reading, so the writer blocks on the
+    /// pipe, and try again every second.
+    void block(int err);
+    void retry();
+    void arm_interval();
+    void stop();
+    void finish(int status);
+
+    loop::Loop& loop_;
+    const Options& o_;
+    Rotator& rotator_;
+    log::Logger& log_;
+    std::string path_;
+    fs::UniqueFd out_;
+    std::uint64_t used_ = 0; ///< bytes in the current file, as far as rotation is concerned
+
+    std::vector<char> buf_; ///< bytes read, not yet written: [begin_, end_)
+    std::size_t begin_ = 0, end_ = 0;
+    std::vector<char> raw_; ///< a block read, before --timestamp prefixes
+    std::string stamped_;
+    bool at_line_start_ = true;
+    bool mid_line_ = false; ///< the last byte written was not a newline: no rotation now
+
+    const char* rotate_reason_ = nullptr; ///< a rotation asked for (signal, interval), done at the next line boundary
+    bool reopen_ = false, need_open_ = false;
+    bool eof_ = false, stopping_ = false, blocked_ = false, reading_ = false, full_reported_ = false;
+    int status_ = 0;
+
+    std::optional<loop::Poll> poll_;
+    std::optional<loop::Timer> reader_; ///< standard input that cannot be polled (a file): read on each loop turn
+    loop::Timer retry_, interval_;
+    std::vector<loop::Signal> signals_;
+};
+
+} // namespace syskit::logroll

@@ -1,0 +1,262 @@
+#include "rotate.hpp"
+
+#include "lock/lock.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace syskit::logroll {
+
+namespace {
+
+bool write_all(int fd, const char* p, std::size_t size) {
+    while (size > 0) {
+        ssize_t n = ::write(fd, p, size);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        p += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+} // namespace
+
+Rotator::Rotator(fs::UniqueFd dirfd, std::string dir, std::string base, RotateOptions options, log::Logger& log)
+    : dirfd_(std::move(dirfd)), dir_(std::move(dir)), base_(std::move(base)), options_(options), log_(log) {
+    if (options_.compression != Compression::none || options_.retention.any())
+        worker_ = std::thread([this] { work(); });
+}
+
+Rotator::~Rotator() {
+    {
+        std::lock_guard g(mu_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    if (worker_.joinable())
+        worker_.join();
+}
+
+std::string Rotator::path(const std::string& name) const {
+    return dir_ == "." ? name : dir_ + (dir_.ends_with('/') ? "" : "/") + name;
+}
+
+bool Rotator::taken(const std::string& name) {
+    // Only a name seen to exist is taken: on any other error the rename that follows fails
+    // and says why.
+    for (Compression c : {Compression::none, Compression::gzip, Compression::zstd})
+        if (::faccessat(dirfd_.get(), (name + std::string(extension(c))).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+            return true;
+    return false;
+}
+
+std::string Rotator::next_name() {
+    if (options_.scheme == Scheme::numbered) {
+        std::uint64_t top = 0;
+        std::vector<Candidate> all;
+        std::string error;
+        if (list(all, error))
+            for (const auto& c : all)
+                top = std::max(top, c.rotated.seq);
+        std::string name;
+        do
+            name = rotated_name(base_, Scheme::numbered, 0, ++top);
+        while (taken(name));
+        return name;
+    }
+    std::int64_t now = std::time(nullptr);
+    std::uint64_t seq = now == last_time_ ? last_seq_ + 1 : 0;
+    std::string name;
+    while (taken(name = rotated_name(base_, Scheme::timestamp, now, seq)))
+        ++seq;
+    last_time_ = now;
+    last_seq_ = seq;
+    return name;
+}
+
+int Rotator::rename_current(std::string& to) {
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        to = next_name();
+        if (::renameat2(dirfd_.get(), base_.c_str(), dirfd_.get(), to.c_str(), RENAME_NOREPLACE) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return errno;
+    }
+    return EEXIST;
+}
+
+bool Rotator::copy_truncate(std::string& to, CopyResult& result, std::string& error) {
+    fs::UniqueFd src(::openat(dirfd_.get(), base_.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+    if (!src) {
+        error = path(base_) + ": " + std::strerror(errno);
+        return false;
+    }
+    struct stat st{};
+    ::fstat(src.get(), &st);
+    const auto start_size = static_cast<std::uint64_t>(st.st_size);
+    to = next_name();
+    std::string tmp = "." + to + ".tmp";
+    ::unlinkat(dirfd_.get(), tmp.c_str(), 0);
+    fs::UniqueFd dst(::openat(dirfd_.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                              st.st_mode & 0666));
+    if (!dst) {
+        error = path(tmp) + ": " + std::strerror(errno);
+        return false;
+    }
+    auto fail = [&](const std::string& what) {
+        error = what + ": " + std::strerror(errno);
+        ::unlinkat(dirfd_.get(), tmp.c_str(), 0);
+        return false;
+    };
+    std::vector<char> buf(1 << 20);
+    // Copy to the end, then again while the writer keeps appending (a few rounds at most):
+    // what arrives between the last read and the truncation is what this method can lose.
+    for (int round = 0; round < 8; ++round) {
+        for (;;) {
+            ssize_t n = ::read(src.get(), buf.data(), buf.size());
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return fail(path(base_) + ": read");
+            if (n == 0)
+                break;
+            if (!write_all(dst.get(), buf.data(), static_cast<std::size_t>(n)))
+                return fail(path(tmp) + ": write");
+            result.copied += static_cast<std::uint64_t>(n);
+        }
+        ::fstat(src.get(), &st);
+        if (static_cast<std::uint64_t>(st.st_size) <= result.copied)
+            break;
+    }
+    result.during_copy = result.copied > start_size ? result.copied - start_size : 0;
+    if (::fsync(dst.get()) != 0)
+        return fail(path(tmp) + ": fsync");
+    if (::renameat2(dirfd_.get(), tmp.c_str(), dirfd_.get(), to.c_str(), RENAME_NOREPLACE) != 0)
+        return fail(path(to) + ": rename");
+    ::fsync(dirfd_.get());
+    if (::ftruncate(src.get(), 0) != 0) {
+        // The copy is complete and in place; the log keeps its lines too.
+        error = path(base_) + ": ftruncate: " + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+void Rotator::rotated(std::string name) {
+    if (!worker_.joinable())
+        return;
+    {
+        std::lock_guard g(mu_);
+        queue_.push_back(std::move(name));
+    }
+    cv_.notify_all();
+}
+
+bool Rotator::wait() {
+    std::unique_lock g(mu_);
+    cv_.wait(g, [&] { return queue_.empty() && !busy_; });
+    return !std::exchange(failed_, false);
+}
+
+void Rotator::work() {
+    std::unique_lock g(mu_);
+    for (;;) {
+        cv_.wait(g, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty())
+            return;
+        std::string name = std::move(queue_.front());
+        queue_.pop_front();
+        busy_ = true;
+        g.unlock();
+        bool ok = true;
+        if (options_.compression != Compression::none) {
+            Compressed r;
+            std::string error;
+            timespec t0{}, t1{};
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            if (compress_file(dirfd_.get(), name, options_.compression, r, error)) {
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                double secs = static_cast<double>(t1.tv_sec - t0.tv_sec) + static_cast<double>(t1.tv_nsec - t0.tv_nsec) / 1e9;
+                std::string to = path(name + std::string(extension(options_.compression)));
+                log_.info("compressed", {{"file", to}, {"bytes_in", r.in}, {"bytes_out", r.out}, {"seconds", secs}});
+            } else {
+                ok = false;
+                log_.error("compression failed, the rotated file is kept as it is",
+                           {{"file", path(name)}, {"error", error}});
+            }
+        }
+        if (options_.retention.any())
+            ok = apply_retention(false) && ok;
+        g.lock();
+        busy_ = false;
+        failed_ = failed_ || !ok;
+        cv_.notify_all();
+    }
+}
+
+bool Rotator::list(std::vector<Candidate>& out, std::string& error) {
+    int fd = ::openat(dirfd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
+    if (!d) {
+        error = std::strerror(errno);
+        if (fd >= 0)
+            ::close(fd);
+        return false;
+    }
+    while (dirent* e = ::readdir(d)) {
+        auto r = parse_rotated(base_, options_.scheme, e->d_name);
+        if (!r)
+            continue;
+        struct stat st{};
+        // Only regular files: a directory or a symlink that happens to match is not ours.
+        if (::fstatat(dirfd_.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        out.push_back({std::move(*r), static_cast<std::uint64_t>(st.st_size), static_cast<std::int64_t>(st.st_mtime)});
+    }
+    ::closedir(d);
+    return true;
+}
+
+bool Rotator::apply_retention(bool dry_run) {
+    std::vector<Candidate> all;
+    std::string error;
+    if (!list(all, error)) {
+        log_.error("cannot read the directory for retention", {{"dir", dir_}, {"error", error}});
+        return false;
+    }
+    bool ok = true;
+    for (const auto& c : select_expired(std::move(all), options_.retention, std::time(nullptr))) {
+        std::string p = path(c.rotated.name);
+        if (dry_run) {
+            log_.info("would delete", {{"file", p}, {"bytes", c.size}, {"dry_run", true}});
+        } else if (::unlinkat(dirfd_.get(), c.rotated.name.c_str(), 0) == 0) {
+            log_.info("deleted", {{"file", p}, {"bytes", c.size}});
+        } else if (errno != ENOENT) {
+            ok = false;
+            log_.error("cannot delete", {{"file", p}, {"error", std::string_view(std::strerror(errno))}});
+        }
+    }
+    return ok;
+}
+
+std::string lock_name(const std::string& base) { return "." + base + ".lock"; }
+
+int lock_log(int dirfd, const std::string& base, double wait, fs::UniqueFd& lockfd) {
+    lockfd.reset(::openat(dirfd, lock_name(base).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644));
+    if (!lockfd)
+        return errno;
+    lock::Request r; // OFD, exclusive, whole file: released by the kernel whatever way logroll exits
+    return wait > 0 ? lock::lock_for(lockfd.get(), r, wait) : lock::try_lock(lockfd.get(), r);
+}
+
+} // namespace syskit::logroll

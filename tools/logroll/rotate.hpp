@@ -1,0 +1,106 @@
+// rotate: renaming a log to its rotated name without ever replacing a file, copy-and-truncate
+// for writers that cannot reopen, and the background work that follows each rotation
+// (compression, then retention), all in the log's directory.
+#pragma once
+
+#include "compress.hpp"
+#include "names.hpp"
+#include "retention.hpp"
+
+#include "fs/fd.hpp"
+#include "log/log.hpp"
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace syskit::logroll {
+
+struct RotateOptions {
+    Scheme scheme = Scheme::timestamp;
+    Compression compression = Compression::none;
+    Retention retention;
+};
+
+/// What copy_truncate did.
+struct CopyResult {
+    std::uint64_t copied = 0;      ///< bytes now in the rotated file
+    std::uint64_t during_copy = 0; ///< of those, bytes the writer appended while logroll copied
+};
+
+class Rotator {
+public:
+    /// dirfd: the log's directory (open for reading, so it can be fsynced); base: the log's
+    /// name in it; log: where each rotation, compression and deletion is logged.
+    Rotator(fs::UniqueFd dirfd, std::string dir, std::string base, RotateOptions options, log::Logger& log);
+    /// Waits for the background work.
+    ~Rotator();
+    Rotator(const Rotator&) = delete;
+    Rotator& operator=(const Rotator&) = delete;
+
+    int dirfd() const { return dirfd_.get(); }
+    const std::string& dir() const { return dir_; }
+    const std::string& base() const { return base_; }
+    /// dir/base, for messages.
+    std::string path(const std::string& name) const;
+
+    /// The name the next rotation takes: free in every compressed form too.
+    std::string next_name();
+
+    /// Renames the log to next_name() with renameat2(RENAME_NOREPLACE), so an existing file
+    /// is never replaced (a name taken meanwhile makes it try the next one).  Returns 0 with
+    /// the new name in to, or an errno value.
+    int rename_current(std::string& to);
+
+    /// Copies the log to next_name() through a hidden temporary (fsynced, renamed into
+    /// place), then truncates the log to zero.  On failure nothing has changed: the
+    /// temporary is removed and the log is left whole; error says what failed.
+    bool copy_truncate(std::string& to, CopyResult& result, std::string& error);
+
+    /// Hands a rotated file to the background thread: compressed when asked, then
+    /// retention applied to the directory.
+    void rotated(std::string name);
+
+    /// Waits until the background thread has nothing left to do.  False when something
+    /// it did since the last call failed (and was logged).
+    bool wait();
+
+    /// The rotated files in the directory, as retention sees them.  False with error set
+    /// when the directory cannot be read.
+    bool list(std::vector<Candidate>& out, std::string& error);
+
+    /// Deletes what retention selects (or, dry_run, logs what it would).  False when a
+    /// deletion failed.
+    bool apply_retention(bool dry_run);
+
+private:
+    void work();
+    bool taken(const std::string& name);
+
+    fs::UniqueFd dirfd_;
+    std::string dir_, base_;
+    RotateOptions options_;
+    log::Logger& log_;
+    std::int64_t last_time_ = -1;
+    std::uint64_t last_seq_ = 0;
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::string> queue_;
+    bool busy_ = false, stop_ = false, failed_ = false;
+    std::thread worker_;
+};
+
+/// Takes the exclusive OFD lock on ".BASE.lock" in dirfd (created 0644 if missing), waiting
+/// at most wait seconds (0: not at all).  Returns 0, EAGAIN or ETIMEDOUT when another
+/// logroll holds it, or another errno value.
+int lock_log(int dirfd, const std::string& base, double wait, fs::UniqueFd& lock);
+
+/// The lock file's name for a log named base.
+std::string lock_name(const std::string& base);
+
+} // namespace syskit::logroll
