@@ -10,10 +10,10 @@ namespace syskit::metrics {
 Histogram::Histogram(std::span<const double> bounds)
     : bounds_(bounds.begin(), bounds.end()), counts_(bounds.size() + 1) {}
 
-void Histogram::observe(double v) {
+void Histogram::observe(double v, std::uint64_t n) {
     auto i = static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
-    counts_[i].store(counts_[i].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    sum_.store(sum_.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+    counts_[i].store(counts_[i].load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    sum_.store(sum_.load(std::memory_order_relaxed) + v * static_cast<double>(n), std::memory_order_relaxed);
 }
 
 Histogram::Snapshot Histogram::snapshot() const {

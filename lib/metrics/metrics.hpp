@@ -32,7 +32,9 @@ class Histogram {
 public:
     /// bounds: increasing upper bounds; an implicit +Inf bucket follows them.
     explicit Histogram(std::span<const double> bounds);
-    void observe(double v);
+    void observe(double v) { observe(v, 1); }
+    /// n observations of the same value v (events measured together).
+    void observe(double v, std::uint64_t n);
 
     struct Snapshot {
         std::vector<double> bounds;

@@ -7,14 +7,15 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 py=/usr/bin/python3
 die() { echo "bench/$tool: $*" >&2; exit 2; }
 
-# Installs what is missing, builds the tool and prints the binary's absolute path: in
-# $SYSKIT_BUILD when it is set (that tool only), else in build/ (scripts/build).
+# Installs what is missing, builds the tool (and the other ninja targets named) and prints
+# the binary's absolute path: in $SYSKIT_BUILD when it is set (those targets only), else in
+# build/ (scripts/build).
 bench_build() {
     local build
     "$repo/scripts/install-deps" >&2
     if [ -n "${SYSKIT_BUILD:-}" ]; then
         build=$(cd "$SYSKIT_BUILD" && pwd) || die "$SYSKIT_BUILD: no such build tree"
-        ninja -C "$build" "tools/$tool/$tool" >/dev/null || die "$build: cannot build $tool"
+        ninja -C "$build" "tools/$tool/$tool" "$@" >/dev/null || die "$build: cannot build $tool"
     else
         build=$repo/build
         "$repo/scripts/build" >&2 || die "$build: the build failed"

@@ -715,6 +715,55 @@ def test_sd_notify_ready(start, tmp_path):
         assert "STOPPING=1" in sock.recv(4096).decode()
 
 
+UNIT = Path(__file__).resolve().parents[2] / "tools" / "cachenode" / "cachenode.service"
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+
+
+def unit_settings(text: str) -> dict[str, dict[str, list[str]]]:
+    """A unit file as {section: {key: [values in order]}}; every other line must be blank or a
+    comment, as systemd reads it."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current = None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+            continue
+        assert current is not None and "=" in line, f"not a key=value line in a section: {line!r}"
+        key, _, value = line.partition("=")
+        current.setdefault(key.strip(), []).append(value.strip())
+    return sections
+
+
+def test_systemd_unit(tmp_path):
+    unit = unit_settings(UNIT.read_text())
+    assert set(unit) == {"Unit", "Service", "Install"}, unit
+    service = unit["Service"]
+    assert service["Type"] == ["notify"]
+    exec_start = service["ExecStart"][0].split()
+    assert exec_start[0] == "/usr/local/bin/cachenode", exec_start
+    assert service["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+    for key, value in [("DynamicUser", "yes"), ("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"),
+                       ("ProtectHome", "yes"), ("PrivateTmp", "yes"), ("PrivateDevices", "yes"),
+                       ("RestrictAddressFamilies", "AF_INET AF_INET6 AF_UNIX"), ("MemoryDenyWriteExecute", "yes"),
+                       ("SystemCallFilter", "@system-service"), ("CapabilityBoundingSet", ""),
+                       ("LockPersonality", "yes"), ("RestrictNamespaces", "yes")]:
+        assert service.get(key) == [value], (key, service.get(key))
+    # The options the unit starts cachenode with are ones it accepts.
+    r = run_tool("cachenode", "--check-config", *exec_start[1:])
+    assert r.rc == 0, r
+    assert r.text.startswith("configuration ok: resp=127.0.0.1:6380 http=127.0.0.1:8080 "), r
+    if SYSTEMD_ANALYZE:
+        # systemd's own parser, on a copy that starts the binary under test.
+        copy = tmp_path / "cachenode.service"
+        copy.write_text(UNIT.read_text().replace("/usr/local/bin/cachenode", str(tool_path("cachenode"))))
+        p = subprocess.run([SYSTEMD_ANALYZE, "verify", "--man=no", str(copy)], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+        assert p.returncode == 0 and p.stdout == b"", p.stdout.decode()
+
+
 def test_threads_share_the_keyspace(start):
     n = start("--threads", "3")
     socks = [n.connect() for _ in range(12)]

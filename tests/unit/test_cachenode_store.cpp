@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <string>
 
 using namespace syskit::cachenode;
@@ -112,6 +113,32 @@ TEST_CASE("store: TTLs expire lazily, and EXPIRE, PERSIST, PTTL") {
     s.set("k", "v");
     CHECK(s.expire_at("k", g_now - 1)); // a time in the past deletes, as EXPIRE -1 does
     CHECK_FALSE(s.exists("k"));
+}
+
+TEST_CASE("store: a TimeScope serves a batch at one instant") {
+    g_now = 1000;
+    Store s(config());
+    s.set("k", "v", SetArgs{SetArgs::Cond::always, 1500, false});
+    {
+        Store::TimeScope at(s, std::chrono::steady_clock::now()); // asks the test clock: 1000
+        g_now = 2000;
+        CHECK(s.now() == 1000);
+        CHECK(get(s, "k") == "v"); // expired by the clock, not at the batch's instant
+        CHECK(s.pttl("k") == 500);
+        Store other(config());
+        CHECK(other.now() == 2000); // only the scope's store
+    }
+    CHECK(s.now() == 2000);
+    CHECK(get(s, "k") == "<missing>");
+
+    // The real clock: the scope's time is steady_clock's, in the store's milliseconds.
+    StoreConfig real = config();
+    real.clock = monotonic_ms;
+    Store r(real);
+    auto at = std::chrono::steady_clock::now() - std::chrono::seconds(5);
+    Store::TimeScope scope(r, at);
+    CHECK(r.now() == std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count());
+    CHECK(monotonic_ms() - r.now() >= 5000);
 }
 
 TEST_CASE("store: active expiry deletes keys nobody reads, and only expired ones") {

@@ -537,29 +537,40 @@ RespSession::RespSession(Shared& shared, WorkerStats& stats)
 
 net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std::string& out) {
     consumed = 0;
+    auto start = std::chrono::steady_clock::now();
+    Store::TimeScope at(sh_.store, start);
+    std::uint64_t answered = 0;
+    net::After after = net::After::keep;
     for (;;) {
         std::size_t used = 0;
         resp::Parse r = parser_.parse(in.substr(consumed), argv_, used, error_);
         if (r == resp::Parse::incomplete)
-            return net::After::keep;
+            break;
         if (r == resp::Parse::error) {
             resp::error(out, error_);
-            ws_.record(Proto::resp, Op::bad_request, false, {});
+            ws_.record(Proto::resp, Op::bad_request, false);
             consumed = in.size();
-            return net::After::close;
+            after = net::After::close;
+            break;
         }
         consumed += used;
         if (argv_.empty())
             continue;
         bool quit = false;
         execute(argv_, out, quit);
-        if (quit)
-            return net::After::close;
+        ++answered;
+        if (quit) {
+            after = net::After::close;
+            break;
+        }
     }
+    // Two clock readings per read, not per command: the replies leave together anyway.
+    if (answered)
+        ws_.answered(answered, std::chrono::steady_clock::now() - start);
+    return after;
 }
 
 void RespSession::execute(std::span<const std::string_view> argv, std::string& out, bool& quit) {
-    auto start = std::chrono::steady_clock::now();
     std::size_t mark = out.size();
     const Command* cmd = lookup(argv[0]);
     bool was_authed = authed_;
@@ -581,7 +592,7 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     if (authed_ && !was_authed)
         parser_.set_limits(request_limits(sh_.cfg));
     bool ok = out.size() > mark && out[mark] != '-';
-    ws_.record(Proto::resp, op, ok, std::chrono::steady_clock::now() - start);
+    ws_.record(Proto::resp, op, ok);
 }
 
 } // namespace syskit::cachenode

@@ -57,6 +57,10 @@ bool HttpSession::authorized(const http::Request& r) const {
 
 net::After HttpSession::on_data(std::string_view in, std::size_t& consumed, std::string& out) {
     consumed = 0;
+    auto start = std::chrono::steady_clock::now();
+    Store::TimeScope at(sh_.store, start);
+    std::uint64_t answered = 0;
+    net::After after = net::After::keep;
     while (consumed < in.size()) {
         std::size_t used = 0;
         auto r = parser_.parse(in.substr(consumed), used);
@@ -67,19 +71,25 @@ net::After HttpSession::on_data(std::string_view in, std::size_t& consumed, std:
             break;
         if (r == http::RequestParser::Result::error) {
             http::write_response(out, parser_.error_status(), text_plain, parser_.error_message() + "\n", false);
-            ws_.record(Proto::http, Op::bad_request, false, {});
+            ws_.record(Proto::http, Op::bad_request, false);
             consumed = in.size();
-            return net::After::close;
+            after = net::After::close;
+            break;
         }
-        auto start = std::chrono::steady_clock::now();
         http::Request& req = parser_.request();
         bool ok = false;
         Op op = handle(req, out, ok);
-        ws_.record(Proto::http, op, ok, std::chrono::steady_clock::now() - start);
-        if (!req.keep_alive)
-            return net::After::close;
+        ws_.record(Proto::http, op, ok);
+        ++answered;
+        if (!req.keep_alive) {
+            after = net::After::close;
+            break;
+        }
     }
-    return net::After::keep;
+    // Two clock readings per read, as for RESP.
+    if (answered)
+        ws_.answered(answered, std::chrono::steady_clock::now() - start);
+    return after;
 }
 
 Op HttpSession::handle(http::Request& r, std::string& out, bool& ok) {

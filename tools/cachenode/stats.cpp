@@ -29,11 +29,6 @@ std::string_view op_name(Op op) { return op_names[static_cast<unsigned>(op)]; }
 
 WorkerStats::WorkerStats() : latency(latency_bounds) {}
 
-void WorkerStats::record(Proto p, Op op, bool ok, std::chrono::steady_clock::duration took) {
-    ops[static_cast<unsigned>(p)][static_cast<unsigned>(op)][ok ? 0 : 1].add();
-    latency.observe(std::chrono::duration<double>(took).count());
-}
-
 Stats::Stats(const Config& cfg, Store& store) : cfg_(cfg), store_(store) {}
 
 WorkerStats& Stats::add_worker() {
@@ -110,7 +105,8 @@ std::string Stats::prometheus() const {
         lat.merge(wk->latency.snapshot());
     if (lat.counts.empty())
         lat = metrics::Histogram(latency_bounds).snapshot();
-    w.family("cachenode_operation_duration_seconds", "Time from a parsed request to its answer.", "histogram")
+    w.family("cachenode_operation_duration_seconds",
+             "Time from the read that brought a request to its reply, ready to send.", "histogram")
         .histogram("cachenode_operation_duration_seconds", {}, lat);
     w.family("cachenode_uptime_seconds", "Seconds since the start.", "gauge")
         .sample("cachenode_uptime_seconds", {}, uptime_s());

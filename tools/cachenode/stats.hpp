@@ -32,14 +32,20 @@ std::string_view op_name(Op op);
 /// One event loop's counters: written by its thread only.
 struct WorkerStats {
     WorkerStats();
-    void record(Proto p, Op op, bool ok, std::chrono::steady_clock::duration took);
+    void record(Proto p, Op op, bool ok) {
+        ops[static_cast<unsigned>(p)][static_cast<unsigned>(op)][ok ? 0 : 1].add();
+    }
+    /// n requests that one read brought, all answered `took` after it.
+    void answered(std::uint64_t n, std::chrono::steady_clock::duration took) {
+        latency.observe(std::chrono::duration<double>(took).count(), n);
+    }
     void connection(Proto p, bool accepted) {
         connections[static_cast<unsigned>(p)][accepted ? 0 : 1].add();
     }
 
     std::array<std::array<std::array<metrics::Counter, 2>, op_count>, proto_count> ops; ///< [proto][op][ok, error]
     std::array<std::array<metrics::Counter, 2>, proto_count> connections; ///< [proto][accepted, rejected]
-    metrics::Histogram latency; ///< seconds per operation, from parsed to answered
+    metrics::Histogram latency; ///< seconds per operation, from the read that brought it to its reply
 };
 
 /// Everything the INFO command and /metrics report.

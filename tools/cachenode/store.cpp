@@ -19,6 +19,10 @@ std::int64_t monotonic_ms() {
 
 namespace {
 
+/// The innermost TimeScope of this thread: its store and its time.
+thread_local const Store* scope_store = nullptr;
+thread_local std::int64_t scope_now = 0;
+
 constexpr std::size_t initial_buckets = 16;
 
 template <class T>
@@ -45,6 +49,23 @@ bool parse_int(std::string_view s, std::int64_t& out) {
 } // namespace
 
 std::uint64_t Store::hash(std::string_view key) { return hash_key(key); }
+
+Store::TimeScope::TimeScope(const Store& store, std::chrono::steady_clock::time_point at)
+    : outer_store_(scope_store), outer_now_(scope_now) {
+    // steady_clock is CLOCK_MONOTONIC, so `at` converts to the store's own clock; a clock
+    // a test put in is asked instead.
+    scope_now = store.clock_ == monotonic_ms
+                    ? std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count()
+                    : store.clock_();
+    scope_store = &store;
+}
+
+Store::TimeScope::~TimeScope() {
+    scope_store = outer_store_;
+    scope_now = outer_now_;
+}
+
+std::int64_t Store::now() const { return scope_store == this ? scope_now : clock_(); }
 
 std::size_t Store::Shard::footprint() const {
     return entry_bytes + buckets.capacity() * sizeof(Entry*) + ttl_entries.capacity() * sizeof(Entry*) +
@@ -105,10 +126,12 @@ void Store::publish(Shard& s) {
     s.keys.store(s.count, std::memory_order_relaxed);
     s.keys_ttl.store(s.ttl_entries.size(), std::memory_order_relaxed);
     std::size_t now = s.footprint();
-    std::size_t before = s.used.exchange(now, std::memory_order_relaxed);
-    if (now != before)
-        used_total_.fetch_add(static_cast<std::int64_t>(now) - static_cast<std::int64_t>(before),
-                              std::memory_order_relaxed);
+    std::size_t before = s.used.load(std::memory_order_relaxed);
+    if (now == before)
+        return; // an overwrite in place, the most common write: no shared counter touched
+    s.used.store(now, std::memory_order_relaxed);
+    used_total_.fetch_add(static_cast<std::int64_t>(now) - static_cast<std::int64_t>(before),
+                          std::memory_order_relaxed);
 }
 
 Entry** Store::find(Shard& s, std::string_view key, std::uint64_t h) {
@@ -285,7 +308,7 @@ Status Store::set(std::string_view key, std::string_view value, const SetArgs& a
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
     std::lock_guard lock(s.mu);
-    Entry** link = lookup_link(s, key, h, clock_());
+    Entry** link = lookup_link(s, key, h, now());
     Entry* old = link ? *link : nullptr;
     if ((args.cond == SetArgs::Cond::nx && old) || (args.cond == SetArgs::Cond::xx && !old))
         return Status::condition;
@@ -310,7 +333,7 @@ Status Store::mset(std::span<const std::string_view> kv) {
     locks.reserve(order.size());
     for (unsigned i : order)
         locks.emplace_back(shards_[i].mu);
-    std::int64_t now = clock_();
+    std::int64_t now = this->now();
     for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
         std::uint64_t h = hashes[i / 2];
         Shard& s = shard_for(h);
@@ -325,7 +348,7 @@ bool Store::del(std::string_view key) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
     std::lock_guard lock(s.mu);
-    Entry** link = lookup_link(s, key, h, clock_());
+    Entry** link = lookup_link(s, key, h, now());
     if (!link)
         return false;
     unlink(s, link);
@@ -337,14 +360,14 @@ bool Store::exists(std::string_view key) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
     std::lock_guard lock(s.mu);
-    return lookup(s, key, h, clock_()) != nullptr;
+    return lookup(s, key, h, now()) != nullptr;
 }
 
 bool Store::expire_at(std::string_view key, std::int64_t at) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
     std::lock_guard lock(s.mu);
-    std::int64_t now = clock_();
+    std::int64_t now = this->now();
     Entry** link = lookup_link(s, key, h, now);
     if (!link)
         return false;
@@ -362,7 +385,7 @@ bool Store::persist(std::string_view key) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
     std::lock_guard lock(s.mu);
-    Entry** link = lookup_link(s, key, h, clock_());
+    Entry** link = lookup_link(s, key, h, now());
     if (!link || !(*link)->has_ttl())
         return false;
     retime(s, link, 0);
@@ -374,7 +397,7 @@ std::int64_t Store::pttl(std::string_view key) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
     std::lock_guard lock(s.mu);
-    std::int64_t now = clock_();
+    std::int64_t now = this->now();
     Entry* e = lookup(s, key, h, now);
     if (!e)
         return -2;
@@ -385,7 +408,7 @@ Status Store::incr_by(std::string_view key, std::int64_t delta, std::int64_t& re
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
     std::lock_guard lock(s.mu);
-    Entry** link = lookup_link(s, key, h, clock_());
+    Entry** link = lookup_link(s, key, h, now());
     Entry* e = link ? *link : nullptr;
     std::int64_t v = 0;
     if (e && !parse_int(e->value(), v))
@@ -404,7 +427,7 @@ Status Store::append(std::string_view key, std::string_view data, std::size_t& n
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
     std::lock_guard lock(s.mu);
-    Entry** link = lookup_link(s, key, h, clock_());
+    Entry** link = lookup_link(s, key, h, now());
     Entry* e = link ? *link : nullptr;
     // A copy: eviction in write() may free the entry the old value lives in.
     std::string value = e ? std::string(e->value()) : std::string();
@@ -420,7 +443,7 @@ std::size_t Store::strlen(std::string_view key) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
     std::lock_guard lock(s.mu);
-    Entry* e = lookup(s, key, h, clock_());
+    Entry* e = lookup(s, key, h, now());
     return e ? e->vlen : 0;
 }
 
@@ -454,7 +477,7 @@ ExpireSample Store::expire_sample(unsigned shard, unsigned n) {
     Shard& s = shards_[shard];
     std::lock_guard lock(s.mu);
     ExpireSample r;
-    std::int64_t now = clock_();
+    std::int64_t now = this->now();
     for (; r.sampled < n && !s.ttl_entries.empty(); ++r.sampled) {
         // xorshift64: a cheap random pick; it only has to be unbiased enough for sampling.
         s.rng ^= s.rng << 13;

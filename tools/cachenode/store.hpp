@@ -11,6 +11,7 @@
 #include "eviction.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -21,7 +22,8 @@
 
 namespace syskit::cachenode {
 
-/// Monotonic time in milliseconds: the clock TTLs are kept in.
+/// Monotonic time in milliseconds: the clock TTLs are kept in (CLOCK_MONOTONIC, the clock of
+/// std::chrono::steady_clock).
 std::int64_t monotonic_ms();
 
 struct StoreConfig {
@@ -70,6 +72,22 @@ public:
 
     static std::uint64_t hash(std::string_view key);
 
+    /// While alive, operations on this store from the constructing thread take the time from
+    /// `at` instead of reading the clock: the commands of one read are served at one instant,
+    /// as Redis serves those of one event-loop iteration, and a pipeline of 16 costs no
+    /// clock_gettime per command.  Scopes nest; other threads are unaffected.
+    class TimeScope {
+    public:
+        TimeScope(const Store& store, std::chrono::steady_clock::time_point at);
+        ~TimeScope();
+        TimeScope(const TimeScope&) = delete;
+        TimeScope& operator=(const TimeScope&) = delete;
+
+    private:
+        const Store* outer_store_;
+        std::int64_t outer_now_;
+    };
+
     /// Calls f(std::string_view value) under the shard's lock when key is present.  Counts a
     /// hit or a miss.
     template <class F>
@@ -77,7 +95,7 @@ public:
         std::uint64_t h = hash(key);
         Shard& s = shard_for(h);
         std::lock_guard lock(s.mu);
-        Entry* e = lookup(s, key, h, clock_());
+        Entry* e = lookup(s, key, h, now());
         count_access(s, e);
         if (!e)
             return false;
@@ -114,7 +132,8 @@ public:
 
     StoreStats stats() const;
     std::size_t limit() const { return limit_; }
-    std::int64_t now() const { return clock_(); }
+    /// The time operations use: the TimeScope's on this thread, else the clock's.
+    std::int64_t now() const;
 
 private:
     // Counters are written under the shard's lock and read without it, hence atomics that

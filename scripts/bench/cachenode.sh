@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Benchmarks cachenode against Debian's redis-server, side by side in one run (issue 7):
+#   1. Throughput and p99 latency: redis-benchmark -t set,get -c 50 -d 100 at -P 1 and -P 16,
+#      against redis-server, cachenode --threads 1 and cachenode with its default threads, in
+#      interleaved rounds (the order rotating each round); the median of each figure.
+#      Targets: cachenode --threads 1 at least 1.0x Redis's ops/s, p99 no higher than Redis's,
+#      for SET and GET at both depths.  The default threads are printed for information.
+#   2. Memory: 1,000,000 keys with 100-byte values loaded through redis-cli --pipe into a fresh
+#      server of each; VmRSS from /proc/PID/status.  Target: cachenode's at most Redis's.
+#   3. HTTP: wrk -c 50 -d 5s on GET /get?key=k (a 100-byte value), median of the runs, against
+#      the book's Go cache measured on this machine (48,000 requests/s).  Target: at least 3x.
+#   4. Hit ratio: cachenode-hitratio, Zipf 0.99 over 1,000,000 keys with room for 10% of them.
+#      Target: the default policy's hit ratio above LRU's.
+#   scripts/bench/cachenode.sh                   builds build/ and uses it
+#   SYSKIT_BUILD=DIR scripts/bench/cachenode.sh  builds cachenode's targets in DIR
+#   CACHENODE_BENCH_RUNS=N (default 5) rounds of redis-benchmark, HTTP_RUNS=N (default 3) of wrk.
+# Only ratios measured in the same run mean anything on a shared machine.
+# Exit 0 when every target is met, 1 otherwise, 2 on trouble.
+set -euo pipefail
+
+tool=cachenode
+. "$(dirname "$0")/lib.sh"
+runs=${CACHENODE_BENCH_RUNS:-5}
+http_runs=${HTTP_RUNS:-3}
+go_cache_rps=48000
+cachenode=$(bench_build tools/cachenode/cachenode-hitratio)
+hitratio=$(dirname "$cachenode")/cachenode-hitratio
+[ -x "$hitratio" ] || die "$hitratio: not built"
+for t in redis-server redis-cli redis-benchmark wrk; do
+    command -v "$t" >/dev/null || die "$t not found (scripts/install-deps installs it)"
+done
+
+tmp=$(mktemp -d)
+servers=()
+stop_all() {
+    for pid in "${servers[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    servers=()
+}
+trap 'stop_all; rm -rf "$tmp"' EXIT
+trap 'exit 2' INT TERM
+
+# Eight loopback ports, all free at once (held together while chosen, so none repeats).
+read -r -a ports < <("$py" -c '
+import socket
+socks = [socket.socket() for _ in range(8)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')
+
+wait_ready() { # wait_ready PORT PID
+    for _ in $(seq 200); do
+        [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0
+        kill -0 "$2" 2>/dev/null || die "the server on port $1 exited: $(tail -c 500 "$tmp/server-$1.err")"
+        sleep 0.05
+    done
+    die "the server on port $1 did not answer PING within 10 s"
+}
+start_redis() { # start_redis PORT; sets pid
+    redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" --daemonize no \
+        --loglevel warning >/dev/null 2>"$tmp/server-$1.err" &
+    pid=$!
+    servers+=("$pid")
+    wait_ready "$1" "$pid"
+}
+start_cachenode() { # start_cachenode PORT HTTP_PORT [OPTIONS...]; sets pid
+    local port=$1 http_port=$2
+    shift 2
+    "$cachenode" --port "$port" --http-port "$http_port" "$@" >/dev/null 2>"$tmp/server-$port.err" &
+    pid=$!
+    servers+=("$pid")
+    wait_ready "$port" "$pid"
+}
+
+# 1. Throughput and p99 latency.
+redis_port=${ports[0]} cn1_port=${ports[1]} cn1_http=${ports[2]} cnN_port=${ports[3]} cnN_http=${ports[4]}
+start_redis "$redis_port"
+start_cachenode "$cn1_port" "$cn1_http" --threads 1
+start_cachenode "$cnN_port" "$cnN_http"
+cnN_threads=$(redis-cli -p "$cnN_port" info server | tr -d '\r' | sed -n 's/^threads://p')
+echo "bench/cachenode: redis-benchmark, $runs rounds (each takes about a minute)" >&2
+order=(redis cn1 cnN)
+for round in $(seq "$runs"); do
+    for depth in 1 16; do
+        # About 3 s per test at the rates this machine gives.
+        if [ "$depth" = 1 ]; then n=100000; else n=1000000; fi
+        for server in "${order[@]}"; do
+            declare -n port=${server}_port
+            redis-benchmark -h 127.0.0.1 -p "$port" -t set,get -c 50 -d 100 -n "$n" -P "$depth" --csv \
+                >"$tmp/rb-$server-$depth-$round.csv" 2>"$tmp/rb.err" ||
+                die "redis-benchmark against $server failed: $(tail -c 500 "$tmp/rb.err")"
+            unset -n port
+        done
+    done
+    order=("${order[@]:1}" "${order[0]}")
+done
+
+# 3. HTTP, while the throughput servers are up.
+redis-cli -p "$cnN_port" set k "$(printf 'v%.0s' $(seq 100))" >/dev/null
+redis-cli -p "$cn1_port" set k "$(printf 'v%.0s' $(seq 100))" >/dev/null
+for round in $(seq "$http_runs"); do
+    for server in cnN cn1; do
+        declare -n http_port=${server}_http
+        wrk -t 2 -c 50 -d 5s "http://127.0.0.1:$http_port/get?key=k" >"$tmp/wrk-$server-$round.txt" 2>&1 ||
+            die "wrk against $server failed: $(tail -c 500 "$tmp/wrk-$server-$round.txt")"
+        unset -n http_port
+    done
+done
+redis_version=$(redis-cli -p "$redis_port" info server | tr -d '\r' | sed -n 's/^redis_version://p')
+stop_all
+
+# 2. Memory: fresh servers, the same 1,000,000 SETs through redis-cli --pipe.
+"$py" - >"$tmp/load.resp" <<'EOF'
+import sys
+value = b"v" * 100
+out = bytearray()
+for i in range(1000000):
+    key = b"key:%07d" % i
+    out += b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value)
+sys.stdout.buffer.write(out)
+EOF
+start_redis "${ports[5]}"
+mem_redis_pid=$pid
+start_cachenode "${ports[6]}" "${ports[7]}" --threads 1 --max-memory 1G
+mem_cn_pid=$pid
+for port in "${ports[5]}" "${ports[6]}"; do
+    redis-cli -p "$port" --pipe <"$tmp/load.resp" >"$tmp/pipe-$port.txt" 2>&1 ||
+        die "redis-cli --pipe into port $port failed: $(tail -c 500 "$tmp/pipe-$port.txt")"
+    grep -q 'errors: 0, replies: 1000000' "$tmp/pipe-$port.txt" ||
+        die "loading port $port: $(tail -n 2 "$tmp/pipe-$port.txt")"
+done
+mem_redis_keys=$(redis-cli -p "${ports[5]}" dbsize)
+mem_cn_keys=$(redis-cli -p "${ports[6]}" dbsize)
+rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+mem_redis_rss=$(rss "$mem_redis_pid")
+mem_cn_rss=$(rss "$mem_cn_pid")
+stop_all
+
+# 4. Hit ratio.
+default_policy=$("$cachenode" --help | sed -n 's/.*--eviction.*(default: \([a-z0-9]*\)).*/\1/p')
+[ -n "$default_policy" ] || die "cachenode --help names no default eviction policy"
+"$hitratio" --keys 1000000 --alpha 0.99 --cache-percent 10 >"$tmp/hitratio.txt" 2>&1 ||
+    die "cachenode-hitratio failed: $(tail -c 500 "$tmp/hitratio.txt")"
+
+"$py" - "$tmp" "$runs" "$http_runs" "$redis_version" "$cnN_threads" "$go_cache_rps" \
+    "$mem_redis_keys" "$mem_cn_keys" "$mem_redis_rss" "$mem_cn_rss" "$default_policy" "$(nproc)" <<'EOF'
+import csv, glob, re, statistics, sys
+(tmp, runs, http_runs, redis_version, cnN_threads, go_rps, mem_redis_keys, mem_cn_keys, mem_redis_rss,
+ mem_cn_rss, default_policy, cpus) = sys.argv[1:]
+go_rps = float(go_rps)
+ok = True
+med = statistics.median
+
+
+def verdict(good: bool) -> str:
+    global ok
+    ok &= good
+    return "PASS" if good else "FAIL"
+
+
+# {(server, depth, test): ([rps...], [p99...])}
+figures = {}
+for path in glob.glob(f"{tmp}/rb-*.csv"):
+    server, depth = re.match(r".*/rb-(\w+)-(\d+)-\d+\.csv$", path).groups()
+    for row in csv.DictReader(open(path)):
+        rps, p99 = figures.setdefault((server, int(depth), row["test"]), ([], []))
+        rps.append(float(row["rps"]))
+        p99.append(float(row["p99_latency_ms"]))
+
+names = {"redis": f"redis {redis_version}", "cn1": "cachenode -t 1", "cnN": f"cachenode -t {cnN_threads}"}
+print(f"cachenode benchmark: redis-server {redis_version} vs cachenode, {cpus} CPUs, one run")
+print(f"redis-benchmark -t set,get -c 50 -d 100, median of {runs} interleaved rounds")
+for depth in (1, 16):
+    for test in ("SET", "GET"):
+        r_rps, r_p99 = (med(v) for v in figures[("redis", depth, test)])
+        c_rps, c_p99 = (med(v) for v in figures[("cn1", depth, test)])
+        n_rps, n_p99 = (med(v) for v in figures[("cnN", depth, test)])
+        print(f"  -P {depth:<2} {test}  {names['redis']}: {r_rps:9.0f} ops/s p99 {r_p99:.3f} ms"
+              f" | {names['cn1']}: {c_rps:9.0f} ops/s p99 {c_p99:.3f} ms"
+              f" | {names['cnN']}: {n_rps:9.0f} ops/s p99 {n_p99:.3f} ms")
+        print(f"  -P {depth:<2} {test}  cachenode -t 1 / redis: ops/s {c_rps / r_rps:.2f}x (target >= 1.00): "
+              f"{verdict(c_rps >= r_rps)}; p99 {c_p99 / r_p99:.2f}x (target <= 1.00): {verdict(c_p99 <= r_p99)}"
+              f"; cachenode -t {cnN_threads} / redis: {n_rps / r_rps:.2f}x")
+
+rk, ck = int(mem_redis_keys), int(mem_cn_keys)
+rr, cr = int(mem_redis_rss) / 1024, int(mem_cn_rss) / 1024
+print("memory: 1,000,000 keys with 100-byte values (redis-cli --pipe), VmRSS")
+print(f"  redis {rr:.1f} MiB ({rk} keys), cachenode {cr:.1f} MiB ({ck} keys): {cr / rr:.2f}x "
+      f"(target <= 1.00): {verdict(cr <= rr and rk == ck == 1000000)}")
+
+
+def wrk_rps(server):
+    out = []
+    for path in glob.glob(f"{tmp}/wrk-{server}-*.txt"):
+        text = open(path).read()
+        out.append(float(re.search(r"Requests/sec:\s*([\d.]+)", text).group(1)))
+        if "Non-2xx" in text:
+            out[-1] = 0.0  # misses or errors: not the figure asked for
+    return med(out)
+
+
+n_http, c_http = wrk_rps("cnN"), wrk_rps("cn1")
+print(f"HTTP: wrk -t 2 -c 50 -d 5s GET /get?key=k, median of {http_runs} runs")
+print(f"  cachenode -t {cnN_threads}: {n_http:.0f} req/s, {n_http / go_rps:.2f}x the book's Go cache "
+      f"({go_rps:.0f}/s; target >= 3.00x): {verdict(n_http >= 3 * go_rps)}")
+print(f"  cachenode -t 1: {c_http:.0f} req/s, {c_http / go_rps:.2f}x")
+
+text = open(f"{tmp}/hitratio.txt").read()
+ratios = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(\w+)\s+hit ratio ([\d.]+)", text, re.M)}
+print("hit ratio: cachenode-hitratio, " + text.splitlines()[0].removeprefix("trace: "))
+print("  " + ", ".join(f"{p} {r:.4f}" for p, r in ratios.items()))
+d, lru = ratios[default_policy], ratios["lru"]
+print(f"  default ({default_policy}) {d:.4f} vs lru {lru:.4f}: {d - lru:+.4f} (target > 0): {verdict(d > lru)}")
+print("result:", "PASS" if ok else "FAIL")
+sys.exit(0 if ok else 1)
+EOF
