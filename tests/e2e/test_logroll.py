@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Result, assert_no_sanitizer_report, tool_env, tool_path
+from conftest import Result, assert_no_sanitizer_report, mounted_tmpfs, tool_env, tool_path
 
 STAMP = r"\d{8}T\d{6}Z"
 
@@ -264,6 +264,25 @@ def test_once_exit_codes_and_dry_run(run, tmp_path):
                      r.err), r
 
 
+def test_once_dry_run_retention_counts_the_rotation_it_would_make(run, tmp_path):
+    """--keep 2 with two rotated files already there: the rotation makes a third, so the real
+    run deletes the oldest, and the dry run must say so."""
+    log = tmp_path / "app.log"
+    old = ["app.log.20200101T000000Z", "app.log.20200102T000000Z"]
+    for n in old:
+        (tmp_path / n).write_bytes(b"old\n")
+    log.write_bytes(lines(0, 10))
+    r = run("logroll", "--once", "--keep", "2", "--dry-run", log)
+    assert r.rc == 0, r
+    would = re.findall(r"msg=\"would delete\" file=(\S+)", r.err)
+    assert would == [str(tmp_path / old[0])], r
+    assert sorted(p.name for p in rotated(tmp_path)) == old  # nothing changed
+    r = run("logroll", "--once", "--keep", "2", log)
+    assert r.rc == 0, r
+    assert re.findall(r"msg=deleted file=(\S+)", r.err) == would, r
+    assert [p.name for p in rotated(tmp_path)][0] == old[1]
+
+
 def test_once_age(run, tmp_path):
     log = tmp_path / "app.log"
     log.write_bytes(b"x\n")
@@ -411,6 +430,53 @@ def test_watch_rename_with_sighup_loses_and_repeats_nothing(tmp_path):
     assert len(got) == total and sorted(got) == list(range(total)), "sequence numbers lost or repeated"
 
 
+def test_watch_rename_with_reopen_cmd(tmp_path):
+    """--reopen-cmd instead of --signal: the command, run by /bin/sh, makes the writer reopen."""
+    log = tmp_path / "app.log"
+    pidfile = tmp_path / "writer.pid"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, log, pidfile, "100000000"], stdout=subprocess.PIPE)
+    wait_for(pidfile.exists, what="the writer's pid file")
+    lr = Running("--watch", log, "--size", "64K", "--reopen-cmd", f"kill -HUP $(cat '{pidfile}')")
+    try:
+        # Until the writer reopens, its lines go to the renamed file and the log stays empty:
+        # a second rotation needs the command to have worked.
+        wait_for(lambda: len(rotated(tmp_path)) >= 5, timeout=40, what="5 rotations")
+        writer.send_signal(signal.SIGTERM)
+        total = int(writer.communicate(timeout=10)[0])
+        time.sleep(0.3)
+        lr.p.send_signal(signal.SIGTERM)
+        r = lr.finish()
+    finally:
+        writer.kill()
+        lr.kill()
+    assert r.rc == 0, r
+    got = seqs_of(read_all(tmp_path))
+    assert len(got) == total and sorted(got) == list(range(total)), "sequence numbers lost or repeated"
+
+
+def test_watch_interval_rotation(tmp_path):
+    """--watch --interval 1s: the log another program appends to is rotated on each second."""
+    log = tmp_path / "app.log"
+    lr = Running("--watch", log, "--interval", "1s", "--method", "copytruncate")
+    sent = b""
+    try:
+        lr.wait_log("msg=watching")
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        for i in range(3):
+            chunk = lines(i * 10, 10)
+            os.write(fd, chunk)
+            sent += chunk
+            lr.wait_log("reason=interval", count=i + 1)
+        os.close(fd)
+        lr.p.send_signal(signal.SIGTERM)
+        r = lr.finish()
+    finally:
+        lr.kill()
+    assert r.rc == 0, r
+    assert len(rotated(tmp_path)) == 3, r
+    assert read_all(tmp_path) == sent
+
+
 def test_watch_copytruncate(tmp_path):
     log = tmp_path / "app.log"
     lr = Running("--watch", log, "--size", "10K", "--method", "copytruncate")
@@ -468,13 +534,8 @@ def test_missing_directory(run, tmp_path):
 def small_fs(tmp_path):
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt], capture_output=True)
-    if p.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {p.stderr.decode().strip()}")
-    yield mnt
-    subprocess.run(["umount", "-l", mnt])
+    with mounted_tmpfs(mnt, "16m"):
+        yield mnt
 
 
 def test_full_disk_blocks_the_writer_and_loses_nothing(small_fs):

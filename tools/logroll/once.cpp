@@ -44,13 +44,15 @@ int run_once(const Options& o, Rotator& rotator, log::Logger& log) {
         return cli::exit_found;
     }
     if (o.dry_run) {
-        log.info("would rotate", {{"file", file},
-                                  {"to", rotator.path(rotator.next_name())},
-                                  {"bytes", size},
-                                  {"reason", reason},
-                                  {"dry_run", true}});
-        if (o.rotate.retention.any())
-            rotator.apply_retention(true);
+        const std::string to = rotator.next_name();
+        log.info("would rotate",
+                 {{"file", file}, {"to", rotator.path(to)}, {"bytes", size}, {"reason", reason}, {"dry_run", true}});
+        if (o.rotate.retention.any()) {
+            std::optional<Candidate> pending;
+            if (auto r = parse_rotated(rotator.base(), o.rotate.scheme, to))
+                pending = Candidate{std::move(*r), size, std::time(nullptr)};
+            rotator.apply_retention(true, pending);
+        }
         return cli::exit_ok;
     }
     if (!rotate_watched(o, rotator, log, reason))

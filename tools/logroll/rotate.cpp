@@ -227,13 +227,15 @@ bool Rotator::list(std::vector<Candidate>& out, std::string& error) {
     return true;
 }
 
-bool Rotator::apply_retention(bool dry_run) {
+bool Rotator::apply_retention(bool dry_run, const std::optional<Candidate>& pending) {
     std::vector<Candidate> all;
     std::string error;
     if (!list(all, error)) {
         log_.error("cannot read the directory for retention", {{"dir", dir_}, {"error", error}});
         return false;
     }
+    if (pending)
+        all.push_back(*pending);
     bool ok = true;
     for (const auto& c : select_expired(std::move(all), options_.retention, std::time(nullptr))) {
         std::string p = path(c.rotated.name);

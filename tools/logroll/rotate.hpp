@@ -73,9 +73,10 @@ public:
     /// when the directory cannot be read.
     bool list(std::vector<Candidate>& out, std::string& error);
 
-    /// Deletes what retention selects (or, dry_run, logs what it would).  False when a
-    /// deletion failed.
-    bool apply_retention(bool dry_run);
+    /// Deletes what retention selects (or, dry_run, logs what it would).  A dry run counts
+    /// pending, the file its rotation would have made, as the real run would find it.
+    /// False when a deletion failed.
+    bool apply_retention(bool dry_run, const std::optional<Candidate>& pending = std::nullopt);
 
 private:
     void work();
