@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstddef>
 #include <utility>
 
 namespace syskit::fs {
@@ -36,5 +38,22 @@ public:
 private:
     int fd_ = -1;
 };
+
+/// Writes all size bytes of data, going on after short writes and EINTR.  False with errno
+/// set when a write fails.
+inline bool write_all(int fd, const void* data, std::size_t size) {
+    auto p = static_cast<const char*>(data);
+    while (size > 0) {
+        ssize_t n = ::write(fd, p, size);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        p += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
 
 } // namespace syskit::fs

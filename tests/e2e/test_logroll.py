@@ -408,14 +408,19 @@ def seqs_of(data: bytes) -> list[int]:
     return [int(l.split()[0]) for l in data.splitlines()]
 
 
-def test_watch_rename_with_sighup_loses_and_repeats_nothing(tmp_path):
+def rotate_a_reopening_writer(tmp_path: Path, rotations: int, *reopen) -> None:
+    """A writer appending sequence-numbered lines as fast as it can, reopening on SIGHUP, and
+    logroll --watch rotating its log at 64K with the reopen options given, until the number
+    of rotations is reached.  Until the writer reopens, its lines go to the renamed file and
+    the log stays empty, so each rotation after the first needs the reopen to have worked.
+    No sequence number may be lost or repeated."""
     log = tmp_path / "app.log"
     pidfile = tmp_path / "writer.pid"
     writer = subprocess.Popen([sys.executable, "-c", WRITER, log, pidfile, "100000000"], stdout=subprocess.PIPE)
     wait_for(pidfile.exists, what="the writer's pid file")
-    lr = Running("--watch", log, "--size", "64K", "--pidfile", pidfile)
+    lr = Running("--watch", log, "--size", "64K", *[str(a).format(pidfile=pidfile) for a in reopen])
     try:
-        wait_for(lambda: len(rotated(tmp_path)) >= 20, timeout=40, what="20 rotations")
+        wait_for(lambda: len(rotated(tmp_path)) >= rotations, timeout=40, what=f"{rotations} rotations")
         writer.send_signal(signal.SIGTERM)
         total = int(writer.communicate(timeout=10)[0])
         time.sleep(0.3)
@@ -425,33 +430,18 @@ def test_watch_rename_with_sighup_loses_and_repeats_nothing(tmp_path):
         writer.kill()
         lr.kill()
     assert r.rc == 0, r
-    assert r.err.count("method=rename") >= 20
+    assert r.err.count("method=rename") >= rotations
     got = seqs_of(read_all(tmp_path))
     assert len(got) == total and sorted(got) == list(range(total)), "sequence numbers lost or repeated"
+
+
+def test_watch_rename_with_sighup_loses_and_repeats_nothing(tmp_path):
+    rotate_a_reopening_writer(tmp_path, 20, "--pidfile", "{pidfile}")
 
 
 def test_watch_rename_with_reopen_cmd(tmp_path):
     """--reopen-cmd instead of --signal: the command, run by /bin/sh, makes the writer reopen."""
-    log = tmp_path / "app.log"
-    pidfile = tmp_path / "writer.pid"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, log, pidfile, "100000000"], stdout=subprocess.PIPE)
-    wait_for(pidfile.exists, what="the writer's pid file")
-    lr = Running("--watch", log, "--size", "64K", "--reopen-cmd", f"kill -HUP $(cat '{pidfile}')")
-    try:
-        # Until the writer reopens, its lines go to the renamed file and the log stays empty:
-        # a second rotation needs the command to have worked.
-        wait_for(lambda: len(rotated(tmp_path)) >= 5, timeout=40, what="5 rotations")
-        writer.send_signal(signal.SIGTERM)
-        total = int(writer.communicate(timeout=10)[0])
-        time.sleep(0.3)
-        lr.p.send_signal(signal.SIGTERM)
-        r = lr.finish()
-    finally:
-        writer.kill()
-        lr.kill()
-    assert r.rc == 0, r
-    got = seqs_of(read_all(tmp_path))
-    assert len(got) == total and sorted(got) == list(range(total)), "sequence numbers lost or repeated"
+    rotate_a_reopening_writer(tmp_path, 5, "--reopen-cmd", "kill -HUP $(cat '{pidfile}')")
 
 
 def test_watch_interval_rotation(tmp_path):

@@ -19,22 +19,6 @@ namespace {
 
 constexpr std::size_t chunk = 256 * 1024;
 
-/// Writes all of data; errno set on failure.
-bool write_all(int fd, const void* data, std::size_t size) {
-    auto p = static_cast<const char*>(data);
-    while (size > 0) {
-        ssize_t n = ::write(fd, p, size);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        p += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 /// Reads up to size bytes; -1 with errno on failure, 0 at the end.
 ssize_t read_some(int fd, void* data, std::size_t size) {
     ssize_t n;
@@ -69,7 +53,7 @@ bool gzip(int in, int out, Compressed& r, std::string& error) {
             z.avail_out = static_cast<uInt>(obuf.size());
             rc = deflate(&z, flush);
             std::size_t have = obuf.size() - z.avail_out;
-            if (!write_all(out, obuf.data(), have)) {
+            if (!fs::write_all(out, obuf.data(), have)) {
                 error = std::string("write: ") + std::strerror(errno);
                 return false;
             }
@@ -105,7 +89,7 @@ bool zstd(int in, int out, Compressed& r, std::string& error) {
                 error = ZSTD_getErrorName(left);
                 return false;
             }
-            if (!write_all(out, obuf.data(), ob.pos)) {
+            if (!fs::write_all(out, obuf.data(), ob.pos)) {
                 error = std::string("write: ") + std::strerror(errno);
                 return false;
             }

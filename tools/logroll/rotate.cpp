@@ -13,24 +13,6 @@
 
 namespace syskit::logroll {
 
-namespace {
-
-bool write_all(int fd, const char* p, std::size_t size) {
-    while (size > 0) {
-        ssize_t n = ::write(fd, p, size);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        p += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-} // namespace
-
 Rotator::Rotator(fs::UniqueFd dirfd, std::string dir, std::string base, RotateOptions options, log::Logger& log)
     : dirfd_(std::move(dirfd)), dir_(std::move(dir)), base_(std::move(base)), options_(options), log_(log) {
     if (options_.compression != Compression::none || options_.retention.any())
@@ -130,7 +112,7 @@ bool Rotator::copy_truncate(std::string& to, CopyResult& result, std::string& er
                 return fail(path(base_) + ": read");
             if (n == 0)
                 break;
-            if (!write_all(dst.get(), buf.data(), static_cast<std::size_t>(n)))
+            if (!fs::write_all(dst.get(), buf.data(), static_cast<std::size_t>(n)))
                 return fail(path(tmp) + ": write");
             result.copied += static_cast<std::uint64_t>(n);
         }
