@@ -1,9 +1,7 @@
 // cachenode's HTTP side on untrusted bytes: http-parser, the limits around it and every route,
 // fed in pieces as a connection feeds them, must never crash or consume more than given.
-#include "commands.hpp"
+#include "cachenode_world.hpp"
 #include "http_api.hpp"
-#include "stats.hpp"
-#include "store.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -11,40 +9,8 @@
 
 using namespace syskit::cachenode;
 
-namespace {
-
-struct World {
-    Config cfg;
-    Store store;
-    Stats stats;
-    Auth auth;
-    Shared shared;
-    WorkerStats& ws;
-
-    static Config make_config() {
-        Config c;
-        c.max_memory = 1 << 20;
-        c.max_value = 4096;
-        c.max_key = 256;
-        c.max_request = 16384;
-        return c;
-    }
-    static StoreConfig store_config(const Config& c) {
-        StoreConfig s;
-        s.max_memory = c.max_memory;
-        s.max_value = c.max_value;
-        s.shards = 4;
-        return s;
-    }
-    World()
-        : cfg(make_config()), store(store_config(cfg)), stats(cfg, store), auth(""),
-          shared{store, cfg, stats, auth}, ws(stats.add_worker()) {}
-};
-
-} // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static World w;
+    static fuzz::World w;
     if (size == 0)
         return 0;
     std::size_t chunk = data[0] % 64 + 1;

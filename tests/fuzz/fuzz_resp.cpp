@@ -1,10 +1,8 @@
 // cachenode's RESP side on untrusted bytes: the request parser and every command, fed the way a
 // connection feeds them (in pieces, with the unconsumed rest given again), must never crash,
 // consume more than it was given, or grow without bound.
-#include "commands.hpp"
+#include "cachenode_world.hpp"
 #include "eviction.hpp"
-#include "stats.hpp"
-#include "store.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -12,40 +10,8 @@
 
 using namespace syskit::cachenode;
 
-namespace {
-
-struct World {
-    Config cfg;
-    Store store;
-    Stats stats;
-    Auth auth;
-    Shared shared;
-    WorkerStats& ws;
-
-    static Config make_config() {
-        Config c;
-        c.max_memory = 1 << 20;
-        c.max_value = 4096;
-        c.max_key = 256;
-        c.max_request = 16384;
-        return c;
-    }
-    static StoreConfig store_config(const Config& c) {
-        StoreConfig s;
-        s.max_memory = c.max_memory;
-        s.max_value = c.max_value;
-        s.shards = 4;
-        return s;
-    }
-    World()
-        : cfg(make_config()), store(store_config(cfg)), stats(cfg, store), auth(""),
-          shared{store, cfg, stats, auth}, ws(stats.add_worker()) {}
-};
-
-} // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static World w;
+    static fuzz::World w;
     if (size == 0)
         return 0;
     // The first byte chooses the read size, so requests are cut at every possible place.
