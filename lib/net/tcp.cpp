@@ -148,6 +148,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
 }
 
 void Connection::received(const char* data, std::size_t n) {
+    ++server_.reads_;
     last_active_ = uv_now(server_.loop_);
     if (tls_) {
         bool ok = tls_->feed(std::string_view(data, n), in_);
@@ -327,7 +328,35 @@ bool Server::start(std::string& error) {
         return false;
     }
     fd_.reset();
+    if (opt_.busy_poll_us) {
+        uv_check_init(loop_, &polled_);
+        uv_idle_init(loop_, &spin_);
+        polled_.data = spin_.data = this;
+        uv_check_start(&polled_, on_polled);
+        uv_unref(reinterpret_cast<uv_handle_t*>(&polled_)); // it must not keep the loop running
+        busy_poll_ = true;
+    }
     return true;
+}
+
+void Server::on_polled(uv_check_t* h) {
+    auto* srv = static_cast<Server*>(h->data);
+    if (srv->reads_ == srv->reads_seen_)
+        return;
+    srv->reads_seen_ = srv->reads_;
+    srv->last_read_ns_ = uv_hrtime();
+    if (!srv->spinning_) {
+        uv_idle_start(&srv->spin_, on_spin);
+        srv->spinning_ = true;
+    }
+}
+
+void Server::on_spin(uv_idle_t* h) {
+    auto* srv = static_cast<Server*>(h->data);
+    if (uv_hrtime() - srv->last_read_ns_ > srv->opt_.busy_poll_us * 1000) {
+        uv_idle_stop(&srv->spin_);
+        srv->spinning_ = false;
+    }
 }
 
 void Server::on_connection(uv_stream_t* listener, int status) {
@@ -382,6 +411,10 @@ void Server::stop() {
     stopping_ = true;
     if (listening_)
         uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    if (busy_poll_) {
+        uv_close(reinterpret_cast<uv_handle_t*>(&polled_), nullptr);
+        uv_close(reinterpret_cast<uv_handle_t*>(&spin_), nullptr);
+    }
     for (Connection* c = head_; c; c = c->next)
         if (!c->closing())
             c->finish();

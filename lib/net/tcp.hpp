@@ -65,6 +65,11 @@ struct ServerOptions {
     const TlsContext* tls = nullptr;
     /// Called with each accepted and each rejected connection (for counters).
     std::function<void(bool accepted)> on_accept;
+    /// For this long after a read brought data, the loop polls without sleeping (0: never).
+    /// While requests keep coming, each is found without a wakeup: neither the server nor a
+    /// client writing to it pays for putting a thread to sleep and waking it per request.  An
+    /// idle server sleeps as before, after at most this much spinning.
+    std::uint64_t busy_poll_us = 0;
 };
 
 class Connection;
@@ -91,6 +96,8 @@ public:
 private:
     friend class Connection;
     static void on_connection(uv_stream_t* listener, int status);
+    static void on_polled(uv_check_t* h);
+    static void on_spin(uv_idle_t* h);
     void link(Connection* c);
     void unlink(Connection* c);
 
@@ -102,6 +109,15 @@ private:
     ServerOptions opt_;
     Connection* head_ = nullptr;
     std::size_t count_ = 0;
+    // Busy polling: an active idle handle makes libuv poll with a zero timeout; the check
+    // handle, run after every poll, sees whether reads brought anything.
+    uv_check_t polled_{};
+    uv_idle_t spin_{};
+    bool busy_poll_ = false;
+    bool spinning_ = false;
+    std::uint64_t reads_ = 0;
+    std::uint64_t reads_seen_ = 0;
+    std::uint64_t last_read_ns_ = 0;
     /// Where reads land; sessions consume them before the next read, so one buffer per
     /// loop is enough and an idle connection holds none.
     std::array<char, 65536> scratch_{};

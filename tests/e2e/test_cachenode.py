@@ -502,6 +502,7 @@ def test_check_config(tmp_path):
                           (["--port", "0", "--http-port", "0"], "--port"),
                           (["--port", "7000", "--http-port", "7000"], "--http-port"),
                           (["--max-request", "1M", "--max-value", "1M"], "--max-request"),
+                          (["--busy-poll", "-1"], "--busy-poll"), (["--busy-poll", "2000000"], "--busy-poll"),
                           (["--token-file", str(tmp_path / "none")], str(tmp_path / "none")),
                           (["--tls-cert", str(tmp_path / "none"), "--tls-key", str(tmp_path / "none")],
                            "--tls-cert")]:
@@ -608,6 +609,35 @@ def test_idle_timeout(start):
     assert recv_all(s, timeout=5) == b""
     assert 0.9 < time.monotonic() - t < 4
     s.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of pid so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.parametrize("busy_poll_us", ["0", "200000"])
+def test_busy_poll_spins_only_after_requests(start, busy_poll_us):
+    n = start("--threads", "1", "--busy-poll", busy_poll_us)
+    s = n.connect()
+    for _ in range(50):
+        s.sendall(b"PING\r\n")
+        assert recv_until(s, 1) == b"+PONG\r\n"
+    # Right after the last request a 200 ms window spins (about 0.2 s of CPU); once it has
+    # passed, and with 0 from the start, the server sleeps.
+    before = cpu_seconds(n.proc.pid)
+    time.sleep(0.5)
+    spun = cpu_seconds(n.proc.pid) - before
+    before = cpu_seconds(n.proc.pid)
+    time.sleep(1)
+    idle = cpu_seconds(n.proc.pid) - before
+    s.close()
+    if busy_poll_us == "0":
+        assert spun < 0.05, spun
+    else:
+        assert spun >= 0.05, spun
+    assert idle < 0.05, idle
 
 
 @needs_redis_cli

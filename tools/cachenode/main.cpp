@@ -117,6 +117,10 @@ int main(int argc, char** argv) {
     app.add_option("--idle-timeout", cfg.idle_timeout_s, "Close connections idle this long, 0 never (default: 300)")
         ->type_name("SECONDS")
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{31536000}).description(""));
+    app.add_option("--busy-poll", cfg.busy_poll_us,
+                   "Keep polling this long after a request before sleeping, 0 never (default: 50)")
+        ->type_name("MICROSECONDS")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1000000}).description(""));
     auto* pass_opt = app.add_option("--requirepass", cfg.password, "Password for AUTH and HTTP Bearer tokens")
                          ->type_name("PASSWORD");
     app.add_option("--token-file", token_file, "Read the password from FILE (not visible in ps)")

@@ -1,0 +1,3 @@
+module syskit/bench/gocache
+
+go 1.19

@@ -1,0 +1,112 @@
+#include "net/tcp.hpp"
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+using namespace syskit;
+
+namespace {
+
+struct Echo : net::Session {
+    net::After on_data(std::string_view in, std::size_t& consumed, std::string& out) override {
+        out.append(in);
+        consumed = in.size();
+        return net::After::keep;
+    }
+};
+
+/// How often a loop came round while one echo server with busy_poll_us served one client:
+/// during the 20 ms after a reply, and during 100 ms starting long after the polling window.
+struct Iterations {
+    std::uint64_t just_after = 0;
+    std::uint64_t long_after = 0;
+    std::string reply;
+};
+
+Iterations serve_one_request(std::uint64_t busy_poll_us) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    std::string error;
+    fs::UniqueFd fd = net::listen_tcp({"127.0.0.1", 0}, false, 16, error);
+    REQUIRE_MESSAGE(fd, error);
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    REQUIRE(getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+
+    net::ServerOptions opt;
+    opt.make_session = [] { return std::make_unique<Echo>(); };
+    opt.busy_poll_us = busy_poll_us;
+    net::Server server(&loop, std::move(fd), std::move(opt));
+    REQUIRE_MESSAGE(server.start(error), error);
+
+    // A prepare handle runs once per iteration, just before the loop polls (and maybe sleeps).
+    static std::atomic<std::uint64_t> iterations;
+    iterations = 0;
+    uv_prepare_t counter;
+    uv_prepare_init(&loop, &counter);
+    uv_prepare_start(&counter, [](uv_prepare_t*) { iterations.fetch_add(1, std::memory_order_relaxed); });
+    uv_unref(reinterpret_cast<uv_handle_t*>(&counter));
+    uv_async_t stop;
+    stop.data = &server;
+    uv_async_init(&loop, &stop, [](uv_async_t* a) {
+        static_cast<net::Server*>(a->data)->stop();
+        uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
+    });
+
+    Iterations result;
+    std::thread client([&] {
+        using namespace std::chrono_literals;
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s >= 0 && connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && write(s, "ping", 4) == 4) {
+            char buf[4];
+            ssize_t got = 0;
+            for (ssize_t n = 1; got < 4 && n > 0; got += n)
+                n = read(s, buf + got, sizeof buf - static_cast<std::size_t>(got));
+            result.reply.assign(buf, got > 0 ? static_cast<std::size_t>(got) : 0);
+            std::uint64_t a = iterations.load();
+            std::this_thread::sleep_for(20ms);
+            result.just_after = iterations.load() - a;
+            std::this_thread::sleep_for(300ms);
+            std::uint64_t b = iterations.load();
+            std::this_thread::sleep_for(100ms);
+            result.long_after = iterations.load() - b;
+        }
+        if (s >= 0)
+            close(s);
+        uv_async_send(&stop);
+    });
+    uv_run(&loop, UV_RUN_DEFAULT);
+    client.join();
+    uv_close(reinterpret_cast<uv_handle_t*>(&counter), nullptr);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0);
+    return result;
+}
+
+} // namespace
+
+TEST_CASE("tcp: with busy polling the loop spins after a request, then sleeps") {
+    Iterations it = serve_one_request(100000);
+    CHECK(it.reply == "ping");
+    // Each spin is a zero-timeout epoll_wait of about a microsecond: thousands in 20 ms even on
+    // a loaded machine, where a sleeping loop comes round not at all.
+    CHECK(it.just_after > 20);
+    CHECK(it.long_after <= 2);
+}
+
+TEST_CASE("tcp: without busy polling the loop sleeps as soon as it has answered") {
+    Iterations it = serve_one_request(0);
+    CHECK(it.reply == "ping");
+    CHECK(it.just_after <= 2);
+    CHECK(it.long_after <= 2);
+}
