@@ -283,6 +283,29 @@ def test_once_dry_run_retention_counts_the_rotation_it_would_make(run, tmp_path)
     assert [p.name for p in rotated(tmp_path)][0] == old[1]
 
 
+def test_start_deletes_temporaries_an_interrupted_rotation_left(run, tmp_path):
+    """A crash between creating ".NAME.tmp" and renaming it leaves the temporary; the next run,
+    holding the lock, deletes it, and only names of this log's rotated files in either scheme."""
+    log = tmp_path / "app.log"
+    log.write_bytes(lines(0, 10))
+    ours = [".app.log.20200101T000000Z.tmp", ".app.log.20200101T000000Z.gz.tmp", ".app.log.7.zst.tmp"]
+    theirs = [".other.log.20200101T000000Z.tmp", ".app.log.tmp", ".app.log.20200101T000000Z", "app.log.1.tmp"]
+    for n in ours + theirs:
+        (tmp_path / n).write_bytes(b"partial\n")
+    r = run("logroll", "--once", "--dry-run", log)
+    assert r.rc == 0, r
+    would = re.findall(r"msg=\"would delete an interrupted rotation's temporary\" file=(\S+)", r.err)
+    assert sorted(would) == sorted(str(tmp_path / n) for n in ours), r
+    assert all((tmp_path / n).exists() for n in ours + theirs)
+    r = run("logroll", "--once", log)
+    assert r.rc == 0, r
+    deleted = re.findall(r"msg=\"deleted an interrupted rotation's temporary\" file=(\S+) bytes=8", r.err)
+    assert sorted(deleted) == sorted(would), r
+    assert not any((tmp_path / n).exists() for n in ours)
+    assert all((tmp_path / n).exists() for n in theirs)
+    assert read_all(tmp_path) == lines(0, 10)
+
+
 def test_once_age(run, tmp_path):
     log = tmp_path / "app.log"
     log.write_bytes(b"x\n")

@@ -186,7 +186,8 @@ void Rotator::work() {
     }
 }
 
-bool Rotator::list(std::vector<Candidate>& out, std::string& error) {
+bool Rotator::each_regular_file(const std::function<void(const char* name, const struct stat& st)>& fn,
+                                std::string& error) {
     int fd = ::openat(dirfd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
     if (!d) {
@@ -196,17 +197,51 @@ bool Rotator::list(std::vector<Candidate>& out, std::string& error) {
         return false;
     }
     while (dirent* e = ::readdir(d)) {
-        auto r = parse_rotated(base_, options_.scheme, e->d_name);
-        if (!r)
-            continue;
         struct stat st{};
         // Only regular files: a directory or a symlink that happens to match is not ours.
-        if (::fstatat(dirfd_.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        out.push_back({std::move(*r), static_cast<std::uint64_t>(st.st_size), static_cast<std::int64_t>(st.st_mtime)});
+        if (::fstatat(dirfd_.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            fn(e->d_name, st);
     }
     ::closedir(d);
     return true;
+}
+
+bool Rotator::list(std::vector<Candidate>& out, std::string& error) {
+    return each_regular_file(
+        [&](const char* name, const struct stat& st) {
+            if (auto r = parse_rotated(base_, options_.scheme, name))
+                out.push_back({std::move(*r), static_cast<std::uint64_t>(st.st_size),
+                               static_cast<std::int64_t>(st.st_mtime)});
+        },
+        error);
+}
+
+void Rotator::remove_temporaries(bool dry_run) {
+    std::vector<std::pair<std::string, std::uint64_t>> found;
+    std::string error;
+    bool ok = each_regular_file(
+        [&](const char* name, const struct stat& st) {
+            // ".NAME.tmp" for a NAME of either scheme: an earlier run may have used the other.
+            std::string_view n(name);
+            if (n.size() <= 5 || n.front() != '.' || !n.ends_with(".tmp"))
+                return;
+            std::string_view rotated = n.substr(1, n.size() - 5);
+            if (parse_rotated(base_, Scheme::timestamp, rotated) || parse_rotated(base_, Scheme::numbered, rotated))
+                found.emplace_back(name, static_cast<std::uint64_t>(st.st_size));
+        },
+        error);
+    if (!ok) {
+        log_.error("cannot read the directory", {{"dir", dir_}, {"error", error}});
+        return;
+    }
+    for (const auto& [name, size] : found) {
+        if (dry_run)
+            log_.info("would delete an interrupted rotation's temporary", {{"file", path(name)}, {"bytes", size}, {"dry_run", true}});
+        else if (::unlinkat(dirfd_.get(), name.c_str(), 0) == 0)
+            log_.info("deleted an interrupted rotation's temporary", {{"file", path(name)}, {"bytes", size}});
+        else if (errno != ENOENT)
+            log_.error("cannot delete", {{"file", path(name)}, {"error", std::string_view(std::strerror(errno))}});
+    }
 }
 
 bool Rotator::apply_retention(bool dry_run, const std::optional<Candidate>& pending) {

@@ -10,9 +10,12 @@
 #include "fs/fd.hpp"
 #include "log/log.hpp"
 
+#include <sys/stat.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -78,8 +81,14 @@ public:
     /// False when a deletion failed.
     bool apply_retention(bool dry_run, const std::optional<Candidate>& pending = std::nullopt);
 
+    /// Deletes the hidden temporaries (".NAME.tmp", NAME one of this log's rotated names) that
+    /// a rotation or compression interrupted by a crash left; with dry_run, logs them.  Only
+    /// while holding the log's lock: then no other logroll is writing one.
+    void remove_temporaries(bool dry_run);
+
 private:
     void work();
+    bool each_regular_file(const std::function<void(const char* name, const struct stat& st)>& fn, std::string& error);
     bool taken(const std::string& name);
 
     fs::UniqueFd dirfd_;
