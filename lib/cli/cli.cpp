@@ -2,57 +2,21 @@
 
 #include "syskit_version.h"
 
+#include <fmt/core.h>
+
 #include <unistd.h>
 
-#include <cstdlib>
-#include <cstring>
+#include <cstdio>
 #include <iostream>
 #include <map>
 
 namespace syskit::cli {
 
-namespace {
-std::string g_program = "syskit";
-}
-
-const std::string& program_name() { return g_program; }
-
-void error(std::string_view subject, std::string_view message) {
-    std::string line = g_program;
-    line += ": ";
-    if (!subject.empty()) {
-        line += subject;
-        line += ": ";
-    }
-    line += message;
-    line += '\n';
-    // One write(2) per diagnostic keeps lines whole when worker threads report at once.
-    std::fflush(stdout);
-    std::fwrite(line.data(), 1, line.size(), stderr);
-}
-
-void error_errno(std::string_view subject, int err) { error(subject, std::strerror(err)); }
-
-bool use_color(Color choice, int fd) {
-    switch (choice) {
-    case Color::always:
-        return true;
-    case Color::never:
-        return false;
-    case Color::auto_:
-        break;
-    }
-    const char* no_color = std::getenv("NO_COLOR");
-    if (no_color != nullptr && *no_color != '\0')
-        return false;
-    return isatty(fd) == 1;
-}
-
 Tool::Tool(std::string name, std::string description) : app_(std::move(description), name) {
-    g_program = std::move(name);
-    app_.set_version_flag("--version", fmt::format("{} (syskit) {}", g_program, SYSKIT_VERSION),
+    app_.set_version_flag("--version", fmt::format("{} (syskit) {}", name, SYSKIT_VERSION),
                           "Print the version and exit");
     app_.set_help_flag("-h,--help", "Print this help and exit");
+    set_program_name(std::move(name));
 }
 
 Tool& Tool::add_format() {
@@ -118,7 +82,7 @@ std::optional<int> Tool::parse(int argc, char** argv) {
         std::vector<std::string> extra = dynamic_cast<const CLI::RequiredError*>(&e) ? app_.remaining()
                                                                                     : std::vector<std::string>{};
         error("", extra.empty() ? e.what() : CLI::ExtrasError(extra).what());
-        std::string hint = usage_line() + "\nTry '" + g_program + " --help' for more information.\n";
+        std::string hint = usage_line() + "\nTry '" + program_name() + " --help' for more information.\n";
         std::fwrite(hint.data(), 1, hint.size(), stderr);
         return exit_trouble;
     }

@@ -1,38 +1,15 @@
-// cli: the command-line conventions every syskit tool shares (DESIGN.md, "Conventions").
+// cli: the command line every syskit tool shares (DESIGN.md, "Conventions"): CLI11 with the
+// shared options and error handling, and cli/diag.hpp's exit statuses and diagnostics.
 #pragma once
+
+#include "cli/diag.hpp"
 
 #include <CLI/CLI.hpp>
 
-#include <fmt/core.h>
-
 #include <optional>
 #include <string>
-#include <string_view>
 
 namespace syskit::cli {
-
-/// Exit statuses, as diff(1) uses them.
-enum Exit : int {
-    exit_ok = 0,      ///< success, nothing to report
-    exit_found = 1,   ///< ran and found what it looks for (findings, duplicates, a held lock)
-    exit_trouble = 2, ///< bad usage, unreadable input, a failed system call
-};
-
-enum class Format { text, json };
-enum class Color { auto_, always, never };
-
-/// The name diagnostics start with; set once by Tool's constructor.
-const std::string& program_name();
-
-/// Prints "tool: subject: message" on stderr.  An empty subject prints "tool: message".
-void error(std::string_view subject, std::string_view message);
-
-/// Prints "tool: subject: strerror(err)" on stderr.
-void error_errno(std::string_view subject, int err);
-
-/// Whether colour should be used on the stream fd: `always` and `never` decide alone;
-/// `auto_` means fd is a terminal and NO_COLOR is unset or empty (https://no-color.org).
-bool use_color(Color choice, int fd);
 
 /// A tool's command line: CLI11 with the shared options and the shared error handling.
 ///

@@ -7,6 +7,7 @@
 #include "retention.hpp"
 #include "schedule.hpp"
 
+#include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
 
 #include <signal.h>

@@ -1,6 +1,6 @@
 #include "server.hpp"
 
-#include "cli/cli.hpp"
+#include "cli/diag.hpp"
 
 #include <pthread.h>
 

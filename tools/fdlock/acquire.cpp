@@ -1,6 +1,6 @@
 #include "acquire.hpp"
 
-#include "cli/cli.hpp"
+#include "cli/diag.hpp"
 #include "holdings.hpp"
 #include "lockfile.hpp"
 

@@ -1,6 +1,6 @@
 #include "supervise.hpp"
 
-#include "cli/cli.hpp"
+#include "cli/diag.hpp"
 #include "loop/loop.hpp"
 #include "loop/process.hpp"
 #include "out/text.hpp"

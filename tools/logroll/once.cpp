@@ -2,7 +2,7 @@
 
 #include "watched.hpp"
 
-#include "cli/cli.hpp"
+#include "cli/diag.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -4,6 +4,8 @@
 
 #include "cli/size.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <signal.h>
 #include <strings.h>
 

@@ -4,11 +4,16 @@
 #include "lines.hpp"
 #include "rotate.hpp"
 
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+
+// Declared, not included: the modules that take an Options never parse a command line, and
+// CLI11 costs more to compile than they do.
+namespace CLI {
+class App;
+}
 
 namespace syskit::logroll {
 

@@ -3,7 +3,7 @@
 #include "lines.hpp"
 #include "schedule.hpp"
 
-#include "cli/cli.hpp"
+#include "cli/diag.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -3,7 +3,7 @@
 #include "schedule.hpp"
 #include "watched.hpp"
 
-#include "cli/cli.hpp"
+#include "cli/diag.hpp"
 #include "loop/poll.hpp"
 #include "notify/inotify.hpp"
 

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "checks.hpp"
-#include "cli/cli.hpp"
+#include "cli/diag.hpp"
 #include "out/text.hpp"
 
 #include <array>

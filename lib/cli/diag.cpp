@@ -1,0 +1,50 @@
+#include "cli/diag.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace syskit::cli {
+
+namespace {
+std::string g_program = "syskit";
+}
+
+const std::string& program_name() { return g_program; }
+
+void set_program_name(std::string name) { g_program = std::move(name); }
+
+void error(std::string_view subject, std::string_view message) {
+    std::string line = g_program;
+    line += ": ";
+    if (!subject.empty()) {
+        line += subject;
+        line += ": ";
+    }
+    line += message;
+    line += '\n';
+    // One write(2) per diagnostic keeps lines whole when worker threads report at once.
+    std::fflush(stdout);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+void error_errno(std::string_view subject, int err) { error(subject, std::strerror(err)); }
+
+bool use_color(Color choice, int fd) {
+    switch (choice) {
+    case Color::always:
+        return true;
+    case Color::never:
+        return false;
+    case Color::auto_:
+        break;
+    }
+    const char* no_color = std::getenv("NO_COLOR");
+    if (no_color != nullptr && *no_color != '\0')
+        return false;
+    return isatty(fd) == 1;
+}
+
+} // namespace syskit::cli
