@@ -291,6 +291,15 @@ void Connection::close() {
     if (reading_)
         uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
     reading_ = false;
+    // Bytes left unread at close(2) make the kernel reset the connection instead of closing
+    // it, and a reset can destroy replies still on their way: a request that arrived as the
+    // server stopped is dropped here instead.  Bounded, so a peer that keeps sending cannot
+    // hold the loop.
+    uv_os_fd_t fd;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) == 0)
+        for (int i = 0; i < 16; ++i)
+            if (::recv(fd, server_.scratch_.data(), server_.scratch_.size(), MSG_DONTWAIT) <= 0)
+                break;
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
 }
 
