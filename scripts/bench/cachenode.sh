@@ -200,11 +200,16 @@ def medians(server, depth, test):
     return med(r for r, _ in rounds), med(p for _, p in rounds)
 
 
-def ratio(server, depth, test, field):
-    """The median over the rounds of server's figure / Redis's in the same round: the machine's
-    speed drifts between rounds, and a ratio within one round cancels that."""
+def ratios(server, depth, test, field):
+    """server's figure / Redis's in the same round, for each round: the machine's speed drifts
+    between rounds (the medians of the figures above can come from different rounds), and a
+    ratio within one round cancels that."""
     ours, theirs = figures[(server, depth, test)], figures[("redis", depth, test)]
-    return med(ours[r][field] / theirs[r][field] for r in ours)
+    return [ours[r][field] / theirs[r][field] for r in sorted(ours)]
+
+
+def ratio(server, depth, test, field):
+    return med(ratios(server, depth, test, field))
 
 
 names = {"redis": f"redis {redis_version}", "cn1": "cachenode -t 1", "cnN": f"cachenode -t {cnN_threads}"}
@@ -223,6 +228,9 @@ for depth in (1, 16):
         print(f"  -P {depth:<2} {test}  cachenode -t 1 / redis: ops/s {rps_x:.2f}x (target >= 1.00): "
               f"{verdict(rps_x >= 1)}; p99 {p99_x:.2f}x (target <= 1.00): {verdict(p99_x <= 1)}"
               f"; cachenode -t {cnN_threads} / redis: {ratio('cnN', depth, test, 0):.2f}x")
+        print(f"  -P {depth:<2} {test}  each round, cachenode -t 1 / redis: ops/s "
+              + " ".join(f"{x:.2f}" for x in ratios("cn1", depth, test, 0)) + "; p99 "
+              + " ".join(f"{x:.2f}" for x in ratios("cn1", depth, test, 1)))
 
 rk, ck = int(mem_redis_keys), int(mem_cn_keys)
 rr, cr = int(mem_redis_rss) / 1024, int(mem_cn_rss) / 1024
