@@ -467,20 +467,30 @@ def test_watch_rename_with_reopen_cmd(tmp_path):
     rotate_a_reopening_writer(tmp_path, 5, "--reopen-cmd", "kill -HUP $(cat '{pidfile}')")
 
 
+def append_in_bursts(lr: "Running", log: Path, count: int, size: int, rotated_line: str, tail: bytes = b"") -> bytes:
+    """Appends count bursts of size lines to log, as another program would, waiting after each
+    for lr's count-th rotated_line; then tail.  Returns everything written."""
+    sent = b""
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        for i in range(count):
+            chunk = lines(i * size, size)
+            os.write(fd, chunk)
+            sent += chunk
+            lr.wait_log(rotated_line, count=i + 1)
+        os.write(fd, tail)
+    finally:
+        os.close(fd)
+    return sent + tail
+
+
 def test_watch_interval_rotation(tmp_path):
     """--watch --interval 1s: the log another program appends to is rotated on each second."""
     log = tmp_path / "app.log"
     lr = Running("--watch", log, "--interval", "1s", "--method", "copytruncate")
-    sent = b""
     try:
         lr.wait_log("msg=watching")
-        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        for i in range(3):
-            chunk = lines(i * 10, 10)
-            os.write(fd, chunk)
-            sent += chunk
-            lr.wait_log("reason=interval", count=i + 1)
-        os.close(fd)
+        sent = append_in_bursts(lr, log, 3, 10, "reason=interval")
         lr.p.send_signal(signal.SIGTERM)
         r = lr.finish()
     finally:
@@ -493,18 +503,10 @@ def test_watch_interval_rotation(tmp_path):
 def test_watch_copytruncate(tmp_path):
     log = tmp_path / "app.log"
     lr = Running("--watch", log, "--size", "10K", "--method", "copytruncate")
-    sent = b""
     try:
         lr.wait_log("msg=watching")
-        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        for burst in range(3):
-            chunk = lines(burst * 1000, 1000)
-            os.write(fd, chunk)
-            sent += chunk
-            lr.wait_log("method=copytruncate", count=burst + 1)  # quiet: nothing can fall in the window
-        os.write(fd, lines(3000, 10))
-        sent += lines(3000, 10)
-        os.close(fd)
+        # Quiet after each burst until its rotation: nothing can fall in the copy's window.
+        sent = append_in_bursts(lr, log, 3, 1000, "method=copytruncate", tail=lines(3000, 10))
         lr.p.send_signal(signal.SIGTERM)
         r = lr.finish()
     finally:
