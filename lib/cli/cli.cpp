@@ -82,8 +82,9 @@ std::optional<int> Tool::parse(int argc, char** argv) {
         std::vector<std::string> extra = dynamic_cast<const CLI::RequiredError*>(&e) ? app_.remaining()
                                                                                     : std::vector<std::string>{};
         error("", extra.empty() ? e.what() : CLI::ExtrasError(extra).what());
-        std::string hint = usage_line() + "\nTry '" + program_name() + " --help' for more information.\n";
-        std::fwrite(hint.data(), 1, hint.size(), stderr);
+        std::string usage = usage_line() + '\n';
+        std::fwrite(usage.data(), 1, usage.size(), stderr);
+        try_help();
         return exit_trouble;
     }
     return std::nullopt;

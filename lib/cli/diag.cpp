@@ -30,6 +30,19 @@ void error(std::string_view subject, std::string_view message) {
     std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
+void try_help() {
+    std::string hint = "Try '" + g_program + " --help' for more information.\n";
+    std::fwrite(hint.data(), 1, hint.size(), stderr);
+}
+
+int usage_error(std::string_view subject, std::string_view message) {
+    error(subject, message);
+    try_help();
+    return exit_trouble;
+}
+
+int usage_error(const Problem& problem) { return usage_error(problem.subject, problem.message); }
+
 void error_errno(std::string_view subject, int err) { error(subject, std::strerror(err)); }
 
 bool use_color(Color choice, int fd) {

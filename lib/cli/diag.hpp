@@ -19,6 +19,12 @@ enum Exit : int {
 enum class Format { text, json };
 enum class Color { auto_, always, never };
 
+/// What is wrong with a command line, found after parsing: the option or operand concerned
+/// (empty when none is) and why, in words.
+struct Problem {
+    std::string subject, message;
+};
+
 /// The name diagnostics start with; set once by Tool's constructor.
 const std::string& program_name();
 
@@ -30,6 +36,15 @@ void error(std::string_view subject, std::string_view message);
 
 /// Prints "tool: subject: strerror(err)" on stderr.
 void error_errno(std::string_view subject, int err);
+
+/// A usage error, the one way every tool reports one (util-linux's errtryhelp): "tool:
+/// subject: message", then "Try 'tool --help' for more information.", on stderr.  Returns
+/// exit_trouble, the status to leave with.
+int usage_error(std::string_view subject, std::string_view message);
+int usage_error(const Problem& problem);
+
+/// Prints "Try 'tool --help' for more information." on stderr.
+void try_help();
 
 /// Whether colour should be used on the stream fd: `always` and `never` decide alone;
 /// `auto_` means fd is a terminal and NO_COLOR is unset or empty (https://no-color.org).

@@ -1,10 +1,13 @@
 // fd: a file descriptor that closes itself.
 #pragma once
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <utility>
 
 namespace syskit::fs {
@@ -55,5 +58,16 @@ inline bool write_all(int fd, const void* data, std::size_t size) {
     }
     return true;
 }
+
+/// Reads fd from where it stands to end of file, or until out holds limit bytes, into out
+/// (replacing what it held), going on after short reads and EINTR.  False with errno set
+/// when a read fails.
+bool read_all(int fd, std::string& out, std::size_t limit = SIZE_MAX);
+
+/// Opens path (relative to dirfd, read-only, close-on-exec, never as a controlling terminal,
+/// plus extra_flags such as O_NOFOLLOW or O_NONBLOCK) and reads it as read_all does.  False
+/// with errno set when the open or a read fails.
+bool read_file(const char* path, std::string& out, std::size_t limit = SIZE_MAX, int dirfd = AT_FDCWD,
+               int extra_flags = 0);
 
 } // namespace syskit::fs

@@ -2,9 +2,12 @@
 
 #include "out/utf8.hpp"
 
+#include "cli/diag.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -47,6 +50,15 @@ bool Sink::flush() {
     buf_.clear();
     return error_ == 0;
 }
+
+int finish(Sink& sink, int status) {
+    if (sink.flush())
+        return status;
+    cli::error("stdout", std::strerror(sink.error()));
+    return cli::exit_trouble;
+}
+
+bool escape_stdout() { return isatty(STDOUT_FILENO) == 1; }
 
 std::string escape_for_terminal(std::string_view s) {
     static const char hex[] = "0123456789abcdef";

@@ -33,10 +33,26 @@ private:
     std::string buf_;
 };
 
+/// The end of every tool's run: flushes sink (the results on stdout) and returns status, or,
+/// when a write failed (a full disk, a closed pipe), reports "tool: stdout: error" and
+/// returns exit_trouble.
+int finish(Sink& sink, int status);
+
+/// Whether names printed on stdout are escaped: when it is a terminal, where a hostile name
+/// could move the cursor; never into a pipe or file, where they must arrive as they are.
+bool escape_stdout();
+
+/// s escaped for a terminal when escape is true, as it is otherwise.
+inline std::string shown(std::string_view s, bool escape);
+
 /// A byte string made safe for a terminal: control characters as C escapes (\n, \t, \033),
 /// bytes that are not valid UTF-8 as \xHH, and a backslash doubled, so a hostile file name
 /// cannot move the cursor or change colours.
 std::string escape_for_terminal(std::string_view s);
+
+inline std::string shown(std::string_view s, bool escape) {
+    return escape ? escape_for_terminal(s) : std::string(s);
+}
 
 /// s quoted for a POSIX shell: 'it'\''s', so a printed command can be run as it is.
 std::string shell_quote(std::string_view s);

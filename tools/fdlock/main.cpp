@@ -34,12 +34,6 @@ struct Args {
     std::vector<std::string> argv;    ///< the command after FILE
 };
 
-int usage_error(const std::string& subject, const std::string& message) {
-    cli::error(subject, message);
-    std::fputs("Try 'fdlock --help' for more information.\n", stderr);
-    return cli::exit_trouble;
-}
-
 /// Makes sure descriptors 0, 1 and 2 are open: otherwise the lock file would take one of
 /// their numbers and be handed to the command as its standard input or output.
 void open_standard_descriptors() {
@@ -92,9 +86,9 @@ bool hand_down(int fd, const std::string& subject) {
 int lock_descriptor(const Args& a, const AcquireOptions& ao) {
     auto fd = parse_fd(a.operand);
     if (!fd)
-        return usage_error(a.operand, "not a descriptor number; to lock a file, give a COMMAND to run");
+        return cli::usage_error(a.operand, "not a descriptor number; to lock a file, give a COMMAND to run");
     if (a.posix)
-        return usage_error(a.operand, "--posix locks belong to the process that takes them, and fdlock's would "
+        return cli::usage_error(a.operand, "--posix locks belong to the process that takes them, and fdlock's would "
                                       "end as it exits: lock a descriptor with OFD locks (the default)");
     if (fcntl(*fd, F_GETFD) < 0) {
         cli::error(a.operand, std::strerror(errno));
@@ -215,12 +209,12 @@ int main(int argc, char** argv) {
         a.argv.emplace_back(argv[i]);
     if (!a.argv.empty() && (a.argv[0] == "-c" || a.argv[0] == "--command")) {
         if (a.argv.size() != 2 || !a.command.empty())
-            return usage_error("", a.argv[0] + " requires exactly one command argument");
+            return cli::usage_error("", a.argv[0] + " requires exactly one command argument");
         a.command = a.argv[1];
         a.argv.clear();
     }
     if (!a.argv.empty() && !a.command.empty())
-        return usage_error("--command", "not with a COMMAND after FILE as well");
+        return cli::usage_error("--command", "not with a COMMAND after FILE as well");
     bool has_command = !a.argv.empty() || !a.command.empty();
 
     std::optional<lock::Range> range;
@@ -228,7 +222,7 @@ int main(int argc, char** argv) {
         std::string why;
         range = lock::parse_range(a.range, &why);
         if (!range)
-            return usage_error("--range", "'" + a.range + "': " + why);
+            return cli::usage_error("--range", "'" + a.range + "': " + why);
     }
     auto seconds = [](const std::string& text, std::optional<double>& out) {
         out = text.empty() ? std::nullopt : parse_seconds(text);
@@ -236,22 +230,22 @@ int main(int argc, char** argv) {
     };
     std::optional<double> timeout, deadline, grace;
     if (!seconds(a.timeout, timeout))
-        return usage_error("--timeout", "invalid timeout value '" + a.timeout + "' (seconds, such as 5 or 0.5)");
+        return cli::usage_error("--timeout", "invalid timeout value '" + a.timeout + "' (seconds, such as 5 or 0.5)");
     if (!seconds(a.deadline, deadline) || (deadline && *deadline <= 0))
-        return usage_error("--deadline", "invalid deadline '" + a.deadline + "' (seconds, more than 0)");
+        return cli::usage_error("--deadline", "invalid deadline '" + a.deadline + "' (seconds, more than 0)");
     if (!seconds(a.grace, grace))
-        return usage_error("--grace", "invalid grace period '" + a.grace + "' (seconds, such as 5 or 0.5)");
+        return cli::usage_error("--grace", "invalid grace period '" + a.grace + "' (seconds, such as 5 or 0.5)");
 
     if (a.list || a.holder) {
         const char* what = a.list ? "--list" : "--holder";
         if (a.list && (!a.operand.empty() || has_command))
-            return usage_error(what, "takes no FILE or COMMAND");
+            return cli::usage_error(what, "takes no FILE or COMMAND");
         if (a.holder && (a.operand.empty() || has_command))
-            return usage_error(what, "takes one FILE and no COMMAND");
+            return cli::usage_error(what, "takes one FILE and no COMMAND");
         if (a.shared || a.unlock || a.nonblock || timeout || a.close || a.keep_fd || a.no_fork || a.posix ||
             a.no_create || deadline || grace || app.count("--exclusive") || app.count("--conflict-exit-code") ||
             (a.list && range))
-            return usage_error(what, "only takes --format" + std::string(a.holder ? " and --range" : ""));
+            return cli::usage_error(what, "only takes --format" + std::string(a.holder ? " and --range" : ""));
         lock::HoldingQuery query;
         query.waiting = a.list;
         if (a.holder) {
@@ -265,9 +259,9 @@ int main(int argc, char** argv) {
         return print_holdings(query, range, tool.format(), a.holder);
     }
     if (app.count("--format"))
-        return usage_error("--format", "only with --holder or --list");
+        return cli::usage_error("--format", "only with --holder or --list");
     if (a.operand.empty())
-        return usage_error("", "not enough arguments: FILE and a COMMAND, or FD, required");
+        return cli::usage_error("", "not enough arguments: FILE and a COMMAND, or FD, required");
 
     AcquireOptions ao;
     ao.request.owner = a.posix ? lock::Owner::posix : lock::Owner::ofd;
@@ -283,11 +277,11 @@ int main(int argc, char** argv) {
                                    {a.no_create, "--no-create"}, {deadline.has_value(), "--deadline"},
                                    {grace.has_value(), "--grace"}})
             if (given)
-                return usage_error(name, "needs FILE and a COMMAND");
+                return cli::usage_error(name, "needs FILE and a COMMAND");
         return lock_descriptor(a, ao);
     }
     if (a.unlock)
-        return usage_error("--unlock", "only with a descriptor (FD): a lock on FILE ends with its COMMAND");
+        return cli::usage_error("--unlock", "only with a descriptor (FD): a lock on FILE ends with its COMMAND");
     try {
         return lock_and_run(a, ao, deadline.value_or(0), grace.value_or(5));
     } catch (const std::system_error& e) {
