@@ -60,4 +60,8 @@ std::optional<std::uint64_t> parse_size(std::string_view s) {
     return value;
 }
 
+std::string not_a_size(std::string_view text) {
+    return "'" + std::string(text) + "' is not a size (a number of bytes, optionally followed by K, M, G or T: 512, 64K, 1.5G)";
+}
+
 } // namespace syskit::cli

@@ -1,5 +1,7 @@
 #include "fs/walk.hpp"
 
+#include "cli/jobs.hpp"
+
 #include <dirent.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -317,7 +319,7 @@ private:
 } // namespace
 
 unsigned walk_threads(const WalkOptions& options) {
-    return options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    return options.threads ? options.threads : cli::cpu_count();
 }
 
 bool walk(const WalkOptions& options, const Visit& visit, WalkCounters* counters) {

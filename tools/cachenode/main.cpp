@@ -2,6 +2,7 @@
 // chapters 10, 11, 13 and 14).
 #include "auth.hpp"
 #include "cli/cli.hpp"
+#include "cli/jobs.hpp"
 #include "cli/size.hpp"
 #include "commands.hpp"
 #include "config.hpp"
@@ -31,13 +32,6 @@ using namespace syskit;
 using namespace syskit::cachenode;
 
 namespace {
-
-unsigned online_cpus() {
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0)
-        return std::max(1, CPU_COUNT(&set));
-    return 1;
-}
 
 /// A size option's value, or an error naming the option.
 bool size_option(const std::string& name, const std::string& text, std::size_t min, std::size_t max,
@@ -94,7 +88,7 @@ int main(int argc, char** argv) {
     cli::Tool tool("cachenode", "cachenode - in-memory cache server speaking RESP2 (Redis) and HTTP");
     auto& app = tool.app();
     Config cfg;
-    cfg.threads = online_cpus();
+    cfg.threads = cli::cpu_count();
     std::string max_memory = "256M", max_key = "64K", max_value = "1M", max_request = "16M";
     std::string eviction = "sieve", token_file, log_format = "logfmt";
     bool check_config = false;
