@@ -17,7 +17,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
