@@ -52,8 +52,16 @@ class Background:
 
     def __init__(self, *args, env=None, preexec=None, stdin=subprocess.DEVNULL):
         self.args = [FDLOCK, *map(os.fspath, args)]
+
+        def child_setup():
+            # A shell runs a background job with SIGINT ignored, and a non-interactive sh
+            # cannot trap a signal ignored on entry: start from the default, as from a terminal.
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            if preexec:
+                preexec()
+
         self.p = subprocess.Popen(self.args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  env=tool_env(env), start_new_session=True, preexec_fn=preexec)
+                                  env=tool_env(env), start_new_session=True, preexec_fn=child_setup)
         self.result = None
 
     @property
