@@ -1,11 +1,14 @@
 #include "lock/lock.hpp"
 
+#include "cli/size.hpp"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <limits>
@@ -33,29 +36,18 @@ int set_command(Owner owner, bool wait) {
     return wait ? F_SETLKW : F_SETLK;
 }
 
-/// One number of a range: digits, then an optional binary suffix.
-std::optional<std::int64_t> parse_size(std::string_view s) {
-    std::size_t i = 0;
-    std::uint64_t n = 0;
-    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
-        unsigned digit = static_cast<unsigned>(s[i] - '0');
-        if (n > (static_cast<std::uint64_t>(off_max) - digit) / 10)
-            return std::nullopt;
-        n = n * 10 + digit;
-    }
-    if (i == 0)
+/// One number of a range: cli::parse_size's bytes, less what a range has no use for: a
+/// fraction and a bare "B" (1.5K, 1KB), so only digits and an optional K, M, G, T, P or E,
+/// which may be followed by "iB".  Within the largest file offset.
+std::optional<std::int64_t> parse_offset(std::string_view s) {
+    std::size_t digits = std::min(s.find_first_not_of("0123456789"), s.size());
+    std::string_view suffix = s.substr(digits);
+    if (suffix.size() > 1 && suffix.substr(1) != "iB")
         return std::nullopt;
-    std::string_view suffix = s.substr(i);
-    if (suffix.empty())
-        return static_cast<std::int64_t>(n);
-    static constexpr std::string_view letters = "KMGTPE";
-    std::size_t power = letters.find(static_cast<char>(suffix[0] & ~0x20));
-    if (power == std::string_view::npos || (suffix.size() != 1 && suffix.substr(1) != "iB"))
+    auto n = cli::parse_size(s);
+    if (!n || *n > static_cast<std::uint64_t>(off_max))
         return std::nullopt;
-    unsigned shift = 10 * static_cast<unsigned>(power + 1);
-    if (n > (static_cast<std::uint64_t>(off_max) >> shift))
-        return std::nullopt;
-    return static_cast<std::int64_t>(n << shift);
+    return static_cast<std::int64_t>(*n);
 }
 
 // lock_for's timer.  The handler only touches the flag of the thread it interrupts, and only
@@ -165,8 +157,8 @@ std::optional<Range> parse_range(std::string_view text, std::string* error) {
     std::size_t colon = text.find(':');
     if (colon == std::string_view::npos)
         return fail("expected START:LEN");
-    auto start = parse_size(text.substr(0, colon));
-    auto length = parse_size(text.substr(colon + 1));
+    auto start = parse_offset(text.substr(0, colon));
+    auto length = parse_offset(text.substr(colon + 1));
     if (!start || !length)
         return fail("expected START:LEN, two byte counts such as 0:4096 or 1M:4K");
     // The last byte, start + length - 1, must be a valid file offset.

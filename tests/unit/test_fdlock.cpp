@@ -15,54 +15,6 @@
 using namespace syskit;
 using namespace syskit::fdlock;
 
-namespace {
-
-/// first_operand over an argv given as strings.
-int operand_of(std::vector<std::string> args) {
-    CLI::App app;
-    app.add_flag("-s,--shared");
-    app.add_flag("-n,--nonblock");
-    app.add_option("-w,--timeout");
-    app.add_option("-E,--conflict-exit-code");
-    app.add_option("FILE");
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    return first_operand(app, static_cast<int>(argv.size()), argv.data());
-}
-
-} // namespace
-
-TEST_CASE("first_operand stops at FILE, skipping the values of options") {
-    CHECK(operand_of({"fdlock", "F", "ls", "-l"}) == 1);
-    CHECK(operand_of({"fdlock", "-s", "F", "cmd"}) == 2);
-    CHECK(operand_of({"fdlock", "-w", "5", "F", "cmd"}) == 3);
-    CHECK(operand_of({"fdlock", "-w5", "F"}) == 2);
-    CHECK(operand_of({"fdlock", "-nw", "5", "F"}) == 3);
-    CHECK(operand_of({"fdlock", "-sn", "F"}) == 2);
-    CHECK(operand_of({"fdlock", "--timeout", "5", "F"}) == 3);
-    CHECK(operand_of({"fdlock", "--timeout=5", "F"}) == 2);
-    CHECK(operand_of({"fdlock", "-E", "3", "-n", "F", "-n"}) == 4);
-    CHECK(operand_of({"fdlock", "--", "-F", "cmd"}) == 2);
-    CHECK(operand_of({"fdlock", "-"}) == 1);
-    CHECK(operand_of({"fdlock", "-s"}) == 2);
-    CHECK(operand_of({"fdlock", "--"}) == 2);
-    CHECK(operand_of({"fdlock", "--no-such", "F"}) == 2);
-}
-
-TEST_CASE("parse_seconds takes non-negative decimal seconds") {
-    CHECK(parse_seconds("5") == 5.0);
-    CHECK(parse_seconds("0.5") == 0.5);
-    CHECK(parse_seconds(".25") == 0.25);
-    CHECK(parse_seconds("0") == 0.0);
-    CHECK(parse_seconds("1e-3") == 0.001);
-    for (const char* bad : {"", "-1", "abc", "5s", " 5", "inf", "nan", "1e10", "+1", "0.5 "}) {
-        std::string text = bad;
-        CAPTURE(text);
-        CHECK_FALSE(parse_seconds(bad));
-    }
-}
-
 TEST_CASE("parse_fd takes decimal descriptor numbers") {
     CHECK(parse_fd("9") == 9);
     CHECK(parse_fd("0") == 0);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace syskit::fdlock {
 
@@ -153,6 +154,26 @@ std::string describe_request(const lock::Request& r) {
     s += " lock on ";
     s += bytes(r.range.start, r.range.length);
     return s;
+}
+
+int print_holdings(const lock::HoldingQuery& query, const std::optional<lock::Range>& range, cli::Format format,
+                   bool is_holder) {
+    std::vector<lock::Holding> holdings;
+    if (int err = lock::list_holdings(query, &holdings)) {
+        cli::error("/proc/locks", std::strerror(err));
+        return cli::exit_trouble;
+    }
+    out::Sink sink;
+    const bool escape = out::escape_stdout();
+    std::size_t printed = 0;
+    for (const auto& h : holdings) {
+        // fdlock itself holds what it inherited from the shell (exec 9>FILE): not news.
+        if (h.pid == getpid() || (range && !lock::overlaps(range_of(h.lock), *range)))
+            continue;
+        sink.line(format == cli::Format::json ? json_line(h) : text_line(h, escape));
+        ++printed;
+    }
+    return out::finish(sink, is_holder && printed > 0 ? cli::exit_found : cli::exit_ok);
 }
 
 } // namespace syskit::fdlock

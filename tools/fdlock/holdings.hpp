@@ -1,6 +1,7 @@
 // holdings: locks and their holders as fdlock prints them, for --holder, --list and --verbose.
 #pragma once
 
+#include "cli/diag.hpp"
 #include "lock/holders.hpp"
 #include "lock/lock.hpp"
 
@@ -36,6 +37,12 @@ bool blocks(const lock::LockLine& l, lock::Mode mode, const lock::Range& range);
 /// said, names a POSIX holder when /proc shows none.  Empty when nobody can be named.
 std::string describe_holders(const lock::FileKey& file, lock::Mode mode, const lock::Range& range,
                              const std::optional<lock::Conflict>& conflict);
+
+/// --holder and --list: prints on stdout, as text_line or json_line, the holdings query
+/// finds, less fdlock's own and, with range, those outside it.  Returns exit_found when
+/// is_holder and someone holds a lock, exit_ok, or exit_trouble with a message.
+int print_holdings(const lock::HoldingQuery& query, const std::optional<lock::Range>& range, cli::Format format,
+                   bool is_holder);
 
 /// "an exclusive OFD lock on bytes 0-EOF", for --verbose.
 std::string describe_request(const lock::Request& r);

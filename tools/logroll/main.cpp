@@ -30,18 +30,14 @@ int main(int argc, char** argv) {
                "One-shot: logroll --once FILE [--size SIZE] [--age DURATION].  See logroll(1).");
     if (auto rc = tool.parse(argc, argv))
         return *rc;
-    if (auto problem = finish(o)) {
-        cli::error(problem->subject, problem->message);
-        return cli::exit_trouble;
-    }
+    if (auto problem = finish(o))
+        return cli::usage_error(*problem);
 
     auto slash = o.path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : o.path.substr(0, slash);
     std::string base = slash == std::string::npos ? o.path : o.path.substr(slash + 1);
-    if (base == "." || base == "..") {
-        cli::error(o.path, "names a directory, not a log file");
-        return cli::exit_trouble;
-    }
+    if (base == "." || base == "..")
+        return cli::usage_error(o.path, "names a directory, not a log file");
     fs::UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dirfd) {
         cli::error(dir, std::strerror(errno));

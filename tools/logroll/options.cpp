@@ -1,7 +1,6 @@
 #include "options.hpp"
 
-#include "schedule.hpp"
-
+#include "cli/duration.hpp"
 #include "cli/size.hpp"
 
 #include <CLI/CLI.hpp>
@@ -10,6 +9,13 @@
 #include <strings.h>
 
 namespace syskit::logroll {
+
+namespace {
+
+/// --wait's limit: a day, well past any rotation another logroll could be busy with.
+constexpr double max_wait = 86400;
+
+} // namespace
 
 void add_options(CLI::App& app, Options& o) {
     auto& r = o.raw;
@@ -38,9 +44,8 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--pidfile", o.pidfile, "The writer's pid file, for --signal")->type_name("FILE");
     app.add_option("--reopen-cmd", o.reopen_cmd, "After a rename, run CMD with /bin/sh -c to make the writer reopen")
         ->type_name("CMD");
-    app.add_option("--wait", o.wait, "--once: wait up to SECS for another logroll's lock (default: do not)")
-        ->type_name("SECS")
-        ->check(CLI::Range(0.0, 86400.0).description(""));
+    app.add_option("--wait", r.wait, "--once: wait up to SECS for another logroll's lock (default: do not)")
+        ->type_name("SECS");
     app.add_flag("-n,--dry-run", o.dry_run, "--once: say what would be rotated and deleted, change nothing");
     app.add_option("--log-format", r.log_format, "Log lines on stderr: logfmt (default) or json")->type_name("FMT");
 }
@@ -63,7 +68,8 @@ int parse_signal(std::string_view name) {
     return 0;
 }
 
-std::optional<Problem> finish(Options& o) {
+std::optional<cli::Problem> finish(Options& o) {
+    using cli::Problem;
     auto& r = o.raw;
     if (r.watch && r.once)
         return Problem{"--watch", "cannot be combined with --once"};
@@ -72,17 +78,19 @@ std::optional<Problem> finish(Options& o) {
         if (text.empty())
             return std::nullopt;
         auto v = cli::parse_size(text);
-        if (!v || *v == 0)
-            return Problem{opt, "'" + text + "' is not a size (a positive number of bytes, optionally K, M, G, T)"};
+        if (!v)
+            return Problem{opt, cli::not_a_size(text)};
+        if (*v == 0)
+            return Problem{opt, "'" + text + "' is too small (at least 1 byte)"};
         into = *v;
         return std::nullopt;
     };
     auto duration_of = [](const std::string& text, const char* opt, auto& into) -> std::optional<Problem> {
         if (text.empty())
             return std::nullopt;
-        auto v = parse_duration(text);
+        auto v = cli::parse_duration(text);
         if (!v)
-            return Problem{opt, "'" + text + "' is not a duration (a positive number, then s, m, h, d or w)"};
+            return Problem{opt, cli::not_a_duration(text)};
         into = *v;
         return std::nullopt;
     };
@@ -96,6 +104,12 @@ std::optional<Problem> finish(Options& o) {
         return p;
     if (auto p = duration_of(r.max_age, "--max-age", o.rotate.retention.max_age))
         return p;
+    if (!r.wait.empty()) {
+        auto v = cli::parse_seconds(r.wait, max_wait);
+        if (!v)
+            return Problem{"--wait", "'" + r.wait + "' is not a number of seconds from 0 to 86400"};
+        o.wait = *v;
+    }
     if (!r.keep.empty()) {
         std::uint64_t n = 0;
         if (r.keep.size() > 9 || r.keep.find_first_not_of("0123456789") != std::string::npos ||

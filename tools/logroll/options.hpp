@@ -4,6 +4,8 @@
 #include "lines.hpp"
 #include "rotate.hpp"
 
+#include "cli/diag.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,7 +39,7 @@ struct Options {
     /// The raw text of the options parsed by finish().
     struct Raw {
         std::string size, interval, age, timestamp = "none", keep, max_age, max_total, compress = "none",
-                                                      method = "rename", signal, log_format = "logfmt";
+                                                      method = "rename", signal, wait, log_format = "logfmt";
         bool watch = false, once = false, numbered = false;
     } raw;
 };
@@ -45,13 +47,9 @@ struct Options {
 /// Declares every option of logroll on app, storing into o.raw and o.
 void add_options(CLI::App& app, Options& o);
 
-/// What is wrong with the command line: the option concerned and why.
-struct Problem {
-    std::string subject, message;
-};
-
-/// Turns o.raw into o's typed fields and checks how the options combine.
-std::optional<Problem> finish(Options& o);
+/// Turns o.raw into o's typed fields and checks how the options combine: what is wrong with
+/// the command line, or nullopt.
+std::optional<cli::Problem> finish(Options& o);
 
 /// A signal's number from "HUP", "SIGHUP", "hup" or "1"; 0 when unknown.
 int parse_signal(std::string_view name);
