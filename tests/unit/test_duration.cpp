@@ -55,7 +55,7 @@ TEST_CASE("parse_duration stops at 100 years, in any unit") {
     constexpr std::int64_t limit = std::int64_t{100} * 366 * 86400;
     CHECK(parse_duration(std::to_string(limit)) == limit);
     CHECK_FALSE(parse_duration(std::to_string(limit + 1)));
-    CHECK(parse_duration("5228w") == 5228 * 7 * 86400);
+    CHECK(parse_duration("5228w") == std::int64_t{5228} * 7 * 86400);
     CHECK_FALSE(parse_duration("5229w"));
     CHECK(parse_duration("007m") == 420);
     for (const char* bad : {"1hh", "1H", "1ms", "1e3", "1s ", "+1"})

@@ -1,5 +1,5 @@
 // fdlock's options: what finish() makes of a command line, and what it refuses.
-#include "options.hpp"
+#include "fdlock/options.hpp"
 
 #include "cli/command.hpp"
 

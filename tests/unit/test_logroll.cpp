@@ -2,7 +2,7 @@
 // pid files.
 #include "lines.hpp"
 #include "names.hpp"
-#include "options.hpp"
+#include "logroll/options.hpp"
 #include "pidfile.hpp"
 #include "retention.hpp"
 #include "schedule.hpp"

@@ -104,10 +104,10 @@ std::optional<cli::Problem> finish(Options& o) {
         return p;
     if (auto p = duration_of(r.max_age, "--max-age", o.rotate.retention.max_age))
         return p;
-    if (!r.wait.empty()) {
-        auto v = cli::parse_seconds(r.wait, max_wait);
+    if (r.wait) {
+        auto v = cli::parse_seconds(*r.wait, max_wait);
         if (!v)
-            return Problem{"--wait", "'" + r.wait + "' is not a number of seconds from 0 to 86400"};
+            return Problem{"--wait", "'" + *r.wait + "' is not a number of seconds from 0 to 86400"};
         o.wait = *v;
     }
     if (!r.keep.empty()) {

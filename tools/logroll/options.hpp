@@ -39,7 +39,8 @@ struct Options {
     /// The raw text of the options parsed by finish().
     struct Raw {
         std::string size, interval, age, timestamp = "none", keep, max_age, max_total, compress = "none",
-                                                      method = "rename", signal, wait, log_format = "logfmt";
+                                                      method = "rename", signal, log_format = "logfmt";
+        std::optional<std::string> wait; ///< unset when not given: "" is refused
         bool watch = false, once = false, numbered = false;
     } raw;
 };
