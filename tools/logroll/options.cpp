@@ -12,7 +12,7 @@ namespace syskit::logroll {
 
 namespace {
 
-/// --wait's limit: a day, well past any rotation another logroll could be busy with.
+/// The longest --wait, a day, as CLI11's range check allowed before finish() read it.
 constexpr double max_wait = 86400;
 
 } // namespace
