@@ -20,11 +20,13 @@ bool DirReader::fill() {
         error_ = errno = EBADF;
         return false;
     }
-    if (buffer_.empty() && !own_)
+    if (!buf_) {
         own_ = std::make_unique_for_overwrite<char[]>(own_buffer_size);
-    const std::size_t size = buffer_.empty() ? own_buffer_size : buffer_.size();
+        buf_ = own_.get();
+        size_ = own_buffer_size;
+    }
     for (;;) {
-        long n = ::syscall(SYS_getdents64, fd_.get(), base(), size);
+        long n = ::syscall(SYS_getdents64, fd_.get(), buf_, size_);
         if (n > 0) {
             end_ = static_cast<std::size_t>(n);
             error_ = 0;
@@ -33,7 +35,7 @@ bool DirReader::fill() {
         if (n == 0) {
             done_ = true;
             error_ = 0;
-            own_.reset();
+            free_own();
             return false;
         }
         if (errno != EINTR) {

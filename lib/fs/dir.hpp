@@ -63,7 +63,8 @@ public:
     /// One buffer per thread can serve every reader that thread runs in turn.  When none is
     /// given, the reader allocates own_buffer_size bytes at its first read and frees them when
     /// the listing ends, so a reader kept for its descriptor holds no buffer.
-    explicit DirReader(UniqueFd fd, std::span<char> buffer = {}) : fd_(std::move(fd)), buffer_(buffer) {}
+    explicit DirReader(UniqueFd fd, std::span<char> buffer = {})
+        : fd_(std::move(fd)), buf_(buffer.empty() ? nullptr : buffer.data()), size_(buffer.size()) {}
 
     /// Opens path, relative to dirfd (AT_FDCWD: the working directory), with O_RDONLY |
     /// O_DIRECTORY | O_CLOEXEC plus flags (O_NOFOLLOW, O_NONBLOCK, ...), and reads it as the
@@ -108,39 +109,48 @@ public:
     /// EBADF.
     void close() {
         fd_.reset();
-        own_.reset();
+        free_own();
         pos_ = end_ = 0;
         done_ = false;
     }
 
 private:
     /// Calls getdents64 (again after EINTR).  True when it gave records, now at pos_ < end_;
-    /// false at the end (done_ set, the own buffer freed) or on an error (error_ and errno set).
+    /// false at the end (done_ set, an own buffer freed) or on an error (error_ and errno set).
     bool fill();
 
     /// The record at pos_ into entry_, pos_ moved past it.  False for "." and "..".
     bool take() {
         // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
         // read with memcpy, so the caller's buffer needs no alignment.
-        const char* rec = base() + pos_;
-        std::uint64_t ino;
+        const char* rec = buf_ + pos_;
         unsigned short reclen;
-        std::memcpy(&ino, rec, sizeof ino);
         std::memcpy(&reclen, rec + 16, sizeof reclen);
         pos_ += reclen;
         const char* name = rec + 19;
         if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
             return false;
+        std::uint64_t ino;
+        std::memcpy(&ino, rec, sizeof ino);
         entry_.name = std::string_view(name, std::strlen(name));
         entry_.type = dirent_type(static_cast<unsigned char>(rec[18]));
         entry_.ino = static_cast<ino_t>(ino);
         return true;
     }
 
+    void free_own() {
+        if (own_) {
+            own_.reset();
+            buf_ = nullptr;
+            size_ = 0;
+        }
+    }
+
     void take_over(DirReader& o) {
         fd_ = std::move(o.fd_);
-        buffer_ = std::exchange(o.buffer_, {});
         own_ = std::move(o.own_);
+        buf_ = std::exchange(o.buf_, nullptr);
+        size_ = std::exchange(o.size_, 0);
         pos_ = std::exchange(o.pos_, 0);
         end_ = std::exchange(o.end_, 0);
         error_ = std::exchange(o.error_, 0);
@@ -148,10 +158,9 @@ private:
         entry_ = o.entry_;
     }
 
-    char* base() const { return buffer_.empty() ? own_.get() : buffer_.data(); }
-
     UniqueFd fd_;
-    std::span<char> buffer_;
+    char* buf_ = nullptr;  ///< the caller's buffer, or own_, or nullptr until the first read
+    std::size_t size_ = 0; ///< of buf_
     std::unique_ptr<char[]> own_;
     std::size_t pos_ = 0, end_ = 0; ///< the records of the last getdents64 call not yet taken
     int error_ = 0;
