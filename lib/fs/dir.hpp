@@ -2,9 +2,11 @@
 //
 // One getdents64 call fills a buffer with as many entries as fit; next() hands them out one by
 // one and calls again when the buffer is used up, so a directory of any size costs one call per
-// buffer, not one per entry.  Unlike readdir(3) the reader keeps its descriptor usable for
-// openat(2), fstatat(2) and the like on the entries while (and after) it lists them, and says
-// whether it stopped at the end or on an error.
+// buffer, not one per entry.  What readdir(3) leaves to errno it says plainly: whether the
+// listing stopped at the end or on an error, and which.  The descriptor serves openat(2),
+// statx(2) and the like on the entries' names while the listing runs and after it, and a
+// buffer the caller provides lets one thread list directory after directory without
+// allocating (the walker's case).
 #pragma once
 
 #include "fs/fd.hpp"
@@ -99,10 +101,10 @@ public:
         }
     }
 
-    /// 0 while listing and after the end of the directory; else the errno of the getdents64 call that
-    /// failed (EBADF with no descriptor, ENOTDIR for a descriptor on another kind of file,
-    /// EINVAL for a buffer smaller than an entry, ENOENT for a directory removed since it
-    /// was opened).  errno is set to it too.
+    /// 0 while listing and after the end of the directory; else the errno of the getdents64
+    /// call that failed (EBADF with no descriptor, ENOTDIR for a descriptor on another kind
+    /// of file, EINVAL for a buffer smaller than an entry, ENOENT for a directory removed
+    /// since it was opened), which errno holds too.
     int error() const { return error_; }
 
     /// Closes the descriptor now, and frees the reader's own buffer; next() then fails with
