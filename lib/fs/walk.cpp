@@ -1,10 +1,9 @@
 #include "fs/walk.hpp"
 
 #include "cli/jobs.hpp"
+#include "fs/dir.hpp"
 
-#include <dirent.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,52 +27,25 @@ struct Dir : std::enable_shared_from_this<Dir> {
     dev_t root_dev = 0;
     std::size_t root = 0;
     int depth = 0;
-    int fd = -1;
+    DirReader reader;
     /// Subdirectories not yet opened, plus one while the listing runs.
     std::atomic<int> pending{1};
 
-    ~Dir() {
-        if (fd >= 0)
-            ::close(fd);
-    }
     void release() {
-        if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            ::close(fd);
-            fd = -1;
-        }
+        if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1)
+            reader.close();
     }
 };
 
 /// A directory waiting to be opened and listed.
 struct Task {
     std::shared_ptr<Dir> parent; ///< nullptr for a root
-    std::string name;            ///< relative to parent->fd, or the root path
+    std::string name;            ///< relative to parent->reader.fd(), or the root path
     FileId id;
     dev_t root_dev = 0;
     std::size_t root = 0;
     int depth = 0;
 };
-
-struct linux_dirent64 {
-    ino64_t d_ino;
-    off64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
-
-mode_t type_from_dirent(unsigned char d_type) {
-    switch (d_type) {
-    case DT_REG: return S_IFREG;
-    case DT_DIR: return S_IFDIR;
-    case DT_LNK: return S_IFLNK;
-    case DT_FIFO: return S_IFIFO;
-    case DT_SOCK: return S_IFSOCK;
-    case DT_CHR: return S_IFCHR;
-    case DT_BLK: return S_IFBLK;
-    default: return 0;
-    }
-}
 
 std::string join(std::string_view dir, std::string_view name) {
     std::string p;
@@ -213,11 +185,12 @@ private:
         if (counters_)
             counters_->dirs.fetch_add(1, std::memory_order_relaxed);
 
-        int parent_fd = t.parent ? t.parent->fd : AT_FDCWD;
+        // One buffer per thread serves every directory the thread lists.
+        thread_local std::vector<char> buf(1 << 16);
+        int parent_fd = t.parent ? t.parent->reader.fd() : AT_FDCWD;
         bool nofollow = !follow_ && (t.parent || !(opt_.flags & walk_follow_roots));
-        int oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0);
-        dir->fd = openat(parent_fd, t.name.c_str(), oflags);
-        int open_err = dir->fd < 0 ? errno : 0;
+        dir->reader = DirReader::open(parent_fd, t.name.c_str(), O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0), buf);
+        int open_err = dir->reader ? 0 : errno;
         if (open_err)
             report(*dir, t.name, open_err);
         if (t.parent)
@@ -227,45 +200,32 @@ private:
             return;
         }
 
-        thread_local std::vector<char> buf(1 << 16);
         std::string child_path = dir->path;
         if (child_path.empty() || child_path.back() != '/')
             child_path += '/';
         const std::size_t prefix = child_path.size();
         const bool descend = opt_.max_depth < 0 || dir->depth + 1 < opt_.max_depth;
 
-        for (;;) {
-            long n = syscall(SYS_getdents64, dir->fd, buf.data(), buf.size());
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                report(*dir, t.name, errno);
+        while (!stopped()) {
+            const DirEntry* d = dir->reader.next();
+            if (!d) {
+                if (dir->reader.error())
+                    report(*dir, t.name, dir->reader.error());
                 break;
             }
-            if (n == 0)
-                break;
-            for (long off = 0; off < n && !stopped();) {
-                auto* d = reinterpret_cast<linux_dirent64*>(buf.data() + off);
-                off += d->d_reclen;
-                const char* name = d->d_name;
-                if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
-                    continue;
-                std::string_view nv(name);
-                child_path.resize(prefix);
-                child_path += nv;
-                if (!opt_.exclude.empty() && opt_.exclude.matches(child_path, nv))
-                    continue;
-                entry(*dir, d, nv, child_path, descend, children);
-            }
-            if (stopped())
-                break;
+            child_path.resize(prefix);
+            child_path += d->name;
+            if (!opt_.exclude.empty() && opt_.exclude.matches(child_path, d->name))
+                continue;
+            entry(*dir, *d, child_path, descend, children);
         }
         dir->release();
     }
 
-    void entry(Dir& dir, const linux_dirent64* d, std::string_view name, const std::string& path,
-               bool descend, std::vector<Task>& children) {
-        mode_t type = type_from_dirent(d->d_type);
+    void entry(Dir& dir, const DirEntry& d, const std::string& path, bool descend, std::vector<Task>& children) {
+        std::string_view name = d.name;
+        const int dirfd = dir.reader.fd();
+        mode_t type = d.type;
         struct statx st;
         const struct statx* stp = nullptr;
         int err = 0;
@@ -273,9 +233,9 @@ private:
                     (follow_ && (type == S_IFLNK || type == S_IFDIR));
         if (need) {
             int flags = AT_NO_AUTOMOUNT | (follow_ ? 0 : AT_SYMLINK_NOFOLLOW);
-            int rc = statx(dir.fd, d->d_name, flags, opt_.statx_mask, &st);
+            int rc = statx(dirfd, name.data(), flags, opt_.statx_mask, &st);
             if (rc != 0 && follow_)
-                rc = statx(dir.fd, d->d_name, flags | AT_SYMLINK_NOFOLLOW, opt_.statx_mask, &st);
+                rc = statx(dirfd, name.data(), flags | AT_SYMLINK_NOFOLLOW, opt_.statx_mask, &st);
             if (rc == 0) {
                 stp = &st;
                 type = st.stx_mode & S_IFMT;
@@ -283,17 +243,17 @@ private:
                 err = errno; // EACCES in a directory that can be listed but not searched
             }
         }
-        Entry e{path, name, dir.fd, name, dir.root, dir.depth + 1, type, stp, err};
+        Entry e{path, name, dirfd, name, dir.root, dir.depth + 1, type, stp, err};
         Action a = call(e);
         if (err || a != Action::next || type != S_IFDIR || !descend)
             return;
-        FileId id = stp ? file_id(st) : FileId{0, static_cast<ino_t>(d->d_ino)};
+        FileId id = stp ? file_id(st) : FileId{0, d.ino};
         if ((opt_.flags & walk_one_fs) && stp && id.dev != dir.root_dev)
             return;
         if (follow_ && stp) {
             for (const Dir* a = &dir; a; a = a->parent.get()) {
                 if (a->id == id) {
-                    Entry loop{path, name, dir.fd, name, dir.root, dir.depth + 1, type, stp, ELOOP};
+                    Entry loop{path, name, dirfd, name, dir.root, dir.depth + 1, type, stp, ELOOP};
                     call(loop);
                     return;
                 }

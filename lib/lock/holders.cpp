@@ -1,8 +1,8 @@
 #include "lock/holders.hpp"
 
+#include "fs/dir.hpp"
 #include "fs/fd.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -12,55 +12,14 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
-#include <memory>
+#include <string_view>
 
 namespace syskit::lock {
 
 namespace {
 
-struct DirCloser {
-    void operator()(DIR* d) const { closedir(d); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
-
-/// Opens the directory name relative to dirfd for reading its entries, or returns null.
-DirPtr open_dir_at(int dirfd, const char* name) {
-    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return nullptr;
-    DIR* d = fdopendir(fd); // owns fd from here on
-    if (d == nullptr)
-        close(fd);
-    return DirPtr(d);
-}
-
-/// Reads the whole file name relative to dirfd into out.  Returns 0 or errno.
-int read_file_at(int dirfd, const char* name, std::string& out) {
-    fs::UniqueFd fd(openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd)
-        return errno;
-    out.clear();
-    char buf[8192];
-    while (true) {
-        ssize_t n = read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        if (n == 0)
-            return 0;
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-}
-
-bool all_digits(const char* s) {
-    if (*s == '\0')
-        return false;
-    for (; *s; ++s)
-        if (*s < '0' || *s > '9')
-            return false;
-    return true;
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 /// A lock line seen in the fdinfo of one descriptor of one process, with the process's
@@ -87,30 +46,27 @@ std::string fd_path(const std::string& proc, pid_t pid, int fd) {
 /// Every lock line of every descriptor of every process under proc that is one of wanted.
 std::vector<Seen> scan_fdinfo(const std::string& proc, const std::vector<LockLine>& wanted) {
     std::vector<Seen> seen;
-    fs::UniqueFd proc_fd(open(proc.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!proc_fd)
-        return seen;
-    DirPtr procs = open_dir_at(proc_fd.get(), ".");
+    fs::DirReader procs = fs::DirReader::open(AT_FDCWD, proc.c_str());
     if (!procs)
         return seen;
     std::string text, sub;
-    while (dirent* p = readdir(procs.get())) {
-        if (!all_digits(p->d_name))
+    while (const fs::DirEntry* p = procs.next()) {
+        if (!all_digits(p->name))
             continue;
-        sub = p->d_name;
+        sub = p->name;
         sub += "/fdinfo";
         // Processes come and go, and another user's fdinfo needs privilege: skip what fails.
-        DirPtr fds = open_dir_at(proc_fd.get(), sub.c_str());
+        fs::DirReader fds = fs::DirReader::open(procs.fd(), sub.c_str());
         if (!fds)
             continue;
-        pid_t pid = static_cast<pid_t>(std::strtol(p->d_name, nullptr, 10));
+        pid_t pid = static_cast<pid_t>(std::strtol(p->name.data(), nullptr, 10));
         std::string command;
-        while (dirent* f = readdir(fds.get())) {
-            if (!all_digits(f->d_name))
+        while (const fs::DirEntry* f = fds.next()) {
+            if (!all_digits(f->name))
                 continue;
-            if (read_file_at(dirfd(fds.get()), f->d_name, text) != 0 || text.find("lock:") == std::string::npos)
+            if (!fs::read_file(f->name.data(), text, SIZE_MAX, fds.fd()) || text.find("lock:") == std::string::npos)
                 continue;
-            int fd = static_cast<int>(std::strtol(f->d_name, nullptr, 10));
+            int fd = static_cast<int>(std::strtol(f->name.data(), nullptr, 10));
             for (auto& l : parse_fdinfo_locks(text)) {
                 bool want = std::any_of(wanted.begin(), wanted.end(), [&](const LockLine& w) { return w.same_lock(l); });
                 if (!want)
@@ -159,7 +115,7 @@ std::string process_command(pid_t pid, const std::string& proc) {
     if (pid <= 0)
         return {};
     std::string comm;
-    if (read_file_at(AT_FDCWD, (proc + "/" + std::to_string(pid) + "/comm").c_str(), comm) != 0)
+    if (!fs::read_file((proc + "/" + std::to_string(pid) + "/comm").c_str(), comm))
         return {};
     if (!comm.empty() && comm.back() == '\n')
         comm.pop_back();
@@ -168,8 +124,8 @@ std::string process_command(pid_t pid, const std::string& proc) {
 
 int list_holdings(const HoldingQuery& query, std::vector<Holding>* out, const std::string& proc) {
     std::string text;
-    if (int err = read_file_at(AT_FDCWD, (proc + "/locks").c_str(), text))
-        return err;
+    if (!fs::read_file((proc + "/locks").c_str(), text))
+        return errno;
     std::vector<LockLine> locks;
     for (auto& l : parse_proc_locks(text))
         if (matches(query, l))

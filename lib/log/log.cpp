@@ -100,39 +100,32 @@ std::string_view level_name(Level l) {
 
 Logger::Logger(Format format, int fd) : format_(format), fd_(fd) {}
 
-Logger::~Logger() {
-    if (owned_)
-        ::close(fd_);
-}
-
 bool Logger::open(const std::string& path, std::string& error) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) {
+    fs::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+    if (!fd) {
         error = std::strerror(errno);
         return false;
     }
-    if (owned_)
-        ::close(fd_);
-    fd_ = fd;
-    owned_ = true;
+    file_ = std::move(fd);
+    fd_ = file_.get();
     path_ = path;
     return true;
 }
 
 bool Logger::reopen(std::string& error) {
-    if (!owned_)
+    if (!file_)
         return true;
     std::lock_guard lock(reopen_mu_);
-    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) {
+    fs::UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+    if (!fd) {
         error = std::strerror(errno);
         return false;
     }
-    bool ok = dup3(fd, fd_, O_CLOEXEC) >= 0;
-    if (!ok)
+    if (dup3(fd.get(), fd_, O_CLOEXEC) < 0) {
         error = std::strerror(errno);
-    ::close(fd);
-    return ok;
+        return false;
+    }
+    return true;
 }
 
 std::string Logger::format_line(Level level, std::string_view msg, Fields fields, std::string_view time) const {
@@ -181,18 +174,9 @@ void Logger::log(Level level, std::string_view msg, Fields fields) {
     if (level < min_)
         return;
     std::string line = format_line(level, msg, fields, now_rfc3339());
-    // One write(2) per line: lines from several threads interleave whole.
-    const char* p = line.data();
-    std::size_t left = line.size();
-    while (left > 0) {
-        ssize_t n = ::write(fd_, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return; // nowhere to report a failing log
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
+    // One write(2) per line: lines from several threads interleave whole.  A failing log
+    // has nowhere to be reported.
+    fs::write_all(fd_, line.data(), line.size());
 }
 
 } // namespace syskit::log

@@ -2,6 +2,8 @@
 // chapter 11).  Safe to call from any thread; SIGHUP handlers call reopen() after rotation.
 #pragma once
 
+#include "fs/fd.hpp"
+
 #include <cstdint>
 #include <initializer_list>
 #include <mutex>
@@ -25,7 +27,6 @@ class Logger {
 public:
     /// Logs to fd (standard error by default), which the logger does not own.
     explicit Logger(Format format = Format::logfmt, int fd = 2);
-    ~Logger();
     Logger(const Logger&) = delete;
     Logger& operator=(const Logger&) = delete;
 
@@ -49,8 +50,8 @@ public:
 
 private:
     Format format_;
-    int fd_;
-    bool owned_ = false;
+    int fd_;             ///< where lines go: file_'s descriptor, or the one given
+    fs::UniqueFd file_;  ///< the file open() opened; empty when logging to the given fd
     std::string path_;
     std::mutex reopen_mu_;
     Level min_ = Level::info;

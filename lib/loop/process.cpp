@@ -1,12 +1,12 @@
 #include "loop/process.hpp"
 
-#include <dirent.h>
+#include "fs/dir.hpp"
+#include "fs/fd.hpp"
+
 #include <signal.h>
 
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <memory>
 #include <string>
 
 namespace syskit::loop {
@@ -22,15 +22,16 @@ namespace {
 /// Whether a process of group pgid is alive, zombies aside: a zombie whose parent has died
 /// stays in the group until init reaps it, and some containers' init never does.
 bool live_member(pid_t pgid) {
-    std::unique_ptr<DIR, int (*)(DIR*)> proc(opendir("/proc"), closedir);
+    fs::DirReader proc = fs::DirReader::open(AT_FDCWD, "/proc");
     if (!proc)
         return true;
-    std::string line;
-    while (dirent* e = readdir(proc.get())) {
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+    std::string name, line;
+    while (const fs::DirEntry* e = proc.next()) {
+        if (e->name[0] < '1' || e->name[0] > '9')
             continue;
-        std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
-        if (!std::getline(stat, line))
+        name = e->name;
+        name += "/stat";
+        if (!fs::read_file(name.c_str(), line, SIZE_MAX, proc.fd()))
             continue;
         // "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses.
         std::size_t paren = line.rfind(')');

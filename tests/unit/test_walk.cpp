@@ -310,3 +310,17 @@ TEST_CASE("a wide tree walked by many threads: every entry once, counters agree"
     CHECK(counters.entries == static_cast<std::uint64_t>(seen.visits));
     CHECK(counters.dirs == 1 + 40 * 2);
 }
+
+TEST_CASE("a directory larger than one getdents64 buffer is walked whole") {
+    TempDir t;
+    // 2000 names of 100 bytes: about 240 KiB of records, several buffers of 64 KiB.
+    const std::string pad(96, 'n');
+    for (int i = 0; i < 2000; ++i)
+        t.write(fmt::format("big/{}{}", pad, i), "");
+    Seen seen;
+    walk(options(t.path.string()), recorder(seen));
+    CHECK(seen.errors.empty());
+    CHECK(seen.visits == 2 + 2000);
+    CHECK(seen.depth.size() == 2 + 2000);
+    CHECK(seen.depth[t / ("big/" + pad + "1999")] == 2);
+}

@@ -1,8 +1,8 @@
 #include "rotate.hpp"
 
+#include "fs/dir.hpp"
 #include "lock/lock.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -188,21 +188,24 @@ void Rotator::work() {
 
 bool Rotator::each_regular_file(const std::function<void(const char* name, const struct stat& st)>& fn,
                                 std::string& error) {
-    int fd = ::openat(dirfd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
+    // A description of its own: listing dirfd_ itself would move the offset it shares.
+    fs::DirReader d = fs::DirReader::open(dirfd_.get(), ".");
     if (!d) {
         error = std::strerror(errno);
-        if (fd >= 0)
-            ::close(fd);
         return false;
     }
-    while (dirent* e = ::readdir(d)) {
-        struct stat st{};
+    while (const fs::DirEntry* e = d.next()) {
         // Only regular files: a directory or a symlink that happens to match is not ours.
-        if (::fstatat(dirfd_.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-            fn(e->d_name, st);
+        if (e->type != 0 && e->type != S_IFREG)
+            continue;
+        struct stat st{};
+        if (::fstatat(dirfd_.get(), e->name.data(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            fn(e->name.data(), st);
     }
-    ::closedir(d);
+    if (d.error()) {
+        error = std::strerror(d.error());
+        return false;
+    }
     return true;
 }
 
