@@ -40,7 +40,6 @@ std::string check_list() {
 
 void add_options(CLI::App& app, Options& o) {
     auto& r = o.raw;
-    cli::add_walk_options(app, o.walk_args);
     app.add_option("--check", r.checks, "Run only these checks (ID[,ID...], repeatable)")
         ->type_name("ID")
         ->allow_extra_args(false);
@@ -51,6 +50,7 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--allow", r.allow, "Accept set-id files matching GLOB (repeatable)")
         ->type_name("GLOB")
         ->allow_extra_args(false);
+    cli::add_walk_options(app, o.walk_args);
     auto* summary =
         app.add_flag("--summary", r.summary, "Print the number of findings per check instead of the findings");
     auto* fix = app.add_flag("--fix", r.fix, "Print the chmod that mends each finding; change nothing");
