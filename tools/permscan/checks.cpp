@@ -256,7 +256,7 @@ void check_device(const Inspected& v) {
         full += '/';
     full += v.rel;
     bool in_dev = full == "/dev" || full.rfind("/dev/", 0) == 0;
-    if (abs.empty() || !in_dev)
+    if (!in_dev)
         v.add(Check::device_outside_dev,
               fmt::format("{} device {}:{} outside /dev", (v.mode & S_IFMT) == S_IFCHR ? "character" : "block",
                           v.st.stx_rdev_major, v.st.stx_rdev_minor));
