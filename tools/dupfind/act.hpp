@@ -38,8 +38,8 @@ bool apply_action(const ActContext& ctx, const File& keep, const File& copy, con
 
 /// What was done to one name of a copy, or would be without --apply.
 struct Done {
-    const Name& name;        ///< the copy's name acted on
-    const Name& keep;        ///< the kept file's first name
+    const Name& name;           ///< the copy's name acted on
+    const Name& keep;           ///< the kept file's first name
     const std::string& command; ///< the command doing the same (action_command)
 };
 

@@ -188,7 +188,8 @@ std::string hash_small(const fs::Entry& e, std::uint64_t size, bool follow, Hash
 
 /// 1. Walk: every regular file in range, by name.  Most small files share their size with
 /// others, so the walk hashes them while it has their directory open: one openat and one
-/// read each, where a later pass would also have to find the directory again.
+/// read each, where a later pass would also have to find the directory again.  hashers:
+/// one per worker thread of the walk.
 std::vector<Seen> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt, std::vector<Hasher>& hashers,
                              const OnError& on_error, FindCounters* counters) {
     const bool follow = wopt.flags & fs::walk_follow;
@@ -269,7 +270,7 @@ std::vector<std::vector<File>> size_classes(std::vector<Seen> seen) {
     return classes;
 }
 
-/// 3. Hashing one size class: a prefix of every file, then the whole of those whose
+/// Step 3 for one size class: hashes a prefix of every file, then the whole of those whose
 /// prefixes collide, read through the descriptor the prefix came from when the class is
 /// small enough to keep its files open.  Returns the groups of equal digests.
 std::vector<Group> hash_class(std::vector<File>& files, const std::vector<std::string>& roots, Hasher& h,
