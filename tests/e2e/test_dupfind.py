@@ -4,7 +4,7 @@ compared per inode) and with digests computed here.
 
 Options are passed before a "--" and the trees after it, so that a repeatable option
 (--exclude, --include) cannot take a tree for one of its values.  A file changed between
-hashing and acting has no hook at this level: tests/unit/test_dupfind.cpp covers it."""
+hashing and acting has no hook at this level: tests/unit/test_dupfind_act.cpp covers it."""
 import ctypes
 import hashlib
 import json

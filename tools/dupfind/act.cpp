@@ -1,5 +1,6 @@
 #include "act.hpp"
 
+#include "cli/diag.hpp"
 #include "fs/beneath.hpp"
 #include "fs/fd.hpp"
 #include "out/text.hpp"
@@ -193,6 +194,28 @@ bool apply_action(const ActContext& ctx, const File& keep, const File& copy, con
     if (unlinkat(dir.get(), tmp.c_str(), 0) != 0)
         return fail(std::string("unlink: ") + std::strerror(errno));
     return true;
+}
+
+bool act(const std::vector<Group>& groups, const ActContext& ctx, bool apply,
+         const std::function<void(const Done&)>& done) {
+    bool ok = true;
+    for (const Group& g : groups) {
+        const File& kept = g.files[0];
+        std::string target = absolute_path(ctx, kept.names[0]);
+        for (std::size_t i = 1; i < g.files.size(); ++i) {
+            for (const Name& n : g.files[i].names) {
+                std::string cmd = action_command(ctx.kind, kept.names[0].path, target, n.path);
+                std::string why;
+                if (apply && !apply_action(ctx, kept, g.files[i], n, why)) {
+                    cli::error(n.path, why);
+                    ok = false;
+                    continue;
+                }
+                done(Done{n, kept.names[0], cmd});
+            }
+        }
+    }
+    return ok;
 }
 
 } // namespace syskit::dupfind

@@ -36,4 +36,18 @@ std::string absolute_path(const ActContext& ctx, const Name& name);
 /// success; otherwise error says why.
 bool apply_action(const ActContext& ctx, const File& keep, const File& copy, const Name& name, std::string& error);
 
+/// What was done to one name of a copy, or would be without --apply.
+struct Done {
+    const Name& name;           ///< the copy's name acted on
+    const Name& keep;           ///< the kept file's first name
+    const std::string& command; ///< the command doing the same (action_command)
+};
+
+/// Acts on every name of every copy in groups (each group's kept file first, as
+/// order_group leaves it): with apply, makes the change with apply_action; then, or at once
+/// without apply, calls done.  A change that fails is reported on stderr and not passed to
+/// done.  Returns false when a change failed.
+bool act(const std::vector<Group>& groups, const ActContext& ctx, bool apply,
+         const std::function<void(const Done&)>& done);
+
 } // namespace syskit::dupfind

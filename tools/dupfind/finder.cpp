@@ -1,5 +1,6 @@
 #include "finder.hpp"
 
+#include "cli/walk.hpp"
 #include "fs/beneath.hpp"
 #include "fs/fd.hpp"
 
@@ -164,38 +165,35 @@ bool same_bytes(int a, int b, std::uint64_t size, int& err) {
     return true;
 }
 
-std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
-    const std::vector<std::string>& roots = opt.walk.roots;
-    fs::WalkOptions wopt = opt.walk;
-    wopt.statx_mask = STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_MTIME;
-    const unsigned threads = fs::walk_threads(wopt);
-    const bool follow = opt.walk.flags & fs::walk_follow;
+namespace {
 
-    std::vector<Hasher> hashers;
-    hashers.reserve(threads);
-    for (unsigned t = 0; t < threads; ++t)
-        hashers.emplace_back(opt.hash);
-    // Most small files share their size with others, so the walk hashes them while it has
-    // their directory open: one openat and one read each, where a later pass would also
-    // have to find the directory again.
-    auto hash_small = [&](const fs::Entry& e, std::uint64_t size, Hasher& h) -> std::string {
-        int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOATIME | (follow ? 0 : O_NOFOLLOW);
-        fs::UniqueFd fd(openat(e.dirfd, e.at_name.data(), flags));
-        if (!fd)
-            return {}; // the hashing pass tries again, and reports
-        char buf[prefix_size + 1];
-        ssize_t n = read(fd.get(), buf, size + 1); // one more than expected: a file that grew shows
-        if (n != static_cast<ssize_t>(size))
-            return {};
-        if (counters)
-            counters->bytes_hashed.fetch_add(size, std::memory_order_relaxed);
-        h.reset();
-        h.update(buf, size);
-        return h.digest();
-    };
+/// Reads the file e names, size bytes at most prefix_size, while the walk has its directory
+/// open, and returns its digest; empty when it cannot be read or is not size bytes long now
+/// (the hashing pass tries again, and reports).
+std::string hash_small(const fs::Entry& e, std::uint64_t size, bool follow, Hasher& h, FindCounters* counters) {
+    int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOATIME | (follow ? 0 : O_NOFOLLOW);
+    fs::UniqueFd fd(openat(e.dirfd, e.at_name.data(), flags));
+    if (!fd)
+        return {};
+    char buf[prefix_size + 1];
+    ssize_t n = read(fd.get(), buf, size + 1); // one more than expected: a file that grew shows
+    if (n != static_cast<ssize_t>(size))
+        return {};
+    if (counters)
+        counters->bytes_hashed.fetch_add(size, std::memory_order_relaxed);
+    h.reset();
+    h.update(buf, size);
+    return h.digest();
+}
 
-    // 1. Walk: every regular file in range, by name.
-    std::vector<std::vector<Seen>> per_worker(threads);
+/// 1. Walk: every regular file in range, by name.  Most small files share their size with
+/// others, so the walk hashes them while it has their directory open: one openat and one
+/// read each, where a later pass would also have to find the directory again.  hashers:
+/// one per worker thread of the walk.
+std::vector<Seen> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt, std::vector<Hasher>& hashers,
+                             const OnError& on_error, FindCounters* counters) {
+    const bool follow = wopt.flags & fs::walk_follow;
+    std::vector<std::vector<Seen>> per_worker(hashers.size());
     fs::walk(
         wopt,
         [&](const fs::Entry& e) {
@@ -227,7 +225,7 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
                                                 Name{std::string(e.path), static_cast<std::uint32_t>(e.root), base, follow},
                                                 {}});
             if (st.stx_size > 0 && st.stx_size <= prefix_size)
-                per_worker[e.worker].back().digest = hash_small(e, st.stx_size, hashers[e.worker]);
+                per_worker[e.worker].back().digest = hash_small(e, st.stx_size, follow, hashers[e.worker], counters);
             if (counters)
                 counters->files.fetch_add(1, std::memory_order_relaxed);
             return fs::Action::next;
@@ -239,8 +237,12 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
         std::move(v.begin(), v.end(), std::back_inserter(seen));
         std::vector<Seen>().swap(v);
     }
+    return seen;
+}
 
-    // 2. By size, then inode: names of one inode become one File.
+/// 2. By size, then inode: names of one inode become one File.  Returns the files of each
+/// size that two or more have.
+std::vector<std::vector<File>> size_classes(std::vector<Seen> seen) {
     std::sort(seen.begin(), seen.end(), [](const Seen& a, const Seen& b) {
         if (a.size != b.size)
             return a.size < b.size;
@@ -250,7 +252,7 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
             return a.id.ino < b.id.ino;
         return name_less(a.name, b.name);
     });
-    std::vector<std::vector<File>> classes; // files of one size, two or more
+    std::vector<std::vector<File>> classes;
     for (std::size_t i = 0; i < seen.size();) {
         std::size_t j = i;
         std::vector<File> files;
@@ -265,128 +267,143 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
             classes.push_back(std::move(files));
         i = j;
     }
-    std::vector<Seen>().swap(seen);
+    return classes;
+}
 
-    // 3. Hashing, one size class at a time on each worker: a prefix of every file, then the
-    //    whole of those whose prefixes collide, read through the descriptor the prefix came
-    //    from when the class is small enough to keep its files open.
+/// Step 3 for one size class: hashes a prefix of every file, then the whole of those whose
+/// prefixes collide, read through the descriptor the prefix came from when the class is
+/// small enough to keep its files open.  Returns the groups of equal digests.
+std::vector<Group> hash_class(std::vector<File>& files, const std::vector<std::string>& roots, Hasher& h,
+                              const OnError& on_error, FindCounters* counters) {
+    const std::uint64_t size = files[0].size;
+    auto hash = [&](int fd, std::uint64_t limit, std::string& digest) {
+        h.reset();
+        if (!hash_range(fd, limit, h)) {
+            on_error(files[0].names[0].path, errno);
+            return;
+        }
+        if (counters)
+            counters->bytes_hashed.fetch_add(limit, std::memory_order_relaxed);
+        digest = h.digest();
+    };
+    auto open_file = [&](std::size_t i) {
+        int fd = open_unchanged(files[i], files[i].names[0], roots);
+        if (fd < 0)
+            on_error(files[i].names[0].path, errno);
+        return fs::UniqueFd(fd);
+    };
+    std::vector<std::string> digests(files.size());
+    std::vector<std::size_t> all(files.size());
+    for (std::size_t i = 0; i < all.size(); ++i)
+        all[i] = i;
+    std::vector<std::vector<std::size_t>> runs;
+    if (size == 0) {
+        h.reset();
+        std::fill(digests.begin(), digests.end(), h.digest()); // empty files are all equal
+        runs.push_back(all);
+    } else if (size <= prefix_size) {
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            if (!files[i].digest.empty()) {
+                digests[i] = std::move(files[i].digest);
+            } else if (fs::UniqueFd fd = open_file(i)) {
+                hash(fd.get(), size, digests[i]);
+            }
+        }
+        runs = equal_runs(files, digests, all);
+    } else {
+        const bool keep_open = files.size() <= max_open_per_class;
+        std::vector<fs::UniqueFd> fds(files.size());
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            fs::UniqueFd fd = open_file(i);
+            if (!fd)
+                continue;
+            hash(fd.get(), prefix_size, digests[i]);
+            if (keep_open)
+                fds[i] = std::move(fd);
+        }
+        for (const auto& run : equal_runs(files, digests, all)) {
+            for (std::size_t i : run) {
+                fs::UniqueFd fd = keep_open ? std::move(fds[i]) : open_file(i);
+                digests[i].clear();
+                if (fd)
+                    hash(fd.get(), size, digests[i]);
+            }
+            for (auto& r : equal_runs(files, digests, run))
+                runs.push_back(std::move(r));
+        }
+    }
+    std::vector<Group> groups;
+    for (const auto& run : runs) {
+        Group g{size, digests[run[0]], {}};
+        for (std::size_t i : run)
+            g.files.push_back(std::move(files[i]));
+        groups.push_back(std::move(g));
+    }
+    return groups;
+}
+
+/// 3. Hashing, one size class at a time on each worker, the longest work first.
+std::vector<Group> hash_classes(std::vector<std::vector<File>> classes, const std::vector<std::string>& roots,
+                                std::vector<Hasher>& hashers, const OnError& on_error, FindCounters* counters) {
     std::sort(classes.begin(), classes.end(), [](const auto& a, const auto& b) {
-        return a[0].size * a.size() > b[0].size * b.size(); // the longest work first
+        return a[0].size * a.size() > b[0].size * b.size();
     });
     std::vector<std::vector<Group>> found(classes.size());
     std::atomic<std::uint64_t> groups_so_far{0};
-    parallel_for(classes.size(), threads, [&](std::size_t c, unsigned worker) {
-        std::vector<File>& files = classes[c];
-        const std::uint64_t size = files[0].size;
-        Hasher& h = hashers[worker];
-        auto hash = [&](int fd, std::uint64_t limit, std::string& digest) {
-            h.reset();
-            if (!hash_range(fd, limit, h)) {
-                on_error(files[0].names[0].path, errno);
-                return;
-            }
-            if (counters)
-                counters->bytes_hashed.fetch_add(limit, std::memory_order_relaxed);
-            digest = h.digest();
-        };
-        auto open_file = [&](std::size_t i) {
-            int fd = open_unchanged(files[i], files[i].names[0], roots);
-            if (fd < 0)
-                on_error(files[i].names[0].path, errno);
-            return fs::UniqueFd(fd);
-        };
-        std::vector<std::string> digests(files.size());
-        std::vector<std::size_t> all(files.size());
-        for (std::size_t i = 0; i < all.size(); ++i)
-            all[i] = i;
-        std::vector<std::vector<std::size_t>> runs;
-        if (size == 0) {
-            h.reset();
-            std::fill(digests.begin(), digests.end(), h.digest()); // empty files are all equal
-            runs.push_back(all);
-        } else if (size <= prefix_size) {
-            for (std::size_t i = 0; i < files.size(); ++i) {
-                if (!files[i].digest.empty()) {
-                    digests[i] = std::move(files[i].digest);
-                } else if (fs::UniqueFd fd = open_file(i)) {
-                    hash(fd.get(), size, digests[i]);
-                }
-            }
-            runs = equal_runs(files, digests, all);
-        } else {
-            const bool keep_open = files.size() <= max_open_per_class;
-            std::vector<fs::UniqueFd> fds(files.size());
-            for (std::size_t i = 0; i < files.size(); ++i) {
-                fs::UniqueFd fd = open_file(i);
-                if (!fd)
-                    continue;
-                hash(fd.get(), prefix_size, digests[i]);
-                if (keep_open)
-                    fds[i] = std::move(fd);
-            }
-            for (const auto& run : equal_runs(files, digests, all)) {
-                for (std::size_t i : run) {
-                    fs::UniqueFd fd = keep_open ? std::move(fds[i]) : open_file(i);
-                    digests[i].clear();
-                    if (fd)
-                        hash(fd.get(), size, digests[i]);
-                }
-                for (auto& r : equal_runs(files, digests, run))
-                    runs.push_back(std::move(r));
-            }
-        }
-        for (const auto& run : runs) {
-            Group g{size, digests[run[0]], {}};
-            for (std::size_t i : run)
-                g.files.push_back(std::move(files[i]));
-            found[c].push_back(std::move(g));
-        }
+    parallel_for(classes.size(), static_cast<unsigned>(hashers.size()), [&](std::size_t c, unsigned worker) {
+        found[c] = hash_class(classes[c], roots, hashers[worker], on_error, counters);
         if (counters)
-            counters->groups = groups_so_far += runs.size();
+            counters->groups = groups_so_far += found[c].size();
     });
     std::vector<std::vector<File>>().swap(classes);
     std::vector<Group> groups;
     for (auto& f : found)
         std::move(f.begin(), f.end(), std::back_inserter(groups));
+    return groups;
+}
 
-    // 4. --verify: split each group by byte comparison with its members.
-    if (opt.verify) {
-        std::vector<Group> verified;
-        for (Group& g : groups) {
-            std::vector<File> rest = std::move(g.files);
-            while (rest.size() >= 2) {
-                std::vector<File> same{std::move(rest[0])}, other;
-                int first = open_unchanged(same[0], same[0].names[0], roots);
-                if (first < 0) {
-                    on_error(same[0].names[0].path, errno);
-                    rest.erase(rest.begin());
+/// 4. --verify: splits each group by byte comparison with its members.
+std::vector<Group> verify_groups(std::vector<Group> groups, const std::vector<std::string>& roots,
+                                 const OnError& on_error) {
+    std::vector<Group> verified;
+    for (Group& g : groups) {
+        std::vector<File> rest = std::move(g.files);
+        while (rest.size() >= 2) {
+            std::vector<File> same{std::move(rest[0])}, other;
+            int first = open_unchanged(same[0], same[0].names[0], roots);
+            if (first < 0) {
+                on_error(same[0].names[0].path, errno);
+                rest.erase(rest.begin());
+                continue;
+            }
+            fs::UniqueFd first_fd(first);
+            for (std::size_t i = 1; i < rest.size(); ++i) {
+                int fd = open_unchanged(rest[i], rest[i].names[0], roots);
+                if (fd < 0) {
+                    on_error(rest[i].names[0].path, errno);
                     continue;
                 }
-                fs::UniqueFd first_fd(first);
-                for (std::size_t i = 1; i < rest.size(); ++i) {
-                    int fd = open_unchanged(rest[i], rest[i].names[0], roots);
-                    if (fd < 0) {
-                        on_error(rest[i].names[0].path, errno);
-                        continue;
-                    }
-                    fs::UniqueFd guard(fd);
-                    int err = 0;
-                    if (same_bytes(first, fd, g.size, err))
-                        same.push_back(std::move(rest[i]));
-                    else if (err)
-                        on_error(rest[i].names[0].path, err);
-                    else
-                        other.push_back(std::move(rest[i]));
-                }
-                if (same.size() >= 2)
-                    verified.push_back(Group{g.size, g.digest, std::move(same)});
-                rest = std::move(other);
+                fs::UniqueFd guard(fd);
+                int err = 0;
+                if (same_bytes(first, fd, g.size, err))
+                    same.push_back(std::move(rest[i]));
+                else if (err)
+                    on_error(rest[i].names[0].path, err);
+                else
+                    other.push_back(std::move(rest[i]));
             }
+            if (same.size() >= 2)
+                verified.push_back(Group{g.size, g.digest, std::move(same)});
+            rest = std::move(other);
         }
-        groups = std::move(verified);
     }
+    return verified;
+}
 
-    // Overlapping roots ("." and "sub") reach one directory entry by two paths: keep one.
+/// Overlapping roots ("." and "sub") reach one directory entry by two paths: keeps one.
+/// The directory holding each name is resolved as roots are (with -L, through the links
+/// the walk followed).
+void drop_repeated_names(std::vector<Group>& groups) {
     for (Group& g : groups) {
         for (File& f : g.files) {
             if (f.names.size() < 2)
@@ -394,9 +411,7 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
             std::vector<std::string> seen_at;
             std::vector<Name> kept;
             for (Name& n : f.names) {
-                char* dir = realpath(n.dir().c_str(), nullptr);
-                std::string where = dir ? std::string(dir) + '/' + n.path.substr(n.base) : n.path;
-                std::free(dir);
+                std::string where = cli::absolute_path(n.dir()) + '/' + n.path.substr(n.base);
                 if (std::find(seen_at.begin(), seen_at.end(), where) != seen_at.end())
                     continue;
                 seen_at.push_back(std::move(where));
@@ -405,6 +420,25 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
             f.names = std::move(kept);
         }
     }
+}
+
+} // namespace
+
+std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
+    fs::WalkOptions wopt = opt.walk;
+    wopt.statx_mask = STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_MTIME;
+    const unsigned threads = fs::walk_threads(wopt);
+    std::vector<Hasher> hashers;
+    hashers.reserve(threads);
+    for (unsigned t = 0; t < threads; ++t)
+        hashers.emplace_back(opt.hash);
+
+    std::vector<Group> groups =
+        hash_classes(size_classes(walk_files(opt, wopt, hashers, on_error, counters)), opt.walk.roots, hashers,
+                     on_error, counters);
+    if (opt.verify)
+        groups = verify_groups(std::move(groups), opt.walk.roots, on_error);
+    drop_repeated_names(groups);
     std::sort(groups.begin(), groups.end(),
               [](const Group& a, const Group& b) { return name_less(a.files[0].names[0], b.files[0].names[0]); });
     return groups;

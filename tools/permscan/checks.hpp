@@ -68,7 +68,7 @@ struct ScanOptions {
     std::array<bool, check_count> enabled{}; ///< indexed by Check
     fs::GlobSet allow;                       ///< set-id files accepted as known
     std::vector<std::string> roots;
-    /// Each root made absolute (realpath), to tell what lies under /dev; empty if unknown.
+    /// Each root made absolute (cli::absolute_path), to tell what lies under /dev.
     std::vector<std::string> absolute_roots;
 };
 

@@ -1,8 +1,12 @@
 #include "fix.hpp"
 
+#include "cli/diag.hpp"
 #include "fs/beneath.hpp"
+#include "fs/mode.hpp"
+#include "out/json.hpp"
 #include "out/text.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -117,6 +121,54 @@ ApplyResult apply_change(int root_fd, const Finding& f, const Change& c, mode_t&
         return ApplyResult::failed;
     }
     return ApplyResult::changed;
+}
+
+bool fix_findings(const std::vector<Finding>& findings, const std::vector<std::string>& roots, bool fix_setid,
+                  bool apply, const ReportOptions& ro, out::Sink& sink) {
+    bool ok = true;
+    std::vector<fs::UniqueFd> root_fds(roots.size());
+    for (std::size_t i = 0; i < findings.size();) {
+        // Findings are sorted by path: merge each path's changes into one chmod.
+        const Finding& f = findings[i];
+        std::optional<Change> change;
+        for (; i < findings.size() && findings[i].path == f.path; ++i) {
+            if (auto c = change_for(findings[i], fix_setid))
+                change = change ? merge(*change, *c) : *c;
+        }
+        if (!change)
+            continue;
+        mode_t from = f.mode & 07777, to = changed_mode(*change, f.mode);
+        if (apply) {
+            fs::UniqueFd& root_fd = root_fds[f.root];
+            if (!root_fd)
+                root_fd.reset(open(roots[f.root].c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+            if (!root_fd) {
+                cli::error_errno(roots[f.root], errno);
+                ok = false;
+                continue;
+            }
+            std::string why;
+            ApplyResult r = apply_change(root_fd.get(), f, *change, from, to, why);
+            if (r == ApplyResult::failed) {
+                cli::error(f.path, "not changed: " + why);
+                ok = false;
+            }
+            if (r != ApplyResult::changed)
+                continue;
+        }
+        std::string cmd = change_command(*change, f.path);
+        if (ro.format == cli::Format::json)
+            sink.line(out::Object()
+                          .add("path", f.path)
+                          .add("chmod", cmd.substr(6, cmd.find(' ', 6) - 6))
+                          .add("mode", fs::mode_octal(from))
+                          .add("new_mode", fs::mode_octal(to))
+                          .add("applied", apply)
+                          .str());
+        else
+            sink.line(out::shown(cmd, ro.escape));
+    }
+    return ok;
 }
 
 } // namespace syskit::permscan

@@ -2,9 +2,11 @@
 #pragma once
 
 #include "checks.hpp"
+#include "report.hpp"
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace syskit::permscan {
 
@@ -39,5 +41,12 @@ enum class ApplyResult { changed, unchanged, failed };
 /// failed: why, in error.
 ApplyResult apply_change(int root_fd, const Finding& f, const Change& c, mode_t& from, mode_t& to,
                          std::string& error);
+
+/// --fix: prints, and with apply makes, one chmod per path that has findings to mend (set-id
+/// bits too with fix_setid), as text or JSON lines after report.  findings: sorted by path;
+/// roots: as the scan was given them, each opened once to reach what lies below it.
+/// Returns false when a change could not be made (each is reported on stderr).
+bool fix_findings(const std::vector<Finding>& findings, const std::vector<std::string>& roots, bool fix_setid,
+                  bool apply, const ReportOptions& report, out::Sink& sink);
 
 } // namespace syskit::permscan

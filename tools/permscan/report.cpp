@@ -64,12 +64,12 @@ void print_findings(out::Sink& sink, Owners& owners, const std::vector<Finding>&
             sink.line(obj.str());
             continue;
         }
-        std::string path = o.escape ? out::escape_for_terminal(f.path) : f.path;
+        std::string path = out::shown(f.path, o.escape);
         std::string check = o.color ? fmt::format("{}{}\033[0m", severity_color(ci.severity), ci.id)
                                     : std::string(ci.id);
         std::string reason = f.reason;
         if (!f.target.empty())
-            reason += " (-> " + (o.escape ? out::escape_for_terminal(f.target) : f.target) + ")";
+            reason += " (-> " + out::shown(f.target, o.escape) + ")";
         sink.line(fmt::format("{} {} {}:{} {}  {}  {}", fs::mode_string(f.mode), fs::mode_octal(f.mode), owner,
                               grp, path, check, reason));
     }

@@ -1,0 +1,65 @@
+#include "report.hpp"
+
+#include "out/json.hpp"
+
+#include <algorithm>
+
+namespace syskit::dirsize {
+
+std::string Printer::size_text(std::uint64_t bytes) const {
+    if (human_ || si_)
+        return out::human_size(bytes, si_);
+    if (apparent_)
+        return std::to_string(bytes);
+    return std::to_string((bytes + 1023) / 1024); // du's default unit: 1024-byte blocks, rounded up
+}
+
+void Printer::text_line(const std::string& line) const {
+    if (null_)
+        sink_.record0(line);
+    else
+        sink_.line(line);
+}
+
+void Printer::row(const Sized& s, bool complete) const {
+    if (format_ == cli::Format::json) {
+        sink_.line(out::Object()
+                       .add("path", s.path)
+                       .add("size", s.size)
+                       .add("apparent", apparent_)
+                       .add("depth", s.depth)
+                       .add("complete", complete)
+                       .str());
+        return;
+    }
+    text_line(size_text(s.size) + '\t' + out::shown(s.path, escape_));
+}
+
+void Printer::tree(std::vector<Sized> directories, int depth, bool complete) const {
+    std::vector<Sized> shown;
+    for (Sized& d : directories)
+        if (d.depth <= depth)
+            shown.push_back(std::move(d));
+    std::sort(shown.begin(), shown.end(), [](const Sized& a, const Sized& b) { return post_order_less(a.path, b.path); });
+    for (const Sized& d : shown)
+        row(d, complete);
+}
+
+void Printer::top(std::vector<Sized> list, std::size_t n, bool complete) const {
+    std::sort(list.begin(), list.end(),
+              [](const Sized& a, const Sized& b) { return a.size != b.size ? a.size > b.size : a.path < b.path; });
+    if (list.size() > n)
+        list.resize(n);
+    for (const Sized& s : list)
+        row(s, complete);
+}
+
+void Printer::total(std::uint64_t size, bool complete) const {
+    if (format_ == cli::Format::json) {
+        sink_.line(out::Object().add("total", true).add("size", size).add("apparent", apparent_).add("complete", complete).str());
+        return;
+    }
+    text_line(size_text(size) + "\ttotal");
+}
+
+} // namespace syskit::dirsize

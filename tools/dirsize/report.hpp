@@ -1,0 +1,44 @@
+// report: dirsize's sizes as du prints them (size, tab, path), NUL-ended lines or JSON lines.
+#pragma once
+
+#include "tally.hpp"
+
+#include "cli/diag.hpp"
+#include "out/text.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace syskit::dirsize {
+
+class Printer {
+public:
+    /// apparent: sizes are bytes (du -b), not disk usage; human, si: as 1.5K (powers of 1024)
+    /// or 1.6k (powers of 1000), else in du's 1024-byte blocks; null: lines end with NUL;
+    /// escape: control characters in paths escaped (stdout is a terminal).
+    Printer(out::Sink& sink, cli::Format format, bool apparent, bool human, bool si, bool null, bool escape)
+        : sink_(sink), format_(format), apparent_(apparent), human_(human), si_(si), null_(null), escape_(escape) {}
+
+    /// One path and its size.  complete: every entry below it could be read (JSON says so).
+    void row(const Sized& s, bool complete) const;
+
+    /// --depth: the directories of one root down to depth, each after what it holds, as du
+    /// lists them.
+    void tree(std::vector<Sized> directories, int depth, bool complete) const;
+
+    /// --top: the n largest of list, largest first, ties by path.
+    void top(std::vector<Sized> list, std::size_t n, bool complete) const;
+
+    /// -c: the grand total of every root.
+    void total(std::uint64_t size, bool complete) const;
+
+private:
+    std::string size_text(std::uint64_t bytes) const;
+    void text_line(const std::string& line) const;
+
+    out::Sink& sink_;
+    cli::Format format_;
+    bool apparent_, human_, si_, null_, escape_;
+};
+
+} // namespace syskit::dirsize
