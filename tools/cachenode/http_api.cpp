@@ -171,8 +171,8 @@ Op HttpSession::handle(http::Request& r, std::string& out, bool& ok) {
         }
         if (key.size() > cfg.max_key)
             return error(400, fmt::format("key is larger than max-key ({} bytes)", cfg.max_key)), Op::set;
-        if (value.size() > cfg.max_value)
-            return error(413, fmt::format("value is larger than max-value ({} bytes)", cfg.max_value)), Op::set;
+        if (value.size() > cfg.store.max_value)
+            return error(413, fmt::format("value is larger than max-value ({} bytes)", cfg.store.max_value)), Op::set;
         if (status_of(store.set(key, value, args)))
             respond(200, "", "");
         return Op::set;
@@ -213,8 +213,8 @@ Op HttpSession::handle(http::Request& r, std::string& out, bool& ok) {
                 return error(400, "ttl_ms must be a positive integer"), op;
             args.expire_at = store.now() + ms;
         }
-        if (r.body.size() > cfg.max_value)
-            return error(413, fmt::format("value is larger than max-value ({} bytes)", cfg.max_value)), op;
+        if (r.body.size() > cfg.store.max_value)
+            return error(413, fmt::format("value is larger than max-value ({} bytes)", cfg.store.max_value)), op;
         if (status_of(store.set(*key, r.body, args)))
             respond(204, "", "");
         return op;
