@@ -1,5 +1,5 @@
-// The cachenode a fuzz target feeds: a small store, limits low enough for inputs to reach
-// them, one worker's statistics.
+// The cachenode a fuzz target (or a unit test of the sessions) feeds: a small store, limits
+// low enough for inputs to reach them, one worker's statistics.
 #pragma once
 
 #include "commands.hpp"
@@ -25,8 +25,9 @@ struct World {
         c.max_request = 16384;
         return c;
     }
-    World()
-        : cfg(make_config()), store(cfg.store), stats(cfg, store), auth(""), shared{store, cfg, stats, auth},
+    /// password: empty for none, as --requirepass takes it.
+    explicit World(std::string_view password = {})
+        : cfg(make_config()), store(cfg.store), stats(cfg, store), auth(password), shared{store, cfg, stats, auth},
           ws(stats.add_worker()) {}
 };
 
