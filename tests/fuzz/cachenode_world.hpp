@@ -2,9 +2,9 @@
 // low enough for inputs to reach them, one worker's statistics.
 #pragma once
 
-#include "commands.hpp"
-#include "stats.hpp"
-#include "store.hpp"
+#include "cachenode/commands.hpp"
+#include "cachenode/stats.hpp"
+#include "cachenode/store.hpp"
 
 namespace syskit::cachenode::fuzz {
 

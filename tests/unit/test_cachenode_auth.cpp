@@ -1,5 +1,5 @@
 // cachenode's shared secret: auth.cpp's Auth and read_token().
-#include "auth.hpp"
+#include "cachenode/auth.hpp"
 
 #include "tmpdir.hpp"
 

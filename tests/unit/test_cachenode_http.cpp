@@ -1,7 +1,7 @@
 // cachenode's HTTP session through the net::Session seam: bytes in, bytes out, as a connection
 // drives it (http_api.cpp over lib/http).
 #include "../fuzz/cachenode_world.hpp"
-#include "http_api.hpp"
+#include "cachenode/http_api.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
 // cachenode's command line: options.cpp's add_options() and finish().
-#include "options.hpp"
+#include "cachenode/options.hpp"
 
 #include "cli/jobs.hpp"
 
