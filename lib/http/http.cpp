@@ -143,10 +143,6 @@ RequestParser::Result RequestParser::parse(std::string_view data, std::size_t& c
             fail(err == HPE_HEADER_OVERFLOW ? 431 : 400, http_errno_description(err));
         return Result::error;
     }
-    if (parser_.upgrade) {
-        fail(400, "protocol upgrades are not supported");
-        return Result::error;
-    }
     return Result::need_more;
 }
 

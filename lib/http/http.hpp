@@ -35,7 +35,9 @@ struct Limits {
     std::size_t max_body = std::size_t{16} << 20;
 };
 
-/// Parses the requests of one connection, one at a time, across reads.
+/// Parses the requests of one connection, one at a time, across reads.  An Upgrade header is
+/// ignored, as RFC 9110 allows: http-parser completes such a request like any other, and the
+/// connection goes on in HTTP/1.1.
 class RequestParser {
 public:
     enum class Result {

@@ -1,7 +1,7 @@
 // cachenode's HTTP side on untrusted bytes: http-parser, the limits around it and every route,
 // fed in pieces as a connection feeds them, must never crash or consume more than given.
 #include "cachenode_world.hpp"
-#include "http_api.hpp"
+#include "cachenode/http_api.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -2,7 +2,7 @@
 // connection feeds them (in pieces, with the unconsumed rest given again), must never crash,
 // consume more than it was given, or grow without bound.
 #include "cachenode_world.hpp"
-#include "eviction.hpp"
+#include "cachenode/eviction.hpp"
 
 #include <cstdint>
 #include <cstdlib>

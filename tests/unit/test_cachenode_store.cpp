@@ -1,8 +1,8 @@
 // cachenode's storage: binary-safe keys, TTLs (lazy and active expiry), memory accounting,
 // eviction policies and noeviction.
-#include "eviction.hpp"
-#include "expire.hpp"
-#include "store.hpp"
+#include "cachenode/eviction.hpp"
+#include "cachenode/expire.hpp"
+#include "cachenode/store.hpp"
 
 #include <doctest/doctest.h>
 

@@ -22,4 +22,9 @@ private:
     std::array<unsigned char, 32> digest_{};
 };
 
+/// Reads the password from the token file at path: its content without the final newline
+/// (or CR LF).  False with error set when the file cannot be read, is larger than 4096 bytes
+/// or holds nothing.
+bool read_token(const std::string& path, std::string& token, std::string& error);
+
 } // namespace syskit::cachenode

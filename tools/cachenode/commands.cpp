@@ -68,9 +68,9 @@ bool key_ok(Ctx& c, std::string_view key) {
 }
 
 bool value_ok(Ctx& c, std::size_t size) {
-    if (size <= c.sh.cfg.max_value)
+    if (size <= c.sh.cfg.store.max_value)
         return true;
-    resp::error(c.out, fmt::format("ERR value is larger than max-value ({} bytes)", c.sh.cfg.max_value));
+    resp::error(c.out, fmt::format("ERR value is larger than max-value ({} bytes)", c.sh.cfg.store.max_value));
     return false;
 }
 
@@ -254,8 +254,9 @@ void cmd_decrby(Ctx& c) {
 void cmd_append(Ctx& c) {
     if (!key_ok(c, c.argv[1]))
         return;
-    if (c.sh.store.strlen(c.argv[1]) + c.argv[2].size() > c.sh.cfg.max_value) {
-        resp::error(c.out, fmt::format("ERR string exceeds maximum allowed size (max-value {} bytes)", c.sh.cfg.max_value));
+    if (c.sh.store.strlen(c.argv[1]) + c.argv[2].size() > c.sh.cfg.store.max_value) {
+        resp::error(c.out,
+                    fmt::format("ERR string exceeds maximum allowed size (max-value {} bytes)", c.sh.cfg.store.max_value));
         return;
     }
     std::size_t len = 0;
@@ -421,11 +422,11 @@ void cmd_config(Ctx& c) {
         {"bind", cfg.bind},
         {"port", std::to_string(cfg.port)},
         {"databases", "1"},
-        {"maxmemory", std::to_string(cfg.max_memory)},
-        {"maxmemory-policy", policy_name(cfg.policy)},
+        {"maxmemory", std::to_string(cfg.store.max_memory)},
+        {"maxmemory-policy", policy_name(cfg.store.policy)},
         {"maxclients", std::to_string(cfg.max_clients)},
         {"timeout", std::to_string(cfg.idle_timeout_s)},
-        {"proto-max-bulk-len", std::to_string(std::max(cfg.max_value, cfg.max_key))},
+        {"proto-max-bulk-len", std::to_string(std::max(cfg.store.max_value, cfg.max_key))},
         {"save", ""},
         {"appendonly", "no"},
     };
@@ -511,7 +512,7 @@ std::string info_text(const Shared& sh, std::string_view section) {
                          "used_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n"
                          "mem_allocator:libc\r\n\r\n",
                          st.used, human(st.used), rss, human(rss), st.limit, human(st.limit),
-                         policy_name(cfg.policy));
+                         policy_name(cfg.store.policy));
     }
     if (want("stats"))
         t += fmt::format("# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n"

@@ -6,9 +6,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <limits>
+#include <optional>
 
 namespace syskit::cachenode {
 
@@ -31,6 +33,167 @@ bool ieq_prefix(std::string_view s, std::string_view prefix) {
             return false;
     return true;
 }
+
+/// One request being answered: what a route's handler reads, and where it writes the reply.
+struct Exchange {
+    Shared& sh;
+    const http::Request& r;
+    std::string& out;
+    bool ok = false; ///< whether it went well, for the counters
+
+    void respond(int status, std::string_view type, std::string_view body, std::string_view extra = {}) {
+        http::write_response(out, status, type, body, r.keep_alive, extra, r.method == "HEAD");
+        ok = status < 400;
+    }
+    void error(int status, std::string_view message) { respond(status, text_plain, fmt::format("{}\n", message)); }
+    /// A key that is not there: an answer, not a failure.
+    void miss() {
+        error(404, "404 page not found");
+        ok = true;
+    }
+    /// Whether a write to the store went through; answers 507 when it did not.
+    bool stored(Status st) {
+        if (st == Status::ok)
+            return true;
+        error(507, "out of memory: the cache is full and the eviction policy is noeviction");
+        return false;
+    }
+};
+
+using Handler = void (*)(Exchange&);
+
+struct Route {
+    std::string_view path;    ///< the path, or with a final '/' every path under it
+    std::string_view methods; ///< the methods it takes, as an Allow header lists them
+    bool open;                ///< answered without credentials
+    Op op;                    ///< what it counts as
+    Handler run;
+
+    bool matches(std::string_view p) const { return path.ends_with('/') ? p.starts_with(path) : p == path; }
+    bool takes(std::string_view method) const {
+        for (std::string_view list = methods; !list.empty();) {
+            std::size_t comma = list.find(", ");
+            if (list.substr(0, comma) == method)
+                return true;
+            list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 2);
+        }
+        return false;
+    }
+};
+
+void get_healthz(Exchange& x) { x.respond(200, text_plain, "ok\n"); }
+
+void get_metrics(Exchange& x) { x.respond(200, metrics::Writer::content_type, x.sh.stats.prometheus()); }
+
+/// The book's GET /get?key=K: the value as JSON.
+void book_get(Exchange& x) {
+    auto key = http::query_param(x.r.query(), "key");
+    if (!key)
+        return x.error(400, "missing query parameter: key");
+    std::string body;
+    bool found = x.sh.store.get(*key, [&](std::string_view v) {
+        body = "{\"value\":\"";
+        out::append_json_string(body, v);
+        body += "\"}\n";
+    });
+    if (!found)
+        return x.miss();
+    x.respond(200, "application/json", body);
+}
+
+/// The book's POST /set with {"key": K, "value": V, "ttl_ms": N}.
+void book_set(Exchange& x) {
+    const Config& cfg = x.sh.cfg;
+    auto j = nlohmann::json::parse(x.r.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return x.error(400, "the body must be a JSON object {\"key\": ..., \"value\": ...}");
+    auto k = j.find("key");
+    auto v = j.find("value");
+    if (k == j.end() || !k->is_string() || v == j.end() || !v->is_string())
+        return x.error(400, "\"key\" and \"value\" must be strings");
+    const auto& key = k->get_ref<const std::string&>();
+    const auto& value = v->get_ref<const std::string&>();
+    SetArgs args;
+    if (auto t = j.find("ttl_ms"); t != j.end()) {
+        if (!t->is_number_unsigned() || t->get<std::uint64_t>() == 0 ||
+            t->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max()) * 1000)
+            return x.error(400, "\"ttl_ms\" must be a positive integer");
+        args.expire_at = x.sh.store.now() + static_cast<std::int64_t>(t->get<std::uint64_t>());
+    }
+    if (key.size() > cfg.max_key)
+        return x.error(400, fmt::format("key is larger than max-key ({} bytes)", cfg.max_key));
+    if (value.size() > cfg.store.max_value)
+        return x.error(413, fmt::format("value is larger than max-value ({} bytes)", cfg.store.max_value));
+    if (x.stored(x.sh.store.set(key, value, args)))
+        x.respond(200, "", "");
+}
+
+/// The key of a /v1/keys/KEY request, decoded; nullopt, answered, when it is malformed or too
+/// large.
+std::optional<std::string> path_key(Exchange& x) {
+    auto key = http::percent_decode(x.r.path().substr(keys_prefix.size()), false);
+    if (!key || key->empty()) {
+        x.error(400, "the key must be a non-empty, well-formed percent-encoded path segment");
+        return std::nullopt;
+    }
+    if (key->size() > x.sh.cfg.max_key) {
+        x.error(400, fmt::format("key is larger than max-key ({} bytes)", x.sh.cfg.max_key));
+        return std::nullopt;
+    }
+    return key;
+}
+
+/// GET /v1/keys/KEY: the value as it is.
+void key_get(Exchange& x) {
+    auto key = path_key(x);
+    if (!key)
+        return;
+    std::string body;
+    if (!x.sh.store.get(*key, [&](std::string_view v) { body = v; }))
+        return x.miss();
+    x.respond(200, "application/octet-stream", body);
+}
+
+/// PUT /v1/keys/KEY?ttl_ms=N: the body is the value.
+void key_put(Exchange& x) {
+    auto key = path_key(x);
+    if (!key)
+        return;
+    SetArgs args;
+    if (!x.r.query().empty()) {
+        auto ttl = http::query_param(x.r.query(), "ttl_ms");
+        std::int64_t ms = 0;
+        if (!ttl || !parse_ttl(*ttl, ms) || ms > std::int64_t{std::numeric_limits<std::int32_t>::max()} * 1000)
+            return x.error(400, "ttl_ms must be a positive integer");
+        args.expire_at = x.sh.store.now() + ms;
+    }
+    if (x.r.body.size() > x.sh.cfg.store.max_value)
+        return x.error(413, fmt::format("value is larger than max-value ({} bytes)", x.sh.cfg.store.max_value));
+    if (x.stored(x.sh.store.set(*key, x.r.body, args)))
+        x.respond(204, "", "");
+}
+
+/// DELETE /v1/keys/KEY.
+void key_delete(Exchange& x) {
+    auto key = path_key(x);
+    if (!key)
+        return;
+    if (!x.sh.store.del(*key))
+        return x.miss();
+    x.respond(204, "", "");
+}
+
+/// What cachenode answers over HTTP.  The routes of one path follow each other (handle() relies
+/// on it); with a password set, all but /healthz need credentials.
+constexpr Route routes[] = {
+    {"/healthz", "GET, HEAD", true, Op::healthz, get_healthz},
+    {"/metrics", "GET, HEAD", false, Op::metrics, get_metrics},
+    {"/get", "GET, HEAD", false, Op::get, book_get},
+    {"/set", "POST", false, Op::set, book_set},
+    {keys_prefix, "GET, HEAD", false, Op::get, key_get},
+    {keys_prefix, "PUT", false, Op::set, key_put},
+    {keys_prefix, "DELETE", false, Op::del, key_delete},
+};
 
 } // namespace
 
@@ -92,135 +255,38 @@ net::After HttpSession::on_data(std::string_view in, std::size_t& consumed, std:
     return after;
 }
 
-Op HttpSession::handle(http::Request& r, std::string& out, bool& ok) {
-    bool head = r.method == "HEAD";
-    auto respond = [&](int status, std::string_view type, std::string_view body, std::string_view extra = {}) {
-        http::write_response(out, status, type, body, r.keep_alive, extra, head);
-        ok = status < 400;
-    };
-    auto error = [&](int status, std::string_view msg) { respond(status, text_plain, fmt::format("{}\n", msg)); };
-    auto not_allowed = [&](std::string_view allow) {
-        respond(405, text_plain, "method not allowed\n", fmt::format("Allow: {}\r\n", allow));
-    };
+Op HttpSession::handle(const http::Request& r, std::string& out, bool& ok) {
+    Exchange x{sh_, r, out};
     std::string_view path = r.path();
-    bool read = r.method == "GET" || head;
-
-    if (path == "/healthz") {
-        if (!read)
-            return not_allowed("GET, HEAD"), Op::healthz;
-        respond(200, text_plain, "ok\n");
-        return Op::healthz;
-    }
-    if (!authorized(r)) {
-        respond(401, text_plain, "authentication required\n", "WWW-Authenticate: Bearer realm=\"cachenode\"\r\n");
-        return Op::auth;
-    }
-    const Config& cfg = sh_.cfg;
-    Store& store = sh_.store;
-    auto status_of = [&](Status st) {
-        if (st == Status::ok)
-            return true;
-        error(507, "out of memory: the cache is full and the eviction policy is noeviction");
-        return false;
-    };
-
-    if (path == "/metrics") {
-        if (!read)
-            return not_allowed("GET, HEAD"), Op::metrics;
-        respond(200, metrics::Writer::content_type, sh_.stats.prometheus());
-        return Op::metrics;
-    }
-    if (path == "/get") {
-        if (!read)
-            return not_allowed("GET, HEAD"), Op::get;
-        auto key = http::query_param(r.query(), "key");
-        if (!key)
-            return error(400, "missing query parameter: key"), Op::get;
-        std::string body;
-        bool found = store.get(*key, [&](std::string_view v) {
-            body = "{\"value\":\"";
-            out::append_json_string(body, v);
-            body += "\"}\n";
-        });
-        if (!found) {
-            error(404, "404 page not found");
-            ok = true; // a miss is an answer, not a failure
-            return Op::get;
+    const Route* end = std::end(routes);
+    const Route* first = std::find_if(std::begin(routes), end, [&](const Route& rt) { return rt.matches(path); });
+    const Route* last = std::find_if(first, end, [&](const Route& rt) { return rt.path != first->path; });
+    Op op;
+    if ((first == end || !first->open) && !authorized(r)) {
+        x.respond(401, text_plain, "authentication required\n", "WWW-Authenticate: Bearer realm=\"cachenode\"\r\n");
+        op = Op::auth;
+    } else if (first == end) {
+        x.error(404, "404 page not found");
+        op = Op::bad_request;
+    } else if (const Route* route = std::find_if(first, last, [&](const Route& rt) { return rt.takes(r.method); });
+               route != last) {
+        route->run(x);
+        op = route->op;
+    } else {
+        // A method the path does not take counts as what the path is for, or as a bad request
+        // when it is for several operations (the REST form).
+        std::string allow;
+        op = first->op;
+        for (const Route* rt = first; rt != last; ++rt) {
+            allow += allow.empty() ? "" : ", ";
+            allow += rt->methods;
+            if (rt->op != op)
+                op = Op::bad_request;
         }
-        respond(200, "application/json", body);
-        return Op::get;
+        x.respond(405, text_plain, "method not allowed\n", fmt::format("Allow: {}\r\n", allow));
     }
-    if (path == "/set") {
-        if (r.method != "POST")
-            return not_allowed("POST"), Op::set;
-        auto j = nlohmann::json::parse(r.body, nullptr, false);
-        if (j.is_discarded() || !j.is_object())
-            return error(400, "the body must be a JSON object {\"key\": ..., \"value\": ...}"), Op::set;
-        auto k = j.find("key");
-        auto v = j.find("value");
-        if (k == j.end() || !k->is_string() || v == j.end() || !v->is_string())
-            return error(400, "\"key\" and \"value\" must be strings"), Op::set;
-        const auto& key = k->get_ref<const std::string&>();
-        const auto& value = v->get_ref<const std::string&>();
-        SetArgs args;
-        if (auto t = j.find("ttl_ms"); t != j.end()) {
-            if (!t->is_number_unsigned() || t->get<std::uint64_t>() == 0 ||
-                t->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max()) * 1000)
-                return error(400, "\"ttl_ms\" must be a positive integer"), Op::set;
-            args.expire_at = store.now() + static_cast<std::int64_t>(t->get<std::uint64_t>());
-        }
-        if (key.size() > cfg.max_key)
-            return error(400, fmt::format("key is larger than max-key ({} bytes)", cfg.max_key)), Op::set;
-        if (value.size() > cfg.max_value)
-            return error(413, fmt::format("value is larger than max-value ({} bytes)", cfg.max_value)), Op::set;
-        if (status_of(store.set(key, value, args)))
-            respond(200, "", "");
-        return Op::set;
-    }
-    if (path.starts_with(keys_prefix)) {
-        auto key = http::percent_decode(path.substr(keys_prefix.size()), false);
-        Op op = read ? Op::get : r.method == "PUT" ? Op::set : r.method == "DELETE" ? Op::del : Op::bad_request;
-        if (op == Op::bad_request)
-            return not_allowed("GET, HEAD, PUT, DELETE"), op;
-        if (!key || key->empty())
-            return error(400, "the key must be a non-empty, well-formed percent-encoded path segment"), op;
-        if (key->size() > cfg.max_key)
-            return error(400, fmt::format("key is larger than max-key ({} bytes)", cfg.max_key)), op;
-        if (read) {
-            std::string body;
-            if (store.get(*key, [&](std::string_view v) { body = v; })) {
-                respond(200, "application/octet-stream", body);
-            } else {
-                error(404, "404 page not found");
-                ok = true;
-            }
-            return op;
-        }
-        if (op == Op::del) {
-            if (store.del(*key)) {
-                respond(204, "", "");
-            } else {
-                error(404, "404 page not found");
-                ok = true;
-            }
-            return op;
-        }
-        SetArgs args;
-        if (!r.query().empty()) {
-            auto ttl = http::query_param(r.query(), "ttl_ms");
-            std::int64_t ms = 0;
-            if (!ttl || !parse_ttl(*ttl, ms) || ms > std::int64_t{std::numeric_limits<std::int32_t>::max()} * 1000)
-                return error(400, "ttl_ms must be a positive integer"), op;
-            args.expire_at = store.now() + ms;
-        }
-        if (r.body.size() > cfg.max_value)
-            return error(413, fmt::format("value is larger than max-value ({} bytes)", cfg.max_value)), op;
-        if (status_of(store.set(*key, r.body, args)))
-            respond(204, "", "");
-        return op;
-    }
-    error(404, "404 page not found");
-    return Op::bad_request;
+    ok = x.ok;
+    return op;
 }
 
 } // namespace syskit::cachenode

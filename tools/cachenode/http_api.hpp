@@ -22,7 +22,7 @@ public:
 private:
     bool authorized(const http::Request& r) const;
     /// Answers one request; returns its operation, for the counters, and whether it went well.
-    Op handle(http::Request& r, std::string& out, bool& ok);
+    Op handle(const http::Request& r, std::string& out, bool& ok);
 
     Shared& sh_;
     WorkerStats& ws_;

@@ -1,11 +1,10 @@
 #include "stats.hpp"
 
-#include <fcntl.h>
+#include "fs/fd.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
-
-#include "fs/fd.hpp"
 
 namespace syskit::cachenode {
 
@@ -77,7 +76,7 @@ std::string Stats::prometheus() const {
     w.family("cachenode_keyspace_misses_total", "Lookups that did not find their key.", "counter")
         .sample("cachenode_keyspace_misses_total", {}, st.misses);
     w.family("cachenode_evictions_total", "Keys evicted to make room.", "counter")
-        .sample("cachenode_evictions_total", {{"policy", policy_name(cfg_.policy)}}, st.evictions);
+        .sample("cachenode_evictions_total", {{"policy", policy_name(cfg_.store.policy)}}, st.evictions);
     w.family("cachenode_expirations_total", "Keys deleted because their TTL ended.", "counter")
         .sample("cachenode_expirations_total", {}, st.expired);
     w.family("cachenode_keys", "Keys stored.", "gauge").sample("cachenode_keys", {}, st.keys);
@@ -114,16 +113,11 @@ std::string Stats::prometheus() const {
 }
 
 std::size_t resident_bytes() {
-    fs::UniqueFd fd(open("/proc/self/statm", O_RDONLY | O_CLOEXEC));
-    if (!fd)
+    std::string statm;
+    if (!fs::read_file("/proc/self/statm", statm, 128))
         return 0;
-    char buf[128];
-    ssize_t n = read(fd.get(), buf, sizeof buf - 1);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
     unsigned long size = 0, resident = 0;
-    if (std::sscanf(buf, "%lu %lu", &size, &resident) != 2)
+    if (std::sscanf(statm.c_str(), "%lu %lu", &size, &resident) != 2)
         return 0;
     return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }

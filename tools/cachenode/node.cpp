@@ -1,0 +1,86 @@
+#include "node.hpp"
+
+#include "auth.hpp"
+#include "commands.hpp"
+#include "expire.hpp"
+#include "http_api.hpp"
+#include "server.hpp"
+#include "stats.hpp"
+#include "store.hpp"
+
+#include "cli/diag.hpp"
+
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <csignal>
+
+namespace syskit::cachenode {
+
+std::string address(const Config& cfg, std::uint16_t port) {
+    return port ? net::Endpoint{cfg.bind, port}.str() : "off";
+}
+
+int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
+    // A client that disconnects must cost an EPIPE on write, not the process.
+    std::signal(SIGPIPE, SIG_IGN);
+    // Held until the first event loop watches them (server.cpp), so that a stop signal sent as
+    // soon as the port answers is handled, not fatal; threads started from here on keep them
+    // blocked, leaving them to that loop's thread.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP})
+        sigaddset(&stop_signals, sig);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    Store store(cfg.store);
+    ExpiryThread expiry(store);
+    Stats stats(cfg, store);
+    Auth auth(cfg.password);
+    Shared shared{store, cfg, stats, auth};
+
+    std::vector<Protocol> protocols;
+    if (cfg.port)
+        protocols.push_back({Proto::resp, cfg.port,
+                             [&shared](WorkerStats& ws) { return std::make_unique<RespSession>(shared, ws); },
+                             "-ERR max number of clients reached\r\n"});
+    if (cfg.http_port)
+        protocols.push_back({Proto::http, cfg.http_port,
+                             [&shared](WorkerStats& ws) { return std::make_unique<HttpSession>(shared, ws); },
+                             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: "
+                             "28\r\nConnection: close\r\n\r\nmax number of clients reached\n"});
+    Server server(cfg, stats, tls, std::move(protocols));
+    std::string why;
+    if (!server.listen(why)) {
+        cli::error(why.substr(0, why.find(": ")), why.substr(why.find(": ") + 2));
+        return cli::exit_trouble;
+    }
+    std::string resp_addr = address(cfg, cfg.port), http_addr = address(cfg, cfg.http_port);
+    logger.info("listening", {{"resp", resp_addr},
+                              {"http", http_addr},
+                              {"tls", tls != nullptr},
+                              {"threads", std::uint64_t{cfg.threads}},
+                              {"max_memory", std::uint64_t{cfg.store.max_memory}},
+                              {"eviction", policy_name(cfg.store.policy)},
+                              {"shards", std::uint64_t{store.shard_count()}}});
+    sd_notifyf(0, "READY=1\nSTATUS=serving RESP on %s, HTTP on %s\nMAINPID=%d", resp_addr.c_str(),
+               http_addr.c_str(), static_cast<int>(getpid()));
+
+    ServerHooks hooks;
+    hooks.on_stop_signal = [&] {
+        sd_notify(0, "STOPPING=1");
+        logger.info("stopping", {{"clients", stats.clients.load()}});
+    };
+    hooks.on_hangup = [&] {
+        std::string err;
+        if (logger.reopen(err))
+            logger.info("log reopened");
+        else
+            cli::error(cfg.log_file, "cannot reopen the log: " + err);
+    };
+    server.run(std::move(hooks));
+    logger.info("stopped", {{"keys", store.size()}, {"commands", stats.commands_processed()}});
+    return server.failed() ? cli::exit_trouble : cli::exit_ok;
+}
+
+} // namespace syskit::cachenode

@@ -1,0 +1,142 @@
+#include "options.hpp"
+
+#include "eviction.hpp"
+
+#include "cli/jobs.hpp"
+#include "cli/size.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <arpa/inet.h>
+
+#include <fmt/format.h>
+
+namespace syskit::cachenode {
+
+namespace {
+
+/// A default size in the largest unit that divides it, as --max-memory reads it: "256M".
+std::string size_text(std::size_t bytes) {
+    const char* units[] = {"", "K", "M", "G"};
+    unsigned u = 0;
+    while (u < 3 && bytes >= 1024 && bytes % 1024 == 0) {
+        bytes /= 1024;
+        ++u;
+    }
+    return fmt::format("{}{}", bytes, units[u]);
+}
+
+/// Parses a size option given as text into out, when it was given.
+std::optional<cli::Problem> size_of(const char* name, const std::optional<std::string>& text, std::size_t min,
+                                    std::size_t max, std::size_t& out) {
+    if (!text)
+        return std::nullopt;
+    auto v = cli::parse_size(*text);
+    if (!v)
+        return cli::Problem{name, cli::not_a_size(*text)};
+    if (*v < min || *v > max)
+        return cli::Problem{name, fmt::format("'{}' is out of range ({} to {} bytes)", *text, min, max)};
+    out = static_cast<std::size_t>(*v);
+    return std::nullopt;
+}
+
+} // namespace
+
+void add_options(CLI::App& app, Options& o) {
+    const Config d; // the defaults, which the help text names
+    auto& c = o.cfg;
+    auto& r = o.raw;
+    app.add_option("--bind", c.bind, fmt::format("Address both listeners bind (default: {})", d.bind))
+        ->type_name("ADDR");
+    app.add_option("-p,--port", c.port, fmt::format("RESP port, 0 for none (default: {})", d.port))
+        ->type_name("PORT");
+    app.add_option("--http-port", c.http_port, fmt::format("HTTP port, 0 for none (default: {})", d.http_port))
+        ->type_name("PORT");
+    app.add_option("-t,--threads", c.threads, "Event loops, one thread each (default: online CPUs)")
+        ->type_name("N")
+        ->check(CLI::Range(1u, 256u).description(""));
+    app.add_option("--max-memory", r.max_memory,
+                   fmt::format("Memory for keys and values (default: {})", size_text(d.store.max_memory)))
+        ->type_name("SIZE");
+    app.add_option("--eviction", r.eviction,
+                   fmt::format("Eviction policy: sieve, s3fifo, lru, noeviction (default: {})",
+                               policy_name(d.store.policy)))
+        ->type_name("POLICY");
+    app.add_option("--max-key", r.max_key, fmt::format("Largest key (default: {})", size_text(d.max_key)))
+        ->type_name("SIZE");
+    app.add_option("--max-value", r.max_value,
+                   fmt::format("Largest value (default: {})", size_text(d.store.max_value)))
+        ->type_name("SIZE");
+    app.add_option("--max-request", r.max_request,
+                   fmt::format("Largest request (default: {})", size_text(d.max_request)))
+        ->type_name("SIZE");
+    app.add_option("--max-clients", c.max_clients,
+                   fmt::format("Open connections allowed (default: {})", d.max_clients))
+        ->type_name("N")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1000000}).description(""));
+    app.add_option("--idle-timeout", c.idle_timeout_s,
+                   fmt::format("Close connections idle this long, 0 never (default: {})", d.idle_timeout_s))
+        ->type_name("SECONDS")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{31536000}).description(""));
+    app.add_option("--busy-poll", c.busy_poll_us,
+                   fmt::format("Keep polling this long after a request before sleeping, 0 never (default: {})",
+                               d.busy_poll_us))
+        ->type_name("MICROSECONDS")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1000000}).description(""));
+    auto* pass_opt = app.add_option("--requirepass", c.password, "Password for AUTH and HTTP Bearer tokens")
+                         ->type_name("PASSWORD");
+    app.add_option("--token-file", o.token_file, "Read the password from FILE (not visible in ps)")
+        ->type_name("FILE")
+        ->excludes(pass_opt);
+    auto* cert_opt = app.add_option("--tls-cert", c.tls_cert, "TLS certificate chain (PEM) for both listeners")
+                         ->type_name("FILE");
+    auto* key_opt = app.add_option("--tls-key", c.tls_key, "TLS private key (PEM)")->type_name("FILE");
+    cert_opt->needs(key_opt);
+    key_opt->needs(cert_opt);
+    app.add_option("--log-format", r.log_format, "Log lines as logfmt or json (default: logfmt)")
+        ->type_name("FORMAT")
+        ->check(CLI::IsMember({"logfmt", "json"}));
+    app.add_option("--log-file", c.log_file, "Log to FILE instead of standard error; SIGHUP reopens it")
+        ->type_name("FILE");
+    app.add_flag("--check-config", o.check_config, "Check the options, certificate and token file, then exit");
+}
+
+std::optional<cli::Problem> finish(Options& o) {
+    auto& c = o.cfg;
+    auto& r = o.raw;
+    constexpr std::size_t max_value_limit = std::size_t{512} << 20;
+    if (auto p = size_of("--max-memory", r.max_memory, std::size_t{1} << 20, std::size_t{1} << 50, c.store.max_memory))
+        return p;
+    if (auto p = size_of("--max-key", r.max_key, 1, Entry::max_key, c.max_key))
+        return p;
+    if (auto p = size_of("--max-value", r.max_value, 1, max_value_limit, c.store.max_value))
+        return p;
+    if (auto p = size_of("--max-request", r.max_request, 1024, std::size_t{1} << 31, c.max_request))
+        return p;
+    if (c.max_request < c.store.max_value + c.max_key)
+        return cli::Problem{"--max-request",
+                            "must be at least --max-value plus --max-key, or the largest SET cannot arrive"};
+    if (r.eviction) {
+        auto policy = parse_policy(*r.eviction);
+        if (!policy)
+            return cli::Problem{"--eviction",
+                                fmt::format("unknown policy '{}' (sieve, s3fifo, lru, noeviction)", *r.eviction)};
+        c.store.policy = *policy;
+    }
+    if (r.log_format == "json")
+        c.log_format = log::Format::json;
+    else if (r.log_format == "logfmt")
+        c.log_format = log::Format::logfmt;
+    in6_addr addr{};
+    if (inet_pton(AF_INET, c.bind.c_str(), &addr) != 1 && inet_pton(AF_INET6, c.bind.c_str(), &addr) != 1)
+        return cli::Problem{"--bind", fmt::format("'{}' is not an IPv4 or IPv6 address", c.bind)};
+    if (c.port == 0 && c.http_port == 0)
+        return cli::Problem{"--port", "both listeners are off (--port 0 --http-port 0)"};
+    if (c.port != 0 && c.port == c.http_port)
+        return cli::Problem{"--http-port", fmt::format("the RESP listener has port {} already", c.port)};
+    if (c.threads == 0)
+        c.threads = cli::cpu_count();
+    return std::nullopt;
+}
+
+} // namespace syskit::cachenode
