@@ -320,19 +320,19 @@ Server::~Server() = default;
 
 bool Server::start(std::string& error) {
     // libuv closes the socket it is given, so it gets a duplicate and fd_ keeps owning ours.
-    int fd = fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) {
+    fs::UniqueFd copy(fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
+    if (!copy) {
         error = std::string("fcntl: ") + std::strerror(errno);
         return false;
     }
     uv_tcp_init(loop_, &listener_);
     listening_ = true;
-    int rc = uv_tcp_open(&listener_, fd);
-    if (rc == 0)
+    int rc = uv_tcp_open(&listener_, copy.get());
+    if (rc == 0) {
+        copy.release(); // the handle owns it now: uv_close closes it
         rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 511, on_connection);
+    }
     if (rc != 0) {
-        if (uv_fileno(reinterpret_cast<uv_handle_t*>(&listener_), nullptr) != 0)
-            ::close(fd);
         error = std::string("uv_listen: ") + uv_strerror(rc);
         return false;
     }
