@@ -24,13 +24,13 @@ bench_build() {
     echo "$build/tools/$tool/$tool"
 }
 
-# Prints the absolute path of the shared corpus (../shared/bench/mkcorpus.py): the directory
-# given, else $SYSKIT_CORPUS, else /var/tmp/syskit-corpus; builds it there when it is missing.
+# Prints the absolute path of the corpus (scripts/bench/mkcorpus.py): the directory given,
+# else $SYSKIT_CORPUS, else /var/tmp/syskit-corpus; builds it there when it is missing.
 bench_corpus() {
     local corpus=${1:-${SYSKIT_CORPUS:-/var/tmp/syskit-corpus}}
     if [ ! -f "$corpus/manifest.json" ] || [ ! -d "$corpus/tree" ]; then
         echo "bench/$tool: building the corpus in $corpus (takes a few minutes)" >&2
-        "$py" "$repo/../shared/bench/mkcorpus.py" "$corpus" --files 100000 --dirs 10000 --scale 0.25 >&2 ||
+        "$py" "$repo/scripts/bench/mkcorpus.py" "$corpus" --files 100000 --dirs 10000 --scale 0.25 >&2 ||
             die "$corpus: cannot build the corpus"
     fi
     (cd "$corpus" && pwd)

@@ -15,27 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, Result, assert_no_sanitizer_report, run_tool, tool_env, tool_path
+from conftest import BUILD, Result, assert_no_sanitizer_report, run_tool, tool_env, tool_path, wait_until
 
 FDLOCK = os.fspath(tool_path("fdlock"))
 
 
 def fdlock(*args, **kw) -> Result:
     return run_tool("fdlock", *args, **kw)
-
-
-def wait_for(path: Path, timeout: float = 20) -> None:
-    end = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < end, f"{path} did not appear within {timeout} s"
-        time.sleep(0.005)
-
-
-def wait_until(predicate, timeout: float = 10, what: str = "condition") -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < end, f"{what} not met within {timeout} s"
-        time.sleep(0.01)
 
 
 def gone(pid: int) -> bool:
@@ -116,7 +102,7 @@ def holder(bg, tmp_path: Path, name: str, *options, lock: Path = None, keep=""):
     script = f"exec >/dev/null 2>&1; {keep}echo $$ > '{ready}.tmp'; mv '{ready}.tmp' '{ready}'; " \
              f"while [ ! -e '{release}' ]; do sleep 0.01; done"
     b = bg(*options, lock, "sh", "-c", script)
-    wait_for(ready)
+    wait_until(ready.exists, timeout=20, what=f"{ready} appearing", step=0.005)
     b.release = release
     b.command_pid = int(ready.read_text())
     return b

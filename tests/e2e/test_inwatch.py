@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Result, assert_no_sanitizer_report, tool_env, tool_path
+from conftest import Result, assert_no_sanitizer_report, tool_env, tool_path, wait_until
 
 SETTLE = 1.0      # seconds to wait for events that must not come
 LIMIT = 10.0      # seconds to wait for what must come
@@ -65,16 +65,6 @@ def in_event_loop(pid: int) -> bool:
             return f.read().split(" ", 1)[0] in ("232", "281", "441")  # x86-64 epoll_wait, _pwait, _pwait2
     except OSError:
         return False
-
-
-def wait_until(pred, limit: float = LIMIT, step: float = 0.02) -> bool:
-    end = time.monotonic() + limit
-    while True:
-        if pred():
-            return True
-        if time.monotonic() > end:
-            return False
-        time.sleep(step)
 
 
 def process_gone(pid: int) -> bool:
