@@ -132,6 +132,11 @@ def assert_no_sanitizer_report(r: Result) -> None:
     assert r.rc >= 0, f"killed by signal {-r.rc}:\n{r}"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "serial: measures CPU time or bounds wall time tightly; scripts/test runs "
+                            "these alone, after the others have run in parallel")
+
+
 @pytest.fixture
 def run():
     """run("TOOL", *args, **kw) -> Result; see run_tool."""

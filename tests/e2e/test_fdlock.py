@@ -277,6 +277,7 @@ def start_up_time() -> float:
     return min(times)
 
 
+@pytest.mark.serial
 def test_nonblock_against_a_held_lock_returns_at_once(bg, tmp_path):
     holder(bg, tmp_path, "h")
     lock = tmp_path / "lock"
@@ -292,6 +293,7 @@ def test_nonblock_against_a_held_lock_returns_at_once(bg, tmp_path):
         assert min(took) < start_up + 0.2, f"{args} took {took}, start-up {start_up:.3f} s"
 
 
+@pytest.mark.serial
 def test_timeout_gives_up_within_the_bound(bg, tmp_path):
     holder(bg, tmp_path, "h")
     lock = tmp_path / "lock"
