@@ -133,8 +133,8 @@ def assert_no_sanitizer_report(r: Result) -> None:
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "serial: measures CPU time or bounds wall time tightly; scripts/test runs "
-                            "these alone, after the others have run in parallel")
+    config.addinivalue_line("markers", "serial: measures CPU time, bounds wall time tightly or changes a limit of "
+                            "the whole system; scripts/test runs these alone, after the others have run in parallel")
 
 
 @pytest.fixture

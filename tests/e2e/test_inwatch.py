@@ -877,6 +877,7 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="changes /proc/sys/fs/
 
 
 @needs_root
+@pytest.mark.serial  # the limits are the whole system's: no other test may run meanwhile
 def test_overflow_reported_and_rescanned(tmp_path, w):
     """SIGSTOP the watcher, make more events than its queue holds, SIGCONT: the overflow is
     on stderr and every file created is reported at least once (the rescan's synthetic creates)."""
@@ -915,6 +916,7 @@ def test_overflow_reported_and_rescanned(tmp_path, w):
 
 
 @needs_root
+@pytest.mark.serial  # the limits are the whole system's: no other test may run meanwhile
 def test_overflow_rescan_keeps_non_recursive_watch(tmp_path, w):
     """Without -r the rescan after an overflow must not start watching (and reporting) the
     directories below the root."""
@@ -949,6 +951,7 @@ def test_overflow_rescan_keeps_non_recursive_watch(tmp_path, w):
 
 
 @needs_root
+@pytest.mark.serial  # the limits are the whole system's: no other test may run meanwhile
 def test_watch_limit(tmp_path, w):
     """Fewer watches allowed than the tree has directories: an error naming max_user_watches and
     how many the tree needs, exit 2."""
