@@ -122,8 +122,10 @@ class Corpus:
                     self.write(os.path.join(self.some_dir(), self.name("image") + ".img"), bytes(data))
 
     def hard_links(self, n: int) -> None:
+        """n second names, each beside its file: which directory du(1) charges a file with
+        names in two directories for depends on the order it walks them in."""
         for src in self.rng.sample(self.files, min(n, len(self.files))):
-            os.link(src, os.path.join(self.some_dir(), self.name("hardlink")))
+            os.link(src, os.path.join(os.path.dirname(src), self.name("hardlink")))
 
     def symlinks(self, n: int) -> None:
         """n relative symlinks to files; every fourth dangles: its target is gone, or is
