@@ -150,19 +150,22 @@ def test_pipe_signals(tmp_path):
     try:
         lr.p.stdin.write(lines(0, 100))
         lr.p.stdin.flush()
-        wait_until(lambda: log.exists() and log.stat().st_size == len(lines(0, 100)), timeout=15, what="the first lines")
+        wait_until(lambda: log.exists() and log.stat().st_size == len(lines(0, 100)),
+                   timeout=15, what="the first lines")
         lr.p.send_signal(signal.SIGUSR1)  # rotate now
         lr.wait_log("reason=signal")
         assert [f.read_bytes() for f in rotated(tmp_path)] == [lines(0, 100)]
         lr.p.stdin.write(lines(100, 50))
         lr.p.stdin.flush()
-        wait_until(lambda: log.exists() and log.stat().st_size == len(lines(100, 50)), timeout=15, what="lines after rotation")
+        wait_until(lambda: log.exists() and log.stat().st_size == len(lines(100, 50)),
+                   timeout=15, what="lines after rotation")
         os.rename(log, tmp_path / "moved")  # as an outside rotator would; SIGHUP reopens
         lr.p.send_signal(signal.SIGHUP)
         lr.wait_log("msg=reopening")
         lr.p.stdin.write(lines(150, 10) + b"partial")
         lr.p.stdin.flush()
-        wait_until(lambda: log.exists() and log.stat().st_size == len(lines(150, 10)), timeout=15, what="lines after SIGHUP")
+        wait_until(lambda: log.exists() and log.stat().st_size == len(lines(150, 10)),
+                   timeout=15, what="lines after SIGHUP")
         lr.p.send_signal(signal.SIGTERM)  # flushes the partial line and exits 0
         r = lr.finish()
     finally:
@@ -216,7 +219,8 @@ def test_pipe_kill9_then_restart_continues_the_file(tmp_path):
     try:
         lr.p.stdin.write(first)
         lr.p.stdin.flush()
-        wait_until(lambda: log.exists() and log.stat().st_size == len(first), timeout=15, what="the first run's lines")
+        wait_until(lambda: log.exists() and log.stat().st_size == len(first),
+                   timeout=15, what="the first run's lines")
         inode = log.stat().st_ino
         lr.p.kill()
         lr.p.wait()
