@@ -225,7 +225,7 @@ def tmpfs(tree):
         yield mnt
 
 
-def wait_until(pred, timeout: float = 10, what: str | None = None, step: float = 0.01) -> bool:
+def wait_until(pred, timeout: float = 10, what: str | None = None, step: float = 0.02) -> bool:
     """Calls pred every step seconds until it returns true, for at most timeout seconds, and
     returns whether it did; given what, fails the test instead ("WHAT not met within N s")."""
     end = time.monotonic() + timeout
