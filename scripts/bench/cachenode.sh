@@ -139,15 +139,7 @@ redis_version=$(redis-cli -p "$redis_port" info server | tr -d '\r' | sed -n 's/
 stop_all
 
 # 2. Memory: fresh servers, the same 1,000,000 SETs through redis-cli --pipe.
-"$py" - >"$tmp/load.resp" <<'EOF'
-import sys
-value = b"v" * 100
-out = bytearray()
-for i in range(1000000):
-    key = b"key:%07d" % i
-    out += b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value)
-sys.stdout.buffer.write(out)
-EOF
+"$py" "$here/cachenode_load.py" >"$tmp/load.resp"
 start_redis "${ports[5]}"
 mem_redis_pid=$pid
 start_cachenode "${ports[6]}" "${ports[7]}" --threads 1 --max-memory 1G
@@ -171,115 +163,6 @@ default_policy=$("$cachenode" --help | sed -n 's/.*--eviction.*(default: \([a-z0
 "$hitratio" --keys 1000000 --alpha 0.99 --cache-percent 10 >"$tmp/hitratio.txt" 2>&1 ||
     die "cachenode-hitratio failed: $(tail -c 500 "$tmp/hitratio.txt")"
 
-"$py" - "$tmp" "$runs" "$http_runs" "$redis_version" "$cnN_threads" "$(getconf CLK_TCK)" \
-    "$mem_redis_keys" "$mem_cn_keys" "$mem_redis_rss" "$mem_cn_rss" "$default_policy" "$(nproc)" <<'EOF'
-import csv, glob, re, statistics, sys
-(tmp, runs, http_runs, redis_version, cnN_threads, clk_tck, mem_redis_keys, mem_cn_keys, mem_redis_rss,
- mem_cn_rss, default_policy, cpus) = sys.argv[1:]
-ok = True
-med = statistics.median
-
-
-def verdict(good: bool) -> str:
-    global ok
-    ok &= good
-    return "PASS" if good else "FAIL"
-
-
-# {(server, depth, test): {round: (rps, p99)}}
-figures = {}
-for path in glob.glob(f"{tmp}/rb-*.csv"):
-    server, depth, rnd = re.match(r".*/rb-(\w+)-(\d+)-(\d+)\.csv$", path).groups()
-    for row in csv.DictReader(open(path)):
-        per_round = figures.setdefault((server, int(depth), row["test"]), {})
-        per_round[int(rnd)] = (float(row["rps"]), float(row["p99_latency_ms"]))
-
-
-def medians(server, depth, test):
-    rounds = figures[(server, depth, test)].values()
-    return med(r for r, _ in rounds), med(p for _, p in rounds)
-
-
-def ratios(server, depth, test, field):
-    """server's figure / Redis's in the same round, for each round: the machine's speed drifts
-    between rounds (the medians of the figures above can come from different rounds), and a
-    ratio within one round cancels that."""
-    ours, theirs = figures[(server, depth, test)], figures[("redis", depth, test)]
-    return [ours[r][field] / theirs[r][field] for r in sorted(ours)]
-
-
-def ratio(server, depth, test, field):
-    return med(ratios(server, depth, test, field))
-
-
-names = {"redis": f"redis {redis_version}", "cn1": "cachenode -t 1", "cnN": f"cachenode -t {cnN_threads}"}
-print(f"cachenode benchmark: redis-server {redis_version} vs cachenode, {cpus} CPUs, one run")
-print(f"redis-benchmark -t set,get -c 50 -d 100, {runs} interleaved rounds: medians, and medians of "
-      "each round's ratio to Redis")
-for depth in (1, 16):
-    for test in ("SET", "GET"):
-        r_rps, r_p99 = medians("redis", depth, test)
-        c_rps, c_p99 = medians("cn1", depth, test)
-        n_rps, n_p99 = medians("cnN", depth, test)
-        print(f"  -P {depth:<2} {test}  {names['redis']}: {r_rps:9.0f} ops/s p99 {r_p99:.3f} ms"
-              f" | {names['cn1']}: {c_rps:9.0f} ops/s p99 {c_p99:.3f} ms"
-              f" | {names['cnN']}: {n_rps:9.0f} ops/s p99 {n_p99:.3f} ms")
-        rps_x, p99_x = ratio("cn1", depth, test, 0), ratio("cn1", depth, test, 1)
-        print(f"  -P {depth:<2} {test}  cachenode -t 1 / redis: ops/s {rps_x:.2f}x (target >= 1.00): "
-              f"{verdict(rps_x >= 1)}; p99 {p99_x:.2f}x (target <= 1.00): {verdict(p99_x <= 1)}"
-              f"; cachenode -t {cnN_threads} / redis: {ratio('cnN', depth, test, 0):.2f}x")
-        print(f"  -P {depth:<2} {test}  each round, cachenode -t 1 / redis: ops/s "
-              + " ".join(f"{x:.2f}" for x in ratios("cn1", depth, test, 0)) + "; p99 "
-              + " ".join(f"{x:.2f}" for x in ratios("cn1", depth, test, 1)))
-
-rk, ck = int(mem_redis_keys), int(mem_cn_keys)
-rr, cr = int(mem_redis_rss) / 1024, int(mem_cn_rss) / 1024
-print("memory: 1,000,000 keys with 100-byte values (redis-cli --pipe), VmRSS")
-print(f"  redis {rr:.1f} MiB ({rk} keys), cachenode {cr:.1f} MiB ({ck} keys): {cr / rr:.2f}x "
-      f"(target <= 1.00): {verdict(cr <= rr and rk == ck == 1000000)}")
-
-
-def wrk_figures(server):
-    """Medians over the runs: requests/s, and microseconds of CPU per request: the server's
-    (user + system), the server's in the kernel, wrk's (user + system)."""
-    rps, cpu, kernel, client = {}, [], [], []
-    for path in glob.glob(f"{tmp}/wrk-{server}-*.txt"):
-        rnd = int(re.match(r".*-(\d+)\.txt$", path).group(1))
-        text = open(path).read()
-        r = float(re.search(r"Requests/sec:\s*([\d.]+)", text).group(1))
-        done = int(re.search(r"(\d+) requests in", text).group(1))
-        u0, s0 = map(int, re.search(r"server_ticks_before: (\d+) (\d+)", text).groups())
-        u1, s1 = map(int, re.search(r"server_ticks_after: (\d+) (\d+)", text).groups())
-        wu, ws = map(float, re.search(r"wrk_seconds: ([\d.]+) ([\d.]+)", text).groups())
-        rps[rnd] = 0.0 if "Non-2xx" in text else r  # misses or errors: not the figure asked for
-        us = 1e6 / done
-        cpu.append((u1 - u0 + s1 - s0) / float(clk_tck) * us)
-        kernel.append((s1 - s0) / float(clk_tck) * us)
-        client.append((wu + ws) * us)
-    return rps, med(cpu), med(kernel), med(client)
-
-
-(n_rounds, n_cpu, n_sys, n_wrk) = wrk_figures("cnN")
-(c_rounds, c_cpu, c_sys, c_wrk) = wrk_figures("cn1")
-(g_rounds, g_cpu, g_sys, g_wrk) = wrk_figures("go")
-n_http, c_http, g_http = med(n_rounds.values()), med(c_rounds.values()), med(g_rounds.values())
-n_x = med(n_rounds[r] / g_rounds[r] for r in n_rounds)
-print(f"HTTP: wrk -t 2 -c 50 -d 5s GET /get?key=k, median of {http_runs} runs; CPU per request: server (kernel), wrk")
-print(f"  the book's Go cache: {g_http:.0f} req/s, {g_cpu:.1f} us ({g_sys:.1f} us), wrk {g_wrk:.1f} us")
-print(f"  cachenode -t {cnN_threads}: {n_http:.0f} req/s, {n_cpu:.1f} us ({n_sys:.1f} us), wrk {n_wrk:.1f} us")
-print(f"  cachenode -t 1: {c_http:.0f} req/s, {c_cpu:.1f} us ({c_sys:.1f} us), wrk {c_wrk:.1f} us")
-print(f"  cachenode -t {cnN_threads} / Go cache: req/s {n_x:.2f}x (target >= 3.00x): "
-      f"{verdict(n_x >= 3)}; server CPU per request {n_cpu / g_cpu:.2f}x")
-ceiling = int(cpus) / ((n_wrk + n_sys) / 1e6)
-print(f"  ceiling here: {cpus} CPUs / (wrk {n_wrk:.1f} us + cachenode's kernel time {n_sys:.1f} us) = "
-      f"{ceiling:.0f} req/s, {ceiling / g_http:.2f}x the Go cache, for a server that did no work of its own")
-
-text = open(f"{tmp}/hitratio.txt").read()
-ratios = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(\w+)\s+hit ratio ([\d.]+)", text, re.M)}
-print("hit ratio: cachenode-hitratio, " + text.splitlines()[0].removeprefix("trace: "))
-print("  " + ", ".join(f"{p} {r:.4f}" for p, r in ratios.items()))
-d, lru = ratios[default_policy], ratios["lru"]
-print(f"  default ({default_policy}) {d:.4f} vs lru {lru:.4f}: {d - lru:+.4f} (target > 0): {verdict(d > lru)}")
-print("result:", "PASS" if ok else "FAIL")
-sys.exit(0 if ok else 1)
-EOF
+"$py" "$here/cachenode_report.py" "$tmp" "$runs" "$http_runs" "$redis_version" "$cnN_threads" \
+    "$(getconf CLK_TCK)" \
+    "$mem_redis_keys" "$mem_cn_keys" "$mem_redis_rss" "$mem_cn_rss" "$default_policy" "$(nproc)"

@@ -21,8 +21,7 @@ du_cmd=(du -s tree)
 # gdu, non-interactive, no progress, a total only, in bytes; for information, when it works here.
 gdu_cmd=(gdu -n -p -s -c --no-prefix tree)
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+bench_tmpdir
 
 # Warm the cache, and make sure every command runs cleanly.
 tools=(dirsize du)
@@ -57,67 +56,14 @@ check depth1 -d 1 -- --max-depth 1
 check depth1b -b -d 1 -- -b --max-depth 1
 
 # Timing.  hyperfine runs without a shell (-N) and discards stdout.
-quote() { printf '%q ' "$@"; }
 names=()
 for tool in "${tools[@]}"; do
     declare -n cmd=${tool}_cmd
-    names+=(-n "$tool" "$(quote "${cmd[@]}")")
+    names+=(-n "$tool" "$(bench_quote "${cmd[@]}")")
 done
-hyperfine -N --warmup 1 --runs 5 --style none --export-json "$tmp/times.json" "${names[@]}" \
-    >/dev/null 2>"$tmp/hyperfine.err" || die "hyperfine failed: $(cat "$tmp/hyperfine.err")"
-/usr/bin/time -o "$tmp/rss" -f %M "${dirsize_cmd[@]}" >/dev/null || die "dirsize failed under time(1)"
-rss=$(tail -n 1 "$tmp/rss") # KiB
-/usr/bin/time -o "$tmp/rss.du" -f %M "${du_cmd[@]}" >/dev/null || die "du failed under time(1)"
-rss_du=$(tail -n 1 "$tmp/rss.du")
+bench_hyperfine "$tmp/times.json" -N --warmup 1 --runs 5 "${names[@]}"
+rss=$(bench_rss "${dirsize_cmd[@]}") || die "dirsize failed under time(1)"
+rss_du=$(bench_rss "${du_cmd[@]}") || die "du failed under time(1)"
 
-"$py" - "$tmp" "$corpus" "$target" "$rss" "$rss_du" "$(du --version | head -1)" \
-    "$(gdu --version 2>/dev/null | sed -n 's/^Version:[[:space:]]*//p' | head -1)" "$(nproc)" <<'EOF'
-import json, os, sys
-tmp, corpus, target, rss, rss_du, du_v, gdu_v, cpus = sys.argv[1:]
-target = float(target)
-ok = True
-
-med = {r["command"]: r["median"] for r in json.load(open(os.path.join(tmp, "times.json")))["results"]}
-m = json.load(open(os.path.join(corpus, "manifest.json")))
-print(f"dirsize benchmark: {corpus} ({m['total_files']} files), {cpus} CPUs, {du_v}, gdu {gdu_v or '?'}")
-print("warm cache, median of 5 runs (hyperfine --warmup 1 --runs 5)")
-for tool, note in (("dirsize", "  dirsize -q tree"), ("du", "  du -s tree"),
-                   ("gdu", "  gdu -n -p -s -c --no-prefix tree (for information)")):
-    if tool in med:
-        print(f"  {tool:<8} {med[tool]:7.3f} s{note}")
-    else:
-        print(f"  {tool:<8}       - (did not run here)")
-def mib(kib):
-    return f"{int(kib) / 1024:.1f} MiB" if kib.strip().isdigit() else f"? ({kib.strip()})"
-print(f"  peak RSS: dirsize {mib(rss)}, du {mib(rss_du)}")
-ratio = med["dirsize"] / med["du"]
-ok &= ratio <= target
-print(f"  dirsize/du  {ratio:.2f}  (target <= {target:.2f}): {'PASS' if ratio <= target else 'FAIL'}")
-if "gdu" in med:
-    print(f"  dirsize/gdu {med['dirsize'] / med['gdu']:.2f}")
-
-print("correctness: dirsize against du on the same tree")
-def read(name, ext):
-    return open(os.path.join(tmp, f"{name}.{ext}"), "rb").read()
-for name, what in (("blocks", "dirsize tree    vs du -s tree "), ("apparent", "dirsize -b tree vs du -sb tree")):
-    a, b = read(name, "dirsize"), read(name, "du")
-    same = a == b
-    ok &= same
-    shown = a.decode("utf-8", "surrogateescape").strip().replace("\t", " ")
-    theirs = b.decode("utf-8", "surrogateescape").strip().replace("\t", " ")
-    print(f"  {what}: {shown!s:<24} {'byte-identical' if same else f'DIFFERENT (du: {theirs})'}")
-for name, what in (("depth1", "dirsize -d 1 tree    vs du --max-depth 1 tree   "),
-                   ("depth1b", "dirsize -b -d 1 tree vs du -b --max-depth 1 tree")):
-    a, b = read(name, "dirsize").splitlines(), read(name, "du").splitlines()
-    same = sorted(a) == sorted(b)
-    ok &= same
-    extra, missing = set(a) - set(b), set(b) - set(a)
-    print(f"  {what}: {len(a)} lines, "
-          + ("same lines" if same else f"DIFFERENT ({len(extra)} only in dirsize, {len(missing)} only in du)"))
-    for line in sorted(extra)[:3]:
-        print(f"      only in dirsize: {line!r}")
-    for line in sorted(missing)[:3]:
-        print(f"      only in du:      {line!r}")
-print("result:", "PASS" if ok else "FAIL")
-sys.exit(0 if ok else 1)
-EOF
+"$py" "$here/dirsize_report.py" "$tmp" "$corpus" "$target" "$rss" "$rss_du" "$(du --version | head -1)" \
+    "$(gdu --version 2>/dev/null | sed -n 's/^Version:[[:space:]]*//p' | head -1)" "$(nproc)"

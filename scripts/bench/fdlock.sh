@@ -25,10 +25,8 @@ fdlock=$(bench_build)
 command -v flock >/dev/null || die "flock(1) not found (util-linux)"
 command -v hyperfine >/dev/null || die "hyperfine not found"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+bench_tmpdir
 failed=0
-verdict() { if "$@"; then v=PASS; else v=FAIL; failed=1; fi; } # sets v
 
 # 1. The counter.
 increment='read n < "$1"; echo $((n + 1)) > "$1"'
@@ -51,7 +49,7 @@ count_up() { # count_up PROCESSES INCREMENTS LOCKED
 start=$(date +%s.%N)
 got=$(count_up 8 500 yes)
 took=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
-verdict [ "$got" = 4000 ]
+bench_check [ "$got" = 4000 ]
 say "counter: $got after 8 processes x 500 increments under fdlock (expected 4000, $took s) $v"
 got=$(count_up 8 100 no)
 say "counter without a lock: $got of 800 increments kept (lost updates show the test can fail)"
@@ -65,14 +63,8 @@ start=$(date +%s.%N)
 for i in 1 2 3 4; do hold "s$i" -s 1 & done
 wait
 took=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
-most=$("$py" - "$tmp" <<'PY'
-import sys
-d = sys.argv[1]
-iv = [(float(open(f"{d}/s{i}.start").read()), float(open(f"{d}/s{i}.end").read())) for i in range(1, 5)]
-print(max(sum(1 for s, e in iv if s <= t < e) for t, _ in iv))
-PY
-)
-verdict [ "$most" = 4 ]
+most=$("$py" "$here/fdlock_overlap.py" "$tmp")
+bench_check [ "$most" = 4 ]
 say "shared: 4 holders of 1 s took $took s together (4 s one after the other), $most holding at once $v"
 
 # The shared holders keep their lock until told to let go, so the exclusive request is
@@ -91,15 +83,8 @@ early=no
 [ -e "$tmp/x.start" ] && early=yes
 touch "$tmp/go"
 wait
-read -r waited after < <("$py" - "$tmp" "$asked" <<'PY'
-import sys
-d, asked = sys.argv[1], float(sys.argv[2])
-last_end = max(float(open(f"{d}/t{i}.end").read()) for i in range(1, 5))
-got = float(open(f"{d}/x.start").read())
-print(f"{got - asked:.3f} {got - last_end:.3f}")
-PY
-)
-verdict "$py" -c "import sys; sys.exit(not ('$early' == 'no' and $after >= 0))"
+read -r waited after < <("$py" "$here/fdlock_waited.py" "$tmp" "$asked")
+bench_check "$py" -c "import sys; sys.exit(not ('$early' == 'no' and $after >= 0))"
 say "exclusive: asked while 4 shared locks were held, waited $waited s, got it $after s after the last let go $v"
 
 # 3. Overhead per invocation, against flock(1).
@@ -107,21 +92,11 @@ touch "$tmp/F" "$tmp/G"
 for r in $(seq "$rounds"); do
     order=(-n fdlock "$fdlock $tmp/F true" -n flock "flock $tmp/G true")
     [ $((r % 2)) -eq 0 ] && order=(-n flock "flock $tmp/G true" -n fdlock "$fdlock $tmp/F true")
-    hyperfine -N --warmup 5 --runs "$runs" --style none --export-json "$tmp/round$r.json" "${order[@]}" \
-        >/dev/null 2>"$tmp/hyperfine.err" || die "hyperfine failed: $(cat "$tmp/hyperfine.err")"
+    bench_hyperfine "$tmp/round$r.json" -N --warmup 5 --runs "$runs" "${order[@]}"
 done
-read -r fd_ms fl_ms ratio < <("$py" - "$tmp" "$rounds" <<'PY'
-import json, statistics, sys
-d, rounds = sys.argv[1], int(sys.argv[2])
-fd, fl, ratios = [], [], []
-for r in range(1, rounds + 1):
-    m = {x["command"]: x["median"] for x in json.load(open(f"{d}/round{r}.json"))["results"]}
-    fd.append(m["fdlock"]); fl.append(m["flock"]); ratios.append(m["fdlock"] / m["flock"])
-print(f"{statistics.median(fd) * 1e3:.2f} {statistics.median(fl) * 1e3:.2f} {statistics.median(ratios):.2f}")
-PY
-)
+read -r fd_ms fl_ms ratio < <("$py" "$here/fdlock_overhead.py" "$tmp" "$rounds")
 say "overhead: fdlock F true ${fd_ms} ms, flock F true ${fl_ms} ms (medians of $rounds paired rounds x $runs runs)"
-verdict "$py" -c "import sys; sys.exit(not $ratio <= $target)"
+bench_check "$py" -c "import sys; sys.exit(not $ratio <= $target)"
 say "ratio fdlock/flock ${ratio}x (target <= ${target}x) $v"
 
 exit "$failed"

@@ -8,6 +8,9 @@ goes through run_tool(), which fails the test on such a report whatever the test
 Fixtures:
   run       run("TOOL", *args, cwd=..., input=..., user=...) -> Result
   tree      a Tree rooted at a fresh directory in tmp_path, to build files in
+  tmpfs     a small tmpfs mounted on tree/mnt (another file system, for -x)
+
+Helpers: wait_until (polling for a condition), can_run_as_nobody, make_deep.
 """
 import contextlib
 import json
@@ -15,6 +18,7 @@ import os
 import shutil
 import stat
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,6 +132,11 @@ def assert_no_sanitizer_report(r: Result) -> None:
     assert r.rc >= 0, f"killed by signal {-r.rc}:\n{r}"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "serial: measures CPU time, bounds wall time tightly or changes a limit of "
+                            "the whole system; scripts/test runs these alone, after the others have run in parallel")
+
+
 @pytest.fixture
 def run():
     """run("TOOL", *args, **kw) -> Result; see run_tool."""
@@ -207,3 +216,47 @@ def mounted_tmpfs(mnt: Path, size: str):
         yield mnt
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=True)
+
+
+@pytest.fixture
+def tmpfs(tree):
+    """A 4 MiB tmpfs mounted on tree/mnt for the test (skips where mounting is not allowed)."""
+    with mounted_tmpfs(tree.dir("mnt", 0o755), "4m") as mnt:
+        yield mnt
+
+
+def wait_until(pred, timeout: float = 10, what: str | None = None, step: float = 0.02) -> bool:
+    """Calls pred every step seconds until it returns true, for at most timeout seconds, and
+    returns whether it did; given what, fails the test instead ("WHAT not met within N s")."""
+    end = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() >= end:
+            assert what is None, f"{what} not met within {timeout} s"
+            return False
+        time.sleep(step)
+    return True
+
+
+NOBODY = 65534
+
+
+def can_run_as_nobody(path) -> bool:
+    """Whether uid 65534 can run the binary at path through setpriv (the build may sit in a
+    directory it cannot enter)."""
+    if shutil.which("setpriv") is None:
+        return False
+    p = subprocess.run([SETPRIV, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", "test", "-x",
+                        str(path)], capture_output=True)
+    return p.returncode == 0
+
+
+def make_deep(root: Path, levels: int, name: str = "d" * 40) -> tuple[int, bytes]:
+    """Creates root/name/name/... levels deep through descriptors (the path is longer than
+    PATH_MAX); returns an open descriptor of the deepest directory and its path."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(levels):
+        os.mkdir(name, 0o755, dir_fd=fd)
+        nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    return fd, os.fsencode(root) + ("/" + name).encode() * levels

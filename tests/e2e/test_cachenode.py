@@ -617,6 +617,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("busy_poll_us", ["0", "200000"])
 def test_busy_poll_spins_only_after_requests(start, busy_poll_us):
     n = start("--threads", "1", "--busy-poll", busy_poll_us)

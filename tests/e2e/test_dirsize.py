@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Tree, mounted_tmpfs, run_tool, tool_env, tool_path
+from conftest import NOBODY, Tree, can_run_as_nobody, run_tool, tool_env, tool_path
 
 DU = shutil.which("du") or "/usr/bin/du"
-NOBODY = 65534
 
 
 def dirsize(*args, **kw):
@@ -87,14 +86,6 @@ def all_dirs(root: Path) -> list:
     for dp, dns, _ in os.walk(root):
         out += [Path(dp) / n for n in dns if not os.path.islink(os.path.join(dp, n))]
     return out
-
-
-def can_run_as_nobody(path) -> bool:
-    if shutil.which("setpriv") is None:
-        return False
-    p = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", "test", "-x",
-                        str(path)], capture_output=True)
-    return p.returncode == 0
 
 
 def world_readable(root: Path) -> None:
@@ -360,12 +351,6 @@ def test_sparse_file_uses_less_disk_than_its_size(tree):
 
 
 # --- -x ----------------------------------------------------------------------------------------
-
-@pytest.fixture
-def tmpfs(tree):
-    with mounted_tmpfs(tree.dir("mnt", 0o755), "4m") as mnt:
-        yield mnt
-
 
 @pytest.mark.parametrize("opt", ["-x", "--one-file-system"])
 def test_one_file_system_matches_du(tree, tmpfs, opt):

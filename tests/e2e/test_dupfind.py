@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Tree, mounted_tmpfs, run_tool, tool_path
+from conftest import NOBODY, Tree, can_run_as_nobody, make_deep, run_tool, tool_path
 
-NOBODY = 65534
 JDUPES = shutil.which("jdupes")
 # Long enough for the sanitizer build on a loaded machine; a run that opens a FIFO blocks forever.
 TIMEOUT = 30
@@ -420,14 +419,6 @@ def test_dry_run_commands_run_in_sh(tree):
 
 # --- unreadable files -------------------------------------------------------------------
 
-def can_run_as_nobody(path) -> bool:
-    if shutil.which("setpriv") is None:
-        return False
-    p = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", "test", "-x",
-                        str(path)], capture_output=True)
-    return p.returncode == 0
-
-
 @pytest.fixture
 def as_nobody():
     if not can_run_as_nobody(tool_path("dupfind")):
@@ -667,12 +658,6 @@ def test_name_filters(tree, args, expected):
     r = dupfind(*args, roots=[tree.root])
     assert r.rc == (1 if expected else 0), r
     assert rel_groups(text_groups(r), tree.root) == expected, r
-
-
-@pytest.fixture
-def tmpfs(tree):
-    with mounted_tmpfs(tree.dir("mnt", 0o755), "4m") as mnt:
-        yield mnt
 
 
 def test_one_file_system(tree, tmpfs):
@@ -1039,18 +1024,6 @@ def test_many_files_of_one_size(tree):
     assert r.err == "", r
     groups = rel_groups([o["paths"] for o in r.json_lines()], tree.root)
     assert as_sets(groups) == {frozenset({f"d{i % 4}/x{i:02}", f"e{i % 3}/y{i:02}"}) for i in range(40)}, r
-
-
-def make_deep(root: Path, levels: int, name: str = "d" * 40) -> tuple:
-    """root/name/name/... levels deep, made through descriptors (the path is longer than
-    PATH_MAX); returns an open descriptor of the deepest directory and its path."""
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
-    for _ in range(levels):
-        os.mkdir(name, 0o755, dir_fd=fd)
-        nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
-        os.close(fd)
-        fd = nfd
-    return fd, os.fsencode(root) + ("/" + name).encode() * levels
 
 
 def test_deep_tree_beyond_path_max(tree):

@@ -15,27 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, Result, assert_no_sanitizer_report, run_tool, tool_env, tool_path
+from conftest import BUILD, Result, assert_no_sanitizer_report, run_tool, tool_env, tool_path, wait_until
 
 FDLOCK = os.fspath(tool_path("fdlock"))
 
 
 def fdlock(*args, **kw) -> Result:
     return run_tool("fdlock", *args, **kw)
-
-
-def wait_for(path: Path, timeout: float = 20) -> None:
-    end = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < end, f"{path} did not appear within {timeout} s"
-        time.sleep(0.005)
-
-
-def wait_until(predicate, timeout: float = 10, what: str = "condition") -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < end, f"{what} not met within {timeout} s"
-        time.sleep(0.01)
 
 
 def gone(pid: int) -> bool:
@@ -124,7 +110,7 @@ def holder(bg, tmp_path: Path, name: str, *options, lock: Path = None, keep=""):
     script = f"exec >/dev/null 2>&1; {keep}echo $$ > '{ready}.tmp'; mv '{ready}.tmp' '{ready}'; " \
              f"while [ ! -e '{release}' ]; do sleep 0.01; done"
     b = bg(*options, lock, "sh", "-c", script)
-    wait_for(ready)
+    wait_until(ready.exists, timeout=20, what=f"{ready} appearing", step=0.005)
     b.release = release
     b.command_pid = int(ready.read_text())
     return b
@@ -299,6 +285,7 @@ def start_up_time() -> float:
     return min(times)
 
 
+@pytest.mark.serial
 def test_nonblock_against_a_held_lock_returns_at_once(bg, tmp_path):
     holder(bg, tmp_path, "h")
     lock = tmp_path / "lock"
@@ -314,6 +301,7 @@ def test_nonblock_against_a_held_lock_returns_at_once(bg, tmp_path):
         assert min(took) < start_up + 0.2, f"{args} took {took}, start-up {start_up:.3f} s"
 
 
+@pytest.mark.serial
 def test_timeout_gives_up_within_the_bound(bg, tmp_path):
     holder(bg, tmp_path, "h")
     lock = tmp_path / "lock"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Result, assert_no_sanitizer_report, tool_env, tool_path
+from conftest import Result, assert_no_sanitizer_report, tool_env, tool_path, wait_until
 
 SETTLE = 1.0      # seconds to wait for events that must not come
 LIMIT = 10.0      # seconds to wait for what must come
@@ -65,16 +65,6 @@ def in_event_loop(pid: int) -> bool:
             return f.read().split(" ", 1)[0] in ("232", "281", "441")  # x86-64 epoll_wait, _pwait, _pwait2
     except OSError:
         return False
-
-
-def wait_until(pred, limit: float = LIMIT, step: float = 0.02) -> bool:
-    end = time.monotonic() + limit
-    while True:
-        if pred():
-            return True
-        if time.monotonic() > end:
-            return False
-        time.sleep(step)
 
 
 def process_gone(pid: int) -> bool:
@@ -887,6 +877,7 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="changes /proc/sys/fs/
 
 
 @needs_root
+@pytest.mark.serial  # the limits are the whole system's: no other test may run meanwhile
 def test_overflow_reported_and_rescanned(tmp_path, w):
     """SIGSTOP the watcher, make more events than its queue holds, SIGCONT: the overflow is
     on stderr and every file created is reported at least once (the rescan's synthetic creates)."""
@@ -925,6 +916,7 @@ def test_overflow_reported_and_rescanned(tmp_path, w):
 
 
 @needs_root
+@pytest.mark.serial  # the limits are the whole system's: no other test may run meanwhile
 def test_overflow_rescan_keeps_non_recursive_watch(tmp_path, w):
     """Without -r the rescan after an overflow must not start watching (and reporting) the
     directories below the root."""
@@ -959,6 +951,7 @@ def test_overflow_rescan_keeps_non_recursive_watch(tmp_path, w):
 
 
 @needs_root
+@pytest.mark.serial  # the limits are the whole system's: no other test may run meanwhile
 def test_watch_limit(tmp_path, w):
     """Fewer watches allowed than the tree has directories: an error naming max_user_watches and
     how many the tree needs, exit 2."""

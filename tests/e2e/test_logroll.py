@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Result, assert_no_sanitizer_report, mounted_tmpfs, tool_env, tool_path
+from conftest import Result, assert_no_sanitizer_report, mounted_tmpfs, tool_env, tool_path, wait_until
 
 STAMP = r"\d{8}T\d{6}Z"
 
@@ -89,13 +89,6 @@ class Running:
             self.p.wait()
 
 
-def wait_for(cond, timeout: float = 15, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 # --- pipe mode -------------------------------------------------------------------------------
 
 def test_pipe_no_line_lost_split_or_duplicated(run, tmp_path):
@@ -157,19 +150,22 @@ def test_pipe_signals(tmp_path):
     try:
         lr.p.stdin.write(lines(0, 100))
         lr.p.stdin.flush()
-        wait_for(lambda: log.exists() and log.stat().st_size == len(lines(0, 100)), what="the first lines")
+        wait_until(lambda: log.exists() and log.stat().st_size == len(lines(0, 100)),
+                   timeout=15, what="the first lines")
         lr.p.send_signal(signal.SIGUSR1)  # rotate now
         lr.wait_log("reason=signal")
         assert [f.read_bytes() for f in rotated(tmp_path)] == [lines(0, 100)]
         lr.p.stdin.write(lines(100, 50))
         lr.p.stdin.flush()
-        wait_for(lambda: log.exists() and log.stat().st_size == len(lines(100, 50)), what="lines after rotation")
+        wait_until(lambda: log.exists() and log.stat().st_size == len(lines(100, 50)),
+                   timeout=15, what="lines after rotation")
         os.rename(log, tmp_path / "moved")  # as an outside rotator would; SIGHUP reopens
         lr.p.send_signal(signal.SIGHUP)
         lr.wait_log("msg=reopening")
         lr.p.stdin.write(lines(150, 10) + b"partial")
         lr.p.stdin.flush()
-        wait_for(lambda: log.exists() and log.stat().st_size == len(lines(150, 10)), what="lines after SIGHUP")
+        wait_until(lambda: log.exists() and log.stat().st_size == len(lines(150, 10)),
+                   timeout=15, what="lines after SIGHUP")
         lr.p.send_signal(signal.SIGTERM)  # flushes the partial line and exits 0
         r = lr.finish()
     finally:
@@ -223,7 +219,8 @@ def test_pipe_kill9_then_restart_continues_the_file(tmp_path):
     try:
         lr.p.stdin.write(first)
         lr.p.stdin.flush()
-        wait_for(lambda: log.exists() and log.stat().st_size == len(first), what="the first run's lines")
+        wait_until(lambda: log.exists() and log.stat().st_size == len(first),
+                   timeout=15, what="the first run's lines")
         inode = log.stat().st_ino
         lr.p.kill()
         lr.p.wait()
@@ -440,10 +437,10 @@ def rotate_a_reopening_writer(tmp_path: Path, rotations: int, *reopen) -> None:
     log = tmp_path / "app.log"
     pidfile = tmp_path / "writer.pid"
     writer = subprocess.Popen([sys.executable, "-c", WRITER, log, pidfile, "100000000"], stdout=subprocess.PIPE)
-    wait_for(pidfile.exists, what="the writer's pid file")
+    wait_until(pidfile.exists, timeout=15, what="the writer's pid file")
     lr = Running("--watch", log, "--size", "64K", *[str(a).format(pidfile=pidfile) for a in reopen])
     try:
-        wait_for(lambda: len(rotated(tmp_path)) >= rotations, timeout=40, what=f"{rotations} rotations")
+        wait_until(lambda: len(rotated(tmp_path)) >= rotations, timeout=40, what=f"{rotations} rotations")
         writer.send_signal(signal.SIGTERM)
         total = int(writer.communicate(timeout=10)[0])
         time.sleep(0.3)

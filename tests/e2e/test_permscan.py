@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Result, Tree, assert_no_sanitizer_report, mounted_tmpfs, run_tool, tool_env, tool_path
+from conftest import (REPO, Result, Tree, assert_no_sanitizer_report, can_run_as_nobody, make_deep, run_tool,
+                      tool_env, tool_path)
 
 CHECKS = ["world-writable-file", "world-writable-dir", "setuid", "setgid", "exposed-secret",
           "dangling-symlink", "symlink-loop", "unknown-owner", "writable-executable",
@@ -740,12 +741,6 @@ def test_exclude_nonmatching(tree):
                                  "y/data/ww"}, r
 
 
-@pytest.fixture
-def tmpfs(tree):
-    with mounted_tmpfs(tree.dir("mnt", 0o755), "1m") as mnt:
-        yield mnt
-
-
 def test_one_file_system(tree, tmpfs):
     tree.file("outside-ww", 0o666)
     Tree(tmpfs).file("inside-ww", 0o666)
@@ -851,18 +846,6 @@ def test_fix_relative_root(tree):
     assert tree.mode("ww") == 0o664
 
 
-def make_deep(root: Path, levels: int, name: str = "d" * 40) -> tuple[int, bytes]:
-    """Creates root/name/name/... levels deep through descriptors (the path is longer than
-    PATH_MAX); returns an open descriptor of the deepest directory and its path."""
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
-    for _ in range(levels):
-        os.mkdir(name, 0o755, dir_fd=fd)
-        nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
-        os.close(fd)
-        fd = nfd
-    return fd, os.fsencode(root) + ("/" + name).encode() * levels
-
-
 def test_deep_tree_beyond_path_max(tree):
     fd, deep = make_deep(tree.root, 120)
     try:
@@ -966,12 +949,6 @@ def test_missing_roots_only(tmp_path):
                                             f"permscan: {b}: No such file or directory"]), r
 
 
-def can_run_as_nobody(path) -> bool:
-    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "test", "-x", str(path)],
-                       capture_output=True)
-    return p.returncode == 0
-
-
 def test_unreadable_directory(tree):
     if shutil.which("setpriv") is None:
         pytest.skip("setpriv (util-linux) is not installed")
@@ -1049,9 +1026,9 @@ def test_threads_option_gives_same_findings(tree):
     assert r.out == base.out, r
 
 
-# --- the shared corpus ------------------------------------------------------------------
+# --- the benchmark corpus ---------------------------------------------------------------
 
-MKCORPUS = REPO / ".." / "shared" / "bench" / "mkcorpus.py"
+MKCORPUS = REPO / "scripts" / "bench" / "mkcorpus.py"
 CORPUS_CHECKS = {  # manifest key -> permscan check
     "world_writable_files": "world-writable-file",
     "world_writable_dirs_no_sticky": "world-writable-dir",
@@ -1064,8 +1041,6 @@ CORPUS_CHECKS = {  # manifest key -> permscan check
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    if not MKCORPUS.is_file():
-        pytest.skip(f"{MKCORPUS} not found (shared/ beside the clone)")
     out = tmp_path_factory.mktemp("corpus") / "c"
     p = subprocess.run(["/usr/bin/python3", str(MKCORPUS), str(out), "--files", "3000", "--dirs", "300",
                         "--scale", "0.05"], capture_output=True, text=True, timeout=120)
