@@ -1,5 +1,5 @@
 // Decoding an untrusted security.capability attribute.
-#include "capability.hpp"
+#include "permscan/capability.hpp"
 
 #include <cstdint>
 #include <cstdlib>

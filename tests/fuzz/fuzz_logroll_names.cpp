@@ -1,6 +1,6 @@
 // Recognising logroll's rotated names among the untrusted names of a log directory: only
 // what logroll itself would name is ever accepted (and so ever deleted by retention).
-#include "names.hpp"
+#include "logroll/names.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,6 +1,6 @@
 // Parsing an untrusted --pidfile: a pid logroll would signal is a plain positive decimal
 // number, never 0, 1 (init) or beyond Linux's pid_max limit.
-#include "pidfile.hpp"
+#include "logroll/pidfile.hpp"
 
 #include <cstdint>
 #include <cstdlib>

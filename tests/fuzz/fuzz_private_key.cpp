@@ -1,5 +1,5 @@
 // Private key sniffing on untrusted file content.
-#include "secrets.hpp"
+#include "permscan/secrets.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -2,9 +2,9 @@
 // its errors collected, and content to fill files with.
 #pragma once
 
-#include "act.hpp"
-#include "finder.hpp"
-#include "hash.hpp"
+#include "dupfind/act.hpp"
+#include "dupfind/finder.hpp"
+#include "dupfind/hash.hpp"
 
 #include <doctest/doctest.h>
 

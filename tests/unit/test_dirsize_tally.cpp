@@ -1,6 +1,6 @@
 // Unit tests of dirsize's tally (tools/dirsize/tally.hpp): du's post-order, and the totals
 // of a small tree built here (hard links once, per-directory totals that add up).
-#include "tally.hpp"
+#include "dirsize/tally.hpp"
 
 #include "tmpdir.hpp"
 

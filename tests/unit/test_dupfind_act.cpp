@@ -3,7 +3,7 @@
 // these are tested here).
 #include "dupfind_found.hpp"
 
-#include "act.hpp"
+#include "dupfind/act.hpp"
 
 #include "tmpdir.hpp"
 

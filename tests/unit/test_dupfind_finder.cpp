@@ -2,7 +2,7 @@
 // the checks that a file is still the one the walk saw.
 #include "dupfind_found.hpp"
 
-#include "finder.hpp"
+#include "dupfind/finder.hpp"
 #include "fs/fd.hpp"
 
 #include "tmpdir.hpp"

@@ -1,7 +1,7 @@
 // dupfind's hash: the four content hashes, streamed.
 #include "dupfind_found.hpp"
 
-#include "hash.hpp"
+#include "dupfind/hash.hpp"
 
 #include <doctest/doctest.h>
 

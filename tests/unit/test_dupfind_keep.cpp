@@ -1,5 +1,5 @@
 // dupfind's keep: --keep's rules, and the order they give a group.
-#include "keep.hpp"
+#include "dupfind/keep.hpp"
 
 #include <doctest/doctest.h>
 

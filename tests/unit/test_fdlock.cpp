@@ -1,6 +1,6 @@
-#include "flock_cli.hpp"
-#include "lockfile.hpp"
-#include "holdings.hpp"
+#include "fdlock/flock_cli.hpp"
+#include "fdlock/lockfile.hpp"
+#include "fdlock/holdings.hpp"
 
 #include "tmpdir.hpp"
 

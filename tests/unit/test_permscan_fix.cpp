@@ -1,5 +1,5 @@
-#include "checks.hpp"
-#include "fix.hpp"
+#include "permscan/checks.hpp"
+#include "permscan/fix.hpp"
 #include "fs/fd.hpp"
 
 #include "tmpdir.hpp"

@@ -1,5 +1,5 @@
-#include "capability.hpp"
-#include "secrets.hpp"
+#include "permscan/capability.hpp"
+#include "permscan/secrets.hpp"
 
 #include <doctest/doctest.h>
 
