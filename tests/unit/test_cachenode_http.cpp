@@ -254,7 +254,10 @@ TEST_CASE("cachenode HTTP: malformed requests get an error, then the connection 
          "413 Content Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 37\r\n"
          "Connection: close\r\n\r\nrequest body larger than 16384 bytes\n"},
     };
-    for (const auto& [in, reply] : cases) {
+    // Not a structured binding: clang 14 cannot capture one in CAPTURE's lambda.
+    for (const auto& kase : cases) {
+        const std::string& in = kase.in;
+        const std::string& reply = kase.reply;
         CAPTURE(in.substr(0, 40));
         Conn c;
         CHECK(c.send("GET /healthz HTTP/1.1\r\n\r\n" + in) == text("200 OK", "ok\n") + "HTTP/1.1 " + reply);

@@ -95,7 +95,10 @@ TEST_CASE("http: keep-alive follows the version and the Connection header") {
         {"GET / HTTP/1.0\r\n\r\n", false},
         {"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true},
     };
-    for (const auto& [head, keep_alive] : cases) {
+    // Not a structured binding: clang 14 cannot capture one in CAPTURE's lambda.
+    for (const auto& kase : cases) {
+        const std::string& head = kase.head;
+        const bool keep_alive = kase.keep_alive;
         CAPTURE(head);
         http::RequestParser p;
         std::size_t consumed = 0;

@@ -2,9 +2,6 @@
 
 #include "fs/fd.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -40,21 +37,13 @@ std::optional<pid_t> parse_pid(std::string_view text, std::string* error) {
 }
 
 std::optional<pid_t> read_pidfile(const std::string& path, std::string& error) {
-    fs::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) {
+    // A pid file holds a number and a newline: 64 bytes are plenty, and a huge file is not read whole.
+    std::string text;
+    if (!fs::read_file(path.c_str(), text, 64)) {
         error = std::strerror(errno);
         return std::nullopt;
     }
-    char buf[64];
-    ssize_t n;
-    do
-        n = ::read(fd.get(), buf, sizeof buf);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        error = std::strerror(errno);
-        return std::nullopt;
-    }
-    return parse_pid(std::string_view(buf, static_cast<std::size_t>(n)), &error);
+    return parse_pid(text, &error);
 }
 
 } // namespace syskit::logroll
