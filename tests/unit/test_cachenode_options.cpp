@@ -1,4 +1,5 @@
 // cachenode's command line: options.cpp's add_options() and finish().
+#include "argv.hpp"
 #include "cachenode/options.hpp"
 
 #include "cli/jobs.hpp"
@@ -20,11 +21,8 @@ std::string problem_of(std::vector<std::string> args, Options* out = nullptr) {
     CLI::App app;
     Options o;
     add_options(app, o);
-    args.insert(args.begin(), "cachenode");
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    app.parse(static_cast<int>(argv.size()), argv.data());
+    test::Argv argv("cachenode", std::move(args));
+    app.parse(argv.argc(), argv.argv());
     auto p = finish(o);
     if (out)
         *out = o;

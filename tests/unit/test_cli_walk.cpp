@@ -1,4 +1,5 @@
 // cli/walk: the walk options every walking tool declares, and how roots are made absolute.
+#include "argv.hpp"
 #include "cli/walk.hpp"
 
 #include "tmpdir.hpp"
@@ -20,11 +21,8 @@ cli::WalkArgs parsed(std::vector<std::string> args, const cli::WalkSpec& spec = 
     CLI::App app;
     cli::WalkArgs w;
     cli::add_walk_options(app, w, spec);
-    args.insert(args.begin(), "tool");
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    app.parse(static_cast<int>(argv.size()), argv.data());
+    test::Argv argv("tool", std::move(args));
+    app.parse(argv.argc(), argv.argv());
     return w;
 }
 

@@ -1,4 +1,5 @@
 // dirsize's options: what finish() makes of a command line, and what it refuses.
+#include "argv.hpp"
 #include "dirsize/options.hpp"
 
 #include "cli/cli.hpp"
@@ -17,11 +18,8 @@ std::optional<cli::Problem> problem_of(std::vector<std::string> args, Options* o
     CLI::App& app = tool.app();
     Options o;
     add_options(app, o);
-    args.insert(args.begin(), "dirsize");
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    app.parse(static_cast<int>(argv.size()), argv.data());
+    test::Argv argv("dirsize", std::move(args));
+    app.parse(argv.argc(), argv.argv());
     auto p = finish(o);
     if (out)
         *out = o;

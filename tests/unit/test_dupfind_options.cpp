@@ -1,4 +1,5 @@
 // dupfind's options: what finish() makes of a command line, and what it refuses.
+#include "argv.hpp"
 #include "dupfind/options.hpp"
 
 #include "cli/size.hpp"
@@ -20,11 +21,8 @@ std::optional<cli::Problem> problem_of(std::vector<std::string> args, Options* o
     CLI::App app;
     Options o;
     add_options(app, o);
-    args.insert(args.begin(), "dupfind");
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    app.parse(static_cast<int>(argv.size()), argv.data());
+    test::Argv argv("dupfind", std::move(args));
+    app.parse(argv.argc(), argv.argv());
     o.raw.null = null;
     auto p = finish(o);
     if (out)

@@ -1,4 +1,5 @@
 // fdlock's options: what finish() makes of a command line, and what it refuses.
+#include "argv.hpp"
 #include "fdlock/options.hpp"
 
 #include "cli/command.hpp"
@@ -20,12 +21,9 @@ std::string problem_of(std::vector<std::string> args, Options* out = nullptr) {
     CLI::App app;
     Options o;
     add_options(app, o);
-    args.insert(args.begin(), "fdlock");
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    cli::Command command = cli::command_after_operand(app, static_cast<int>(argv.size()), argv.data());
-    app.parse(command.argc, argv.data());
+    test::Argv argv("fdlock", std::move(args));
+    cli::Command command = cli::command_after_operand(app, argv.argc(), argv.argv());
+    app.parse(command.argc, argv.argv());
     o.command = command.argv;
     auto p = finish(o);
     if (out)

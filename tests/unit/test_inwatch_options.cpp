@@ -1,4 +1,5 @@
 // inwatch's options: what finish() makes of a command line, and what it refuses.
+#include "argv.hpp"
 #include "inwatch/options.hpp"
 
 #include "cli/command.hpp"
@@ -22,12 +23,9 @@ std::string problem_of(std::vector<std::string> args, Options* out = nullptr) {
     CLI::App app;
     Options o;
     add_options(app, o);
-    args.insert(args.begin(), "inwatch");
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    cli::Command command = cli::command_after("--exec", static_cast<int>(argv.size()), argv.data());
-    app.parse(command.argc, argv.data());
+    test::Argv argv("inwatch", std::move(args));
+    cli::Command command = cli::command_after("--exec", argv.argc(), argv.argv());
+    app.parse(command.argc, argv.argv());
     o.command = command.argv;
     auto p = finish(o);
     if (out)

@@ -1,4 +1,5 @@
 // logroll/options: the command line, typed and checked together by finish().
+#include "argv.hpp"
 #include "logroll/options.hpp"
 
 #include <CLI/CLI.hpp>
@@ -17,11 +18,8 @@ std::string problem_of(std::vector<std::string> args, Options* out = nullptr) {
     CLI::App app;
     Options o;
     add_options(app, o);
-    args.insert(args.begin(), "logroll");
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    app.parse(static_cast<int>(argv.size()), argv.data());
+    syskit::test::Argv argv("logroll", std::move(args));
+    app.parse(argv.argc(), argv.argv());
     auto p = finish(o);
     if (out)
         *out = o;

@@ -1,4 +1,5 @@
 // permscan's options: what finish() makes of a command line, and what it refuses.
+#include "argv.hpp"
 #include "permscan/options.hpp"
 
 #include "cli/cli.hpp"
@@ -20,11 +21,8 @@ std::optional<cli::Problem> problem_of(std::vector<std::string> args, Options* o
     tool.add_format().add_null().add_color().add_quiet();
     Options o;
     add_options(tool.app(), o);
-    args.insert(args.begin(), "permscan");
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    tool.app().parse(static_cast<int>(argv.size()), argv.data());
+    test::Argv argv("permscan", std::move(args));
+    tool.app().parse(argv.argc(), argv.argv());
     auto p = finish(o);
     if (out)
         *out = o;
