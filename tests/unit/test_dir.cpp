@@ -1,5 +1,6 @@
 #include "fs/dir.hpp"
 
+#include "as_nobody.hpp"
 #include "tmpdir.hpp"
 
 #include <doctest/doctest.h>
@@ -9,7 +10,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -205,20 +205,10 @@ TEST_CASE("open of a directory that cannot be read fails with EACCES") {
     TempDir t;
     t.mkdir("locked", 0);
     chmod(t.path.c_str(), 0755);
-    // Root reads everything; the open runs as nobody in a child process.
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
-            _exit(3);
+    CHECK(as_nobody([&] {
         errno = 0;
-        bool refused = !DirReader::open(AT_FDCWD, (t / "locked").c_str()) && errno == EACCES;
-        _exit(refused ? 0 : 1);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
+        return !DirReader::open(AT_FDCWD, (t / "locked").c_str()) && errno == EACCES;
+    }));
 }
 
 TEST_CASE("next fails with errno and error() says which") {

@@ -1,5 +1,6 @@
 #include "fs/walk.hpp"
 
+#include "as_nobody.hpp"
 #include "tmpdir.hpp"
 
 #include <doctest/doctest.h>
@@ -7,7 +8,6 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -248,22 +248,13 @@ TEST_CASE("an unreadable directory is reported with its errno and the walk goes 
     t.mkdir("locked/inner", 0755);
     chmod((t / "locked").c_str(), 0);
     chmod(t.path.c_str(), 0755);
-    // Root reads everything; the walk runs as nobody in a child process.
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
-            _exit(3);
+    CHECK(as_nobody([&] {
         Seen seen;
         walk(options(t.path.string()), recorder(seen));
         bool reported = seen.errors.size() == 1 && seen.errors.count(t / "locked") && seen.errors[t / "locked"] == EACCES;
         bool went_on = seen.depth.count(t / "a/y/z") == 1 && seen.depth.count(t / "locked") == 1;
-        _exit(reported && went_on ? 0 : 1);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
+        return reported && went_on;
+    }));
 }
 
 TEST_CASE("depth is not limited by PATH_MAX or the stack") {
