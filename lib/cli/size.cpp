@@ -61,7 +61,7 @@ std::optional<std::uint64_t> parse_size(std::string_view s) {
 }
 
 std::string not_a_size(std::string_view text) {
-    return "'" + std::string(text) + "' is not a size (a number of bytes, optionally followed by K, M, G or T: 512, 64K, 1.5G)";
+    return "'" + std::string(text) + "' is not a size (a number of bytes, optionally followed by K, M, G, T, P or E: 512, 64K, 1.5G)";
 }
 
 } // namespace syskit::cli

@@ -68,8 +68,8 @@ TEST_CASE("cachenode options: sizes, policy, log format and ports are typed") {
 
 TEST_CASE("cachenode options: what finish() refuses, and why") {
     CHECK(problem_of({"--max-memory", "lots"}) ==
-          "--max-memory: 'lots' is not a size (a number of bytes, optionally followed by K, M, G or T: 512, 64K, "
-          "1.5G)");
+          "--max-memory: 'lots' is not a size (a number of bytes, optionally followed by K, M, G, T, P or E: 512, "
+          "64K, 1.5G)");
     CHECK(problem_of({"--max-memory", ""}).starts_with("--max-memory: '' is not a size"));
     CHECK(problem_of({"--max-memory", "1023K"}) == "--max-memory: '1023K' is out of range (1048576 to "
                                                    "1125899906842624 bytes)");

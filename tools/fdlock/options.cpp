@@ -27,15 +27,8 @@ void add_options(CLI::App& app, Options& o) {
     app.add_flag_function("-u,--unlock", mode(false, true, false), "Remove a lock (FD only)")->trigger_on_parse();
     app.add_flag("-n,--nonblock,--nonblocking,--nb", r.nonblock, "Fail rather than wait");
     app.add_option("-w,--timeout,--wait", r.timeout, "Wait for a limited amount of time")->type_name("<secs>");
-    app.add_option_function<int>(
-           "-E,--conflict-exit-code",
-           [&o](const int& code) {
-               o.conflict_exit = code;
-               o.raw.conflict_exit = true;
-           },
-           "Exit code after conflict or timeout (default 1)")
-        ->type_name("<number>")
-        ->check(CLI::Range(0, 255).description(""));
+    app.add_option("-E,--conflict-exit-code", r.conflict_exit, "Exit code after conflict or timeout (default 1)")
+        ->type_name("<number>");
     auto* close_opt = app.add_flag("-o,--close", o.close, "Do not pass the lock descriptor to the command (the default)");
     auto* keep_opt = app.add_flag("--keep-fd", o.keep_fd, "Pass the lock descriptor to the command, as $FDLOCK_FD");
     app.add_option("-c,--command", o.shell_command, "Run a single command string through the shell")
@@ -102,6 +95,12 @@ std::optional<cli::Problem> finish(Options& o) {
         return Problem{"--deadline", "invalid deadline '" + r.deadline + "' (seconds, more than 0)"};
     if (!seconds(r.grace, o.grace))
         return Problem{"--grace", "invalid grace period '" + r.grace + "' (seconds, such as 5 or 0.5)"};
+    if (r.conflict_exit) {
+        const std::string& t = *r.conflict_exit;
+        if (t.empty() || t.size() > 3 || t.find_first_not_of("0123456789") != std::string::npos || std::stoi(t) > 255)
+            return Problem{"--conflict-exit-code", "'" + t + "' is not an exit status (0 to 255)"};
+        o.conflict_exit = std::stoi(t);
+    }
 
     if (r.list || r.holder) {
         const char* what = r.list ? "--list" : "--holder";

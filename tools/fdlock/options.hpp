@@ -42,8 +42,9 @@ struct Options {
     /// What the options parsed by finish() were given as, and which were given at all.
     struct Raw {
         bool shared = false, nonblock = false, posix = false, holder = false, list = false;
-        bool exclusive = false, conflict_exit = false, format = false;
+        bool exclusive = false, format = false;
         std::string timeout, deadline, grace, range;
+        std::optional<std::string> conflict_exit; ///< -E's value, unset when not given
     } raw;
 };
 

@@ -24,7 +24,7 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--timefmt", o.report.timefmt, "strftime(3) format of %T and of JSON's time")->type_name("FMT");
     app.add_flag("-0,--null", r.null, "Print paths only, each followed by a NUL byte");
     app.add_flag("--shell", r.shell, "Run the --exec command with /bin/sh -c");
-    app.add_option("--debounce", o.debounce_ms, "Run the command once events stop for MS milliseconds (default 100)")
+    app.add_option("--debounce", r.debounce, "Run the command once events stop for MS milliseconds (default 100)")
         ->type_name("MS");
     app.add_flag("--restart", o.restart, "Stop a command still running (its whole process group) and start it again");
     app.add_option("--grace", r.grace, "Seconds between SIGTERM and SIGKILL when stopping the command (default 2)")
@@ -53,6 +53,14 @@ std::optional<cli::Problem> finish(Options& o) {
         if (!v)
             return Problem{"--grace", "'" + *r.grace + "' is not a number of seconds (0 or more)"};
         o.grace = *v;
+    }
+    if (r.debounce) {
+        // Whole milliseconds up to a day: longer, and a burst's command would never run.
+        const std::string& t = *r.debounce;
+        bool digits = !t.empty() && t.size() <= 8 && t.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || std::stoul(t) > 86'400'000)
+            return Problem{"--debounce", "'" + t + "' is not a number of milliseconds (0 to 86400000)"};
+        o.debounce_ms = static_cast<unsigned>(std::stoul(t));
     }
     if (auto p = shell_problem(o))
         return p;

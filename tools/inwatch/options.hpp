@@ -31,7 +31,7 @@ struct Options {
     /// The raw text of the options parsed by finish().
     struct Raw {
         std::vector<std::string> events;
-        std::optional<std::string> timeout, grace; ///< unset when not given: "" is refused
+        std::optional<std::string> timeout, grace, debounce; ///< unset when not given: "" is refused
         std::string format = "text";
         bool shell = false, null = false;
     } raw;
