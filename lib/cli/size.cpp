@@ -3,6 +3,8 @@
 #include <cctype>
 #include <limits>
 
+#include <fmt/format.h>
+
 namespace syskit::cli {
 
 std::optional<std::uint64_t> parse_size(std::string_view s) {
@@ -61,7 +63,10 @@ std::optional<std::uint64_t> parse_size(std::string_view s) {
 }
 
 std::string not_a_size(std::string_view text) {
-    return "'" + std::string(text) + "' is not a size (a number of bytes, optionally followed by K, M, G, T, P or E: 512, 64K, 1.5G)";
+    // fmt, not "'" + std::string(text) + ...: g++ 12 warns falsely (-Wrestrict) on that sum.
+    return fmt::format("'{}' is not a size (a number of bytes, optionally followed by K, M, G, T, P or E: 512, 64K, "
+                       "1.5G)",
+                       text);
 }
 
 } // namespace syskit::cli
