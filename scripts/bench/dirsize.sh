@@ -3,7 +3,8 @@
 # byte-identical to du -s (disk usage) and du -sb (apparent size) on the corpus.
 #   scripts/bench/dirsize.sh [CORPUS_DIR]     (default: $SYSKIT_CORPUS or /var/tmp/syskit-corpus)
 # The binary comes from $SYSKIT_BUILD when set (built there with ninja), else from build/ (scripts/build).
-# Warm cache, hyperfine --warmup 1 --runs 5, median per tool.  Target (issue 3): dirsize/du <= 0.60.
+# Warm cache, hyperfine --warmup 1 --runs 5, median per tool.  Target (issue 3): dirsize/du <= 0.60;
+# goal (issue 22): dirsize at most 1.2x the floor, the same walk's system calls alone.
 # Exit 0 when the target is met and the totals match, 1 otherwise, 2 on trouble.
 set -euo pipefail
 
@@ -20,11 +21,13 @@ du_cmd=(du -s tree)
 # shellcheck disable=SC2034 # the *_cmd arrays are read through declare -n
 # gdu, non-interactive, no progress, a total only, in bytes; for information, when it works here.
 gdu_cmd=(gdu -n -p -s -c --no-prefix tree)
+# shellcheck disable=SC2034
+floor_cmd=("$(bench_floor tree)" tree)
 
 bench_tmpdir
 
 # Warm the cache, and make sure every command runs cleanly.
-tools=(dirsize du)
+tools=(dirsize du floor)
 for tool in dirsize du gdu; do
     declare -n cmd=${tool}_cmd
     rc=0

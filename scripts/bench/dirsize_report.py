@@ -13,7 +13,8 @@ m = json.load(open(os.path.join(corpus, "manifest.json")))
 print(f"dirsize benchmark: {corpus} ({m['total_files']} files), {cpus} CPUs, {du_v}, gdu {gdu_v or '?'}")
 print("warm cache, median of 5 runs (hyperfine --warmup 1 --runs 5)")
 for tool, note in (("dirsize", "  dirsize -q tree"), ("du", "  du -s tree"),
-                   ("gdu", "  gdu -n -p -s -c --no-prefix tree (for information)")):
+                   ("gdu", "  gdu -n -p -s -c --no-prefix tree (for information)"),
+                   ("floor", "  walk-floor tree: getdents64 and statx alone")):
     if tool in med:
         print(f"  {tool:<8} {med[tool]:7.3f} s{note}")
     else:
@@ -26,6 +27,9 @@ ok &= ratio <= target
 print(f"  dirsize/du  {ratio:.2f}  (target <= {target:.2f}): {'PASS' if ratio <= target else 'FAIL'}")
 if "gdu" in med:
     print(f"  dirsize/gdu {med['dirsize'] / med['gdu']:.2f}")
+floor = med["dirsize"] / med["floor"]
+ok &= floor <= 1.2
+print(f"  dirsize/floor {floor:.2f}  (goal <= 1.20): {'PASS' if floor <= 1.2 else 'FAIL'}")
 
 print("correctness: dirsize against du on the same tree")
 def read(name, ext):

@@ -69,3 +69,16 @@ bench_rss() { # bench_rss COMMAND...
 bench_check() { # bench_check COMMAND...
     if "$@"; then v=PASS; else v=FAIL; failed=1; fi
 }
+
+# Builds the floor program (tests/bench/walk_floor.cpp: the walk's system calls and nothing
+# else) in the tool's build tree, checks that it sees the same number of entries below ROOT as
+# find does, and prints its absolute path.
+bench_floor() { # bench_floor ROOT
+    local build=${SYSKIT_BUILD:-$repo/build} counted want
+    ninja -C "$build" tests/bench/walk-floor >/dev/null || die "$build: cannot build tests/bench/walk-floor"
+    build=$(cd "$build" && pwd)
+    counted=$("$build/tests/bench/walk-floor" "$1" | cut -d' ' -f1) || die "walk-floor $1 failed"
+    want=$(($(find "$1" | wc -l) - 1))
+    [ "$counted" = "$want" ] || die "walk-floor saw $counted entries below $1, find $want"
+    echo "$build/tests/bench/walk-floor"
+}

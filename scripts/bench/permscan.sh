@@ -3,7 +3,8 @@
 # that permscan reports exactly the planted problems of the corpus's manifest.json.
 #   scripts/bench/permscan.sh [CORPUS_DIR]     (default: $SYSKIT_CORPUS or /var/tmp/syskit-corpus)
 # The binary comes from $SYSKIT_BUILD when set (built there with ninja), else from build/ (scripts/build).
-# Warm cache, hyperfine --warmup 1 --runs 5, median per tool.  Target (issue 2): permscan/bfs <= 0.80.
+# Warm cache, hyperfine --warmup 1 --runs 5, median per tool.  Target (issue 2): permscan/bfs <= 0.80;
+# goal (issue 22): permscan at most 1.2x the floor, the same walk's system calls alone.
 # Exit 0 when the target is met and the findings match the manifest, 1 otherwise, 2 on trouble.
 set -euo pipefail
 
@@ -39,6 +40,7 @@ preds=(
 bfs_cmd=(bfs -O2 tree "${preds[@]}" -o \( -type f -perm /111 -capable \))
 find_cmd=(find tree "${preds[@]}")
 permscan_cmd=("$permscan" -q tree)
+floor_cmd=("$(bench_floor tree)" tree)
 
 bench_tmpdir
 
@@ -56,7 +58,8 @@ done
 bench_hyperfine "$tmp/times.json" -N -i --warmup 1 --runs 5 \
     -n permscan "$(bench_quote "${permscan_cmd[@]}")" \
     -n bfs "$(bench_quote "${bfs_cmd[@]}")" \
-    -n find "$(bench_quote "${find_cmd[@]}")"
+    -n find "$(bench_quote "${find_cmd[@]}")" \
+    -n floor "$(bench_quote "${floor_cmd[@]}")"
 rss=$(bench_rss "${permscan_cmd[@]}") || true # KiB; permscan exits 1 when it finds something
 
 # Correctness: permscan's JSON findings against the manifest.

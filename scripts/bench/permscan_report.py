@@ -12,8 +12,9 @@ med = {r["command"]: r["median"] for r in json.load(open(times_f))["results"]}
 m = json.load(open(manifest_f))
 print(f"permscan benchmark: {corpus} ({m['total_files']} files), {cpus} CPUs, {bfs_v}, {find_v}")
 print("warm cache, median of 5 runs (hyperfine --warmup 1 --runs 5)")
-for tool in ("permscan", "bfs", "find"):
-    note = {"find": "  (no -capable: file-capabilities left out)"}.get(tool, "")
+for tool in ("permscan", "bfs", "find", "floor"):
+    note = {"find": "  (no -capable: file-capabilities left out)",
+            "floor": "  walk-floor tree: getdents64 and statx alone"}.get(tool, "")
     print(f"  {tool:<9} {med[tool]:7.3f} s{note}")
 print(f"  permscan peak RSS: {int(rss) / 1024:.1f} MiB" if rss.strip().isdigit() else f"  permscan peak RSS: ? ({rss.strip()})")
 r_bfs, r_find = med["permscan"] / med["bfs"], med["permscan"] / med["find"]
@@ -21,6 +22,9 @@ verdict = "PASS" if r_bfs <= target else "FAIL"
 ok &= r_bfs <= target
 print(f"  permscan/bfs  {r_bfs:.2f}  (target <= {target:.2f}): {verdict}")
 print(f"  permscan/find {r_find:.2f}")
+r_floor = med["permscan"] / med["floor"]
+ok &= r_floor <= 1.2
+print(f"  permscan/floor {r_floor:.2f}  (goal <= 1.20): {'PASS' if r_floor <= 1.2 else 'FAIL'}")
 
 checks = {
     "world-writable-file": "world_writable_files",
