@@ -1,6 +1,9 @@
 """End-to-end tests of usbtidy: organize and undo on trees made in tmp_path (collisions, odd
 names, hidden and read-only files, a crash injected between journal and rename with strace,
-corrupt and foreign journals)."""
+corrupt and foreign journals); list and watch against USB devices a umockdev test bed
+(usbtidy_bed.py) adds, whose uevents reach usbtidy's real libudev monitor, mounted as a tmpfs
+or an overlay whose source is the device's node, so libmount sees a real mount."""
+import contextlib
 import json
 import os
 import shutil
@@ -13,6 +16,7 @@ import pytest
 from conftest import mounted_tmpfs, run_tool, tool_env, tool_path
 
 USBTIDY = os.fspath(tool_path("usbtidy"))
+BED = Path(__file__).with_name("usbtidy_bed.py")
 
 
 def usbtidy(*args, **kw):
@@ -221,3 +225,93 @@ def test_many_files(tree):
         u = usbtidy("undo", mnt, timeout=120)
         assert u.rc == 0, u
         assert sorted(os.listdir(mnt)) == names
+
+
+class Bed:
+    """The umockdev test bed of usbtidy_bed.py, in a process of its own."""
+
+    def __init__(self):
+        self.p = subprocess.Popen(["umockdev-wrapper", "/usr/bin/python3", os.fspath(BED)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        self.root = self.p.stdout.readline().strip()
+        assert self.root, "the umockdev test bed did not start"
+        # The tools run with umockdev's preload library, as umockdev-wrapper would start them;
+        # a sanitizer build must then accept a library loaded before its runtime.
+        self.env = {"UMOCKDEV_DIR": self.root, "LD_PRELOAD": "libumockdev-preload.so.0",
+                    "ASAN_OPTIONS": tool_env()["ASAN_OPTIONS"] + ":verify_asan_link_order=0"}
+
+    def __call__(self, *cmd) -> None:
+        self.p.stdin.write(json.dumps(list(cmd)) + "\n")
+        self.p.stdin.flush()
+        reply = self.p.stdout.readline().strip()
+        assert reply == "ok", f"test bed: {cmd}: {reply}"
+
+    def close(self) -> None:
+        self.p.stdin.close()
+        self.p.wait(timeout=10)
+
+
+@pytest.fixture
+def bed():
+    if shutil.which("umockdev-wrapper") is None:
+        pytest.skip("umockdev is not installed")
+    b = Bed()
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+@contextlib.contextmanager
+def mounted_as(source: str, mnt: Path, lower: Path | None = None):
+    """A tmpfs, or with lower an overlay showing lower's files, mounted on mnt with source as
+    its source: the mount table then says source is mounted on mnt."""
+    if lower is None:
+        args = ["-t", "tmpfs", "-o", "size=4m"]
+    else:
+        upper, work = mnt.parent / (mnt.name + ".upper"), mnt.parent / (mnt.name + ".work")
+        upper.mkdir()
+        work.mkdir()
+        args = ["-t", "overlay", "-o", f"lowerdir={lower},upperdir={upper},workdir={work}"]
+    p = subprocess.run(["mount", *args, source, os.fspath(mnt)], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip(f"cannot mount here: {p.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", os.fspath(mnt)], check=True)
+
+
+STICK = {"ID_FS_TYPE": "vfat", "ID_FS_USAGE": "filesystem", "ID_FS_LABEL": "MY_STICK",
+         "ID_FS_LABEL_ENC": "MY\\x20STICK", "ID_FS_UUID": "1234-ABCD"}
+
+
+def test_list_table_and_json(bed, tree):
+    bed("stick", "sdb", STICK)
+    bed("superfloppy", "sdc", {"ID_FS_TYPE": "exfat", "ID_FS_LABEL": "FLOPPY", "ID_FS_UUID": "5E6F-0001"})
+    bed("stick", "sdd", None)
+    mnt = tree.dir("mount point")
+    with mounted_as("/dev/sdb1", mnt):
+        r = usbtidy("list", env=bed.env)
+        assert r.rc == 0, r
+        assert r.lines() == [
+            "DEVICE     TYPE       FSTYPE  LABEL     UUID       SIZE   MOUNTPOINT",
+            "/dev/sdb   disk       -       -         -          1.0G   -",
+            f"/dev/sdb1  partition  vfat    MY STICK  1234-ABCD  1000M  {mnt}",
+            "/dev/sdc   disk       exfat   FLOPPY    5E6F-0001  512M   -",
+            "/dev/sdd   disk       -       -         -          1.0G   -",
+        ]
+        j = usbtidy("list", "--format", "json", env=bed.env)
+        assert j.rc == 0, j
+        rows = j.json_lines()
+        assert [r["device"] for r in rows] == ["/dev/sdb", "/dev/sdb1", "/dev/sdc", "/dev/sdd"]
+        assert rows[1] == {"device": "/dev/sdb1", "type": "partition", "disk": "/dev/sdb", "fstype": "vfat",
+                           "label": "MY STICK", "uuid": "1234-ABCD", "model": "SanDisk Cruzer Blade",
+                           "size": 2048 * 1000 * 512, "mountpoint": os.fspath(mnt)}
+        assert rows[2]["mountpoint"] is None
+
+
+def test_list_nothing(bed):
+    r = usbtidy("list", env=bed.env)
+    assert r.rc == 0, r
+    assert r.lines() == ["DEVICE  TYPE  FSTYPE  LABEL  UUID  SIZE  MOUNTPOINT"]

@@ -1,5 +1,6 @@
 // usbtidy: the book's USB flash drive automation (appendix): organize a drive's files into
 // folders by extension and undo it, list USB drives, and watch for them to be plugged in.
+#include "listing.hpp"
 #include "options.hpp"
 #include "tidy.hpp"
 
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
     switch (o.command) {
     case Command::organize: status = run_organize(o, sink); break;
     case Command::undo: status = run_undo(o, sink); break;
+    case Command::list: status = run_list(o.format, sink); break;
     default: break;
     }
     return out::finish(sink, status);
