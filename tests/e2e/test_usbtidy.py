@@ -7,13 +7,14 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import mounted_tmpfs, run_tool, tool_env, tool_path
+from conftest import Result, assert_no_sanitizer_report, mounted_tmpfs, run_tool, tool_env, tool_path, wait_until
 
 USBTIDY = os.fspath(tool_path("usbtidy"))
 BED = Path(__file__).with_name("usbtidy_bed.py")
@@ -315,3 +316,121 @@ def test_list_nothing(bed):
     r = usbtidy("list", env=bed.env)
     assert r.rc == 0, r
     assert r.lines() == ["DEVICE  TYPE  FSTYPE  LABEL  UUID  SIZE  MOUNTPOINT"]
+
+
+class Watch:
+    """usbtidy watch ARGS running in the background with the test bed's environment, its log
+    (JSON lines) read as it grows."""
+
+    def __init__(self, bed: Bed, tmp: Path, *args, env: dict | None = None):
+        self.log_path = tmp / "watch.log"
+        self.log_file = open(self.log_path, "wb")
+        self.p = subprocess.Popen([USBTIDY, "watch", "--log-format", "json", *map(os.fspath, args)],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.log_file,
+                                  env=tool_env({**bed.env, **(env or {})}))
+        self.wait_for("watching")
+
+    def records(self) -> list[dict]:
+        return [json.loads(line) for line in self.log_path.read_bytes().splitlines() if line.startswith(b"{")]
+
+    def find(self, msg: str) -> list[dict]:
+        return [r for r in self.records() if r["msg"] == msg]
+
+    def wait_for(self, msg: str, timeout: float = 10) -> dict:
+        wait_until(lambda: self.find(msg) or self.p.poll() is not None, timeout=timeout, what=f"log line {msg!r}")
+        found = self.find(msg)
+        assert found, f"usbtidy watch exited {self.p.returncode}:\n{self.log_path.read_text()}"
+        return found[-1]
+
+    def stop(self) -> int:
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        rc = self.p.wait(timeout=10)
+        self.log_file.close()
+        err = self.log_path.read_text(errors="surrogateescape")
+        assert_no_sanitizer_report(Result(self.p.args, rc, b"", err))
+        return rc
+
+
+@pytest.fixture
+def watch(bed, tmp_path):
+    started = []
+
+    def start(*args, env=None):
+        w = Watch(bed, tmp_path, *args, env=env)
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.stop()
+
+
+def stick_files(tree) -> Path:
+    lower = tree.dir("lower")
+    for n in ("a.jpg", "b.JPG", "c.txt", "README", ".hidden"):
+        (lower / n).write_bytes(n.encode())
+    return lower
+
+
+def test_watch_waits_for_the_mount_then_organizes(bed, watch, tree):
+    w = watch("--label", "MY STICK", "--timeout", "10")
+    bed("stick", "sdb", STICK)
+    seen = w.wait_for("waiting for the mount")
+    assert seen["device"] == "/dev/sdb1"
+    assert w.find("device")[0]["label"] == "MY STICK"
+    mnt = tree.dir("media/MY STICK")
+    with mounted_as("/dev/sdb1", mnt, stick_files(tree)):
+        done = w.wait_for("organized")
+        assert done["mountpoint"] == os.fspath(mnt)
+        assert done["moved"] == 4 and done["problems"] == 0
+        assert sorted(os.listdir(mnt)) == [".hidden", ".usbtidy-journal", "jpg", "other", "txt"]
+        assert sorted(os.listdir(mnt / "jpg")) == ["a.jpg", "b.JPG"]
+        assert usbtidy("undo", mnt).rc == 0
+        assert sorted(os.listdir(mnt)) == [".hidden", "README", "a.jpg", "b.JPG", "c.txt"]
+    assert w.stop() == 0
+
+
+def test_watch_superfloppy_already_mounted(bed, watch, tree, tmp_path):
+    """A stick formatted without a partition table: the disk itself has the file system.  It
+    is mounted by the time its event arrives, so it is organized at once; --exec runs after."""
+    mnt = tree.dir("floppy")
+    out = tmp_path / "exec.out"
+    w = watch("--any", "--exec", f'printf "%s|%s" "$1" "$2" > {out}')
+    with mounted_as("/dev/sdc", mnt):
+        (mnt / "song.mp3").write_bytes(b"x")
+        bed("superfloppy", "sdc", {"ID_FS_TYPE": "vfat", "ID_FS_LABEL": "FLOPPY"})
+        done = w.wait_for("organized")
+        assert done["device"] == "/dev/sdc" and done["moved"] == 1
+        assert (mnt / "mp3/song.mp3").exists()
+        w.wait_for("command finished")
+        assert out.read_text() == f"{mnt}|/dev/sdc"
+        assert not w.find("waiting for the mount")
+
+
+def test_watch_vanished_not_selected_and_timeout(bed, watch):
+    w = watch("--uuid", "1234-abcd", "--timeout", "0.5")
+    bed("stick", "sdb", {**STICK, "ID_FS_UUID": "9999-0000"})
+    bed("stick", "sdd", None)  # no file system: never considered
+    bed("stick", "sde", STICK)
+    w.wait_for("waiting for the mount")
+    bed("remove", "sde1")
+    gone = w.wait_for("device vanished before it was mounted")
+    assert gone["device"] == "/dev/sde1"
+    bed("stick", "sdf", STICK)
+    late = w.wait_for("not mounted in time", timeout=5)
+    assert late["device"] == "/dev/sdf1"
+    assert [r["device"] for r in w.find("device")] == ["/dev/sde1", "/dev/sdf1"]
+    assert not w.find("organized")
+
+
+def test_watch_mount_point_of_another_file_system(bed, watch, tree):
+    """The mount table names the stick, but what the mount point shows now is another file
+    system mounted over it: nothing is touched."""
+    mnt = tree.dir("m")
+    with mounted_as("/dev/sdb1", mnt), mounted_as("other", mnt):
+        (mnt / "a.jpg").write_bytes(b"1")
+        w = watch("--any")
+        bed("stick", "sdb", STICK)
+        w.wait_for("the mount point is on another file system than the device's; not tidied")
+        assert sorted(os.listdir(mnt)) == ["a.jpg"]

@@ -3,8 +3,10 @@
 #include "listing.hpp"
 #include "options.hpp"
 #include "tidy.hpp"
+#include "watch.hpp"
 
 #include "cli/cli.hpp"
+#include "log/log.hpp"
 #include "out/text.hpp"
 
 using namespace syskit;
@@ -28,7 +30,19 @@ int main(int argc, char** argv) {
     case Command::organize: status = run_organize(o, sink); break;
     case Command::undo: status = run_undo(o, sink); break;
     case Command::list: status = run_list(o.format, sink); break;
-    default: break;
+    case Command::watch: {
+        std::string why;
+        auto rules = load_rules(o.rules, why);
+        if (!rules) {
+            cli::error("--rules", why);
+            status = cli::exit_trouble;
+            break;
+        }
+        log::Logger logger(o.log_format);
+        status = run_watch(o, std::move(*rules), logger);
+        break;
+    }
+    case Command::none: break;
     }
     return out::finish(sink, status);
 }
