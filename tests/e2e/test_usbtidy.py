@@ -18,6 +18,7 @@ from conftest import Result, assert_no_sanitizer_report, mounted_tmpfs, run_tool
 
 USBTIDY = os.fspath(tool_path("usbtidy"))
 BED = Path(__file__).with_name("usbtidy_bed.py")
+UDISKS2 = Path(__file__).with_name("usbtidy_udisks2.py")
 
 
 def usbtidy(*args, **kw):
@@ -434,3 +435,129 @@ def test_watch_mount_point_of_another_file_system(bed, watch, tree):
         bed("stick", "sdb", STICK)
         w.wait_for("the mount point is on another file system than the device's; not tidied")
         assert sorted(os.listdir(mnt)) == ["a.jpg"]
+
+
+class DBusDaemon:
+    """A private bus: dbus-daemon with the session configuration (any method allowed)."""
+
+    def __init__(self):
+        self.p = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                                  stdout=subprocess.PIPE, text=True)
+        self.address = self.p.stdout.readline().strip()
+        assert self.address.startswith("unix:"), "dbus-daemon did not start"
+        self.mocks = []
+
+    def mock(self, *args, system: bool = False, log: Path | None = None, name: str) -> None:
+        """python3-dbusmock ARGS on this bus (as the system bus with system), owning name."""
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.address, DBUS_SYSTEM_BUS_ADDRESS=self.address)
+        self.mocks.append(subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", *(["-l", os.fspath(log)] if log else []),
+                                            *args], env=env, stdout=subprocess.DEVNULL))
+        wait_until(lambda: self.send("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+                                     f"string:{name}").endswith("true"), what=f"{name} on the bus")
+
+    def send(self, dest: str, path: str, method: str, *args: str) -> str:
+        p = subprocess.run(["dbus-send", f"--bus={self.address}", "--print-reply=literal", f"--dest={dest}", path,
+                            method, *args], capture_output=True, text=True)
+        return p.stdout.strip()
+
+    def close(self) -> None:
+        for m in self.mocks:
+            m.terminate()
+            m.wait(timeout=10)
+        self.p.terminate()
+        self.p.wait(timeout=10)
+
+
+@pytest.fixture
+def buses():
+    """Two private buses, session and system, and the environment that points a tool at them."""
+    if shutil.which("dbus-daemon") is None or subprocess.run(["/usr/bin/python3", "-c", "import dbusmock"]).returncode:
+        pytest.skip("dbus-daemon or python3-dbusmock is not installed")
+    session, system = DBusDaemon(), DBusDaemon()
+    try:
+        yield session, system, {"DBUS_SESSION_BUS_ADDRESS": session.address,
+                                "DBUS_SYSTEM_BUS_ADDRESS": system.address}
+    finally:
+        session.close()
+        system.close()
+
+
+def test_watch_notifies_what_moved(bed, watch, tree, buses, tmp_path):
+    session, _, env = buses
+    log = tmp_path / "notifications.log"
+    session.mock("--template", "notification_daemon", log=log, name="org.freedesktop.Notifications")
+    w = watch("--label", "MY STICK", "--notify", env=env)
+    bed("stick", "sdb", STICK)
+    w.wait_for("waiting for the mount")
+    mnt = tree.dir("m")
+    with mounted_as("/dev/sdb1", mnt, stick_files(tree)):
+        w.wait_for("organized")
+        w.wait_for("notified")
+        sent = log.read_text()
+        assert 'Notify "usbtidy" 0 "drive-removable-media" "USB drive MY STICK tidied" ' in sent
+        assert f'"4 files moved: 2 to jpg, 1 to other, 1 to txt\n{mnt}"' in sent, sent
+
+
+def test_watch_notification_daemon_missing_or_hanging(bed, watch, tree, buses):
+    """No daemon: the notification fails at once and is logged.  A daemon that never
+    answers: the next stick is organized all the same, without waiting for it."""
+    session, _, env = buses
+    w = watch("--any", "--notify", env=env)
+    bed("stick", "sdb", STICK)
+    w.wait_for("waiting for the mount")
+    with mounted_as("/dev/sdb1", tree.dir("m1"), stick_files(tree)):
+        assert w.wait_for("organized")["moved"] == 4
+        failed = w.wait_for("notification not delivered")
+        assert "org.freedesktop.DBus.Error.ServiceUnknown" in failed["error"]
+
+    session.mock("org.freedesktop.Notifications", "/org/freedesktop/Notifications", "org.freedesktop.Notifications",
+                 name="org.freedesktop.Notifications")
+    session.send("org.freedesktop.Notifications", "/org/freedesktop/Notifications", "org.freedesktop.DBus.Mock.AddMethod",
+                 "string:org.freedesktop.Notifications", "string:Notify", "string:susssasa{sv}i", "string:u",
+                 "string:import time; time.sleep(20); ret = 1")
+    bed("stick", "sdc", STICK)
+    w.wait_for("waiting for the mount")
+    with mounted_as("/dev/sdc1", tree.dir("m2"), stick_files(tree)):
+        wait_until(lambda: len(w.find("organized")) == 2, timeout=3, what="the second stick organized")
+    bed("stick", "sdd", STICK)
+    with mounted_as("/dev/sdd1", tree.dir("m3"), stick_files(tree)):
+        # The daemon is still asleep on the second notification: the third stick goes ahead.
+        wait_until(lambda: len(w.find("organized")) == 3, timeout=3, what="the third stick organized")
+
+
+def test_watch_without_session_bus(bed, tmp_path):
+    env = tool_env({**bed.env, "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path}/no-bus", "XDG_RUNTIME_DIR": ""})
+    p = subprocess.run([USBTIDY, "watch", "--any", "--notify"], env=env, capture_output=True, text=True, timeout=10)
+    assert p.returncode == 2, p
+    assert "level=error msg=\"no session bus for --notify\"" in p.stderr, p.stderr
+
+
+def test_watch_mounts_through_udisks2(bed, watch, tree, buses):
+    _, system, env = buses
+    mnt = tree.dir("media/MY STICK")
+    system.mock("--template", os.fspath(UDISKS2), "-p",
+                json.dumps({"mounts": {"sdb1": {"target": os.fspath(mnt), "lower": os.fspath(stick_files(tree))}}}),
+                name="org.freedesktop.UDisks2")
+    w = watch("--label", "MY STICK", "--mount", env=env)
+    try:
+        bed("stick", "sdb", STICK)
+        assert w.wait_for("mounted through UDisks2")["mountpoint"] == os.fspath(mnt)
+        done = w.wait_for("organized")
+        assert done["mountpoint"] == os.fspath(mnt) and done["moved"] == 4
+        assert sorted(os.listdir(mnt)) == [".hidden", ".usbtidy-journal", "jpg", "other", "txt"]
+    finally:
+        subprocess.run(["umount", "-l", os.fspath(mnt)])
+
+
+def test_watch_mount_of_a_vanished_device(bed, watch, buses):
+    """UDisks2 no longer has the device when usbtidy asks: the error is logged, nothing waits."""
+    _, system, env = buses
+    system.mock("--template", os.fspath(UDISKS2), "-p", json.dumps({"mounts": {}}), name="org.freedesktop.UDisks2")
+    w = watch("--any", "--mount", env=env)
+    bed("stick", "sdb", STICK)
+    failed = w.wait_for("UDisks2 could not mount it")
+    assert failed["device"] == "/dev/sdb1"
+    # dbus-python answers a call to an object it lacks with UnknownMethod, udisksd with UnknownObject.
+    assert "org.freedesktop.DBus.Error.Unknown" in failed["error"]
+    assert "/org/freedesktop/UDisks2/block_devices/sdb1" in failed["error"]
+    assert not w.find("not mounted in time")

@@ -1,9 +1,12 @@
 #include "watch.hpp"
 
 #include "organize.hpp"
+#include "services.hpp"
 #include "tidy.hpp"
 
 #include "cli/diag.hpp"
+#include "dbus/attach.hpp"
+#include "dbus/bus.hpp"
 #include "fs/fd.hpp"
 #include "loop/loop.hpp"
 #include "loop/poll.hpp"
@@ -97,6 +100,13 @@ private:
     void on_mounts();
     void tidy(const Device& dev, const Mount& m);
     void run_exec(const Device& dev, const std::string& target);
+    bool connect(dbus::BusKind kind, dbus::Bus& bus, std::unique_ptr<dbus::Attachment>& attachment, bool& lost);
+    void mount(const Device& dev);
+    void announce(const Device& dev, const std::string& target, const Tally& tally);
+    /// Keeps a pending call's Slot until its reply has been handled.
+    std::uint64_t keep(dbus::Slot slot);
+    /// Drops the Slots of calls answered (not from within their own callback).
+    void reap();
 
     loop::Loop& loop_;
     const Options& o_;
@@ -109,7 +119,104 @@ private:
     std::map<std::string, Pending> pending_;
     std::set<std::string> done_; ///< tidied since plugged in: a "change" does not tidy again
     std::list<loop::Process> children_;
+    dbus::Bus system_, session_;
+    std::unique_ptr<dbus::Attachment> system_attached_, session_attached_;
+    bool system_lost_ = false, session_lost_ = false;
+    std::map<std::uint64_t, dbus::Slot> calls_;
+    std::vector<std::uint64_t> answered_;
+    std::uint64_t next_call_ = 0;
 };
+
+bool Watcher::connect(dbus::BusKind kind, dbus::Bus& bus, std::unique_ptr<dbus::Attachment>& attachment,
+                      bool& lost) {
+    std::string_view which = kind == dbus::BusKind::system ? "system" : "session";
+    dbus::Failure f;
+    bus = dbus::Bus::connect(kind, f);
+    if (!bus) {
+        log_.error(kind == dbus::BusKind::system ? "no system bus for --mount" : "no session bus for --notify",
+                   {{"error", std::string_view(f.text)}});
+        return false;
+    }
+    attachment = std::make_unique<dbus::Attachment>(loop_, bus, [this, which, &lost](const dbus::Failure& f) {
+        lost = true;
+        log_.error("bus connection lost", {{"bus", which}, {"error", std::string_view(f.text)}});
+    });
+    return true;
+}
+
+std::uint64_t Watcher::keep(dbus::Slot slot) {
+    auto id = next_call_++;
+    calls_.emplace(id, std::move(slot));
+    return id;
+}
+
+void Watcher::reap() {
+    for (auto id : answered_)
+        calls_.erase(id);
+    answered_.clear();
+}
+
+void Watcher::mount(const Device& dev) {
+    reap();
+    // A copy: erasing the pending entry ends dev.
+    std::string node = dev.node;
+    if (system_lost_) {
+        log_.error("cannot mount: the system bus is gone", {{"device", std::string_view(node)}});
+        pending_.erase(node);
+        return;
+    }
+    auto id = std::make_shared<std::uint64_t>(0);
+    auto timeout = std::chrono::microseconds(static_cast<std::int64_t>(o_.timeout * 1e6));
+    dbus::Failure f;
+    auto slot = udisks_mount(system_, dev.name, timeout,
+                             [this, node, id](const std::string& target, const dbus::Failure* failure) {
+                                 answered_.push_back(*id);
+                                 if (failure) {
+                                     log_.error("UDisks2 could not mount it", {{"device", std::string_view(node)},
+                                                                               {"error", std::string_view(failure->text)}});
+                                     pending_.erase(node);
+                                     return;
+                                 }
+                                 log_.info("mounted through UDisks2", {{"device", std::string_view(node)},
+                                                                       {"mountpoint", std::string_view(target)}});
+                                 on_mounts();
+                             },
+                             f);
+    if (!slot) {
+        log_.error("cannot ask UDisks2 to mount it", {{"device", std::string_view(node)}, {"error", std::string_view(f.text)}});
+        pending_.erase(node);
+        return;
+    }
+    *id = keep(std::move(slot));
+}
+
+void Watcher::announce(const Device& dev, const std::string& target, const Tally& tally) {
+    reap();
+    std::string node = dev.node;
+    if (session_lost_) {
+        log_.warn("notification not sent: the session bus is gone", {{"device", std::string_view(node)}});
+        return;
+    }
+    std::string summary = fmt::format("USB drive {} tidied", dev.label.empty() ? dev.node : dev.label);
+    std::string body = fmt::format("{}\n{}", tally.summary(), target);
+    auto id = std::make_shared<std::uint64_t>(0);
+    dbus::Failure f;
+    auto slot = notify(session_, summary, body,
+                       [this, node, id](const dbus::Failure* failure) {
+                           answered_.push_back(*id);
+                           if (failure)
+                               log_.warn("notification not delivered", {{"device", std::string_view(node)},
+                                                                        {"error", std::string_view(failure->text)}});
+                           else
+                               log_.info("notified", {{"device", std::string_view(node)}});
+                       },
+                       f);
+    if (!slot) {
+        log_.warn("notification not sent", {{"device", std::string_view(node)}, {"error", std::string_view(f.text)}});
+        return;
+    }
+    *id = keep(std::move(slot));
+}
 
 bool Watcher::start() {
     udev_.reset(udev_new());
@@ -134,6 +241,10 @@ bool Watcher::start() {
     }
     udev_poll_ = std::make_unique<loop::Poll>(loop_, udev_monitor_get_fd(monitor_.get()), [this] { on_uevent(); });
     mount_poll_ = std::make_unique<loop::Poll>(loop_, mounts_->fd(), [this] { on_mounts(); });
+    if (o_.mount && !connect(dbus::BusKind::system, system_, system_attached_, system_lost_))
+        return false;
+    if (o_.notify && !connect(dbus::BusKind::session, session_, session_attached_, session_lost_))
+        return false;
     return true;
 }
 
@@ -184,8 +295,11 @@ void Watcher::consider(const std::string& action, Device dev) {
         pending_.erase(it);
     });
     timer->start(o_.timeout);
-    log_.info("waiting for the mount", {{"device", std::string_view(node)}, {"timeout", o_.timeout}});
-    pending_.emplace(node, Pending{std::move(dev), std::move(timer)});
+    log_.info(o_.mount ? "asking UDisks2 to mount it" : "waiting for the mount",
+              {{"device", std::string_view(node)}, {"timeout", o_.timeout}});
+    auto& p = pending_.emplace(node, Pending{std::move(dev), std::move(timer)}).first->second;
+    if (o_.mount)
+        mount(p.dev);
 }
 
 void Watcher::on_mounts() {
@@ -239,6 +353,8 @@ void Watcher::tidy(const Device& dev, const Mount& m) {
              {{"device", std::string_view(dev.node)}, {"mountpoint", std::string_view(m.target)},
               {"moved", static_cast<std::uint64_t>(sum.moved)}, {"problems", static_cast<std::uint64_t>(sum.problems)},
               {"stopped", sum.stopped}});
+    if (o_.notify)
+        announce(dev, m.target, tally);
     if (!o_.exec.empty())
         run_exec(dev, m.target);
 }
