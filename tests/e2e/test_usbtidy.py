@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 from pathlib import Path
@@ -561,3 +562,41 @@ def test_watch_mount_of_a_vanished_device(bed, watch, buses):
     assert "org.freedesktop.DBus.Error.Unknown" in failed["error"]
     assert "/org/freedesktop/UDisks2/block_devices/sdb1" in failed["error"]
     assert not w.find("not mounted in time")
+
+
+UNIT = Path(__file__).resolve().parents[2] / "tools" / "usbtidy" / "usbtidy@.service"
+
+
+def test_systemd_user_unit(tmp_path, bed):
+    text = UNIT.read_text()
+    settings = {}
+    for line in text.splitlines():
+        if line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            settings[key] = value
+    assert settings["Type"] == "notify"
+    assert settings["ExecReload"] == "/bin/kill -HUP $MAINPID"
+    assert settings["WantedBy"] == "default.target"
+    exec_start = settings["ExecStart"].split()
+    assert exec_start == ["/usr/local/bin/usbtidy", "watch", "--label", "%I", "--mount", "--notify"]
+    # Type=notify: READY=1 reaches $NOTIFY_SOCKET once the monitors are set up.
+    path = os.fspath(tmp_path / "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    w = Watch(bed, tmp_path, "--any", env={"NOTIFY_SOCKET": path})
+    try:
+        assert "READY=1" in sock.recv(4096).decode().split("\n")
+    finally:
+        assert w.stop() == 0
+        sock.close()
+    analyze = shutil.which("systemd-analyze")
+    if analyze:
+        # systemd's own parser, as a user manager reads an instance that starts the binary under test.
+        copy = tmp_path / "usbtidy@MY.service"
+        copy.write_text(text.replace("/usr/local/bin/usbtidy", USBTIDY))
+        runtime = tmp_path / "runtime"
+        runtime.mkdir(mode=0o700)
+        p = subprocess.run([analyze, "verify", "--user", "--man=no", os.fspath(copy)], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60, env=dict(os.environ, XDG_RUNTIME_DIR=os.fspath(runtime)))
+        assert p.returncode == 0 and p.stdout == b"", p.stdout.decode()
