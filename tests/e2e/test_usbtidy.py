@@ -131,6 +131,41 @@ def test_crash_between_journal_and_rename(tree):
     assert snapshot(tree.root) == before
 
 
+def strace_inject(rule: str, *args) -> subprocess.CompletedProcess:
+    if shutil.which("strace") is None:
+        pytest.skip("strace is not installed")
+    return subprocess.run(["strace", "-qq", "-o", "/dev/null", "-e", f"inject={rule}", USBTIDY, *map(os.fspath, args)],
+                          env=tool_env(), capture_output=True)
+
+
+def test_drive_failing_mid_run_stops_cleanly(tree):
+    """From the fourth renameat2 on, every rename fails with EIO, as on a stick pulled out:
+    the run stops at the first, says so, and undo puts back the two files that moved."""
+    odd_tree(tree)
+    before = snapshot(tree.root)
+    p = strace_inject("renameat2:error=EIO:when=4+", "organize", tree.root)
+    assert p.returncode == 2, p
+    assert p.stdout.decode().splitlines() == ["B.JPG -> jpg/B.JPG", "a.jpg -> jpg/a (1).jpg"]
+    assert p.stderr == (b"usbtidy: " + os.fsencode(tree.root) +
+                        b"/latin1-\xe9t\xe9.PNG: renameat2 to png/latin1-\xe9t\xe9.PNG: Input/output error\n")
+    u = usbtidy("undo", tree.root)
+    assert u.rc == 0, u
+    assert snapshot(tree.root) == before
+
+
+def test_journal_not_flushed_moves_nothing(tree):
+    """The first batch's fdatasync fails: no folder is made and no file moves."""
+    odd_tree(tree)
+    before = snapshot(tree.root)
+    p = strace_inject("fdatasync:error=EIO:when=2", "organize", tree.root)
+    assert p.returncode == 2, p
+    assert p.stdout == b""
+    assert p.stderr.decode() == f"usbtidy: {tree.root}: write(.usbtidy-journal): Input/output error\n"
+    assert set(snapshot(tree.root)) == set(before) | {b".usbtidy-journal"}
+    assert usbtidy("undo", tree.root).rc == 0
+    assert snapshot(tree.root) == before
+
+
 def test_corrupt_or_foreign_journal_refused(tree):
     tree.file("a.jpg", data=b"1")
     tree.file("b.txt", data=b"2")

@@ -61,7 +61,7 @@ TEST_CASE("usbtidy organizes into folders and undo puts everything back") {
     auto before = layout(t.path);
     auto fd = open_dir(t);
     Run run;
-    auto sum = organize(fd.get(), Rules{}, {.dir = "D", .dry_run = false, .stop = nullptr}, run.events());
+    auto sum = organize(fd.get(), Rules{}, {.dir = "D", .dry_run = false}, run.events());
     CHECK(run.problems.empty());
     CHECK(sum.moved == 5);
     CHECK_FALSE(sum.stopped);
@@ -89,7 +89,7 @@ TEST_CASE("usbtidy dry runs change nothing and predict the collisions") {
     auto before = layout(t.path);
     auto fd = open_dir(t);
     Run run;
-    organize(fd.get(), Rules{}, {.dir = "D", .dry_run = true, .stop = nullptr}, run.events());
+    organize(fd.get(), Rules{}, {.dir = "D", .dry_run = true}, run.events());
     CHECK(layout(t.path) == before);
     REQUIRE(run.moves.size() == 2);
     CHECK(run.moves[0].name == "a (1).jpg");
@@ -144,7 +144,7 @@ TEST_CASE("usbtidy undo refuses a corrupt journal and leaves a name taken since 
     t.write("a.jpg", "1");
     auto fd = open_dir(t);
     Run run;
-    organize(fd.get(), Rules{}, {.dir = "D", .dry_run = false, .stop = nullptr}, run.events());
+    organize(fd.get(), Rules{}, {.dir = "D", .dry_run = false}, run.events());
     t.write("a.jpg", "a new file, another size");
     Run back;
     auto u = undo(fd.get(), "D", back.events());
@@ -160,7 +160,7 @@ TEST_CASE("usbtidy undo refuses a corrupt journal and leaves a name taken since 
     REQUIRE(bad.problems.size() == 1);
     CHECK(bad.problems[0] == "D/.usbtidy-journal: line 1: bad checksum; nothing moved");
     Run again;
-    organize(fd.get(), Rules{}, {.dir = "D", .dry_run = false, .stop = nullptr}, again.events());
+    organize(fd.get(), Rules{}, {.dir = "D", .dry_run = false}, again.events());
     REQUIRE(again.problems.size() == 1);
     CHECK(again.moves.empty());
     CHECK(std::filesystem::exists(t / "a.jpg"));

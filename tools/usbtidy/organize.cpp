@@ -183,10 +183,6 @@ Summary organize(int dirfd, const Rules& rules, const OrganizeOptions& o, const 
     });
 
     for (std::size_t start = 0; start < files.size(); start += batch_size) {
-        if (o.stop && o.stop->load()) {
-            sum.stopped = true;
-            break;
-        }
         auto end = std::min(files.size(), start + batch_size);
         if (o.dry_run) {
             for (auto i = start; i < end; ++i) {

@@ -5,7 +5,6 @@
 
 #include "rules.hpp"
 
-#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -29,14 +28,12 @@ struct Events {
 struct Summary {
     std::size_t moved = 0;
     std::size_t problems = 0;
-    bool stopped = false; ///< the run ended early: a failed write, a drive gone, a stop asked for
+    bool stopped = false; ///< the run ended early: a failed journal write, a drive gone
 };
 
 struct OrganizeOptions {
     std::string dir; ///< DIR as the user named it, for messages
     bool dry_run = false;
-    /// Checked between batches of moves: a watcher that must stop sets it.
-    const std::atomic<bool>* stop = nullptr;
 };
 
 /// Moves the regular files directly in the directory dirfd is open on into the folders

@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <list>
@@ -272,7 +271,7 @@ void Watcher::consider(const std::string& action, Device dev) {
     log::Fields seen{{"device", std::string_view(dev.node)}, {"label", std::string_view(dev.label)},
                      {"uuid", std::string_view(dev.uuid)}, {"fstype", std::string_view(dev.fs_type)}};
     if (!selected(o_, dev)) {
-        log_.log(log::Level::debug, "not selected", seen);
+        log_.info("not selected", seen);
         return;
     }
     log_.info("device", seen);
@@ -337,16 +336,11 @@ void Watcher::tidy(const Device& dev, const Mount& m) {
         return;
     }
     Tally tally;
-    Events ev{[&](const Move& mv) {
-                  tally.add(mv.folder);
-                  log_.log(log::Level::debug, "moved", {{"from", std::string_view(mv.src)},
-                                                        {"folder", std::string_view(mv.folder)},
-                                                        {"name", std::string_view(mv.name)}});
-              },
+    Events ev{[&](const Move& mv) { tally.add(mv.folder); },
               [&](std::string_view subject, std::string_view message) {
                   log_.error(message, {{"device", std::string_view(dev.node)}, {"path", subject}});
               }};
-    auto sum = organize(dirfd.get(), rules_, {.dir = m.target, .dry_run = false, .stop = nullptr}, ev);
+    auto sum = organize(dirfd.get(), rules_, {.dir = m.target, .dry_run = false, }, ev);
     tally.problems = sum.problems;
     tally.stopped = sum.stopped;
     log_.log(sum.problems ? log::Level::warn : log::Level::info, "organized",
