@@ -635,3 +635,21 @@ def test_systemd_user_unit(tmp_path, bed):
         p = subprocess.run([analyze, "verify", "--user", "--man=no", os.fspath(copy)], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=60, env=dict(os.environ, XDG_RUNTIME_DIR=os.fspath(runtime)))
         assert p.returncode == 0 and p.stdout == b"", p.stdout.decode()
+
+
+def test_watch_reloads_rules_on_sighup(bed, watch, tree, tmp_path):
+    rules = tmp_path / "rules"
+    rules.write_text("pictures: jpg\n")
+    w = watch("--any", "--rules", rules)
+    rules.write_text("images: jpg\nnotes: txt\n")
+    w.p.send_signal(signal.SIGHUP)
+    w.wait_for("rules reloaded")
+    rules.write_text("broken\n")
+    w.p.send_signal(signal.SIGHUP)
+    assert w.wait_for("rules not reloaded")["error"] == f"{rules}: line 1: expected 'FOLDER: EXT EXT ...'"
+    bed("stick", "sdb", STICK)
+    w.wait_for("waiting for the mount")
+    mnt = tree.dir("m")
+    with mounted_as("/dev/sdb1", mnt, stick_files(tree)):
+        w.wait_for("organized")
+        assert sorted(os.listdir(mnt)) == [".hidden", ".usbtidy-journal", "images", "notes", "other"]
