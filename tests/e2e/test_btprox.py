@@ -288,11 +288,11 @@ def test_watch_hysteresis_acts_once_per_transition(bluez, watcher, tmp_path):
     feed(bluez, [-55, -54, -53])
     w.wait_for("near", 2)
     wait_until(lambda: events.exists() and len(events.read_text().splitlines()) == 3, 5, "three commands")
-    assert events.read_text().splitlines() == ["near", "away -80.0", "near"]
+    assert events.read_text().splitlines() == ["near", "away -84.0", "near"]
     r = w.stop()
     assert r.rc == 0, r
     assert len(w.lines("away")) == 1 and len(w.lines("near")) == 2
-    assert "cause=rssi smoothed_rssi=-80.0" in w.lines("away")[0]
+    assert "cause=rssi smoothed_rssi=-84.0" in w.lines("away")[0]
     assert not bluez.prop(*adapter, "Discovering"), "SIGTERM stops discovery"
 
 
@@ -301,9 +301,14 @@ def test_watch_mean_smoothing(bluez, watcher):
     feed(bluez, [-50, -50, -50, -70])
     w.wait_for("near")
     assert "smoothed_rssi=-55.0" in w.lines("near")[0]
+    # Away once the mean has stayed below -70 for the window, four samples in a row: the
+    # means are -67, -79, -91, -98, -98.
+    feed(bluez, [-98, -98, -98])
+    time.sleep(0.3)
+    assert len(w.lines("away")) == 0
     feed(bluez, [-98, -98])
     w.wait_for("away")
-    assert "smoothed_rssi=-79.0" in w.lines("away")[0]
+    assert "smoothed_rssi=-98.0" in w.lines("away")[0]
 
 
 def test_watch_device_not_heard_is_lost(bluez, watcher):
@@ -329,7 +334,7 @@ def test_watch_by_name_follows_a_rotating_address(bluez, watcher):
     # An unpaired phone's next private address is a new device object with the same name.
     new = bluez.obj("org.bluez", "/org/bluez", "org.bluez.Mock").AddDevice("hci0", "5A:00:00:00:00:01", "My Phone")
     w.wait_for("device found", 2)
-    feed(bluez, [-90, -91], path=new)
+    feed(bluez, [-90, -91, -92], path=new)
     w.wait_for("away")
     assert "address=5A:00:00:00:00:01" in w.lines("away")[0]
 
@@ -342,7 +347,7 @@ def test_watch_paired_device_by_identity_address(bluez, watcher):
     # Another device nearby with a strong signal changes nothing.
     other = m.AddDevice("hci0", "5A:00:00:00:00:02", "Tablet")
     feed(bluez, [-40, -40], path=other)
-    feed(bluez, [-80, -80])
+    feed(bluez, [-80, -80, -80])
     w.wait_for("away")
     assert len(w.lines("near")) == 0
 
@@ -387,7 +392,7 @@ def test_lock_through_logind(bluez, logind, watcher):
     bluez.obj("org.freedesktop.login1", logind, MOCK).AddMethod(
         SESSION_IFACE, "Lock", "", "", 'self.UpdateProperties("", {"LockedHint": dbus.Boolean(True)})')
     w = watcher(env_for(bluez, XDG_SESSION_ID="c1"), "--device", PHONE, "--window", "2", "--lost", "30", "--lock")
-    feed(bluez, [-90, -90])
+    feed(bluez, [-90, -90, -90])
     w.wait_for("locked")
     assert "via=logind" in w.lines("locked")[0]
     assert f"session={logind}" in w.lines("locked")[0]

@@ -39,8 +39,9 @@ std::optional<Transition> Tracker::sample(double t, int rssi) {
     auto s = smoothed();
     if (!s)
         return std::nullopt;
+    below_ = *s < config_.away ? below_ + 1 : 0;
     Proximity next = state_;
-    if (*s < config_.away)
+    if (below_ >= config_.window)
         next = Proximity::away;
     else if (*s > config_.near)
         next = Proximity::near;
@@ -54,6 +55,7 @@ std::optional<Transition> Tracker::tick(double t) {
     if (t < lost_at())
         return std::nullopt;
     window_.clear();
+    below_ = 0;
     if (state_ == Proximity::away)
         return std::nullopt;
     state_ = Proximity::away;

@@ -37,8 +37,10 @@ public:
     Tracker(TrackerConfig config, double start);
 
     /// A sample of rssi dBm heard at time t (not before the previous one).  Returns the
-    /// transition when the state changed: away once the smoothed value of a full window is
-    /// below config.away, near once it is above config.near; between the two the state stays.
+    /// transition when the state changed: away once the smoothed value of a full window has
+    /// stayed below config.away for config.window samples in a row, near as soon as it is
+    /// above config.near; between the two the state stays.  A fade shorter than the window
+    /// moves a median little, and moves it below --away for fewer samples than the window.
     std::optional<Transition> sample(double t, int rssi);
     /// Time t has come: away, and the window emptied, when nothing was heard for config.lost
     /// seconds (a returning device then needs a full window again).
@@ -53,6 +55,7 @@ public:
 private:
     TrackerConfig config_;
     std::deque<int> window_;
+    unsigned below_ = 0; ///< samples in a row whose smoothed value was below config.away
     double last_heard_;
     Proximity state_ = Proximity::unknown;
 };
