@@ -6,6 +6,7 @@ DBUS_SESSION_BUS_ADDRESS, and drives the device's RSSI over D-Bus the way blueto
 announces it: a PropertiesChanged signal from the device's object.
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import Result, assert_no_sanitizer_report, run_tool, tool_env, tool_path, wait_until
+from conftest import REPO, Result, assert_no_sanitizer_report, run_tool, tool_env, tool_path, wait_until
 
 dbus = pytest.importorskip("dbus")
 pytest.importorskip("dbusmock")
@@ -450,3 +451,36 @@ def test_lock_without_a_session_is_trouble(bluez, system):
     r = run_tool("btprox", "watch", "--device", PHONE, "--lock", env=env)
     assert r.rc == 2, r
     assert r.err_lines()[0].startswith(f"btprox: --lock: logind: no session to lock (user {os.getuid()})")
+
+
+# --- the systemd user unit ------------------------------------------------------------------
+
+UNIT = REPO / "tools" / "btprox" / "btprox@.service"
+
+
+def test_systemd_user_unit(tmp_path):
+    text = UNIT.read_text()
+    settings = {}
+    for line in text.splitlines():
+        if line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            settings[key] = value
+    assert settings["Type"] == "notify"
+    assert settings["ExecStart"] == "/usr/local/bin/btprox watch --device %i --lock"
+    assert settings["WantedBy"] == "graphical-session.target"
+    # The command line the unit runs is one btprox accepts, up to needing a bus.
+    r = run_tool("btprox", *settings["ExecStart"].replace("%i", PHONE).split()[1:],
+                 env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmp_path}/none"})
+    assert r.rc == 2 and "system bus" in r.err and "Try" not in r.err, r
+    analyze = shutil.which("systemd-analyze")
+    if analyze:
+        # systemd's own parser, as the user manager would read it, on a copy that starts the
+        # binary under test.  (An instance named with colons is fine for systemctl; verify's
+        # alias check stumbles on it, so the copy's instance is a plain word.)
+        copy = tmp_path / "btprox@x.service"
+        copy.write_text(text.replace("/usr/local/bin/btprox", str(tool_path("btprox"))))
+        runtime = tmp_path / "runtime"
+        runtime.mkdir(mode=0o700)
+        p = subprocess.run([analyze, "--user", "verify", "--man=no", str(copy)], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60, env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)})
+        assert p.returncode == 0 and p.stdout == b"", p.stdout.decode()
