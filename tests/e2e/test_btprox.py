@@ -298,9 +298,10 @@ def test_watch_hysteresis_acts_once_per_transition(bluez, watcher, tmp_path):
 
 
 def test_watch_mean_smoothing(bluez, watcher):
-    w = watcher(env_for(bluez), "--device", PHONE, "--window", "4", "--smooth", "mean", "--lost", "30")
+    w = watcher(env_for(bluez), "--device", PHONE, "--window", "4", "--smooth", "mean", "--lost", "30", "--verbose")
     feed(bluez, [-50, -50, -50, -70])
     w.wait_for("near")
+    assert [ln.split(" rssi=")[1] for ln in w.lines("rssi")] == ["-50", "-50", "-50", "-70"]
     assert "smoothed_rssi=-55.0" in w.lines("near")[0]
     # Away once the mean has stayed below -70 for the window, four samples in a row: the
     # means are -67, -79, -91, -98, -98.

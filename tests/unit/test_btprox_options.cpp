@@ -52,8 +52,9 @@ TEST_CASE("btprox options: watch, with the defaults of the issue") {
     CHECK(o.tracker.lost == 30);
     CHECK(o.transport == "le");
     CHECK_FALSE(o.lock);
+    CHECK_FALSE(o.verbose);
     CHECK(problem_of({"watch", "--name", "My Phone", "--away", "-80", "--near=-75", "--window", "5", "--smooth", "mean",
-                      "--lost", "12.5", "--lock", "--lock-wait", "0.5", "--on-away", "a", "--on-near", "n"},
+                      "--lost", "12.5", "--lock", "--lock-wait", "0.5", "--on-away", "a", "--on-near", "n", "-v"},
                      &o) == "");
     CHECK(o.device.name == "My Phone");
     CHECK(o.tracker.away == -80);
@@ -65,6 +66,7 @@ TEST_CASE("btprox options: watch, with the defaults of the issue") {
     CHECK(o.lock_wait == 0.5);
     CHECK(o.on_away == "a");
     CHECK(o.on_near == "n");
+    CHECK(o.verbose);
     CHECK(problem_of({"watch", "--name", "p", "--away", "-65", "--near", "-65"}) == "");
 }
 

@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -169,8 +171,12 @@ bool Locker::lock(std::string& via, std::string& error) {
         via = "xdg-screensaver";
         return true;
     }
-    whys.push_back(status == 127 || status < 0 ? "xdg-screensaver: not found"
-                                               : fmt::format("xdg-screensaver lock: exit status {}", status));
+    if (status < 0)
+        whys.push_back(fmt::format("xdg-screensaver: fork: {}", std::strerror(errno)));
+    else if (status == 127)
+        whys.push_back("xdg-screensaver: not found");
+    else
+        whys.push_back(fmt::format("xdg-screensaver lock: exit status {}", status));
     error = fmt::format("{}", fmt::join(whys, "; "));
     return false;
 }

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
         if (o.json)
             return cli::usage_error("--format", "watch writes no records, only log lines (--log-format json)");
         log::Logger log(o.log_json ? log::Format::json : log::Format::logfmt);
+        if (o.verbose)
+            log.set_min_level(log::Level::debug);
         return watch(o, log);
     }
     out::Sink sink;

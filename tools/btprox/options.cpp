@@ -37,6 +37,7 @@ void add_options(CLI::App& app, Options& o) {
         ->type_name("SECS");
     watch->add_option("--on-away", o.on_away, "Run CMD with /bin/sh -c when the device goes away")->type_name("CMD");
     watch->add_option("--on-near", o.on_near, "Run CMD with /bin/sh -c when the device comes near")->type_name("CMD");
+    watch->add_flag("-v,--verbose", o.verbose, "Log every RSSI sample heard from the device");
     watch->add_option("--log-format", r.log_format, "Log lines on stderr: logfmt (default) or json")->type_name("FMT");
 }
 

@@ -31,6 +31,7 @@ struct Options {
     double lock_wait = 2;         ///< watch: seconds the desktop has to lock
     std::string on_away, on_near; ///< watch: shell commands run on each transition
     bool log_json = false;        ///< --log-format json
+    bool verbose = false;         ///< watch: log every RSSI sample
 
     /// The raw text of the options parsed by finish().
     struct Raw {
