@@ -46,22 +46,6 @@ def prefix_of(build: Path) -> str:
     return next(o["value"] for o in options if o["name"] == "prefix")
 
 
-@pytest.fixture(scope="module")
-def usr_build(tmp_path_factory) -> Path:
-    """A tree configured with --prefix=/usr: configure_file writes the units at set-up."""
-    build = tmp_path_factory.mktemp("prefix-usr") / "build"
-    subprocess.run(["meson", "setup", str(build), "--prefix=/usr", "-Dtests=false"], cwd=REPO,
-                   check=True, stdout=subprocess.DEVNULL)
-    return build
-
-
-@pytest.fixture(params=["build", "usr"])
-def tree(request):
-    """(prefix, units) of the build under test and of the --prefix=/usr tree."""
-    build = BUILD if request.param == "build" else request.getfixturevalue("usr_build")
-    return prefix_of(build), installed_units(build)
-
-
 def instance_dir(units: dict, where: Path) -> list[Path]:
     """Copies of the units in where, a template also under its test instance's name (as
     systemd finds a template for an instance); returns the units to check."""
@@ -79,8 +63,7 @@ def instance_dir(units: dict, where: Path) -> list[Path]:
     return checked
 
 
-def test_every_unit_is_installed_with_its_bindir(tree):
-    prefix, units = tree
+def check_installed_with_bindir(prefix: str, units: dict) -> None:
     assert set(units) == set(UNITS)
     for name, (source, dest) in units.items():
         assert dest.parent == Path(prefix) / "lib/systemd/system", name
@@ -93,10 +76,21 @@ def test_every_unit_is_installed_with_its_bindir(tree):
             assert all(d == f"{prefix}/bin" for d, _ in tools), (name, starts)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the overlays of PREFIX/bin and PREFIX/share/man need root")
-def test_units_verify_where_installed(tree, tmp_path):
-    prefix, units = tree
-    checked = instance_dir(units, tmp_path / "units")
+def check_security_exposure(units: dict, tmp_path: Path) -> None:
+    for unit in instance_dir(units, tmp_path / "security"):
+        if unit.suffix != ".service":
+            continue
+        r = subprocess.run([ANALYZE, "security", "--offline=yes", str(unit)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        m = re.search(r"Overall exposure level for \S+: (\d+\.\d)", r.stdout)
+        assert m, r.stdout
+        assert float(m.group(1)) <= MAX_EXPOSURE, f"{unit.name}: {m.group(1)}\n{r.stdout}"
+
+
+def check_verify_where_installed(prefix: str, units: dict, tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("the overlays of PREFIX/bin and PREFIX/share/man need root")
+    checked = instance_dir(units, tmp_path / "verify")
     bin_dir, man_dir = tmp_path / "bin", tmp_path / "man"
     bin_dir.mkdir()
     for tool in ("cachenode", "permscan", "logroll", "inwatch"):
@@ -113,13 +107,22 @@ def test_units_verify_where_installed(tree, tmp_path):
     assert r.returncode == 0 and r.stdout == "", r.stdout
 
 
-def test_units_security_exposure(tree, tmp_path):
-    _, units = tree
-    for unit in instance_dir(units, tmp_path / "units"):
-        if unit.suffix != ".service":
-            continue
-        r = subprocess.run([ANALYZE, "security", "--offline=yes", str(unit)],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        m = re.search(r"Overall exposure level for \S+: (\d+\.\d)", r.stdout)
-        assert m, r.stdout
-        assert float(m.group(1)) <= MAX_EXPOSURE, f"{unit.name}: {m.group(1)}\n{r.stdout}"
+def check_units(build: Path, tmp_path: Path) -> None:
+    prefix, units = prefix_of(build), installed_units(build)
+    check_installed_with_bindir(prefix, units)
+    check_security_exposure(units, tmp_path)
+    check_verify_where_installed(prefix, units, tmp_path)
+
+
+def test_units_of_the_build(tmp_path):
+    """The units of the build under test, under its prefix (/usr/local by default)."""
+    check_units(BUILD, tmp_path)
+
+
+def test_units_under_prefix_usr(tmp_path):
+    """A tree configured with --prefix=/usr: configure_file writes the units at set-up."""
+    build = tmp_path / "build"
+    subprocess.run(["meson", "setup", str(build), "--prefix=/usr", "-Dtests=false"], cwd=REPO,
+                   check=True, stdout=subprocess.DEVNULL)
+    assert prefix_of(build) == "/usr"
+    check_units(build, tmp_path)
