@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "cli/spec.hpp"
 
 #include "syskit_version.h"
 
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 
@@ -65,6 +67,11 @@ std::string Tool::usage_line() const {
 }
 
 std::optional<int> Tool::parse(int argc, char** argv) {
+    // The build asks each tool for its options, to write its shell completions.
+    if (std::getenv(options_spec_variable)) {
+        std::cout << options_spec(app_);
+        return exit_ok;
+    }
     try {
         app_.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {

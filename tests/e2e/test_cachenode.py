@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Result, assert_no_sanitizer_report, run_tool, tool_env, tool_path
+from conftest import BUILD, Result, assert_no_sanitizer_report, run_tool, tool_env, tool_path
 
 REDIS_CLI = shutil.which("redis-cli")
 REDIS_BENCHMARK = shutil.which("redis-benchmark")
@@ -746,7 +746,8 @@ def test_sd_notify_ready(start, tmp_path):
         assert "STOPPING=1" in sock.recv(4096).decode()
 
 
-UNIT = Path(__file__).resolve().parents[2] / "tools" / "cachenode" / "cachenode.service"
+# The unit meson generated for the build under test (default prefix: /usr/local).
+UNIT = BUILD / "tools" / "cachenode" / "cachenode.service"
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
 
