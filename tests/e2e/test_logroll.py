@@ -115,10 +115,33 @@ def test_pipe_line_longer_than_size_is_written_whole(run, tmp_path):
     assert b"".join(contents) == data
 
 
-def test_pipe_last_line_without_newline_is_kept(run, tmp_path):
-    r = run("logroll", tmp_path / "app.log", input=b"one\ntwo")
+def test_pipe_last_line_without_newline_is_ended(run, tmp_path):
+    """At the end of the input a last line without its newline gets one (as multilog does), so
+    the next run's first line is not glued to it."""
+    log = tmp_path / "app.log"
+    r = run("logroll", log, input=b"a\nb")
     assert r.rc == 0, r
-    assert (tmp_path / "app.log").read_bytes() == b"one\ntwo"
+    assert log.read_bytes() == b"a\nb\n"
+    assert run("logroll", log, input=b"c\n").rc == 0
+    assert log.read_bytes() == b"a\nb\nc\n"
+    assert run("logroll", log, input=b"").rc == 0  # no input: nothing added
+    assert log.read_bytes() == b"a\nb\nc\n"
+
+
+def test_pipe_restart_continues_the_line_the_log_ends_in(run, tmp_path):
+    """A log ending inside a line (a run killed while writing it in parts) is continued until
+    that line ends, not rotated away from its rest; with --timestamp no prefix goes inside it."""
+    log = tmp_path / "app.log"
+    log.write_bytes(b"A" * 12)
+    r = run("logroll", "--size", "10", log, input=b"-tail\nnext\n")
+    assert r.rc == 0, r
+    assert [f.read_bytes() for f in rotated(tmp_path)] + [log.read_bytes()] == [b"A" * 12 + b"-tail\n", b"next\n"]
+    assert "continuing_line=true" in r.err
+    stamped = tmp_path / "t.log"
+    stamped.write_bytes(b"begun")
+    r = run("logroll", "--timestamp", "tai64n", stamped, input=b" and ended\nx\n")
+    assert r.rc == 0, r
+    assert re.fullmatch(rb"begun and ended\n@4000000[0-9a-f]{17} x\n", stamped.read_bytes()), stamped.read_bytes()
 
 
 @pytest.mark.parametrize("algo,ext", [("zstd", ".zst"), ("gzip", ".gz")])
@@ -517,6 +540,144 @@ def test_watch_copytruncate(tmp_path):
 def test_watch_needs_a_condition(run, tmp_path):
     r = run("logroll", "--watch", tmp_path / "app.log")
     assert r.rc == 2 and "logroll: --watch: needs --size or --interval" in r.err, r
+
+
+def decompressed(p: Path) -> bytes:
+    data = p.read_bytes()
+    if p.name.endswith(".gz"):
+        return gzip.decompress(data)
+    if p.name.endswith(".zst"):
+        return subprocess.run(["zstd", "-dcq"], input=data, check=True, stdout=subprocess.PIPE).stdout
+    return data
+
+
+@pytest.mark.parametrize("algo,numbered", [("gzip", False), ("zstd", False), ("zstd", True)])
+def test_retention_never_deletes_what_is_queued_for_compression(run, tmp_path, algo, numbered):
+    """Seven rotations arrive faster than they are compressed, with --keep 2: retention must
+    leave the queued files to the compressor (which used to fail on them) and keep the newest 2."""
+    data = b"".join(b"%d\n" % i for i in range(1, 1_000_001))
+    r = run("logroll", "--size", "1M", "--keep", "2", "--compress", algo, *(["--numbered"] if numbered else []),
+            tmp_path / "app.log", input=data)
+    assert r.rc == 0, r
+    assert "failed" not in r.err, r
+    ext = ".gz" if algo == "gzip" else ".zst"
+    pat = r"app\.log\.\d+" if numbered else rf"app\.log\.{STAMP}(\.\d+)?"
+    kept = sorted((p for p in tmp_path.iterdir() if re.fullmatch(pat + re.escape(ext), p.name)),
+                  key=lambda p: (len(p.name), p.name))
+    assert len(kept) == 2, sorted(p.name for p in tmp_path.iterdir())
+    assert not [p for p in tmp_path.iterdir() if re.fullmatch(pat, p.name)]  # all compressed
+    tail = b"".join(decompressed(p) for p in kept) + (tmp_path / "app.log").read_bytes()
+    assert tail and data.endswith(tail) and data[-len(tail) - 1:-len(tail)] == b"\n"
+    assert r.err.count("msg=compressed") == r.err.count("msg=rotated") == 7, r
+
+
+class HeldOpen:
+    """A writer that opened the log once and never reopens it, as a program without a reopen
+    signal does: after a rename its lines go on into the rotated file."""
+
+    def __init__(self, log: Path):
+        self.fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.sent = b""
+
+    def write(self, data: bytes) -> None:
+        os.write(self.fd, data)
+        self.sent += data
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def test_retention_never_deletes_a_file_a_writer_still_holds(run, tmp_path):
+    log = tmp_path / "app.log"
+    w = HeldOpen(log)
+    try:
+        w.write(b"first\n")
+        assert run("logroll", "--once", "--keep", "1", log).rc == 0
+        held = rotated(tmp_path)[0]
+        log.write_bytes(b"second\n")  # a new log, from another program
+        r = run("logroll", "--once", "--keep", "1", log)
+        assert r.rc == 0, r
+        assert held.exists(), "deleted while a writer still appends to it"
+        assert f"msg=\"not deleted: a process still holds it open for writing\" file={held}" in r.err, r
+        w.write(b"after\n")
+    finally:
+        w.close()
+    assert held.read_bytes() == b"first\nafter\n"
+    log.write_bytes(b"third\n")
+    r = run("logroll", "--once", "--keep", "1", log)  # closed now: retention may take it
+    assert r.rc == 0, r
+    assert not held.exists() and [f.read_bytes() for f in rotated(tmp_path)] == [b"third\n"]
+
+
+def test_compression_waits_for_the_writer_to_close(run, tmp_path):
+    """--compress after a rename the writer never follows: the rotated file is left as it is
+    (with a warning) while the writer holds it, and a later run compresses it once closed."""
+    log = tmp_path / "app.log"
+    w = HeldOpen(log)
+    try:
+        w.write(lines(0, 100))
+        r = run("logroll", "--once", "--compress", "gzip", log, timeout=30)
+        assert r.rc == 0, r
+        assert "still holds it open for writing" in r.err, r
+        [held] = rotated(tmp_path)
+        assert not held.name.endswith(".gz")
+        w.write(lines(100, 100))
+    finally:
+        w.close()
+    log.write_bytes(lines(200, 10))
+    r = run("logroll", "--once", "--compress", "gzip", log)
+    assert r.rc == 0, r
+    files = rotated(tmp_path)
+    assert len(files) == 2 and all(f.name.endswith(".gz") for f in files), files
+    assert read_all(tmp_path) == lines(0, 210)
+
+
+def test_watch_compresses_once_the_writer_lets_go(tmp_path):
+    """Watch mode, rename, no way to make the writer reopen: logroll retries the compression
+    and does it as soon as the writer closes the rotated file; no line is lost."""
+    log = tmp_path / "app.log"
+    w = HeldOpen(log)
+    lr = Running("--watch", log, "--size", "4K", "--compress", "gzip")
+    try:
+        lr.wait_log("msg=watching")
+        for i in range(20):
+            w.write(lines(i * 50, 50))
+            time.sleep(0.05)
+        lr.wait_log("still holds it open for writing")
+        for i in range(20, 30):
+            w.write(lines(i * 50, 50))
+        w.close()
+        lr.wait_log("msg=compressed")
+        lr.p.send_signal(signal.SIGTERM)
+        r = lr.finish()
+    finally:
+        lr.kill()
+    assert r.rc == 0, r
+    files = rotated(tmp_path)
+    assert len(files) == 1 and files[0].name.endswith(".gz"), files
+    assert read_all(tmp_path) == w.sent
+
+
+def test_next_run_compresses_what_a_crash_left_uncompressed(run, tmp_path):
+    """A crash during compression leaves the rotated file (and the temporary, or, after the
+    rename, both forms); the next run with --compress finishes the job, and --dry-run only says so."""
+    log = tmp_path / "app.log"
+    (tmp_path / "app.log.20200101T000000Z").write_bytes(b"old\n")
+    (tmp_path / ".app.log.20200101T000000Z.gz.tmp").write_bytes(b"partial")
+    (tmp_path / "app.log.20200102T000000Z").write_bytes(b"both\n")
+    (tmp_path / "app.log.20200102T000000Z.gz").write_bytes(gzip.compress(b"both\n"))
+    log.write_bytes(b"new\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    r = run("logroll", "--once", "--compress", "gzip", "--dry-run", log)
+    assert r.rc == 0, r
+    assert f"msg=\"would compress\" file={tmp_path / 'app.log.20200101T000000Z'}" in r.err, r
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    r = run("logroll", "--once", "--compress", "gzip", log)
+    assert r.rc == 0, r
+    files = rotated(tmp_path)
+    assert len(files) == 3 and all(f.name.endswith(".gz") for f in files), files
+    assert read_all(tmp_path) == b"old\nboth\nnew\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
 # --- bad input -------------------------------------------------------------------------------

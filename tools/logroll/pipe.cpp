@@ -42,8 +42,9 @@ PipeMode::PipeMode(loop::Loop& loop, const Options& options, Rotator& rotator, l
 }
 
 int PipeMode::open_log() {
+    // Read too: run() looks at the last byte a previous run left.
     out_.reset(::openat(rotator_.dirfd(), rotator_.base().c_str(),
-                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644));
+                        O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644));
     if (!out_)
         return errno;
     struct stat st{};
@@ -59,6 +60,12 @@ int PipeMode::run() {
         cli::error(path_, std::strerror(err));
         return cli::exit_trouble;
     }
+    // A log that ends inside a line was left by a run stopped while writing that line in
+    // parts: what comes first on the input is its rest, so it is continued, not rotated away.
+    char last = '\n';
+    if (used_ > 0 && ::pread(out_.get(), &last, 1, static_cast<off_t>(used_ - 1)) == 1 && last != '\n')
+        mid_line_ = true;
+    at_line_start_ = !mid_line_;
     struct stat st{};
     if (::fstat(STDIN_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
         ::fcntl(STDIN_FILENO, F_SETPIPE_SZ, static_cast<int>(block_size)); // fewer wake-ups; a failure costs nothing
@@ -76,7 +83,7 @@ int PipeMode::run() {
                 drain(false);
         });
     arm_interval();
-    log_.info("started", {{"file", path_}, {"bytes", used_}});
+    log_.info("started", {{"file", path_}, {"bytes", used_}, {"continuing_line", mid_line_}});
     sd_notify(0, "READY=1");
     start_reading();
     loop_.run();
@@ -140,22 +147,11 @@ void PipeMode::on_input() {
         if (errno == EINTR || errno == EAGAIN)
             return;
         log_.error("cannot read standard input", {{"error", std::string_view(std::strerror(errno))}});
-        stop_reading();
-        eof_ = true;
         status_ = cli::exit_trouble;
-        drain(true);
-        if (!blocked_)
-            finish(cli::exit_trouble);
-        return;
+        return end_of_input();
     }
-    if (n == 0) {
-        eof_ = true;
-        stop_reading();
-        drain(true);
-        if (!blocked_)
-            finish(status_);
-        return;
-    }
+    if (n == 0)
+        return end_of_input();
     if (o_.timestamp == Stamp::none) {
         end_ += static_cast<std::size_t>(n);
     } else {
@@ -170,6 +166,22 @@ void PipeMode::on_input() {
         end_ += stamped_.size();
     }
     drain(false);
+}
+
+void PipeMode::end_of_input() {
+    eof_ = true;
+    stop_reading();
+    // The input's last line is over even without its newline: it gets one (as multilog
+    // does), or the next run's first line would be glued to it.
+    bool open_line = begin_ < end_ ? buf_[end_ - 1] != '\n' : mid_line_;
+    if (open_line) {
+        if (buf_.size() < end_ + 1)
+            buf_.resize(end_ + 1);
+        buf_[end_++] = '\n';
+    }
+    drain(true);
+    if (!blocked_)
+        finish(status_);
 }
 
 void PipeMode::drain(bool flush_partial) {

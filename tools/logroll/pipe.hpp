@@ -37,6 +37,9 @@ private:
     void stop_reading();
     /// Reads one block from standard input and writes what it can.
     void on_input();
+    /// The input is over (or unreadable): writes what is left, ending an unfinished last
+    /// line with a newline, and stops.
+    void end_of_input();
     /// Writes the complete lines buffered (and, flush_partial, a last line without its
     /// newline), rotating where the options say, until done or the disk is full.
     void drain(bool flush_partial);
