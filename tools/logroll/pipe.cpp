@@ -267,8 +267,9 @@ void PipeMode::rotate(const char* reason) {
         return;
     }
     log_.info("rotated", {{"file", path_}, {"to", rotator_.path(to)}, {"bytes", used_}, {"reason", reason}});
-    rotator_.rotated(to);
+    // Closed first: the compressor leaves alone a file some process holds open for writing.
     out_.reset();
+    rotator_.rotated(to);
     need_open_ = true;
     used_ = 0;
 }
