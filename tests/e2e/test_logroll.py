@@ -3,6 +3,7 @@ import fcntl
 import gzip
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -609,6 +610,80 @@ def test_watch_copytruncate(tmp_path):
     assert "bytes_during_copy=0" in r.err
     assert len(rotated(tmp_path)) == 3
     assert read_all(tmp_path) == sent
+
+
+# Appends 50 sequence-numbered lines per write, about 6 MB/s, until SIGTERM; prints the count.
+STEADY_WRITER = r"""
+import os, signal, sys, time
+stop = False
+def term(*_):
+    global stop
+    stop = True
+signal.signal(signal.SIGTERM, term)
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+open(sys.argv[2], "w").write(f"{os.getpid()}\n")
+i = 0
+while not stop:
+    for _ in range(100):
+        os.write(fd, b"".join(b"%08d seq\n" % n for n in range(i, i + 50)))
+        i += 50
+    time.sleep(0.01)
+print(i)
+"""
+
+
+def test_copytruncate_splits_no_line_and_loses_less_than_logrotate(run, tmp_path):
+    """Two writers appending as fast as they can, one log rotated by logroll --once --method
+    copytruncate, the other by logrotate's copytruncate, five times each, turn about: every
+    file logroll makes ends at a line end, no line is split or repeated, the log lines report
+    the bytes lost, and fewer lines are lost than logrotate loses."""
+    logrotate = shutil.which("logrotate") or "/usr/sbin/logrotate"
+    assert os.path.exists(logrotate), "logrotate is missing: scripts/install-deps installs it"
+    ours, theirs = tmp_path / "logroll", tmp_path / "logrotate"
+    conf = tmp_path / "logrotate.conf"
+    conf.write_text(f"{theirs}/app.log {{\n  copytruncate\n  rotate 1000\n}}\n")
+    writers = []
+    for d in (ours, theirs):
+        d.mkdir()
+        writers.append(subprocess.Popen([sys.executable, "-c", STEADY_WRITER, d / "app.log", d / "w.pid"],
+                                        stdout=subprocess.PIPE))
+    try:
+        for d in (ours, theirs):
+            wait_until((d / "w.pid").exists, timeout=15, what="the writers")
+        err = ""
+        for _ in range(5):
+            time.sleep(0.2)
+            r = run("logroll", "--once", "--method", "copytruncate", ours / "app.log")
+            assert r.rc == 0, r
+            err += r.err
+            p = subprocess.run([logrotate, "-f", "-s", tmp_path / "state", conf], capture_output=True)
+            assert p.returncode == 0, p
+        totals = []
+        for w in writers:
+            w.send_signal(signal.SIGTERM)
+            totals.append(int(w.communicate(timeout=15)[0]))
+    finally:
+        for w in writers:
+            w.kill()
+    files = rotated(ours)
+    assert len(files) == 5
+    for f in files:
+        assert f.read_bytes().endswith(b"\n"), f"{f} ends inside a line"
+    got = read_all(ours).split(b"\n")
+    assert got.pop() == b""
+    assert all(re.fullmatch(rb"\d{8} seq", l) for l in got), "a line split or merged"
+    seqs = [int(l[:8]) for l in got]
+    assert len(set(seqs)) == len(seqs), "lines repeated"
+    lost_ours = totals[0] - len(seqs)
+    reported = [int(n) for n in re.findall(r"bytes_lost=(\d+)", err)]
+    assert len(reported) == 5, err
+    assert sum(reported) <= lost_ours * len(b"00000000 seq\n")
+    kept = [theirs / f"app.log.{i}" for i in range(5, 0, -1)] + [theirs / "app.log"]
+    theirs_got = {l for f in kept for l in f.read_bytes().split(b"\n") if re.fullmatch(rb"\d{8} seq", l)}
+    lost_theirs = totals[1] - len(theirs_got)
+    print(f"lines lost per rotation: logroll {lost_ours / 5:.0f} of {totals[0]}, logrotate {lost_theirs / 5:.0f} of {totals[1]}; "
+          f"logroll reported {sum(reported)} bytes lost")
+    assert lost_ours == 0 or lost_ours < lost_theirs, (lost_ours, lost_theirs)
 
 
 def test_watch_needs_a_condition(run, tmp_path):

@@ -90,24 +90,44 @@ bool Rotator::copy_truncate(std::string& to, CopyResult& result, std::string& er
     struct stat st{};
     ::fstat(src.get(), &st);
     const auto start_size = static_cast<std::uint64_t>(st.st_size);
-    to = next_name();
-    std::string tmp = "." + to + ".tmp";
-    ::unlinkat(dirfd_.get(), tmp.c_str(), 0);
-    fs::UniqueFd dst(::openat(dirfd_.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                              st.st_mode & 0666));
+    std::string tmp;
+    fs::UniqueFd dst;
+    // The copy gets its rotated name at once (the name is free in every compressed form,
+    // and RENAME_NOREPLACE keeps it so), so that nothing is left to fail between the
+    // truncation and the copy being in place.
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        to = next_name();
+        tmp = "." + to + ".tmp";
+        ::unlinkat(dirfd_.get(), tmp.c_str(), 0);
+        dst.reset(::openat(dirfd_.get(), tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                           st.st_mode & 0666));
+        if (!dst) {
+            error = path(tmp) + ": " + std::strerror(errno);
+            return false;
+        }
+        if (::renameat2(dirfd_.get(), tmp.c_str(), dirfd_.get(), to.c_str(), RENAME_NOREPLACE) == 0)
+            break;
+        int err = errno;
+        ::unlinkat(dirfd_.get(), tmp.c_str(), 0);
+        dst.reset();
+        if (err != EEXIST) {
+            error = path(to) + ": rename: " + std::strerror(err);
+            return false;
+        }
+    }
     if (!dst) {
-        error = path(tmp) + ": " + std::strerror(errno);
+        error = path(to) + ": rename: " + std::strerror(EEXIST);
         return false;
     }
     auto fail = [&](const std::string& what) {
         error = what + ": " + std::strerror(errno);
-        ::unlinkat(dirfd_.get(), tmp.c_str(), 0);
+        ::unlinkat(dirfd_.get(), to.c_str(), 0);
         return false;
     };
     std::vector<char> buf(1 << 20);
-    // Copy to the end, then again while the writer keeps appending (a few rounds at most):
-    // what arrives between the last read and the truncation is what this method can lose.
-    for (int round = 0; round < 8; ++round) {
+    char last = '\n';
+    std::uint64_t line_end = 0; // where the last whole line copied ends
+    auto copy_rest = [&]() -> bool {
         for (;;) {
             ssize_t n = ::read(src.get(), buf.data(), buf.size());
             if (n < 0 && errno == EINTR)
@@ -115,24 +135,67 @@ bool Rotator::copy_truncate(std::string& to, CopyResult& result, std::string& er
             if (n < 0)
                 return fail(path(base_) + ": read");
             if (n == 0)
-                break;
+                return true;
             if (!fs::write_all(dst.get(), buf.data(), static_cast<std::size_t>(n)))
-                return fail(path(tmp) + ": write");
+                return fail(path(to) + ": write");
+            if (auto nl = static_cast<const char*>(memrchr(buf.data(), '\n', static_cast<std::size_t>(n))))
+                line_end = result.copied + static_cast<std::uint64_t>(nl - buf.data()) + 1;
             result.copied += static_cast<std::uint64_t>(n);
+            last = buf[static_cast<std::size_t>(n) - 1];
         }
+    };
+    // Copy to the end, then again while the writer keeps appending (a few rounds at most),
+    // then give a line being written (a write in progress, or a line written in parts) up to
+    // 50 ms to end: the truncation takes with it whatever is not copied by then.
+    for (int round = 0; round < 8; ++round) {
+        if (!copy_rest())
+            return false;
         ::fstat(src.get(), &st);
         if (static_cast<std::uint64_t>(st.st_size) <= result.copied)
             break;
     }
+    timespec ms{0, 1'000'000};
+    for (int wait = 0; wait < 50 && last != '\n'; ++wait) {
+        nanosleep(&ms, nullptr);
+        if (!copy_rest())
+            return false;
+    }
+    // The window where appended bytes are lost: from the last read to the truncation, the
+    // two calls that follow each other here.  fstat between them sees what came in it.
+    if (!copy_rest())
+        return false;
+    ::fstat(src.get(), &st);
+    if (::ftruncate(src.get(), 0) != 0)
+        return fail(path(base_) + ": ftruncate");
+    const auto seen = static_cast<std::uint64_t>(st.st_size);
+    result.lost = seen > result.copied ? seen - result.copied : 0;
     result.during_copy = result.copied > start_size ? result.copied - start_size : 0;
-    if (::fsync(dst.get()) != 0)
-        return fail(path(tmp) + ": fsync");
-    if (::renameat2(dirfd_.get(), tmp.c_str(), dirfd_.get(), to.c_str(), RENAME_NOREPLACE) != 0)
-        return fail(path(to) + ": rename");
-    ::fsync(dirfd_.get());
-    if (::ftruncate(src.get(), 0) != 0) {
-        // The copy is complete and in place; the log keeps its lines too.
-        error = path(base_) + ": ftruncate: " + std::strerror(errno);
+    // The rotated file ends where the last whole line does; the start of the line after it
+    // goes back into the log, appended, where the writer adds its end.  Only if it lands at
+    // the start is it kept: after bytes the writer appended first, it no longer begins its
+    // line, and counts as lost.
+    if (line_end < result.copied) {
+        const std::uint64_t partial = result.copied - line_end;
+        std::vector<char> rest(partial);
+        bool kept = false;
+        if (::pread(dst.get(), rest.data(), partial, static_cast<off_t>(line_end)) == static_cast<ssize_t>(partial) &&
+            ::fcntl(src.get(), F_SETFL, O_APPEND) == 0 &&
+            ::write(src.get(), rest.data(), partial) == static_cast<ssize_t>(partial))
+            kept = ::lseek(src.get(), 0, SEEK_CUR) == static_cast<off_t>(partial);
+        if (kept) {
+            result.kept = partial;
+        } else {
+            result.lost += partial;
+        }
+        result.copied = line_end;
+        if (::ftruncate(dst.get(), static_cast<off_t>(line_end)) != 0) {
+            error = path(to) + ": ftruncate: " + std::strerror(errno);
+            return false;
+        }
+    }
+    if (::fsync(dst.get()) != 0 || ::fsync(dirfd_.get()) != 0) {
+        // In place and whole as far as this run can see, but not known to be on disk.
+        error = path(to) + ": fsync: " + std::strerror(errno);
         return false;
     }
     return true;

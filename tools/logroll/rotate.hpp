@@ -32,7 +32,9 @@ struct RotateOptions {
 /// What copy_truncate did.
 struct CopyResult {
     std::uint64_t copied = 0;      ///< bytes now in the rotated file
-    std::uint64_t during_copy = 0; ///< of those, bytes the writer appended while logroll copied
+    std::uint64_t during_copy = 0; ///< bytes the writer appended while logroll copied (copied too)
+    std::uint64_t kept = 0;        ///< the start of an unfinished last line, put back into the log
+    std::uint64_t lost = 0;        ///< bytes seen in the log but in neither file
 };
 
 class Rotator {
@@ -59,9 +61,13 @@ public:
     /// the new name in to, or an errno value.
     int rename_current(std::string& to);
 
-    /// Copies the log to next_name() through a hidden temporary (fsynced, renamed into
-    /// place), then truncates the log to zero.  On failure nothing has changed: the
-    /// temporary is removed and the log is left whole; error says what failed.
+    /// Copies the log to next_name() (created as a hidden temporary and renamed into place
+    /// first), catches up with what the writer appended meanwhile, waits up to 50 ms for a
+    /// line in progress to end, then copies what arrived last and truncates the log to zero
+    /// at once; only then are the copy and the directory fsynced.  The copy ends at a line
+    /// end: an unfinished last line is put back into the emptied log if the writer has not
+    /// appended yet, and counted in result.lost otherwise.  When the copy fails before the
+    /// truncation, the copy is removed and the log is left whole; error says what failed.
     bool copy_truncate(std::string& to, CopyResult& result, std::string& error);
 
     /// Hands a rotated file to the background thread: compressed when asked, then

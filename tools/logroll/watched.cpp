@@ -63,7 +63,9 @@ bool rotate_watched(const Options& o, Rotator& rotator, log::Logger& log, std::s
                              {"bytes", r.copied},
                              {"reason", reason},
                              {"method", "copytruncate"},
-                             {"bytes_during_copy", r.during_copy}});
+                             {"bytes_during_copy", r.during_copy},
+                             {"bytes_kept", r.kept},
+                             {"bytes_lost", r.lost}});
         rotator.rotated(to);
         return true;
     }
