@@ -712,7 +712,7 @@ def test_retention_never_deletes_what_is_queued_for_compression(run, tmp_path, a
     ext = ".gz" if algo == "gzip" else ".zst"
     pat = r"app\.log\.\d+" if numbered else rf"app\.log\.{STAMP}(\.\d+)?"
     kept = sorted((p for p in tmp_path.iterdir() if re.fullmatch(pat + re.escape(ext), p.name)),
-                  key=lambda p: (len(p.name), p.name))
+                  key=lambda p: int(p.name.split(".")[2])) if numbered else rotated(tmp_path)
     assert len(kept) == 2, sorted(p.name for p in tmp_path.iterdir())
     assert not [p for p in tmp_path.iterdir() if re.fullmatch(pat, p.name)]  # all compressed
     tail = b"".join(decompressed(p) for p in kept) + (tmp_path / "app.log").read_bytes()
