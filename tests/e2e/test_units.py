@@ -27,6 +27,7 @@ UNITS = {
     "permscan.service": None,
     "permscan.timer": None,
     "logroll@.service": "myapp",
+    "logroll@.socket": "myapp",
     "logroll-once@.service": "var-log-app.log",
     "logroll-once@.timer": "var-log-app.log",
     "inwatch@.service": "www",

@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
     log::Logger logger(o.log_format);
     Rotator rotator(std::move(dirfd), dir, base, o.rotate, logger);
     rotator.remove_temporaries(o.mode == Mode::once && o.dry_run);
+    rotator.resume_compression(o.mode == Mode::once && o.dry_run);
     if (o.mode == Mode::once)
         return run_once(o, rotator, logger);
     loop::Loop loop;

@@ -6,15 +6,20 @@
 #include "cli/diag.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <system_error>
+
+#include <fmt/format.h>
 
 namespace syskit::logroll {
 
@@ -31,7 +36,15 @@ bool out_of_space(int err) { return err == ENOSPC || err == EDQUOT; }
 
 PipeMode::PipeMode(loop::Loop& loop, const Options& options, Rotator& rotator, log::Logger& log)
     : loop_(loop), o_(options), rotator_(rotator), log_(log), path_(rotator.path(rotator.base())),
-      buf_(2 * block_size), retry_(loop, [this] { retry(); }), interval_(loop, [this] {
+      partial_limit_(block_size), buf_(2 * block_size), kick_(loop, [this] {
+          if (reading_)
+              peek_input(false);
+      }),
+      stalled_(loop, [this] {
+          if (reading_)
+              peek_input(true);
+      }),
+      retry_(loop, [this] { retry(); }), interval_(loop, [this] {
           rotate_reason_ = "interval";
           if (!blocked_)
               drain(eof_ || stopping_);
@@ -42,26 +55,87 @@ PipeMode::PipeMode(loop::Loop& loop, const Options& options, Rotator& rotator, l
 }
 
 int PipeMode::open_log() {
+    // Read too: run() looks at the last byte a previous run left.  splice(2) refuses a file
+    // opened with O_APPEND: then the writes go where the descriptor's offset, set to the end
+    // here, stands (logroll is the log's only writer: it holds the lock).
     out_.reset(::openat(rotator_.dirfd(), rotator_.base().c_str(),
-                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644));
+                        O_RDWR | (splice_ ? 0 : O_APPEND) | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644));
     if (!out_)
         return errno;
-    struct stat st{};
-    ::fstat(out_.get(), &st);
+    off_t end = ::lseek(out_.get(), 0, SEEK_END);
     // A restart continues the file a previous run left, and counts what it holds.
-    used_ = static_cast<std::uint64_t>(st.st_size);
+    used_ = end > 0 ? static_cast<std::uint64_t>(end) : 0;
     need_open_ = false;
     return 0;
 }
 
+bool PipeMode::open_input() {
+    // Under logroll@.socket, systemd passes the FIFO it holds open (ListenFIFO=) as fd 3:
+    // a restart of logroll then leaves the writer's FIFO open, and what it holds, unread.
+    int n = sd_listen_fds(1);
+    if (n < 0) {
+        cli::error("sd_listen_fds", std::strerror(-n));
+        return false;
+    }
+    if (n > 1) {
+        cli::error("LISTEN_FDS", fmt::format("systemd passed {} descriptors; logroll takes one FIFO", n));
+        return false;
+    }
+    if (n == 1) {
+        if (sd_is_fifo(SD_LISTEN_FDS_START, nullptr) <= 0) {
+            cli::error("LISTEN_FDS", "the descriptor systemd passed is not a FIFO (the socket unit needs ListenFIFO=)");
+            return false;
+        }
+        listened_.reset(SD_LISTEN_FDS_START);
+        in_ = SD_LISTEN_FDS_START;
+    }
+    struct stat st{};
+    if (::fstat(in_, &st) != 0 || !S_ISFIFO(st.st_mode))
+        return true;
+    ::fcntl(in_, F_SETPIPE_SZ, static_cast<int>(block_size)); // fewer wake-ups; a failure costs nothing
+    if (o_.timestamp != Stamp::none)
+        return true; // the lines are rewritten: read(2) them
+    // A pipe's bytes are taken out of it only by splice(2) into the log, so that logroll
+    // killed at any moment leaves each byte either in the log or still in the pipe.  tee(2)
+    // copies them, unconsumed, into a pipe of logroll's own, where they are read to find the
+    // line ends.
+    int ends[2];
+    if (::pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0)
+        return true; // read(2), as for any other input
+    peek_r_.reset(ends[0]);
+    peek_w_.reset(ends[1]);
+    ::fcntl(peek_w_.get(), F_SETPIPE_SZ, static_cast<int>(block_size));
+    // Bytes left in the pipe (the start of a line) keep it readable: the loop watches an
+    // epoll instance of logroll's own, edge-triggered, which wakes it only when more arrive.
+    edges_.reset(::epoll_create1(EPOLL_CLOEXEC));
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    if (!edges_ || ::epoll_ctl(edges_.get(), EPOLL_CTL_ADD, in_, &ev) != 0) {
+        peek_r_.reset();
+        peek_w_.reset();
+        return true;
+    }
+    // tee(2) sees no more than either pipe holds: a line start that long is written as it is.
+    for (int fd : {in_, peek_w_.get()})
+        if (int size = ::fcntl(fd, F_GETPIPE_SZ); size > 0)
+            partial_limit_ = std::min(partial_limit_, static_cast<std::size_t>(size));
+    splice_ = true;
+    return true;
+}
+
 int PipeMode::run() {
+    if (!open_input())
+        return cli::exit_trouble;
     if (int err = open_log()) {
         cli::error(path_, std::strerror(err));
         return cli::exit_trouble;
     }
-    struct stat st{};
-    if (::fstat(STDIN_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
-        ::fcntl(STDIN_FILENO, F_SETPIPE_SZ, static_cast<int>(block_size)); // fewer wake-ups; a failure costs nothing
+    // A log that ends inside a line was left by a run stopped while writing that line in
+    // parts: what comes first on the input is its rest, so it is continued, not rotated away.
+    char last = '\n';
+    if (used_ > 0 && ::pread(out_.get(), &last, 1, static_cast<off_t>(used_ - 1)) == 1 && last != '\n')
+        mid_line_ = true;
+    at_line_start_ = !mid_line_;
     for (int sig : {SIGTERM, SIGINT})
         signals_.emplace_back(loop_, sig, [this](int) { stop(); });
     signals_.emplace_back(loop_, SIGHUP, [this](int) {
@@ -76,7 +150,7 @@ int PipeMode::run() {
                 drain(false);
         });
     arm_interval();
-    log_.info("started", {{"file", path_}, {"bytes", used_}});
+    log_.info("started", {{"file", path_}, {"bytes", used_}, {"continuing_line", mid_line_}});
     sd_notify(0, "READY=1");
     start_reading();
     loop_.run();
@@ -99,7 +173,10 @@ void PipeMode::start_reading() {
     if (!reader_) {
         try {
             if (!poll_)
-                poll_.emplace(loop_, STDIN_FILENO, [this] { on_input(); });
+                poll_.emplace(loop_, splice_ ? edges_.get() : in_, [this] { on_input(); });
+            // Edge-triggered: what the pipe already holds makes no new edge.
+            if (splice_)
+                kick_.start(0);
             return;
         } catch (const std::system_error&) {
             // A regular file or /dev/null: epoll refuses them, and they never block.
@@ -117,11 +194,15 @@ void PipeMode::start_reading() {
 void PipeMode::stop_reading() {
     reading_ = false;
     poll_.reset();
+    kick_.stop();
+    stalled_.stop();
     if (reader_)
         reader_->stop();
 }
 
 void PipeMode::on_input() {
+    if (splice_)
+        return peek_input(false);
     if (begin_ == end_)
         begin_ = end_ = 0;
     else if (begin_ > 0 && buf_.size() - end_ < block_size) {
@@ -135,27 +216,16 @@ void PipeMode::on_input() {
             buf_.resize(end_ + block_size);
         into = buf_.data() + end_;
     }
-    ssize_t n = ::read(STDIN_FILENO, into, block_size);
+    ssize_t n = ::read(in_, into, block_size);
     if (n < 0) {
         if (errno == EINTR || errno == EAGAIN)
             return;
         log_.error("cannot read standard input", {{"error", std::string_view(std::strerror(errno))}});
-        stop_reading();
-        eof_ = true;
         status_ = cli::exit_trouble;
-        drain(true);
-        if (!blocked_)
-            finish(cli::exit_trouble);
-        return;
+        return end_of_input();
     }
-    if (n == 0) {
-        eof_ = true;
-        stop_reading();
-        drain(true);
-        if (!blocked_)
-            finish(status_);
-        return;
-    }
+    if (n == 0)
+        return end_of_input();
     if (o_.timestamp == Stamp::none) {
         end_ += static_cast<std::size_t>(n);
     } else {
@@ -170,6 +240,70 @@ void PipeMode::on_input() {
         end_ += stamped_.size();
     }
     drain(false);
+}
+
+void PipeMode::peek_input(bool flush_partial) {
+    epoll_event ev{};
+    while (::epoll_wait(edges_.get(), &ev, 1, 0) > 0) {
+    } // the edge is taken: bytes arriving from now on make a new one
+    stalled_.stop();
+    // Edge-triggered: look until the pipe is empty (or holds only the start of a line), a few
+    // times, then again on the next turn of the loop, so that signals are not kept waiting.
+    for (int round = 0; round < 64; ++round) {
+        // buf_ mirrors the pipe's first bytes; what drain() left there is peeked again.
+        begin_ = end_ = 0;
+        ssize_t n = ::tee(in_, peek_w_.get(), block_size, SPLICE_F_NONBLOCK);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                return;
+            log_.error("cannot read standard input", {{"error", std::string_view(std::strerror(errno))}});
+            status_ = cli::exit_trouble;
+            return end_of_input();
+        }
+        if (n == 0)
+            return end_of_input();
+        if (buf_.size() < static_cast<std::size_t>(n))
+            buf_.resize(static_cast<std::size_t>(n));
+        while (end_ < static_cast<std::size_t>(n)) {
+            ssize_t r = ::read(peek_r_.get(), buf_.data() + end_, static_cast<std::size_t>(n) - end_);
+            if (r <= 0) {
+                log_.error("cannot read logroll's own pipe", {{"error", std::string_view(std::strerror(errno))}});
+                return finish(cli::exit_trouble);
+            }
+            end_ += static_cast<std::size_t>(r);
+        }
+        // No writer left: the start of a line is all there will be of it before the end.
+        pollfd p{in_, POLLIN, 0};
+        bool hangup = ::poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+        drain(flush_partial || hangup);
+        if (!reading_ || begin_ < end_)
+            break;
+    }
+    if (!reading_)
+        return;
+    if (begin_ == end_)
+        kick_.start(0); // 64 rounds and still more
+    else
+        // The start of a line waits in the pipe for its end, which makes a new edge; a writer
+        // that stops there (or is blocked by a pipe full of small buffers) gets it written
+        // after a second.
+        stalled_.start(1);
+}
+
+void PipeMode::end_of_input() {
+    eof_ = true;
+    stop_reading();
+    // The input's last line is over even without its newline: it gets one (as multilog
+    // does), or the next run's first line would be glued to it.
+    bool open_line = begin_ < end_ ? buf_[end_ - 1] != '\n' : mid_line_;
+    if (open_line) {
+        if (buf_.size() < end_ + 1)
+            buf_.resize(end_ + 1);
+        buf_[end_++] = '\n';
+    }
+    drain(true);
+    if (!blocked_)
+        finish(status_);
 }
 
 void PipeMode::drain(bool flush_partial) {
@@ -203,7 +337,7 @@ void PipeMode::drain(bool flush_partial) {
             auto nl = static_cast<const char*>(memrchr(data.data(), '\n', data.size()));
             std::size_t complete = nl ? static_cast<std::size_t>(nl - data.data()) + 1 : 0;
             if (complete == 0) {
-                if (!flush_partial && data.size() < block_size)
+                if (!flush_partial && data.size() < partial_limit_)
                     return; // wait for the rest of the line
                 complete = data.size();
                 n = o_.size && used_ > 0 && used_ + complete > *o_.size ? 0 : complete;
@@ -225,9 +359,12 @@ void PipeMode::drain(bool flush_partial) {
 
 PipeMode::Io PipeMode::write_out(std::size_t n) {
     while (n > 0) {
-        ssize_t w = ::write(out_.get(), buf_.data() + begin_, n);
+        // The bytes buffered mirror the pipe's first ones until its end; after it, only the
+        // newline end_of_input() added is left, and it is written.
+        ssize_t w = splice_ && !eof_ ? ::splice(in_, nullptr, out_.get(), nullptr, n, 0)
+                                     : ::write(out_.get(), buf_.data() + begin_, n);
         if (w < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR || errno == EAGAIN)
                 continue;
             if (out_of_space(errno)) {
                 block(errno);
@@ -255,8 +392,9 @@ void PipeMode::rotate(const char* reason) {
         return;
     }
     log_.info("rotated", {{"file", path_}, {"to", rotator_.path(to)}, {"bytes", used_}, {"reason", reason}});
-    rotator_.rotated(to);
+    // Closed first: the compressor leaves alone a file some process holds open for writing.
     out_.reset();
+    rotator_.rotated(to);
     need_open_ = true;
     used_ = 0;
 }

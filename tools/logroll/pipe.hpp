@@ -11,6 +11,8 @@
 #include "loop/loop.hpp"
 #include "loop/poll.hpp"
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,10 +35,19 @@ private:
 
     /// Opens the log for appending; 0 or errno.
     int open_log();
+    /// Takes the FIFO systemd passed (LISTEN_FDS) or standard input, and sets up splice(2)
+    /// when it is a pipe.  False, having said why, when systemd passed something else.
+    bool open_input();
     void start_reading();
     void stop_reading();
     /// Reads one block from standard input and writes what it can.
     void on_input();
+    /// Splice mode: copies the pipe's first bytes, unconsumed, into buf_ and writes what it
+    /// can (with flush_partial, the start of a line too).
+    void peek_input(bool flush_partial);
+    /// The input is over (or unreadable): writes what is left, ending an unfinished last
+    /// line with a newline, and stops.
+    void end_of_input();
     /// Writes the complete lines buffered (and, flush_partial, a last line without its
     /// newline), rotating where the options say, until done or the disk is full.
     void drain(bool flush_partial);
@@ -56,6 +67,12 @@ private:
     Rotator& rotator_;
     log::Logger& log_;
     std::string path_;
+    int in_ = STDIN_FILENO;  ///< standard input, or the FIFO systemd passed
+    fs::UniqueFd listened_;  ///< the FIFO systemd passed, owned
+    bool splice_ = false;    ///< in_ is a pipe, taken out only by splice(2) into the log
+    fs::UniqueFd peek_r_, peek_w_; ///< splice mode: logroll's own pipe, where tee(2) copies in_'s bytes
+    fs::UniqueFd edges_;     ///< splice mode: epoll, edge-triggered on in_, which the loop watches
+    std::size_t partial_limit_; ///< a line start this long is written without its end
     fs::UniqueFd out_;
     std::uint64_t used_ = 0; ///< bytes in the current file, as far as rotation is concerned
 
@@ -73,6 +90,8 @@ private:
 
     std::optional<loop::Poll> poll_;
     std::optional<loop::Timer> reader_; ///< standard input that cannot be polled (a file): read on each loop turn
+    loop::Timer kick_;    ///< splice mode: a first look at what the pipe holds when reading starts
+    loop::Timer stalled_; ///< splice mode: a line start left in the pipe for a second is written
     loop::Timer retry_, interval_;
     std::vector<loop::Signal> signals_;
 };

@@ -1,5 +1,7 @@
 #include "rotate.hpp"
 
+#include "writers.hpp"
+
 #include "fs/dir.hpp"
 #include "lock/lock.hpp"
 
@@ -7,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 
@@ -86,24 +90,44 @@ bool Rotator::copy_truncate(std::string& to, CopyResult& result, std::string& er
     struct stat st{};
     ::fstat(src.get(), &st);
     const auto start_size = static_cast<std::uint64_t>(st.st_size);
-    to = next_name();
-    std::string tmp = "." + to + ".tmp";
-    ::unlinkat(dirfd_.get(), tmp.c_str(), 0);
-    fs::UniqueFd dst(::openat(dirfd_.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                              st.st_mode & 0666));
+    std::string tmp;
+    fs::UniqueFd dst;
+    // The copy gets its rotated name at once (the name is free in every compressed form,
+    // and RENAME_NOREPLACE keeps it so), so that nothing is left to fail between the
+    // truncation and the copy being in place.
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        to = next_name();
+        tmp = "." + to + ".tmp";
+        ::unlinkat(dirfd_.get(), tmp.c_str(), 0);
+        dst.reset(::openat(dirfd_.get(), tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                           st.st_mode & 0666));
+        if (!dst) {
+            error = path(tmp) + ": " + std::strerror(errno);
+            return false;
+        }
+        if (::renameat2(dirfd_.get(), tmp.c_str(), dirfd_.get(), to.c_str(), RENAME_NOREPLACE) == 0)
+            break;
+        int err = errno;
+        ::unlinkat(dirfd_.get(), tmp.c_str(), 0);
+        dst.reset();
+        if (err != EEXIST) {
+            error = path(to) + ": rename: " + std::strerror(err);
+            return false;
+        }
+    }
     if (!dst) {
-        error = path(tmp) + ": " + std::strerror(errno);
+        error = path(to) + ": rename: " + std::strerror(EEXIST);
         return false;
     }
     auto fail = [&](const std::string& what) {
         error = what + ": " + std::strerror(errno);
-        ::unlinkat(dirfd_.get(), tmp.c_str(), 0);
+        ::unlinkat(dirfd_.get(), to.c_str(), 0);
         return false;
     };
     std::vector<char> buf(1 << 20);
-    // Copy to the end, then again while the writer keeps appending (a few rounds at most):
-    // what arrives between the last read and the truncation is what this method can lose.
-    for (int round = 0; round < 8; ++round) {
+    char last = '\n';
+    std::uint64_t line_end = 0; // where the last whole line copied ends
+    auto copy_rest = [&]() -> bool {
         for (;;) {
             ssize_t n = ::read(src.get(), buf.data(), buf.size());
             if (n < 0 && errno == EINTR)
@@ -111,24 +135,67 @@ bool Rotator::copy_truncate(std::string& to, CopyResult& result, std::string& er
             if (n < 0)
                 return fail(path(base_) + ": read");
             if (n == 0)
-                break;
+                return true;
             if (!fs::write_all(dst.get(), buf.data(), static_cast<std::size_t>(n)))
-                return fail(path(tmp) + ": write");
+                return fail(path(to) + ": write");
+            if (auto nl = static_cast<const char*>(memrchr(buf.data(), '\n', static_cast<std::size_t>(n))))
+                line_end = result.copied + static_cast<std::uint64_t>(nl - buf.data()) + 1;
             result.copied += static_cast<std::uint64_t>(n);
+            last = buf[static_cast<std::size_t>(n) - 1];
         }
+    };
+    // Copy to the end, then again while the writer keeps appending (a few rounds at most),
+    // then give a line being written (a write in progress, or a line written in parts) up to
+    // 50 ms to end: the truncation takes with it whatever is not copied by then.
+    for (int round = 0; round < 8; ++round) {
+        if (!copy_rest())
+            return false;
         ::fstat(src.get(), &st);
         if (static_cast<std::uint64_t>(st.st_size) <= result.copied)
             break;
     }
+    timespec ms{0, 1'000'000};
+    for (int wait = 0; wait < 50 && last != '\n'; ++wait) {
+        nanosleep(&ms, nullptr);
+        if (!copy_rest())
+            return false;
+    }
+    // The window where appended bytes are lost: from the last read to the truncation, the
+    // two calls that follow each other here.  fstat between them sees what came in it.
+    if (!copy_rest())
+        return false;
+    ::fstat(src.get(), &st);
+    if (::ftruncate(src.get(), 0) != 0)
+        return fail(path(base_) + ": ftruncate");
+    const auto seen = static_cast<std::uint64_t>(st.st_size);
+    result.lost = seen > result.copied ? seen - result.copied : 0;
     result.during_copy = result.copied > start_size ? result.copied - start_size : 0;
-    if (::fsync(dst.get()) != 0)
-        return fail(path(tmp) + ": fsync");
-    if (::renameat2(dirfd_.get(), tmp.c_str(), dirfd_.get(), to.c_str(), RENAME_NOREPLACE) != 0)
-        return fail(path(to) + ": rename");
-    ::fsync(dirfd_.get());
-    if (::ftruncate(src.get(), 0) != 0) {
-        // The copy is complete and in place; the log keeps its lines too.
-        error = path(base_) + ": ftruncate: " + std::strerror(errno);
+    // The rotated file ends where the last whole line does; the start of the line after it
+    // goes back into the log, appended, where the writer adds its end.  Only if it lands at
+    // the start is it kept: after bytes the writer appended first, it no longer begins its
+    // line, and counts as lost.
+    if (line_end < result.copied) {
+        const std::uint64_t partial = result.copied - line_end;
+        std::vector<char> rest(partial);
+        bool kept = false;
+        if (::pread(dst.get(), rest.data(), partial, static_cast<off_t>(line_end)) == static_cast<ssize_t>(partial) &&
+            ::fcntl(src.get(), F_SETFL, O_APPEND) == 0 &&
+            ::write(src.get(), rest.data(), partial) == static_cast<ssize_t>(partial))
+            kept = ::lseek(src.get(), 0, SEEK_CUR) == static_cast<off_t>(partial);
+        if (kept) {
+            result.kept = partial;
+        } else {
+            result.lost += partial;
+        }
+        result.copied = line_end;
+        if (::ftruncate(dst.get(), static_cast<off_t>(line_end)) != 0) {
+            error = path(to) + ": ftruncate: " + std::strerror(errno);
+            return false;
+        }
+    }
+    if (::fsync(dst.get()) != 0 || ::fsync(dirfd_.get()) != 0) {
+        // In place and whole as far as this run can see, but not known to be on disk.
+        error = path(to) + ": fsync: " + std::strerror(errno);
         return false;
     }
     return true;
@@ -139,7 +206,7 @@ void Rotator::rotated(std::string name) {
         return;
     {
         std::lock_guard g(mu_);
-        queue_.push_back(std::move(name));
+        queue_.push_back({std::move(name)});
     }
     cv_.notify_all();
 }
@@ -147,39 +214,112 @@ void Rotator::rotated(std::string name) {
 bool Rotator::wait() {
     std::unique_lock g(mu_);
     cv_.wait(g, [&] { return queue_.empty() && !busy_; });
+    for (const auto& name : deferred_)
+        log_.warn("left uncompressed: a process still holds it open for writing; the next run compresses it",
+                  {{"file", path(name)}});
+    deferred_.clear();
+    retention_retry_ = false;
     return !std::exchange(failed_, false);
 }
 
+bool Rotator::in_flight(const std::string& name) {
+    std::lock_guard g(mu_);
+    if (name == current_ || std::find(deferred_.begin(), deferred_.end(), name) != deferred_.end())
+        return true;
+    return std::any_of(queue_.begin(), queue_.end(), [&](const Job& j) { return j.name == name; });
+}
+
+void Rotator::resume_compression(bool dry_run) {
+    if (options_.compression == Compression::none)
+        return;
+    std::vector<Candidate> all;
+    std::string error;
+    if (!list(all, error)) {
+        log_.error("cannot read the directory", {{"dir", dir_}, {"error", error}});
+        return;
+    }
+    std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) { return a.rotated < b.rotated; });
+    for (const auto& c : all) {
+        if (c.rotated.compression != Compression::none)
+            continue;
+        std::string p = path(c.rotated.name);
+        bool done = std::any_of(all.begin(), all.end(), [&](const Candidate& o) {
+            return o.rotated.same_rotation(c.rotated) && o.rotated.compression == options_.compression;
+        });
+        if (!done && dry_run) {
+            log_.info("would compress", {{"file", p}, {"bytes", c.size}, {"dry_run", true}});
+        } else if (!done) {
+            log_.info("compressing what an earlier run left uncompressed", {{"file", p}, {"bytes", c.size}});
+            rotated(c.rotated.name);
+        } else if (dry_run) {
+            // The compressed copy was renamed into place only once complete and fsynced.
+            log_.info("would delete the uncompressed copy of a compressed file", {{"file", p}, {"dry_run", true}});
+        } else if (::unlinkat(dirfd_.get(), c.rotated.name.c_str(), 0) == 0) {
+            log_.info("deleted the uncompressed copy of a compressed file", {{"file", p}, {"bytes", c.size}});
+        } else if (errno != ENOENT) {
+            log_.error("cannot delete", {{"file", p}, {"error", std::string_view(std::strerror(errno))}});
+        }
+    }
+}
+
+bool Rotator::compress(const Job& job, bool& deferred) {
+    if (open_for_writing(dirfd_.get(), job.name.c_str())) {
+        if (!job.retry)
+            log_.warn("not compressed yet: a process still holds it open for writing; trying again every second",
+                      {{"file", path(job.name)}});
+        deferred = true;
+        return true;
+    }
+    Compressed r;
+    std::string error;
+    timespec t0{}, t1{};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (!compress_file(dirfd_.get(), job.name, options_.compression, r, error)) {
+        log_.error("compression failed, the rotated file is kept as it is", {{"file", path(job.name)}, {"error", error}});
+        return false;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = static_cast<double>(t1.tv_sec - t0.tv_sec) + static_cast<double>(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    std::string to = path(job.name + std::string(extension(options_.compression)));
+    log_.info("compressed", {{"file", to}, {"bytes_in", r.in}, {"bytes_out", r.out}, {"seconds", secs}});
+    return true;
+}
+
 void Rotator::work() {
+    using namespace std::chrono_literals;
     std::unique_lock g(mu_);
     for (;;) {
-        cv_.wait(g, [&] { return stop_ || !queue_.empty(); });
-        if (queue_.empty())
-            return;
-        std::string name = std::move(queue_.front());
-        queue_.pop_front();
+        auto ready = [&] { return stop_ || !queue_.empty(); };
+        bool timed_out = false;
+        if (deferred_.empty() && !retention_retry_) {
+            cv_.wait(g, ready);
+        } else if (!cv_.wait_for(g, 1s, ready)) {
+            // A second went by: try again what waited for a writer to close its file.
+            timed_out = true;
+            for (auto& name : deferred_)
+                queue_.push_back({std::move(name), true});
+            deferred_.clear();
+        }
+        if (queue_.empty() && !timed_out)
+            return; // stopping
+        Job job;
+        if (!queue_.empty()) {
+            job = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        current_ = job.name;
+        retention_retry_ = false;
         busy_ = true;
         g.unlock();
-        bool ok = true;
-        if (options_.compression != Compression::none) {
-            Compressed r;
-            std::string error;
-            timespec t0{}, t1{};
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-            if (compress_file(dirfd_.get(), name, options_.compression, r, error)) {
-                clock_gettime(CLOCK_MONOTONIC, &t1);
-                double secs = static_cast<double>(t1.tv_sec - t0.tv_sec) + static_cast<double>(t1.tv_nsec - t0.tv_nsec) / 1e9;
-                std::string to = path(name + std::string(extension(options_.compression)));
-                log_.info("compressed", {{"file", to}, {"bytes_in", r.in}, {"bytes_out", r.out}, {"seconds", secs}});
-            } else {
-                ok = false;
-                log_.error("compression failed, the rotated file is kept as it is",
-                           {{"file", path(name)}, {"error", error}});
-            }
-        }
+        bool ok = true, deferred = false;
+        if (!job.name.empty() && options_.compression != Compression::none)
+            ok = compress(job, deferred);
         if (options_.retention.any())
             ok = apply_retention(false) && ok;
         g.lock();
+        if (deferred)
+            deferred_.push_back(std::move(job.name));
+        current_.clear();
         busy_ = false;
         failed_ = failed_ || !ok;
         cv_.notify_all();
@@ -259,6 +399,20 @@ bool Rotator::apply_retention(bool dry_run, const std::optional<Candidate>& pend
     bool ok = true;
     for (const auto& c : select_expired(std::move(all), options_.retention, std::time(nullptr))) {
         std::string p = path(c.rotated.name);
+        // Counted, but not deleted: the compressor still has it, or a writer still appends
+        // to it (its lines would be lost); a later pass deletes it.
+        if (in_flight(c.rotated.name))
+            continue;
+        if (open_for_writing(dirfd_.get(), c.rotated.name.c_str())) {
+            if (dry_run) {
+                log_.info("would not delete: a process still holds it open for writing", {{"file", p}, {"dry_run", true}});
+                continue;
+            }
+            log_.warn("not deleted: a process still holds it open for writing", {{"file", p}});
+            std::lock_guard g(mu_);
+            retention_retry_ = true;
+            continue;
+        }
         if (dry_run) {
             log_.info("would delete", {{"file", p}, {"bytes", c.size}, {"dry_run", true}});
         } else if (::unlinkat(dirfd_.get(), c.rotated.name.c_str(), 0) == 0) {

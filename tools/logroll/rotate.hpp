@@ -32,7 +32,9 @@ struct RotateOptions {
 /// What copy_truncate did.
 struct CopyResult {
     std::uint64_t copied = 0;      ///< bytes now in the rotated file
-    std::uint64_t during_copy = 0; ///< of those, bytes the writer appended while logroll copied
+    std::uint64_t during_copy = 0; ///< bytes the writer appended while logroll copied (copied too)
+    std::uint64_t kept = 0;        ///< the start of an unfinished last line, put back into the log
+    std::uint64_t lost = 0;        ///< bytes seen in the log but in neither file
 };
 
 class Rotator {
@@ -59,18 +61,31 @@ public:
     /// the new name in to, or an errno value.
     int rename_current(std::string& to);
 
-    /// Copies the log to next_name() through a hidden temporary (fsynced, renamed into
-    /// place), then truncates the log to zero.  On failure nothing has changed: the
-    /// temporary is removed and the log is left whole; error says what failed.
+    /// Copies the log to next_name() (created as a hidden temporary and renamed into place
+    /// first), catches up with what the writer appended meanwhile, waits up to 50 ms for a
+    /// line in progress to end, then copies what arrived last and truncates the log to zero
+    /// at once; only then are the copy and the directory fsynced.  The copy ends at a line
+    /// end: an unfinished last line is put back into the emptied log if the writer has not
+    /// appended yet, and counted in result.lost otherwise.  When the copy fails before the
+    /// truncation, the copy is removed and the log is left whole; error says what failed.
     bool copy_truncate(std::string& to, CopyResult& result, std::string& error);
 
     /// Hands a rotated file to the background thread: compressed when asked, then
-    /// retention applied to the directory.
+    /// retention applied to the directory.  A file some process still holds open for
+    /// writing (a writer that has not reopened) is neither compressed nor deleted: the
+    /// thread warns and tries again every second.
     void rotated(std::string name);
 
-    /// Waits until the background thread has nothing left to do.  False when something
-    /// it did since the last call failed (and was logged).
+    /// Waits until the background thread has nothing left to do but those retries; a file
+    /// still held then is logged as left uncompressed, for the next run to compress.
+    /// False when something it did since the last call failed (and was logged).
     bool wait();
+
+    /// With --compress: hands the rotated files a crash left uncompressed to the background
+    /// thread, oldest first, and deletes the uncompressed copy of those whose compressed
+    /// copy is already in place (a crash between its rename and the unlink); with dry_run,
+    /// logs what it would do.
+    void resume_compression(bool dry_run);
 
     /// The rotated files in the directory, as retention sees them.  False with error set
     /// when the directory cannot be read.
@@ -87,7 +102,16 @@ public:
     void remove_temporaries(bool dry_run);
 
 private:
+    struct Job {
+        std::string name; ///< a rotated file to compress
+        bool retry = false; ///< tried before and found held open: warned already
+    };
     void work();
+    /// Compresses job's file, or (deferred) leaves it for a retry while a process holds it
+    /// open for writing.  False when the compression failed (and was logged).
+    bool compress(const Job& job, bool& deferred);
+    /// Whether retention must leave name alone: queued, being compressed or waiting for a retry.
+    bool in_flight(const std::string& name);
     bool each_regular_file(const std::function<void(const char* name, const struct stat& st)>& fn, std::string& error);
     bool taken(const std::string& name);
 
@@ -100,7 +124,10 @@ private:
 
     std::mutex mu_;
     std::condition_variable cv_;
-    std::deque<std::string> queue_;
+    std::deque<Job> queue_;
+    std::string current_;                ///< the file being compressed
+    std::vector<std::string> deferred_;  ///< files held open for writing, tried again each second
+    bool retention_retry_ = false;       ///< retention left a held file: run it again in a second
     bool busy_ = false, stop_ = false, failed_ = false;
     std::thread worker_;
 };

@@ -63,7 +63,9 @@ bool rotate_watched(const Options& o, Rotator& rotator, log::Logger& log, std::s
                              {"bytes", r.copied},
                              {"reason", reason},
                              {"method", "copytruncate"},
-                             {"bytes_during_copy", r.during_copy}});
+                             {"bytes_during_copy", r.during_copy},
+                             {"bytes_kept", r.kept},
+                             {"bytes_lost", r.lost}});
         rotator.rotated(to);
         return true;
     }
@@ -97,8 +99,11 @@ bool rotate_watched(const Options& o, Rotator& rotator, log::Logger& log, std::s
                                               {"status", std::int64_t{rc}},
                                               {"error", rc < 0 ? std::string_view(std::strerror(errno)) : ""}});
     }
-    if (o.rotate.compression != Compression::none && !wait_reopened(rotator, st.st_ino, 10))
-        log.warn("the writer has not created the log again after 10 s; compressing anyway", {{"file", from}});
+    // A writer told to reopen usually has by the time this wait ends, so the compressor
+    // finds the rotated file closed; one never told is waited for by the compressor's retries.
+    const bool told = !o.pidfile.empty() || !o.reopen_cmd.empty();
+    if (o.rotate.compression != Compression::none && told && !wait_reopened(rotator, st.st_ino, 10))
+        log.warn("the writer has not created the log again after 10 s", {{"file", from}});
     rotator.rotated(to);
     return true;
 }

@@ -13,9 +13,10 @@ namespace syskit::logroll {
 
 /// Rotates the log by o.method, logs it with reason, and hands the rotated file to the
 /// rotator's background work.  With rename, the writer is told to reopen (--signal to the
-/// --pidfile's process, or --reopen-cmd); when the rotated file is to be compressed,
-/// compression waits (at most 10 s) until the writer has created the log again, so that
-/// no line it still writes to the old file is lost.  Returns false, having logged why,
+/// --pidfile's process, or --reopen-cmd) and, when the rotated file is to be compressed,
+/// waited for (at most 10 s) until it has created the log again.  The compressor and
+/// retention leave the rotated file alone for as long as a writer holds it open, so that
+/// no line it still writes there is lost.  Returns false, having logged why,
 /// when the rotation failed; the log is then as it was.
 bool rotate_watched(const Options& o, Rotator& rotator, log::Logger& log, std::string_view reason);
 
