@@ -39,6 +39,29 @@ def tool_path(name: str) -> Path:
     return BUILD / "tools" / name / name
 
 
+def generated_unit(tool: str, name: str) -> Path:
+    """The unit file meson generated for the build under test, with its bindir filled in."""
+    return BUILD / "tools" / tool / name
+
+
+def unit_settings(text: str) -> dict[str, dict[str, list[str]]]:
+    """A unit file as {section: {key: [values in order]}}; every other line must be blank or a
+    comment, as systemd reads it."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current = None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+            continue
+        assert current is not None and "=" in line, f"not a key=value line in a section: {line!r}"
+        key, _, value = line.partition("=")
+        current.setdefault(key.strip(), []).append(value.strip())
+    return sections
+
+
 def available_tools() -> list[str]:
     """Every tool binary the build holds: $SYSKIT_BUILD/tools/<tool>/<tool>, executable."""
     tools_dir = BUILD / "tools"

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from conftest import REPO, Result, assert_no_sanitizer_report, run_tool, tool_env, tool_path, wait_until
+from conftest import (Result, assert_no_sanitizer_report, generated_unit, run_tool, tool_env, tool_path,
+                      unit_settings, wait_until)
 
 dbus = pytest.importorskip("dbus")
 pytest.importorskip("dbusmock")
@@ -456,21 +457,20 @@ def test_lock_without_a_session_is_trouble(bluez, system):
 
 # --- the systemd user unit ------------------------------------------------------------------
 
-UNIT = REPO / "tools" / "btprox" / "btprox@.service"
+UNIT = generated_unit("btprox", "btprox@.service")
 
 
 def test_systemd_user_unit(tmp_path):
     text = UNIT.read_text()
-    settings = {}
-    for line in text.splitlines():
-        if line and not line.startswith(("#", "[")):
-            key, _, value = line.partition("=")
-            settings[key] = value
-    assert settings["Type"] == "notify"
-    assert settings["ExecStart"] == "/usr/local/bin/btprox watch --device %i --lock"
-    assert settings["WantedBy"] == "graphical-session.target"
+    unit = unit_settings(text)
+    service = unit["Service"]
+    assert service["Type"] == ["notify"]
+    exec_start = service["ExecStart"][0].split()
+    assert exec_start[1:] == ["watch", "--device", "%i", "--lock"]
+    assert exec_start[0].endswith("/bin/btprox"), exec_start
+    assert unit["Install"]["WantedBy"] == ["graphical-session.target"]
     # The command line the unit runs is one btprox accepts, up to needing a bus.
-    r = run_tool("btprox", *settings["ExecStart"].replace("%i", PHONE).split()[1:],
+    r = run_tool("btprox", *[PHONE if word == "%i" else word for word in exec_start[1:]],
                  env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmp_path}/none"})
     assert r.rc == 2 and "system bus" in r.err and "Try" not in r.err, r
     analyze = shutil.which("systemd-analyze")
@@ -479,7 +479,7 @@ def test_systemd_user_unit(tmp_path):
         # binary under test.  (An instance named with colons is fine for systemctl; verify's
         # alias check stumbles on it, so the copy's instance is a plain word.)
         copy = tmp_path / "btprox@x.service"
-        copy.write_text(text.replace("/usr/local/bin/btprox", str(tool_path("btprox"))))
+        copy.write_text(text.replace(exec_start[0], str(tool_path("btprox"))))
         runtime = tmp_path / "runtime"
         runtime.mkdir(mode=0o700)
         p = subprocess.run([analyze, "--user", "verify", "--man=no", str(copy)], stdout=subprocess.PIPE,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, Result, assert_no_sanitizer_report, run_tool, tool_env, tool_path
+from conftest import BUILD, Result, assert_no_sanitizer_report, generated_unit, run_tool, tool_env, tool_path, unit_settings
 
 REDIS_CLI = shutil.which("redis-cli")
 REDIS_BENCHMARK = shutil.which("redis-benchmark")
@@ -747,26 +747,8 @@ def test_sd_notify_ready(start, tmp_path):
 
 
 # The unit meson generated for the build under test (default prefix: /usr/local).
-UNIT = BUILD / "tools" / "cachenode" / "cachenode.service"
+UNIT = generated_unit("cachenode", "cachenode.service")
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
-
-
-def unit_settings(text: str) -> dict[str, dict[str, list[str]]]:
-    """A unit file as {section: {key: [values in order]}}; every other line must be blank or a
-    comment, as systemd reads it."""
-    sections: dict[str, dict[str, list[str]]] = {}
-    current = None
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = sections.setdefault(line[1:-1], {})
-            continue
-        assert current is not None and "=" in line, f"not a key=value line in a section: {line!r}"
-        key, _, value = line.partition("=")
-        current.setdefault(key.strip(), []).append(value.strip())
-    return sections
 
 
 def test_systemd_unit(tmp_path):

@@ -32,6 +32,11 @@ UNITS = {
     "logroll-once@.timer": "var-log-app.log",
     "inwatch@.service": "www",
 }
+# The user units (run by a user's own systemd), and their test instances.
+USER_UNITS = {
+    "usbtidy@.service": "MY-STICK",
+    "btprox@.service": "phone",
+}
 MAX_EXPOSURE = 2.0
 
 
@@ -47,38 +52,39 @@ def prefix_of(build: Path) -> str:
     return next(o["value"] for o in options if o["name"] == "prefix")
 
 
-def instance_dir(units: dict, where: Path) -> list[Path]:
+def instance_dir(units: dict, where: Path) -> dict[str, Path]:
     """Copies of the units in where, a template also under its test instance's name (as
-    systemd finds a template for an instance); returns the units to check."""
+    systemd finds a template for an instance); returns the units to check by unit name."""
     where.mkdir()
-    checked = []
+    checked = {}
     for name, (source, _) in units.items():
         shutil.copy(source, where / name)
-        instance = UNITS.get(name)
+        instance = UNITS.get(name, USER_UNITS.get(name))
         if instance is None:
-            checked.append(where / name)
+            checked[name] = where / name
         else:
             linked = where / name.replace("@.", f"@{instance}.")
             linked.symlink_to(name)
-            checked.append(linked)
+            checked[name] = linked
     return checked
 
 
 def check_installed_with_bindir(prefix: str, units: dict) -> None:
-    assert set(units) == set(UNITS)
+    assert set(units) == set(UNITS) | set(USER_UNITS)
     for name, (source, dest) in units.items():
-        assert dest.parent == Path(prefix) / "lib/systemd/system", name
+        kind = "user" if name in USER_UNITS else "system"
+        assert dest.parent == Path(prefix) / "lib/systemd" / kind, name
         text = source.read_text()
         assert "@" + "bindir@" not in text, name
         if name.endswith(".service"):
             starts = [line for line in text.splitlines() if line.startswith("ExecStart=")]
-            tools = re.findall(r"(/\S+)/(cachenode|permscan|logroll|inwatch) ", "\n".join(starts))
+            tools = re.findall(r"(/\S+)/(cachenode|permscan|logroll|inwatch|usbtidy|btprox) ", "\n".join(starts))
             assert len(starts) == 1 and tools, (name, starts)
             assert all(d == f"{prefix}/bin" for d, _ in tools), (name, starts)
 
 
 def check_security_exposure(units: dict, tmp_path: Path) -> None:
-    for unit in instance_dir(units, tmp_path / "security"):
+    for unit in instance_dir(units, tmp_path / "security").values():
         if unit.suffix != ".service":
             continue
         r = subprocess.run([ANALYZE, "security", "--offline=yes", str(unit)],
@@ -94,7 +100,7 @@ def check_verify_where_installed(prefix: str, units: dict, tmp_path: Path) -> No
     checked = instance_dir(units, tmp_path / "verify")
     bin_dir, man_dir = tmp_path / "bin", tmp_path / "man"
     bin_dir.mkdir()
-    for tool in ("cachenode", "permscan", "logroll", "inwatch"):
+    for tool in ("cachenode", "permscan", "logroll", "inwatch", "usbtidy", "btprox"):
         shutil.copy(tool_path(tool), bin_dir / tool)
     for section in ("1", "7"):
         (man_dir / f"man{section}").mkdir(parents=True)
@@ -102,10 +108,16 @@ def check_verify_where_installed(prefix: str, units: dict, tmp_path: Path) -> No
             shutil.copy(page, man_dir / f"man{section}" / page.name)
     script = (f'mount -t overlay overlay -o lowerdir={bin_dir}:{prefix}/bin {prefix}/bin && '
               f'mount -t overlay overlay -o lowerdir={man_dir}:{prefix}/share/man {prefix}/share/man && '
-              f'exec {ANALYZE} verify "$@"')
-    r = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", *map(str, checked)],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert r.returncode == 0 and r.stdout == "", r.stdout
+              f'exec {ANALYZE} "$@"')
+    # A user manager's units are verified as one (--user), which wants a runtime directory.
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    for scope, names in (([], UNITS), (["--user"], USER_UNITS)):
+        paths = [str(path) for name, path in checked.items() if name in names]
+        r = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", *scope, "verify", *paths],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)})
+        assert r.returncode == 0 and r.stdout == "", (scope, r.stdout)
 
 
 def check_units(build: Path, tmp_path: Path) -> None:

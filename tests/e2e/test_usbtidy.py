@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Result, assert_no_sanitizer_report, mounted_tmpfs, run_tool, tool_env, tool_path, wait_until
+from conftest import (Result, assert_no_sanitizer_report, generated_unit, mounted_tmpfs, run_tool, tool_env,
+                      tool_path, unit_settings, wait_until)
 
 USBTIDY = os.fspath(tool_path("usbtidy"))
 BED = Path(__file__).with_name("usbtidy_bed.py")
@@ -601,21 +602,20 @@ def test_watch_mount_of_a_vanished_device(bed, watch, buses):
     assert not w.find("not mounted in time")
 
 
-UNIT = Path(__file__).resolve().parents[2] / "tools" / "usbtidy" / "usbtidy@.service"
+UNIT = generated_unit("usbtidy", "usbtidy@.service")
 
 
 def test_systemd_user_unit(tmp_path, bed):
     text = UNIT.read_text()
-    settings = {}
-    for line in text.splitlines():
-        if line and not line.startswith(("#", "[")):
-            key, _, value = line.partition("=")
-            settings[key] = value
-    assert settings["Type"] == "notify"
-    assert settings["ExecReload"] == "/bin/kill -HUP $MAINPID"
-    assert settings["WantedBy"] == "default.target"
-    exec_start = settings["ExecStart"].split()
-    assert exec_start == ["/usr/local/bin/usbtidy", "watch", "--label", "%I", "--mount", "--notify"]
+    unit = unit_settings(text)
+    service = unit["Service"]
+    assert service["Type"] == ["notify"]
+    assert service["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+    assert unit["Install"]["WantedBy"] == ["default.target"]
+    exec_start = service["ExecStart"][0].split()
+    assert exec_start[1:] == ["watch", "--label", "%I", "--mount", "--notify"]
+    assert exec_start[0].endswith("/bin/usbtidy"), exec_start
+    assert service["ReadWritePaths"] == ["-/media -/run/media"]
     # Type=notify: READY=1 reaches $NOTIFY_SOCKET once the monitors are set up.
     path = os.fspath(tmp_path / "notify")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -631,7 +631,7 @@ def test_systemd_user_unit(tmp_path, bed):
     if analyze:
         # systemd's own parser, as a user manager reads an instance that starts the binary under test.
         copy = tmp_path / "usbtidy@MY.service"
-        copy.write_text(text.replace("/usr/local/bin/usbtidy", USBTIDY))
+        copy.write_text(text.replace(exec_start[0], USBTIDY))
         runtime = tmp_path / "runtime"
         runtime.mkdir(mode=0o700)
         p = subprocess.run([analyze, "verify", "--user", "--man=no", os.fspath(copy)], stdout=subprocess.PIPE,
