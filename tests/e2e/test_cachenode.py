@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, Result, assert_no_sanitizer_report, generated_unit, run_tool, tool_env, tool_path, unit_settings
+from conftest import Result, assert_no_sanitizer_report, generated_unit, run_tool, tool_env, tool_path, unit_settings
 
 REDIS_CLI = shutil.which("redis-cli")
 REDIS_BENCHMARK = shutil.which("redis-benchmark")
