@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +31,9 @@ using clock = std::chrono::steady_clock;
 /// unprivileged process gets by default (/proc/sys/fs/pipe-max-size).
 constexpr int wanted_pipe_size = 1 << 20;
 
+/// The largest write send makes of whole records, under its lock.
+constexpr std::size_t batch_max = 128 * 1024;
+
 struct Tally {
     std::uint64_t records = 0, bytes = 0;
     clock::time_point start = clock::now();
@@ -42,13 +46,25 @@ void summary(const char* verb, const Tally& t) {
                                  out::human_size(static_cast<std::uint64_t>(rate))));
 }
 
-/// Writes what batch holds to fd; false with error when the write fails.
+/// Writes what batch holds to fd.  A write of at most PIPE_BUF bytes is atomic: the kernel
+/// never puts another writer's bytes inside it.  A larger one is made under an exclusive
+/// flock(2) on the FIFO, which every pipekit send takes for those, so pipekit writers never
+/// interleave either.  False with error when the write fails.
 bool flush_batch(int fd, std::string& batch, const std::string& fifo, const Tally& t, std::string& error) {
     if (batch.empty())
         return true;
-    if (!fs::write_all(fd, batch.data(), batch.size())) {
-        error = errno == EPIPE ? fmt::format("{}: the reader went away (EPIPE) after {} records", fifo, t.records)
-                               : fmt::format("{}: write: {}", fifo, std::strerror(errno));
+    bool locked = batch.size() > PIPE_BUF;
+    if (locked && ::flock(fd, LOCK_EX) != 0) {
+        error = fmt::format("{}: flock: {}", fifo, std::strerror(errno));
+        return false;
+    }
+    bool ok = fs::write_all(fd, batch.data(), batch.size());
+    int err = errno;
+    if (locked)
+        ::flock(fd, LOCK_UN);
+    if (!ok) {
+        error = err == EPIPE ? fmt::format("{}: the reader went away (EPIPE) after {} records", fifo, t.records)
+                             : fmt::format("{}: write: {}", fifo, std::strerror(err));
         return false;
     }
     batch.clear();
@@ -90,9 +106,9 @@ int send(const MailOptions& o) {
     Codec codec(o.compress);
     Tally t;
     std::string batch, packed;
-    batch.reserve(PIPE_BUF);
-    // Records go into batch, which is written when the next would take it past PIPE_BUF:
-    // each write then holds whole records, and no other writer's bytes can land inside one.
+    // Whole records go into batch, which is written when the next would take it past limit.
+    std::size_t limit = o.atomic ? PIPE_BUF : batch_max;
+    batch.reserve(limit);
     auto add = [&](std::string_view record) -> bool {
         std::string_view wire = record;
         if (o.compress != Compression::none) {
@@ -101,13 +117,13 @@ int send(const MailOptions& o) {
             wire = packed;
         }
         std::size_t size = o.frame ? frame_header + wire.size() : wire.size() + 1;
-        if (batch.size() + size > PIPE_BUF && !flush_batch(fifo.get(), batch, o.fifo, t, error))
+        if (batch.size() + size > limit && !flush_batch(fifo.get(), batch, o.fifo, t, error))
             return false;
         if (o.frame)
             append_frame(batch, wire);
         else
             (batch += wire) += sep;
-        return batch.size() < PIPE_BUF || flush_batch(fifo.get(), batch, o.fifo, t, error);
+        return batch.size() < limit || flush_batch(fifo.get(), batch, o.fifo, t, error);
     };
     auto fail = [&] {
         cli::error("", error);
@@ -121,7 +137,8 @@ int send(const MailOptions& o) {
         return true;
     };
     for (bool eof = false; !eof;) {
-        ssize_t n = ::read(in, reader.space(), reader.space_size());
+        auto space = reader.space();
+        ssize_t n = ::read(in, space.data, space.size);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -189,7 +206,8 @@ int recv(const MailOptions& o) {
     std::string plain;
     int timeout_ms = o.timeout < 0 ? -1 : static_cast<int>(o.timeout * 1000 + 0.999);
     for (;;) {
-        ssize_t n = ::read(fifo.get(), reader.space(), reader.space_size());
+        auto space = reader.space();
+        ssize_t n = ::read(fifo.get(), space.data, space.size);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -10,11 +10,13 @@ namespace syskit::pipekit {
 constexpr int exit_timeout = 124;
 
 /// Writes the records of o.file (standard input when empty or "-") into the FIFO o.fifo,
-/// then, unless o.no_eod, the end-of-data record.  Lines (or frames, o.frame) are gathered
-/// into writes of at most PIPE_BUF bytes cut at record boundaries, which the kernel never
-/// interleaves with another writer's; a longer record is written alone.  Returns the exit
-/// status: 0, 124 (no reader within o.timeout), 2 (the FIFO refused, a record too long, the
-/// reader went away: EPIPE, reported with how many records it got).
+/// then, unless o.no_eod, the end-of-data record.  Records (lines, or frames with o.frame)
+/// are gathered into writes of whole records, up to 128 KiB, each made under an exclusive
+/// flock(2) on the FIFO when it is longer than PIPE_BUF, so that several pipekit writers never
+/// interleave; with o.atomic every write is at most PIPE_BUF bytes (a longer record alone),
+/// which no writer, pipekit or not, can interleave with.  Returns the exit status: 0, 124 (no
+/// reader within o.timeout), 2 (the FIFO refused, a record too long, the reader went away:
+/// EPIPE, reported with how many records had been written).
 int send(const MailOptions& o);
 
 /// Reads records from the FIFO o.fifo and prints each on stdout followed by a newline (a NUL

@@ -92,6 +92,8 @@ void add_options(CLI::App& app, Options& o) {
     send->add_option("FILE", o.send.file, "The records, one a line (default: standard input)")->type_name("");
     add_mail_options(*send, o.send, r.send_compress, r.send_timeout, r.send_max, true);
     send->add_flag("--no-eod", o.send.no_eod, "Send no end-of-data record (one writer of several)");
+    send->add_flag("--atomic", o.send.atomic,
+                   "Write at most PIPE_BUF bytes at a time, for a FIFO shared with writers other than pipekit");
 
     auto recv = app.add_subcommand("recv", "Read records from FIFO until the end-of-data record, print them");
     recv->add_option("FIFO", o.recv.fifo, "The FIFO")->required()->type_name("");

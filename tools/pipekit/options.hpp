@@ -41,6 +41,7 @@ struct FifoOptions {
 struct MailOptions {
     std::string fifo, file;      ///< file: send's input ("" or "-": stdin)
     bool frame = false, null = false, verbose = false, no_eod = false;
+    bool atomic = false;         ///< send: writes of PIPE_BUF bytes at most, no lock
     std::string eod = "EOD";
     Compression compress = Compression::none;
     double timeout = -1;         ///< < 0: wait for ever

@@ -23,13 +23,13 @@ RecordReader::RecordReader(bool frames, char separator, std::size_t max_record)
       // Room for the longest record, its header or separator, and a read after it.
       buf_(std::max(initial, max_record + frame_header + min_read)) {}
 
-char* RecordReader::space() {
+RecordReader::Space RecordReader::space() {
     if (buf_.size() - end_ < min_read && pos_ > 0) {
         std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
         end_ -= pos_;
         pos_ = 0;
     }
-    return buf_.data() + end_;
+    return {buf_.data() + end_, buf_.size() - end_};
 }
 
 RecordReader::Next RecordReader::next(std::string_view& record) {

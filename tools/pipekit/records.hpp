@@ -26,11 +26,14 @@ public:
     /// longest record accepted (a frame's announced length, or a line without its separator).
     RecordReader(bool frames, char separator, std::size_t max_record);
 
+    struct Space {
+        char* data;
+        std::size_t size;
+    };
     /// Where the next read should put its bytes: at least 64 KiB, moving what is left of an
     /// incomplete record to the front first.
-    char* space();
-    std::size_t space_size() const { return buf_.size() - end_; }
-    /// Takes n bytes just written at space().
+    Space space();
+    /// Takes n bytes just written at space().data.
     void commit(std::size_t n) { end_ += n; }
 
     enum class Next {
