@@ -267,8 +267,7 @@ int recv(const MailOptions& o) {
                     summary("recv", t);
                 return out::finish(sink, cli::exit_ok);
             }
-            sink.write(record);
-            sink.write(std::string_view(&sep, 1));
+            sink.record(record, sep);
             t.records++;
             t.bytes += record.size();
         }

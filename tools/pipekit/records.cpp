@@ -10,14 +10,6 @@ constexpr std::size_t min_read = 64 * 1024;
 constexpr std::size_t initial = 256 * 1024;
 } // namespace
 
-void append_frame(std::string& out, std::string_view record) {
-    auto n = static_cast<std::uint32_t>(record.size());
-    char header[frame_header] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
-                                 static_cast<char>(n)};
-    out.append(header, frame_header);
-    out.append(record);
-}
-
 RecordReader::RecordReader(bool frames, char separator, std::size_t max_record)
     : frames_(frames), separator_(separator), max_(max_record),
       // Room for the longest record, its header or separator, and a read after it.

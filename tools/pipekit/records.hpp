@@ -14,8 +14,15 @@ namespace syskit::pipekit {
 /// The size of a frame's header: the payload's length, 32 bits, big-endian.
 constexpr std::size_t frame_header = 4;
 
-/// Appends record to out as one frame.  record must be shorter than 2^32 bytes.
-void append_frame(std::string& out, std::string_view record);
+/// Appends record to out as one frame.  record must be shorter than 2^32 bytes.  Inline: it
+/// runs once per record.
+inline void append_frame(std::string& out, std::string_view record) {
+    auto n = static_cast<std::uint32_t>(record.size());
+    char header[frame_header] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                                 static_cast<char>(n)};
+    out.append(header, frame_header);
+    out.append(record);
+}
 
 /// Cuts records out of a byte stream delivered in pieces, in a buffer of its own that holds
 /// at most one incomplete record besides what was read: memory stays bounded by the largest
