@@ -67,8 +67,9 @@ def test_run_builds_the_pipeline_without_a_shell(run):
 
 
 def test_run_status_and_pipefail(run):
-    r = run("pipekit", "run", "--status", "sh -c 'echo x; exit 3'", "cat", "true")
+    r = run("pipekit", "run", "--status", "sh -c 'echo x; exit 3'", "cat", "wc -l")
     assert r.rc == 3, r
+    assert r.text.strip() == "1", r
     assert r.err_lines() == ["pipekit: status: 3 0 0"], r
     r = run("pipekit", "run", "--status", "true", "sh -c 'exit 5'", "sh -c 'exit 7'")
     assert r.rc == 7, r
@@ -207,6 +208,26 @@ def test_send_refuses_a_record_equal_to_the_eod(run, tmp_path):
                              "there; choose another with --eod"], r
     got = finish(reader)
     assert got.out == b"", got
+    # The writer gave up before its EOD: the reader does not take what came for the whole.
+    assert got.rc == 2, got
+    assert got.err_lines() == [f"pipekit: {f}: the last writer went away without sending the end-of-data record "
+                               "'EOD', after 0 records"], got
+
+
+def test_recv_end_without_eod_is_trouble_unless_none_is_expected(run, tmp_path):
+    f = make_fifo(run, tmp_path)
+    reader = start("recv", f)
+    fd = open_writer(f)
+    os.write(fd, b"a\nb\n")
+    os.close(fd)
+    got = finish(reader)
+    assert (got.rc, got.out) == (2, b"a\nb\n"), got
+    assert "without sending the end-of-data record 'EOD', after 2 records" in got.err, got
+    reader = start("recv", "--no-eod", f)
+    r = run("pipekit", "send", "--no-eod", f, input=b"a\nb\n")
+    assert r.rc == 0, r
+    got = finish(reader)
+    assert (got.rc, got.out, got.err) == (0, b"a\nb\n", ""), got
 
 
 @pytest.mark.parametrize("compress", ["none", "gzip", "zstd"])
@@ -341,20 +362,28 @@ def test_send_refuses_a_record_beyond_max_frame(run, tmp_path):
     assert r.err_lines() == ["pipekit: stdin: record 2 is longer than --max-frame (100 bytes)"], r
     got = finish(reader)
     assert got.out == b"", got  # the batch holding record 1 was never written
+    assert got.rc == 2 and "without sending the end-of-data record" in got.err, got
 
 
-@pytest.mark.parametrize("compress,bad", [("gzip", b"\x1f\x8b\x08\x00garbage"), ("zstd", b"\x28\xb5\x2f\xfdjunk"),
-                                          ("gzip", gzip.compress(b"x" * 1000)[:-6])])
-def test_recv_refuses_a_corrupt_compressed_frame(run, tmp_path, compress, bad):
+@pytest.mark.parametrize("compress,bad,why", [
+    ("gzip", b"not gzip at all", "corrupt gzip data"),
+    ("zstd", b"not zstd at all", "corrupt zstd data"),
+    ("gzip", gzip.compress(b"x" * 1000, mtime=0)[:-6], "truncated gzip data"),
+], ids=["gzip-garbage", "zstd-garbage", "gzip-truncated"])
+def test_recv_refuses_a_corrupt_compressed_frame(run, tmp_path, compress, bad, why):
     f = make_fifo(run, tmp_path)
     reader = start("recv", "--frame", "-z", compress, f)
     fd = open_writer(f)
-    os.write(fd, frame(gzip.compress(b"good") if compress == "gzip" else b"") if compress == "gzip" else b"")
+    good = gzip.compress(b"good", mtime=0) if compress == "gzip" else None
+    if good:
+        os.write(fd, frame(good))
     os.write(fd, frame(bad))
     os.close(fd)
     got = finish(reader)
     assert got.rc == 2, got
-    assert f"pipekit: {f}: record " in got.err and ("corrupt" in got.err or "truncated" in got.err), got
+    assert got.out == (b"good\n" if good else b""), got
+    n = 2 if good else 1
+    assert got.err.startswith(f"pipekit: {f}: record {n}: {why}"), got
 
 
 def test_mailbox_refuses_what_is_not_a_safe_fifo(run, tmp_path):

@@ -36,6 +36,7 @@ constexpr std::size_t batch_max = 128 * 1024;
 
 struct Tally {
     std::uint64_t records = 0, bytes = 0;
+    std::uint64_t written = 0, batched = 0; ///< send: records written out, records in the batch
     clock::time_point start = clock::now();
 };
 
@@ -50,7 +51,7 @@ void summary(const char* verb, const Tally& t) {
 /// never puts another writer's bytes inside it.  A larger one is made under an exclusive
 /// flock(2) on the FIFO, which every pipekit send takes for those, so pipekit writers never
 /// interleave either.  False with error when the write fails.
-bool flush_batch(int fd, std::string& batch, const std::string& fifo, const Tally& t, std::string& error) {
+bool flush_batch(int fd, std::string& batch, const std::string& fifo, Tally& t, std::string& error) {
     if (batch.empty())
         return true;
     bool locked = batch.size() > PIPE_BUF;
@@ -63,11 +64,13 @@ bool flush_batch(int fd, std::string& batch, const std::string& fifo, const Tall
     if (locked)
         ::flock(fd, LOCK_UN);
     if (!ok) {
-        error = err == EPIPE ? fmt::format("{}: the reader went away (EPIPE) after {} records", fifo, t.records)
+        error = err == EPIPE ? fmt::format("{}: the reader went away (EPIPE) after {} records", fifo, t.written)
                              : fmt::format("{}: write: {}", fifo, std::strerror(err));
         return false;
     }
     batch.clear();
+    t.written += t.batched;
+    t.batched = 0;
     return true;
 }
 
@@ -123,6 +126,7 @@ int send(const MailOptions& o) {
             append_frame(batch, wire);
         else
             (batch += wire) += sep;
+        t.batched++;
         return batch.size() < limit || flush_batch(fifo.get(), batch, o.fifo, t, error);
     };
     auto fail = [&] {
@@ -247,6 +251,13 @@ int recv(const MailOptions& o) {
             if (reader.pending() > 0) {
                 cli::error(o.fifo, fmt::format("the writer went away in the middle of record {} ({} bytes of it "
                                                "came); it is not printed", t.records + 1, reader.pending()));
+                return out::finish(sink, cli::exit_trouble);
+            }
+            if (!o.no_eod) {
+                // A writer that failed half-way sends no end-of-data record: what came is not
+                // the whole of it.
+                cli::error(o.fifo, fmt::format("the last writer went away without sending the end-of-data record "
+                                               "'{}', after {} records", o.eod, t.records));
                 return out::finish(sink, cli::exit_trouble);
             }
             break;

@@ -20,10 +20,11 @@ constexpr int exit_timeout = 124;
 int send(const MailOptions& o);
 
 /// Reads records from the FIFO o.fifo and prints each on stdout followed by a newline (a NUL
-/// with o.null) until the end-of-data record, or until the last writer has gone at a record
-/// boundary.  Returns the exit status: 0, 124 (nothing came for o.timeout seconds), 2 (a
-/// writer went away in the middle of a record, a frame longer than o.max_frame, a corrupt
-/// compressed record; what was complete before it has been printed).
+/// with o.null) until the end-of-data record, or with o.no_eod until the last writer has gone
+/// at a record boundary.  Returns the exit status: 0, 124 (nothing came for o.timeout
+/// seconds), 2 (the last writer went away before the end-of-data record, or in the middle of
+/// a record, a frame longer than o.max_frame, a corrupt compressed record; what was complete
+/// before it has been printed).
 int recv(const MailOptions& o);
 
 } // namespace syskit::pipekit

@@ -98,6 +98,8 @@ void add_options(CLI::App& app, Options& o) {
     auto recv = app.add_subcommand("recv", "Read records from FIFO until the end-of-data record, print them");
     recv->add_option("FIFO", o.recv.fifo, "The FIFO")->required()->type_name("");
     add_mail_options(*recv, o.recv, r.recv_compress, r.recv_timeout, r.recv_max, false);
+    recv->add_flag("--no-eod", o.recv.no_eod,
+                   "Expect no end-of-data record: the end is when the last writer closes the FIFO");
 
     auto filter = app.add_subcommand("filter", "Keep the log lines at or above a level");
     filter->add_option("SOURCE", o.filter.source, "A log file or FIFO (default: standard input)")->type_name("");

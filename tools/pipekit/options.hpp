@@ -40,7 +40,8 @@ struct FifoOptions {
 /// send and recv: the mailbox.
 struct MailOptions {
     std::string fifo, file;      ///< file: send's input ("" or "-": stdin)
-    bool frame = false, null = false, verbose = false, no_eod = false;
+    bool frame = false, null = false, verbose = false;
+    bool no_eod = false;         ///< send: send none; recv: expect none, the end is the last writer's close
     bool atomic = false;         ///< send: writes of PIPE_BUF bytes at most, no lock
     std::string eod = "EOD";
     Compression compress = Compression::none;
