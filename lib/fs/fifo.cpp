@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <sys/random.h>
-#include <time.h>
 
 #include <cerrno>
 #include <chrono>

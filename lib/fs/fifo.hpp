@@ -19,7 +19,7 @@ namespace syskit::fs {
 std::string fifo_problem(const struct stat& st, uid_t owner);
 
 /// Creates a FIFO named dir/PREFIX.XXXXXXXXXXXXXXXX (16 hex digits from getrandom(2)) with
-/// exactly mode (umask does not apply: it is set again with fchmod), trying new names while
+/// exactly mode (umask does not apply: it is set again with fchmodat), trying new names while
 /// one exists, so an existing path, planted or not, is never reused.  path: the new FIFO's
 /// path.  False with error naming the call and the path when it fails.
 bool make_fifo(const std::string& dir, const std::string& prefix, mode_t mode, std::string& path,
