@@ -1,0 +1,296 @@
+#include "mailbox.hpp"
+
+#include "codec.hpp"
+#include "records.hpp"
+
+#include "cli/diag.hpp"
+#include "fs/fd.hpp"
+#include "fs/fifo.hpp"
+#include "out/text.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace syskit::pipekit {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// The pipe size a reader asks for: fewer wake-ups of both sides.  1 MiB is the most an
+/// unprivileged process gets by default (/proc/sys/fs/pipe-max-size).
+constexpr int wanted_pipe_size = 1 << 20;
+
+/// The largest write send makes of whole records, under its lock.
+constexpr std::size_t batch_max = 128 * 1024;
+
+struct Tally {
+    std::uint64_t records = 0, bytes = 0;
+    std::uint64_t written = 0, batched = 0; ///< send: records written out, records in the batch
+    clock::time_point start = clock::now();
+};
+
+void summary(const char* verb, const Tally& t) {
+    double secs = std::chrono::duration<double>(clock::now() - t.start).count();
+    double rate = secs > 0 ? static_cast<double>(t.bytes) / secs : 0;
+    cli::error(verb, fmt::format("{} records, {} bytes in {:.3f} s ({}/s)", t.records, t.bytes, secs,
+                                 out::human_size(static_cast<std::uint64_t>(rate))));
+}
+
+/// Writes what batch holds to fd.  A write of at most PIPE_BUF bytes is atomic: the kernel
+/// never puts another writer's bytes inside it.  A larger one is made under an exclusive
+/// flock(2) on the FIFO, which every pipekit send takes for those, so pipekit writers never
+/// interleave either.  False with error when the write fails.
+bool flush_batch(int fd, std::string& batch, const std::string& fifo, Tally& t, std::string& error) {
+    if (batch.empty())
+        return true;
+    bool locked = batch.size() > PIPE_BUF;
+    if (locked && ::flock(fd, LOCK_EX) != 0) {
+        error = fmt::format("{}: flock: {}", fifo, std::strerror(errno));
+        return false;
+    }
+    bool ok = fs::write_all(fd, batch.data(), batch.size());
+    int err = errno;
+    if (locked)
+        ::flock(fd, LOCK_UN);
+    if (!ok) {
+        error = err == EPIPE ? fmt::format("{}: the reader went away (EPIPE) after {} records", fifo, t.written)
+                             : fmt::format("{}: write: {}", fifo, std::strerror(err));
+        return false;
+    }
+    batch.clear();
+    t.written += t.batched;
+    t.batched = 0;
+    return true;
+}
+
+} // namespace
+
+int send(const MailOptions& o) {
+    // A reader that goes away must show as EPIPE, reported, not as a silent death.
+    ::signal(SIGPIPE, SIG_IGN);
+    bool from_stdin = o.file.empty() || o.file == "-";
+    fs::UniqueFd input;
+    if (!from_stdin) {
+        input.reset(::open(o.file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+        if (!input) {
+            cli::error(o.file, fmt::format("open: {}", std::strerror(errno)));
+            return cli::exit_trouble;
+        }
+    }
+    const std::string input_name = from_stdin ? "stdin" : o.file;
+    int in = from_stdin ? STDIN_FILENO : input.get();
+
+    std::string error;
+    fs::FifoOpen how;
+    how.write = true;
+    how.timeout = o.timeout;
+    how.owner = ::geteuid();
+    fs::UniqueFd fifo = fs::open_fifo(o.fifo, how, error);
+    if (!fifo) {
+        cli::error("", error);
+        return errno == ETIMEDOUT ? exit_timeout : cli::exit_trouble;
+    }
+    // Writes block from here on: the reader sets the pace.
+    ::fcntl(fifo.get(), F_SETFL, ::fcntl(fifo.get(), F_GETFL) & ~O_NONBLOCK);
+
+    char sep = o.null ? '\0' : '\n';
+    RecordReader reader(false, sep, o.max_frame);
+    Codec codec(o.compress);
+    Tally t;
+    std::string batch, packed;
+    // Whole records go into batch, which is written when the next would take it past limit.
+    std::size_t limit = o.atomic ? PIPE_BUF : batch_max;
+    batch.reserve(limit);
+    auto add = [&](std::string_view record) -> bool {
+        std::string_view wire = record;
+        if (o.compress != Compression::none) {
+            if (!codec.compress(record, packed, error))
+                return false;
+            wire = packed;
+        }
+        std::size_t size = o.frame ? frame_header + wire.size() : wire.size() + 1;
+        if (batch.size() + size > limit && !flush_batch(fifo.get(), batch, o.fifo, t, error))
+            return false;
+        if (o.frame)
+            append_frame(batch, wire);
+        else
+            (batch += wire) += sep;
+        t.batched++;
+        return batch.size() < limit || flush_batch(fifo.get(), batch, o.fifo, t, error);
+    };
+    auto fail = [&] {
+        cli::error("", error);
+        return cli::exit_trouble;
+    };
+    auto is_eod = [&](std::string_view record) {
+        if (record != o.eod)
+            return false;
+        cli::error(input_name, fmt::format("record {} is the end-of-data record '{}': the reader would stop there; "
+                                           "choose another with --eod", t.records + 1, o.eod));
+        return true;
+    };
+    for (bool eof = false; !eof;) {
+        auto space = reader.space();
+        ssize_t n = ::read(in, space.data, space.size);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            cli::error(input_name, fmt::format("read: {}", std::strerror(errno)));
+            return cli::exit_trouble;
+        }
+        eof = n == 0;
+        reader.commit(static_cast<std::size_t>(n));
+        std::string_view record;
+        RecordReader::Next next;
+        while ((next = reader.next(record)) == RecordReader::Next::record) {
+            if (is_eod(record))
+                return cli::exit_trouble;
+            if (!add(record))
+                return fail();
+            t.records++;
+            t.bytes += record.size();
+        }
+        if (next == RecordReader::Next::too_long) {
+            cli::error(input_name, fmt::format("record {} is longer than --max-frame ({} bytes)", t.records + 1,
+                                               o.max_frame));
+            return cli::exit_trouble;
+        }
+        // The last record may lack its separator.
+        if (eof && reader.pending() > 0) {
+            std::string_view last = reader.take_rest();
+            if (is_eod(last))
+                return cli::exit_trouble;
+            if (!add(last))
+                return fail();
+            t.records++;
+            t.bytes += last.size();
+        }
+    }
+    if ((!o.no_eod && !add(o.eod)) || !flush_batch(fifo.get(), batch, o.fifo, t, error))
+        return fail();
+    if (o.verbose)
+        summary("send", t);
+    return cli::exit_ok;
+}
+
+} // namespace syskit::pipekit
+
+namespace syskit::pipekit {
+
+int recv(const MailOptions& o) {
+    std::string error;
+    fs::FifoOpen how;
+    how.owner = ::geteuid();
+    fs::UniqueFd fifo = fs::open_fifo(o.fifo, how, error);
+    if (!fifo) {
+        cli::error("", error);
+        return cli::exit_trouble;
+    }
+    // Best effort: a smaller pipe only costs more wake-ups.
+    ::fcntl(fifo.get(), F_SETPIPE_SZ, wanted_pipe_size);
+
+    char sep = o.null ? '\0' : '\n';
+    // A compressed frame may be a little longer than the record it holds.
+    std::size_t max_wire = o.max_frame + (o.compress == Compression::none ? 0 : o.max_frame / 64 + 1024);
+    RecordReader reader(o.frame, sep, max_wire);
+    Codec codec(o.compress);
+    out::Sink sink;
+    Tally t;
+    std::string plain;
+    int timeout_ms = o.timeout < 0 ? -1 : static_cast<int>(o.timeout * 1000 + 0.999);
+    for (;;) {
+        auto space = reader.space();
+        ssize_t n = ::read(fifo.get(), space.data, space.size);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN) {
+                cli::error(o.fifo, fmt::format("read: {}", std::strerror(errno)));
+                return out::finish(sink, cli::exit_trouble);
+            }
+            // Nothing yet: what was printed goes out before the wait.
+            if (!sink.flush())
+                return out::finish(sink, cli::exit_trouble);
+            pollfd p{fifo.get(), POLLIN, 0};
+            int r = ::poll(&p, 1, timeout_ms);
+            if (r < 0 && errno != EINTR) {
+                cli::error(o.fifo, fmt::format("poll: {}", std::strerror(errno)));
+                return out::finish(sink, cli::exit_trouble);
+            }
+            if (r == 0) {
+                cli::error(o.fifo, fmt::format("no record for {} s{}", o.timeout,
+                                               reader.pending() ? ", in the middle of one" : ""));
+                return out::finish(sink, exit_timeout);
+            }
+            continue;
+        }
+        if (n == 0) {
+            // A FIFO opened without a writer reads as empty until the first one comes: poll
+            // (which Linux makes wait for a writer then) tells that from the last one going.
+            if (t.records == 0 && reader.pending() == 0) {
+                pollfd p{fifo.get(), POLLIN, 0};
+                int r = ::poll(&p, 1, timeout_ms);
+                if (r == 0) {
+                    cli::error(o.fifo, fmt::format("no writer for {} s", o.timeout));
+                    return out::finish(sink, exit_timeout);
+                }
+                if (r < 0 || (p.revents & POLLIN))
+                    continue;
+            }
+            if (reader.pending() > 0) {
+                cli::error(o.fifo, fmt::format("the writer went away in the middle of record {} ({} bytes of it "
+                                               "came); it is not printed", t.records + 1, reader.pending()));
+                return out::finish(sink, cli::exit_trouble);
+            }
+            if (!o.no_eod) {
+                // A writer that failed half-way sends no end-of-data record: what came is not
+                // the whole of it.
+                cli::error(o.fifo, fmt::format("the last writer went away without sending the end-of-data record "
+                                               "'{}', after {} records", o.eod, t.records));
+                return out::finish(sink, cli::exit_trouble);
+            }
+            break;
+        }
+        reader.commit(static_cast<std::size_t>(n));
+        std::string_view record;
+        RecordReader::Next next;
+        while ((next = reader.next(record)) == RecordReader::Next::record) {
+            if (o.compress != Compression::none) {
+                if (!codec.decompress(record, o.max_frame, plain, error)) {
+                    cli::error(o.fifo, fmt::format("record {}: {}", t.records + 1, error));
+                    return out::finish(sink, cli::exit_trouble);
+                }
+                record = plain;
+            }
+            if (record == o.eod) {
+                if (o.verbose)
+                    summary("recv", t);
+                return out::finish(sink, cli::exit_ok);
+            }
+            sink.record(record, sep);
+            t.records++;
+            t.bytes += record.size();
+        }
+        if (next == RecordReader::Next::too_long) {
+            cli::error(o.fifo, fmt::format("record {} is longer than --max-frame ({} bytes{})", t.records + 1,
+                                           o.max_frame, o.frame ? fmt::format(", its frame says {}", reader.too_long_size()) : ""));
+            return out::finish(sink, cli::exit_trouble);
+        }
+    }
+    if (o.verbose)
+        summary("recv", t);
+    return out::finish(sink, cli::exit_ok);
+}
+
+} // namespace syskit::pipekit

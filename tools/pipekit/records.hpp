@@ -1,0 +1,71 @@
+// records: the mailbox's wire format, cut out of the bytes a FIFO delivers: lines ended by a
+// separator, or frames, a 4-byte big-endian length followed by that many bytes, so that a
+// record may hold any byte.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace syskit::pipekit {
+
+/// The size of a frame's header: the payload's length, 32 bits, big-endian.
+constexpr std::size_t frame_header = 4;
+
+/// Appends record to out as one frame.  record must be shorter than 2^32 bytes.  Inline: it
+/// runs once per record.
+inline void append_frame(std::string& out, std::string_view record) {
+    auto n = static_cast<std::uint32_t>(record.size());
+    char header[frame_header] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                                 static_cast<char>(n)};
+    out.append(header, frame_header);
+    out.append(record);
+}
+
+/// Cuts records out of a byte stream delivered in pieces, in a buffer of its own that holds
+/// at most one incomplete record besides what was read: memory stays bounded by the largest
+/// record allowed, whatever the stream's length.
+class RecordReader {
+public:
+    /// frames: length-prefixed frames, else records ended by separator.  max_record: the
+    /// longest record accepted (a frame's announced length, or a line without its separator).
+    RecordReader(bool frames, char separator, std::size_t max_record);
+
+    struct Space {
+        char* data;
+        std::size_t size;
+    };
+    /// Where the next read should put its bytes: at least 64 KiB, moving what is left of an
+    /// incomplete record to the front first.
+    Space space();
+    /// Takes n bytes just written at space().data.
+    void commit(std::size_t n) { end_ += n; }
+
+    enum class Next {
+        record,   ///< record holds the next record, valid until the next call of space()
+        more,     ///< the bytes held so far end inside a record: read more
+        too_long, ///< the next record is longer than max_record (its length in too_long_size())
+    };
+    Next next(std::string_view& record);
+
+    /// Bytes held of a record not complete yet (0 at a record boundary).
+    std::size_t pending() const { return end_ - pos_; }
+    /// Those bytes, taken: the last line of a stream that lacks its separator.
+    std::string_view take_rest();
+    /// The length of the record Next::too_long was about: the frame's announced length, or
+    /// how much of the line is held.
+    std::uint64_t too_long_size() const { return too_long_; }
+
+private:
+    bool frames_;
+    char separator_;
+    std::size_t max_;
+    std::vector<char> buf_;
+    std::size_t pos_ = 0, end_ = 0;
+    std::size_t scanned_ = 0; ///< line mode: bytes after pos_ known to hold no separator
+    std::uint64_t too_long_ = 0;
+};
+
+} // namespace syskit::pipekit
