@@ -350,6 +350,48 @@ def test_follow_symlink_loop_terminates(tree):
     err = r.err_lines()
     assert f"dupfind: {tree.root}/sub/up: Too many levels of symbolic links" in err, r
     assert f"dupfind: {tree.root}/self: Too many levels of symbolic links" in err, r
+    assert f"dupfind: {tree.root}/ping: Too many levels of symbolic links" in err, r
+    assert f"dupfind: {tree.root}/pong: Too many levels of symbolic links" in err, r
+
+
+def test_follow_names_each_symlink_loop_as_find_does(tree):
+    """The issue's case: loops of links are errors with -L (exit 2), named as find -L names
+    them; a dangling link is not."""
+    tree.file("a", data=A)
+    tree.file("b", data=A)
+    tree.symlink("l1", "l2")
+    tree.symlink("l2", "l1")
+    tree.symlink("self", "self")
+    tree.symlink("dangling", "nowhere")
+    r = dupfind("-q", "-L", roots=[tree.root])
+    assert r.rc == 2, r
+    assert rel_groups(text_groups(r), tree.root) == [["a", "b"]], r
+    want = sorted(f"dupfind: {tree.root}/{n}: Too many levels of symbolic links" for n in ("l1", "l2", "self"))
+    assert sorted(r.err_lines()) == want, r
+    find = subprocess.run(["find", "-L", tree.root], capture_output=True, text=True, env={"LC_ALL": "C"})
+    assert sorted(find.stderr.splitlines()) == [f"find: '{tree.root}/{n}': Too many levels of symbolic links"
+                                                for n in ("l1", "l2", "self")], find
+    # A loop given as the root is named too; without -L a link is not followed, and no error.
+    r = dupfind("-L", roots=[tree.path("self")])
+    assert (r.rc, r.err_lines()) == (2, [f"dupfind: {tree.path('self')}: Too many levels of symbolic links"]), r
+    r = dupfind(roots=[tree.root])
+    assert (r.rc, r.err) == (1, ""), r
+
+
+def test_bind_mount_of_an_ancestor_is_skipped_with_a_warning(tree):
+    tree.file("a", data=A)
+    tree.file("sub/b", data=A)
+    tree.dir("sub/loop", 0o755)
+    p = subprocess.run(["mount", "--bind", str(tree.root), str(tree.path("sub/loop"))], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip(f"cannot bind mount here: {p.stderr.strip()}")
+    try:
+        r = dupfind(roots=[tree.root])
+    finally:
+        subprocess.run(["umount", "-l", str(tree.path("sub/loop"))], check=True)
+    assert r.rc == 1, r
+    assert rel_groups(text_groups(r), tree.root) == [["a", "sub/b"]], r
+    assert r.err_lines() == [f"dupfind: {tree.root}/sub/loop: File system loop detected; it is {tree.root} again"], r
 
 
 # --- names that are not text ------------------------------------------------------------

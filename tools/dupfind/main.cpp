@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
         trouble = true;
         cli::error(path, err == ESTALE ? "changed while dupfind read it; left out" : std::strerror(err));
     };
+    o.find.warn = [](std::string_view path, std::string_view message) { cli::error(path, message); };
     FindCounters counters;
     std::vector<Group> groups;
     {
