@@ -13,6 +13,8 @@ import random
 import shutil
 import stat
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -892,6 +894,64 @@ def test_apply_symlink(tree):
     assert leftovers(tree.root) == []
     r = dupfind(roots=[tree.root])
     assert (r.rc, r.out) == (0, b""), r
+
+
+def exchange(a: Path, b: Path) -> None:
+    """renameat2(RENAME_EXCHANGE): a and b swap places in one step."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), 2) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), str(a))
+
+
+def test_apply_symlink_with_a_path_component_swapped_during_the_run(tmp_path):
+    """The issue's race, made to happen: while dupfind --symlink --apply runs on base/mid/tree,
+    base/mid is swapped again and again with a symbolic link to a directory whose tree/
+    holds hard links to the same files (so every identity check passes on either side).
+    Each run, every link made must point into the directory it was made in: the tree held
+    since the start, never the other one.  Before the fix, the target came from realpath at
+    start and the directory from the path at action time, and most runs mixed them."""
+    base, victim = tmp_path / "base", tmp_path / "victim"
+    n, runs, made, bad = 20, 0, 0, []
+    deadline = time.monotonic() + 8
+    while runs < 15 and time.monotonic() < deadline:
+        runs += 1
+        shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(victim, ignore_errors=True)
+        tree = base / "mid" / "tree"
+        tree.mkdir(parents=True)
+        (victim / "tree").mkdir(parents=True)
+        for i in range(n):
+            for name in (f"a{i:02}", f"b{i:02}"):
+                (tree / name).write_bytes(b"content %d\n" % i)
+                os.link(tree / name, victim / "tree" / name)
+        os.symlink(victim, base / "swap")
+        stop = threading.Event()
+
+        def swap():
+            while not stop.is_set():
+                exchange(base / "mid", base / "swap")
+
+        flipper = threading.Thread(target=swap)
+        flipper.start()
+        try:
+            r = dupfind("--symlink", "--apply", "-q", roots=[tree])
+        finally:
+            stop.set()
+            flipper.join()
+        if (base / "mid").is_symlink():
+            exchange(base / "mid", base / "swap")
+        assert r.rc in (0, 1, 2), r
+        for d in (tree, victim / "tree"):
+            for name in os.listdir(d):
+                if (d / name).is_symlink():
+                    made += 1
+                    target = os.readlink(d / name)
+                    if os.path.dirname(target) != os.path.realpath(d):
+                        bad.append(f"run {runs}: {d / name} -> {target}")
+                    assert (d / name).read_bytes() == b"content %d\n" % int(name[1:]), d / name
+    assert not bad, f"{len(bad)} of {made} links point out of the directory they are in, in {runs} runs: {bad[:5]}"
+    assert made > 0, f"no link made in {runs} runs: the test shows nothing"
 
 
 def test_apply_reflink_unsupported(tree):
