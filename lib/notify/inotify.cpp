@@ -155,7 +155,7 @@ bool Watcher::watch_tree(const std::string& root, bool report_found, std::vector
     o.exclude = exclude_;
     o.max_depth = recursive_ ? -1 : 1; // without recursion only the root's own entries
     o.threads = report_found ? 1 : 0; // a scan on arrival is small; the first set-up is not
-    if (report_found)
+    if (report_found && (mask_ & IN_MODIFY))
         o.flags = fs::walk_stat; // a file's size tells whether it was written
     std::mutex found_mu;
     bool full = false;

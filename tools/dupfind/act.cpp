@@ -72,9 +72,8 @@ fs::UniqueFd open_absolute(std::string_view path) {
     fs::UniqueFd slash(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!slash)
         return {};
-    return fs::open_beneath(slash.get(), path.substr(path.find_first_not_of('/') == std::string_view::npos
-                                                         ? path.size()
-                                                         : path.find_first_not_of('/')));
+    std::size_t skip = path.find_first_not_of('/');
+    return fs::open_beneath(slash.get(), skip == std::string_view::npos ? std::string_view() : path.substr(skip));
 }
 
 bool same_file(int fd, const fs::FileId& id) {
