@@ -119,16 +119,19 @@ private:
         struct statx st;
         bool follow = follow_ || (opt_.flags & walk_follow_roots);
         int flags = AT_NO_AUTOMOUNT | (follow ? 0 : AT_SYMLINK_NOFOLLOW);
-        int err = 0;
+        int err = 0, link_err = 0;
         if (statx(AT_FDCWD, root.c_str(), flags, opt_.statx_mask, &st) != 0) {
             err = errno;
             // A root that is a dangling symlink is still an entry, as find -H shows it.
             if (follow && (err == ENOENT || err == ELOOP) &&
-                statx(AT_FDCWD, root.c_str(), flags | AT_SYMLINK_NOFOLLOW, opt_.statx_mask, &st) == 0)
+                statx(AT_FDCWD, root.c_str(), flags | AT_SYMLINK_NOFOLLOW, opt_.statx_mask, &st) == 0) {
+                link_err = S_ISLNK(st.stx_mode) ? err : 0;
                 err = 0;
+            }
         }
         Entry e{root, root, AT_FDCWD, root, i, 0, err ? 0 : static_cast<mode_t>(st.stx_mode & S_IFMT),
                 err ? nullptr : &st, err};
+        e.link_error = link_err;
         Action a = call(e);
         if (err || a != Action::next || !S_ISDIR(st.stx_mode) || opt_.max_depth == 0)
             return;
@@ -228,14 +231,18 @@ private:
         mode_t type = d.type;
         struct statx st;
         const struct statx* stp = nullptr;
-        int err = 0;
-        bool need = stat_all_ || type == 0 || (type == S_IFDIR && (opt_.flags & walk_one_fs)) ||
-                    (follow_ && (type == S_IFLNK || type == S_IFDIR));
+        int err = 0, link_err = 0;
+        // Every directory is statx'd: its identity is what tells a loop.
+        bool need = stat_all_ || type == 0 || type == S_IFDIR || (follow_ && type == S_IFLNK);
         if (need) {
             int flags = AT_NO_AUTOMOUNT | (follow_ ? 0 : AT_SYMLINK_NOFOLLOW);
             int rc = statx(dirfd, name.data(), flags, opt_.statx_mask, &st);
-            if (rc != 0 && follow_)
+            if (rc != 0 && follow_) {
+                link_err = errno;
                 rc = statx(dirfd, name.data(), flags | AT_SYMLINK_NOFOLLOW, opt_.statx_mask, &st);
+                if (rc == 0 && !S_ISLNK(st.stx_mode))
+                    link_err = 0;
+            }
             if (rc == 0) {
                 stp = &st;
                 type = st.stx_mode & S_IFMT;
@@ -243,11 +250,24 @@ private:
                 err = errno; // EACCES in a directory that can be listed but not searched
             }
         }
+        FileId id = stp ? file_id(st) : FileId{0, d.ino};
+        // Without following, a directory can only be its own ancestor at a mount point,
+        // where getdents64 gives the inode of the directory mounted on, not the one seen.
+        if (!follow_ && stp && type == S_IFDIR && (id.ino != d.ino || id.dev != dir.id.dev)) {
+            for (const Dir* up = &dir; up; up = up->parent.get()) {
+                if (up->id == id) {
+                    Entry loop{path, name, dirfd, name, dir.root, dir.depth + 1, type, stp, ELOOP};
+                    loop.loop_of = up->path;
+                    call(loop);
+                    return;
+                }
+            }
+        }
         Entry e{path, name, dirfd, name, dir.root, dir.depth + 1, type, stp, err};
+        e.link_error = link_err;
         Action a = call(e);
         if (err || a != Action::next || type != S_IFDIR || !descend)
             return;
-        FileId id = stp ? file_id(st) : FileId{0, d.ino};
         if ((opt_.flags & walk_one_fs) && stp && id.dev != dir.root_dev)
             return;
         if (follow_ && stp) {
@@ -277,6 +297,12 @@ private:
 };
 
 } // namespace
+
+std::string entry_error(const Entry& e) {
+    if (!e.loop_of.empty())
+        return "File system loop detected; it is " + std::string(e.loop_of) + " again";
+    return std::strerror(e.error);
+}
 
 unsigned walk_threads(const WalkOptions& options) {
     return options.threads ? options.threads : cli::cpu_count();

@@ -45,7 +45,7 @@ enum WalkFlags : unsigned {
     walk_one_fs = 1u << 2,
     /// statx every entry, so Entry::st is always set when the call succeeded.  Without it
     /// entries carry only the type getdents64 gave, and st is set when the walker itself
-    /// needed a statx (unknown type, -x, following links).
+    /// needed a statx (unknown type, a directory, following links).
     walk_stat = 1u << 3,
 };
 
@@ -75,7 +75,19 @@ struct Entry {
     /// Which worker thread makes this call, from 0 to walk_threads() - 1: an index into
     /// per-thread accumulators, so callbacks can tally without a lock.
     unsigned worker = 0;
+    /// When following links: the errno of following this symbolic link when that failed
+    /// (ELOOP for a loop of links, ENOENT for a dangling one), the entry then being the
+    /// link itself; 0 otherwise.
+    int link_error = 0;
+    /// For a directory that is one of its own ancestors without any link followed (a bind
+    /// mount of an ancestor below it): that ancestor's path.  error is then ELOOP, the
+    /// directory is visited this once and not entered.  Empty otherwise.
+    std::string_view loop_of = {};
 };
+
+/// What went wrong with an entry whose error is set, in words: "File system loop
+/// detected; it is ANCESTOR again" for loop_of, strerror(error) otherwise.
+std::string entry_error(const Entry& e);
 
 struct WalkOptions {
     std::vector<std::string> roots;
@@ -110,6 +122,11 @@ using Visit = std::function<Action(const Entry&)>;
 
 /// Walks every root, calling visit for each entry (pre-order: a directory before what it
 /// holds, in no fixed order between siblings or between threads).
+///
+/// A directory is never entered twice on one path from its root: its (device, inode) is
+/// compared with its ancestors' where it can repeat one, at a mount point (bind mounts),
+/// and, when following links, everywhere.  Each directory met below a root is therefore
+/// statx'd, with or without walk_stat.
 ///
 /// Directories are opened relative to their parent's descriptor (openat with O_NOFOLLOW
 /// unless following), so a path's length or depth is never limited by PATH_MAX or by the

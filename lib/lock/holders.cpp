@@ -80,6 +80,54 @@ std::vector<Seen> scan_fdinfo(const std::string& proc, const std::vector<LockLin
     return seen;
 }
 
+bool same_file(const LockLine& a, const LockLine& b) {
+    return a.has_inode && b.has_inode && a.dev_major == b.dev_major && a.dev_minor == b.dev_minor &&
+           a.inode == b.inode;
+}
+
+/// The path of a descriptor of pid open on the file of l, or empty: what lslocks(8) does
+/// for a lock it has a pid for.  fstatat follows each /proc/PID/fd link to the open file.
+std::string path_in(const std::string& proc, pid_t pid, const LockLine& l) {
+    std::string sub = proc + "/" + std::to_string(pid) + "/fd";
+    fs::DirReader fds = fs::DirReader::open(AT_FDCWD, sub.c_str());
+    if (!fds)
+        return {};
+    while (const fs::DirEntry* f = fds.next()) {
+        struct stat st;
+        if (!all_digits(f->name) || fstatat(fds.fd(), f->name.data(), &st, 0) != 0)
+            continue;
+        if (major(st.st_dev) == l.dev_major && minor(st.st_dev) == l.dev_minor &&
+            static_cast<std::uint64_t>(st.st_ino) == l.inode)
+            return fd_path(proc, pid, static_cast<int>(std::strtol(f->name.data(), nullptr, 10)));
+    }
+    return {};
+}
+
+/// Where the file of a waiting request is, from its inode: the path of a descriptor that
+/// holds a lock on it (seen), else of one of the waiting process's (a POSIX request names
+/// it), else of any process's.  Empty when no readable descriptor is open on it.
+std::string waiting_path(const std::string& proc, const LockLine& l, const std::vector<Seen>& seen) {
+    if (!l.has_inode)
+        return {};
+    for (const Seen& s : seen)
+        if (same_file(s.lock, l) && !s.path.empty())
+            return s.path;
+    if (l.pid > 0)
+        if (std::string p = path_in(proc, l.pid, l); !p.empty())
+            return p;
+    fs::DirReader procs = fs::DirReader::open(AT_FDCWD, proc.c_str());
+    if (!procs)
+        return {};
+    while (const fs::DirEntry* p = procs.next()) {
+        if (!all_digits(p->name))
+            continue;
+        if (std::string path = path_in(proc, static_cast<pid_t>(std::strtol(p->name.data(), nullptr, 10)), l);
+            !path.empty())
+            return path;
+    }
+    return {};
+}
+
 bool matches(const HoldingQuery& q, const LockLine& l) {
     if (l.waiting && !q.waiting)
         return false;
@@ -155,7 +203,7 @@ int list_holdings(const HoldingQuery& query, std::vector<Holding>* out, const st
         }
         if (!found) {
             pid_t pid = l.pid > 0 ? l.pid : -1;
-            out->push_back({l, pid, process_command(pid, proc), -1, {}});
+            out->push_back({l, pid, process_command(pid, proc), -1, l.waiting ? waiting_path(proc, l, seen) : ""});
         }
     }
     return 0;

@@ -38,7 +38,11 @@ struct Holding {
     pid_t pid = -1;      ///< -1: the holder could not be found
     std::string command; ///< /proc/PID/comm; empty when unknown
     int fd = -1;         ///< a descriptor of pid through which it holds the lock; -1 when unknown
-    std::string path;    ///< where that descriptor points (readlink of /proc/PID/fd/FD); empty when unknown
+    /// Where that descriptor points (readlink of /proc/PID/fd/FD).  For a waiting request,
+    /// which no descriptor holds: the file's path as a descriptor open on it names it (one
+    /// holding a lock on it, the waiting process's own for a POSIX request, or any other),
+    /// found by its device and inode.  Empty when unknown.
+    std::string path;
 };
 
 /// Which locks list_holdings() reports.
@@ -49,7 +53,10 @@ struct HoldingQuery {
 
 /// The locks of /proc/locks that match the query, in its order, each with its holders:
 /// one Holding per process holding it (sorted by pid), found through fdinfo; when none can
-/// be found, one Holding with the pid /proc/locks gives (-1 for OFD locks).  A lock two
+/// be found, one Holding with the pid /proc/locks gives (-1 for OFD locks).  A waiting
+/// request is never in fdinfo: it gets the pid /proc/locks gives (the waiting process for a
+/// POSIX request, -1 for an OFD one, which the kernel does not tie to a process) and the
+/// path found from its inode.  A lock two
 /// open files hold alike (two shared OFD locks on the same bytes) is reported once, with
 /// the holders of both.  proc: the /proc to read, for tests.
 /// Returns 0, or the errno of reading PROC/locks.

@@ -116,6 +116,9 @@ Watcher::Watcher(std::uint32_t mask, bool recursive, fs::GlobSet exclude, Report
       report_(std::move(report)) {
     if (!fd_)
         throw std::system_error(errno, std::generic_category(), "inotify_init1");
+    // The kernel sizes this instance's queue from the limit now; a later change of the
+    // limit does not resize it.
+    queue_size_ = read_proc_value("/proc/sys/fs/inotify/max_queued_events");
 }
 
 int Watcher::add_watch(const std::string& path) {
@@ -152,6 +155,8 @@ bool Watcher::watch_tree(const std::string& root, bool report_found, std::vector
     o.exclude = exclude_;
     o.max_depth = recursive_ ? -1 : 1; // without recursion only the root's own entries
     o.threads = report_found ? 1 : 0; // a scan on arrival is small; the first set-up is not
+    if (report_found && (mask_ & IN_MODIFY))
+        o.flags = fs::walk_stat; // a file's size tells whether it was written
     std::mutex found_mu;
     bool full = false;
     fs::walk(o, [&](const fs::Entry& e) {
@@ -172,7 +177,10 @@ bool Watcher::watch_tree(const std::string& root, bool report_found, std::vector
         if (report_found && e.depth > 0) {
             std::lock_guard lock(found_mu);
             bool dir = e.type == S_IFDIR;
-            found->push_back(Event{std::string(e.path), {}, IN_CREATE | (dir ? IN_ISDIR : 0u), dir, true});
+            std::uint32_t could = IN_CREATE | (dir ? IN_ISDIR : 0u);
+            if (e.type == S_IFREG)
+                could |= IN_CLOSE_WRITE | (e.st && e.st->stx_size > 0 ? IN_MODIFY : 0u);
+            found->push_back(Event{std::string(e.path), {}, could, dir, true});
         }
         return fs::Action::next;
     });
@@ -204,15 +212,23 @@ void Watcher::rescan(std::vector<Event>& out) {
     std::vector<Event> found;
     for (const std::string& root : roots_)
         watch_tree(root, true, &found);
-    if (mask_ & IN_CREATE)
-        std::move(found.begin(), found.end(), std::back_inserter(out));
+    // Most of what a rescan finds is old: only its creation may have been missed.
+    synthesize(found, IN_CREATE, out);
+}
+
+void Watcher::synthesize(const std::vector<Event>& found, std::uint32_t kinds, std::vector<Event>& out) const {
+    for (const Event& f : found)
+        for (std::uint32_t bit : {IN_CREATE, IN_MODIFY, IN_CLOSE_WRITE})
+            if (f.mask & bit & kinds & mask_)
+                out.push_back(Event{f.path, {}, bit | (f.mask & IN_ISDIR), f.is_dir, true});
 }
 
 void Watcher::handle(const RawEvent& raw, std::vector<Event>& out) {
     if (raw.mask & IN_Q_OVERFLOW) {
-        report_("", fmt::format("the kernel's event queue overflowed (/proc/sys/fs/inotify/max_queued_events is {}): "
+        report_("", fmt::format("the kernel's event queue of {} events overflowed (the size "
+                                "/proc/sys/fs/inotify/max_queued_events gave it when the watch began): "
                                 "events were lost; rescanning",
-                                read_proc_value("/proc/sys/fs/inotify/max_queued_events")));
+                                queue_size_));
         rescan(out);
         return;
     }
@@ -278,7 +294,7 @@ void Watcher::handle(const RawEvent& raw, std::vector<Event>& out) {
             // A directory renamed before its create was handled never got its watch: the
             // scan at the create found nothing under the old name.
             if (is_dir && recursive_ && !wds_.count(path))
-                watch_new_directory(path, out);
+                watch_new_directory(path, true, out);
             return;
         }
     }
@@ -287,10 +303,10 @@ void Watcher::handle(const RawEvent& raw, std::vector<Event>& out) {
         out.push_back(Event{path, {}, raw.mask & (mask_ | IN_ISDIR), is_dir, false});
 
     if (recursive_ && is_dir && (raw.mask & (IN_CREATE | IN_MOVED_TO)))
-        watch_new_directory(path, out);
+        watch_new_directory(path, raw.mask & IN_CREATE, out);
 }
 
-void Watcher::watch_new_directory(const std::string& path, std::vector<Event>& out) {
+void Watcher::watch_new_directory(const std::string& path, bool made_here, std::vector<Event>& out) {
     // Watch it at once, then report what was made in it before the watch landed.
     std::vector<Event> found;
     watch_tree(path, true, &found);
@@ -300,8 +316,9 @@ void Watcher::watch_new_directory(const std::string& path, std::vector<Event>& o
         if (parent != wds_.end())
             synthesized_[parent->second].insert(f.path.substr(slash + 1));
     }
-    if (mask_ & IN_CREATE)
-        std::move(found.begin(), found.end(), std::back_inserter(out));
+    // Made before its watch landed, a file may have been written and closed already too;
+    // what a directory moved in holds was written elsewhere, and only arrives.
+    synthesize(found, made_here ? IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE : IN_CREATE, out);
 }
 
 bool Watcher::read_events(std::vector<Event>& out) {

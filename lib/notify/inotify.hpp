@@ -62,12 +62,16 @@ using Report = std::function<void(std::string_view path, std::string_view messag
 /// inotify watches on files and directories, recursive when asked.
 ///
 /// With recursion every directory below a root gets a watch.  A directory created or
-/// moved into a watched one gets its watch at once and is then scanned: what was created
-/// in it before the watch landed is reported as synthetic create events, and an event the
-/// kernel also sends for such a file is dropped, so each create is reported once.  A queue
-/// overflow (IN_Q_OVERFLOW) is reported, every root is rescanned, lost watches come back
-/// and what the rescan finds is reported as synthetic creates.  Not thread-safe: one thread
-/// reads events.
+/// moved into a watched one gets its watch at once and is then scanned: what was made in
+/// a created one before the watch landed is reported with synthetic events, those of the
+/// mask among create (every entry), modify (a regular file that is not empty) and
+/// close_write (a regular file), in that order; what a directory moved in holds, with
+/// synthetic creates.  The kernel's create for such an entry is dropped, so each
+/// create is reported once; a file still open for writing when the scan found it gets the
+/// kernel's close_write later as well, so a close_write is never missed but may come twice.
+/// A queue overflow (IN_Q_OVERFLOW) is reported with the size of the queue, every root is
+/// rescanned, lost watches come back and what the rescan finds is reported as synthetic
+/// creates.  Not thread-safe: one thread reads events.
 class Watcher {
 public:
     /// mask: the IN_* events to report; recursive: watch every directory below the roots;
@@ -104,8 +108,14 @@ private:
     /// synthetic create for each entry below root.  False when the watches ran out (reported).
     bool watch_tree(const std::string& root, bool report_found, std::vector<Event>* found);
     void handle(const RawEvent& raw, std::vector<Event>& out);
-    void watch_new_directory(const std::string& path, std::vector<Event>& out);
+    /// Watches a directory that appeared in the tree and reports what it holds: made_here
+    /// for one created in the tree (what it holds may have been written there too), false
+    /// for one moved in from outside (creates only).
+    void watch_new_directory(const std::string& path, bool made_here, std::vector<Event>& out);
     void rescan(std::vector<Event>& out);
+    /// Appends, for each entry a scan found, a synthetic event of each kind in kinds and the
+    /// mask that it may have had (found[i].mask) before its watch landed.
+    void synthesize(const std::vector<Event>& found, std::uint32_t kinds, std::vector<Event>& out) const;
     /// Drops the watches on path and below: a directory moved out of the tree.
     void forget(const std::string& path);
     void moved_out(const std::string& path, bool is_dir, std::vector<Event>& out);
@@ -116,6 +126,7 @@ private:
     bool recursive_;
     fs::GlobSet exclude_;
     Report report_;
+    std::string queue_size_; ///< max_queued_events when the descriptor was made: its queue's size
     std::vector<std::string> roots_;
     std::unordered_set<int> root_wds_;
     std::mutex mu_; ///< guards paths_ while a parallel walk adds watches

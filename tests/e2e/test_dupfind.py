@@ -13,11 +13,13 @@ import random
 import shutil
 import stat
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import NOBODY, Tree, can_run_as_nobody, make_deep, run_tool, tool_path
+from conftest import NOBODY, Tree, can_run_as_nobody, make_deep, mounted_tmpfs, run_tool, tool_path
 
 JDUPES = shutil.which("jdupes")
 # Long enough for the sanitizer build on a loaded machine; a run that opens a FIFO blocks forever.
@@ -350,6 +352,51 @@ def test_follow_symlink_loop_terminates(tree):
     err = r.err_lines()
     assert f"dupfind: {tree.root}/sub/up: Too many levels of symbolic links" in err, r
     assert f"dupfind: {tree.root}/self: Too many levels of symbolic links" in err, r
+    assert f"dupfind: {tree.root}/ping: Too many levels of symbolic links" in err, r
+    assert f"dupfind: {tree.root}/pong: Too many levels of symbolic links" in err, r
+
+
+def test_follow_names_each_symlink_loop_as_find_does(tree):
+    """The issue's case: loops of links are errors with -L (exit 2), named as find -L names
+    them; a dangling link is not."""
+    tree.file("a", data=A)
+    tree.file("b", data=A)
+    tree.symlink("l1", "l2")
+    tree.symlink("l2", "l1")
+    tree.symlink("self", "self")
+    tree.symlink("dangling", "nowhere")
+    r = dupfind("-q", "-L", roots=[tree.root])
+    assert r.rc == 2, r
+    assert rel_groups(text_groups(r), tree.root) == [["a", "b"]], r
+    want = sorted(f"dupfind: {tree.root}/{n}: Too many levels of symbolic links" for n in ("l1", "l2", "self"))
+    assert sorted(r.err_lines()) == want, r
+    find = subprocess.run(["find", "-L", tree.root], capture_output=True, text=True, env={"LC_ALL": "C"})
+    assert sorted(find.stderr.splitlines()) == [f"find: '{tree.root}/{n}': Too many levels of symbolic links"
+                                                for n in ("l1", "l2", "self")], find
+    # A loop given as the root is named too; without -L a link is not followed, and no error.
+    r = dupfind("-L", roots=[tree.path("self")])
+    assert (r.rc, r.err_lines()) == (2, [f"dupfind: {tree.path('self')}: Too many levels of symbolic links"]), r
+    r = dupfind(roots=[tree.root])
+    assert (r.rc, r.err) == (1, ""), r
+
+
+def test_bind_mount_of_an_ancestor_is_skipped_with_a_warning(tree):
+    """In a tmpfs: t/sub/loop is t again.  Walked once, named in a warning, not an error."""
+    with mounted_tmpfs(tree.dir("mnt", 0o755), "4m") as mnt:
+        t = Tree(mnt / "t")
+        t.file("a", data=A)
+        t.file("sub/b", data=A)
+        t.dir("sub/loop", 0o755)
+        p = subprocess.run(["mount", "--bind", str(t.root), str(t.path("sub/loop"))], capture_output=True, text=True)
+        if p.returncode != 0:
+            pytest.skip(f"cannot bind mount here: {p.stderr.strip()}")
+        try:
+            r = dupfind(roots=[t.root])
+        finally:
+            subprocess.run(["umount", "-l", str(t.path("sub/loop"))], check=True)
+    assert r.rc == 1, r
+    assert rel_groups(text_groups(r), t.root) == [["a", "sub/b"]], r
+    assert r.err_lines() == [f"dupfind: {t.root}/sub/loop: File system loop detected; it is {t.root} again"], r
 
 
 # --- names that are not text ------------------------------------------------------------
@@ -850,6 +897,64 @@ def test_apply_symlink(tree):
     assert leftovers(tree.root) == []
     r = dupfind(roots=[tree.root])
     assert (r.rc, r.out) == (0, b""), r
+
+
+def exchange(a: Path, b: Path) -> None:
+    """renameat2(RENAME_EXCHANGE): a and b swap places in one step."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), 2) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), str(a))
+
+
+def test_apply_symlink_with_a_path_component_swapped_during_the_run(tmp_path):
+    """The issue's race, made to happen: while dupfind --symlink --apply runs on base/mid/tree,
+    base/mid is swapped again and again with a symbolic link to a directory whose tree/
+    holds hard links to the same files (so every identity check passes on either side).
+    Each run, every link made must point into the directory it was made in: the tree held
+    since the start, never the other one.  Before the fix, the target came from realpath at
+    start and the directory from the path at action time, and most runs mixed them."""
+    base, victim = tmp_path / "base", tmp_path / "victim"
+    n, runs, made, bad = 20, 0, 0, []
+    deadline = time.monotonic() + 8
+    while runs < 15 and time.monotonic() < deadline:
+        runs += 1
+        shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(victim, ignore_errors=True)
+        tree = base / "mid" / "tree"
+        tree.mkdir(parents=True)
+        (victim / "tree").mkdir(parents=True)
+        for i in range(n):
+            for name in (f"a{i:02}", f"b{i:02}"):
+                (tree / name).write_bytes(b"content %d\n" % i)
+                os.link(tree / name, victim / "tree" / name)
+        os.symlink(victim, base / "swap")
+        stop = threading.Event()
+
+        def swap():
+            while not stop.is_set():
+                exchange(base / "mid", base / "swap")
+
+        flipper = threading.Thread(target=swap)
+        flipper.start()
+        try:
+            r = dupfind("--symlink", "--apply", "-q", roots=[tree])
+        finally:
+            stop.set()
+            flipper.join()
+        if (base / "mid").is_symlink():
+            exchange(base / "mid", base / "swap")
+        assert r.rc in (0, 1, 2), r
+        for d in (tree, victim / "tree"):
+            for name in os.listdir(d):
+                if (d / name).is_symlink():
+                    made += 1
+                    target = os.readlink(d / name)
+                    if os.path.dirname(target) != os.path.realpath(d):
+                        bad.append(f"run {runs}: {d / name} -> {target}")
+                    assert (d / name).read_bytes() == b"content %d\n" % int(name[1:]), d / name
+    assert not bad, f"{len(bad)} of {made} links point out of the directory they are in, in {runs} runs: {bad[:5]}"
+    assert made > 0, f"no link made in {runs} runs: the test shows nothing"
 
 
 def test_apply_reflink_unsupported(tree):

@@ -7,7 +7,9 @@ bounds are those of the issue (-w 0.5 gives up within 0.5-0.65 s), checked over 
 runs, and generous elsewhere."""
 import json
 import os
+import shutil
 import signal
+import socket
 import stat
 import subprocess
 import time
@@ -247,6 +249,9 @@ def test_bad_values(tmp_path, args, subject):
 
 @pytest.mark.parametrize("args,message", [
     ([], "fdlock: not enough arguments"),
+    (["", "true"], "fdlock: FILE: the name given is empty (''): name the lock file, or give a descriptor number\n"),
+    ([""], "fdlock: FILE: the name given is empty (''): name the lock file, or give a descriptor number\n"),
+    (["--holder", ""], "fdlock: FILE: the name given is empty"),
     (["LOCK"], "fdlock: LOCK: not a descriptor number"),
     (["-u", "LOCK", "true"], "fdlock: --unlock: only with a descriptor"),
     (["--deadline", "1", "9"], "fdlock: --deadline: needs FILE and a COMMAND"),
@@ -260,6 +265,22 @@ def test_usage_errors(args, message):
     r = fdlock(*args)
     assert r.rc == 2, r
     assert r.err.startswith(message), r
+
+
+@pytest.mark.parametrize("mode", [[], ["-s"]], ids=["exclusive", "shared"])
+def test_fifo_or_socket_as_lock_file_is_named(tmp_path, mode):
+    """Not ENXIO's "No such device or address": what the file is, and nothing run."""
+    os.mkfifo(tmp_path / "fifo")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock"))
+    try:
+        for name, what in (("fifo", "is a FIFO (named pipe), not a file to lock: give a regular file"),
+                           ("sock", "is a socket, not a file to lock: give a regular file")):
+            r = fdlock(*mode, tmp_path / name, "touch", tmp_path / f"ran-{name}")
+            assert (r.rc, r.err) == (2, f"fdlock: {tmp_path / name}: {what}\n"), r
+            assert not (tmp_path / f"ran-{name}").exists()
+    finally:
+        sock.close()
 
 
 def test_help_is_shaped_like_flocks():
@@ -539,6 +560,35 @@ def test_holder_of_a_missing_file(tmp_path):
     r = fdlock("--holder", tmp_path / "missing")
     assert r.rc == 2, r
     assert r.err == f"fdlock: {tmp_path}/missing: No such file or directory\n", r
+
+
+def test_list_names_the_file_of_waiting_requests(bg, tmp_path):
+    """A waiting request is in no descriptor's fdinfo: its path is found from its inode, as
+    lslocks finds it for a POSIX one.  The pid of a POSIX request is in /proc/locks; an OFD
+    request belongs to no process there, and stays "-"."""
+    h = holder(bg, tmp_path, "h")
+    hp = holder(bg, tmp_path, "p", "--posix", lock=tmp_path / "plock")
+    waiter = bg(tmp_path / "lock", "true")
+    pwaiter = bg("--posix", tmp_path / "plock", "true")
+    wait_until(lambda: waiting_in_kernel(tmp_path / "lock") and waiting_in_kernel(tmp_path / "plock"),
+               what="both waiters queued")
+    r = fdlock("--list")
+    assert r.rc == 0, r
+    lines = r.lines()
+    assert f"{h.pid} fdlock OFDLCK WRITE 0 EOF {tmp_path}/lock" in lines, r
+    assert f"- - OFDLCK WRITE* 0 EOF {tmp_path}/lock" in lines, r
+    assert f"{hp.pid} fdlock POSIX WRITE 0 EOF {tmp_path}/plock" in lines, r
+    assert f"{pwaiter.pid} fdlock POSIX WRITE* 0 EOF {tmp_path}/plock" in lines, r
+    waiting = [o for o in fdlock("--list", "--format", "json").json_lines() if o["waiting"]]
+    assert {(o["pid"], o["fd"], o["path"]) for o in waiting} >= {(None, None, f"{tmp_path}/lock"),
+                                                                 (pwaiter.pid, None, f"{tmp_path}/plock")}, waiting
+    if shutil.which("lslocks"):
+        ls = subprocess.run(["lslocks", "--raw", "--noheadings", "-o", "PID,MODE,PATH"], capture_output=True,
+                            text=True)
+        assert f"{pwaiter.pid} WRITE* {tmp_path}/plock" in ls.stdout.splitlines(), ls.stdout
+    for b in (h, hp):
+        b.release.touch()
+    assert waiter.wait().rc == 0 and pwaiter.wait().rc == 0
 
 
 def test_list_shows_the_locks_of_the_system(bg, tmp_path):

@@ -18,6 +18,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -382,6 +383,69 @@ def test_no_gap_shell_mkdir_p(tmp_path, w):
         r = iw.stop()
     assert sorted(r.lines()) == ["w/a CREATE,ISDIR", "w/a/b CREATE,ISDIR", "w/a/b/c CREATE,ISDIR",
                                  "w/a/b/c/f CREATE"], r
+
+
+def test_new_directory_gives_the_events_asked_for_not_only_create(tmp_path, w):
+    """The man page's own -e close_write,delete,move: a file written in a new directory is
+    reported with its close_write, in each of 15 trials (the issue saw 0 of 15)."""
+    n = 15
+    with Inwatch(tmp_path, "-m", "-r", "-e", "close_write,delete,move", "w") as iw:
+        iw.ready(1)
+        for i in range(n):
+            os.makedirs(w / f"a{i}" / "b" / "c")
+            (w / f"a{i}" / "b" / "c" / "f").write_bytes(b"data\n")
+        expected = {f"w/a{i}/b/c/f CLOSE_WRITE" for i in range(n)}
+        iw.wait_for(lambda w_: expected <= set(w_.lines()))
+        time.sleep(SETTLE)
+        r = iw.stop()
+    missing = expected - set(r.lines())
+    assert not missing, f"{len(missing)} of {n} never reported, e.g. {sorted(missing)[:3]}\n{r}"
+    # Only what was asked for, and a close_write at most twice (scan and kernel, when the
+    # scan found the file still open).
+    assert set(r.lines()) == expected, r
+    assert all(r.lines().count(line) <= 2 for line in expected), r
+
+
+def test_new_directory_scan_synthesizes_the_selected_kinds(tmp_path, w):
+    """Everything made in a new directory while the watcher is stopped is found by its scan:
+    create, modify (not empty) and close_write, each only when selected, marked synthetic,
+    per file in the kernel's order.  w/zz's delete, queued after, marks the end."""
+    found = [("w/a/b", "CREATE"), ("w/a/b/f", "CREATE"), ("w/a/b/f", "MODIFY"), ("w/a/b/f", "CLOSE_WRITE"),
+             ("w/a/b/empty", "CREATE"), ("w/a/b/empty", "CLOSE_WRITE")]
+    for events in ("close_write,delete,move", "modify,delete", "create,delete", "all",
+                   "attrib,open,access,close_nowrite,delete"):
+        shutil.rmtree(w / "a", ignore_errors=True)
+        with Inwatch(tmp_path, "-m", "-r", "-e", events, "--format", "json", "w") as iw:
+            iw.ready(1)
+            os.kill(iw.pid, signal.SIGSTOP)
+            try:
+                (w / "a" / "b").mkdir(parents=True)
+                (w / "a" / "b" / "f").write_bytes(b"data\n")
+                touch(w / "a" / "b" / "empty")
+                touch(w / "zz")
+                os.unlink(w / "zz")
+            finally:
+                os.kill(iw.pid, signal.SIGCONT)
+            assert iw.wait_for(lambda w_: any(o["path"] == "w/zz" and "DELETE" in o["events"] for o in w_.json())), \
+                iw.result()
+            r = iw.stop()
+        selected = {"all": {"CREATE", "MODIFY", "CLOSE_WRITE"}}.get(events, set(events.upper().split(",")))
+        synthetic = [(o["path"], ",".join(e for e in o["events"] if e != "ISDIR")) for o in r.json_lines()
+                     if o.get("synthetic")]
+        assert synthetic == [p for p in found if p[1] in selected], r
+
+
+def test_directory_moved_in_gets_synthetic_creates_only(tmp_path, w):
+    """What a directory moved into the tree holds was written elsewhere: creates, no close_write."""
+    (tmp_path / "out" / "d").mkdir(parents=True)
+    (tmp_path / "out" / "d" / "f").write_bytes(b"data\n")
+    with Inwatch(tmp_path, "-m", "-r", "-e", "create,modify,close_write,moved_to", "w") as iw:
+        iw.ready(1)
+        os.rename(tmp_path / "out" / "d", w / "d")
+        iw.wait_line("w/d/f CREATE")
+        time.sleep(SETTLE)
+        r = iw.stop()
+    assert r.lines() == ["w/d MOVED_TO,ISDIR", "w/d/f CREATE"], r
 
 
 # --- moves -------------------------------------------------------------------------------
@@ -913,6 +977,10 @@ def test_overflow_reported_and_rescanned(tmp_path, w):
         qfile.write_text(old)
     assert r.rc == 0, r
     assert re.search(r"^inwatch: .*overflow.*max_queued_events.*rescan", r.err, re.M), r
+    # The size of the queue that overflowed, not the limit now in force.
+    assert int(old) != queue, f"max_queued_events is {queue} already: the test cannot tell them apart"
+    assert ("inwatch: the kernel's event queue of 512 events overflowed (the size /proc/sys/fs/inotify/"
+            "max_queued_events gave it when the watch began): events were lost; rescanning") in r.err_lines(), r
     got = creates(r.json_lines())
     missing = expected - set(got)
     assert not missing, f"{len(missing)} files never reported, e.g. {sorted(missing)[:5]}"

@@ -47,11 +47,12 @@ inline struct stat lstat_of(const std::string& path) {
 /// A finder run over one root, with its errors collected.
 struct Found {
     std::vector<std::string> roots;
-    std::vector<std::string> absolute;
+    HeldRoots held;
     std::vector<Group> groups;
     std::vector<std::pair<std::string, int>> errors;
 
-    explicit Found(const std::string& root, FindOptions opt = {}) : roots{root}, absolute{root} {
+    explicit Found(const std::string& root, FindOptions opt = {})
+        : roots{root}, held(hold_roots(roots, opt.walk.flags & fs::walk_follow)) {
         opt.walk.roots = roots;
         opt.walk.threads = 2;
         std::mutex mu;
@@ -88,7 +89,7 @@ struct Found {
         return out;
     }
 
-    ActContext context(ActionKind kind) const { return ActContext{roots, absolute, kind}; }
+    ActContext context(ActionKind kind) const { return ActContext{roots, held, kind}; }
 };
 
 } // namespace dupfind_test

@@ -286,3 +286,37 @@ TEST_CASE("apply_action: a symlink swapped in for the copy itself is not followe
         CHECK(lstat_of(a.t / "keep").st_nlink == 1);
     }
 }
+
+TEST_CASE("apply_action: a symlink is not made when the kept file is no longer where it was") {
+    // The tree is moved away and another put in its place, holding hard links to the very
+    // files hashed: every identity check passes, but a link to the old path would point
+    // into the new tree.
+    TempDir t;
+    const std::string content = noise(10000, 11);
+    t.write("r/keep", content);
+    t.write("r/sub/copy", content);
+    Found f(t / "r");
+    REQUIRE(f.groups.size() == 1);
+    const File& keep = f.groups[0].files[0];
+    const File& copy = f.groups[0].files[1];
+    REQUIRE(keep.names[0].path == t / "r/keep");
+    REQUIRE(::rename((t / "r").c_str(), (t / "moved").c_str()) == 0);
+    t.mkdir("r/sub");
+    REQUIRE(::link((t / "moved/keep").c_str(), (t / "r/keep").c_str()) == 0);
+    REQUIRE(::link((t / "moved/sub/copy").c_str(), (t / "r/sub/copy").c_str()) == 0);
+    std::string error, target;
+    CHECK_FALSE(apply_action(f.context(ActionKind::symlink), keep, copy, copy.names[0], error, &target));
+    CHECK(error == "the file kept, " + keep.names[0].path + ", is no longer where it was; left alone");
+    CHECK_FALSE(S_ISLNK(lstat_of(t / "moved/sub/copy").st_mode));
+    CHECK_FALSE(S_ISLNK(lstat_of(t / "r/sub/copy").st_mode));
+    // Put back, the link is made, beneath the tree held, to the path it was found at.
+    REQUIRE(::rename((t / "r").c_str(), (t / "other").c_str()) == 0);
+    REQUIRE(::rename((t / "moved").c_str(), (t / "r").c_str()) == 0);
+    CHECK(apply_action(f.context(ActionKind::symlink), keep, copy, copy.names[0], error, &target));
+    CHECK(target == f.held.paths[0] + "/keep");
+    char buf[4096];
+    ssize_t n = ::readlink((t / "r/sub/copy").c_str(), buf, sizeof buf);
+    REQUIRE(n > 0);
+    CHECK(std::string(buf, static_cast<std::size_t>(n)) == target);
+    CHECK_FALSE(S_ISLNK(lstat_of(t / "other/sub/copy").st_mode));
+}

@@ -65,6 +65,14 @@ TEST_CASE("open_lock_file refuses what it should not create or cannot lock") {
     o = open_lock_file(t / "no/such/dir/f", lock::Mode::exclusive, true);
     CHECK_FALSE(o.fd);
     CHECK(o.why.find("cannot create the lock file") != std::string::npos);
+
+    // A FIFO, which opens for reading and fails for writing with ENXIO, is named.
+    REQUIRE(mkfifo((t / "fifo").c_str(), 0644) == 0);
+    for (auto mode : {lock::Mode::exclusive, lock::Mode::shared}) {
+        o = open_lock_file(t / "fifo", mode, true);
+        CHECK_FALSE(o.fd);
+        CHECK(o.why == "is a FIFO (named pipe), not a file to lock: give a regular file");
+    }
 }
 
 TEST_CASE("bad_descriptor_reason says which way the descriptor must be open") {

@@ -85,6 +85,12 @@ TEST_CASE("fdlock options: a descriptor, and what it cannot take") {
     CHECK(problem_of({"--deadline", "1", "9"}) == "--deadline: needs FILE and a COMMAND");
     CHECK(problem_of({"-u", "lock", "true"}).rfind("--unlock: only with a descriptor", 0) == 0);
     CHECK(problem_of({}).rfind(": not enough arguments", 0) == 0);
+    // An empty FILE ("$LOCK" unset) is named as such, not taken for a missing one.
+    const std::string empty = "FILE: the name given is empty (''): name the lock file, or give a descriptor number";
+    CHECK(problem_of({"", "true"}) == empty);
+    CHECK(problem_of({""}) == empty);
+    CHECK(problem_of({"--holder", ""}) == empty);
+    CHECK(problem_of({"--list", ""}).rfind("--list: takes no FILE", 0) == 0);
 }
 
 TEST_CASE("fdlock options: --holder and --list") {

@@ -6,10 +6,12 @@
 #include "tmpdir.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/core.h>
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -380,6 +382,11 @@ TEST_CASE("list_holdings matches /proc/locks with the fdinfo of every process") 
     CHECK(hs[4].fd == -1);
     CHECK(hs[4].path.empty());
     CHECK(hs[5].fd == 7);
+    // A waiting request is in no fdinfo: its file's path is that of a holder's descriptor.
+    CHECK(hs[3].command == "waiter");
+    CHECK(hs[3].fd == -1);
+    CHECK(hs[3].path == "/run/lock/job");
+
 
     hs.clear();
     REQUIRE(list_holdings({FileKey{0xfe, 1, 500}, false}, &hs, t / "proc") == 0);
@@ -389,4 +396,21 @@ TEST_CASE("list_holdings matches /proc/locks with the fdinfo of every process") 
 
     hs.clear();
     CHECK(list_holdings({}, &hs, t / "no-such-proc") == ENOENT);
+
+    // An OFD request waiting behind a lock whose holder cannot be seen: its file is found by
+    // its device and inode among the descriptors of every process (here 40's fd 4).
+    t.write("real-lock", "");
+    struct stat st;
+    REQUIRE(stat((t / "real-lock").c_str(), &st) == 0);
+    std::string key = fmt::format("{:02x}:{:02x}:{}", major(st.st_dev), minor(st.st_dev), st.st_ino);
+    t.write("proc/locks", "1: OFDLCK ADVISORY  WRITE -1 " + key + " 0 EOF\n1: -> OFDLCK ADVISORY  WRITE -1 " + key +
+                              " 0 EOF\n");
+    t.mkdir("proc/40/fd");
+    REQUIRE(symlink((t / "real-lock").c_str(), (t / "proc/40/fd/4").c_str()) == 0);
+    hs.clear();
+    REQUIRE(list_holdings({std::nullopt, true}, &hs, t / "proc") == 0);
+    REQUIRE(hs.size() == 2);
+    CHECK((hs[0].lock.waiting == false && hs[0].path.empty()));
+    CHECK((hs[1].lock.waiting && hs[1].pid == -1 && hs[1].fd == -1));
+    CHECK(hs[1].path == t / "real-lock");
 }

@@ -204,6 +204,42 @@ TEST_CASE("a dangling symlink is visited as a symlink when following") {
     CHECK(seen.type[t / "dangling"] == S_IFLNK);
 }
 
+TEST_CASE("following, a link that cannot be followed carries why: ELOOP for a loop, ENOENT when dangling") {
+    TempDir t;
+    REQUIRE(symlink("nowhere", (t / "dangling").c_str()) == 0);
+    REQUIRE(symlink("self", (t / "self").c_str()) == 0);
+    REQUIRE(symlink("ping", (t / "pong").c_str()) == 0);
+    REQUIRE(symlink("pong", (t / "ping").c_str()) == 0);
+    REQUIRE(symlink("dangling", (t / "fine").c_str()) == 0);
+    for (unsigned flags : {unsigned{walk_follow}, walk_follow | walk_stat}) {
+        std::mutex mu;
+        std::map<std::string, int> why;
+        walk(options(t.path.string(), flags), [&](const Entry& e) {
+            std::lock_guard lock(mu);
+            if (e.depth > 0)
+                why[std::string(e.name)] = e.type == S_IFLNK && e.error == 0 ? e.link_error : -1;
+            return Action::next;
+        });
+        CHECK(why == std::map<std::string, int>{{"dangling", ENOENT}, {"fine", ENOENT}, {"ping", ELOOP},
+                                                {"pong", ELOOP}, {"self", ELOOP}});
+        // The same links as roots.
+        int link_error = -1;
+        WalkOptions o = options(t / "self", flags);
+        walk(o, [&](const Entry& e) {
+            link_error = e.link_error;
+            return Action::next;
+        });
+        CHECK(link_error == ELOOP);
+    }
+    // Not following, a link is just a link.
+    int link_error = -1;
+    walk(options(t / "self"), [&](const Entry& e) {
+        link_error = e.link_error;
+        return Action::next;
+    });
+    CHECK(link_error == 0);
+}
+
 TEST_CASE("follow_roots follows a root symlink and nothing below") {
     TempDir t;
     small_tree(t);
@@ -240,6 +276,44 @@ TEST_CASE("one_fs visits a mount point but does not enter it") {
         CHECK(staying.depth.count(t / "mnt/inside") == 0);
     }
     umount((t / "mnt").c_str());
+}
+
+TEST_CASE("a bind mount of an ancestor is visited once as a loop and not entered, with or without statx") {
+    TempDir t;
+    small_tree(t);
+    t.mkdir("a/y/loop");
+    t.mkdir("bound");
+    std::string r = t.path.string();
+    if (mount(r.c_str(), (t / "a/y/loop").c_str(), nullptr, MS_BIND, nullptr) != 0) {
+        MESSAGE("cannot bind mount here; skipped");
+        return;
+    }
+    // A bind mount of a directory that is no ancestor is walked as usual.
+    REQUIRE(mount((t / "a/y").c_str(), (t / "bound").c_str(), nullptr, MS_BIND, nullptr) == 0);
+    for (unsigned flags : {0u, unsigned{walk_stat}}) {
+        std::mutex mu;
+        std::map<std::string, std::string> loops;
+        std::set<std::string> seen;
+        walk(options(r, flags), [&](const Entry& e) {
+            std::lock_guard lock(mu);
+            if (!e.loop_of.empty()) {
+                CHECK(e.error == ELOOP);
+                CHECK(entry_error(e) == "File system loop detected; it is " + r + " again");
+                loops[std::string(e.path)] = std::string(e.loop_of);
+            } else {
+                CHECK(e.error == 0);
+                seen.insert(std::string(e.path));
+            }
+            return Action::next;
+        });
+        CHECK(loops == std::map<std::string, std::string>{{r + "/a/y/loop", r}});
+        CHECK(seen.count(r + "/a/y/loop") == 0);
+        CHECK(seen.count(r + "/a/y/loop/b") == 0);
+        CHECK(seen.count(r + "/a/y/z") == 1);
+        CHECK(seen.count(r + "/bound/z") == 1);
+    }
+    umount2((t / "bound").c_str(), MNT_DETACH);
+    umount2((t / "a/y/loop").c_str(), MNT_DETACH);
 }
 
 TEST_CASE("an unreadable directory is reported with its errno and the walk goes on") {

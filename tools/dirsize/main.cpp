@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     });
     for (const std::string& root : o.walk_args.roots) {
         RootTotal r = tally.walk(
-            root, o.walk, [](const fs::Entry& e) { cli::error_errno(e.path, e.error); }, &counters);
+            root, o.walk, [](const fs::Entry& e) { cli::error(e.path, fs::entry_error(e)); }, &counters);
         bool complete = r.errors == 0;
         if (!complete) {
             trouble = true;

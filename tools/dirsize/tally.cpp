@@ -87,6 +87,10 @@ RootTotal Tally::walk(const std::string& root, fs::WalkOptions wopt,
         wopt,
         [&](const fs::Entry& e) {
             Worker& w = workers[e.worker];
+            if (!e.loop_of.empty()) {
+                on_error(e);
+                return fs::Action::prune;
+            }
             if (e.error || !e.st) {
                 ++w.errors;
                 on_error(e);

@@ -45,7 +45,9 @@ public:
     explicit Tally(TallyOptions options) : opt_(std::move(options)) {}
 
     /// Walks root with walk_options (roots replaced by root), reporting entries that cannot
-    /// be read through on_error, and returns its total.
+    /// be read through on_error, and returns its total.  A directory that repeats one of its
+    /// ancestors (fs::Entry::loop_of, a bind mount) goes to on_error too, but is not an
+    /// error: it is skipped, as du(1) skips it, and the total stays complete.
     RootTotal walk(const std::string& root, fs::WalkOptions walk_options,
                    const std::function<void(const fs::Entry&)>& on_error, fs::WalkCounters* counters);
 

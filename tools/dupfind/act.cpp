@@ -1,6 +1,7 @@
 #include "act.hpp"
 
 #include "cli/diag.hpp"
+#include "cli/walk.hpp"
 #include "fs/beneath.hpp"
 #include "fs/fd.hpp"
 #include "out/text.hpp"
@@ -14,6 +15,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <random>
 
@@ -56,20 +58,51 @@ bool same_id(int dirfd, const std::string& name, const fs::FileId& id) {
     return fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == id.dev && st.st_ino == id.ino;
 }
 
-/// The directory holding name, opened beneath its root with nothing followed, and the
-/// name's last component.
-fs::UniqueFd open_parent(const std::vector<std::string>& roots, const Name& name, std::string& base) {
-    const std::string& root = roots[name.root];
-    std::string_view rel = fs::below_root(name.path, root);
-    if (rel.empty()) { // the root itself is the file
-        std::size_t slash = root.rfind('/');
-        base = slash == std::string::npos ? root : root.substr(slash + 1);
-        std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : root.substr(0, slash);
-        return fs::UniqueFd(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    }
-    fs::UniqueFd root_fd(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root_fd)
+/// The path the kernel gives for what fd refers to (its /proc/self/fd link); empty when
+/// it cannot say (a path longer than PATH_MAX).
+std::string fd_path(int fd) {
+    char buf[PATH_MAX];
+    ssize_t n = readlink(fmt::format("/proc/self/fd/{}", fd).c_str(), buf, sizeof buf);
+    return n > 0 && static_cast<std::size_t>(n) < sizeof buf ? std::string(buf, static_cast<std::size_t>(n))
+                                                             : std::string();
+}
+
+/// Opens an absolute path with O_PATH, following no symbolic link on the way or at the end.
+fs::UniqueFd open_absolute(std::string_view path) {
+    fs::UniqueFd slash(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!slash)
         return {};
+    std::size_t skip = path.find_first_not_of('/');
+    return fs::open_beneath(slash.get(), skip == std::string_view::npos ? std::string_view() : path.substr(skip));
+}
+
+bool same_file(int fd, const fs::FileId& id) {
+    struct stat st;
+    return fstat(fd, &st) == 0 && st.st_dev == id.dev && st.st_ino == id.ino;
+}
+
+/// path joined with rel, which may be empty.
+std::string below(const std::string& path, std::string_view rel) {
+    if (rel.empty())
+        return path;
+    return path + (path.back() == '/' ? "" : "/") + std::string(rel);
+}
+
+/// The directory holding name, opened beneath its held root with nothing followed, and the
+/// name's last component.
+fs::UniqueFd open_parent(const ActContext& ctx, const Name& name, std::string& base) {
+    const fs::UniqueFd& root_fd = ctx.held.fds[name.root];
+    if (!root_fd) {
+        errno = ctx.held.errs[name.root];
+        return {};
+    }
+    std::string_view rel = fs::below_root(name.path, ctx.roots[name.root]);
+    if (rel.empty()) { // the root itself is the file: its directory, from where the root was
+        const std::string& path = ctx.held.paths[name.root];
+        std::size_t slash = path.rfind('/');
+        base = path.substr(slash + 1);
+        return open_absolute(std::string_view(path).substr(0, slash));
+    }
     std::size_t slash = rel.rfind('/');
     base = std::string(slash == std::string_view::npos ? rel : rel.substr(slash + 1));
     fs::UniqueFd dir = fs::open_beneath(root_fd.get(), slash == std::string_view::npos ? "" : rel.substr(0, slash));
@@ -79,6 +112,32 @@ fs::UniqueFd open_parent(const std::vector<std::string>& roots, const Name& name
         return {};
     }
     return dir;
+}
+
+/// The target of a symbolic link to keep: its path beneath its held root (with -L, where
+/// the links followed lead), checked against a descriptor of the kept file opened beneath
+/// that root.  False when the kept file is no longer where it was.
+bool link_target(const ActContext& ctx, const File& keep, std::string& target) {
+    const Name& n = keep.names[0];
+    const fs::UniqueFd& root_fd = ctx.held.fds[n.root];
+    if (!root_fd)
+        return false;
+    std::string_view rel = fs::below_root(n.path, ctx.roots[n.root]);
+    fs::UniqueFd kept;
+    if (rel.empty())
+        kept.reset(fcntl(root_fd.get(), F_DUPFD_CLOEXEC, 0));
+    else if (n.follow)
+        kept.reset(openat(root_fd.get(), std::string(rel).c_str(), O_PATH | O_CLOEXEC));
+    else
+        kept = fs::open_beneath(root_fd.get(), rel);
+    if (!kept || !same_file(kept.get(), keep.id))
+        return false;
+    std::string now = fd_path(kept.get());
+    target = n.follow ? now : below(ctx.held.paths[n.root], rel);
+    // The kernel names the held file by the path the link gets, and that path, with no
+    // symbolic link allowed, still leads to it.
+    fs::UniqueFd again = open_absolute(target);
+    return !target.empty() && now == target && again && same_file(again.get(), keep.id);
 }
 
 } // namespace
@@ -94,15 +153,23 @@ std::string action_command(ActionKind kind, const std::string& keep, const std::
     return {};
 }
 
-std::string absolute_path(const ActContext& ctx, const Name& name) {
-    const std::string& abs = ctx.absolute_roots[name.root];
-    std::string_view rel = fs::below_root(name.path, ctx.roots[name.root]);
-    if (rel.empty())
-        return abs;
-    return abs + (abs.back() == '/' ? "" : "/") + std::string(rel);
+HeldRoots hold_roots(const std::vector<std::string>& roots, bool follow) {
+    HeldRoots held;
+    for (const std::string& root : roots) {
+        fs::UniqueFd fd(open(root.c_str(), O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)));
+        held.errs.push_back(fd ? 0 : errno);
+        held.paths.push_back(cli::absolute_path(root));
+        held.fds.push_back(std::move(fd));
+    }
+    return held;
 }
 
-bool apply_action(const ActContext& ctx, const File& keep, const File& copy, const Name& name, std::string& error) {
+std::string absolute_path(const ActContext& ctx, const Name& name) {
+    return below(ctx.held.paths[name.root], fs::below_root(name.path, ctx.roots[name.root]));
+}
+
+bool apply_action(const ActContext& ctx, const File& keep, const File& copy, const Name& name, std::string& error,
+                  std::string* target) {
     auto fail = [&](std::string why) {
         error = std::move(why);
         return false;
@@ -120,8 +187,14 @@ bool apply_action(const ActContext& ctx, const File& keep, const File& copy, con
     if (!same_bytes(keep_fd.get(), copy_fd.get(), copy.size, err))
         return fail(err ? std::strerror(err) : "its bytes differ from " + keep.names[0].path + "; left alone");
 
+    std::string link;
+    if (ctx.kind == ActionKind::symlink && !link_target(ctx, keep, link))
+        return fail("the file kept, " + keep.names[0].path + ", is no longer where it was; left alone");
+    if (target)
+        *target = link;
+
     std::string base;
-    fs::UniqueFd dir = open_parent(ctx.roots, name, base);
+    fs::UniqueFd dir = open_parent(ctx, name, base);
     if (!dir)
         return fail(errno == ELOOP ? "a symbolic link now stands on its path; not followed" : std::strerror(errno));
     if (!same_id(dir.get(), base, copy.id))
@@ -153,7 +226,7 @@ bool apply_action(const ActContext& ctx, const File& keep, const File& copy, con
                                        : std::string("link: ") + std::strerror(errno));
         break;
     case ActionKind::symlink:
-        if (symlinkat(absolute_path(ctx, keep.names[0]).c_str(), dir.get(), tmp.c_str()) != 0)
+        if (symlinkat(link.c_str(), dir.get(), tmp.c_str()) != 0)
             return fail(std::string("symlink: ") + std::strerror(errno));
         break;
     case ActionKind::reflink: {
@@ -204,13 +277,13 @@ bool act(const std::vector<Group>& groups, const ActContext& ctx, bool apply,
         std::string target = absolute_path(ctx, kept.names[0]);
         for (std::size_t i = 1; i < g.files.size(); ++i) {
             for (const Name& n : g.files[i].names) {
-                std::string cmd = action_command(ctx.kind, kept.names[0].path, target, n.path);
-                std::string why;
-                if (apply && !apply_action(ctx, kept, g.files[i], n, why)) {
+                std::string why, made = target;
+                if (apply && !apply_action(ctx, kept, g.files[i], n, why, &made)) {
                     cli::error(n.path, why);
                     ok = false;
                     continue;
                 }
+                std::string cmd = action_command(ctx.kind, kept.names[0].path, made, n.path);
                 done(Done{n, kept.names[0], cmd});
             }
         }

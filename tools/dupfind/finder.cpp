@@ -197,8 +197,17 @@ std::vector<Seen> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt
     fs::walk(
         wopt,
         [&](const fs::Entry& e) {
+            if (!e.loop_of.empty()) {
+                if (opt.warn)
+                    opt.warn(e.path, fs::entry_error(e));
+                return fs::Action::next;
+            }
             if (e.error) {
                 on_error(e.path, e.error);
+                return fs::Action::next;
+            }
+            if (e.link_error == ELOOP) { // a loop of links: find -L names it too
+                on_error(e.path, ELOOP);
                 return fs::Action::next;
             }
             if (e.type != S_IFREG)

@@ -50,6 +50,10 @@ struct FindOptions {
     std::uint64_t max_size = UINT64_MAX;
     HashKind hash = HashKind::xxh3;
     bool verify = false;       ///< compare the bytes of every group, not just hashes
+    /// Told, when set, of a directory skipped because it repeats one of its ancestors (a
+    /// bind mount of an ancestor below it): path and what to say.  Nothing is missing
+    /// from the result for it, so it is not an error.
+    std::function<void(std::string_view path, std::string_view message)> warn;
 };
 
 /// What a progress line shows while find() runs.

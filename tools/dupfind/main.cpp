@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
         trouble = true;
         cli::error(path, err == ESTALE ? "changed while dupfind read it; left out" : std::strerror(err));
     };
+    o.find.warn = [](std::string_view path, std::string_view message) { cli::error(path, message); };
+    // Before the walk: what is acted on later is found beneath these, wherever their
+    // paths lead by then.
+    const HeldRoots held = hold_roots(o.walk_args.roots, o.find.walk.flags & fs::walk_follow);
     FindCounters counters;
     std::vector<Group> groups;
     {
@@ -50,7 +54,7 @@ int main(int argc, char** argv) {
     if (o.summary) {
         print_summary(sink, groups, ro);
     } else if (o.action != ActionKind::none) {
-        ActContext ctx{o.walk_args.roots, o.absolute_roots, o.action};
+        ActContext ctx{o.walk_args.roots, held, o.action};
         if (!act(groups, ctx, o.apply, [&](const Done& done) { print_action(sink, done, o.apply, ro); }))
             trouble = true;
     } else {

@@ -68,7 +68,6 @@ std::optional<cli::Problem> finish(Options& o) {
     for (const auto& g : r.include)
         f.include.add(g);
     f.walk = o.walk_args.walk_options();
-    o.absolute_roots = cli::absolute_roots(o.walk_args.roots);
     o.keep = parse_keep(r.keep);
     return std::nullopt;
 }

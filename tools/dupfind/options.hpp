@@ -23,8 +23,6 @@ namespace syskit::dupfind {
 struct Options {
     cli::WalkArgs walk_args;
     FindOptions find; ///< the walk, the files considered, the hash
-    /// Each root made absolute, for the targets of --symlink.
-    std::vector<std::string> absolute_roots;
     ActionKind action = ActionKind::none;
     Keep keep;
     bool apply = false;     ///< carry out the action, not just print it
@@ -44,8 +42,8 @@ struct Options {
 /// Declares every option of dupfind on app, storing into o.raw and o.
 void add_options(CLI::App& app, Options& o);
 
-/// Turns o.raw and o.walk_args into o's typed fields and checks how the options combine;
-/// makes the roots absolute.  Returns what is wrong with them, if anything.
+/// Turns o.raw and o.walk_args into o's typed fields and checks how the options combine.
+/// Returns what is wrong with them, if anything.
 std::optional<cli::Problem> finish(Options& o);
 
 } // namespace syskit::dupfind

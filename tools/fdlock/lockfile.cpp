@@ -14,6 +14,15 @@ constexpr mode_t file_mode = 0644;
 
 std::string because(const char* what, int err) { return std::string(what) + ": " + std::strerror(err); }
 
+/// Why a FIFO or a socket cannot be a lock file, or empty for any other type.
+std::string not_lockable(mode_t mode) {
+    if (S_ISFIFO(mode))
+        return "is a FIFO (named pipe), not a file to lock: give a regular file";
+    if (S_ISSOCK(mode))
+        return "is a socket, not a file to lock: give a regular file";
+    return {};
+}
+
 } // namespace
 
 Opened open_lock_file(const std::string& path, lock::Mode mode, bool create) {
@@ -22,9 +31,17 @@ Opened open_lock_file(const std::string& path, lock::Mode mode, bool create) {
     Opened r;
     // Opening first without O_CREAT: the lock file is there on every run but the first.
     r.fd.reset(open(path.c_str(), flags));
-    if (r.fd)
+    struct stat st;
+    if (r.fd) {
+        // A FIFO opens for reading (O_NONBLOCK), but its locks would guard nothing.
+        if (fstat(r.fd.get(), &st) == 0 && !(r.why = not_lockable(st.st_mode)).empty())
+            r.fd.reset();
         return r;
+    }
     int err = errno;
+    // Opened for writing without a reader, a FIFO fails with ENXIO, as a socket always does.
+    if (err == ENXIO && stat(path.c_str(), &st) == 0 && !(r.why = not_lockable(st.st_mode)).empty())
+        return r;
     if (err == ENOENT && create) {
         r.fd.reset(open(path.c_str(), flags | O_CREAT | O_EXCL, file_mode));
         if (r.fd) {

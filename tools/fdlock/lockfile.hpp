@@ -22,7 +22,9 @@ struct Opened {
 /// A missing file is created with mode 0644 whatever the umask, unless create is false.  It
 /// is created with O_EXCL, which never follows a symbolic link: a dangling symbolic link
 /// is refused rather than its target created somewhere else.  A directory can only be
-/// opened read-only, so an exclusive lock on one is refused with an explanation.
+/// opened read-only, so an exclusive lock on one is refused with an explanation.  A FIFO
+/// or a socket is refused by name: opened for writing they fail with ENXIO, which says
+/// nothing, and a lock on a FIFO would guard nothing.
 Opened open_lock_file(const std::string& path, lock::Mode mode, bool create);
 
 /// Why fcntl refused a lock of mode on fd with EBADF, from the access mode fd was opened

@@ -57,7 +57,8 @@ void add_options(CLI::App& app, Options& o) {
         ->transform(CLI::CheckedTransformer(formats))
         ->option_text("text|json");
     app.add_flag("--verbose", o.verbose, "Say how long it waited, and for whom");
-    app.add_option("FILE", o.operand)->required(false);
+    // Noted when given, so that an empty FILE ("$LOCK" unset) is told apart from none.
+    app.add_option("FILE", o.operand)->required(false)->each([&o](const std::string&) { o.raw.operand_given = true; });
     no_fork_opt->excludes(close_opt)->excludes(deadline_opt)->excludes(grace_opt);
     close_opt->excludes(keep_opt);
     list_opt->excludes(holder_opt);
@@ -102,9 +103,12 @@ std::optional<cli::Problem> finish(Options& o) {
         o.conflict_exit = std::stoi(t);
     }
 
+    if (r.operand_given && o.operand.empty() && !r.list)
+        return Problem{"FILE", "the name given is empty (''): name the lock file, or give a descriptor number"};
+
     if (r.list || r.holder) {
         const char* what = r.list ? "--list" : "--holder";
-        if (r.list && (!o.operand.empty() || has_command))
+        if (r.list && (r.operand_given || has_command))
             return Problem{what, "takes no FILE or COMMAND"};
         if (r.holder && (o.operand.empty() || has_command))
             return Problem{what, "takes one FILE and no COMMAND"};

@@ -43,6 +43,7 @@ struct Options {
     struct Raw {
         bool shared = false, nonblock = false, posix = false, holder = false, list = false;
         bool exclusive = false, format = false;
+        bool operand_given = false; ///< FILE (or FD) was given, even as "".
         std::string timeout, deadline, grace, range;
         std::optional<std::string> conflict_exit; ///< -E's value, unset when not given
     } raw;
