@@ -241,6 +241,19 @@ def mounted_tmpfs(mnt: Path, size: str):
         subprocess.run(["umount", "-l", str(mnt)], check=True)
 
 
+@contextlib.contextmanager
+def bind_mounted(source: Path, target: Path):
+    """source bind-mounted on the directory target for the block (a directory loop when source
+    is an ancestor of target), unmounted after it; skips the test where mounting is refused."""
+    p = subprocess.run(["mount", "--bind", str(source), str(target)], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip(f"cannot bind mount here: {p.stderr.strip()}")
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=True)
+
+
 @pytest.fixture
 def tmpfs(tree):
     """A 4 MiB tmpfs mounted on tree/mnt for the test (skips where mounting is not allowed)."""

@@ -1,18 +1,16 @@
 """End-to-end tests of dirsize: the built binary against trees each test makes in tmp_path,
 compared with GNU du(1) run on the same trees (the issue's contract: totals byte-identical to
 `du -s` and `du -sb`), and with sizes computed here from lstat where du cannot say."""
-import contextlib
 import json
 import os
 import shutil
 import socket
-import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import NOBODY, Tree, can_run_as_nobody, mounted_tmpfs, run_tool, tool_env, tool_path
+from conftest import NOBODY, Tree, bind_mounted, can_run_as_nobody, mounted_tmpfs, run_tool, tool_env, tool_path
 
 DU = shutil.which("du") or "/usr/bin/du"
 
@@ -374,18 +372,6 @@ def test_one_file_system_matches_du(tree, tmpfs, opt):
 
 
 # --- directory loops made by bind mounts -------------------------------------------------------
-
-@contextlib.contextmanager
-def bind_mounted(source: Path, target: Path):
-    """source bind-mounted on the directory target for the block, unmounted after it."""
-    p = subprocess.run(["mount", "--bind", str(source), str(target)], capture_output=True, text=True)
-    if p.returncode != 0:
-        pytest.skip(f"cannot bind mount here: {p.stderr.strip()}")
-    try:
-        yield target
-    finally:
-        subprocess.run(["umount", "-l", str(target)], check=True)
-
 
 def test_bind_mount_of_an_ancestor_is_a_loop_skipped_with_a_warning_as_du_skips_it(tree):
     with mounted_tmpfs(tree.dir("mnt", 0o755), "4m") as mnt:

@@ -5,7 +5,6 @@ Waits are on files the commands create ("ready", "release"), never on sleeps: a 
 it holds the lock by creating a file, and lets go when the test creates another.  Timing
 bounds are those of the issue (-w 0.5 gives up within 0.5-0.65 s), checked over several
 runs, and generous elsewhere."""
-import json
 import os
 import shutil
 import signal

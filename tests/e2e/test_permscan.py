@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (REPO, Result, Tree, assert_no_sanitizer_report, can_run_as_nobody, make_deep, run_tool,
-                      tool_env, tool_path)
+from conftest import (REPO, Result, Tree, assert_no_sanitizer_report, bind_mounted, can_run_as_nobody, make_deep,
+                      mounted_tmpfs, run_tool, tool_env, tool_path)
 
 CHECKS = ["world-writable-file", "world-writable-dir", "setuid", "setgid", "exposed-secret",
           "dangling-symlink", "symlink-loop", "unknown-owner", "writable-executable",
@@ -1186,3 +1186,20 @@ def test_null_with_fix_or_summary_is_a_usage_error(tree, other):
     assert r.rc == 2, r
     assert r.out == b"", r
     assert r.err_lines()[0].startswith("permscan: "), r
+
+
+# --- directory loops made by bind mounts -------------------------------------------------------
+
+def test_bind_mount_of_an_ancestor_is_a_loop_skipped_with_a_warning(tree):
+    """In a tmpfs: t/sub/loop is t again.  Scanned once, the loop named in find's words; a
+    warning, not trouble: what permscan finds decides its status, as without the mount."""
+    with mounted_tmpfs(tree.dir("mnt", 0o755), "4m") as mnt:
+        t = Tree(mnt / "t")
+        t.file("open", 0o666)
+        t.file("sub/fine", 0o644)
+        t.dir("sub/loop", 0o755)
+        with bind_mounted(t.root, t.path("sub/loop")):
+            r, f = scan(t)
+    assert r.rc == 1, r
+    assert f == {("open", "world-writable-file")}, r
+    assert r.err_lines() == [f"permscan: {t.root}/sub/loop: File system loop detected; it is {t.root} again"], r

@@ -26,6 +26,12 @@ ScanResult scan(const ScanOptions& opt, const fs::WalkOptions& walk, Owners& own
         fs::walk(
             walk,
             [&](const fs::Entry& e) {
+                // A bind mount of an ancestor is skipped with a warning, as find and du do:
+                // the tree below it has been scanned already, nothing is missed.
+                if (!e.loop_of.empty()) {
+                    cli::error(e.path, fs::entry_error(e));
+                    return fs::Action::next;
+                }
                 if (e.error) {
                     cli::error_errno(e.path, e.error);
                     trouble = true;
