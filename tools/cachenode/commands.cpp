@@ -161,6 +161,7 @@ void cmd_set(Ctx& c) {
 }
 
 void cmd_del(Ctx& c) {
+    Store::Lock lock(c.sh.store, c.argv.subspan(1));
     std::int64_t n = 0;
     for (std::size_t i = 1; i < c.argv.size(); ++i)
         n += c.sh.store.del(c.argv[i]);
@@ -168,6 +169,7 @@ void cmd_del(Ctx& c) {
 }
 
 void cmd_exists(Ctx& c) {
+    Store::Lock lock(c.sh.store, c.argv.subspan(1));
     std::int64_t n = 0;
     for (std::size_t i = 1; i < c.argv.size(); ++i)
         n += c.sh.store.exists(c.argv[i]);
@@ -202,6 +204,7 @@ void cmd_ttl(Ctx& c) {
 }
 
 void cmd_mget(Ctx& c) {
+    Store::Lock lock(c.sh.store, c.argv.subspan(1));
     resp::array(c.out, c.argv.size() - 1);
     for (std::size_t i = 1; i < c.argv.size(); ++i)
         if (!c.sh.store.get(c.argv[i], [&](std::string_view v) { resp::bulk(c.out, v); }))

@@ -88,13 +88,35 @@ public:
         std::int64_t outer_now_;
     };
 
+    /// Holds the locks of the shards some keys live in (or of every shard), in ascending shard
+    /// order so that two holders cannot deadlock.  While it lives, operations of this thread on
+    /// those keys take no lock of their own: a multi-key command or a transaction runs as one
+    /// step that no other thread sees half done.  Operations on other keys must not run in it.
+    class Lock {
+    public:
+        /// Locks the shards of keys[0], keys[step], keys[2 * step], ...
+        Lock(Store& store, std::span<const std::string_view> keys, std::size_t step = 1);
+        /// Locks every shard.
+        explicit Lock(Store& store);
+        ~Lock();
+        Lock(const Lock&) = delete;
+        Lock& operator=(const Lock&) = delete;
+
+    private:
+        friend class Store;
+        void acquire();
+        Store& store_;
+        std::vector<unsigned> shards_; ///< ascending
+        const Lock* outer_;
+    };
+
     /// Calls f(std::string_view value) under the shard's lock when key is present.  Counts a
     /// hit or a miss.
     template <class F>
     bool get(std::string_view key, F&& f) {
         std::uint64_t h = hash(key);
         Shard& s = shard_for(h);
-        std::lock_guard lock(s.mu);
+        Guard lock(*this, s);
         Entry* e = lookup(s, key, h, now());
         count_access(s, e);
         if (!e)
@@ -153,6 +175,33 @@ private:
         std::size_t footprint() const;
     };
 
+    /// Locks a shard for one operation, unless this thread's Lock holds it already.
+    class Guard {
+    public:
+        Guard(const Store& store, Shard& s) : mu_(&s.mu) {
+            if (held_ && store.holds(s)) {
+                mu_ = nullptr;
+                return;
+            }
+            mu_->lock();
+        }
+        ~Guard() {
+            if (mu_)
+                mu_->unlock();
+        }
+        Guard(const Guard&) = delete;
+        Guard& operator=(const Guard&) = delete;
+
+    private:
+        std::mutex* mu_;
+    };
+
+    /// Whether this thread's Lock holds s.
+    bool holds(const Shard& s) const;
+    /// The innermost Lock of this thread.
+    static inline thread_local const Lock* held_ = nullptr;
+
+    unsigned index_of(std::uint64_t h) const { return shard_bits_ ? static_cast<unsigned>(h >> (64 - shard_bits_)) : 0; }
     Shard& shard_for(std::uint64_t h) { return shards_[shard_bits_ ? h >> (64 - shard_bits_) : 0]; }
     static Entry** find(Shard& s, std::string_view key, std::uint64_t h);
     /// The live entry for key; an expired one is removed on the way.
