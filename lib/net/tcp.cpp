@@ -88,7 +88,11 @@ private:
 
     void received(const char* data, std::size_t n);
     void process(std::string_view data, bool from_in);
+    void resume_stalled();
     void flush();
+    /// Closes the connection when its pending output is over the hard limit, or has been over
+    /// the soft one for too long; true when it did.
+    bool over_output_limits(std::uint64_t now);
     void pause_or_resume();
     std::size_t pending() const { return out_.size() + wire_.size() + writing_.size(); }
 
@@ -103,6 +107,7 @@ private:
     uv_shutdown_t sreq_{};
     std::uint64_t last_active_ = 0;
     std::uint64_t linger_until_ = 0;
+    std::uint64_t over_soft_since_ = 0; ///< uv_now() when pending output passed the soft limit; 0: under it
     bool linger_ = false;
     bool lingering_ = false;
     bool reading_ = false;
@@ -186,10 +191,52 @@ void Connection::process(std::string_view data, bool from_in) {
         return;
     }
     flush();
+    resume_stalled();
+}
+
+void Connection::resume_stalled() {
+    // A loop rather than a recursion through flush(): a client that reads as fast as it is
+    // answered drains each batch at once.
+    while (!closing_ && !close_after_write_ && !in_.empty() && session_->stalled() &&
+           pending() <= server_.opt_.max_pending_output) {
+        std::size_t consumed = 0;
+        After after = session_->on_data(in_, consumed, out_);
+        in_.erase(0, consumed);
+        if (after == After::close) {
+            finish(true);
+            return;
+        }
+        flush();
+    }
+}
+
+bool Connection::over_output_limits(std::uint64_t now) {
+    const OutputLimits* l = server_.opt_.output_limits;
+    if (!l || closing_)
+        return false;
+    std::size_t p = pending(), hard = l->hard.load(std::memory_order_relaxed),
+                soft = l->soft.load(std::memory_order_relaxed);
+    if (hard && p > hard) {
+        close();
+        return true;
+    }
+    if (!soft || p <= soft) {
+        over_soft_since_ = 0;
+        return false;
+    }
+    if (!over_soft_since_) {
+        over_soft_since_ = now;
+        return false;
+    }
+    if (now - over_soft_since_ > l->soft_ms.load(std::memory_order_relaxed)) {
+        close();
+        return true;
+    }
+    return false;
 }
 
 void Connection::flush() {
-    if (closing_)
+    if (closing_ || over_output_limits(uv_now(server_.loop_)))
         return;
     std::string* src = &out_;
     if (tls_) {
@@ -270,6 +317,7 @@ void Connection::on_write(uv_write_t* req, int status) {
         return;
     }
     c->flush();
+    c->resume_stalled();
 }
 
 void Connection::finish(bool linger) {
@@ -432,6 +480,8 @@ void Server::stop() {
 void Server::tick(std::uint64_t now) {
     for (Connection* c = head_; c; c = c->next) {
         if (c->closing())
+            continue;
+        if (c->over_output_limits(now))
             continue;
         if (c->lingering_too_long(now) || (opt_.idle_timeout_ms && now - c->last_active() > opt_.idle_timeout_ms))
             c->close();

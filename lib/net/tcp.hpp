@@ -47,6 +47,19 @@ public:
     /// given again, with more after it, on the next call.  After::close: close the connection
     /// once out is sent.
     virtual After on_data(std::string_view in, std::size_t& consumed, std::string& out) = 0;
+    /// Whether the last on_data stopped with whole requests left because out had grown past
+    /// what the session lets one call produce: it is called again with them once the pending
+    /// output has drained below max_pending_output, even if no more input comes.
+    virtual bool stalled() const { return false; }
+};
+
+/// Limits on a connection's pending output beyond which it is closed (Redis's
+/// client-output-buffer-limit): over hard at once, over soft for soft_ms.  0: no limit.
+/// Atomics, so that they can be changed while the server runs.
+struct OutputLimits {
+    std::atomic<std::size_t> hard{0};
+    std::atomic<std::size_t> soft{0};
+    std::atomic<std::uint64_t> soft_ms{0};
 };
 
 struct ServerOptions {
@@ -60,6 +73,8 @@ struct ServerOptions {
     /// Reading pauses while more than this waits to be sent, so a client that does not read
     /// its replies cannot make the server buffer without bound.
     std::size_t max_pending_output = std::size_t{1} << 20;
+    /// Connections whose pending output passes these are closed (null: never).
+    const OutputLimits* output_limits = nullptr;
     /// Connections silent for longer are closed by close_idle() (0: never).
     std::uint64_t idle_timeout_ms = 0;
     const TlsContext* tls = nullptr;

@@ -81,3 +81,39 @@ def test_mget_is_atomic_against_mset(start):
     for t in writers:
         t.join()
     assert mixed == []
+
+
+def test_unread_pipeline_pauses_instead_of_buffering(start):
+    n = start("--max-memory", "64M")
+    assert n.cli("SET", "big", "x" * 100_000) == "OK"
+    base = rss_kib(n.proc.pid)
+    s = n.connect()
+    s.sendall(resp_command("GET", "big") * 2000)  # 200 MB of replies, none read yet
+    time.sleep(1)
+    grown = rss_kib(n.proc.pid) - base
+    assert grown < 20_000, grown
+    # Reading now brings every reply, in order: the pipeline resumed as it drained.
+    f = s.makefile("rb")
+    for _ in range(2000):
+        assert read_reply(f) == b"x" * 100_000
+    s.sendall(b"PING\r\n")
+    assert read_reply(f) == b"+PONG"
+    s.close()
+
+
+def test_client_output_buffer_limit_closes_a_client_that_does_not_read(start):
+    n = start("--max-memory", "64M")
+    assert n.cli("CONFIG", "GET", "client-output-buffer-limit") == "client-output-buffer-limit\nnormal 0 0 0"
+    assert n.cli("CONFIG", "SET", "client-output-buffer-limit", "normal 2mb 1mb 1") == "OK"
+    assert n.cli("CONFIG", "GET", "client-output-buffer-limit") == "client-output-buffer-limit\nnormal 2097152 1048576 1"
+    assert n.cli("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1 1 1").startswith("ERR ")
+    assert n.cli("SET", "big", "x" * 100_000) == "OK"
+    for limits, wait in (("normal 512kb 0 0", 0.5), ("normal 0 512kb 1", 3)):
+        assert n.cli("CONFIG", "SET", "client-output-buffer-limit", limits) == "OK"
+        s = n.connect()
+        s.sendall(resp_command("GET", "big") * 2000)
+        time.sleep(wait)
+        got = recv_all(s, timeout=5)  # what the kernel had buffered, then the close
+        assert len(got) < 2000 * 100_000, limits
+        s.close()
+    assert n.cli("PING") == "PONG"

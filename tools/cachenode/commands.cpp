@@ -413,13 +413,80 @@ void cmd_command(Ctx& c) {
     }
 }
 
+/// Redis's memory sizes: digits and an optional unit (k 1000, kb 1024, m, mb, g, gb).
+bool parse_memory(std::string_view s, std::size_t& v) {
+    std::size_t digits = 0;
+    while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9')
+        ++digits;
+    if (digits == 0 || digits > 19)
+        return false;
+    std::uint64_t n = 0;
+    std::from_chars(s.data(), s.data() + digits, n);
+    std::string unit(s.substr(digits));
+    std::transform(unit.begin(), unit.end(), unit.begin(), [](char ch) { return ch | 0x20; });
+    const std::pair<const char*, std::uint64_t> units[] = {{"", 1},       {"b", 1},          {"k", 1000},
+                                                           {"kb", 1024},  {"m", 1000000},    {"mb", 1 << 20},
+                                                           {"g", 1000000000}, {"gb", 1u << 30}};
+    for (const auto& [name, mul] : units)
+        if (unit == name) {
+            if (n > std::numeric_limits<std::uint64_t>::max() / mul)
+                return false;
+            v = static_cast<std::size_t>(n * mul);
+            return true;
+        }
+    return false;
+}
+
+/// CONFIG SET client-output-buffer-limit "normal HARD SOFT SECONDS".
+bool set_output_limits(Ctx& c, std::string_view value) {
+    std::vector<std::string_view> words;
+    for (std::size_t i = 0; i < value.size();) {
+        std::size_t j = value.find(' ', i);
+        if (j == std::string_view::npos)
+            j = value.size();
+        if (j > i)
+            words.push_back(value.substr(i, j - i));
+        i = j + 1;
+    }
+    std::size_t hard = 0, soft = 0, secs = 0;
+    if (words.size() != 4 || !iequals(words[0], "normal") || !parse_memory(words[1], hard) ||
+        !parse_memory(words[2], soft) || !parse_memory(words[3], secs))
+        return false;
+    c.sh.output_limits.hard.store(hard, std::memory_order_relaxed);
+    c.sh.output_limits.soft.store(soft, std::memory_order_relaxed);
+    c.sh.output_limits.soft_ms.store(secs * 1000, std::memory_order_relaxed);
+    return true;
+}
+
 void cmd_config(Ctx& c) {
+    if (iequals(c.argv[1], "SET")) {
+        if (c.argv.size() < 4 || c.argv.size() % 2 != 0) {
+            resp::error(c.out, "ERR wrong number of arguments for 'config|set' command");
+            return;
+        }
+        for (std::size_t i = 2; i < c.argv.size(); i += 2) {
+            if (!iequals(c.argv[i], "client-output-buffer-limit")) {
+                resp::error(c.out, fmt::format("ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                                               c.argv[i].substr(0, 128)));
+                return;
+            }
+            if (!set_output_limits(c, c.argv[i + 1])) {
+                resp::error(c.out, fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - "
+                                               "only the normal class, as 'normal HARD SOFT SECONDS'",
+                                               c.argv[i].substr(0, 128)));
+                return;
+            }
+        }
+        resp::simple(c.out, "OK");
+        return;
+    }
     if (!iequals(c.argv[1], "GET")) {
         resp::error(c.out, fmt::format("ERR CONFIG {} is not supported; cachenode is configured on its command line",
                                        c.argv[1].substr(0, 32)));
         return;
     }
     const Config& cfg = c.sh.cfg;
+    const net::OutputLimits& ol = c.sh.output_limits;
     // The parameters clients ask about (redis-benchmark: save, appendonly), with Redis's names.
     const std::pair<const char*, std::string> params[] = {
         {"bind", cfg.bind},
@@ -430,6 +497,9 @@ void cmd_config(Ctx& c) {
         {"maxclients", std::to_string(cfg.max_clients)},
         {"timeout", std::to_string(cfg.idle_timeout_s)},
         {"proto-max-bulk-len", std::to_string(std::max(cfg.store.max_value, cfg.max_key))},
+        {"client-output-buffer-limit",
+         fmt::format("normal {} {} {}", ol.hard.load(std::memory_order_relaxed), ol.soft.load(std::memory_order_relaxed),
+                     ol.soft_ms.load(std::memory_order_relaxed) / 1000)},
         {"save", ""},
         {"appendonly", "no"},
     };
@@ -545,7 +615,14 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
     Store::TimeScope at(sh_.store, start);
     std::uint64_t answered = 0;
     net::After after = net::After::keep;
+    stalled_ = false;
     for (;;) {
+        if (out.size() >= output_pause) {
+            // The rest waits until the client has read this much (net::Session::stalled): a
+            // pipeline that is never read cannot make the server buffer its replies without bound.
+            stalled_ = consumed < in.size();
+            break;
+        }
         std::size_t used = 0;
         resp::Parse r = parser_.parse(in.substr(consumed), argv_, used, error_);
         if (r == resp::Parse::incomplete)

@@ -22,7 +22,13 @@ struct Shared {
     const Config& cfg;
     Stats& stats;
     const Auth& auth;
+    /// client-output-buffer-limit for normal clients; CONFIG SET changes it.
+    net::OutputLimits output_limits;
 };
+
+/// How much reply one on_data produces before it stops and waits for the client to read
+/// (net::ServerOptions::max_pending_output, which pauses reading at the same mark).
+constexpr std::size_t output_pause = std::size_t{1} << 20;
 
 /// Requests a client sends before AUTH may be this large, and no larger (Redis's limits).
 constexpr resp::ParseLimits unauthenticated_limits{10, 16 * 1024, 16 * 1024};
@@ -34,6 +40,7 @@ class RespSession final : public net::Session {
 public:
     RespSession(Shared& shared, WorkerStats& stats);
     net::After on_data(std::string_view in, std::size_t& consumed, std::string& out) override;
+    bool stalled() const override { return stalled_; }
 
     /// Runs one request; sets quit when the connection is to close after the reply.
     void execute(std::span<const std::string_view> argv, std::string& out, bool& quit);
@@ -45,6 +52,7 @@ private:
     std::vector<std::string_view> argv_;
     std::string error_;
     bool authed_;
+    bool stalled_ = false;
 };
 
 /// The INFO text for the given section ("" or "default" or "all": every section).

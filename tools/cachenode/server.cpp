@@ -121,6 +121,7 @@ void Server::Worker::run(ServerHooks h) {
         auto make = p.make_session;
         opt.make_session = [make, ws] { return make(*ws); };
         opt.reject_message = p.reject_message;
+        opt.output_limits = p.output_limits;
         opt.clients = &owner.stats_.clients;
         opt.max_clients = cfg.max_clients;
         opt.idle_timeout_ms = cfg.idle_timeout_s * 1000;
