@@ -477,6 +477,11 @@ void Server::stop() {
             c->finish();
 }
 
+void Server::close_all() {
+    for (Connection* c = head_; c; c = c->next)
+        c->close();
+}
+
 void Server::tick(std::uint64_t now) {
     for (Connection* c = head_; c; c = c->next) {
         if (c->closing())

@@ -103,6 +103,9 @@ public:
     /// Stops accepting and lets every connection finish: no more reading, pending replies sent,
     /// then closed.  The loop ends once all are closed.
     void stop();
+    /// Closes every connection now, replies still pending or not (after stop(), once the
+    /// grace for them to finish has passed).
+    void close_all();
     /// Call about once a second: closes connections idle for longer than the idle timeout,
     /// and those still waiting for their peer to close after an error.  now: uv_now().
     void tick(std::uint64_t now);

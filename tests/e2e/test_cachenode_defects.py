@@ -117,3 +117,16 @@ def test_client_output_buffer_limit_closes_a_client_that_does_not_read(start):
         assert len(got) < 2000 * 100_000, limits
         s.close()
     assert n.cli("PING") == "PONG"
+
+
+def test_sigterm_with_a_client_that_does_not_read_ends_after_the_grace(start):
+    n = start("--max-memory", "64M", "--shutdown-timeout", "1")
+    assert n.cli("SET", "big", "x" * 100_000) == "OK"
+    s = n.connect()
+    s.sendall(resp_command("GET", "big") * 500)
+    time.sleep(0.5)
+    t = time.monotonic()
+    r = n.stop(timeout=8)
+    assert r.rc == 0, r
+    assert 0.8 < time.monotonic() - t < 5
+    s.close()
