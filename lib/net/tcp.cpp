@@ -360,13 +360,29 @@ void Connection::on_close(uv_handle_t* h) {
 // Server
 
 Server::Server(uv_loop_t* loop, fs::UniqueFd listen_fd, ServerOptions options)
-    : loop_(loop), fd_(std::move(listen_fd)), opt_(std::move(options)) {
-    listener_.data = this;
-}
+    : loop_(loop), fd_(std::move(listen_fd)), opt_(std::move(options)) {}
 
 Server::~Server() = default;
 
 bool Server::start(std::string& error) {
+    if (!listen_again(error))
+        return false;
+    reserve_ = fs::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    uv_timer_init(loop_, &backoff_);
+    backoff_.data = this;
+    backoff_init_ = true;
+    if (opt_.busy_poll_us) {
+        uv_check_init(loop_, &polled_);
+        uv_idle_init(loop_, &spin_);
+        polled_.data = spin_.data = this;
+        uv_check_start(&polled_, on_polled);
+        uv_unref(reinterpret_cast<uv_handle_t*>(&polled_)); // it must not keep the loop running
+        busy_poll_ = true;
+    }
+    return true;
+}
+
+bool Server::listen_again(std::string& error) {
     // libuv closes the socket it is given, so it gets a duplicate and fd_ keeps owning ours.
     fs::UniqueFd copy(fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
     if (!copy) {
@@ -374,6 +390,7 @@ bool Server::start(std::string& error) {
         return false;
     }
     uv_tcp_init(loop_, &listener_);
+    listener_.data = this;
     listening_ = true;
     int rc = uv_tcp_open(&listener_, copy.get());
     if (rc == 0) {
@@ -384,16 +401,54 @@ bool Server::start(std::string& error) {
         error = std::string("uv_listen: ") + uv_strerror(rc);
         return false;
     }
-    fd_.reset();
-    if (opt_.busy_poll_us) {
-        uv_check_init(loop_, &polled_);
-        uv_idle_init(loop_, &spin_);
-        polled_.data = spin_.data = this;
-        uv_check_start(&polled_, on_polled);
-        uv_unref(reinterpret_cast<uv_handle_t*>(&polled_)); // it must not keep the loop running
-        busy_poll_ = true;
-    }
     return true;
+}
+
+void Server::out_of_descriptors() {
+    uv_os_fd_t lfd;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&listener_), &lfd) != 0)
+        return;
+    int why = EMFILE;
+    if (reserve_) {
+        reserve_.reset();
+        for (;;) {
+            fs::UniqueFd c(accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+            if (!c) {
+                why = errno;
+                break;
+            }
+            if (opt_.on_accept)
+                opt_.on_accept(false);
+            // Best effort: a client whose socket cannot take the line is closed all the same.
+            if (!opt_.tls && ::send(c.get(), opt_.reject_message.data(), opt_.reject_message.size(),
+                                    MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                continue;
+        }
+        reserve_ = fs::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        if ((why == EAGAIN || why == EWOULDBLOCK) && reserve_)
+            return;
+    }
+    // No descriptor to spare, not even the reserve: stop listening for a moment (closing
+    // libuv's duplicate also frees one), the clients wait in the backlog meanwhile.
+    listening_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    uv_timer_start(&backoff_, on_backoff, 100, 0);
+}
+
+void Server::on_backoff(uv_timer_t* t) {
+    auto* srv = static_cast<Server*>(t->data);
+    if (srv->stopping_)
+        return;
+    if (!srv->reserve_)
+        srv->reserve_ = fs::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    std::string error;
+    if (!srv->listen_again(error)) {
+        if (srv->listening_) {
+            srv->listening_ = false;
+            uv_close(reinterpret_cast<uv_handle_t*>(&srv->listener_), nullptr);
+        }
+        uv_timer_start(&srv->backoff_, on_backoff, 100, 0);
+    }
 }
 
 void Server::on_polled(uv_check_t* h) {
@@ -418,7 +473,13 @@ void Server::on_spin(uv_idle_t* h) {
 
 void Server::on_connection(uv_stream_t* listener, int status) {
     auto* srv = static_cast<Server*>(listener->data);
-    if (status < 0 || srv->stopping_)
+    if (srv->stopping_)
+        return;
+    if (status == UV_EMFILE || status == UV_ENFILE) {
+        srv->out_of_descriptors();
+        return;
+    }
+    if (status < 0)
         return;
     auto* c = new Connection(*srv);
     uv_tcp_init(srv->loop_, &c->tcp_);
@@ -468,6 +529,9 @@ void Server::stop() {
     stopping_ = true;
     if (listening_)
         uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    listening_ = false;
+    if (backoff_init_)
+        uv_close(reinterpret_cast<uv_handle_t*>(&backoff_), nullptr);
     if (busy_poll_) {
         uv_close(reinterpret_cast<uv_handle_t*>(&polled_), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(&spin_), nullptr);

@@ -114,6 +114,12 @@ public:
 private:
     friend class Connection;
     static void on_connection(uv_stream_t* listener, int status);
+    /// accept4 failed with EMFILE or ENFILE: frees the reserve descriptor to accept and reject
+    /// the waiting clients, and when even that fails stops listening for a while, so that the
+    /// loop neither spins on the failing accept nor leaves clients hanging in the backlog.
+    void out_of_descriptors();
+    bool listen_again(std::string& error);
+    static void on_backoff(uv_timer_t* t);
     static void on_polled(uv_check_t* h);
     static void on_spin(uv_idle_t* h);
     void link(Connection* c);
@@ -121,7 +127,10 @@ private:
 
     uv_loop_t* loop_;
     uv_tcp_t listener_{};
-    fs::UniqueFd fd_;
+    fs::UniqueFd fd_;      ///< the listening socket; libuv's handle has a duplicate
+    fs::UniqueFd reserve_; ///< /dev/null, held to be closed when descriptors run out
+    uv_timer_t backoff_{};
+    bool backoff_init_ = false;
     bool listening_ = false;
     bool stopping_ = false;
     ServerOptions opt_;

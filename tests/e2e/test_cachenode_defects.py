@@ -11,7 +11,9 @@ import time
 
 import pytest
 
-from test_cachenode import Node, recv_all, recv_until, resp_command, rss_kib, start  # noqa: F401
+from conftest import tool_env, tool_path
+from test_cachenode import (Node, cpu_seconds, free_port, recv_all, recv_until, resp_command, rss_kib,  # noqa: F401
+                            start)
 
 
 def read_replies(s: socket.socket, n: int) -> list[bytes]:
@@ -130,3 +132,51 @@ def test_sigterm_with_a_client_that_does_not_read_ends_after_the_grace(start):
     assert r.rc == 0, r
     assert 0.8 < time.monotonic() - t < 5
     s.close()
+
+
+def test_few_descriptors_clamp_max_clients_and_reject_the_rest(tmp_path):
+    port = free_port()
+    err = open(tmp_path / "err", "wb")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+
+    proc = subprocess.Popen([str(tool_path("cachenode")), "--port", str(port), "--http-port", "0", "--threads", "2"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=tool_env(None),
+                            preexec_fn=limit)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.02)
+        clients = []
+        for _ in range(200):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(b"PING\r\n")
+            clients.append(s)
+        replies = []
+        for s in clients:
+            try:
+                replies.append(s.recv(100))
+            except OSError:
+                replies.append(b"")
+        assert replies.count(b"+PONG\r\n") >= 60
+        assert replies.count(b"+PONG\r\n") + replies.count(b"-ERR max number of clients reached\r\n") == 200
+        before = cpu_seconds(proc.pid)
+        time.sleep(1)
+        assert cpu_seconds(proc.pid) - before < 0.3
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
+        for s in clients:
+            s.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        err.close()
+    text = (tmp_path / "err").read_text()
+    assert "max-clients reduced to fit the open files limit" in text and "open_files_limit=128" in text, text
