@@ -180,3 +180,25 @@ def test_few_descriptors_clamp_max_clients_and_reject_the_rest(tmp_path):
         err.close()
     text = (tmp_path / "err").read_text()
     assert "max-clients reduced to fit the open files limit" in text and "open_files_limit=128" in text, text
+
+
+def http_status(port: int, raw: bytes) -> int:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(raw)
+        head = recv_until(s, 1)
+    return int(head.split(b" ")[1])
+
+
+@pytest.mark.parametrize("raw,status", [
+    (b"GET /healthz HTTP/1.1\r\nHost : x\r\nConnection: close\r\n\r\n", 400),
+    (b"PUT /v1/keys/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n"
+     b"1\r\nx\r\n0\r\n\r\n", 501),
+    (b"PUT /v1/keys/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+     b"5\r\nhelloXX0\r\n\r\n", 400),
+    (b"PUT /v1/keys/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+     b"5\r\nhello\r\n0\r\n\r\n", 204),
+    (b"GET http://localhost/healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", 200),
+])
+def test_http_strictness(start, raw, status):
+    n = start()
+    assert http_status(n.http_port, raw) == status
