@@ -202,3 +202,25 @@ def http_status(port: int, raw: bytes) -> int:
 def test_http_strictness(start, raw, status):
     n = start()
     assert http_status(n.http_port, raw) == status
+
+
+def test_expire_on_a_full_cache_stays_under_the_limit(start):
+    n = start("--max-memory", "1M", "--max-value", "4K")
+    s = n.connect()
+    s.sendall(b"".join(resp_command("SET", f"k{i}", "v" * 100) for i in range(20000)))
+    recv_until(s, 20000)
+    s.sendall(b"".join(resp_command("EXPIRE", f"k{i}", 1000) for i in range(20000)))
+    recv_until(s, 20000)
+    s.close()
+    used = int(re.search(r"used_memory:(\d+)", n.cli("INFO", "memory")).group(1))
+    assert used <= 1 << 20
+
+
+def test_defects_in_replies(start):
+    n = start()
+    assert n.cli("SET", "k", "v") == "OK"
+    assert n.cli("PEXPIRE", "k", "-9223372036854775808") == "1"
+    assert n.cli("EXISTS", "k") == "0"
+    assert n.cli("DECRBY", "n", "-9223372036854775808") == "ERR decrement would overflow"
+    info = n.cli("COMMAND", "INFO", "get").split("\n")
+    assert info[:6] == ["get", "2", "readonly", "fast", "1", "1"]

@@ -388,22 +388,56 @@ bool Store::exists(std::string_view key) {
     return lookup(s, key, h, now()) != nullptr;
 }
 
-bool Store::expire_at(std::string_view key, std::int64_t at) {
+Status Store::expire_at(std::string_view key, std::int64_t at, ExpireCond cond) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     std::int64_t now = this->now();
     Entry** link = lookup_link(s, key, h, now);
     if (!link)
-        return false;
+        return Status::not_found;
+    Entry* e = *link;
+    std::int64_t cur = e->has_ttl() ? e->ttl()->expire_at : 0;
+    if ((cond == ExpireCond::nx && cur) || (cond == ExpireCond::xx && !cur) ||
+        (cond == ExpireCond::gt && (!cur || at <= cur)) || (cond == ExpireCond::lt && cur && at >= cur))
+        return Status::condition;
     if (at <= now) {
         unlink(s, link);
         bump(s.expired);
-    } else {
-        retime(s, link, at);
+        publish(s);
+        return Status::ok;
     }
-    publish(s);
-    return true;
+    if (cur) {
+        e->ttl()->expire_at = at;
+        return Status::ok;
+    }
+    // The entry grows by the TTL's bytes: through write(), which makes room for them first.
+    std::string value(e->value());
+    return write(s, key, h, link, value, at, false);
+}
+
+Status Store::apply(Shard& s, std::string_view key, std::uint64_t h, Entry** link, const Update& u) {
+    switch (u.action) {
+    case Update::Action::keep:
+        return Status::ok;
+    case Update::Action::erase:
+        if (link) {
+            unlink(s, link);
+            publish(s);
+        }
+        return Status::ok;
+    case Update::Action::write:
+        break;
+    }
+    if (u.expire_at != 0 && u.expire_at <= now()) {
+        if (link) {
+            unlink(s, link);
+            bump(s.expired);
+            publish(s);
+        }
+        return Status::ok;
+    }
+    return write(s, key, h, link, u.value, u.expire_at, true);
 }
 
 bool Store::persist(std::string_view key) {
@@ -470,6 +504,36 @@ std::size_t Store::strlen(std::string_view key) {
     Guard lock(*this, s);
     Entry* e = lookup(s, key, h, now());
     return e ? e->vlen : 0;
+}
+
+std::uint64_t Store::reverse_bits(std::uint64_t v) {
+    std::uint64_t r = 0;
+    for (int i = 0; i < 64; ++i, v >>= 1)
+        r = (r << 1) | (v & 1);
+    return r;
+}
+
+bool Store::random_key(std::string& key) {
+    std::uint64_t r = static_cast<std::uint64_t>(monotonic_ms()) * 0x9E3779B97F4A7C15ull;
+    for (unsigned tried = 0; tried < shard_count_; ++tried) {
+        Shard& s = shards_[(r + tried) & (shard_count_ - 1)];
+        Guard lock(*this, s);
+        if (s.count == 0)
+            continue;
+        std::int64_t now = this->now();
+        std::size_t n = s.buckets.size();
+        for (std::size_t j = 0; j < n; ++j) {
+            s.rng ^= s.rng << 13;
+            s.rng ^= s.rng >> 7;
+            s.rng ^= s.rng << 17;
+            for (Entry* e = s.buckets[s.rng & (n - 1)]; e; e = e->hnext)
+                if (!expired(e, now)) {
+                    key.assign(e->key());
+                    return true;
+                }
+        }
+    }
+    return false;
 }
 
 std::uint64_t Store::size() const {
