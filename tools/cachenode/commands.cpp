@@ -324,6 +324,11 @@ void cmd_getex(Ctx& c) {
         }
     }
     std::int64_t at = 0;
+    // As Redis: a missing key is nil before the time is looked at.
+    if (!c.sh.store.exists(c.argv[1])) {
+        resp::null_bulk(c.out);
+        return;
+    }
     if (mode != none && mode != persist &&
         !expire_arg(c, arg, mode == ex || mode == exat ? 1000 : 1, mode == exat || mode == pxat, "getex", at))
         return;
@@ -1324,9 +1329,11 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     if (!authed_ && !(cmd && cmd->before_auth)) {
         resp::error(out, "NOAUTH Authentication required.");
     } else if (!cmd) {
-        std::string msg = fmt::format("ERR unknown command '{}', with args beginning with: ", argv[0].substr(0, 128));
+        // Each quoted as Redis formats it, as a C string: up to its first NUL.
+        auto quoted = [](std::string_view a) { return a.substr(0, std::min<std::size_t>(a.find('\0'), 128)); };
+        std::string msg = fmt::format("ERR unknown command '{}', with args beginning with: ", quoted(argv[0]));
         for (std::size_t i = 1; i < argv.size() && msg.size() < 1024; ++i)
-            msg += fmt::format("'{}' ", argv[i].substr(0, 128));
+            msg += fmt::format("'{}' ", quoted(argv[i]));
         resp::error(out, msg);
     } else if ((cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
                (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity))) {
