@@ -1017,6 +1017,11 @@ constexpr Command commands[] = {
     {"auth", -2, true, Op::auth, cmd_auth, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "@fast @connection"},
     {"select", 2, false, Op::select, cmd_select, "loading stale fast", 0, 0, 0, "@fast @connection"},
     {"quit", -1, true, Op::quit, cmd_quit, "allow_busy noscript loading stale fast no_auth", 0, 0, 0, "@fast @connection"},
+    {"multi", 1, false, Op::other, nullptr, "noscript loading stale fast allow_busy", 0, 0, 0, "@fast @transaction"},
+    {"exec", 1, false, Op::other, nullptr, "noscript loading stale skip_slowlog", 0, 0, 0, "@slow @transaction"},
+    {"discard", 1, false, Op::other, nullptr, "noscript loading stale fast allow_busy", 0, 0, 0, "@fast @transaction"},
+    {"watch", -2, false, Op::other, nullptr, "noscript loading stale fast allow_busy", 1, -1, 1, "@fast @transaction"},
+    {"unwatch", 1, false, Op::other, nullptr, "noscript loading stale fast allow_busy", 0, 0, 0, "@fast @transaction"},
     {"command", -1, false, Op::command, cmd_command, "loading stale", 0, 0, 0, "@slow @connection"},
     {"config", -2, false, Op::config, cmd_config, "", 0, 0, 0, "@slow"},
 };
@@ -1326,6 +1331,10 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     const Command* cmd = lookup(argv[0]);
     bool was_authed = authed_;
     Op op = cmd ? cmd->op : Op::unknown;
+    bool bad = !cmd || (cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
+               (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity));
+    if (in_multi_ && bad && authed_)
+        multi_dirty_ = true; // the error below, then EXECABORT
     if (!authed_ && !(cmd && cmd->before_auth)) {
         resp::error(out, "NOAUTH Authentication required.");
     } else if (!cmd) {
@@ -1338,7 +1347,7 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     } else if ((cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
                (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity))) {
         resp::error(out, fmt::format("ERR wrong number of arguments for '{}' command", cmd->name));
-    } else {
+    } else if (!transaction(cmd->name, argv, out, quit)) {
         Ctx c{sh_, argv, out, quit, authed_};
         cmd->run(c);
     }
@@ -1346,6 +1355,98 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
         parser_.set_limits(request_limits(sh_.cfg));
     bool ok = out.size() > mark && out[mark] != '-';
     ws_.record(Proto::resp, op, ok);
+}
+
+} // namespace syskit::cachenode
+
+namespace syskit::cachenode {
+
+RespSession::Watched RespSession::snapshot(std::string_view key) {
+    Watched w{std::string(key), false, 0, 0, 0};
+    sh_.store.modify(key, [&](const Current& cur) {
+        w.found = cur.found;
+        w.value_hash = Store::hash(cur.value);
+        w.value_len = cur.value.size();
+        w.expire_at = cur.expire_at;
+        return Update{};
+    });
+    return w;
+}
+
+bool RespSession::transaction(std::string_view name, std::span<const std::string_view> argv,
+                              std::string& out, bool& quit) {
+    if (name == "multi") {
+        if (in_multi_) {
+            resp::error(out, "ERR MULTI calls can not be nested");
+            return true;
+        }
+        in_multi_ = true;
+        multi_dirty_ = false;
+        queued_.clear();
+        resp::simple(out, "OK");
+        return true;
+    }
+    if (name == "watch") {
+        if (in_multi_) {
+            resp::error(out, "ERR WATCH inside MULTI is not allowed");
+            return true;
+        }
+        for (std::size_t i = 1; i < argv.size(); ++i)
+            if (std::none_of(watched_.begin(), watched_.end(), [&](const Watched& w) { return w.key == argv[i]; }))
+                watched_.push_back(snapshot(argv[i]));
+        resp::simple(out, "OK");
+        return true;
+    }
+    if (name == "unwatch") {
+        watched_.clear();
+        resp::simple(out, "OK");
+        return true;
+    }
+    if (name == "discard" || name == "exec") {
+        if (!in_multi_) {
+            resp::error(out, name == "exec" ? "ERR EXEC without MULTI" : "ERR DISCARD without MULTI");
+            return true;
+        }
+        in_multi_ = false;
+        auto queued = std::move(queued_);
+        queued_.clear();
+        if (name == "discard") {
+            watched_.clear();
+            resp::simple(out, "OK");
+            return true;
+        }
+        if (multi_dirty_) {
+            watched_.clear();
+            resp::error(out, "EXECABORT Transaction discarded because of previous errors.");
+            return true;
+        }
+        // Every shard locked: no other client, on any thread, sees the transaction half done
+        // or changes a watched key between the check and the commands.
+        Store::Lock all(sh_.store);
+        bool changed = false;
+        for (const Watched& w : watched_) {
+            Watched now = snapshot(w.key);
+            changed |= now.found != w.found || now.value_hash != w.value_hash || now.value_len != w.value_len ||
+                       now.expire_at != w.expire_at;
+        }
+        watched_.clear();
+        if (changed) {
+            out += "*-1\r\n";
+            return true;
+        }
+        resp::array(out, queued.size());
+        std::vector<std::string_view> args;
+        for (const auto& q : queued) {
+            args.assign(q.begin(), q.end());
+            execute(args, out, quit);
+        }
+        return true;
+    }
+    if (!in_multi_ || name == "quit")
+        return false;
+    queued_.emplace_back(argv.begin(), argv.end());
+    resp::simple(out, "QUEUED");
+    return true;
 }
 
 } // namespace syskit::cachenode

@@ -53,6 +53,25 @@ private:
     std::string error_;
     bool authed_;
     bool stalled_ = false;
+
+    /// MULTI ... EXEC: the queued commands, and whether one was refused (EXECABORT).
+    bool in_multi_ = false;
+    bool multi_dirty_ = false;
+    std::vector<std::vector<std::string>> queued_;
+    /// WATCH: each key as it was when watched; EXEC runs only if every one is the same.
+    struct Watched {
+        std::string key;
+        bool found;
+        std::uint64_t value_hash;
+        std::size_t value_len;
+        std::int64_t expire_at;
+    };
+    std::vector<Watched> watched_;
+    Watched snapshot(std::string_view key);
+    /// Runs MULTI, EXEC, DISCARD, WATCH and UNWATCH, and queues commands inside MULTI; false
+    /// when argv is none of that, for execute() to run.
+    bool transaction(std::string_view name, std::span<const std::string_view> argv, std::string& out,
+                     bool& quit);
 };
 
 /// The INFO text for the given section ("" or "default" or "all": every section).

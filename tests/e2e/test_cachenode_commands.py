@@ -1,0 +1,68 @@
+"""End-to-end tests of cachenode's command families beyond what the differential test
+(test_cachenode_differential.py) compares with Redis: what needs two clients or time."""
+import threading
+import time
+
+from test_cachenode import resp_command, start  # noqa: F401
+from test_cachenode_differential import Client
+
+
+def test_watch_aborts_exec_when_another_client_writes(start):
+    n = start("--threads", "2")
+    a, b = Client(n.port), Client(n.port)
+    assert a.call("WATCH", "x") == b"+OK"
+    assert b.call("SET", "x", "1") == b"+OK"
+    assert a.call("MULTI") == b"+OK"
+    assert a.call("SET", "y", "1") == b"+QUEUED"
+    assert a.call("EXEC") is None
+    assert a.call("EXISTS", "y") == 0
+    # Not touched: EXEC runs.
+    assert a.call("WATCH", "x") == b"+OK"
+    assert a.call("MULTI") == b"+OK"
+    assert a.call("INCR", "x") == b"+QUEUED"
+    assert a.call("EXEC") == [2]
+    # A watched key that expires meanwhile aborts too.
+    assert a.call("SET", "t", "v", "PX", "50") == b"+OK"
+    assert a.call("WATCH", "t") == b"+OK"
+    time.sleep(0.1)
+    assert a.call("MULTI") == b"+OK"
+    assert a.call("PING") == b"+QUEUED"
+    assert a.call("EXEC") is None
+    # Queued errors abort the whole transaction.
+    assert a.call("MULTI") == b"+OK"
+    assert a.call("SET", "z") == b"-ERR wrong number of arguments for 'set' command"
+    assert a.call("SET", "z", "1") == b"+QUEUED"
+    assert a.call("EXEC") == b"-EXECABORT Transaction discarded because of previous errors."
+    assert a.call("EXISTS", "z") == 0
+    assert a.call("EXEC") == b"-ERR EXEC without MULTI"
+
+
+def test_exec_is_atomic_across_threads(start):
+    n = start("--threads", "2", "--max-memory", "64M", "--max-value", "1K")
+    stop = threading.Event()
+    keys = [f"k{i}" for i in range(8)]
+
+    def writer():
+        c = Client(n.port)
+        while not stop.is_set():
+            c.call("MULTI")
+            for k in keys:
+                c.call("INCR", k)
+            c.call("EXEC")
+
+    ws = [threading.Thread(target=writer) for _ in range(2)]
+    for t in ws:
+        t.start()
+    r = Client(n.port)
+    mixed = 0
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end:
+        r.call("MULTI")
+        for k in keys:
+            r.call("GET", k)
+        if len(set(r.call("EXEC"))) != 1:
+            mixed += 1
+    stop.set()
+    for t in ws:
+        t.join()
+    assert mixed == 0
