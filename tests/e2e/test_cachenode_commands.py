@@ -66,3 +66,36 @@ def test_exec_is_atomic_across_threads(start):
     for t in ws:
         t.join()
     assert mixed == 0
+
+
+def test_inline_commands_with_quotes(start):
+    n = start()
+    s = n.connect()
+    s.sendall(b'set "a b" c\r\nget "a b"\r\nset \'it\\\'s\' "x\\x41\\n"\r\nget "it\'s"\r\n')
+    f = s.makefile("rb")
+    assert [f.readline() for _ in range(5)] == [b"+OK\r\n", b"$1\r\n", b"c\r\n", b"+OK\r\n", b"$3\r\n"]
+    assert f.read(5) == b"xA\n\r\n"
+    s.sendall(b'set x "unbalanced\r\n')
+    assert f.readline() == b"-ERR Protocol error: unbalanced quotes in request\r\n"
+    assert f.readline() == b""  # and closed
+    s.close()
+
+
+def test_hello_and_client(start):
+    n = start("--requirepass", "secret")
+    c = Client(n.port)
+    assert c.call("HELLO", "2").startswith(b"-NOAUTH HELLO must be called")
+    reply = c.call("HELLO", "2", "AUTH", "default", "secret", "SETNAME", "app")
+    assert dict(zip(reply[::2], reply[1::2]))[b"proto"] == 2
+    assert c.call("HELLO", "3") == b"-NOPROTO unsupported protocol version"
+    assert c.call("CLIENT", "GETNAME") == b"app"
+    assert c.call("CLIENT", "SETNAME", "a b").startswith(b"-ERR Client names cannot contain spaces")
+    other = Client(n.port)
+    assert other.call("AUTH", "secret") == b"+OK"
+    assert other.call("CLIENT", "ID") != c.call("CLIENT", "ID")
+    c.s.sendall(resp_command("CLIENT", "REPLY", "SKIP") + resp_command("SET", "k", "1") + resp_command("GET", "k"))
+    assert c.read() == b"1"
+    c.s.sendall(resp_command("CLIENT", "REPLY", "OFF") + resp_command("SET", "k", "2") +
+                resp_command("CLIENT", "REPLY", "ON") + resp_command("GET", "k"))
+    assert c.read() == b"+OK"
+    assert c.read() == b"2"

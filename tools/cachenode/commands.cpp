@@ -30,6 +30,7 @@ struct Ctx {
     std::string& out;
     bool& quit;
     bool& authed;
+    ClientState& client;
 };
 
 using Handler = void (*)(Ctx&);
@@ -963,6 +964,128 @@ void cmd_quit(Ctx& c) {
     c.quit = true;
 }
 
+/// CLIENT SETNAME's rule: no spaces, newlines or other characters outside '!'..'~'.
+bool name_ok(std::string_view n) {
+    return std::all_of(n.begin(), n.end(), [](char ch) { return ch >= '!' && ch <= '~'; });
+}
+
+void cmd_hello(Ctx& c) {
+    std::int64_t ver = 2;
+    if (c.argv.size() >= 2) {
+        if (!parse_i64(c.argv[1], ver)) {
+            resp::error(c.out, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        // RESP3 is not spoken: clients that ask for it (go-redis v9) go on in RESP2.
+        if (ver != 2) {
+            resp::error(c.out, "NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    std::string_view name;
+    bool has_name = false;
+    for (std::size_t i = 2; i < c.argv.size(); ++i) {
+        if (iequals(c.argv[i], "AUTH") && i + 2 < c.argv.size()) {
+            bool user_ok = c.argv[i + 1] == "default";
+            if (!c.sh.auth.required() || !user_ok || !c.sh.auth.check(c.argv[i + 2])) {
+                resp::error(c.out, "WRONGPASS invalid username-password pair or user is disabled.");
+                return;
+            }
+            c.authed = true;
+            i += 2;
+        } else if (iequals(c.argv[i], "SETNAME") && i + 1 < c.argv.size()) {
+            name = c.argv[++i];
+            has_name = true;
+            if (!name_ok(name)) {
+                resp::error(c.out, "ERR Client names cannot contain spaces, newlines or special characters.");
+                return;
+            }
+        } else {
+            resp::error(c.out, fmt::format("ERR Syntax error in HELLO option '{}'", c.argv[i].substr(0, 128)));
+            return;
+        }
+    }
+    if (!c.authed) {
+        resp::error(c.out, "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+                           "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+                           "select the RESP protocol version at the same time");
+        return;
+    }
+    if (has_name)
+        c.client.name.assign(name);
+    resp::array(c.out, 14);
+    resp::bulk(c.out, "server");
+    resp::bulk(c.out, "redis");
+    resp::bulk(c.out, "version");
+    resp::bulk(c.out, "7.0.0");
+    resp::bulk(c.out, "proto");
+    resp::integer(c.out, 2);
+    resp::bulk(c.out, "id");
+    resp::integer(c.out, static_cast<std::int64_t>(c.client.id));
+    resp::bulk(c.out, "mode");
+    resp::bulk(c.out, "standalone");
+    resp::bulk(c.out, "role");
+    resp::bulk(c.out, "master");
+    resp::bulk(c.out, "modules");
+    resp::array(c.out, 0);
+}
+
+void cmd_client(Ctx& c) {
+    std::string_view sub = c.argv[1];
+    auto arity = [&](std::size_t n) {
+        if (c.argv.size() == n)
+            return true;
+        resp::error(c.out, fmt::format("ERR wrong number of arguments for 'client|{}' command", sub.substr(0, 32)));
+        return false;
+    };
+    if (iequals(sub, "ID")) {
+        if (arity(2))
+            resp::integer(c.out, static_cast<std::int64_t>(c.client.id));
+    } else if (iequals(sub, "GETNAME")) {
+        if (!arity(2))
+            return;
+        if (c.client.name.empty())
+            resp::null_bulk(c.out);
+        else
+            resp::bulk(c.out, c.client.name);
+    } else if (iequals(sub, "SETNAME")) {
+        if (!arity(3))
+            return;
+        if (!name_ok(c.argv[2])) {
+            resp::error(c.out, "ERR Client names cannot contain spaces, newlines or special characters.");
+            return;
+        }
+        c.client.name.assign(c.argv[2]);
+        resp::simple(c.out, "OK");
+    } else if (iequals(sub, "INFO")) {
+        if (arity(2))
+            resp::bulk(c.out, fmt::format("id={} name={} db=0 multi=-1 resp=2\n", c.client.id, c.client.name));
+    } else if (iequals(sub, "REPLY")) {
+        if (!arity(3))
+            return;
+        if (iequals(c.argv[2], "ON")) {
+            c.client.reply = ClientState::Reply::on;
+            resp::simple(c.out, "OK");
+        } else if (iequals(c.argv[2], "OFF")) {
+            c.client.reply = ClientState::Reply::off;
+        } else if (iequals(c.argv[2], "SKIP")) {
+            c.client.reply = ClientState::Reply::skip;
+        } else {
+            err_syntax(c.out);
+        }
+    } else if (iequals(sub, "NO-EVICT")) {
+        // Every client is served alike: eviction never looks at who asks.
+        if (!arity(3))
+            return;
+        if (iequals(c.argv[2], "ON") || iequals(c.argv[2], "OFF"))
+            resp::simple(c.out, "OK");
+        else
+            err_syntax(c.out);
+    } else {
+        resp::error(c.out, fmt::format("ERR unknown subcommand '{}'. Try CLIENT HELP.", sub.substr(0, 128)));
+    }
+}
+
 void cmd_command(Ctx& c);
 void cmd_config(Ctx& c);
 
@@ -1022,6 +1145,8 @@ constexpr Command commands[] = {
     {"discard", 1, false, Op::other, nullptr, "noscript loading stale fast allow_busy", 0, 0, 0, "@fast @transaction"},
     {"watch", -2, false, Op::other, nullptr, "noscript loading stale fast allow_busy", 1, -1, 1, "@fast @transaction"},
     {"unwatch", 1, false, Op::other, nullptr, "noscript loading stale fast allow_busy", 0, 0, 0, "@fast @transaction"},
+    {"hello", -1, true, Op::other, cmd_hello, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "@fast @connection"},
+    {"client", -2, false, Op::other, cmd_client, "noscript loading stale", 0, 0, 0, "@slow @connection"},
     {"command", -1, false, Op::command, cmd_command, "loading stale", 0, 0, 0, "@slow @connection"},
     {"config", -2, false, Op::config, cmd_config, "", 0, 0, 0, "@slow"},
 };
@@ -1281,6 +1406,7 @@ std::string info_text(const Shared& sh, std::string_view section) {
 
 RespSession::RespSession(Shared& shared, WorkerStats& stats)
     : sh_(shared), ws_(stats), authed_(!shared.auth.required()) {
+    client_.id = shared.next_client_id.fetch_add(1, std::memory_order_relaxed);
     parser_.set_limits(authed_ ? request_limits(sh_.cfg) : unauthenticated_limits);
 }
 
@@ -1348,12 +1474,22 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
                (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity))) {
         resp::error(out, fmt::format("ERR wrong number of arguments for '{}' command", cmd->name));
     } else if (!transaction(cmd->name, argv, out, quit)) {
-        Ctx c{sh_, argv, out, quit, authed_};
+        Ctx c{sh_, argv, out, quit, authed_, client_};
         cmd->run(c);
     }
     if (authed_ && !was_authed)
         parser_.set_limits(request_limits(sh_.cfg));
     bool ok = out.size() > mark && out[mark] != '-';
+    // CLIENT REPLY OFF and SKIP: the command ran, its reply is dropped (SKIP: this once, after
+    // the SKIP itself).
+    if (client_.reply == ClientState::Reply::off || skip_next_) {
+        out.resize(mark);
+        skip_next_ = false;
+    } else if (client_.reply == ClientState::Reply::skip) {
+        out.resize(mark);
+        client_.reply = ClientState::Reply::on;
+        skip_next_ = true;
+    }
     ws_.record(Proto::resp, op, ok);
 }
 

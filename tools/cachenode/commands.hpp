@@ -24,6 +24,15 @@ struct Shared {
     const Auth& auth;
     /// client-output-buffer-limit for normal clients; CONFIG SET changes it.
     net::OutputLimits output_limits;
+    /// CLIENT ID's source.
+    std::atomic<std::uint64_t> next_client_id{1};
+};
+
+/// What a connection is to CLIENT and HELLO.
+struct ClientState {
+    std::uint64_t id = 0;
+    std::string name;
+    enum class Reply { on, off, skip } reply = Reply::on;
 };
 
 /// How much reply one on_data produces before it stops and waits for the client to read
@@ -53,6 +62,8 @@ private:
     std::string error_;
     bool authed_;
     bool stalled_ = false;
+    ClientState client_;
+    bool skip_next_ = false; ///< CLIENT REPLY SKIP: drop the next command's reply
 
     /// MULTI ... EXEC: the queued commands, and whether one was refused (EXECABORT).
     bool in_multi_ = false;

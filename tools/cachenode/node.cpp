@@ -74,7 +74,7 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
     ExpiryThread expiry(store);
     Stats stats(cfg, store);
     Auth auth(cfg.password);
-    Shared shared{store, cfg, stats, auth, {}};
+    Shared shared{store, cfg, stats, auth, {}, {1}};
 
     std::vector<Protocol> protocols;
     if (cfg.port)
