@@ -99,3 +99,20 @@ def test_hello_and_client(start):
                 resp_command("CLIENT", "REPLY", "ON") + resp_command("GET", "k"))
     assert c.read() == b"+OK"
     assert c.read() == b"2"
+
+
+def test_server_commands_tools_send(start):
+    n = start()
+    c = Client(n.port)
+    secs, usecs = c.call("TIME")
+    assert abs(int(secs) - time.time()) < 5 and 0 <= int(usecs) < 1_000_000
+    assert abs(c.call("LASTSAVE") - time.time()) < 30
+    assert c.call("SWAPDB", "0", "1").startswith(b"-ERR SWAPDB is not supported")
+    assert c.call("FUNCTION", "FLUSH") == b"+OK"
+    info = c.call("INFO", "persistence") + c.call("INFO", "cpu")
+    assert b"aof_enabled:0" in info and b"used_cpu_user:" in info
+    assert c.call("CLIENT", "SETNAME", "x") == b"+OK"
+    assert c.call("MULTI") == b"+OK"
+    assert c.call("RESET") == b"+RESET"
+    assert c.call("CLIENT", "GETNAME") is None
+    assert c.call("EXEC") == b"-ERR EXEC without MULTI"

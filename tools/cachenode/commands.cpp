@@ -3,6 +3,7 @@
 #include "syskit_version.h"
 
 #include <fnmatch.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -1086,6 +1087,42 @@ void cmd_client(Ctx& c) {
     }
 }
 
+void cmd_time(Ctx& c) {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    resp::array(c.out, 2);
+    resp::bulk(c.out, std::to_string(ts.tv_sec));
+    resp::bulk(c.out, std::to_string(ts.tv_nsec / 1000));
+}
+
+/// LASTSAVE: nothing is ever saved, so the time the server started, as Redis answers before
+/// its first save.
+void cmd_lastsave(Ctx& c) {
+    resp::integer(c.out, static_cast<std::int64_t>(wall_ms() / 1000 - c.sh.stats.uptime_s()));
+}
+
+void cmd_swapdb(Ctx& c) { resp::error(c.out, "ERR SWAPDB is not supported: cachenode has a single database"); }
+
+/// FUNCTION FLUSH: there are no functions, so there is nothing to flush; tools that reset a
+/// server before a test send it.
+void cmd_function(Ctx& c) {
+    if (!iequals(c.argv[1], "FLUSH") || c.argv.size() > 3 ||
+        (c.argv.size() == 3 && !iequals(c.argv[2], "ASYNC") && !iequals(c.argv[2], "SYNC"))) {
+        resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. "
+                                       "Only FUNCTION FLUSH is supported.",
+                                       c.argv[1].substr(0, 128)));
+        return;
+    }
+    resp::simple(c.out, "OK");
+}
+
+void cmd_reset(Ctx& c) {
+    c.client = ClientState{c.client.id, {}, ClientState::Reply::on};
+    if (c.sh.auth.required())
+        c.authed = false;
+    resp::simple(c.out, "RESET");
+}
+
 void cmd_command(Ctx& c);
 void cmd_config(Ctx& c);
 
@@ -1147,6 +1184,11 @@ constexpr Command commands[] = {
     {"unwatch", 1, false, Op::other, nullptr, "noscript loading stale fast allow_busy", 0, 0, 0, "@fast @transaction"},
     {"hello", -1, true, Op::other, cmd_hello, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "@fast @connection"},
     {"client", -2, false, Op::other, cmd_client, "noscript loading stale", 0, 0, 0, "@slow @connection"},
+    {"time", 1, false, Op::other, cmd_time, "loading stale fast", 0, 0, 0, "@fast"},
+    {"lastsave", 1, false, Op::other, cmd_lastsave, "loading stale fast", 0, 0, 0, "@fast @admin @dangerous"},
+    {"swapdb", 3, false, Op::other, cmd_swapdb, "write fast", 0, 0, 0, "@keyspace @write @fast @dangerous"},
+    {"function", -2, false, Op::other, cmd_function, "noscript write", 0, 0, 0, "@write @slow @scripting"},
+    {"reset", 1, true, Op::other, cmd_reset, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "@fast @connection"},
     {"command", -1, false, Op::command, cmd_command, "loading stale", 0, 0, 0, "@slow @connection"},
     {"config", -2, false, Op::config, cmd_config, "", 0, 0, 0, "@slow"},
 };
@@ -1393,6 +1435,19 @@ std::string info_text(const Shared& sh, std::string_view section) {
                          "keyspace_misses:{}\r\n\r\n",
                          sh.stats.connections(true), sh.stats.commands_processed(), sh.stats.connections(false),
                          st.expired, st.evictions, st.hits, st.misses);
+    if (want("persistence"))
+        t += "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\n"
+             "rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n"
+             "aof_rewrite_in_progress:0\r\n\r\n";
+    if (want("cpu")) {
+        rusage self{}, children{};
+        getrusage(RUSAGE_SELF, &self);
+        getrusage(RUSAGE_CHILDREN, &children);
+        auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+        t += fmt::format("# CPU\r\nused_cpu_sys:{:.6f}\r\nused_cpu_user:{:.6f}\r\nused_cpu_sys_children:{:.6f}\r\n"
+                         "used_cpu_user_children:{:.6f}\r\n\r\n",
+                         secs(self.ru_stime), secs(self.ru_utime), secs(children.ru_stime), secs(children.ru_utime));
+    }
     if (want("keyspace")) {
         t += "# Keyspace\r\n";
         if (st.keys)
@@ -1577,6 +1632,12 @@ bool RespSession::transaction(std::string_view name, std::span<const std::string
             execute(args, out, quit);
         }
         return true;
+    }
+    if (name == "reset") {
+        in_multi_ = false;
+        queued_.clear();
+        watched_.clear();
+        return false; // and cmd_reset does the rest
     }
     if (!in_multi_ || name == "quit")
         return false;
