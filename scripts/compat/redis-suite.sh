@@ -45,7 +45,8 @@ wait_port() {
 }
 
 ours=$(free_port)
-"$cachenode" --port "$ours" --http-port 0 --threads 1 --max-memory 512M 2>"$work/cachenode.err" &
+# Values as large as the suite sends (4 MB in type/string).
+"$cachenode" --port "$ours" --http-port 0 --threads 1 --max-memory 512M --max-value 16M --max-request 64M 2>"$work/cachenode.err" &
 pids+=($!)
 theirs=$(free_port)
 redis-server --port "$theirs" --save '' --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &

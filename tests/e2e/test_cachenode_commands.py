@@ -116,3 +116,13 @@ def test_server_commands_tools_send(start):
     assert c.call("RESET") == b"+RESET"
     assert c.call("CLIENT", "GETNAME") is None
     assert c.call("EXEC") == b"-ERR EXEC without MULTI"
+
+
+def test_keys_with_a_pathological_pattern_is_quick(start):
+    n = start()
+    c = Client(n.port)
+    assert c.call("SET", "a" * 50, "v") == b"+OK"
+    t = time.monotonic()
+    assert c.call("KEYS", "a*" * 30 + "b") == []
+    assert c.call("KEYS", "a*" * 30) == [b"a" * 50]
+    assert time.monotonic() - t < 2

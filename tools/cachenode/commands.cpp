@@ -682,78 +682,70 @@ void cmd_copy(Ctx& c) {
         resp::integer(c.out, r > 0 ? 1 : 0);
 }
 
-/// Redis's glob: * ? [abc] [^a-z] and \ escapes, on binary strings.
-bool glob_match(std::string_view p, std::string_view s, bool nocase = false) {
-    auto eq = [&](char a, char b) {
-        return nocase ? std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b))
-                      : a == b;
-    };
-    while (!p.empty()) {
-        switch (p[0]) {
-        case '*':
-            while (p.size() > 1 && p[1] == '*')
-                p.remove_prefix(1);
-            if (p.size() == 1)
-                return true;
-            for (std::size_t i = 0; i <= s.size(); ++i)
-                if (glob_match(p.substr(1), s.substr(i), nocase))
-                    return true;
-            return false;
-        case '?':
-            if (s.empty())
-                return false;
-            s.remove_prefix(1);
-            p.remove_prefix(1);
-            break;
-        case '[': {
-            if (s.empty())
-                return false;
-            p.remove_prefix(1);
-            bool neg = !p.empty() && p[0] == '^';
-            if (neg)
-                p.remove_prefix(1);
-            bool match = false;
-            while (!p.empty() && p[0] != ']') {
-                if (p[0] == '\\' && p.size() >= 2) {
-                    p.remove_prefix(1);
-                    match |= eq(p[0], s[0]);
-                    p.remove_prefix(1);
-                } else if (p.size() >= 3 && p[1] == '-') {
-                    char lo = p[0], hi = p[2];
-                    if (lo > hi)
-                        std::swap(lo, hi);
-                    char ch = s[0];
-                    if (nocase) {
-                        lo = static_cast<char>(std::tolower(static_cast<unsigned char>(lo)));
-                        hi = static_cast<char>(std::tolower(static_cast<unsigned char>(hi)));
-                        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-                    }
-                    match |= ch >= lo && ch <= hi;
-                    p.remove_prefix(3);
-                } else {
-                    match |= eq(p[0], s[0]);
-                    p.remove_prefix(1);
-                }
-            }
-            if (!p.empty())
-                p.remove_prefix(1); // the ']'
-            if (match == neg)
-                return false;
-            s.remove_prefix(1);
-            break;
-        }
-        case '\\':
-            if (p.size() >= 2)
-                p.remove_prefix(1);
-            [[fallthrough]];
-        default:
-            if (s.empty() || !eq(p[0], s[0]))
-                return false;
-            s.remove_prefix(1);
-            p.remove_prefix(1);
+/// Whether ch matches the one-character pattern element at the front of p (?, [...], \c or a
+/// character); len is the element's length.  p must not be empty or start with '*'.
+bool element_match(std::string_view p, char ch, std::size_t& len, bool nocase) {
+    auto fold = [&](char x) { return nocase ? static_cast<char>(std::tolower(static_cast<unsigned char>(x))) : x; };
+    if (p[0] == '?') {
+        len = 1;
+        return true;
+    }
+    if (p[0] == '\\' && p.size() >= 2) {
+        len = 2;
+        return fold(p[1]) == fold(ch);
+    }
+    if (p[0] != '[') {
+        len = 1;
+        return fold(p[0]) == fold(ch);
+    }
+    std::size_t i = 1;
+    bool neg = i < p.size() && p[i] == '^';
+    if (neg)
+        ++i;
+    bool match = false;
+    char c = fold(ch);
+    while (i < p.size() && p[i] != ']') {
+        if (p[i] == '\\' && i + 1 < p.size()) {
+            match |= fold(p[i + 1]) == c;
+            i += 2;
+        } else if (i + 2 < p.size() && p[i + 1] == '-') {
+            char lo = fold(p[i]), hi = fold(p[i + 2]);
+            if (lo > hi)
+                std::swap(lo, hi);
+            match |= c >= lo && c <= hi;
+            i += 3;
+        } else {
+            match |= fold(p[i]) == c;
+            ++i;
         }
     }
-    return s.empty();
+    len = i < p.size() ? i + 1 : i; // past the ']', when there is one
+    return match != neg;
+}
+
+/// Redis's glob: * ? [abc] [^a-z] and \ escapes, on binary strings.  Iterative, going back
+/// only to the last '*': time proportional to pattern times string, whatever the pattern
+/// (KEYS a*a*a*a*...b must not take exponential time).
+bool glob_match(std::string_view p, std::string_view s, bool nocase = false) {
+    std::size_t pi = 0, si = 0, star = std::string_view::npos, star_s = 0;
+    while (si < s.size()) {
+        std::size_t len = 0;
+        if (pi < p.size() && p[pi] == '*') {
+            star = ++pi;
+            star_s = si;
+        } else if (pi < p.size() && element_match(p.substr(pi), s[si], len, nocase)) {
+            pi += len;
+            ++si;
+        } else if (star != std::string_view::npos) {
+            pi = star;
+            si = ++star_s;
+        } else {
+            return false;
+        }
+    }
+    while (pi < p.size() && p[pi] == '*')
+        ++pi;
+    return pi == p.size();
 }
 
 void cmd_keys(Ctx& c) {
