@@ -76,6 +76,10 @@ int RequestParser::on_header_field(http_parser* p, const char* at, std::size_t n
     if (hs.empty() || self->in_value_)
         hs.emplace_back();
     self->in_value_ = false;
+    // http-parser's lenient mode lets a space into a field name ("Host : x"); RFC 9112
+    // section 5.1 says to answer 400, as a proxy may read such a field differently.
+    if (std::find_if(at, at + n, [](char c) { return c == ' ' || c == '\t'; }) != at + n)
+        return self->fail(400, "white space in a header field name"), 1;
     for (std::size_t i = 0; i < n; ++i)
         hs.back().first += static_cast<char>(std::tolower(static_cast<unsigned char>(at[i])));
     return 0;
@@ -95,6 +99,26 @@ int RequestParser::on_headers_complete(http_parser* p) {
     Request& r = self->req_;
     r.method = http_method_str(static_cast<http_method>(p->method));
     r.keep_alive = http_should_keep_alive(p) != 0;
+    if (const std::string* te = r.header("transfer-encoding")) {
+        std::string v = *te;
+        std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+        v.erase(0, v.find_first_not_of(" \t"));
+        v.erase(v.find_last_not_of(" \t") + 1);
+        if (v != "chunked")
+            return self->fail(501, fmt::format("transfer coding '{}' not implemented", *te)), -1;
+    }
+    // The absolute form ("GET http://host/path"), which a server must accept (RFC 9112
+    // section 3.2.2): the path is what follows the authority.
+    std::string_view t = r.target;
+    for (std::string_view scheme : {"http://", "https://"})
+        if (t.size() >= scheme.size() &&
+            std::equal(scheme.begin(), scheme.end(), t.begin(),
+                       [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+            std::size_t slash = t.find_first_of("/?", scheme.size());
+            r.target = slash == std::string_view::npos ? std::string("/")
+                                                      : (t[slash] == '?' ? "/" : "") + std::string(t.substr(slash));
+            break;
+        }
     self->body_max_ = self->body_limit ? self->body_limit(r) : self->limits_.max_body;
     // Content-Length is checked before any of the body arrives; chunked bodies as they do.
     if ((p->flags & F_CONTENTLENGTH) && p->content_length > self->body_max_)
@@ -112,6 +136,15 @@ int RequestParser::on_body(http_parser* p, const char* at, std::size_t n) {
     if (self->req_.body.size() + n > self->body_max_)
         return self->fail(413, fmt::format("request body larger than {} bytes", self->body_max_)), 1;
     self->req_.body.append(at, n);
+    if ((p->flags & F_CHUNKED) && p->content_length == 0) {
+        // The chunk's data is complete: CRLF must follow it, here or in the next input.
+        const char* crlf = "\r\n";
+        std::size_t i = 0;
+        for (; i < 2 && at + n + i < self->input_end_; ++i)
+            if (at[n + i] != crlf[i])
+                return self->fail(400, "chunk data not followed by CRLF"), 1;
+        self->crlf_due_ = 2 - i;
+    }
     return 0;
 }
 
@@ -134,6 +167,13 @@ RequestParser::Result RequestParser::parse(std::string_view data, std::size_t& c
         return Result::error;
     }
     complete_ = false;
+    // Checked, not consumed: http-parser reads them too.
+    for (std::size_t i = 0; crlf_due_ && i < data.size(); --crlf_due_, ++i)
+        if (data[i] != "\r\n"[2 - crlf_due_]) {
+            fail(400, "chunk data not followed by CRLF");
+            return Result::error;
+        }
+    input_end_ = data.data() + data.size();
     consumed = http_parser_execute(&parser_, &settings_, data.data(), data.size());
     auto err = HTTP_PARSER_ERRNO(&parser_);
     if (complete_)
@@ -163,6 +203,7 @@ std::string_view reason(int status) {
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
+    case 501: return "Not Implemented";
     case 507: return "Insufficient Storage";
     default: return "Unknown";
     }

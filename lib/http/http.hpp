@@ -84,6 +84,11 @@ private:
     bool in_value_ = false;
     bool complete_ = false;
     bool continue_ = false;
+    /// The end of the input being parsed, and how many bytes of the CRLF that must follow a
+    /// chunk's data are still to be checked at the start of the next input (http-parser,
+    /// built without its strict mode, does not check them).
+    const char* input_end_ = nullptr;
+    std::size_t crlf_due_ = 0;
     int error_status_ = 0;
     std::string error_message_;
 };

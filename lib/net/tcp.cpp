@@ -88,7 +88,11 @@ private:
 
     void received(const char* data, std::size_t n);
     void process(std::string_view data, bool from_in);
+    void resume_stalled();
     void flush();
+    /// Closes the connection when its pending output is over the hard limit, or has been over
+    /// the soft one for too long; true when it did.
+    bool over_output_limits(std::uint64_t now);
     void pause_or_resume();
     std::size_t pending() const { return out_.size() + wire_.size() + writing_.size(); }
 
@@ -103,6 +107,7 @@ private:
     uv_shutdown_t sreq_{};
     std::uint64_t last_active_ = 0;
     std::uint64_t linger_until_ = 0;
+    std::uint64_t over_soft_since_ = 0; ///< uv_now() when pending output passed the soft limit; 0: under it
     bool linger_ = false;
     bool lingering_ = false;
     bool reading_ = false;
@@ -186,10 +191,52 @@ void Connection::process(std::string_view data, bool from_in) {
         return;
     }
     flush();
+    resume_stalled();
+}
+
+void Connection::resume_stalled() {
+    // A loop rather than a recursion through flush(): a client that reads as fast as it is
+    // answered drains each batch at once.
+    while (!closing_ && !close_after_write_ && !in_.empty() && session_->stalled() &&
+           pending() <= server_.opt_.max_pending_output) {
+        std::size_t consumed = 0;
+        After after = session_->on_data(in_, consumed, out_);
+        in_.erase(0, consumed);
+        if (after == After::close) {
+            finish(true);
+            return;
+        }
+        flush();
+    }
+}
+
+bool Connection::over_output_limits(std::uint64_t now) {
+    const OutputLimits* l = server_.opt_.output_limits;
+    if (!l || closing_)
+        return false;
+    std::size_t p = pending(), hard = l->hard.load(std::memory_order_relaxed),
+                soft = l->soft.load(std::memory_order_relaxed);
+    if (hard && p > hard) {
+        close();
+        return true;
+    }
+    if (!soft || p <= soft) {
+        over_soft_since_ = 0;
+        return false;
+    }
+    if (!over_soft_since_) {
+        over_soft_since_ = now;
+        return false;
+    }
+    if (now - over_soft_since_ > l->soft_ms.load(std::memory_order_relaxed)) {
+        close();
+        return true;
+    }
+    return false;
 }
 
 void Connection::flush() {
-    if (closing_)
+    if (closing_ || over_output_limits(uv_now(server_.loop_)))
         return;
     std::string* src = &out_;
     if (tls_) {
@@ -270,6 +317,7 @@ void Connection::on_write(uv_write_t* req, int status) {
         return;
     }
     c->flush();
+    c->resume_stalled();
 }
 
 void Connection::finish(bool linger) {
@@ -312,13 +360,29 @@ void Connection::on_close(uv_handle_t* h) {
 // Server
 
 Server::Server(uv_loop_t* loop, fs::UniqueFd listen_fd, ServerOptions options)
-    : loop_(loop), fd_(std::move(listen_fd)), opt_(std::move(options)) {
-    listener_.data = this;
-}
+    : loop_(loop), fd_(std::move(listen_fd)), opt_(std::move(options)) {}
 
 Server::~Server() = default;
 
 bool Server::start(std::string& error) {
+    if (!listen_again(error))
+        return false;
+    reserve_ = fs::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    uv_timer_init(loop_, &backoff_);
+    backoff_.data = this;
+    backoff_init_ = true;
+    if (opt_.busy_poll_us) {
+        uv_check_init(loop_, &polled_);
+        uv_idle_init(loop_, &spin_);
+        polled_.data = spin_.data = this;
+        uv_check_start(&polled_, on_polled);
+        uv_unref(reinterpret_cast<uv_handle_t*>(&polled_)); // it must not keep the loop running
+        busy_poll_ = true;
+    }
+    return true;
+}
+
+bool Server::listen_again(std::string& error) {
     // libuv closes the socket it is given, so it gets a duplicate and fd_ keeps owning ours.
     fs::UniqueFd copy(fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
     if (!copy) {
@@ -326,6 +390,7 @@ bool Server::start(std::string& error) {
         return false;
     }
     uv_tcp_init(loop_, &listener_);
+    listener_.data = this;
     listening_ = true;
     int rc = uv_tcp_open(&listener_, copy.get());
     if (rc == 0) {
@@ -336,16 +401,54 @@ bool Server::start(std::string& error) {
         error = std::string("uv_listen: ") + uv_strerror(rc);
         return false;
     }
-    fd_.reset();
-    if (opt_.busy_poll_us) {
-        uv_check_init(loop_, &polled_);
-        uv_idle_init(loop_, &spin_);
-        polled_.data = spin_.data = this;
-        uv_check_start(&polled_, on_polled);
-        uv_unref(reinterpret_cast<uv_handle_t*>(&polled_)); // it must not keep the loop running
-        busy_poll_ = true;
-    }
     return true;
+}
+
+void Server::out_of_descriptors() {
+    uv_os_fd_t lfd;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&listener_), &lfd) != 0)
+        return;
+    int why = EMFILE;
+    if (reserve_) {
+        reserve_.reset();
+        for (;;) {
+            fs::UniqueFd c(accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+            if (!c) {
+                why = errno;
+                break;
+            }
+            if (opt_.on_accept)
+                opt_.on_accept(false);
+            // Best effort: a client whose socket cannot take the line is closed all the same.
+            if (!opt_.tls && ::send(c.get(), opt_.reject_message.data(), opt_.reject_message.size(),
+                                    MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                continue;
+        }
+        reserve_ = fs::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        if ((why == EAGAIN || why == EWOULDBLOCK) && reserve_)
+            return;
+    }
+    // No descriptor to spare, not even the reserve: stop listening for a moment (closing
+    // libuv's duplicate also frees one), the clients wait in the backlog meanwhile.
+    listening_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    uv_timer_start(&backoff_, on_backoff, 100, 0);
+}
+
+void Server::on_backoff(uv_timer_t* t) {
+    auto* srv = static_cast<Server*>(t->data);
+    if (srv->stopping_)
+        return;
+    if (!srv->reserve_)
+        srv->reserve_ = fs::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    std::string error;
+    if (!srv->listen_again(error)) {
+        if (srv->listening_) {
+            srv->listening_ = false;
+            uv_close(reinterpret_cast<uv_handle_t*>(&srv->listener_), nullptr);
+        }
+        uv_timer_start(&srv->backoff_, on_backoff, 100, 0);
+    }
 }
 
 void Server::on_polled(uv_check_t* h) {
@@ -370,7 +473,13 @@ void Server::on_spin(uv_idle_t* h) {
 
 void Server::on_connection(uv_stream_t* listener, int status) {
     auto* srv = static_cast<Server*>(listener->data);
-    if (status < 0 || srv->stopping_)
+    if (srv->stopping_)
+        return;
+    if (status == UV_EMFILE || status == UV_ENFILE) {
+        srv->out_of_descriptors();
+        return;
+    }
+    if (status < 0)
         return;
     auto* c = new Connection(*srv);
     uv_tcp_init(srv->loop_, &c->tcp_);
@@ -420,6 +529,9 @@ void Server::stop() {
     stopping_ = true;
     if (listening_)
         uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    listening_ = false;
+    if (backoff_init_)
+        uv_close(reinterpret_cast<uv_handle_t*>(&backoff_), nullptr);
     if (busy_poll_) {
         uv_close(reinterpret_cast<uv_handle_t*>(&polled_), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(&spin_), nullptr);
@@ -429,9 +541,16 @@ void Server::stop() {
             c->finish();
 }
 
+void Server::close_all() {
+    for (Connection* c = head_; c; c = c->next)
+        c->close();
+}
+
 void Server::tick(std::uint64_t now) {
     for (Connection* c = head_; c; c = c->next) {
         if (c->closing())
+            continue;
+        if (c->over_output_limits(now))
             continue;
         if (c->lingering_too_long(now) || (opt_.idle_timeout_ms && now - c->last_active() > opt_.idle_timeout_ms))
             c->close();

@@ -47,6 +47,19 @@ public:
     /// given again, with more after it, on the next call.  After::close: close the connection
     /// once out is sent.
     virtual After on_data(std::string_view in, std::size_t& consumed, std::string& out) = 0;
+    /// Whether the last on_data stopped with whole requests left because out had grown past
+    /// what the session lets one call produce: it is called again with them once the pending
+    /// output has drained below max_pending_output, even if no more input comes.
+    virtual bool stalled() const { return false; }
+};
+
+/// Limits on a connection's pending output beyond which it is closed (Redis's
+/// client-output-buffer-limit): over hard at once, over soft for soft_ms.  0: no limit.
+/// Atomics, so that they can be changed while the server runs.
+struct OutputLimits {
+    std::atomic<std::size_t> hard{0};
+    std::atomic<std::size_t> soft{0};
+    std::atomic<std::uint64_t> soft_ms{0};
 };
 
 struct ServerOptions {
@@ -60,6 +73,8 @@ struct ServerOptions {
     /// Reading pauses while more than this waits to be sent, so a client that does not read
     /// its replies cannot make the server buffer without bound.
     std::size_t max_pending_output = std::size_t{1} << 20;
+    /// Connections whose pending output passes these are closed (null: never).
+    const OutputLimits* output_limits = nullptr;
     /// Connections silent for longer are closed by close_idle() (0: never).
     std::uint64_t idle_timeout_ms = 0;
     const TlsContext* tls = nullptr;
@@ -88,6 +103,9 @@ public:
     /// Stops accepting and lets every connection finish: no more reading, pending replies sent,
     /// then closed.  The loop ends once all are closed.
     void stop();
+    /// Closes every connection now, replies still pending or not (after stop(), once the
+    /// grace for them to finish has passed).
+    void close_all();
     /// Call about once a second: closes connections idle for longer than the idle timeout,
     /// and those still waiting for their peer to close after an error.  now: uv_now().
     void tick(std::uint64_t now);
@@ -96,6 +114,12 @@ public:
 private:
     friend class Connection;
     static void on_connection(uv_stream_t* listener, int status);
+    /// accept4 failed with EMFILE or ENFILE: frees the reserve descriptor to accept and reject
+    /// the waiting clients, and when even that fails stops listening for a while, so that the
+    /// loop neither spins on the failing accept nor leaves clients hanging in the backlog.
+    void out_of_descriptors();
+    bool listen_again(std::string& error);
+    static void on_backoff(uv_timer_t* t);
     static void on_polled(uv_check_t* h);
     static void on_spin(uv_idle_t* h);
     void link(Connection* c);
@@ -103,7 +127,10 @@ private:
 
     uv_loop_t* loop_;
     uv_tcp_t listener_{};
-    fs::UniqueFd fd_;
+    fs::UniqueFd fd_;      ///< the listening socket; libuv's handle has a duplicate
+    fs::UniqueFd reserve_; ///< /dev/null, held to be closed when descriptors run out
+    uv_timer_t backoff_{};
+    bool backoff_init_ = false;
     bool listening_ = false;
     bool stopping_ = false;
     ServerOptions opt_;

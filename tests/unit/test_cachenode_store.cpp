@@ -93,17 +93,17 @@ TEST_CASE("store: TTLs expire lazily, and EXPIRE, PERSIST, PTTL") {
     g_now = 1000;
     Store s(config());
     CHECK(s.pttl("none") == -2);
-    CHECK_FALSE(s.expire_at("none", 5000));
+    CHECK(s.expire_at("none", 5000) == Status::not_found);
     s.set("k", "v");
     CHECK(s.pttl("k") == -1);
     CHECK_FALSE(s.persist("k"));
-    CHECK(s.expire_at("k", 3000));
+    CHECK(s.expire_at("k", 3000) == Status::ok);
     CHECK(s.pttl("k") == 2000);
     CHECK(s.stats().keys_with_ttl == 1);
     CHECK(s.persist("k"));
     CHECK(s.pttl("k") == -1);
     CHECK(s.stats().keys_with_ttl == 0);
-    CHECK(s.expire_at("k", 3000));
+    CHECK(s.expire_at("k", 3000) == Status::ok);
     g_now = 2999;
     CHECK(get(s, "k") == "v");
     g_now = 3000;
@@ -111,7 +111,7 @@ TEST_CASE("store: TTLs expire lazily, and EXPIRE, PERSIST, PTTL") {
     CHECK(s.size() == 0);
     CHECK(s.stats().expired == 1);
     s.set("k", "v");
-    CHECK(s.expire_at("k", g_now - 1)); // a time in the past deletes, as EXPIRE -1 does
+    CHECK(s.expire_at("k", g_now - 1) == Status::ok); // a time in the past deletes, as EXPIRE -1 does
     CHECK_FALSE(s.exists("k"));
 }
 

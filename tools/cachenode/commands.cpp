@@ -3,13 +3,18 @@
 #include "syskit_version.h"
 
 #include <fnmatch.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
 #include <chrono>
 #include <limits>
 #include <unordered_map>
@@ -26,6 +31,7 @@ struct Ctx {
     std::string& out;
     bool& quit;
     bool& authed;
+    ClientState& client;
 };
 
 using Handler = void (*)(Ctx&);
@@ -36,6 +42,9 @@ struct Command {
     bool before_auth;
     Op op;
     Handler run;
+    std::string_view flags; ///< Redis 7.0's COMMAND flags, space-separated
+    int first_key, last_key, key_step; ///< Redis's key positions (last -1: the last argument)
+    std::string_view acl;   ///< Redis 7.0's ACL categories, space-separated
 };
 
 /// Redis's integer arguments: optional '-', digits without a leading zero.
@@ -126,41 +135,369 @@ void cmd_get(Ctx& c) {
         resp::null_bulk(c.out);
 }
 
+/// The wall clock in milliseconds: what EXAT, EXPIREAT and EXPIRETIME speak.
+std::int64_t wall_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+/// A wall-clock deadline as the store's monotonic one, saturating at the ends of the range.
+std::int64_t to_monotonic(std::int64_t wall_at, std::int64_t mono_now, std::int64_t wall_now) {
+    std::int64_t offset = wall_now - mono_now, r = 0;
+    if (__builtin_sub_overflow(wall_at, offset, &r))
+        return wall_at < 0 ? std::numeric_limits<std::int64_t>::min() : std::numeric_limits<std::int64_t>::max();
+    return r;
+}
+
+std::int64_t to_wall(std::int64_t mono_at, std::int64_t mono_now, std::int64_t wall_now) {
+    return mono_at + (wall_now - mono_now);
+}
+
+void err_expire(Ctx& c, std::string_view name) {
+    resp::error(c.out, fmt::format("ERR invalid expire time in '{}' command", name));
+}
+
+/// EX/PX/EXAT/PXAT's argument as a monotonic deadline, with Redis's checks; false, answered,
+/// when it is not an integer, not positive or overflows.
+bool expire_arg(Ctx& c, std::string_view arg, std::int64_t unit_ms, bool absolute, std::string_view name,
+                std::int64_t& at) {
+    std::int64_t n = 0;
+    if (!parse_i64(arg, n)) {
+        err_not_integer(c.out);
+        return false;
+    }
+    constexpr auto max = std::numeric_limits<std::int64_t>::max();
+    if (n <= 0 || (unit_ms == 1000 && n > max / 1000)) {
+        err_expire(c, name);
+        return false;
+    }
+    n *= unit_ms;
+    std::int64_t wall_now = wall_ms(), mono_now = c.sh.store.now();
+    if (!absolute) {
+        if (n > max - wall_now) {
+            err_expire(c, name);
+            return false;
+        }
+        n += wall_now;
+    }
+    at = to_monotonic(n, mono_now, wall_now);
+    return true;
+}
+
 void cmd_set(Ctx& c) {
     if (!key_ok(c, c.argv[1]) || !value_ok(c, c.argv[2].size()))
         return;
     SetArgs a;
-    bool has_expire = false;
+    bool get = false;
+    enum { none, ex, px, exat, pxat, keepttl } expire = none;
+    std::string_view expire_value;
     for (std::size_t i = 3; i < c.argv.size(); ++i) {
         std::string_view o = c.argv[i];
-        if (iequals(o, "NX") && a.cond == SetArgs::Cond::always) {
+        bool next = i + 1 < c.argv.size();
+        bool timed = expire != none && expire != keepttl;
+        if (iequals(o, "NX") && a.cond != SetArgs::Cond::xx) {
             a.cond = SetArgs::Cond::nx;
-        } else if (iequals(o, "XX") && a.cond == SetArgs::Cond::always) {
+        } else if (iequals(o, "XX") && a.cond != SetArgs::Cond::nx) {
             a.cond = SetArgs::Cond::xx;
-        } else if (iequals(o, "KEEPTTL") && !has_expire) {
-            a.keep_ttl = true;
-            has_expire = true;
-        } else if ((iequals(o, "EX") || iequals(o, "PX")) && !has_expire && i + 1 < c.argv.size()) {
-            std::int64_t n = 0;
-            if (!parse_i64(c.argv[i + 1], n)) {
-                err_not_integer(c.out);
-                return;
-            }
-            if (n <= 0 || !deadline(c.sh.store.now(), n, iequals(o, "EX") ? 1000 : 1, a.expire_at)) {
-                resp::error(c.out, "ERR invalid expire time in 'set' command");
-                return;
-            }
-            has_expire = true;
-            ++i;
+        } else if (iequals(o, "GET")) {
+            get = true;
+        } else if (iequals(o, "KEEPTTL") && !timed) {
+            expire = keepttl;
+        } else if (next && (expire == none || expire == ex) && iequals(o, "EX")) {
+            expire = ex, expire_value = c.argv[++i];
+        } else if (next && (expire == none || expire == px) && iequals(o, "PX")) {
+            expire = px, expire_value = c.argv[++i];
+        } else if (next && (expire == none || expire == exat) && iequals(o, "EXAT")) {
+            expire = exat, expire_value = c.argv[++i];
+        } else if (next && (expire == none || expire == pxat) && iequals(o, "PXAT")) {
+            expire = pxat, expire_value = c.argv[++i];
         } else {
             err_syntax(c.out);
             return;
         }
     }
-    status_reply(c, c.sh.store.set(c.argv[1], c.argv[2], a));
+    if (expire != none && expire != keepttl &&
+        !expire_arg(c, expire_value, expire == ex || expire == exat ? 1000 : 1, expire == exat || expire == pxat,
+                    "set", a.expire_at))
+        return;
+    a.keep_ttl = expire == keepttl;
+    if (!get && (a.expire_at == 0 || a.expire_at > c.sh.store.now())) {
+        status_reply(c, c.sh.store.set(c.argv[1], c.argv[2], a));
+        return;
+    }
+    // SET ... GET, or a deadline already past: read and write in one step.
+    std::string old;
+    bool had = false;
+    Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
+        had = cur.found;
+        if (cur.found)
+            old.assign(cur.value);
+        Update u;
+        if ((a.cond == SetArgs::Cond::nx && cur.found) || (a.cond == SetArgs::Cond::xx && !cur.found))
+            return u;
+        u.action = Update::Action::write;
+        u.value.assign(c.argv[2]);
+        u.expire_at = a.keep_ttl ? cur.expire_at : a.expire_at;
+        return u;
+    });
+    if (st != Status::ok)
+        status_reply(c, st);
+    else if (get && had)
+        resp::bulk(c.out, old);
+    else if (get)
+        resp::null_bulk(c.out);
+    else
+        resp::simple(c.out, "OK");
+}
+
+void cmd_setnx(Ctx& c) {
+    if (!key_ok(c, c.argv[1]) || !value_ok(c, c.argv[2].size()))
+        return;
+    SetArgs a;
+    a.cond = SetArgs::Cond::nx;
+    Status st = c.sh.store.set(c.argv[1], c.argv[2], a);
+    if (st == Status::ok || st == Status::condition)
+        resp::integer(c.out, st == Status::ok ? 1 : 0);
+    else
+        status_reply(c, st);
+}
+
+void setex_generic(Ctx& c, std::int64_t unit_ms, std::string_view name) {
+    if (!key_ok(c, c.argv[1]) || !value_ok(c, c.argv[3].size()))
+        return;
+    SetArgs a;
+    if (!expire_arg(c, c.argv[2], unit_ms, false, name, a.expire_at))
+        return;
+    status_reply(c, c.sh.store.set(c.argv[1], c.argv[3], a));
+}
+
+void cmd_setex(Ctx& c) { setex_generic(c, 1000, "setex"); }
+void cmd_psetex(Ctx& c) { setex_generic(c, 1, "psetex"); }
+
+/// GETSET, GETDEL, GETEX: the old value, and what f makes of the key.
+template <class F>
+void get_and(Ctx& c, F&& f) {
+    std::string old;
+    bool had = false;
+    Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
+        had = cur.found;
+        if (cur.found)
+            old.assign(cur.value);
+        return f(cur);
+    });
+    if (st != Status::ok)
+        status_reply(c, st);
+    else if (had)
+        resp::bulk(c.out, old);
+    else
+        resp::null_bulk(c.out);
+}
+
+void cmd_getset(Ctx& c) {
+    if (!key_ok(c, c.argv[1]) || !value_ok(c, c.argv[2].size()))
+        return;
+    get_and(c, [&](const Current&) { return Update{Update::Action::write, std::string(c.argv[2]), 0}; });
+}
+
+void cmd_getdel(Ctx& c) {
+    get_and(c, [&](const Current& cur) { return Update{cur.found ? Update::Action::erase : Update::Action::keep, {}, 0}; });
+}
+
+void cmd_getex(Ctx& c) {
+    enum { none, ex, px, exat, pxat, persist } mode = none;
+    std::string_view arg;
+    for (std::size_t i = 2; i < c.argv.size(); ++i) {
+        std::string_view o = c.argv[i];
+        bool next = i + 1 < c.argv.size();
+        if (next && (mode == none || mode == ex) && iequals(o, "EX"))
+            mode = ex, arg = c.argv[++i];
+        else if (next && (mode == none || mode == px) && iequals(o, "PX"))
+            mode = px, arg = c.argv[++i];
+        else if (next && (mode == none || mode == exat) && iequals(o, "EXAT"))
+            mode = exat, arg = c.argv[++i];
+        else if (next && (mode == none || mode == pxat) && iequals(o, "PXAT"))
+            mode = pxat, arg = c.argv[++i];
+        else if ((mode == none || mode == persist) && iequals(o, "PERSIST"))
+            mode = persist;
+        else {
+            err_syntax(c.out);
+            return;
+        }
+    }
+    std::int64_t at = 0;
+    // As Redis: a missing key is nil before the time is looked at.
+    if (!c.sh.store.exists(c.argv[1])) {
+        resp::null_bulk(c.out);
+        return;
+    }
+    if (mode != none && mode != persist &&
+        !expire_arg(c, arg, mode == ex || mode == exat ? 1000 : 1, mode == exat || mode == pxat, "getex", at))
+        return;
+    get_and(c, [&](const Current& cur) {
+        Update u;
+        if (!cur.found || mode == none || (mode == persist && !cur.expire_at))
+            return u;
+        u.action = Update::Action::write;
+        u.value.assign(cur.value);
+        u.expire_at = mode == persist ? 0 : at;
+        return u;
+    });
+}
+
+void cmd_getrange(Ctx& c) {
+    std::int64_t start = 0, end = 0;
+    if (!parse_i64(c.argv[2], start) || !parse_i64(c.argv[3], end)) {
+        err_not_integer(c.out);
+        return;
+    }
+    std::string v;
+    c.sh.store.get(c.argv[1], [&](std::string_view value) { v.assign(value); });
+    auto len = static_cast<std::int64_t>(v.size());
+    if (start < 0 && end < 0 && start > end) {
+        resp::bulk(c.out, "");
+        return;
+    }
+    if (start < 0)
+        start = len + start;
+    if (end < 0)
+        end = len + end;
+    start = std::max<std::int64_t>(start, 0);
+    end = std::max<std::int64_t>(end, 0);
+    if (end >= len)
+        end = len - 1;
+    if (start > end || len == 0)
+        resp::bulk(c.out, "");
+    else
+        resp::bulk(c.out, std::string_view(v).substr(static_cast<std::size_t>(start),
+                                                      static_cast<std::size_t>(end - start + 1)));
+}
+
+void cmd_setrange(Ctx& c) {
+    if (!key_ok(c, c.argv[1]))
+        return;
+    std::int64_t offset = 0;
+    if (!parse_i64(c.argv[2], offset)) {
+        err_not_integer(c.out);
+        return;
+    }
+    if (offset < 0) {
+        resp::error(c.out, "ERR offset is out of range");
+        return;
+    }
+    std::string_view data = c.argv[3];
+    if (static_cast<std::uint64_t>(offset) + data.size() > c.sh.cfg.store.max_value) {
+        resp::error(c.out,
+                    fmt::format("ERR string exceeds maximum allowed size (max-value {} bytes)", c.sh.cfg.store.max_value));
+        return;
+    }
+    std::size_t len = 0;
+    Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
+        Update u;
+        len = cur.value.size();
+        if (data.empty())
+            return u;
+        u.action = Update::Action::write;
+        u.value.assign(cur.value);
+        auto off = static_cast<std::size_t>(offset);
+        if (u.value.size() < off + data.size())
+            u.value.resize(off + data.size(), '\0');
+        u.value.replace(off, data.size(), data);
+        u.expire_at = cur.expire_at;
+        len = u.value.size();
+        return u;
+    });
+    if (st == Status::ok)
+        resp::integer(c.out, static_cast<std::int64_t>(len));
+    else
+        status_reply(c, st);
+}
+
+/// Redis's floats: what strtold reads whole, no spaces, not NaN.
+bool parse_ld(std::string_view s, long double& v) {
+    if (s.empty() || s.size() > 5000 || std::isspace(static_cast<unsigned char>(s[0])))
+        return false;
+    std::string z(s);
+    char* end = nullptr;
+    errno = 0;
+    v = std::strtold(z.c_str(), &end);
+    return end == z.c_str() + z.size() && errno != ERANGE && !std::isnan(v);
+}
+
+/// A long double as Redis writes INCRBYFLOAT's result: 17 decimals, trailing zeros dropped.
+std::string format_ld(long double v) {
+    std::string r = fmt::format("{:.17f}", v);
+    if (r.find('.') != std::string::npos) {
+        r.erase(r.find_last_not_of('0') + 1);
+        if (r.back() == '.')
+            r.pop_back();
+    }
+    if (r == "-0")
+        r = "0";
+    return r;
+}
+
+void cmd_incrbyfloat(Ctx& c) {
+    if (!key_ok(c, c.argv[1]))
+        return;
+    long double incr = 0;
+    if (!parse_ld(c.argv[2], incr)) {
+        resp::error(c.out, "ERR value is not a valid float");
+        return;
+    }
+    std::string result;
+    bool bad = false, inf = false;
+    Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
+        Update u;
+        long double v = 0;
+        if (cur.found && !parse_ld(cur.value, v)) {
+            bad = true;
+            return u;
+        }
+        v += incr;
+        if (std::isnan(v) || std::isinf(v)) {
+            inf = true;
+            return u;
+        }
+        result = format_ld(v);
+        u.action = Update::Action::write;
+        u.value = result;
+        u.expire_at = cur.expire_at;
+        return u;
+    });
+    if (bad)
+        resp::error(c.out, "ERR value is not a valid float");
+    else if (inf)
+        resp::error(c.out, "ERR increment would produce NaN or Infinity");
+    else if (st != Status::ok)
+        status_reply(c, st);
+    else
+        resp::bulk(c.out, result);
+}
+
+void cmd_msetnx(Ctx& c) {
+    if (c.argv.size() % 2 != 1) {
+        resp::error(c.out, "ERR wrong number of arguments for 'msetnx' command");
+        return;
+    }
+    for (std::size_t i = 1; i < c.argv.size(); i += 2)
+        if (!key_ok(c, c.argv[i]) || !value_ok(c, c.argv[i + 1].size()))
+            return;
+    Store::Lock lock(c.sh.store, c.argv.subspan(1), 2);
+    for (std::size_t i = 1; i < c.argv.size(); i += 2)
+        if (c.sh.store.exists(c.argv[i])) {
+            resp::integer(c.out, 0);
+            return;
+        }
+    Status st = c.sh.store.mset(c.argv.subspan(1));
+    if (st == Status::ok)
+        resp::integer(c.out, 1);
+    else
+        status_reply(c, st);
 }
 
 void cmd_del(Ctx& c) {
+    Store::Lock lock(c.sh.store, c.argv.subspan(1));
     std::int64_t n = 0;
     for (std::size_t i = 1; i < c.argv.size(); ++i)
         n += c.sh.store.del(c.argv[i]);
@@ -168,31 +505,316 @@ void cmd_del(Ctx& c) {
 }
 
 void cmd_exists(Ctx& c) {
+    Store::Lock lock(c.sh.store, c.argv.subspan(1));
     std::int64_t n = 0;
     for (std::size_t i = 1; i < c.argv.size(); ++i)
         n += c.sh.store.exists(c.argv[i]);
     resp::integer(c.out, n);
 }
 
-void expire_generic(Ctx& c, std::int64_t unit_ms, const char* name) {
-    if (c.argv.size() > 3) {
-        resp::error(c.out, fmt::format("ERR Unsupported option {}", c.argv[3]));
+void expire_generic(Ctx& c, std::int64_t unit_ms, bool absolute, std::string_view name) {
+    ExpireCond cond = ExpireCond::always;
+    bool nx = false, xx = false, gt = false, lt = false;
+    for (std::size_t i = 3; i < c.argv.size(); ++i) {
+        std::string_view o = c.argv[i];
+        if (iequals(o, "NX"))
+            nx = true, cond = ExpireCond::nx;
+        else if (iequals(o, "XX"))
+            xx = true, cond = ExpireCond::xx;
+        else if (iequals(o, "GT"))
+            gt = true, cond = ExpireCond::gt;
+        else if (iequals(o, "LT"))
+            lt = true, cond = ExpireCond::lt;
+        else {
+            resp::error(c.out, fmt::format("ERR Unsupported option {}", o.substr(0, 128)));
+            return;
+        }
+    }
+    if (nx && (xx || gt || lt)) {
+        resp::error(c.out, "ERR NX and XX, GT or LT options at the same time are not compatible");
         return;
     }
-    std::int64_t n = 0, at = 0;
-    if (!parse_i64(c.argv[2], n)) {
+    if (gt && lt) {
+        resp::error(c.out, "ERR GT and LT options at the same time are not compatible");
+        return;
+    }
+    if (xx && gt)
+        cond = ExpireCond::gt; // XX GT: GT already needs a TTL
+    else if (xx && lt)
+        cond = ExpireCond::lt; // checked below: LT with XX needs a TTL too
+    std::int64_t when = 0;
+    if (!parse_i64(c.argv[2], when)) {
         err_not_integer(c.out);
         return;
     }
-    if (!deadline(c.sh.store.now(), n, unit_ms, at)) {
-        resp::error(c.out, fmt::format("ERR invalid expire time in '{}' command", name));
+    constexpr auto max = std::numeric_limits<std::int64_t>::max(), min = std::numeric_limits<std::int64_t>::min();
+    if (unit_ms == 1000) {
+        if (when > max / 1000 || when < min / 1000) {
+            err_expire(c, name);
+            return;
+        }
+        when *= 1000;
+    }
+    std::int64_t wall_now = wall_ms(), mono_now = c.sh.store.now();
+    if (!absolute) {
+        if (when > max - wall_now) {
+            err_expire(c, name);
+            return;
+        }
+        when += wall_now;
+    }
+    if (xx && lt && c.sh.store.pttl(c.argv[1]) == -1) {
+        resp::integer(c.out, 0);
         return;
     }
-    resp::integer(c.out, c.sh.store.expire_at(c.argv[1], at) ? 1 : 0);
+    Status st = c.sh.store.expire_at(c.argv[1], to_monotonic(when, mono_now, wall_now), cond);
+    if (st == Status::ok || st == Status::not_found || st == Status::condition)
+        resp::integer(c.out, st == Status::ok ? 1 : 0);
+    else
+        status_reply(c, st);
 }
 
-void cmd_expire(Ctx& c) { expire_generic(c, 1000, "expire"); }
-void cmd_pexpire(Ctx& c) { expire_generic(c, 1, "pexpire"); }
+void cmd_expire(Ctx& c) { expire_generic(c, 1000, false, "expire"); }
+void cmd_pexpire(Ctx& c) { expire_generic(c, 1, false, "pexpire"); }
+void cmd_expireat(Ctx& c) { expire_generic(c, 1000, true, "expireat"); }
+void cmd_pexpireat(Ctx& c) { expire_generic(c, 1, true, "pexpireat"); }
+
+void expiretime_generic(Ctx& c, std::int64_t unit_ms) {
+    std::int64_t ms = c.sh.store.pttl(c.argv[1]);
+    if (ms < 0) {
+        resp::integer(c.out, ms);
+        return;
+    }
+    std::int64_t mono_now = c.sh.store.now();
+    resp::integer(c.out, to_wall(mono_now + ms, mono_now, wall_ms()) / unit_ms);
+}
+
+void cmd_expiretime(Ctx& c) { expiretime_generic(c, 1000); }
+void cmd_pexpiretime(Ctx& c) { expiretime_generic(c, 1); }
+
+void cmd_type(Ctx& c) { resp::simple(c.out, c.sh.store.exists(c.argv[1]) ? "string" : "none"); }
+
+void cmd_touch(Ctx& c) {
+    Store::Lock lock(c.sh.store, c.argv.subspan(1));
+    std::int64_t n = 0;
+    for (std::size_t i = 1; i < c.argv.size(); ++i)
+        n += c.sh.store.get(c.argv[i], [](std::string_view) {});
+    resp::integer(c.out, n);
+}
+
+/// RENAME, RENAMENX, COPY: moves or copies src's value and TTL to dst in one step.
+/// Returns 1 done, 0 dst exists and replace is false, -1 src missing.
+int move_key(Ctx& c, std::string_view src, std::string_view dst, bool replace, bool keep_src, Status& st) {
+    std::string_view both[2] = {src, dst};
+    Store::Lock lock(c.sh.store, both);
+    std::string value;
+    std::int64_t at = 0;
+    bool found = false;
+    st = c.sh.store.modify(src, [&](const Current& cur) {
+        found = cur.found;
+        value.assign(cur.value);
+        at = cur.expire_at;
+        return Update{};
+    });
+    if (!found)
+        return -1;
+    if (!replace && c.sh.store.exists(dst))
+        return 0;
+    if (src == dst)
+        return 1;
+    st = c.sh.store.modify(dst, [&](const Current&) { return Update{Update::Action::write, value, at}; });
+    if (st != Status::ok)
+        return 1;
+    if (!keep_src)
+        c.sh.store.del(src);
+    return 1;
+}
+
+void rename_generic(Ctx& c, bool nx) {
+    if (!key_ok(c, c.argv[2]))
+        return;
+    Status st = Status::ok;
+    int r = move_key(c, c.argv[1], c.argv[2], !nx, false, st);
+    if (r < 0)
+        resp::error(c.out, "ERR no such key");
+    else if (st != Status::ok)
+        status_reply(c, st);
+    else if (nx)
+        resp::integer(c.out, c.argv[1] == c.argv[2] ? 0 : r);
+    else
+        resp::simple(c.out, "OK");
+}
+
+void cmd_rename(Ctx& c) { rename_generic(c, false); }
+void cmd_renamenx(Ctx& c) { rename_generic(c, true); }
+
+void cmd_copy(Ctx& c) {
+    bool replace = false;
+    for (std::size_t i = 3; i < c.argv.size(); ++i) {
+        if (iequals(c.argv[i], "REPLACE")) {
+            replace = true;
+        } else if (iequals(c.argv[i], "DB") && i + 1 < c.argv.size()) {
+            std::int64_t db = 0;
+            if (!parse_i64(c.argv[++i], db)) {
+                err_not_integer(c.out);
+                return;
+            }
+            if (db != 0) {
+                resp::error(c.out, "ERR DB index is out of range");
+                return;
+            }
+        } else {
+            err_syntax(c.out);
+            return;
+        }
+    }
+    if (c.argv[1] == c.argv[2]) {
+        resp::error(c.out, "ERR source and destination objects are the same");
+        return;
+    }
+    if (!key_ok(c, c.argv[2]))
+        return;
+    Status st = Status::ok;
+    int r = move_key(c, c.argv[1], c.argv[2], replace, true, st);
+    if (st != Status::ok)
+        status_reply(c, st);
+    else
+        resp::integer(c.out, r > 0 ? 1 : 0);
+}
+
+/// Whether ch matches the one-character pattern element at the front of p (?, [...], \c or a
+/// character); len is the element's length.  p must not be empty or start with '*'.
+bool element_match(std::string_view p, char ch, std::size_t& len, bool nocase) {
+    auto fold = [&](char x) { return nocase ? static_cast<char>(std::tolower(static_cast<unsigned char>(x))) : x; };
+    if (p[0] == '?') {
+        len = 1;
+        return true;
+    }
+    if (p[0] == '\\' && p.size() >= 2) {
+        len = 2;
+        return fold(p[1]) == fold(ch);
+    }
+    if (p[0] != '[') {
+        len = 1;
+        return fold(p[0]) == fold(ch);
+    }
+    std::size_t i = 1;
+    bool neg = i < p.size() && p[i] == '^';
+    if (neg)
+        ++i;
+    bool match = false;
+    char c = fold(ch);
+    while (i < p.size() && p[i] != ']') {
+        if (p[i] == '\\' && i + 1 < p.size()) {
+            match |= fold(p[i + 1]) == c;
+            i += 2;
+        } else if (i + 2 < p.size() && p[i + 1] == '-') {
+            char lo = fold(p[i]), hi = fold(p[i + 2]);
+            if (lo > hi)
+                std::swap(lo, hi);
+            match |= c >= lo && c <= hi;
+            i += 3;
+        } else {
+            match |= fold(p[i]) == c;
+            ++i;
+        }
+    }
+    len = i < p.size() ? i + 1 : i; // past the ']', when there is one
+    return match != neg;
+}
+
+/// Redis's glob: * ? [abc] [^a-z] and \ escapes, on binary strings.  Iterative, going back
+/// only to the last '*': time proportional to pattern times string, whatever the pattern
+/// (KEYS a*a*a*a*...b must not take exponential time).
+bool glob_match(std::string_view p, std::string_view s, bool nocase = false) {
+    std::size_t pi = 0, si = 0, star = std::string_view::npos, star_s = 0;
+    while (si < s.size()) {
+        std::size_t len = 0;
+        if (pi < p.size() && p[pi] == '*') {
+            star = ++pi;
+            star_s = si;
+        } else if (pi < p.size() && element_match(p.substr(pi), s[si], len, nocase)) {
+            pi += len;
+            ++si;
+        } else if (star != std::string_view::npos) {
+            pi = star;
+            si = ++star_s;
+        } else {
+            return false;
+        }
+    }
+    while (pi < p.size() && p[pi] == '*')
+        ++pi;
+    return pi == p.size();
+}
+
+void cmd_keys(Ctx& c) {
+    std::vector<std::string> keys;
+    bool all = c.argv[1] == "*";
+    for (unsigned i = 0; i < c.sh.store.shard_count(); ++i)
+        c.sh.store.for_each(i, [&](std::string_view k, std::string_view, std::int64_t) {
+            if (all || glob_match(c.argv[1], k))
+                keys.emplace_back(k);
+        });
+    resp::array(c.out, keys.size());
+    for (const auto& k : keys)
+        resp::bulk(c.out, k);
+}
+
+void cmd_scan(Ctx& c) {
+    std::uint64_t cursor = 0;
+    {
+        std::string_view a = c.argv[1];
+        auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), cursor);
+        if (a.empty() || ec != std::errc() || end != a.data() + a.size()) {
+            resp::error(c.out, "ERR invalid cursor");
+            return;
+        }
+    }
+    std::string_view pattern;
+    bool has_pattern = false, strings_only = true;
+    std::int64_t count = 10;
+    for (std::size_t i = 2; i < c.argv.size(); ++i) {
+        bool next = i + 1 < c.argv.size();
+        if (next && iequals(c.argv[i], "COUNT")) {
+            if (!parse_i64(c.argv[++i], count)) {
+                err_not_integer(c.out);
+                return;
+            }
+            if (count < 1) {
+                err_syntax(c.out);
+                return;
+            }
+        } else if (next && iequals(c.argv[i], "MATCH")) {
+            pattern = c.argv[++i];
+            has_pattern = pattern != "*";
+        } else if (next && iequals(c.argv[i], "TYPE")) {
+            strings_only = iequals(c.argv[++i], "string");
+        } else {
+            err_syntax(c.out);
+            return;
+        }
+    }
+    std::vector<std::string> keys;
+    std::uint64_t next = c.sh.store.scan(cursor, static_cast<std::size_t>(count), [&](std::string_view k, std::string_view) {
+        if (strings_only && (!has_pattern || glob_match(pattern, k)))
+            keys.emplace_back(k);
+    });
+    resp::array(c.out, 2);
+    resp::bulk(c.out, std::to_string(next));
+    resp::array(c.out, keys.size());
+    for (const auto& k : keys)
+        resp::bulk(c.out, k);
+}
+
+void cmd_randomkey(Ctx& c) {
+    std::string k;
+    if (c.sh.store.random_key(k))
+        resp::bulk(c.out, k);
+    else
+        resp::null_bulk(c.out);
+}
+
 void cmd_persist(Ctx& c) { resp::integer(c.out, c.sh.store.persist(c.argv[1]) ? 1 : 0); }
 void cmd_pttl(Ctx& c) { resp::integer(c.out, c.sh.store.pttl(c.argv[1])); }
 
@@ -202,6 +824,7 @@ void cmd_ttl(Ctx& c) {
 }
 
 void cmd_mget(Ctx& c) {
+    Store::Lock lock(c.sh.store, c.argv.subspan(1));
     resp::array(c.out, c.argv.size() - 1);
     for (std::size_t i = 1; i < c.argv.size(); ++i)
         if (!c.sh.store.get(c.argv[i], [&](std::string_view v) { resp::bulk(c.out, v); }))
@@ -244,8 +867,12 @@ void cmd_incrby(Ctx& c) {
 
 void cmd_decrby(Ctx& c) {
     std::int64_t d = 0;
-    if (!parse_i64(c.argv[2], d) || d == std::numeric_limits<std::int64_t>::min()) {
+    if (!parse_i64(c.argv[2], d)) {
         err_not_integer(c.out);
+        return;
+    }
+    if (d == std::numeric_limits<std::int64_t>::min()) {
+        resp::error(c.out, "ERR decrement would overflow");
         return;
     }
     incr_generic(c, -d);
@@ -330,38 +957,232 @@ void cmd_quit(Ctx& c) {
     c.quit = true;
 }
 
+/// CLIENT SETNAME's rule: no spaces, newlines or other characters outside '!'..'~'.
+bool name_ok(std::string_view n) {
+    return std::all_of(n.begin(), n.end(), [](char ch) { return ch >= '!' && ch <= '~'; });
+}
+
+void cmd_hello(Ctx& c) {
+    std::int64_t ver = 2;
+    if (c.argv.size() >= 2) {
+        if (!parse_i64(c.argv[1], ver)) {
+            resp::error(c.out, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        // RESP3 is not spoken: clients that ask for it (go-redis v9) go on in RESP2.
+        if (ver != 2) {
+            resp::error(c.out, "NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    std::string_view name;
+    bool has_name = false;
+    for (std::size_t i = 2; i < c.argv.size(); ++i) {
+        if (iequals(c.argv[i], "AUTH") && i + 2 < c.argv.size()) {
+            bool user_ok = c.argv[i + 1] == "default";
+            if (!c.sh.auth.required() || !user_ok || !c.sh.auth.check(c.argv[i + 2])) {
+                resp::error(c.out, "WRONGPASS invalid username-password pair or user is disabled.");
+                return;
+            }
+            c.authed = true;
+            i += 2;
+        } else if (iequals(c.argv[i], "SETNAME") && i + 1 < c.argv.size()) {
+            name = c.argv[++i];
+            has_name = true;
+            if (!name_ok(name)) {
+                resp::error(c.out, "ERR Client names cannot contain spaces, newlines or special characters.");
+                return;
+            }
+        } else {
+            resp::error(c.out, fmt::format("ERR Syntax error in HELLO option '{}'", c.argv[i].substr(0, 128)));
+            return;
+        }
+    }
+    if (!c.authed) {
+        resp::error(c.out, "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+                           "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+                           "select the RESP protocol version at the same time");
+        return;
+    }
+    if (has_name)
+        c.client.name.assign(name);
+    resp::array(c.out, 14);
+    resp::bulk(c.out, "server");
+    resp::bulk(c.out, "redis");
+    resp::bulk(c.out, "version");
+    resp::bulk(c.out, "7.0.0");
+    resp::bulk(c.out, "proto");
+    resp::integer(c.out, 2);
+    resp::bulk(c.out, "id");
+    resp::integer(c.out, static_cast<std::int64_t>(c.client.id));
+    resp::bulk(c.out, "mode");
+    resp::bulk(c.out, "standalone");
+    resp::bulk(c.out, "role");
+    resp::bulk(c.out, "master");
+    resp::bulk(c.out, "modules");
+    resp::array(c.out, 0);
+}
+
+void cmd_client(Ctx& c) {
+    std::string_view sub = c.argv[1];
+    auto arity = [&](std::size_t n) {
+        if (c.argv.size() == n)
+            return true;
+        resp::error(c.out, fmt::format("ERR wrong number of arguments for 'client|{}' command", sub.substr(0, 32)));
+        return false;
+    };
+    if (iequals(sub, "ID")) {
+        if (arity(2))
+            resp::integer(c.out, static_cast<std::int64_t>(c.client.id));
+    } else if (iequals(sub, "GETNAME")) {
+        if (!arity(2))
+            return;
+        if (c.client.name.empty())
+            resp::null_bulk(c.out);
+        else
+            resp::bulk(c.out, c.client.name);
+    } else if (iequals(sub, "SETNAME")) {
+        if (!arity(3))
+            return;
+        if (!name_ok(c.argv[2])) {
+            resp::error(c.out, "ERR Client names cannot contain spaces, newlines or special characters.");
+            return;
+        }
+        c.client.name.assign(c.argv[2]);
+        resp::simple(c.out, "OK");
+    } else if (iequals(sub, "INFO")) {
+        if (arity(2))
+            resp::bulk(c.out, fmt::format("id={} name={} db=0 multi=-1 resp=2\n", c.client.id, c.client.name));
+    } else if (iequals(sub, "REPLY")) {
+        if (!arity(3))
+            return;
+        if (iequals(c.argv[2], "ON")) {
+            c.client.reply = ClientState::Reply::on;
+            resp::simple(c.out, "OK");
+        } else if (iequals(c.argv[2], "OFF")) {
+            c.client.reply = ClientState::Reply::off;
+        } else if (iequals(c.argv[2], "SKIP")) {
+            c.client.reply = ClientState::Reply::skip;
+        } else {
+            err_syntax(c.out);
+        }
+    } else if (iequals(sub, "NO-EVICT")) {
+        // Every client is served alike: eviction never looks at who asks.
+        if (!arity(3))
+            return;
+        if (iequals(c.argv[2], "ON") || iequals(c.argv[2], "OFF"))
+            resp::simple(c.out, "OK");
+        else
+            err_syntax(c.out);
+    } else {
+        resp::error(c.out, fmt::format("ERR unknown subcommand '{}'. Try CLIENT HELP.", sub.substr(0, 128)));
+    }
+}
+
+void cmd_time(Ctx& c) {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    resp::array(c.out, 2);
+    resp::bulk(c.out, std::to_string(ts.tv_sec));
+    resp::bulk(c.out, std::to_string(ts.tv_nsec / 1000));
+}
+
+/// LASTSAVE: nothing is ever saved, so the time the server started, as Redis answers before
+/// its first save.
+void cmd_lastsave(Ctx& c) {
+    resp::integer(c.out, static_cast<std::int64_t>(wall_ms() / 1000 - c.sh.stats.uptime_s()));
+}
+
+void cmd_swapdb(Ctx& c) { resp::error(c.out, "ERR SWAPDB is not supported: cachenode has a single database"); }
+
+/// FUNCTION FLUSH: there are no functions, so there is nothing to flush; tools that reset a
+/// server before a test send it.
+void cmd_function(Ctx& c) {
+    if (!iequals(c.argv[1], "FLUSH") || c.argv.size() > 3 ||
+        (c.argv.size() == 3 && !iequals(c.argv[2], "ASYNC") && !iequals(c.argv[2], "SYNC"))) {
+        resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. "
+                                       "Only FUNCTION FLUSH is supported.",
+                                       c.argv[1].substr(0, 128)));
+        return;
+    }
+    resp::simple(c.out, "OK");
+}
+
+void cmd_reset(Ctx& c) {
+    c.client = ClientState{c.client.id, {}, ClientState::Reply::on};
+    if (c.sh.auth.required())
+        c.authed = false;
+    resp::simple(c.out, "RESET");
+}
+
 void cmd_command(Ctx& c);
 void cmd_config(Ctx& c);
 
 constexpr Command commands[] = {
-    {"ping", -1, true, Op::ping, cmd_ping},
-    {"echo", 2, false, Op::echo, cmd_echo},
-    {"get", 2, false, Op::get, cmd_get},
-    {"set", -3, false, Op::set, cmd_set},
-    {"del", -2, false, Op::del, cmd_del},
-    {"exists", -2, false, Op::exists, cmd_exists},
-    {"expire", -3, false, Op::expire, cmd_expire},
-    {"pexpire", -3, false, Op::pexpire, cmd_pexpire},
-    {"persist", 2, false, Op::persist, cmd_persist},
-    {"ttl", 2, false, Op::ttl, cmd_ttl},
-    {"pttl", 2, false, Op::pttl, cmd_pttl},
-    {"mget", -2, false, Op::mget, cmd_mget},
-    {"mset", -3, false, Op::mset, cmd_mset},
-    {"incr", 2, false, Op::incr, cmd_incr},
-    {"incrby", 3, false, Op::incrby, cmd_incrby},
-    {"decr", 2, false, Op::decr, cmd_decr},
-    {"decrby", 3, false, Op::decrby, cmd_decrby},
-    {"append", 3, false, Op::append, cmd_append},
-    {"strlen", 2, false, Op::strlen, cmd_strlen},
-    {"dbsize", 1, false, Op::dbsize, cmd_dbsize},
-    {"flushall", -1, false, Op::flushall, cmd_flushall},
-    {"flushdb", -1, false, Op::flushall, cmd_flushall},
-    {"info", -1, false, Op::info, cmd_info},
-    {"auth", -2, true, Op::auth, cmd_auth},
-    {"select", 2, false, Op::select, cmd_select},
-    {"quit", -1, true, Op::quit, cmd_quit},
-    {"command", -1, false, Op::command, cmd_command},
-    {"config", -2, false, Op::config, cmd_config},
+    {"ping", -1, true, Op::ping, cmd_ping, "fast sentinel", 0, 0, 0, "@fast @connection"},
+    {"echo", 2, false, Op::echo, cmd_echo, "fast", 0, 0, 0, "@fast @connection"},
+    {"get", 2, false, Op::get, cmd_get, "readonly fast", 1, 1, 1, "@read @string @fast"},
+    {"set", -3, false, Op::set, cmd_set, "write denyoom", 1, 1, 1, "@write @string @slow"},
+    {"setnx", 3, false, Op::set, cmd_setnx, "write denyoom fast", 1, 1, 1, "@write @string @fast"},
+    {"setex", 4, false, Op::set, cmd_setex, "write denyoom", 1, 1, 1, "@write @string @slow"},
+    {"psetex", 4, false, Op::set, cmd_psetex, "write denyoom", 1, 1, 1, "@write @string @slow"},
+    {"getset", 3, false, Op::other, cmd_getset, "write denyoom fast", 1, 1, 1, "@write @string @fast"},
+    {"getdel", 2, false, Op::other, cmd_getdel, "write fast", 1, 1, 1, "@write @string @fast"},
+    {"getex", -2, false, Op::other, cmd_getex, "write fast", 1, 1, 1, "@write @string @fast"},
+    {"getrange", 4, false, Op::other, cmd_getrange, "readonly", 1, 1, 1, "@read @string @slow"},
+    {"substr", 4, false, Op::other, cmd_getrange, "readonly", 1, 1, 1, "@read @string @slow"},
+    {"setrange", 4, false, Op::other, cmd_setrange, "write denyoom", 1, 1, 1, "@write @string @slow"},
+    {"incrbyfloat", 3, false, Op::other, cmd_incrbyfloat, "write denyoom fast", 1, 1, 1, "@write @string @fast"},
+    {"msetnx", -3, false, Op::other, cmd_msetnx, "write denyoom", 1, -1, 2, "@write @string @slow"},
+    {"del", -2, false, Op::del, cmd_del, "write", 1, -1, 1, "@keyspace @write @slow"},
+    {"unlink", -2, false, Op::del, cmd_del, "write fast", 1, -1, 1, "@keyspace @write @fast"},
+    {"exists", -2, false, Op::exists, cmd_exists, "readonly fast", 1, -1, 1, "@keyspace @read @fast"},
+    {"touch", -2, false, Op::other, cmd_touch, "readonly fast", 1, -1, 1, "@keyspace @read @fast"},
+    {"type", 2, false, Op::other, cmd_type, "readonly fast", 1, 1, 1, "@keyspace @read @fast"},
+    {"rename", 3, false, Op::other, cmd_rename, "write", 1, 2, 1, "@keyspace @write @slow"},
+    {"renamenx", 3, false, Op::other, cmd_renamenx, "write fast", 1, 2, 1, "@keyspace @write @fast"},
+    {"copy", -3, false, Op::other, cmd_copy, "write denyoom", 1, 2, 1, "@keyspace @write @slow"},
+    {"keys", 2, false, Op::other, cmd_keys, "readonly", 0, 0, 0, "@keyspace @read @slow @dangerous"},
+    {"scan", -2, false, Op::other, cmd_scan, "readonly", 0, 0, 0, "@keyspace @read @slow"},
+    {"randomkey", 1, false, Op::other, cmd_randomkey, "readonly", 0, 0, 0, "@keyspace @read @slow"},
+    {"expire", -3, false, Op::expire, cmd_expire, "write fast", 1, 1, 1, "@keyspace @write @fast"},
+    {"pexpire", -3, false, Op::pexpire, cmd_pexpire, "write fast", 1, 1, 1, "@keyspace @write @fast"},
+    {"expireat", -3, false, Op::expire, cmd_expireat, "write fast", 1, 1, 1, "@keyspace @write @fast"},
+    {"pexpireat", -3, false, Op::pexpire, cmd_pexpireat, "write fast", 1, 1, 1, "@keyspace @write @fast"},
+    {"expiretime", 2, false, Op::ttl, cmd_expiretime, "readonly fast", 1, 1, 1, "@keyspace @read @fast"},
+    {"pexpiretime", 2, false, Op::pttl, cmd_pexpiretime, "readonly fast", 1, 1, 1, "@keyspace @read @fast"},
+    {"persist", 2, false, Op::persist, cmd_persist, "write fast", 1, 1, 1, "@keyspace @write @fast"},
+    {"ttl", 2, false, Op::ttl, cmd_ttl, "readonly fast", 1, 1, 1, "@keyspace @read @fast"},
+    {"pttl", 2, false, Op::pttl, cmd_pttl, "readonly fast", 1, 1, 1, "@keyspace @read @fast"},
+    {"mget", -2, false, Op::mget, cmd_mget, "readonly fast", 1, -1, 1, "@read @string @fast"},
+    {"mset", -3, false, Op::mset, cmd_mset, "write denyoom", 1, -1, 2, "@write @string @slow"},
+    {"incr", 2, false, Op::incr, cmd_incr, "write denyoom fast", 1, 1, 1, "@write @string @fast"},
+    {"incrby", 3, false, Op::incrby, cmd_incrby, "write denyoom fast", 1, 1, 1, "@write @string @fast"},
+    {"decr", 2, false, Op::decr, cmd_decr, "write denyoom fast", 1, 1, 1, "@write @string @fast"},
+    {"decrby", 3, false, Op::decrby, cmd_decrby, "write denyoom fast", 1, 1, 1, "@write @string @fast"},
+    {"append", 3, false, Op::append, cmd_append, "write denyoom fast", 1, 1, 1, "@write @string @fast"},
+    {"strlen", 2, false, Op::strlen, cmd_strlen, "readonly fast", 1, 1, 1, "@read @string @fast"},
+    {"dbsize", 1, false, Op::dbsize, cmd_dbsize, "readonly fast", 0, 0, 0, "@keyspace @read @fast"},
+    {"flushall", -1, false, Op::flushall, cmd_flushall, "write", 0, 0, 0, "@keyspace @write @slow @dangerous"},
+    {"flushdb", -1, false, Op::flushall, cmd_flushall, "write", 0, 0, 0, "@keyspace @write @slow @dangerous"},
+    {"info", -1, false, Op::info, cmd_info, "loading stale", 0, 0, 0, "@slow @dangerous"},
+    {"auth", -2, true, Op::auth, cmd_auth, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "@fast @connection"},
+    {"select", 2, false, Op::select, cmd_select, "loading stale fast", 0, 0, 0, "@fast @connection"},
+    {"quit", -1, true, Op::quit, cmd_quit, "allow_busy noscript loading stale fast no_auth", 0, 0, 0, "@fast @connection"},
+    {"multi", 1, false, Op::other, nullptr, "noscript loading stale fast allow_busy", 0, 0, 0, "@fast @transaction"},
+    {"exec", 1, false, Op::other, nullptr, "noscript loading stale skip_slowlog", 0, 0, 0, "@slow @transaction"},
+    {"discard", 1, false, Op::other, nullptr, "noscript loading stale fast allow_busy", 0, 0, 0, "@fast @transaction"},
+    {"watch", -2, false, Op::other, nullptr, "noscript loading stale fast allow_busy", 1, -1, 1, "@fast @transaction"},
+    {"unwatch", 1, false, Op::other, nullptr, "noscript loading stale fast allow_busy", 0, 0, 0, "@fast @transaction"},
+    {"hello", -1, true, Op::other, cmd_hello, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "@fast @connection"},
+    {"client", -2, false, Op::other, cmd_client, "noscript loading stale", 0, 0, 0, "@slow @connection"},
+    {"time", 1, false, Op::other, cmd_time, "loading stale fast", 0, 0, 0, "@fast"},
+    {"lastsave", 1, false, Op::other, cmd_lastsave, "loading stale fast", 0, 0, 0, "@fast @admin @dangerous"},
+    {"swapdb", 3, false, Op::other, cmd_swapdb, "write fast", 0, 0, 0, "@keyspace @write @fast @dangerous"},
+    {"function", -2, false, Op::other, cmd_function, "noscript write", 0, 0, 0, "@write @slow @scripting"},
+    {"reset", 1, true, Op::other, cmd_reset, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "@fast @connection"},
+    {"command", -1, false, Op::command, cmd_command, "loading stale", 0, 0, 0, "@slow @connection"},
+    {"config", -2, false, Op::config, cmd_config, "", 0, 0, 0, "@slow"},
 };
 
 void cmd_command(Ctx& c) {
@@ -379,19 +1200,35 @@ void cmd_command(Ctx& c) {
         resp::error(c.out, fmt::format("ERR unknown subcommand '{}'. Try COMMAND HELP.", c.argv[1].substr(0, 128)));
         return;
     }
+    auto words = [&](std::string_view list) {
+        std::vector<std::string_view> w;
+        for (std::size_t i = 0; i < list.size();) {
+            std::size_t j = std::min(list.find(' ', i), list.size());
+            w.push_back(list.substr(i, j - i));
+            i = j + 1;
+        }
+        return w;
+    };
     auto describe = [&](const Command& cmd) {
-        // Redis 2.8's six fields: name, arity, flags, first key, last key, step.
-        bool keys = cmd.op != Op::ping && cmd.op != Op::echo && cmd.op != Op::dbsize && cmd.op != Op::flushall &&
-                    cmd.op != Op::info && cmd.op != Op::auth && cmd.op != Op::select && cmd.op != Op::quit &&
-                    cmd.op != Op::command && cmd.op != Op::config;
-        bool many = cmd.op == Op::del || cmd.op == Op::exists || cmd.op == Op::mget || cmd.op == Op::mset;
-        resp::array(c.out, 6);
+        // Redis 7.0's ten fields: name, arity, flags, first key, last key, step, ACL
+        // categories, tips, key specifications, subcommands.
+        resp::array(c.out, 10);
         resp::bulk(c.out, cmd.name);
         resp::integer(c.out, cmd.arity);
+        auto flags = words(cmd.flags);
+        resp::array(c.out, flags.size());
+        for (auto f : flags)
+            resp::simple(c.out, f);
+        resp::integer(c.out, cmd.first_key);
+        resp::integer(c.out, cmd.last_key);
+        resp::integer(c.out, cmd.key_step);
+        auto acl = words(cmd.acl);
+        resp::array(c.out, acl.size());
+        for (auto a : acl)
+            resp::simple(c.out, a);
         resp::array(c.out, 0);
-        resp::integer(c.out, keys ? 1 : 0);
-        resp::integer(c.out, keys ? (many ? -1 : 1) : 0);
-        resp::integer(c.out, keys ? (cmd.op == Op::mset ? 2 : 1) : 0);
+        resp::array(c.out, 0);
+        resp::array(c.out, 0);
     };
     if (!info) {
         resp::array(c.out, std::size(commands));
@@ -410,13 +1247,80 @@ void cmd_command(Ctx& c) {
     }
 }
 
+/// Redis's memory sizes: digits and an optional unit (k 1000, kb 1024, m, mb, g, gb).
+bool parse_memory(std::string_view s, std::size_t& v) {
+    std::size_t digits = 0;
+    while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9')
+        ++digits;
+    if (digits == 0 || digits > 19)
+        return false;
+    std::uint64_t n = 0;
+    std::from_chars(s.data(), s.data() + digits, n);
+    std::string unit(s.substr(digits));
+    std::transform(unit.begin(), unit.end(), unit.begin(), [](char ch) { return ch | 0x20; });
+    const std::pair<const char*, std::uint64_t> units[] = {{"", 1},       {"b", 1},          {"k", 1000},
+                                                           {"kb", 1024},  {"m", 1000000},    {"mb", 1 << 20},
+                                                           {"g", 1000000000}, {"gb", 1u << 30}};
+    for (const auto& [name, mul] : units)
+        if (unit == name) {
+            if (n > std::numeric_limits<std::uint64_t>::max() / mul)
+                return false;
+            v = static_cast<std::size_t>(n * mul);
+            return true;
+        }
+    return false;
+}
+
+/// CONFIG SET client-output-buffer-limit "normal HARD SOFT SECONDS".
+bool set_output_limits(Ctx& c, std::string_view value) {
+    std::vector<std::string_view> words;
+    for (std::size_t i = 0; i < value.size();) {
+        std::size_t j = value.find(' ', i);
+        if (j == std::string_view::npos)
+            j = value.size();
+        if (j > i)
+            words.push_back(value.substr(i, j - i));
+        i = j + 1;
+    }
+    std::size_t hard = 0, soft = 0, secs = 0;
+    if (words.size() != 4 || !iequals(words[0], "normal") || !parse_memory(words[1], hard) ||
+        !parse_memory(words[2], soft) || !parse_memory(words[3], secs))
+        return false;
+    c.sh.output_limits.hard.store(hard, std::memory_order_relaxed);
+    c.sh.output_limits.soft.store(soft, std::memory_order_relaxed);
+    c.sh.output_limits.soft_ms.store(secs * 1000, std::memory_order_relaxed);
+    return true;
+}
+
 void cmd_config(Ctx& c) {
+    if (iequals(c.argv[1], "SET")) {
+        if (c.argv.size() < 4 || c.argv.size() % 2 != 0) {
+            resp::error(c.out, "ERR wrong number of arguments for 'config|set' command");
+            return;
+        }
+        for (std::size_t i = 2; i < c.argv.size(); i += 2) {
+            if (!iequals(c.argv[i], "client-output-buffer-limit")) {
+                resp::error(c.out, fmt::format("ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                                               c.argv[i].substr(0, 128)));
+                return;
+            }
+            if (!set_output_limits(c, c.argv[i + 1])) {
+                resp::error(c.out, fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - "
+                                               "only the normal class, as 'normal HARD SOFT SECONDS'",
+                                               c.argv[i].substr(0, 128)));
+                return;
+            }
+        }
+        resp::simple(c.out, "OK");
+        return;
+    }
     if (!iequals(c.argv[1], "GET")) {
         resp::error(c.out, fmt::format("ERR CONFIG {} is not supported; cachenode is configured on its command line",
                                        c.argv[1].substr(0, 32)));
         return;
     }
     const Config& cfg = c.sh.cfg;
+    const net::OutputLimits& ol = c.sh.output_limits;
     // The parameters clients ask about (redis-benchmark: save, appendonly), with Redis's names.
     const std::pair<const char*, std::string> params[] = {
         {"bind", cfg.bind},
@@ -427,6 +1331,9 @@ void cmd_config(Ctx& c) {
         {"maxclients", std::to_string(cfg.max_clients)},
         {"timeout", std::to_string(cfg.idle_timeout_s)},
         {"proto-max-bulk-len", std::to_string(std::max(cfg.store.max_value, cfg.max_key))},
+        {"client-output-buffer-limit",
+         fmt::format("normal {} {} {}", ol.hard.load(std::memory_order_relaxed), ol.soft.load(std::memory_order_relaxed),
+                     ol.soft_ms.load(std::memory_order_relaxed) / 1000)},
         {"save", ""},
         {"appendonly", "no"},
     };
@@ -452,7 +1359,7 @@ const Command* lookup(std::string_view name) {
             t.emplace(cmd.name, &cmd);
         return t;
     }();
-    char lower[16];
+    char lower[24];
     if (name.size() > sizeof lower)
         return nullptr;
     for (std::size_t i = 0; i < name.size(); ++i) {
@@ -520,6 +1427,19 @@ std::string info_text(const Shared& sh, std::string_view section) {
                          "keyspace_misses:{}\r\n\r\n",
                          sh.stats.connections(true), sh.stats.commands_processed(), sh.stats.connections(false),
                          st.expired, st.evictions, st.hits, st.misses);
+    if (want("persistence"))
+        t += "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\n"
+             "rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n"
+             "aof_rewrite_in_progress:0\r\n\r\n";
+    if (want("cpu")) {
+        rusage self{}, children{};
+        getrusage(RUSAGE_SELF, &self);
+        getrusage(RUSAGE_CHILDREN, &children);
+        auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+        t += fmt::format("# CPU\r\nused_cpu_sys:{:.6f}\r\nused_cpu_user:{:.6f}\r\nused_cpu_sys_children:{:.6f}\r\n"
+                         "used_cpu_user_children:{:.6f}\r\n\r\n",
+                         secs(self.ru_stime), secs(self.ru_utime), secs(children.ru_stime), secs(children.ru_utime));
+    }
     if (want("keyspace")) {
         t += "# Keyspace\r\n";
         if (st.keys)
@@ -533,6 +1453,7 @@ std::string info_text(const Shared& sh, std::string_view section) {
 
 RespSession::RespSession(Shared& shared, WorkerStats& stats)
     : sh_(shared), ws_(stats), authed_(!shared.auth.required()) {
+    client_.id = shared.next_client_id.fetch_add(1, std::memory_order_relaxed);
     parser_.set_limits(authed_ ? request_limits(sh_.cfg) : unauthenticated_limits);
 }
 
@@ -542,7 +1463,14 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
     Store::TimeScope at(sh_.store, start);
     std::uint64_t answered = 0;
     net::After after = net::After::keep;
+    stalled_ = false;
     for (;;) {
+        if (out.size() >= output_pause) {
+            // The rest waits until the client has read this much (net::Session::stalled): a
+            // pipeline that is never read cannot make the server buffer its replies without bound.
+            stalled_ = consumed < in.size();
+            break;
+        }
         std::size_t used = 0;
         resp::Parse r = parser_.parse(in.substr(consumed), argv_, used, error_);
         if (r == resp::Parse::incomplete)
@@ -576,24 +1504,138 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     const Command* cmd = lookup(argv[0]);
     bool was_authed = authed_;
     Op op = cmd ? cmd->op : Op::unknown;
+    bool bad = !cmd || (cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
+               (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity));
+    if (in_multi_ && bad && authed_)
+        multi_dirty_ = true; // the error below, then EXECABORT
     if (!authed_ && !(cmd && cmd->before_auth)) {
         resp::error(out, "NOAUTH Authentication required.");
     } else if (!cmd) {
-        std::string msg = fmt::format("ERR unknown command '{}', with args beginning with: ", argv[0].substr(0, 128));
+        // Each quoted as Redis formats it, as a C string: up to its first NUL.
+        auto quoted = [](std::string_view a) { return a.substr(0, std::min<std::size_t>(a.find('\0'), 128)); };
+        std::string msg = fmt::format("ERR unknown command '{}', with args beginning with: ", quoted(argv[0]));
         for (std::size_t i = 1; i < argv.size() && msg.size() < 1024; ++i)
-            msg += fmt::format("'{}' ", argv[i].substr(0, 128));
+            msg += fmt::format("'{}' ", quoted(argv[i]));
         resp::error(out, msg);
     } else if ((cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
                (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity))) {
         resp::error(out, fmt::format("ERR wrong number of arguments for '{}' command", cmd->name));
-    } else {
-        Ctx c{sh_, argv, out, quit, authed_};
+    } else if (!transaction(cmd->name, argv, out, quit)) {
+        Ctx c{sh_, argv, out, quit, authed_, client_};
         cmd->run(c);
     }
     if (authed_ && !was_authed)
         parser_.set_limits(request_limits(sh_.cfg));
     bool ok = out.size() > mark && out[mark] != '-';
+    // CLIENT REPLY OFF and SKIP: the command ran, its reply is dropped (SKIP: this once, after
+    // the SKIP itself).
+    if (client_.reply == ClientState::Reply::off || skip_next_) {
+        out.resize(mark);
+        skip_next_ = false;
+    } else if (client_.reply == ClientState::Reply::skip) {
+        out.resize(mark);
+        client_.reply = ClientState::Reply::on;
+        skip_next_ = true;
+    }
     ws_.record(Proto::resp, op, ok);
+}
+
+} // namespace syskit::cachenode
+
+namespace syskit::cachenode {
+
+RespSession::Watched RespSession::snapshot(std::string_view key) {
+    Watched w{std::string(key), false, 0, 0, 0};
+    sh_.store.modify(key, [&](const Current& cur) {
+        w.found = cur.found;
+        w.value_hash = Store::hash(cur.value);
+        w.value_len = cur.value.size();
+        w.expire_at = cur.expire_at;
+        return Update{};
+    });
+    return w;
+}
+
+bool RespSession::transaction(std::string_view name, std::span<const std::string_view> argv,
+                              std::string& out, bool& quit) {
+    if (name == "multi") {
+        if (in_multi_) {
+            resp::error(out, "ERR MULTI calls can not be nested");
+            return true;
+        }
+        in_multi_ = true;
+        multi_dirty_ = false;
+        queued_.clear();
+        resp::simple(out, "OK");
+        return true;
+    }
+    if (name == "watch") {
+        if (in_multi_) {
+            resp::error(out, "ERR WATCH inside MULTI is not allowed");
+            return true;
+        }
+        for (std::size_t i = 1; i < argv.size(); ++i)
+            if (std::none_of(watched_.begin(), watched_.end(), [&](const Watched& w) { return w.key == argv[i]; }))
+                watched_.push_back(snapshot(argv[i]));
+        resp::simple(out, "OK");
+        return true;
+    }
+    if (name == "unwatch") {
+        watched_.clear();
+        resp::simple(out, "OK");
+        return true;
+    }
+    if (name == "discard" || name == "exec") {
+        if (!in_multi_) {
+            resp::error(out, name == "exec" ? "ERR EXEC without MULTI" : "ERR DISCARD without MULTI");
+            return true;
+        }
+        in_multi_ = false;
+        auto queued = std::move(queued_);
+        queued_.clear();
+        if (name == "discard") {
+            watched_.clear();
+            resp::simple(out, "OK");
+            return true;
+        }
+        if (multi_dirty_) {
+            watched_.clear();
+            resp::error(out, "EXECABORT Transaction discarded because of previous errors.");
+            return true;
+        }
+        // Every shard locked: no other client, on any thread, sees the transaction half done
+        // or changes a watched key between the check and the commands.
+        Store::Lock all(sh_.store);
+        bool changed = false;
+        for (const Watched& w : watched_) {
+            Watched now = snapshot(w.key);
+            changed |= now.found != w.found || now.value_hash != w.value_hash || now.value_len != w.value_len ||
+                       now.expire_at != w.expire_at;
+        }
+        watched_.clear();
+        if (changed) {
+            out += "*-1\r\n";
+            return true;
+        }
+        resp::array(out, queued.size());
+        std::vector<std::string_view> args;
+        for (const auto& q : queued) {
+            args.assign(q.begin(), q.end());
+            execute(args, out, quit);
+        }
+        return true;
+    }
+    if (name == "reset") {
+        in_multi_ = false;
+        queued_.clear();
+        watched_.clear();
+        return false; // and cmd_reset does the rest
+    }
+    if (!in_multi_ || name == "quit")
+        return false;
+    queued_.emplace_back(argv.begin(), argv.end());
+    resp::simple(out, "QUEUED");
+    return true;
 }
 
 } // namespace syskit::cachenode

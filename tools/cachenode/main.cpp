@@ -40,8 +40,13 @@ int main(int argc, char** argv) {
         cli::error(cfg.log_file, why);
         return cli::exit_trouble;
     }
-    if (!o.check_config)
+    if (!o.check_config) {
+        if (!fit_descriptors(cfg, logger, why)) {
+            cli::error("--max-clients", why);
+            return cli::exit_trouble;
+        }
         return serve(cfg, tls.get(), logger);
+    }
 
     out::Sink sink;
     sink.line(fmt::format("configuration ok: resp={} http={} threads={} max-memory={} eviction={} tls={} auth={}",

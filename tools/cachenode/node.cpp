@@ -10,8 +10,13 @@
 
 #include "cli/diag.hpp"
 
+#include <fmt/format.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <csignal>
 
@@ -19,6 +24,38 @@ namespace syskit::cachenode {
 
 std::string address(const Config& cfg, std::uint16_t port) {
     return port ? net::Endpoint{cfg.bind, port}.str() : "off";
+}
+
+bool fit_descriptors(Config& cfg, log::Logger& logger, std::string& error) {
+    // Descriptors that are not clients: each loop's epoll, eventfd and listening sockets (two
+    // per protocol: ours and libuv's), the reserve kept for EMFILE, standard streams, the log,
+    // and a margin as Redis keeps one.
+    std::uint64_t reserved = 32 + 6 * std::uint64_t{std::max(1u, cfg.threads)};
+    std::uint64_t want = cfg.max_clients + reserved;
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        error = std::string("getrlimit: ") + std::strerror(errno);
+        return false;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : std::min<rlim_t>(rl.rlim_max, want);
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl = raised;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+        return true;
+    if (rl.rlim_cur <= reserved) {
+        error = fmt::format("the open files limit ({}) leaves no room for clients; at least {} are needed "
+                            "(ulimit -n)",
+                            rl.rlim_cur, reserved + 1);
+        return false;
+    }
+    std::uint64_t fit = rl.rlim_cur - reserved;
+    logger.warn("max-clients reduced to fit the open files limit",
+                {{"requested", cfg.max_clients}, {"max_clients", fit}, {"open_files_limit", std::uint64_t{rl.rlim_cur}}});
+    cfg.max_clients = fit;
+    return true;
 }
 
 int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
@@ -37,13 +74,13 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
     ExpiryThread expiry(store);
     Stats stats(cfg, store);
     Auth auth(cfg.password);
-    Shared shared{store, cfg, stats, auth};
+    Shared shared{store, cfg, stats, auth, {}, {1}};
 
     std::vector<Protocol> protocols;
     if (cfg.port)
         protocols.push_back({Proto::resp, cfg.port,
                              [&shared](WorkerStats& ws) { return std::make_unique<RespSession>(shared, ws); },
-                             "-ERR max number of clients reached\r\n"});
+                             "-ERR max number of clients reached\r\n", &shared.output_limits});
     if (cfg.http_port)
         protocols.push_back({Proto::http, cfg.http_port,
                              [&shared](WorkerStats& ws) { return std::make_unique<HttpSession>(shared, ws); },

@@ -78,6 +78,12 @@ void add_options(CLI::App& app, Options& o) {
                    fmt::format("Close connections idle this long, 0 never (default: {})", d.idle_timeout_s))
         ->type_name("SECONDS")
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{31536000}).description(""));
+    app.add_option("--shutdown-timeout", c.shutdown_timeout_s,
+                   fmt::format("On SIGTERM, wait this long for replies to be read before closing "
+                               "connections (default: {})",
+                               d.shutdown_timeout_s))
+        ->type_name("SECONDS")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{3600}).description(""));
     app.add_option("--busy-poll", c.busy_poll_us,
                    fmt::format("Keep polling this long after a request before sleeping, 0 never (default: {})",
                                d.busy_poll_us))

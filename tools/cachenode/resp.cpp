@@ -1,5 +1,7 @@
 #include "resp.hpp"
 
+#include <cctype>
+
 #include <charconv>
 #include <cstring>
 
@@ -130,21 +132,65 @@ Parse Parser::inline_request(std::string_view in, std::vector<std::string_view>&
     std::string_view line = in.substr(0, end);
     if (!line.empty() && line.back() == '\r')
         line.remove_suffix(1);
+    // Redis's quoting: "..." with \n \r \t \b \a \\ \" and \xHH escapes, '...' with \', and
+    // a closing quote must end the argument.
+    inline_args_.clear();
+    auto hex = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    auto is_hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
     std::size_t i = 0;
-    while (i < line.size()) {
-        while (i < line.size() && (line[i] == ' ' || line[i] == '\t'))
+    for (;;) {
+        while (i < line.size() && space(line[i]))
             ++i;
-        std::size_t start = i;
-        while (i < line.size() && line[i] != ' ' && line[i] != '\t')
-            ++i;
-        if (i > start) {
-            if (argv.size() >= limits_.max_args) {
-                error = "ERR Protocol error: invalid multibulk length";
-                return Parse::error;
+        if (i == line.size())
+            break;
+        std::string arg;
+        char quote = 0;
+        for (;;) {
+            if (i == line.size()) {
+                if (quote) {
+                    error = "ERR Protocol error: unbalanced quotes in request";
+                    return Parse::error;
+                }
+                break;
             }
-            argv.push_back(line.substr(start, i - start));
+            char c = line[i];
+            if (quote == '"' && c == '\\' && i + 3 < line.size() && line[i + 1] == 'x' && is_hex(line[i + 2]) &&
+                is_hex(line[i + 3])) {
+                arg += static_cast<char>(hex(line[i + 2]) * 16 + hex(line[i + 3]));
+                i += 4;
+            } else if (quote == '"' && c == '\\' && i + 1 < line.size()) {
+                char e = line[i + 1];
+                arg += e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e == 'b' ? '\b' : e == 'a' ? '\a' : e;
+                i += 2;
+            } else if (quote == '\'' && c == '\\' && i + 1 < line.size() && line[i + 1] == '\'') {
+                arg += '\'';
+                i += 2;
+            } else if (quote && c == quote) {
+                ++i;
+                if (i < line.size() && !space(line[i])) {
+                    error = "ERR Protocol error: unbalanced quotes in request";
+                    return Parse::error;
+                }
+                break;
+            } else if (!quote && (c == '"' || c == '\'')) {
+                quote = c;
+                ++i;
+            } else if (!quote && space(c)) {
+                break;
+            } else {
+                arg += c;
+                ++i;
+            }
         }
+        if (inline_args_.size() >= limits_.max_args) {
+            error = "ERR Protocol error: invalid multibulk length";
+            return Parse::error;
+        }
+        inline_args_.push_back(std::move(arg));
     }
+    for (const std::string& a : inline_args_)
+        argv.emplace_back(a);
     return Parse::complete;
 }
 

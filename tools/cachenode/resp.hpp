@@ -47,6 +47,7 @@ private:
     std::size_t pos_ = 0;
     std::int64_t expected_ = -1; ///< elements announced; -1: header not read yet
     std::vector<std::pair<std::size_t, std::size_t>> spans_; ///< offset and length of each argument
+    std::vector<std::string> inline_args_; ///< an inline request's arguments, unquoted
 };
 
 // Replies, appended to out.

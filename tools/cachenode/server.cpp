@@ -33,6 +33,7 @@ struct Server::Worker {
     static void on_stop(uv_async_t* a) { static_cast<Worker*>(a->data)->shutdown(); }
     static void on_signal(uv_signal_t* s, int signum);
     static void on_tick(uv_timer_t* t);
+    static void on_grace_over(uv_timer_t* t);
 
     Server& owner;
     bool watches_signals;
@@ -40,6 +41,7 @@ struct Server::Worker {
     uv_loop_t loop{};
     uv_async_t stop_async{};
     uv_timer_t tick_timer{};
+    uv_timer_t grace_timer{}; ///< after a stop: closes the connections that have not finished
     uv_signal_t signals[3]{};
     std::vector<fs::UniqueFd> fds;
     std::vector<std::unique_ptr<net::Server>> servers;
@@ -121,6 +123,7 @@ void Server::Worker::run(ServerHooks h) {
         auto make = p.make_session;
         opt.make_session = [make, ws] { return make(*ws); };
         opt.reject_message = p.reject_message;
+        opt.output_limits = p.output_limits;
         opt.clients = &owner.stats_.clients;
         opt.max_clients = cfg.max_clients;
         opt.idle_timeout_ms = cfg.idle_timeout_s * 1000;
@@ -155,6 +158,12 @@ void Server::Worker::run(ServerHooks h) {
         pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
     }
     uv_run(&loop, UV_RUN_DEFAULT);
+    if (stopping && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&grace_timer))) {
+        // Every connection finished in time: the grace timer, which does not keep the loop
+        // running, is still there to close.
+        uv_close(reinterpret_cast<uv_handle_t*>(&grace_timer), nullptr);
+        uv_run(&loop, UV_RUN_DEFAULT);
+    }
     servers.clear();
     uv_loop_close(&loop);
 }
@@ -179,6 +188,13 @@ void Server::Worker::on_tick(uv_timer_t* t) {
         s->tick(uv_now(&w->loop));
 }
 
+void Server::Worker::on_grace_over(uv_timer_t* t) {
+    auto* w = static_cast<Worker*>(t->data);
+    for (auto& s : w->servers)
+        s->close_all();
+    uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
+}
+
 void Server::Worker::shutdown() {
     if (stopping)
         return;
@@ -187,6 +203,11 @@ void Server::Worker::shutdown() {
         s->stop();
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_async), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&tick_timer), nullptr);
+    // A client that never reads its replies would hold the loop open for ever.
+    uv_timer_init(&loop, &grace_timer);
+    grace_timer.data = this;
+    uv_timer_start(&grace_timer, on_grace_over, owner.cfg_.shutdown_timeout_s * 1000, 0);
+    uv_unref(reinterpret_cast<uv_handle_t*>(&grace_timer));
     if (watches_signals)
         for (auto& s : signals)
             uv_close(reinterpret_cast<uv_handle_t*>(&s), nullptr);

@@ -25,6 +25,7 @@ struct Protocol {
     std::uint16_t port;
     std::function<std::unique_ptr<net::Session>(WorkerStats&)> make_session;
     std::string reject_message; ///< sent to a client over --max-clients
+    const net::OutputLimits* output_limits = nullptr;
 };
 
 struct ServerHooks {

@@ -13,7 +13,7 @@ namespace {
 constexpr std::array<std::string_view, op_count> op_names{
     "ping", "echo", "get", "set", "del", "exists", "expire", "pexpire", "persist", "ttl", "pttl", "mget", "mset",
     "incr", "incrby", "decr", "decrby", "append", "strlen", "dbsize", "flushall", "info", "auth", "select", "quit",
-    "command", "config", "unknown", "metrics", "healthz", "bad_request",
+    "command", "config", "other", "unknown", "metrics", "healthz", "bad_request",
 };
 
 // From 10 µs to 1 s: a cache answers in microseconds; the top buckets catch stalls.

@@ -23,7 +23,7 @@ constexpr unsigned proto_count = 2;
 /// Operations, across both protocols (HTTP's GET /get and GET /v1/keys/K are "get").
 enum class Op : unsigned {
     ping, echo, get, set, del, exists, expire, pexpire, persist, ttl, pttl, mget, mset, incr, incrby, decr,
-    decrby, append, strlen, dbsize, flushall, info, auth, select, quit, command, config, unknown,
+    decrby, append, strlen, dbsize, flushall, info, auth, select, quit, command, config, other, unknown,
     metrics, healthz, bad_request,
 };
 constexpr unsigned op_count = static_cast<unsigned>(Op::bad_request) + 1;

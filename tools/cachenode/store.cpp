@@ -72,6 +72,44 @@ std::size_t Store::Shard::footprint() const {
            policy->overhead();
 }
 
+Store::Lock::Lock(Store& store, std::span<const std::string_view> keys, std::size_t step)
+    : store_(store), outer_(held_) {
+    for (std::size_t i = 0; i < keys.size(); i += step)
+        shards_.push_back(store.index_of(hash(keys[i])));
+    std::sort(shards_.begin(), shards_.end());
+    shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
+    acquire();
+}
+
+Store::Lock::Lock(Store& store) : store_(store), outer_(held_) {
+    for (unsigned i = 0; i < store.shard_count_; ++i)
+        shards_.push_back(i);
+    acquire();
+}
+
+void Store::Lock::acquire() {
+    // An enclosing Lock (a multi-key command inside EXEC) already holds what this one needs.
+    if (!outer_)
+        for (unsigned i : shards_)
+            store_.shards_[i].mu.lock();
+    held_ = this;
+}
+
+Store::Lock::~Lock() {
+    held_ = outer_;
+    if (!outer_)
+        for (auto it = shards_.rbegin(); it != shards_.rend(); ++it)
+            store_.shards_[*it].mu.unlock();
+}
+
+bool Store::holds(const Shard& s) const {
+    const Lock* l = held_;
+    while (l->outer_)
+        l = l->outer_;
+    return &l->store_ == this &&
+           std::binary_search(l->shards_.begin(), l->shards_.end(), static_cast<unsigned>(&s - shards_.get()));
+}
+
 Store::Store(const StoreConfig& config)
     : limit_(config.max_memory), policy_(config.policy), clock_(config.clock) {
     unsigned n = config.shards;
@@ -307,7 +345,7 @@ Status Store::write(Shard& s, std::string_view key, std::uint64_t h, Entry** lin
 Status Store::set(std::string_view key, std::string_view value, const SetArgs& args) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
-    std::lock_guard lock(s.mu);
+    Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
     Entry* old = link ? *link : nullptr;
     if ((args.cond == SetArgs::Cond::nx && old) || (args.cond == SetArgs::Cond::xx && !old))
@@ -319,23 +357,10 @@ Status Store::set(std::string_view key, std::string_view value, const SetArgs& a
 }
 
 Status Store::mset(std::span<const std::string_view> kv) {
-    std::vector<std::uint64_t> hashes;
-    std::vector<unsigned> order;
-    hashes.reserve(kv.size() / 2);
-    for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
-        hashes.push_back(hash(kv[i]));
-        order.push_back(static_cast<unsigned>(&shard_for(hashes.back()) - shards_.get()));
-    }
-    std::sort(order.begin(), order.end());
-    order.erase(std::unique(order.begin(), order.end()), order.end());
-    // Ascending shard order, the same for every caller, so two MSETs cannot deadlock.
-    std::vector<std::unique_lock<std::mutex>> locks;
-    locks.reserve(order.size());
-    for (unsigned i : order)
-        locks.emplace_back(shards_[i].mu);
+    Lock lock(*this, kv, 2);
     std::int64_t now = this->now();
     for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
-        std::uint64_t h = hashes[i / 2];
+        std::uint64_t h = hash(kv[i]);
         Shard& s = shard_for(h);
         Entry** link = lookup_link(s, kv[i], h, now);
         if (Status st = write(s, kv[i], h, link, kv[i + 1], 0, true); st != Status::ok)
@@ -347,7 +372,7 @@ Status Store::mset(std::span<const std::string_view> kv) {
 bool Store::del(std::string_view key) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
-    std::lock_guard lock(s.mu);
+    Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
     if (!link)
         return false;
@@ -359,32 +384,66 @@ bool Store::del(std::string_view key) {
 bool Store::exists(std::string_view key) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
-    std::lock_guard lock(s.mu);
+    Guard lock(*this, s);
     return lookup(s, key, h, now()) != nullptr;
 }
 
-bool Store::expire_at(std::string_view key, std::int64_t at) {
+Status Store::expire_at(std::string_view key, std::int64_t at, ExpireCond cond) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
-    std::lock_guard lock(s.mu);
+    Guard lock(*this, s);
     std::int64_t now = this->now();
     Entry** link = lookup_link(s, key, h, now);
     if (!link)
-        return false;
+        return Status::not_found;
+    Entry* e = *link;
+    std::int64_t cur = e->has_ttl() ? e->ttl()->expire_at : 0;
+    if ((cond == ExpireCond::nx && cur) || (cond == ExpireCond::xx && !cur) ||
+        (cond == ExpireCond::gt && (!cur || at <= cur)) || (cond == ExpireCond::lt && cur && at >= cur))
+        return Status::condition;
     if (at <= now) {
         unlink(s, link);
         bump(s.expired);
-    } else {
-        retime(s, link, at);
+        publish(s);
+        return Status::ok;
     }
-    publish(s);
-    return true;
+    if (cur) {
+        e->ttl()->expire_at = at;
+        return Status::ok;
+    }
+    // The entry grows by the TTL's bytes: through write(), which makes room for them first.
+    std::string value(e->value());
+    return write(s, key, h, link, value, at, false);
+}
+
+Status Store::apply(Shard& s, std::string_view key, std::uint64_t h, Entry** link, const Update& u) {
+    switch (u.action) {
+    case Update::Action::keep:
+        return Status::ok;
+    case Update::Action::erase:
+        if (link) {
+            unlink(s, link);
+            publish(s);
+        }
+        return Status::ok;
+    case Update::Action::write:
+        break;
+    }
+    if (u.expire_at != 0 && u.expire_at <= now()) {
+        if (link) {
+            unlink(s, link);
+            bump(s.expired);
+            publish(s);
+        }
+        return Status::ok;
+    }
+    return write(s, key, h, link, u.value, u.expire_at, true);
 }
 
 bool Store::persist(std::string_view key) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
-    std::lock_guard lock(s.mu);
+    Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
     if (!link || !(*link)->has_ttl())
         return false;
@@ -396,7 +455,7 @@ bool Store::persist(std::string_view key) {
 std::int64_t Store::pttl(std::string_view key) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
-    std::lock_guard lock(s.mu);
+    Guard lock(*this, s);
     std::int64_t now = this->now();
     Entry* e = lookup(s, key, h, now);
     if (!e)
@@ -407,7 +466,7 @@ std::int64_t Store::pttl(std::string_view key) {
 Status Store::incr_by(std::string_view key, std::int64_t delta, std::int64_t& result) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
-    std::lock_guard lock(s.mu);
+    Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
     Entry* e = link ? *link : nullptr;
     std::int64_t v = 0;
@@ -426,7 +485,7 @@ Status Store::incr_by(std::string_view key, std::int64_t delta, std::int64_t& re
 Status Store::append(std::string_view key, std::string_view data, std::size_t& new_len) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
-    std::lock_guard lock(s.mu);
+    Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
     Entry* e = link ? *link : nullptr;
     // A copy: eviction in write() may free the entry the old value lives in.
@@ -442,9 +501,39 @@ Status Store::append(std::string_view key, std::string_view data, std::size_t& n
 std::size_t Store::strlen(std::string_view key) {
     std::uint64_t h = hash(key);
     Shard& s = shard_for(h);
-    std::lock_guard lock(s.mu);
+    Guard lock(*this, s);
     Entry* e = lookup(s, key, h, now());
     return e ? e->vlen : 0;
+}
+
+std::uint64_t Store::reverse_bits(std::uint64_t v) {
+    std::uint64_t r = 0;
+    for (int i = 0; i < 64; ++i, v >>= 1)
+        r = (r << 1) | (v & 1);
+    return r;
+}
+
+bool Store::random_key(std::string& key) {
+    std::uint64_t r = static_cast<std::uint64_t>(monotonic_ms()) * 0x9E3779B97F4A7C15ull;
+    for (unsigned tried = 0; tried < shard_count_; ++tried) {
+        Shard& s = shards_[(r + tried) & (shard_count_ - 1)];
+        Guard lock(*this, s);
+        if (s.count == 0)
+            continue;
+        std::int64_t now = this->now();
+        std::size_t n = s.buckets.size();
+        for (std::size_t j = 0; j < n; ++j) {
+            s.rng ^= s.rng << 13;
+            s.rng ^= s.rng >> 7;
+            s.rng ^= s.rng << 17;
+            for (Entry* e = s.buckets[s.rng & (n - 1)]; e; e = e->hnext)
+                if (!expired(e, now)) {
+                    key.assign(e->key());
+                    return true;
+                }
+        }
+    }
+    return false;
 }
 
 std::uint64_t Store::size() const {
@@ -457,7 +546,7 @@ std::uint64_t Store::size() const {
 void Store::flush() {
     for (unsigned i = 0; i < shard_count_; ++i) {
         Shard& s = shards_[i];
-        std::lock_guard lock(s.mu);
+        Guard lock(*this, s);
         for (Entry* head : s.buckets)
             while (head) {
                 Entry* next = head->hnext;
@@ -475,7 +564,7 @@ void Store::flush() {
 
 ExpireSample Store::expire_sample(unsigned shard, unsigned n) {
     Shard& s = shards_[shard];
-    std::lock_guard lock(s.mu);
+    Guard lock(*this, s);
     ExpireSample r;
     std::int64_t now = this->now();
     for (; r.sampled < n && !s.ttl_entries.empty(); ++r.sampled) {

@@ -52,6 +52,25 @@ struct SetArgs {
     bool keep_ttl = false;      ///< keep the key's current TTL (SET KEEPTTL)
 };
 
+/// EXPIRE's NX, XX, GT and LT: set the TTL only when the key has none, has one, or the new
+/// one is later or earlier than its current one (no TTL counting as infinite).
+enum class ExpireCond { always, nx, xx, gt, lt };
+
+/// What Store::modify's function sees of a key.
+struct Current {
+    bool found = false;
+    std::string_view value;     ///< valid during the call only
+    std::int64_t expire_at = 0; ///< monotonic ms; 0: no TTL
+};
+
+/// What Store::modify's function wants done with the key.
+struct Update {
+    enum class Action { keep, write, erase };
+    Action action = Action::keep;
+    std::string value;
+    std::int64_t expire_at = 0; ///< monotonic ms; 0: no TTL
+};
+
 struct StoreStats {
     std::uint64_t hits = 0, misses = 0, evictions = 0, expired = 0;
     std::uint64_t keys = 0, keys_with_ttl = 0;
@@ -88,13 +107,35 @@ public:
         std::int64_t outer_now_;
     };
 
+    /// Holds the locks of the shards some keys live in (or of every shard), in ascending shard
+    /// order so that two holders cannot deadlock.  While it lives, operations of this thread on
+    /// those keys take no lock of their own: a multi-key command or a transaction runs as one
+    /// step that no other thread sees half done.  Operations on other keys must not run in it.
+    class Lock {
+    public:
+        /// Locks the shards of keys[0], keys[step], keys[2 * step], ...
+        Lock(Store& store, std::span<const std::string_view> keys, std::size_t step = 1);
+        /// Locks every shard.
+        explicit Lock(Store& store);
+        ~Lock();
+        Lock(const Lock&) = delete;
+        Lock& operator=(const Lock&) = delete;
+
+    private:
+        friend class Store;
+        void acquire();
+        Store& store_;
+        std::vector<unsigned> shards_; ///< ascending
+        const Lock* outer_;
+    };
+
     /// Calls f(std::string_view value) under the shard's lock when key is present.  Counts a
     /// hit or a miss.
     template <class F>
     bool get(std::string_view key, F&& f) {
         std::uint64_t h = hash(key);
         Shard& s = shard_for(h);
-        std::lock_guard lock(s.mu);
+        Guard lock(*this, s);
         Entry* e = lookup(s, key, h, now());
         count_access(s, e);
         if (!e)
@@ -109,9 +150,28 @@ public:
     Status mset(std::span<const std::string_view> kv);
     bool del(std::string_view key);
     bool exists(std::string_view key);
-    /// Gives key a TTL ending at monotonic ms `at`; a time already past deletes the key, as
-    /// EXPIRE with a negative time does.  False when the key is missing.
-    bool expire_at(std::string_view key, std::int64_t at);
+    /// Gives key a TTL ending at monotonic ms `at` when cond allows; a time already past deletes
+    /// the key, as EXPIRE with a negative time does.  The TTL's bytes are charged (and evicted
+    /// for) first.  not_found when the key is missing, condition when cond says no.
+    Status expire_at(std::string_view key, std::int64_t at, ExpireCond cond = ExpireCond::always);
+    /// Reads and changes key in one step under its shard's lock: f(const Current&) returns an
+    /// Update.  Status::oom when a write does not fit.
+    template <class F>
+    Status modify(std::string_view key, F&& f) {
+        std::uint64_t h = hash(key);
+        Shard& s = shard_for(h);
+        Guard lock(*this, s);
+        Entry** link = lookup_link(s, key, h, now());
+        Current cur;
+        if (link) {
+            count_access(s, *link);
+            cur = {true, (*link)->value(), (*link)->has_ttl() ? (*link)->ttl()->expire_at : 0};
+        } else {
+            count_access(s, nullptr);
+        }
+        Update u = f(static_cast<const Current&>(cur));
+        return apply(s, key, h, link, u);
+    }
     /// Removes key's TTL; false when it is missing or has none.
     bool persist(std::string_view key);
     /// Milliseconds key has left; -1 no TTL, -2 missing.
@@ -122,6 +182,53 @@ public:
     Status append(std::string_view key, std::string_view data, std::size_t& new_len);
     /// Length of key's value, 0 when missing.
     std::size_t strlen(std::string_view key);
+
+    /// Calls f(key, value, expire_at) for every live key of shard i, under its lock.
+    template <class F>
+    void for_each(unsigned i, F&& f) {
+        Shard& s = shards_[i];
+        Guard lock(*this, s);
+        std::int64_t now = this->now();
+        for (Entry* e : s.buckets)
+            for (; e; e = e->hnext)
+                if (!(e->has_ttl() && e->ttl()->expire_at <= now))
+                    f(e->key(), e->value(), e->has_ttl() ? e->ttl()->expire_at : 0);
+    }
+    /// One step of SCAN from cursor (0: the start): calls f(key, value) for the live keys of a
+    /// few buckets, at least count keys unless the scan ends, and returns the next cursor (0: the
+    /// scan is over).  The cursor walks each shard's buckets in reverse binary order, as Redis's
+    /// does, so a key present from start to end is returned at least once even if tables grow.
+    template <class F>
+    std::uint64_t scan(std::uint64_t cursor, std::size_t count, F&& f) {
+        std::size_t seen = 0;
+        while (seen < count) {
+            unsigned i = static_cast<unsigned>(cursor & (shard_count_ - 1));
+            std::uint64_t v = cursor >> shard_bits_;
+            {
+                Shard& s = shards_[i];
+                Guard lock(*this, s);
+                std::int64_t now = this->now();
+                std::uint64_t mask = s.buckets.size() - 1;
+                for (Entry* e = s.buckets[v & mask]; e; e = e->hnext)
+                    if (!(e->has_ttl() && e->ttl()->expire_at <= now)) {
+                        f(e->key(), e->value());
+                        ++seen;
+                    }
+                v |= ~mask;
+                v = reverse_bits(v) + 1;
+                v = reverse_bits(v);
+            }
+            if (v == 0) {
+                if (i + 1 == shard_count_)
+                    return 0;
+                ++i;
+            }
+            cursor = (v << shard_bits_) | i;
+        }
+        return cursor;
+    }
+    /// A random live key, or nullopt-like false when the store is empty.
+    bool random_key(std::string& key);
 
     std::uint64_t size() const;
     void flush();
@@ -153,12 +260,41 @@ private:
         std::size_t footprint() const;
     };
 
+    /// Locks a shard for one operation, unless this thread's Lock holds it already.
+    class Guard {
+    public:
+        Guard(const Store& store, Shard& s) : mu_(&s.mu) {
+            if (held_ && store.holds(s)) {
+                mu_ = nullptr;
+                return;
+            }
+            mu_->lock();
+        }
+        ~Guard() {
+            if (mu_)
+                mu_->unlock();
+        }
+        Guard(const Guard&) = delete;
+        Guard& operator=(const Guard&) = delete;
+
+    private:
+        std::mutex* mu_;
+    };
+
+    static std::uint64_t reverse_bits(std::uint64_t v);
+    /// Whether this thread's Lock holds s.
+    bool holds(const Shard& s) const;
+    /// The innermost Lock of this thread.
+    static inline thread_local const Lock* held_ = nullptr;
+
+    unsigned index_of(std::uint64_t h) const { return shard_bits_ ? static_cast<unsigned>(h >> (64 - shard_bits_)) : 0; }
     Shard& shard_for(std::uint64_t h) { return shards_[shard_bits_ ? h >> (64 - shard_bits_) : 0]; }
     static Entry** find(Shard& s, std::string_view key, std::uint64_t h);
     /// The live entry for key; an expired one is removed on the way.
     Entry* lookup(Shard& s, std::string_view key, std::uint64_t h, std::int64_t now);
     Entry** lookup_link(Shard& s, std::string_view key, std::uint64_t h, std::int64_t now);
     void count_access(Shard& s, Entry* e);
+    Status apply(Shard& s, std::string_view key, std::uint64_t h, Entry** link, const Update& u);
     /// Inserts key (link null) or replaces the live entry at *link, with value and the TTL `at`
     /// (0: none), evicting first.  value must not point into the shard's entries.
     Status write(Shard& s, std::string_view key, std::uint64_t h, Entry** link, std::string_view value,
