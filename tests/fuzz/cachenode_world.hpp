@@ -27,7 +27,7 @@ struct World {
     }
     /// password: empty for none, as --requirepass takes it.
     explicit World(std::string_view password = {})
-        : cfg(make_config()), store(cfg.store), stats(cfg, store), auth(password), shared{store, cfg, stats, auth},
+        : cfg(make_config()), store(cfg.store), stats(cfg, store), auth(password), shared{store, cfg, stats, auth, {}, {1}},
           ws(stats.add_worker()) {}
 };
 

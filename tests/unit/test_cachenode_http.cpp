@@ -146,7 +146,7 @@ TEST_CASE("cachenode HTTP: a full cache under noeviction answers 507") {
     cfg.store.policy = Policy::noeviction;
     Store store(cfg.store);
     Stats stats(cfg, store);
-    Shared shared{store, cfg, stats, w.auth};
+    Shared shared{store, cfg, stats, w.auth, {}, {1}};
     HttpSession s(shared, w.ws);
     std::string out, reply;
     std::size_t consumed = 0;
