@@ -1,0 +1,201 @@
+#include "options.hpp"
+
+#include "cli/size.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace syskit::sockkit {
+
+namespace {
+
+void add_address(CLI::App* sub, Options& o, const char* help) {
+    sub->add_option("ADDR", o.raw.address, help)->type_name("");
+}
+
+void add_server(CLI::App* sub, Options& o) {
+    sub->add_option("--mode", o.raw.mode, "A unix: socket file's permissions, octal (default 600: owner only)")
+        ->type_name("MODE");
+    sub->add_option("--tls", o.raw.tls, "tcp: serve TLS with the PEM certificate chain CERT and key KEY")
+        ->type_name("CERT KEY")
+        ->expected(2);
+    sub->add_option("--max-queue", o.raw.max_queue,
+                    "Bytes that may wait to be sent to one client (default 1M)")
+        ->type_name("SIZE");
+    sub->add_option("--log-format", o.raw.log_format, "Log lines on stderr: logfmt (default) or json")
+        ->type_name("FMT");
+}
+
+void add_client(CLI::App* sub, Options& o) {
+    sub->add_option("--ca", o.ca, "tcp: speak TLS, trusting the certificates in the PEM file FILE")
+        ->type_name("FILE");
+}
+
+std::optional<std::size_t> count(const std::string& text, std::size_t max) {
+    if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    std::size_t n = std::stoul(text);
+    return n <= max ? std::optional(n) : std::nullopt;
+}
+
+} // namespace
+
+bool valid_name(std::string_view name) {
+    if (name.empty() || name.size() > 32)
+        return false;
+    for (char ch : name)
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+              ch == '_' || ch == '.'))
+            return false;
+    return true;
+}
+
+void add_options(CLI::App& app, Options& o) {
+    app.require_subcommand(1);
+    auto leaf = [&o](CLI::App* group, const char* name, const char* help, Command c) {
+        auto* sub = group->add_subcommand(name, help);
+        sub->callback([&o, c] { o.command = c; });
+        return sub;
+    };
+
+    auto* echo = app.add_subcommand("echo", "Echo server and client (book chapter 7, 10)")->require_subcommand(1);
+    auto* s = leaf(echo, "serve", "Send every byte each client sends back to it", Command::echo_serve);
+    add_address(s, o, "Where to listen: unix:PATH, abstract:NAME or tcp:HOST:PORT");
+    add_server(s, o);
+    s = leaf(echo, "send", "Send TEXT and a newline (or standard input) and print what comes back",
+             Command::echo_send);
+    add_address(s, o, "The server: unix:PATH, abstract:NAME or tcp:HOST:PORT");
+    s->add_option("TEXT", o.text, "What to send; without it, standard input")->type_name("");
+    add_client(s, o);
+
+    auto* chat = app.add_subcommand("chat", "Chat with names and history (book chapter 7)")->require_subcommand(1);
+    s = leaf(chat, "serve", "A chat hub: broadcast lines, announce joins and leaves, replay history",
+             Command::chat_serve);
+    add_address(s, o, "Where to listen: unix:PATH, abstract:NAME or tcp:HOST:PORT");
+    add_server(s, o);
+    s->add_option("--history", o.raw.history, "Replay the last N messages to newcomers (default 100)")
+        ->type_name("N");
+    s->add_option("--max-line", o.raw.max_line, "The longest line a client may send (default 4K)")
+        ->type_name("SIZE");
+    s->add_option("--allow-uid", o.raw.allow_uid, "unix: admit only peers of this uid (repeatable)")
+        ->type_name("UID");
+    s->add_option("--allow-gid", o.raw.allow_gid, "unix: admit only peers of this gid (repeatable)")
+        ->type_name("GID");
+    s = leaf(chat, "join", "Join a chat: standard input goes out, what others say comes out",
+             Command::chat_join);
+    add_address(s, o, "The hub: unix:PATH, abstract:NAME or tcp:HOST:PORT");
+    s->add_option("--name", o.name, "The name others see (default: given by the hub)")->type_name("NAME");
+    add_client(s, o);
+
+    auto* http = app.add_subcommand("http", "HTTP/1.1 over any socket (book chapter 7, 10)")->require_subcommand(1);
+    s = leaf(http, "serve", "Serve the files below --root, or describe each request back (--echo)",
+             Command::http_serve);
+    add_address(s, o, "Where to listen: unix:PATH, abstract:NAME or tcp:HOST:PORT");
+    add_server(s, o);
+    s->add_option("--root", o.root, "Serve the files below DIR (GET, HEAD, OPTIONS)")->type_name("DIR");
+    s->add_flag("--echo", o.echo, "Answer every request with a description of it");
+    s = leaf(http, "get", "Send one request and print the status line, headers and body", Command::http_get);
+    add_address(s, o, "The server: unix:PATH, abstract:NAME or tcp:HOST:PORT");
+    s->add_option("URLPATH", o.url_path, "The target: /path?query")->type_name("");
+    s->add_option("-X,--request", o.method, "The method (default GET, POST with -d)")->type_name("METHOD");
+    s->add_option("-d,--data", o.data, "Send DATA as the body")->type_name("DATA");
+    add_client(s, o);
+}
+
+std::optional<cli::Problem> finish(Options& o) {
+    using cli::Problem;
+    auto& r = o.raw;
+    const bool server = o.command == Command::echo_serve || o.command == Command::chat_serve ||
+                        o.command == Command::http_serve;
+    if (r.address.empty())
+        return Problem{"ADDR", "missing: unix:PATH, abstract:NAME or tcp:HOST:PORT"};
+    std::string why;
+    auto a = net::parse_address(r.address, why);
+    if (!a)
+        return Problem{r.address, why};
+    if (a->family == net::Family::udp)
+        return Problem{r.address, "is a UDP address; this subcommand takes unix:, abstract: or tcp:"};
+    o.address = *a;
+    if (!r.mode.empty()) {
+        if (a->family != net::Family::unix_path)
+            return Problem{"--mode", "is for a unix: socket file"};
+        if (r.mode.size() > 4 || r.mode.find_first_not_of("01234567") != std::string::npos)
+            return Problem{"--mode", "'" + r.mode + "' is not an octal mode such as 600 or 660"};
+        o.mode = static_cast<mode_t>(std::stoul(r.mode, nullptr, 8));
+        if (o.mode > 0777)
+            return Problem{"--mode", "'" + r.mode + "' has bits beyond 777"};
+    }
+    if (!r.tls.empty()) {
+        if (a->family != net::Family::tcp)
+            return Problem{"--tls", "is for tcp: addresses (a Unix socket is already private to the machine)"};
+        o.cert = r.tls[0];
+        o.key = r.tls[1];
+    }
+    if (!o.ca.empty() && a->family != net::Family::tcp)
+        return Problem{"--ca", "is for tcp: addresses"};
+    if (!r.max_queue.empty()) {
+        auto v = cli::parse_size(r.max_queue);
+        if (!v)
+            return Problem{"--max-queue", cli::not_a_size(r.max_queue)};
+        if (*v < 4096)
+            return Problem{"--max-queue", "'" + r.max_queue + "' is too small (at least 4K)"};
+        o.max_queue = *v;
+    }
+    if (!r.max_line.empty()) {
+        auto v = cli::parse_size(r.max_line);
+        if (!v)
+            return Problem{"--max-line", cli::not_a_size(r.max_line)};
+        if (*v < 16 || *v > (std::uint64_t{16} << 20))
+            return Problem{"--max-line", "'" + r.max_line + "' is out of range (16 bytes to 16M)"};
+        o.max_line = *v;
+    }
+    if (!r.history.empty()) {
+        auto v = count(r.history, 1000000);
+        if (!v)
+            return Problem{"--history", "'" + r.history + "' is not a count from 0 to 1000000"};
+        o.history = *v;
+    }
+    if ((!r.allow_uid.empty() || !r.allow_gid.empty()) && !a->local())
+        return Problem{!r.allow_uid.empty() ? "--allow-uid" : "--allow-gid",
+                       "needs a unix: or abstract: address: only a Unix socket tells who the peer is"};
+    for (auto& u : r.allow_uid) {
+        auto v = count(u, 4294967294u);
+        if (!v)
+            return Problem{"--allow-uid", "'" + u + "' is not a numeric uid"};
+        o.allow_uid.push_back(static_cast<uid_t>(*v));
+    }
+    for (auto& g : r.allow_gid) {
+        auto v = count(g, 4294967294u);
+        if (!v)
+            return Problem{"--allow-gid", "'" + g + "' is not a numeric gid"};
+        o.allow_gid.push_back(static_cast<gid_t>(*v));
+    }
+    if (!o.name.empty() && !valid_name(o.name))
+        return Problem{"--name", "'" + o.name + "' is not 1 to 32 letters, digits, '-', '_' or '.'"};
+    if (server) {
+        if (r.log_format == "logfmt")
+            o.log_format = log::Format::logfmt;
+        else if (r.log_format == "json")
+            o.log_format = log::Format::json;
+        else
+            return Problem{"--log-format", "'" + r.log_format + "' is not logfmt or json"};
+    }
+    if (o.command == Command::http_serve) {
+        if (o.root.empty() == !o.echo)
+            return Problem{o.echo ? "--echo" : "--root", o.echo ? "cannot be combined with --root"
+                                                                : "missing: serve files with --root DIR, or --echo"};
+    }
+    if (o.command == Command::http_get) {
+        if (o.url_path.empty() || o.url_path[0] != '/')
+            return Problem{"URLPATH", o.url_path.empty() ? "missing: the path to request, such as /"
+                                                         : "'" + o.url_path + "' does not start with '/'"};
+        if (o.url_path.find_first_of(" \r\n") != std::string::npos)
+            return Problem{"URLPATH", "contains a space or a line break; percent-encode it"};
+        if (o.method.empty())
+            o.method = o.data ? "POST" : "GET";
+        if (o.method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ-_") != std::string::npos)
+            return Problem{"--request", "'" + o.method + "' is not a method such as GET or POST"};
+    }
+    return std::nullopt;
+}
+
+} // namespace syskit::sockkit
