@@ -1,5 +1,6 @@
 #include "serve.hpp"
 
+#include <netinet/in.h>
 #include <signal.h>
 
 namespace syskit::sockkit {
@@ -37,7 +38,14 @@ int serve(const Options& o, Service& service, ServerConfig config, log::Logger& 
 
     if (ready)
         ready(server);
-    logger.info("listening", {{"address", std::string_view(o.address.str())}, {"tls", tls != nullptr}});
+    // With port 0 the kernel chose one: say which.
+    net::Address bound = o.address;
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (o.address.family == net::Family::tcp && getsockname(listener.fd(), reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+        bound.port = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                                    : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    logger.info("listening", {{"address", std::string_view(bound.str())}, {"tls", tls != nullptr}});
     loop.run();
     return cli::exit_ok;
 }

@@ -1,0 +1,386 @@
+"""sockkit end to end: echo, chat and HTTP servers on Unix files, abstract names and TCP, with
+peers written by others (socat, nc -U, curl, openssl s_client) and sockkit's own clients."""
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_no_sanitizer_report, can_run_as_nobody, Result, run_tool, tool_env, tool_path, wait_until
+
+SOCAT = shutil.which("socat")
+NC = shutil.which("nc.openbsd") or shutil.which("nc")
+CURL = shutil.which("curl")
+OPENSSL = shutil.which("openssl")
+
+
+class Server:
+    """sockkit ARGS running in the background, its log in a file; stopped with SIGTERM."""
+
+    def __init__(self, tmp_path: Path, *args):
+        self.log_path = tmp_path / f"server-{time.monotonic_ns()}.log"
+        self.log = open(self.log_path, "wb")
+        self.argv = [os.fspath(tool_path("sockkit"))] + [os.fspath(a) for a in args]
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=self.log, env=tool_env())
+        wait_until(lambda: "msg=listening" in self.text() or self.proc.poll() is not None, what="listening")
+        assert self.proc.poll() is None, self.text()
+        m = re.search(r"msg=listening address=tcp:127\.0\.0\.1:(\d+)", self.text())
+        self.port = int(m.group(1)) if m else None
+
+    def text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=10)
+        self.log.close()
+        assert_no_sanitizer_report(Result(self.argv, rc, b"", self.text()))
+        return rc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def unix_connect(path) -> socket.socket:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(os.fspath(path))
+    return s
+
+
+def read_until(s: socket.socket, pattern: bytes, timeout: float = 10) -> bytes:
+    data = b""
+    deadline = time.monotonic() + timeout
+    while pattern not in data:
+        s.settimeout(max(0.01, deadline - time.monotonic()))
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    assert pattern in data, data
+    return data
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+# --- addresses and socket files ---------------------------------------------------------
+
+def test_socket_file_mode_stale_live_and_removal(tmp_path):
+    sock = tmp_path / "e.sock"
+    with Server(tmp_path, "echo", "serve", f"unix:{sock}"):
+        assert stat.S_ISSOCK(sock.lstat().st_mode)
+        assert stat.S_IMODE(sock.lstat().st_mode) == 0o600
+        # A second server never takes a live socket.
+        r = run_tool("sockkit", "echo", "serve", f"unix:{sock}")
+        assert r.rc == 2, r
+        assert r.err_lines() == [f"sockkit: unix:{sock}: a server is listening on this socket; not replacing it"]
+        assert sock.exists()
+    assert not sock.exists()
+
+    # A stale one (its server killed) is replaced; SIGINT removes it as SIGTERM does.
+    srv = Server(tmp_path, "echo", "serve", f"unix:{sock}", "--mode", "660")
+    srv.proc.kill()
+    srv.proc.wait()
+    srv.log.close()
+    assert sock.exists()
+    srv = Server(tmp_path, "echo", "serve", f"unix:{sock}", "--mode", "660")
+    assert stat.S_IMODE(sock.lstat().st_mode) == 0o660
+    assert srv.stop(signal.SIGINT) == 0
+    assert not sock.exists()
+
+    # A file that is not a socket is left alone.
+    plain = tmp_path / "plain"
+    plain.write_text("keep")
+    r = run_tool("sockkit", "echo", "serve", f"unix:{plain}")
+    assert r.rc == 2, r
+    assert r.err_lines() == [f"sockkit: unix:{plain}: exists and is not a socket; not replacing it"]
+    assert plain.read_text() == "keep"
+
+
+def test_connect_errors_name_the_address(tmp_path):
+    r = run_tool("sockkit", "echo", "send", f"unix:{tmp_path}/none.sock", "x")
+    assert r.rc == 2, r
+    assert r.err_lines() == [f"sockkit: unix:{tmp_path}/none.sock: connect: No such file or directory"]
+    r = run_tool("sockkit", "echo", "serve", "tcp:no.such.host.invalid:1")
+    assert r.rc == 2, r
+    assert r.err_lines()[0].startswith("sockkit: tcp:no.such.host.invalid:1: getaddrinfo(no.such.host.invalid): ")
+
+
+# --- echo ----------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not SOCAT or not NC, reason="needs socat and netcat-openbsd")
+def test_echo_on_a_unix_socket_with_socat_nc_and_our_client(tmp_path):
+    sock = tmp_path / "e.sock"
+    with Server(tmp_path, "echo", "serve", f"unix:{sock}") as srv:
+        p = subprocess.run([SOCAT, "-t5", "-", f"UNIX-CONNECT:{sock}"], input=b"one\ntwo\n", capture_output=True,
+                           timeout=20)
+        assert p.stdout == b"one\ntwo\n", p
+        p = subprocess.run([NC, "-N", "-U", os.fspath(sock)], input=b"via nc\n", capture_output=True, timeout=20)
+        assert p.stdout == b"via nc\n", p
+        r = run_tool("sockkit", "echo", "send", f"unix:{sock}", "hello")
+        assert (r.rc, r.out) == (0, b"hello\n"), r
+        data = os.urandom(3 << 20)
+        r = run_tool("sockkit", "echo", "send", f"unix:{sock}", input=data)
+        assert r.rc == 0, r
+        assert r.out == data
+        # nc showed who it was: SO_PEERCRED in the log.
+        assert re.search(rf'msg=connected conn=\d+ peer="uid {os.getuid()} gid {os.getgid()} pid \d+"', srv.text())
+
+
+@pytest.mark.skipif(not SOCAT, reason="needs socat")
+def test_echo_on_an_abstract_name_and_tcp(tmp_path):
+    name = f"syskit-e2e-{os.getpid()}-{time.monotonic_ns()}"
+    with Server(tmp_path, "echo", "serve", f"abstract:{name}"):
+        p = subprocess.run([SOCAT, "-t5", "-", f"ABSTRACT-CONNECT:{name}"], input=b"abstract\n", capture_output=True,
+                           timeout=20)
+        assert p.stdout == b"abstract\n", p
+        r = run_tool("sockkit", "echo", "send", f"abstract:{name}", "x")
+        assert r.out == b"x\n", r
+    with Server(tmp_path, "echo", "serve", "tcp:127.0.0.1:0") as srv:
+        p = subprocess.run([SOCAT, "-t5", "-", f"TCP:127.0.0.1:{srv.port}"], input=b"tcp\n", capture_output=True,
+                           timeout=20)
+        assert p.stdout == b"tcp\n", p
+        data = os.urandom(1 << 20)
+        r = run_tool("sockkit", "echo", "send", f"tcp:127.0.0.1:{srv.port}", input=data)
+        assert r.out == data, r
+
+
+@pytest.fixture
+def cert(tmp_path):
+    if not OPENSSL:
+        pytest.skip("needs openssl")
+    c, k = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", k, "-out", c, "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    return c, k
+
+
+def test_echo_over_tls_with_openssl_and_our_client(tmp_path, cert):
+    c, k = cert
+    with Server(tmp_path, "echo", "serve", "tcp:127.0.0.1:0", "--tls", c, k) as srv:
+        # s_client -quiet waits for the server to close after its input ends: read the echo, then stop it.
+        p = subprocess.Popen([OPENSSL, "s_client", "-quiet", "-CAfile", c, "-verify_return_error",
+                              "-connect", f"127.0.0.1:{srv.port}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+        try:
+            p.stdin.write(b"secret line\n")
+            p.stdin.flush()
+            assert p.stdout.readline() == b"secret line\n"
+        finally:
+            p.kill()
+            p.wait()
+        r = run_tool("sockkit", "echo", "send", f"tcp:127.0.0.1:{srv.port}", "over tls", "--ca", c)
+        assert (r.rc, r.out) == (0, b"over tls\n"), r
+        data = os.urandom(1 << 20)
+        r = run_tool("sockkit", "echo", "send", f"tcp:127.0.0.1:{srv.port}", "--ca", c, input=data)
+        assert r.out == data, r
+        # A client that trusts another CA refuses the server.
+        other = tmp_path / "other"
+        other.mkdir()
+        subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", other / "k.pem", "-out", other / "c.pem", "-days", "1", "-subj", "/CN=localhost"],
+                       check=True, capture_output=True)
+        r = run_tool("sockkit", "echo", "send", f"tcp:127.0.0.1:{srv.port}", "x", "--ca", other / "c.pem")
+        assert r.rc == 2, r
+        assert "the server's certificate: " in r.err, r
+        # Plain text to a TLS server: dropped, and the server goes on.
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        assert s.recv(100) is not None
+        s.close()
+        r = run_tool("sockkit", "echo", "send", f"tcp:127.0.0.1:{srv.port}", "still", "--ca", c)
+        assert r.out == b"still\n", r
+    r = run_tool("sockkit", "echo", "serve", "tcp:127.0.0.1:0", "--tls", k, c)
+    assert r.rc == 2, r
+    assert r.err_lines()[0].startswith(f"sockkit: --tls: {k}: cannot load the certificate"), r
+
+
+# --- chat ----------------------------------------------------------------------------------
+
+def test_chat_names_history_joins_leaves_and_credentials(tmp_path):
+    sock = tmp_path / "chat.sock"
+    with Server(tmp_path, "chat", "serve", f"unix:{sock}", "--history", "2"):
+        ann = unix_connect(sock)
+        ann.sendall(b"/name ann\n")
+        assert read_until(ann, b"* you are ann; here: ann\n")
+        for i in range(3):
+            ann.sendall(b"message %d\n" % i)
+        # Our client joins, is given the last two messages, speaks and leaves at its input's end.
+        r = run_tool("sockkit", "chat", "join", f"unix:{sock}", "--name", "bob", input=b"hi ann\n")
+        assert r.rc == 0, r
+        assert r.out.splitlines()[:3] == [b"ann: message 1", b"ann: message 2", b"* you are bob; here: ann, bob"], r
+        seen = read_until(ann, b"* bob left\n")
+        assert re.search(rb"\* bob joined \(uid \d+ gid \d+ pid \d+\)\nbob: hi ann\n\* bob left\n", seen), seen
+        ann.sendall(b"/who\n")
+        assert read_until(ann, b"* here: ann\n")
+
+
+@pytest.mark.skipif(not NC, reason="needs netcat-openbsd")
+def test_chat_with_nc_clients(tmp_path):
+    sock = tmp_path / "chat.sock"
+    with Server(tmp_path, "chat", "serve", f"unix:{sock}"):
+        listener = subprocess.Popen([NC, "-U", os.fspath(sock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            listener.stdin.write(b"/name carol\n")
+            listener.stdin.flush()
+            assert listener.stdout.readline() == b"* you are carol; here: carol\n"
+            p = subprocess.run([NC, "-N", "-U", os.fspath(sock)], input=b"/name dave\nhello carol\n/quit\n",
+                               capture_output=True, timeout=20)
+            assert b"* you are dave; here: carol, dave\n" in p.stdout, p
+            time.sleep(0.3)
+            listener.stdin.write(b"/quit\n")
+            listener.stdin.flush()
+            out = listener.stdout.read()
+            assert re.fullmatch(rb"\* dave joined \(uid \d+ gid \d+ pid \d+\)\ndave: hello carol\n\* dave left\n", out), out
+        finally:
+            listener.kill()
+            listener.wait()
+
+
+def test_chat_allow_uid(tmp_path):
+    if not can_run_as_nobody(tool_path("sockkit")):
+        pytest.skip("nobody cannot run the build here")
+    # An abstract name has no file permissions to keep anyone out: --allow-uid does.
+    addr = f"abstract:syskit-e2e-chat-{os.getpid()}-{time.monotonic_ns()}"
+    with Server(tmp_path, "chat", "serve", addr, "--allow-uid", str(os.getuid())) as srv:
+        r = run_tool("sockkit", "chat", "join", addr, user=65534, input=b"let me in\n")
+        assert r.rc == 1, r
+        assert r.out == b"! uid 65534 gid 65534 may not join this chat\n", r
+        assert 'msg=refused' in srv.text()
+        r = run_tool("sockkit", "chat", "join", addr, input=b"/who\n")
+        assert r.rc == 0, r
+
+
+def test_chat_drops_a_stalled_reader_and_a_huge_line_and_keeps_serving(tmp_path):
+    sock = tmp_path / "chat.sock"
+    with Server(tmp_path, "chat", "serve", f"unix:{sock}", "--max-queue", "64K", "--history", "0") as srv:
+        stalled = unix_connect(sock)
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.sendall(b"/name stalled\n")
+        talker = unix_connect(sock)
+        talker.sendall(b"/name talker\n")
+        read_until(talker, b"* you are talker")
+        watcher = unix_connect(sock)
+        watcher.sendall(b"/name watcher\n")
+        read_until(watcher, b"* you are watcher")
+        line = b"x" * 1000 + b"\n"
+        got = b""
+        for _ in range(2000):
+            talker.sendall(line)
+            watcher.setblocking(False)
+            try:
+                while True:
+                    chunk = watcher.recv(1 << 20)
+                    if not chunk:
+                        break
+                    got += chunk
+            except BlockingIOError:
+                pass
+            if b"* stalled left (too slow" in got:
+                break
+        assert re.search(rb"\* stalled left \(too slow: more than 65536 bytes waiting to be sent\)\n", got)
+        assert "msg=dropped" in srv.text()
+
+        # 100 MB in one line: the sender is dropped early, the server's memory stays small.
+        huge = unix_connect(sock)
+        huge.sendall(b"/name huge\n")
+        chunk = b"y" * (1 << 20)
+        sent = 0
+        try:
+            while sent < (100 << 20):
+                huge.sendall(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        assert sent < (100 << 20)
+        assert rss_kib(srv.proc.pid) < 64 * 1024
+        watcher.setblocking(True)
+        read_until(watcher, b"* huge left (sent a line longer than 4096 bytes)\n")
+        # Everyone else is still served.
+        talker.sendall(b"/who\n")
+        read_until(talker, b"* here: talker, watcher\n")
+
+
+# --- HTTP ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def www(tmp_path):
+    root = tmp_path / "www"
+    (root / "sub").mkdir(parents=True)
+    (root / "index.html").write_text("<h1>home</h1>\n")
+    (root / "sub" / "a.txt").write_text("alpha\n")
+    (tmp_path / "secret").write_text("outside\n")
+    (root / "out").symlink_to("../secret")
+    (root / "big").write_bytes(os.urandom(5 << 20))
+    return root
+
+
+@pytest.mark.skipif(not CURL, reason="needs curl")
+def test_http_over_a_unix_socket_with_curl_and_our_client(tmp_path, www):
+    sock = tmp_path / "h.sock"
+    with Server(tmp_path, "http", "serve", f"unix:{sock}", "--root", www):
+        curl = [CURL, "-s", "--unix-socket", os.fspath(sock)]
+        p = subprocess.run(curl + ["http://localhost/sub/a.txt"], capture_output=True, timeout=20)
+        assert p.stdout == b"alpha\n", p
+        p = subprocess.run(curl + ["-o", os.fspath(tmp_path / "got"), "http://localhost/big"], timeout=60)
+        assert (tmp_path / "got").read_bytes() == (www / "big").read_bytes()
+        # Keep-alive: curl sends both requests on one connection.
+        p = subprocess.run(curl + ["-v", "http://localhost/", "http://localhost/sub/a.txt"], capture_output=True,
+                           timeout=20)
+        assert p.stdout == b"<h1>home</h1>\nalpha\n", p
+        assert b"Re-using existing connection" in p.stderr, p.stderr
+        # No way out of the root.
+        for path in ["/out", "/../secret", "/sub/%2e%2e/%2e%2e/secret"]:
+            p = subprocess.run(curl + ["--path-as-is", "-o", "/dev/null", "-w", "%{http_code}",
+                                       f"http://localhost{path}"], capture_output=True, timeout=20)
+            assert p.stdout == b"403", (path, p)
+        p = subprocess.run(curl + ["-X", "DELETE", "-o", "/dev/null", "-w", "%{http_code}",
+                                   "http://localhost/sub/a.txt"], capture_output=True, timeout=20)
+        assert p.stdout == b"405", p
+
+        r = run_tool("sockkit", "http", "get", f"unix:{sock}", "/sub/a.txt")
+        assert r.rc == 0, r
+        assert r.out == (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 6\r\n"
+                         b"Connection: close\r\n\r\nalpha\n"), r
+        r = run_tool("sockkit", "http", "get", f"unix:{sock}", "/nothing")
+        assert r.rc == 1, r
+        assert r.out.startswith(b"HTTP/1.1 404 Not Found\r\n"), r
+
+
+@pytest.mark.skipif(not CURL, reason="needs curl")
+def test_http_echo_over_tcp_and_malformed_requests(tmp_path):
+    with Server(tmp_path, "http", "serve", "tcp:127.0.0.1:0", "--echo") as srv:
+        url = f"http://127.0.0.1:{srv.port}"
+        p = subprocess.run([CURL, "-s", "-d", "k=v", f"{url}/post?status=201", "-w", "%{http_code}"],
+                           capture_output=True, timeout=20)
+        assert p.stdout.startswith(b"POST /post?status=201\nhost: 127.0.0.1:"), p
+        assert p.stdout.endswith(b"\n\nk=v201"), p
+        # Malformed: a clear 400 and a close; the server goes on.
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall(b"GET / HTTP/1.1\r\nBad Header Without Colon\r\n\r\n")
+        reply = s.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 400 Bad Request\r\n"), reply
+        assert b"Connection: close" in reply
+        s.close()
+        r = run_tool("sockkit", "http", "get", f"tcp:127.0.0.1:{srv.port}", "/x", "-X", "PUT", "-d", "body")
+        assert r.rc == 0, r
+        assert r.out.endswith(b"\r\n\r\nPUT /x\nhost: 127.0.0.1:%d\nuser-agent: sockkit\naccept: */*\n"
+                              b"content-type: application/x-www-form-urlencoded\ncontent-length: 4\n"
+                              b"connection: close\n\nbody" % srv.port), r
