@@ -384,3 +384,129 @@ def test_http_echo_over_tcp_and_malformed_requests(tmp_path):
         assert r.out.endswith(b"\r\n\r\nPUT /x\nhost: 127.0.0.1:%d\nuser-agent: sockkit\naccept: */*\n"
                               b"content-type: application/x-www-form-urlencoded\ncontent-length: 4\n"
                               b"connection: close\n\nbody" % srv.port), r
+
+
+# --- WebSocket -----------------------------------------------------------------------------
+
+try:
+    import asyncio
+
+    import websockets
+except ImportError:
+    websockets = None
+CHROMIUM = shutil.which("chromium")
+
+
+def ws_raw(port: int) -> socket.socket:
+    """A TCP connection to port that has done the WebSocket handshake by hand."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    head = read_until(s, b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101 Switching Protocols\r\n"), head
+    assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in head
+    return s
+
+
+def close_frame_of(s: socket.socket) -> tuple[int, bytes]:
+    data = read_until(s, b"\x88")
+    data = data[data.index(b"\x88"):]
+    while len(data) < 2 or len(data) < 2 + data[1]:
+        data += s.recv(4096)
+    payload = data[2:2 + data[1]]
+    return int.from_bytes(payload[:2], "big"), payload[2:]
+
+
+def masked(b0: int, payload: bytes) -> bytes:
+    key = b"\x0a\x0b\x0c\x0d"
+    assert len(payload) < 126
+    return bytes([b0, 0x80 | len(payload)]) + key + bytes(c ^ key[i % 4] for i, c in enumerate(payload))
+
+
+@pytest.mark.skipif(websockets is None, reason="needs python3-websockets")
+def test_ws_echo_with_python_websockets(tmp_path):
+    with Server(tmp_path, "ws", "serve", "tcp:127.0.0.1:0", "--max-frame", "64K") as srv:
+        url = f"ws://127.0.0.1:{srv.port}/"
+
+        async def talk():
+            async with websockets.connect(url) as ws:
+                await ws.send("héllo wörld")
+                assert await ws.recv() == "héllo wörld"
+                await ws.send(b"\x00\xffbinary")
+                assert await ws.recv() == b"\x00\xffbinary"
+                # A fragmented message comes back whole.
+                await ws.send(["one ", "two ", "three"])
+                assert await ws.recv() == "one two three"
+                await (await ws.ping(b"are you there"))
+                await ws.close(code=4000, reason="done here")
+            # The server answers a close with the client's code.
+            assert ws.close_code == 4000
+            async with websockets.connect(url, max_size=None) as ws:
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await ws.send("x" * (65537))
+                    await ws.recv()
+                assert closed.value.rcvd.code == 1009
+                assert "over the limit of 65536" in closed.value.rcvd.reason
+
+        asyncio.run(asyncio.wait_for(talk(), 30))
+
+
+def test_ws_protocol_violations_get_close_codes_and_the_server_goes_on(tmp_path):
+    with Server(tmp_path, "ws", "serve", "tcp:127.0.0.1:0") as srv:
+        cases = [
+            (bytes([0x81, 0x01]) + b"x", 1002, b"an unmasked frame from a client"),
+            (bytes([0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0]), 1002, b"a frame length of 2^63 or more"),
+            (masked(0x81, b"\xc3\x28"), 1007, b"a text message that is not UTF-8"),
+            (masked(0x80, b"x"), 1002, b"a continuation frame without a message to continue"),
+            (masked(0x88, b"\x03\xed"), 1002, b"close code 1005 is not one an endpoint may send"),
+        ]
+        for frame, code, reason in cases:
+            s = ws_raw(srv.port)
+            s.sendall(frame)
+            assert close_frame_of(s) == (code, reason)
+            s.close()
+        # The handshake's own errors.
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n")
+        head = read_until(s, b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 426 "), head
+        assert b"Sec-WebSocket-Version: 13\r\n" in head
+        s.close()
+        # Still echoing.
+        s = ws_raw(srv.port)
+        s.sendall(masked(0x81, b"still here"))
+        assert read_until(s, b"still here") == b"\x81\x0astill here"
+        s.sendall(masked(0x88, b"\x03\xe8"))
+        assert close_frame_of(s) == (1000, b"")
+        if CURL:
+            p = subprocess.run([CURL, "-s", f"http://127.0.0.1:{srv.port}/"], capture_output=True, timeout=20)
+            assert b"<title>sockkit chat</title>" in p.stdout, p
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="needs chromium")
+def test_ws_chat_browser_and_terminal_talk_together(tmp_path):
+    sock = tmp_path / "chat.sock"
+    with Server(tmp_path, "chat", "serve", f"unix:{sock}", "--ws", "tcp:127.0.0.1:0") as srv:
+        term = subprocess.Popen([os.fspath(tool_path("sockkit")), "chat", "join", f"unix:{sock}", "--name", "term"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=tool_env())
+        try:
+            assert term.stdout.readline() == b"* you are term; here: term\n"
+            term.stdin.write(b"hi from the terminal\n")
+            term.stdin.flush()
+            time.sleep(0.2)
+            p = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=2000",
+                                "--dump-dom", f"http://127.0.0.1:{srv.port}/?name=web&say=hello%20terminal"],
+                               capture_output=True, timeout=90)
+            log = re.search(rb'<ol id="log">(.*?)</ol>', p.stdout)
+            assert log, p.stdout[-2000:]
+            assert log.group(1) == (b'<li class="own">me: hello terminal</li><li>term: hi from the terminal</li>'
+                                    b'<li class="note">* you are web; here: term, web</li>'), log.group(1)
+            assert b'<p id="status">connected</p>' in p.stdout
+            out = b"".join(term.stdout.readline() for _ in range(3))
+            assert re.fullmatch(rb"\* web joined \(127\.0\.0\.1:\d+\)\nweb: hello terminal\n\* web left\n", out), out
+            term.stdin.close()
+            assert term.wait(timeout=10) == 0
+        finally:
+            term.kill()
+            term.wait()

@@ -2,6 +2,7 @@
 
 #include "client.hpp"
 #include "serve.hpp"
+#include "ws_server.hpp"
 
 #include <poll.h>
 #include <unistd.h>
@@ -13,24 +14,6 @@
 #include <fmt/format.h>
 
 namespace syskit::sockkit {
-
-ChatService::ChatService(const Options& o, log::Logger& logger)
-    : o_(o), logger_(logger),
-      hub_(
-          o.history,
-          [this](std::uint64_t id, std::string_view line) {
-              auto it = conns_.find(id);
-              if (it == conns_.end())
-                  return;
-              std::string l(line);
-              l += '\n';
-              it->second->send(l);
-          },
-          [this](std::uint64_t id) {
-              auto it = conns_.find(id);
-              if (it != conns_.end())
-                  it->second->close_after_send();
-          }) {}
 
 std::optional<std::string> ChatService::admit(const Peer& peer) {
     if (o_.allow_uid.empty() && o_.allow_gid.empty())
@@ -48,8 +31,16 @@ std::optional<std::string> ChatService::admit(const Peer& peer) {
 
 void ChatService::opened(Conn& c) {
     c.state = std::make_unique<State>(o_.max_line);
-    conns_[c.peer().id] = &c;
-    hub_.connect(c.peer().id, c.peer().address, c.now());
+    Conn* conn = &c;
+    room_.add(
+        c.peer().id,
+        [conn](std::string_view line) {
+            std::string l(line);
+            l += '\n';
+            conn->send(l);
+        },
+        [conn] { conn->close_after_send(); });
+    room_.hub().connect(c.peer().id, c.peer().address, c.now());
 }
 
 void ChatService::received(Conn& c, std::string_view data) {
@@ -57,25 +48,31 @@ void ChatService::received(Conn& c, std::string_view data) {
     const auto id = c.peer().id;
     bool ok = st.lines.feed(data, [&](std::string_view line) {
         if (c.open())
-            hub_.line(id, line);
+            room_.hub().line(id, line);
     });
     if (!ok && c.open()) {
         std::string reason = fmt::format("sent a line longer than {} bytes", o_.max_line);
         logger_.warn("line too long", {{"conn", id}, {"max", static_cast<std::uint64_t>(o_.max_line)}});
         c.send(fmt::format("! your line is longer than {} bytes; disconnecting\n", o_.max_line));
-        hub_.leave(id, reason);
+        room_.hub().leave(id, reason);
         c.close_after_send();
     }
 }
 
 void ChatService::closed(Conn& c, std::string_view reason) {
-    conns_.erase(c.peer().id);
-    hub_.leave(c.peer().id, reason);
+    room_.remove(c.peer().id);
+    room_.hub().leave(c.peer().id, reason);
 }
 
 int chat_serve(const Options& o, log::Logger& logger) {
-    ChatService chat(o, logger);
-    return serve(o, chat, {.max_queue = o.max_queue, .overflow = Overflow::disconnect, .tick_ms = 50}, logger);
+    Room room(o.history);
+    ChatService chat(o, room, logger);
+    WsService browsers(o, &room, logger);
+    const ServerConfig config{.max_queue = o.max_queue, .overflow = Overflow::disconnect, .tick_ms = 50};
+    std::vector<Endpoint> endpoints{{o.address, &chat, config}};
+    if (o.ws_address)
+        endpoints.push_back({*o.ws_address, &browsers, config});
+    return serve(o, endpoints, logger);
 }
 
 int chat_join(const Options& o) {

@@ -3,24 +3,21 @@
 // Unix sockets the peer's credentials shown and checked.
 #pragma once
 
-#include "hub.hpp"
 #include "lines.hpp"
+#include "room.hpp"
 #include "options.hpp"
 #include "server.hpp"
-
-#include <unordered_map>
 
 namespace syskit::sockkit {
 
 class ChatService : public Service {
 public:
-    ChatService(const Options& o, log::Logger& logger);
+    ChatService(const Options& o, Room& room, log::Logger& logger) : o_(o), logger_(logger), room_(room) {}
     std::optional<std::string> admit(const Peer& peer) override;
     void opened(Conn& c) override;
     void received(Conn& c, std::string_view data) override;
     void closed(Conn& c, std::string_view reason) override;
-    void tick(std::uint64_t now_ms) override { hub_.tick(now_ms); }
-    const Hub& hub() const { return hub_; }
+    void tick(std::uint64_t now_ms) override { room_.hub().tick(now_ms); }
 
 private:
     struct State : ConnState {
@@ -29,11 +26,11 @@ private:
     };
     const Options& o_;
     log::Logger& logger_;
-    Hub hub_;
-    std::unordered_map<std::uint64_t, Conn*> conns_;
+    Room& room_;
 };
 
-/// chat serve: the hub on o.address until SIGINT or SIGTERM; the exit status.
+/// chat serve: the hub on o.address (and for browsers on o.ws_address) until SIGINT or
+/// SIGTERM; the exit status.
 int chat_serve(const Options& o, log::Logger& logger);
 
 /// chat join: standard input to the hub line by line (after "/name NAME" with --name), what

@@ -261,7 +261,7 @@ int http_serve(const Options& o, log::Logger& logger) {
         }
     }
     HttpService http(std::move(root), logger);
-    return serve(o, http, {.max_queue = o.max_queue, .overflow = Overflow::pause}, logger);
+    return serve(o, {{o.address, &http, {.max_queue = o.max_queue, .overflow = Overflow::pause}}}, logger);
 }
 
 } // namespace syskit::sockkit

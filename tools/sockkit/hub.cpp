@@ -1,11 +1,12 @@
 #include "hub.hpp"
 
 #include "options.hpp"
+#include "utf8.hpp"
 
 namespace syskit::sockkit {
 
 std::string Hub::clean(std::string_view text) {
-    std::string s(text);
+    std::string s = to_utf8(text);
     for (char& ch : s) {
         auto u = static_cast<unsigned char>(ch);
         if ((u < 0x20 && u != '\t') || u == 0x7f)

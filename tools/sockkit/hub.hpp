@@ -47,7 +47,8 @@ public:
     std::string name_of(std::uint64_t id) const;
 
     /// text with every control character (and DEL) made '?', so a message cannot move another
-    /// member's cursor or clear their screen; tabs stay.
+    /// member's cursor or clear their screen (tabs stay), and every byte that is not UTF-8 made
+    /// '?', so that browsers, which take text frames only as UTF-8, can be sent every line.
     static std::string clean(std::string_view text);
 
 private:

@@ -1,11 +1,12 @@
-// sockkit: Unix and TCP sockets from the shell: echo, chat with history, HTTP over any socket
-// (book chapters 7 and 10).
+// sockkit: Unix and TCP sockets from the shell: echo, chat with history, HTTP over any socket,
+// WebSocket for browsers (book chapters 7 and 10).
 #include "chat.hpp"
 #include "echo.hpp"
 #include "http_client.hpp"
 #include "http_server.hpp"
 #include "options.hpp"
 #include "serve.hpp"
+#include "ws_server.hpp"
 
 #include "cli/cli.hpp"
 #include "log/log.hpp"
@@ -16,7 +17,7 @@ using namespace syskit;
 using namespace syskit::sockkit;
 
 int main(int argc, char** argv) {
-    cli::Tool tool("sockkit", "sockkit - Unix and TCP sockets: echo, chat, HTTP");
+    cli::Tool tool("sockkit", "sockkit - Unix and TCP sockets: echo, chat, HTTP, WebSocket");
     auto& app = tool.app();
     Options o;
     add_options(app, o);
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
     switch (o.command) {
     case Command::echo_serve: {
         EchoService echo;
-        status = serve(o, echo, {.max_queue = o.max_queue, .overflow = Overflow::pause}, logger);
+        status = serve(o, {{o.address, &echo, {.max_queue = o.max_queue, .overflow = Overflow::pause}}}, logger);
         break;
     }
     case Command::echo_send:
@@ -50,6 +51,9 @@ int main(int argc, char** argv) {
         break;
     case Command::http_get:
         status = http_get(o);
+        break;
+    case Command::ws_serve:
+        status = ws_serve(o, logger);
         break;
     case Command::none:
         break;

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <tuple>
+
 namespace syskit::sockkit {
 
 namespace {
@@ -23,6 +25,14 @@ void add_server(CLI::App* sub, Options& o) {
         ->type_name("SIZE");
     sub->add_option("--log-format", o.raw.log_format, "Log lines on stderr: logfmt (default) or json")
         ->type_name("FMT");
+}
+
+void add_ws_limits(CLI::App* sub, Options& o) {
+    sub->add_option("--max-frame", o.raw.max_frame, "WebSocket: the largest frame a client may send (default 1M)")
+        ->type_name("SIZE");
+    sub->add_option("--max-message", o.raw.max_message,
+                    "WebSocket: the largest message, its fragments joined (default 4M)")
+        ->type_name("SIZE");
 }
 
 void add_client(CLI::App* sub, Options& o) {
@@ -80,6 +90,9 @@ void add_options(CLI::App& app, Options& o) {
         ->type_name("UID");
     s->add_option("--allow-gid", o.raw.allow_gid, "unix: admit only peers of this gid (repeatable)")
         ->type_name("GID");
+    s->add_option("--ws", o.raw.ws, "Let browsers join the same chat by WebSocket on ADDR (the page is at /)")
+        ->type_name("ADDR");
+    add_ws_limits(s, o);
     s = leaf(chat, "join", "Join a chat: standard input goes out, what others say comes out",
              Command::chat_join);
     add_address(s, o, "The hub: unix:PATH, abstract:NAME or tcp:HOST:PORT");
@@ -99,13 +112,22 @@ void add_options(CLI::App& app, Options& o) {
     s->add_option("-X,--request", o.method, "The method (default GET, POST with -d)")->type_name("METHOD");
     s->add_option("-d,--data", o.data, "Send DATA as the body")->type_name("DATA");
     add_client(s, o);
+
+    auto* ws = app.add_subcommand("ws", "WebSocket (RFC 6455) for browsers (book chapter 10)")->require_subcommand(1);
+    s = leaf(ws, "serve", "Serve the page at / and WebSocket echo, or with --chat a chat", Command::ws_serve);
+    add_address(s, o, "Where to listen: tcp:HOST:PORT (or unix:PATH, abstract:NAME behind a proxy)");
+    add_server(s, o);
+    s->add_flag("--chat", o.chat, "A chat room instead of echo (chat serve --ws adds line clients)");
+    s->add_option("--history", o.raw.history, "--chat: replay the last N messages to newcomers (default 100)")
+        ->type_name("N");
+    add_ws_limits(s, o);
 }
 
 std::optional<cli::Problem> finish(Options& o) {
     using cli::Problem;
     auto& r = o.raw;
     const bool server = o.command == Command::echo_serve || o.command == Command::chat_serve ||
-                        o.command == Command::http_serve;
+                        o.command == Command::http_serve || o.command == Command::ws_serve;
     if (r.address.empty())
         return Problem{"ADDR", "missing: unix:PATH, abstract:NAME or tcp:HOST:PORT"};
     std::string why;
@@ -124,8 +146,16 @@ std::optional<cli::Problem> finish(Options& o) {
         if (o.mode > 0777)
             return Problem{"--mode", "'" + r.mode + "' has bits beyond 777"};
     }
+    if (!r.ws.empty()) {
+        auto w = net::parse_address(r.ws, why);
+        if (!w)
+            return Problem{"--ws", "'" + r.ws + "': " + why};
+        if (w->family == net::Family::udp)
+            return Problem{"--ws", "'" + r.ws + "' is a UDP address; WebSocket runs over a stream"};
+        o.ws_address = *w;
+    }
     if (!r.tls.empty()) {
-        if (a->family != net::Family::tcp)
+        if (a->family != net::Family::tcp && !(o.ws_address && o.ws_address->family == net::Family::tcp))
             return Problem{"--tls", "is for tcp: addresses (a Unix socket is already private to the machine)"};
         o.cert = r.tls[0];
         o.key = r.tls[1];
@@ -140,6 +170,19 @@ std::optional<cli::Problem> finish(Options& o) {
             return Problem{"--max-queue", "'" + r.max_queue + "' is too small (at least 4K)"};
         o.max_queue = *v;
     }
+    for (auto [text, opt, into] : {std::tuple{&r.max_frame, "--max-frame", &o.max_frame},
+                                   std::tuple{&r.max_message, "--max-message", &o.max_message}}) {
+        if (text->empty())
+            continue;
+        auto v = cli::parse_size(*text);
+        if (!v)
+            return Problem{opt, cli::not_a_size(*text)};
+        if (*v < 125 || *v > (std::uint64_t{1} << 30))
+            return Problem{opt, "'" + *text + "' is out of range (125 bytes to 1G)"};
+        *into = *v;
+    }
+    if (o.max_message < o.max_frame)
+        o.max_message = o.max_frame;
     if (!r.max_line.empty()) {
         auto v = cli::parse_size(r.max_line);
         if (!v)

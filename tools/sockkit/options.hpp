@@ -1,4 +1,4 @@
-// options: sockkit's command line (subcommands echo, chat, http), parsed into one struct and
+// options: sockkit's command line (subcommands echo, chat, http, ws), parsed into one struct and
 // checked as a whole.
 #pragma once
 
@@ -20,7 +20,7 @@ class App;
 
 namespace syskit::sockkit {
 
-enum class Command { none, echo_serve, echo_send, chat_serve, chat_join, http_serve, http_get };
+enum class Command { none, echo_serve, echo_send, chat_serve, chat_join, http_serve, http_get, ws_serve };
 
 struct Options {
     Command command = Command::none;
@@ -39,10 +39,14 @@ struct Options {
     bool echo = false;                 ///< http serve --echo
     std::string url_path, method; ///< http get; method: -X, else GET or POST (-d)
     std::optional<std::string> data;   ///< http get -d
+    bool chat = false;                 ///< ws serve --chat
+    std::optional<net::Address> ws_address; ///< chat serve --ws ADDR: browsers join there
+    std::size_t max_frame = std::size_t{1} << 20;   ///< --max-frame: the largest WebSocket frame
+    std::size_t max_message = std::size_t{4} << 20; ///< --max-message: the largest message
     log::Format log_format = log::Format::logfmt;
 
     struct Raw {
-        std::string address, mode, history, max_queue, max_line, log_format = "logfmt";
+        std::string address, mode, history, max_queue, max_line, ws, max_frame, max_message, log_format = "logfmt";
         std::vector<std::string> tls, allow_uid, allow_gid;
     } raw;
 };

@@ -106,7 +106,9 @@ void Server::on_connection(uv_stream_t* listener, int status) {
         return;
     }
     s->closing_--;
-    c->peer_.id = s->next_id_++;
+    // Numbered across every server of the process: a hub fed by several keeps them apart.
+    static std::uint64_t next_id = 1;
+    c->peer_.id = next_id++;
     s->conns_.push_back(c);
     c->start();
 }

@@ -22,7 +22,7 @@ class Server;
 
 /// Who is at the other end of a connection.
 struct Peer {
-    std::uint64_t id = 0;              ///< 1, 2, ... in the order of acceptance
+    std::uint64_t id = 0;              ///< 1, 2, ... in the order of acceptance, in the process
     std::optional<net::PeerCred> cred; ///< Unix sockets only (SO_PEERCRED)
     std::string address;               ///< "uid 1000 gid 1000 pid 42" or "127.0.0.1:5555"
 };
@@ -153,7 +153,6 @@ private:
     } listener_{};
     bool listening_ = false;
     int closing_ = 0; ///< handles closed whose callback has not run yet
-    std::uint64_t next_id_ = 1;
     std::vector<Conn*> conns_;
     std::string scratch_ = std::string(65536, '\0');
 };
