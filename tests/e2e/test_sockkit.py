@@ -510,3 +510,98 @@ def test_ws_chat_browser_and_terminal_talk_together(tmp_path):
         finally:
             term.kill()
             term.wait()
+
+
+# --- UDP -----------------------------------------------------------------------------------
+
+def free_udp_port() -> int:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_recv(tmp_path, port, out, *extra):
+    err = open(tmp_path / f"recv-{time.monotonic_ns()}.err", "wb")
+    p = subprocess.Popen([os.fspath(tool_path("sockkit")), "udp", "recv", f"udp:127.0.0.1:{port}", os.fspath(out),
+                          *extra], stdout=subprocess.PIPE, stderr=err, env=tool_env())
+    # The receiver is ready once its port is taken.
+    def bound():
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.bind(("127.0.0.1", port))
+            return False
+        except OSError:
+            return True
+        finally:
+            probe.close()
+    wait_until(bound, what="udp recv bound")
+    return p, err
+
+
+@pytest.mark.parametrize("loss", ["0", "0.2", "0.5"])
+def test_udp_transfer_is_byte_identical_under_loss(tmp_path, loss):
+    src = tmp_path / "src"
+    src.write_bytes(os.urandom((2 << 20) + 123))
+    out = tmp_path / "out"
+    port = free_udp_port()
+    recv, err = start_recv(tmp_path, port, out, "--loss", loss)
+    r = run_tool("sockkit", "udp", "send", src, f"udp:127.0.0.1:{port}", "--loss", loss, "--chunk", "8K", timeout=120)
+    assert r.rc == 0, r
+    assert re.match(rb".*: 2097275 bytes in [\d.]+ s \([\d.]+ MB/s\), 257 chunks, \d+ resent, sha256 [0-9a-f]{64}\n",
+                    r.out), r
+    assert recv.wait(timeout=30) == 0, (tmp_path / err.name).read_text()
+    assert out.read_bytes() == src.read_bytes()
+    assert not (tmp_path / "out.part").exists() and not (tmp_path / "out.part.state").exists()
+    if loss != "0":
+        assert int(re.search(rb"(\d+) resent", r.out).group(1)) > 0
+
+
+def test_udp_receiver_restarted_midway_resumes(tmp_path):
+    src = tmp_path / "src"
+    src.write_bytes(os.urandom(2 << 20))
+    out = tmp_path / "out"
+    port = free_udp_port()
+    recv, err = start_recv(tmp_path, port, out)
+    # Tiny chunks and window: slow enough to stop the receiver in the middle.
+    send = subprocess.Popen([os.fspath(tool_path("sockkit")), "udp", "send", os.fspath(src), f"udp:127.0.0.1:{port}",
+                             "--chunk", "16", "--window", "1", "--timeout", "30"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=tool_env())
+    # Stopped once part of the file is there: it saves its state as it goes.
+    wait_until(lambda: (tmp_path / "out.part").exists() or recv.poll() is not None, timeout=30, what="out.part")
+    time.sleep(0.3)
+    assert recv.poll() is None
+    recv.send_signal(signal.SIGTERM)
+    assert recv.wait(timeout=10) == 2
+    text = Path(err.name).read_text()
+    assert re.search(r"interrupted; \d+ of 131072 chunks kept in .*/out\.part to resume", text), text
+    assert not out.exists()
+    recv, err = start_recv(tmp_path, port, out)
+    assert send.wait(timeout=60) == 0, send.stderr.read()
+    assert recv.wait(timeout=30) == 0
+    assert re.search(r"resuming with \d+ of 131072 chunks", Path(err.name).read_text())
+    assert out.read_bytes() == src.read_bytes()
+
+
+def test_udp_foreign_and_forged_datagrams_change_nothing(tmp_path):
+    src = tmp_path / "src"
+    src.write_bytes(os.urandom(1 << 20))
+    out = tmp_path / "out"
+    port = free_udp_port()
+    recv, err = start_recv(tmp_path, port, out)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # Garbage, then data for a transfer the receiver never saw: it asks for a hello (reset).
+    s.sendto(b"not ours at all", ("127.0.0.1", port))
+    s.sendto(b"SKU\x01\x02\0\0\0" + (42).to_bytes(8, "big") + (0).to_bytes(4, "big") + b"x" * 100, ("127.0.0.1", port))
+    s.settimeout(5)
+    reply, _ = s.recvfrom(100)
+    assert reply == b"SKU\x01\x05\0\0\0" + (42).to_bytes(8, "big")
+    r = run_tool("sockkit", "udp", "send", src, f"udp:127.0.0.1:{port}", timeout=60)
+    assert r.rc == 0, r
+    assert recv.wait(timeout=30) == 0
+    assert out.read_bytes() == src.read_bytes()
+    # Nobody listening: a clear failure, no file.
+    r = run_tool("sockkit", "udp", "send", src, f"udp:127.0.0.1:{free_udp_port()}", "--timeout", "1")
+    assert r.rc == 2, r
+    assert r.err_lines()[-1].endswith("no answer from the receiver for 1 s; 0 of 749 chunks acknowledged"), r

@@ -6,6 +6,7 @@
 #include "http_server.hpp"
 #include "options.hpp"
 #include "serve.hpp"
+#include "transfer.hpp"
 #include "ws_server.hpp"
 
 #include "cli/cli.hpp"
@@ -17,11 +18,11 @@ using namespace syskit;
 using namespace syskit::sockkit;
 
 int main(int argc, char** argv) {
-    cli::Tool tool("sockkit", "sockkit - Unix and TCP sockets: echo, chat, HTTP, WebSocket");
+    cli::Tool tool("sockkit", "sockkit - Unix, TCP and UDP sockets: echo, chat, HTTP, WebSocket, file transfer");
     auto& app = tool.app();
     Options o;
     add_options(app, o);
-    app.footer("Addresses: unix:PATH, abstract:NAME, tcp:HOST:PORT.  See sockkit(1).");
+    app.footer("Addresses: unix:PATH, abstract:NAME, tcp:HOST:PORT, udp:HOST:PORT.  See sockkit(1).");
     if (auto rc = tool.parse(argc, argv))
         return *rc;
     if (auto problem = finish(o))
@@ -54,6 +55,12 @@ int main(int argc, char** argv) {
         break;
     case Command::ws_serve:
         status = ws_serve(o, logger);
+        break;
+    case Command::udp_send:
+        status = udp_send(o);
+        break;
+    case Command::udp_recv:
+        status = udp_recv(o);
         break;
     case Command::none:
         break;

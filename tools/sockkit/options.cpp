@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include "cli/duration.hpp"
 #include "cli/size.hpp"
 
 #include <CLI/CLI.hpp>
@@ -121,6 +122,26 @@ void add_options(CLI::App& app, Options& o) {
     s->add_option("--history", o.raw.history, "--chat: replay the last N messages to newcomers (default 100)")
         ->type_name("N");
     add_ws_limits(s, o);
+
+    auto* udp = app.add_subcommand("udp", "A file sent reliably over UDP (book chapter 10)")->require_subcommand(1);
+    auto add_udp = [&o](CLI::App* sub) {
+        sub->add_option("--loss", o.raw.loss, "Drop this share of the datagrams sent and received (0 to 0.9)")
+            ->type_name("P");
+        sub->add_option("--timeout", o.raw.timeout, "Give up after SECS without a datagram from the other side (10)")
+            ->type_name("SECS");
+    };
+    s = leaf(udp, "send", "Send FILE to a udp recv at ADDR", Command::udp_send);
+    s->add_option("FILE", o.file, "The file to send")->type_name("");
+    add_address(s, o, "The receiver: udp:HOST:PORT");
+    add_udp(s);
+    s->add_option("--chunk", o.raw.chunk, "Bytes of the file per datagram (default 1400; up to 65487)")
+        ->type_name("SIZE");
+    s->add_option("--window", o.raw.window, "The most chunks in flight (default 1024)")->type_name("N");
+    s = leaf(udp, "recv", "Receive one file on ADDR into OUTFILE", Command::udp_recv);
+    add_address(s, o, "Where to listen: udp:HOST:PORT");
+    s->add_option("OUTFILE", o.file, "Where the file goes (OUTFILE.part until it is complete and checked)")
+        ->type_name("");
+    add_udp(s);
 }
 
 std::optional<cli::Problem> finish(Options& o) {
@@ -134,8 +155,36 @@ std::optional<cli::Problem> finish(Options& o) {
     auto a = net::parse_address(r.address, why);
     if (!a)
         return Problem{r.address, why};
-    if (a->family == net::Family::udp)
-        return Problem{r.address, "is a UDP address; this subcommand takes unix:, abstract: or tcp:"};
+    const bool udp = o.command == Command::udp_send || o.command == Command::udp_recv;
+    if (udp != (a->family == net::Family::udp))
+        return Problem{r.address, udp ? "is not a udp:HOST:PORT address"
+                                      : "is a UDP address; this subcommand takes unix:, abstract: or tcp:"};
+    if (udp && o.file.empty())
+        return Problem{o.command == Command::udp_send ? "FILE" : "OUTFILE", "missing: the file to send or write"};
+    if (!r.loss.empty()) {
+        auto v = cli::parse_seconds(r.loss, 0.9);
+        if (!v)
+            return Problem{"--loss", "'" + r.loss + "' is not a share from 0 to 0.9"};
+        o.loss = *v;
+    }
+    if (!r.timeout.empty()) {
+        auto v = cli::parse_seconds(r.timeout, 86400);
+        if (!v || *v <= 0)
+            return Problem{"--timeout", "'" + r.timeout + "' is not a number of seconds above 0"};
+        o.timeout = *v;
+    }
+    if (!r.chunk.empty()) {
+        auto v = cli::parse_size(r.chunk);
+        if (!v || *v < 16 || *v > 65487)
+            return Problem{"--chunk", "'" + r.chunk + "' is not a size from 16 to 65487 bytes"};
+        o.chunk = static_cast<std::uint32_t>(*v);
+    }
+    if (!r.window.empty()) {
+        auto v = count(r.window, 65536);
+        if (!v || *v < 1)
+            return Problem{"--window", "'" + r.window + "' is not a count from 1 to 65536"};
+        o.window = static_cast<std::uint32_t>(*v);
+    }
     o.address = *a;
     if (!r.mode.empty()) {
         if (a->family != net::Family::unix_path)

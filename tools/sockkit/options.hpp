@@ -1,4 +1,4 @@
-// options: sockkit's command line (subcommands echo, chat, http, ws), parsed into one struct and
+// options: sockkit's command line (subcommands echo, chat, http, ws, udp), parsed into one struct and
 // checked as a whole.
 #pragma once
 
@@ -20,7 +20,7 @@ class App;
 
 namespace syskit::sockkit {
 
-enum class Command { none, echo_serve, echo_send, chat_serve, chat_join, http_serve, http_get, ws_serve };
+enum class Command { none, echo_serve, echo_send, chat_serve, chat_join, http_serve, http_get, ws_serve, udp_send, udp_recv };
 
 struct Options {
     Command command = Command::none;
@@ -43,10 +43,16 @@ struct Options {
     std::optional<net::Address> ws_address; ///< chat serve --ws ADDR: browsers join there
     std::size_t max_frame = std::size_t{1} << 20;   ///< --max-frame: the largest WebSocket frame
     std::size_t max_message = std::size_t{4} << 20; ///< --max-message: the largest message
+    std::string file;                  ///< udp send FILE, udp recv OUTFILE
+    double loss = 0;                   ///< udp --loss: the share of datagrams dropped
+    std::uint32_t chunk = 1400;        ///< udp send --chunk: bytes of the file per datagram
+    std::uint32_t window = 1024;       ///< udp send --window: the most chunks in flight
+    double timeout = 10;               ///< udp --timeout: seconds of silence before giving up
     log::Format log_format = log::Format::logfmt;
 
     struct Raw {
-        std::string address, mode, history, max_queue, max_line, ws, max_frame, max_message, log_format = "logfmt";
+        std::string address, mode, history, max_queue, max_line, ws, max_frame, max_message, loss, chunk, window,
+            timeout, log_format = "logfmt";
         std::vector<std::string> tls, allow_uid, allow_gid;
     } raw;
 };
