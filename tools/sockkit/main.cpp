@@ -1,5 +1,6 @@
 // sockkit: Unix and TCP sockets from the shell: echo, chat with history, HTTP over any socket,
 // WebSocket for browsers (book chapters 7 and 10).
+#include "bench.hpp"
 #include "chat.hpp"
 #include "echo.hpp"
 #include "http_client.hpp"
@@ -61,6 +62,9 @@ int main(int argc, char** argv) {
         break;
     case Command::udp_recv:
         status = udp_recv(o);
+        break;
+    case Command::bench:
+        status = bench(o);
         break;
     case Command::none:
         break;

@@ -142,11 +142,35 @@ void add_options(CLI::App& app, Options& o) {
     s->add_option("OUTFILE", o.file, "Where the file goes (OUTFILE.part until it is complete and checked)")
         ->type_name("");
     add_udp(s);
+
+    s = leaf(&app, "bench", "Unix socket against TCP loopback: round-trip latency and bulk throughput",
+             Command::bench);
+    s->add_option("--count", o.raw.bench_count, "Round trips to time (default 20000)")->type_name("N");
+    s->add_option("--size", o.raw.bench_size, "Bytes per round trip (default 64)")->type_name("SIZE");
+    s->add_option("--bytes", o.raw.bench_bytes, "Bytes of the bulk transfer (default 512M)")->type_name("SIZE");
 }
 
 std::optional<cli::Problem> finish(Options& o) {
     using cli::Problem;
     auto& r = o.raw;
+    if (o.command == Command::bench) {
+        if (!r.bench_count.empty()) {
+            auto v = count(r.bench_count, 100000000);
+            if (!v || *v == 0)
+                return Problem{"--count", "'" + r.bench_count + "' is not a count from 1 to 100000000"};
+            o.bench_count = *v;
+        }
+        for (auto [text, opt, into, max] : {std::tuple{&r.bench_size, "--size", &o.bench_size, std::uint64_t{1} << 20},
+                                             std::tuple{&r.bench_bytes, "--bytes", &o.bench_bytes, std::uint64_t{1} << 40}}) {
+            if (text->empty())
+                continue;
+            auto v = cli::parse_size(*text);
+            if (!v || *v == 0 || *v > max)
+                return Problem{opt, "'" + *text + "' is not a size from 1 byte to " + (max == (1u << 20) ? "1M" : "1T")};
+            *into = *v;
+        }
+        return std::nullopt;
+    }
     const bool server = o.command == Command::echo_serve || o.command == Command::chat_serve ||
                         o.command == Command::http_serve || o.command == Command::ws_serve;
     if (r.address.empty())

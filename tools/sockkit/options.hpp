@@ -20,7 +20,7 @@ class App;
 
 namespace syskit::sockkit {
 
-enum class Command { none, echo_serve, echo_send, chat_serve, chat_join, http_serve, http_get, ws_serve, udp_send, udp_recv };
+enum class Command { none, echo_serve, echo_send, chat_serve, chat_join, http_serve, http_get, ws_serve, udp_send, udp_recv, bench };
 
 struct Options {
     Command command = Command::none;
@@ -48,11 +48,14 @@ struct Options {
     std::uint32_t chunk = 1400;        ///< udp send --chunk: bytes of the file per datagram
     std::uint32_t window = 1024;       ///< udp send --window: the most chunks in flight
     double timeout = 10;               ///< udp --timeout: seconds of silence before giving up
+    std::uint64_t bench_count = 20000;         ///< bench --count: round trips
+    std::size_t bench_size = 64;               ///< bench --size: bytes per round trip
+    std::uint64_t bench_bytes = 512ull << 20;  ///< bench --bytes: the bulk transfer
     log::Format log_format = log::Format::logfmt;
 
     struct Raw {
         std::string address, mode, history, max_queue, max_line, ws, max_frame, max_message, loss, chunk, window,
-            timeout, log_format = "logfmt";
+            timeout, bench_count, bench_size, bench_bytes, log_format = "logfmt";
         std::vector<std::string> tls, allow_uid, allow_gid;
     } raw;
 };
