@@ -605,3 +605,14 @@ def test_udp_foreign_and_forged_datagrams_change_nothing(tmp_path):
     r = run_tool("sockkit", "udp", "send", src, f"udp:127.0.0.1:{free_udp_port()}", "--timeout", "1")
     assert r.rc == 2, r
     assert r.err_lines()[-1].endswith("no answer from the receiver for 1 s; 0 of 749 chunks acknowledged"), r
+
+
+def test_bench_prints_unix_against_tcp():
+    r = run_tool("sockkit", "bench", "--count", "200", "--bytes", "8M")
+    assert r.rc == 0, r
+    lines = r.text.splitlines()
+    assert lines[0].split() == ["transport", "p50_us", "p99_us", "MB/s"], r
+    assert re.fullmatch(r"unix +[\d.]+ +[\d.]+ +[\d.]+", lines[1]), r
+    assert re.fullmatch(r"tcp +[\d.]+ +[\d.]+ +[\d.]+", lines[2]), r
+    assert re.fullmatch(r"unix/tcp: latency p50 [\d.]+x lower, throughput [\d.]+x higher \(200 round trips of 64 "
+                        r"bytes, 8388608 bytes in bulk\)", lines[3]), r

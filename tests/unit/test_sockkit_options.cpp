@@ -100,3 +100,46 @@ TEST_CASE("sockkit chat names") {
     CHECK_FALSE(valid_name("\x1b[2J"));
     CHECK_FALSE(valid_name("é"));
 }
+
+TEST_CASE("sockkit options: ws, udp and bench") {
+    Options o;
+    CHECK(problem_of({"ws", "serve", "tcp:127.0.0.1:0", "--chat", "--max-frame", "64K", "--max-message", "1K"}, &o) ==
+          "");
+    CHECK(o.command == Command::ws_serve);
+    CHECK(o.chat);
+    CHECK(o.max_frame == 65536);
+    CHECK(o.max_message == 65536); // never below the frame limit
+    CHECK(problem_of({"chat", "serve", "unix:/x", "--ws", "tcp:127.0.0.1:80", "--tls", "c", "k"}, &o) == "");
+    REQUIRE(o.ws_address);
+    CHECK(o.ws_address->port == 80);
+    CHECK(problem_of({"chat", "serve", "unix:/x", "--ws", "udp:h:1"}) ==
+          "--ws: 'udp:h:1' is a UDP address; WebSocket runs over a stream");
+    CHECK(problem_of({"ws", "serve", "tcp:h:1", "--max-frame", "10"}) ==
+          "--max-frame: '10' is out of range (125 bytes to 1G)");
+
+    CHECK(problem_of({"udp", "send", "f", "udp:127.0.0.1:9", "--loss", "0.2", "--chunk", "8K", "--window", "64"}, &o) ==
+          "");
+    CHECK(o.command == Command::udp_send);
+    CHECK(o.file == "f");
+    CHECK(o.loss == doctest::Approx(0.2));
+    CHECK(o.chunk == 8192);
+    CHECK(o.window == 64);
+    CHECK(problem_of({"udp", "recv", "udp:127.0.0.1:9", "out", "--timeout", "2.5"}, &o) == "");
+    CHECK(o.timeout == doctest::Approx(2.5));
+    CHECK(problem_of({"udp", "send", "f", "tcp:127.0.0.1:9"}) == "tcp:127.0.0.1:9: is not a udp:HOST:PORT address");
+    CHECK(problem_of({"echo", "send", "udp:127.0.0.1:9"}) ==
+          "udp:127.0.0.1:9: is a UDP address; this subcommand takes unix:, abstract: or tcp:");
+    CHECK(problem_of({"udp", "send", "f", "udp:h:9", "--loss", "0.95"}) == "--loss: '0.95' is not a share from 0 to 0.9");
+    CHECK(problem_of({"udp", "send", "f", "udp:h:9", "--chunk", "64K"}) ==
+          "--chunk: '64K' is not a size from 16 to 65487 bytes");
+    CHECK(problem_of({"udp", "send", "f", "udp:h:9", "--window", "0"}) == "--window: '0' is not a count from 1 to 65536");
+    CHECK(problem_of({"udp", "recv", "udp:h:9", "o", "--timeout", "0"}) ==
+          "--timeout: '0' is not a number of seconds above 0");
+
+    CHECK(problem_of({"bench", "--count", "10", "--size", "1K", "--bytes", "1M"}, &o) == "");
+    CHECK(o.command == Command::bench);
+    CHECK(o.bench_count == 10);
+    CHECK(o.bench_size == 1024);
+    CHECK(o.bench_bytes == 1u << 20);
+    CHECK(problem_of({"bench", "--size", "2M"}) == "--size: '2M' is not a size from 1 byte to 1M");
+}
