@@ -495,11 +495,13 @@ def test_ws_chat_browser_and_terminal_talk_together(tmp_path):
             term.stdin.write(b"hi from the terminal\n")
             term.stdin.flush()
             time.sleep(0.2)
+            # A profile of its own: another chromium (or one left behind) must not hold its lock.
             p = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=2000",
-                                "--dump-dom", f"http://127.0.0.1:{srv.port}/?name=web&say=hello%20terminal"],
+                                f"--user-data-dir={tmp_path / 'chromium'}", "--dump-dom",
+                                f"http://127.0.0.1:{srv.port}/?name=web&say=hello%20terminal"],
                                capture_output=True, timeout=90)
             log = re.search(rb'<ol id="log">(.*?)</ol>', p.stdout)
-            assert log, p.stdout[-2000:]
+            assert log, (p.returncode, p.stdout[-2000:], p.stderr[-3000:])
             assert log.group(1) == (b'<li class="own">me: hello terminal</li><li>term: hi from the terminal</li>'
                                     b'<li class="note">* you are web; here: term, web</li>'), log.group(1)
             assert b'<p id="status">connected</p>' in p.stdout

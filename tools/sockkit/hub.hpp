@@ -39,7 +39,7 @@ public:
     void leave(std::uint64_t id, std::string_view reason);
 
     /// How long a connection may stay silent before it joins under a guest name.
-    static constexpr std::uint64_t grace_ms = 200;
+    static constexpr std::uint64_t grace_ms = 1000;
 
     std::size_t members() const { return members_.size(); }
     const std::deque<std::string>& history() const { return history_; }
