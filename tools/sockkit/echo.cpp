@@ -15,10 +15,10 @@ namespace syskit::sockkit {
 namespace {
 
 /// At most this much sent and not yet echoed: a server that stops reading while its replies
-/// wait must find them read, or both ends block in write(2).  What is outstanding fits our
-/// receive buffer and a server's queue (sockkit's --max-queue is 1M by default, socat's pipe
-/// 64K plus its buffers), so a write never waits for a reply to be read.
-constexpr std::uint64_t window = 512 * 1024;
+/// wait must find them read, or both ends block in write(2).  It stays below what the socket
+/// buffers and a server hold between them (socat's PIPE echo: a 64K pipe and two socket
+/// buffers), so a write never waits for a reply to be read.
+constexpr std::uint64_t window = 128 * 1024;
 
 } // namespace
 
@@ -40,7 +40,7 @@ int echo_send(const Options& o) {
         sent = line.size();
         input_open = false;
     }
-    std::string buf(128 * 1024, '\0');
+    std::string buf(65536, '\0');
     for (;;) {
         if (!input_open && received >= sent)
             return cli::exit_ok;
