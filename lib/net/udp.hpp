@@ -1,0 +1,56 @@
+// udp: datagrams in batches: many sent with one sendmmsg(2), many received with one
+// recvmmsg(2), so that a transfer pays a system call per batch, not per datagram.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace syskit::net {
+
+/// Datagrams waiting to be sent on a connected or an unconnected socket.
+class SendBatch {
+public:
+    /// Queues data for to (nullptr: the socket's connected peer).  The bytes are copied.
+    void add(std::string_view data, const sockaddr_storage* to = nullptr, socklen_t to_len = 0);
+    std::size_t size() const { return datagrams_.size(); }
+    /// Sends what it can with sendmmsg(2); the rest (a full socket buffer) stays queued.
+    /// Returns 0, or the errno of a failure other than EAGAIN.
+    int flush(int fd);
+
+private:
+    struct Datagram {
+        std::string data;
+        sockaddr_storage to{};
+        socklen_t to_len = 0;
+    };
+    std::vector<Datagram> datagrams_;
+};
+
+/// Buffers for receiving up to count datagrams of up to size bytes each with recvmmsg(2).
+class RecvBatch {
+public:
+    RecvBatch(std::size_t count, std::size_t size);
+    /// Receives what is waiting without blocking: how many datagrams (0 when none), or -1 with
+    /// errno set.
+    int receive(int fd);
+    std::string_view datagram(std::size_t i) const {
+        return {buffers_[i].data(), static_cast<std::size_t>(msgs_[i].msg_len)};
+    }
+    const sockaddr_storage& from(std::size_t i) const { return from_[i]; }
+    socklen_t from_len(std::size_t i) const { return msgs_[i].msg_hdr.msg_namelen; }
+
+private:
+    std::vector<std::string> buffers_;
+    std::vector<iovec> iov_;
+    std::vector<sockaddr_storage> from_;
+    std::vector<mmsghdr> msgs_;
+};
+
+/// Whether two socket addresses are the same (family, address and port).
+bool same_address(const sockaddr_storage& a, const sockaddr_storage& b);
+
+} // namespace syskit::net

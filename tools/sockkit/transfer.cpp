@@ -1,0 +1,571 @@
+#include "transfer.hpp"
+
+#include "packet.hpp"
+
+#include "net/address.hpp"
+#include "net/udp.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace syskit::sockkit {
+
+namespace {
+
+std::uint64_t now_us() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+}
+
+std::string sha256(std::string_view data) {
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
+    return std::string(reinterpret_cast<char*>(md), 32);
+}
+
+std::string hex(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s)
+        out += fmt::format("{:02x}", c);
+    return out;
+}
+
+std::uint64_t id_of(std::string_view digest) {
+    std::uint64_t id = 0;
+    for (int i = 0; i < 8; ++i)
+        id = id << 8 | static_cast<std::uint8_t>(digest[static_cast<std::size_t>(i)]);
+    return id;
+}
+
+/// A read-only or shared mapping of a whole file, unmapped when it goes.
+class Mapping {
+public:
+    bool map(int fd, std::size_t size, bool writable) {
+        size_ = size;
+        if (size == 0)
+            return true;
+        void* p = mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED)
+            return false;
+        data_ = static_cast<char*>(p);
+        madvise(data_, size, MADV_SEQUENTIAL);
+        return true;
+    }
+    ~Mapping() {
+        if (data_)
+            munmap(data_, size_);
+    }
+    char* data() const { return data_; }
+    std::string_view view() const { return {data_, size_}; }
+
+private:
+    char* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+/// SIGINT and SIGTERM as a descriptor poll(2) can watch, blocked while it lives.
+class Signals {
+public:
+    Signals() {
+        sigemptyset(&set_);
+        sigaddset(&set_, SIGINT);
+        sigaddset(&set_, SIGTERM);
+        sigprocmask(SIG_BLOCK, &set_, &old_);
+        fd_.reset(signalfd(-1, &set_, SFD_NONBLOCK | SFD_CLOEXEC));
+    }
+    ~Signals() { sigprocmask(SIG_SETMASK, &old_, nullptr); }
+    int fd() const { return fd_.get(); }
+    bool caught() {
+        signalfd_siginfo si;
+        return fd_ && ::read(fd_.get(), &si, sizeof si) == sizeof si;
+    }
+
+private:
+    sigset_t set_{}, old_{};
+    fs::UniqueFd fd_;
+};
+
+/// Socket buffers of 8 MiB: a window in flight must fit the receiver's, or the kernel drops
+/// what the sender pushed.  Root may pass net.core.rmem_max (the FORCE options); others get
+/// what the limit allows.
+constexpr int buffer_size = 8 << 20;
+
+void grow_buffers(int fd) {
+    int size = buffer_size;
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
+} // namespace
+
+int udp_send(const Options& o) {
+    const std::string subject = o.address.str();
+    fs::UniqueFd file(::open(o.file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    struct stat st {};
+    if (!file || fstat(file.get(), &st) != 0) {
+        cli::error(o.file, std::strerror(errno));
+        return cli::exit_trouble;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        cli::error(o.file, "not a regular file");
+        return cli::exit_trouble;
+    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    Mapping map;
+    if (!map.map(file.get(), size, false)) {
+        cli::error(o.file, std::string("mmap: ") + std::strerror(errno));
+        return cli::exit_trouble;
+    }
+    const std::string digest = sha256(map.view());
+    const std::uint64_t id = id_of(digest);
+    const std::uint32_t chunk = o.chunk;
+    const std::uint64_t total64 = udp::chunks(size, chunk);
+    if (total64 > 0xffffffffu) {
+        cli::error(o.file, "too large for this --chunk: more chunks than sequence numbers");
+        return cli::exit_trouble;
+    }
+    const auto total = static_cast<std::uint32_t>(total64);
+    std::string why;
+    fs::UniqueFd sock = net::connect_to(o.address, why);
+    if (!sock) {
+        cli::error(subject, why);
+        return cli::exit_trouble;
+    }
+    grow_buffers(sock.get());
+    Signals signals;
+    Loss loss(o.loss);
+    net::SendBatch out;
+    net::RecvBatch in(64, 65536);
+
+    std::vector<std::uint8_t> acked(total, 0);
+    std::vector<std::uint64_t> sent_at(total, 0);
+    std::vector<std::uint8_t> sends(total, 0);
+    std::uint32_t cum = 0, next_new = 0, highest_sacked = 0, acked_count = 0;
+    // The window never holds more than half the receiver's buffer.
+    const double max_window =
+        std::max<double>(16, std::min<double>(o.window, static_cast<double>(buffer_size / 2) / chunk));
+    double cwnd = std::min(32.0, max_window), ssthresh = max_window;
+    std::uint64_t srtt = 0, rto = 200000; // microseconds
+    const std::uint64_t start = now_us();
+    std::uint64_t last_heard = start, last_progress = start, last_hello = 0, datagrams = 0, resent = 0;
+    bool greeted = false;
+    auto send = [&](const std::string& d) {
+        ++datagrams;
+        if (!loss.drop())
+            out.add(d);
+    };
+    auto send_data = [&](std::uint32_t seq, std::uint64_t now) {
+        std::string d = udp::data_header(id, seq);
+        std::size_t at = static_cast<std::size_t>(seq) * chunk;
+        d.append(map.data() + at, std::min<std::size_t>(chunk, size - at));
+        if (sends[seq])
+            ++resent;
+        sends[seq] = static_cast<std::uint8_t>(std::min(sends[seq] + 1, 255));
+        sent_at[seq] = now;
+        send(d);
+    };
+    auto mark = [&](std::uint32_t seq, std::uint64_t now) {
+        if (acked[seq])
+            return false;
+        acked[seq] = 1;
+        ++acked_count;
+        // Karn: only a chunk sent once gives a round trip time.
+        if (sends[seq] == 1 && sent_at[seq]) {
+            std::uint64_t rtt = now - sent_at[seq];
+            srtt = srtt ? (7 * srtt + rtt) / 8 : rtt;
+        }
+        return true;
+    };
+
+    for (;;) {
+        std::uint64_t now = now_us();
+        if (!greeted || acked_count == total) {
+            // Hello until the receiver answers; at the end, hello again asks for the lost "done".
+            if (now > last_hello + rto) {
+                send(udp::hello(id, size, chunk, digest));
+                last_hello = now;
+            }
+        } else {
+            // The scoreboard: a chunk not acknowledged is lost once a later one was acknowledged
+            // and a round trip has passed since it was sent, or once a whole timeout has; the
+            // rest are in flight.  Random loss (--loss, a noisy link) costs a resend, not the
+            // window: only a receiver gone silent makes the window shrink (below).
+            const std::uint64_t wait = std::max<std::uint64_t>(srtt + srtt / 4, 2000);
+            std::uint32_t pipe = 0;
+            for (std::uint32_t s = cum; s < next_new && out.size() < 4096; ++s) {
+                if (acked[s])
+                    continue;
+                const std::uint64_t age = now - sent_at[s];
+                if ((s < highest_sacked && age > wait) || age > rto)
+                    send_data(s, now);
+                ++pipe;
+            }
+            while (next_new < total && pipe < static_cast<std::uint32_t>(cwnd) && out.size() < 4096) {
+                if (!acked[next_new]) {
+                    send_data(next_new, now);
+                    ++pipe;
+                }
+                ++next_new;
+            }
+            if (pipe > 0 && now > last_progress + rto) {
+                // Nothing acknowledged for a whole timeout: the receiver or the path is
+                // overwhelmed.  Halve the window and double the timeout (back-off).
+                cwnd = std::max(cwnd / 2, 16.0);
+                ssthresh = cwnd;
+                rto = std::min<std::uint64_t>(rto * 2, 2000000);
+                last_progress = now;
+            }
+        }
+        if (int err = out.flush(sock.get())) {
+            cli::error(subject, std::string("sendmmsg: ") + std::strerror(err));
+            return cli::exit_trouble;
+        }
+        if (now > last_heard + static_cast<std::uint64_t>(o.timeout * 1e6)) {
+            cli::error(subject, fmt::format("no answer from the receiver for {} s; {} of {} chunks acknowledged",
+                                            o.timeout, acked_count, total));
+            return cli::exit_trouble;
+        }
+        pollfd fds[2] = {{sock.get(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
+        int timeout_ms = out.size() > 0 ? 0 : 1;
+        if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
+            cli::error("poll", std::strerror(errno));
+            return cli::exit_trouble;
+        }
+        if (fds[1].revents && signals.caught()) {
+            cli::error(subject, fmt::format("interrupted; {} of {} chunks acknowledged", acked_count, total));
+            return cli::exit_trouble;
+        }
+        if (!(fds[0].revents & POLLIN))
+            continue;
+        int n = in.receive(sock.get());
+        if (n < 0) {
+            cli::error(subject, std::string("recvmmsg: ") + std::strerror(errno));
+            return cli::exit_trouble;
+        }
+        now = now_us();
+        for (int i = 0; i < n; ++i) {
+            if (loss.drop())
+                continue;
+            auto p = udp::parse(in.datagram(static_cast<std::size_t>(i)), why);
+            if (!p || p->id != id)
+                continue; // not ours, or another transfer's: nothing to act on
+            last_heard = now;
+            if (p->type == udp::Type::busy) {
+                cli::error(subject, "the receiver is busy with another transfer");
+                return cli::exit_trouble;
+            }
+            if (p->type == udp::Type::reset) {
+                // A restarted receiver: what it has is what its next ack says, nothing more.
+                std::fill(acked.begin(), acked.end(), 0);
+                acked_count = cum = next_new = highest_sacked = 0;
+                greeted = false;
+                last_hello = 0;
+                continue;
+            }
+            if (p->type == udp::Type::done) {
+                if (p->status != 0) {
+                    cli::error(subject, "the receiver found a different SHA-256: the file was not written");
+                    return cli::exit_trouble;
+                }
+                double secs = static_cast<double>(now - start) / 1e6;
+                fmt::print("{}: {} bytes in {:.3f} s ({:.1f} MB/s), {} chunks, {} resent, sha256 {}\n", o.file, size,
+                           secs, secs > 0 ? static_cast<double>(size) / secs / 1e6 : 0.0, total, resent, hex(digest));
+                return cli::exit_ok;
+            }
+            if (p->type != udp::Type::ack)
+                continue;
+            // A forged or confused ack (past what was sent) is ignored whole.
+            bool sane = p->cumulative <= total && (p->ranges.empty() || p->ranges.back().second <= total);
+            if (!sane)
+                continue;
+            greeted = true;
+            std::uint32_t fresh = 0;
+            for (std::uint32_t s = cum; s < p->cumulative; ++s)
+                fresh += mark(s, now);
+            for (auto& [a, b] : p->ranges) {
+                for (std::uint32_t s = a; s < b; ++s)
+                    fresh += mark(s, now);
+                highest_sacked = std::max(highest_sacked, b);
+            }
+            while (cum < total && acked[cum])
+                ++cum;
+            if (next_new < cum)
+                next_new = cum;
+            if (fresh > 0) {
+                last_progress = now;
+                rto = std::clamp<std::uint64_t>(srtt * 4, 100000, 1000000);
+                cwnd = cwnd < ssthresh ? cwnd + fresh : cwnd + static_cast<double>(fresh) / cwnd;
+                cwnd = std::min(cwnd, max_window);
+            }
+        }
+    }
+}
+
+int udp_recv(const Options& o) {
+    const std::string subject = o.address.str();
+    std::string why;
+    net::Listener listener;
+    if (!listener.open(o.address, 0600, 0, why)) {
+        cli::error(subject, why);
+        return cli::exit_trouble;
+    }
+    const int sock = listener.fd();
+    grow_buffers(sock);
+    Signals signals;
+    Loss loss(o.loss);
+    net::SendBatch out;
+    net::RecvBatch in(64, 65536);
+    const std::string part = o.file + ".part", state_path = o.file + ".part.state";
+
+    bool active = false;
+    sockaddr_storage peer{};
+    socklen_t peer_len = 0;
+    std::uint64_t id = 0, size = 0;
+    std::uint32_t chunk = 0, total = 0, cum = 0, have = 0;
+    std::string digest;
+    std::vector<std::uint8_t> got;
+    fs::UniqueFd fd;
+    Mapping map;
+    std::uint64_t last_heard = 0, last_ack = 0, last_save = 0;
+    bool dirty = false;
+
+    // The state file: the transfer's identity and which chunks .part holds, written after
+    // .part is synced, so it never claims a chunk the disk does not have.
+    auto save = [&]() -> bool {
+        if (!active || !dirty)
+            return true;
+        if ((size && msync(map.data(), size, MS_SYNC) != 0) || fsync(fd.get()) != 0)
+            return false;
+        std::string s = udp::hello(id, size, chunk, digest);
+        s.append(reinterpret_cast<const char*>(got.data()), got.size());
+        std::string tmp = state_path + ".tmp";
+        fs::UniqueFd sf(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        if (!sf || !fs::write_all(sf.get(), s.data(), s.size()) || fsync(sf.get()) != 0 ||
+            rename(tmp.c_str(), state_path.c_str()) != 0)
+            return false;
+        dirty = false;
+        return true;
+    };
+    auto send_to_peer = [&](const std::string& d) {
+        if (!loss.drop())
+            out.add(d, &peer, peer_len);
+    };
+    auto send_ack = [&] {
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;
+        for (std::uint32_t s = cum; s < total && ranges.size() < udp::max_ranges;) {
+            if (!got[s]) {
+                ++s;
+                continue;
+            }
+            std::uint32_t e = s;
+            while (e < total && got[e])
+                ++e;
+            ranges.emplace_back(s, e);
+            s = e;
+        }
+        send_to_peer(udp::ack(id, cum, ranges));
+    };
+    auto begin = [&](const udp::Packet& p) -> bool {
+        id = p.id;
+        size = p.size;
+        chunk = p.chunk;
+        digest = p.sha256;
+        total = static_cast<std::uint32_t>(udp::chunks(size, chunk));
+        got.assign(total, 0);
+        cum = have = 0;
+        // Resume when the state file describes this very transfer.
+        std::string saved;
+        bool resume = fs::read_file(state_path.c_str(), saved, 64 + total + 64) &&
+                      saved.size() == udp::header_size + 44 + total &&
+                      saved.substr(0, udp::header_size + 44) == udp::hello(id, size, chunk, digest);
+        fd.reset(::open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | (resume ? 0 : O_TRUNC), 0644));
+        struct stat st {};
+        if (!fd || fstat(fd.get(), &st) != 0) {
+            cli::error(part, std::strerror(errno));
+            return false;
+        }
+        if (resume && static_cast<std::uint64_t>(st.st_size) == size) {
+            std::memcpy(got.data(), saved.data() + udp::header_size + 44, total);
+            for (auto g : got)
+                have += g != 0;
+            while (cum < total && got[cum])
+                ++cum;
+            fmt::print(stderr, "sockkit: {}: resuming with {} of {} chunks\n", part, have, total);
+        } else if (ftruncate(fd.get(), 0) != 0 || ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+            cli::error(part, std::string("ftruncate: ") + std::strerror(errno));
+            return false;
+        }
+        if (!map.map(fd.get(), size, true)) {
+            cli::error(part, std::string("mmap: ") + std::strerror(errno));
+            return false;
+        }
+        active = true;
+        return true;
+    };
+    // Checks the whole file and puts it in place: the status for "done".
+    auto complete = [&]() -> int {
+        if (size && msync(map.data(), size, MS_SYNC) != 0) {
+            cli::error(part, std::string("msync: ") + std::strerror(errno));
+            return -1;
+        }
+        if (sha256(map.view()) != digest) {
+            unlink(part.c_str());
+            unlink(state_path.c_str());
+            return 1;
+        }
+        if (fsync(fd.get()) != 0 || rename(part.c_str(), o.file.c_str()) != 0) {
+            cli::error(o.file, std::strerror(errno));
+            return -1;
+        }
+        unlink(state_path.c_str());
+        return 0;
+    };
+
+    std::uint64_t finished_at = 0;
+    int status = -1;
+    for (;;) {
+        std::uint64_t now = now_us();
+        if (finished_at && now - finished_at > 1000000)
+            break; // lingered long enough answering a sender that missed "done"
+        if (active && !finished_at) {
+            if (now - last_ack > 5000) {
+                send_ack();
+                last_ack = now;
+            }
+            if (now - last_save > 1000000) {
+                if (!save()) {
+                    cli::error(state_path, std::strerror(errno));
+                    return cli::exit_trouble;
+                }
+                last_save = now;
+            }
+            if (now - last_heard > static_cast<std::uint64_t>(o.timeout * 1e6)) {
+                save();
+                cli::error(subject, fmt::format("the sender went silent for {} s; {} of {} chunks kept in {} to "
+                                                "resume",
+                                                o.timeout, have, total, part));
+                return cli::exit_trouble;
+            }
+        }
+        if (int err = out.flush(sock)) {
+            cli::error(subject, std::string("sendmmsg: ") + std::strerror(err));
+            return cli::exit_trouble;
+        }
+        pollfd fds[2] = {{sock, POLLIN, 0}, {signals.fd(), POLLIN, 0}};
+        if (poll(fds, 2, active ? 5 : 1000) < 0 && errno != EINTR) {
+            cli::error("poll", std::strerror(errno));
+            return cli::exit_trouble;
+        }
+        if (fds[1].revents && signals.caught()) {
+            if (finished_at)
+                break;
+            bool saved = save();
+            cli::error(subject, active && saved ? fmt::format("interrupted; {} of {} chunks kept in {} to resume",
+                                                              have, total, part)
+                                                : std::string("interrupted"));
+            return cli::exit_trouble;
+        }
+        if (!(fds[0].revents & POLLIN))
+            continue;
+        int n = in.receive(sock);
+        if (n < 0) {
+            cli::error(subject, std::string("recvmmsg: ") + std::strerror(errno));
+            return cli::exit_trouble;
+        }
+        now = now_us();
+        bool got_data = false;
+        for (int i = 0; i < n; ++i) {
+            if (loss.drop())
+                continue;
+            auto idx = static_cast<std::size_t>(i);
+            auto p = udp::parse(in.datagram(idx), why);
+            if (!p)
+                continue;
+            const bool from_peer = active && net::same_address(in.from(idx), peer);
+            if (!active && p->type == udp::Type::hello) {
+                peer = in.from(idx);
+                peer_len = in.from_len(idx);
+                if (!begin(*p))
+                    return cli::exit_trouble;
+                last_heard = now;
+                send_ack();
+                if (total == 0 || have == total) {
+                    status = complete();
+                    if (status < 0)
+                        return cli::exit_trouble;
+                    finished_at = now;
+                    for (int k = 0; k < 3; ++k)
+                        send_to_peer(udp::done(id, static_cast<std::uint8_t>(status)));
+                }
+                continue;
+            }
+            if (!active || !from_peer || p->id != id) {
+                // Another transfer, or one this receiver never saw the start of.
+                if (p->type == udp::Type::data || p->type == udp::Type::hello)
+                    out.add(active ? udp::busy(p->id) : udp::reset(p->id), &in.from(idx), in.from_len(idx));
+                continue;
+            }
+            last_heard = now;
+            if (finished_at) {
+                send_to_peer(udp::done(id, static_cast<std::uint8_t>(status)));
+                continue;
+            }
+            if (p->type == udp::Type::hello) {
+                send_ack();
+                continue;
+            }
+            if (p->type != udp::Type::data || p->seq >= total)
+                continue;
+            std::size_t at = static_cast<std::size_t>(p->seq) * chunk;
+            if (p->payload.size() != std::min<std::size_t>(chunk, size - at))
+                continue;
+            got_data = true;
+            if (got[p->seq])
+                continue;
+            std::memcpy(map.data() + at, p->payload.data(), p->payload.size());
+            got[p->seq] = 1;
+            ++have;
+            dirty = true;
+            while (cum < total && got[cum])
+                ++cum;
+        }
+        if (active && !finished_at && have == total) {
+            status = complete();
+            if (status < 0)
+                return cli::exit_trouble;
+            finished_at = now;
+            for (int k = 0; k < 3; ++k)
+                send_to_peer(udp::done(id, static_cast<std::uint8_t>(status)));
+        } else if (got_data) {
+            send_ack();
+            last_ack = now;
+        }
+    }
+    out.flush(sock);
+    if (status != 0) {
+        cli::error(o.file, "the SHA-256 of what arrived is not the sender's: nothing written");
+        return cli::exit_trouble;
+    }
+    fmt::print("{}: {} bytes, sha256 {}\n", o.file, size, hex(digest));
+    return cli::exit_ok;
+}
+
+} // namespace syskit::sockkit
