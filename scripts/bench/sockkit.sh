@@ -7,7 +7,8 @@
 #      and with socat as the client.  Target: at least 1.0x socat.
 #   3. UDP: 200 MB with udp send/recv (--chunk 60000, loopback's MTU allows it) at 0% loss
 #      against the same file over TCP with socat (at least 0.5x), and at 20% loss against
-#      its own 0% goodput (at least 0.5x).  Files on /dev/shm, so neither side waits for a disk.
+#      its own 0% goodput (at least 0.5x), and against uftp unicast on loopback (at least 1.0x).
+#      Files on /dev/shm, so neither side waits for a disk.
 #   4. sockkit bench: Unix socket against TCP loopback, latency and throughput.
 #   scripts/bench/sockkit.sh                 builds build/ and uses it
 #   SYSKIT_BUILD=DIR scripts/bench/sockkit.sh  uses DIR as it is
@@ -21,6 +22,7 @@ say() { echo "bench/sockkit: $*"; }
 
 sockkit=$(bench_build)
 command -v socat >/dev/null || die "socat not found"
+command -v uftp >/dev/null || die "uftp not found"
 bench_tmpdir /dev/shm/sockkit-bench-XXXXXX
 failed=0
 head -c $((64 << 20)) /dev/urandom > "$tmp/echo.dat"
@@ -137,11 +139,27 @@ say "$v udp 200 MB at 0% loss: sockkit ${a}s, socat over TCP ${b}s: ${r}x socat 
 r=$(ratio "$a" "$c")
 bench_check ge "$r" 0.5
 say "$v udp 200 MB at 20% loss: ${c}s: ${r}x its own goodput at 0% (target >= 0.5)"
-if command -v uftp >/dev/null; then
-    say "uftp is installed but not measured here (its daemon needs a multicast setup)"
-else
-    say "uftp not installed: not measured"
-fi
+# uftp, Debian's file transfer over UDP, run unicast on loopback: its announcements and data go
+# to the receiver's address (-M and -P 127.0.0.1) instead of a multicast group, as fast as it
+# can send (-R -1), with no encryption (-Y none), as sockkit sends.
+uftp_once() {
+    local p out=$tmp/uftp-out
+    p=$(port)
+    rm -rf "$out" && mkdir "$out"
+    uftpd -D "$out" -p "$p" -P "$tmp/uftpd.pid" -L "$tmp/uftpd.log" || die "uftpd did not start"
+    sleep 0.2
+    local t
+    t=$(seconds uftp -M 127.0.0.1 -P 127.0.0.1 -p "$p" -R -1 -Y none -L "$tmp/uftp.log" "$tmp/udp.dat")
+    kill "$(cat "$tmp/uftpd.pid")"
+    cmp -s "$tmp/udp.dat" "$out/udp.dat" || die "uftp transfer not byte-identical"
+    echo "$t"
+}
+uf=()
+for _ in $(seq 3); do uf+=("$(uftp_once)"); done
+b=$(printf '%s\n' "${uf[@]}" | median)
+r=$(ratio "$b" "$a")
+bench_check ge "$r" 1.0
+say "$v udp 200 MB at 0% loss: sockkit ${a}s, uftp ${b}s: ${r}x uftp (target >= 1.0)"
 
 # 4.
 "$sockkit" bench | sed 's/^/bench\/sockkit: /'
