@@ -130,18 +130,31 @@ def tool_env(extra: dict | None = None) -> dict:
 
 
 def run_tool(tool: str, *args, cwd=None, input: bytes | None = None, env: dict | None = None,
-             user: int | None = None, timeout: float = 60, check_sanitizer: bool = True) -> Result:
+             user: int | None = None, timeout: float = 60, check_sanitizer: bool = True,
+             stdin_open: bool = False) -> Result:
     """Runs $SYSKIT_BUILD/tools/TOOL/TOOL with args (str, bytes or Path), stdin from input
     (or /dev/null), stdout captured as bytes.  user: run as that uid (and gid, no
-    supplementary groups) through setpriv.  Fails the test on a sanitizer report."""
+    supplementary groups) through setpriv.  stdin_open: input comes through a pipe that stays
+    open until the tool exits, as a terminal would that nobody types in any more.  Fails the
+    test on a sanitizer report."""
     exe = tool_path(tool)
     assert exe.is_file(), f"{exe} not built (SYSKIT_BUILD={BUILD})"
     argv = [os.fspath(exe)] + [a if isinstance(a, bytes) else os.fspath(a) if isinstance(a, Path) else str(a)
                                for a in args]
     if user is not None:
         argv = [SETPRIV, f"--reuid={user}", f"--regid={user}", "--clear-groups", "--"] + argv
-    p = subprocess.run(argv, cwd=cwd, input=input if input is not None else b"",
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=tool_env(env), timeout=timeout)
+    if stdin_open:
+        read_end, write_end = os.pipe()
+        try:
+            os.write(write_end, input or b"")
+            p = subprocess.run(argv, cwd=cwd, stdin=read_end, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=tool_env(env), timeout=timeout)
+        finally:
+            os.close(read_end)
+            os.close(write_end)
+    else:
+        p = subprocess.run(argv, cwd=cwd, input=input if input is not None else b"",
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=tool_env(env), timeout=timeout)
     r = Result(argv, p.returncode, p.stdout, p.stderr.decode("utf-8", "surrogateescape"))
     if check_sanitizer:
         assert_no_sanitizer_report(r)
