@@ -55,6 +55,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case udp::Type::busy:
         check(udp::busy(p->id) == in);
         break;
+    case udp::Type::bye:
+        check(udp::bye(p->id) == in);
+        break;
     }
     return 0;
 }

@@ -32,6 +32,7 @@ TEST_CASE("sockkit udp packets round-trip") {
     CHECK(p->status == 1);
     CHECK(udp::parse(udp::reset(7), why)->type == udp::Type::reset);
     CHECK(udp::parse(udp::busy(7), why)->type == udp::Type::busy);
+    CHECK(udp::parse(udp::bye(7), why)->type == udp::Type::bye);
     CHECK(udp::chunks(0, 10) == 0);
     CHECK(udp::chunks(10, 10) == 1);
     CHECK(udp::chunks(11, 10) == 2);

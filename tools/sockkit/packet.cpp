@@ -39,7 +39,7 @@ std::optional<Packet> parse(std::string_view d, std::string& error) {
     }
     Packet p;
     auto t = static_cast<std::uint8_t>(d[4]);
-    if (t < 1 || t > 6 || d[5] || d[6] || d[7]) {
+    if (t < 1 || t > 7 || d[5] || d[6] || d[7]) {
         error = fmt::format("unknown datagram type {}", t);
         return std::nullopt;
     }
@@ -102,6 +102,7 @@ std::optional<Packet> parse(std::string_view d, std::string& error) {
         return p;
     case Type::reset:
     case Type::busy:
+    case Type::bye:
         if (!length(body.empty()))
             return std::nullopt;
         return p;
@@ -144,5 +145,6 @@ std::string done(std::uint64_t id, std::uint8_t status) {
 
 std::string reset(std::uint64_t id) { return header(Type::reset, id); }
 std::string busy(std::uint64_t id) { return header(Type::busy, id); }
+std::string bye(std::uint64_t id) { return header(Type::bye, id); }
 
 } // namespace syskit::sockkit::udp

@@ -11,6 +11,7 @@
 //          1 it does not match
 //   reset  receiver -> sender: this transfer is unknown here (a restarted receiver): say hello
 //   busy   receiver -> sender: another transfer is under way
+//   bye    sender -> receiver: the done arrived; the receiver, answering done until then, may go
 #pragma once
 
 #include <cstddef>
@@ -23,7 +24,7 @@
 
 namespace syskit::sockkit::udp {
 
-enum class Type : std::uint8_t { hello = 1, data = 2, ack = 3, done = 4, reset = 5, busy = 6 };
+enum class Type : std::uint8_t { hello = 1, data = 2, ack = 3, done = 4, reset = 5, busy = 6, bye = 7 };
 
 constexpr std::size_t header_size = 16;
 /// An ack's ranges fill at most 8 KiB: enough to describe a whole window at 50% loss.
@@ -63,6 +64,7 @@ std::string ack(std::uint64_t id, std::uint32_t cumulative,
 std::string done(std::uint64_t id, std::uint8_t status);
 std::string reset(std::uint64_t id);
 std::string busy(std::uint64_t id);
+std::string bye(std::uint64_t id);
 
 /// The number of chunks of a file of size bytes.
 inline std::uint64_t chunks(std::uint64_t size, std::uint32_t chunk) {

@@ -164,6 +164,9 @@ int udp_send(const Options& o) {
         std::max<double>(16, std::min<double>(o.window, static_cast<double>(buffer_size / 2) / chunk));
     double cwnd = std::min(32.0, max_window), ssthresh = max_window;
     std::uint64_t srtt = 0, rto = 200000; // microseconds
+    // The back-off stops at 2 s, or sooner with a short --timeout: at 50% loss each way a resend
+    // gets an answer one time in four, and the sender gives up only after 40 unanswered ones.
+    const std::uint64_t max_rto = std::min<std::uint64_t>(2000000, static_cast<std::uint64_t>(o.timeout * 1e6 / 40));
     const std::uint64_t start = now_us();
     std::uint64_t last_heard = start, last_progress = start, last_hello = 0, datagrams = 0, resent = 0;
     bool greeted = false;
@@ -230,7 +233,7 @@ int udp_send(const Options& o) {
                 // overwhelmed.  Halve the window and double the timeout (back-off).
                 cwnd = std::max(cwnd / 2, 16.0);
                 ssthresh = cwnd;
-                rto = std::min<std::uint64_t>(rto * 2, 2000000);
+                rto = std::min<std::uint64_t>(rto * 2, max_rto);
                 last_progress = now;
             }
         }
@@ -281,6 +284,14 @@ int udp_send(const Options& o) {
                 continue;
             }
             if (p->type == udp::Type::done) {
+                // The receiver answers done until it hears this (or the sender is silent for
+                // its timeout): a lost done is asked for again, a lost bye costs it only time.
+                for (int k = 0; k < 3; ++k)
+                    send(udp::bye(id));
+                if (int err = out.flush(sock.get())) {
+                    cli::error(subject, std::string("sendmmsg: ") + std::strerror(err));
+                    return cli::exit_trouble;
+                }
                 if (p->status != 0) {
                     cli::error(subject, "the receiver found a different SHA-256: the file was not written");
                     return cli::exit_trouble;
@@ -311,7 +322,7 @@ int udp_send(const Options& o) {
                 next_new = cum;
             if (fresh > 0) {
                 last_progress = now;
-                rto = std::clamp<std::uint64_t>(srtt * 4, 100000, 1000000);
+                rto = std::clamp<std::uint64_t>(srtt * 4, std::min<std::uint64_t>(100000, max_rto), std::min<std::uint64_t>(1000000, max_rto));
                 cwnd = cwnd < ssthresh ? cwnd + fresh : cwnd + static_cast<double>(fresh) / cwnd;
                 cwnd = std::min(cwnd, max_window);
             }
@@ -443,8 +454,11 @@ int udp_recv(const Options& o) {
     int status = -1;
     for (;;) {
         std::uint64_t now = now_us();
-        if (finished_at && now - finished_at > 1000000)
-            break; // lingered long enough answering a sender that missed "done"
+        // Done, the receiver stays to answer a sender that missed "done" until the sender says
+        // bye or has been silent for as long as it waits itself (--timeout): a sender whose
+        // retries are lost, or spaced by its back-off, must still find someone to answer.
+        if (finished_at && now - last_heard > static_cast<std::uint64_t>(o.timeout * 1e6))
+            break;
         if (active && !finished_at) {
             if (now - last_ack > 5000) {
                 send_ack();
@@ -491,7 +505,7 @@ int udp_recv(const Options& o) {
             return cli::exit_trouble;
         }
         now = now_us();
-        bool got_data = false;
+        bool got_data = false, said_bye = false;
         for (int i = 0; i < n; ++i) {
             if (loss.drop())
                 continue;
@@ -525,6 +539,10 @@ int udp_recv(const Options& o) {
             }
             last_heard = now;
             if (finished_at) {
+                if (p->type == udp::Type::bye) {
+                    said_bye = true;
+                    break;
+                }
                 send_to_peer(udp::done(id, static_cast<std::uint8_t>(status)));
                 continue;
             }
@@ -547,6 +565,8 @@ int udp_recv(const Options& o) {
             while (cum < total && got[cum])
                 ++cum;
         }
+        if (said_bye)
+            break;
         if (active && !finished_at && have == total) {
             status = complete();
             if (status < 0)
