@@ -4,24 +4,6 @@
 
 namespace syskit::net {
 
-namespace {
-
-/// The last error on OpenSSL's queue as text, the queue emptied.
-std::string ssl_error(std::string_view what) {
-    unsigned long e = ERR_get_error();
-    std::string msg(what);
-    if (e != 0) {
-        char buf[256];
-        ERR_error_string_n(e, buf, sizeof buf);
-        msg += ": ";
-        msg += buf;
-    }
-    ERR_clear_error();
-    return msg;
-}
-
-} // namespace
-
 std::unique_ptr<TlsContext> TlsContext::load(const std::string& cert_file, const std::string& key_file,
                                              std::string& error) {
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
@@ -102,6 +84,19 @@ void TlsSession::drain(std::string& cipher) {
     int n;
     while ((n = BIO_read(wbio_, buf, sizeof buf)) > 0)
         cipher.append(buf, static_cast<std::size_t>(n));
+}
+
+std::string ssl_error(std::string_view what) {
+    unsigned long e = ERR_get_error();
+    std::string msg(what);
+    if (e != 0) {
+        char buf[256];
+        ERR_error_string_n(e, buf, sizeof buf);
+        msg += ": ";
+        msg += buf;
+    }
+    ERR_clear_error();
+    return msg;
 }
 
 } // namespace syskit::net

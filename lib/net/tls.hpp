@@ -54,4 +54,8 @@ private:
     std::string error_;
 };
 
+/// what, followed by the last error on OpenSSL's queue as text when there is one; the queue
+/// is emptied.  For the messages of the TLS code (server and client).
+std::string ssl_error(std::string_view what);
+
 } // namespace syskit::net

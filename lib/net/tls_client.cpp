@@ -1,4 +1,5 @@
 #include "net/tls_client.hpp"
+#include "net/tls.hpp"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
@@ -7,19 +8,6 @@
 namespace syskit::net {
 
 namespace {
-
-std::string ssl_error(std::string_view what) {
-    unsigned long e = ERR_get_error();
-    std::string msg(what);
-    if (e != 0) {
-        char buf[256];
-        ERR_error_string_n(e, buf, sizeof buf);
-        msg += ": ";
-        msg += buf;
-    }
-    ERR_clear_error();
-    return msg;
-}
 
 bool is_ip(const std::string& host) {
     unsigned char buf[16];

@@ -83,17 +83,6 @@ bool value_ok(Ctx& c, std::size_t size) {
     return false;
 }
 
-/// now + amount * unit_ms as a monotonic deadline; false when that overflows.
-bool deadline(std::int64_t now, std::int64_t amount, std::int64_t unit_ms, std::int64_t& at) {
-    constexpr auto max = std::numeric_limits<std::int64_t>::max();
-    if (amount > 0 && amount > (max - now) / unit_ms)
-        return false;
-    if (amount < 0 && amount < (std::numeric_limits<std::int64_t>::min() + now) / unit_ms)
-        return false;
-    at = now + amount * unit_ms;
-    return true;
-}
-
 void status_reply(Ctx& c, Status st) {
     switch (st) {
     case Status::ok:
