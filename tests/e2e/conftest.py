@@ -173,6 +173,17 @@ def pytest_configure(config):
                             "the whole system; scripts/test runs these alone, after the others have run in parallel")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items):
+    # The mock USB drives of test_usbtidy (the fixture bed) are mounted as /dev/sdb1 and so on,
+    # and the mount table is the whole machine's: a watcher in one test would tidy another
+    # test's drive.  Those tests share one xdist group, which runs them one after the other
+    # (scripts/test runs pytest with --dist loadgroup).
+    for item in items:
+        if "bed" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("usb-drives"))
+
+
 @pytest.fixture
 def run():
     """run("TOOL", *args, **kw) -> Result; see run_tool."""
