@@ -2,22 +2,13 @@
 #include "usbtidy/options.hpp"
 #include "usbtidy/watch.hpp"
 
+#include "usbtidy_stick.hpp"
+
 #include <doctest/doctest.h>
 
 using namespace syskit::usbtidy;
 
-namespace {
-Device stick(std::string type, std::string fs, std::string usage = "filesystem") {
-    Device d;
-    d.node = "/dev/sdb1";
-    d.type = std::move(type);
-    d.fs_type = std::move(fs);
-    d.fs_usage = std::move(usage);
-    d.label = "MY STICK";
-    d.uuid = "1234-ABCD";
-    return d;
-}
-} // namespace
+using test::stick;
 
 TEST_CASE("usbtidy watch selects by exact label, UUID in any case, or any") {
     Options o;

@@ -464,14 +464,22 @@ void cmd_incrbyfloat(Ctx& c) {
         resp::bulk(c.out, result);
 }
 
-void cmd_msetnx(Ctx& c) {
+/// MSET's and MSETNX's arguments: key value pairs, each key and value within the limits; an
+/// error reply when not.
+bool pairs_ok(Ctx& c, std::string_view command) {
     if (c.argv.size() % 2 != 1) {
-        resp::error(c.out, "ERR wrong number of arguments for 'msetnx' command");
-        return;
+        resp::error(c.out, fmt::format("ERR wrong number of arguments for '{}' command", command));
+        return false;
     }
     for (std::size_t i = 1; i < c.argv.size(); i += 2)
         if (!key_ok(c, c.argv[i]) || !value_ok(c, c.argv[i + 1].size()))
-            return;
+            return false;
+    return true;
+}
+
+void cmd_msetnx(Ctx& c) {
+    if (!pairs_ok(c, "msetnx"))
+        return;
     Store::Lock lock(c.sh.store, c.argv.subspan(1), 2);
     for (std::size_t i = 1; i < c.argv.size(); i += 2)
         if (c.sh.store.exists(c.argv[i])) {
@@ -821,13 +829,8 @@ void cmd_mget(Ctx& c) {
 }
 
 void cmd_mset(Ctx& c) {
-    if (c.argv.size() % 2 != 1) {
-        resp::error(c.out, "ERR wrong number of arguments for 'mset' command");
+    if (!pairs_ok(c, "mset"))
         return;
-    }
-    for (std::size_t i = 1; i < c.argv.size(); i += 2)
-        if (!key_ok(c, c.argv[i]) || !value_ok(c, c.argv[i + 1].size()))
-            return;
     status_reply(c, c.sh.store.mset(c.argv.subspan(1)));
 }
 
