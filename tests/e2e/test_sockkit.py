@@ -498,7 +498,11 @@ def test_ws_chat_browser_and_terminal_talk_together(tmp_path):
             term.stdin.flush()
             time.sleep(0.2)
             # A profile of its own: another chromium (or one left behind) must not hold its lock.
+            # No background networking, QUIC, first-run or component updates: on a machine with no
+            # way out, chromium's own connections fail and can abort the page's load.
             p = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=2000",
+                                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                                "--disable-component-update", "--disable-sync",
                                 f"--user-data-dir={tmp_path / 'chromium'}", "--dump-dom",
                                 f"http://127.0.0.1:{srv.port}/?name=web&say=hello%20terminal"],
                                capture_output=True, timeout=90)
