@@ -309,7 +309,12 @@ def test_socket_activated_fifo_survives_ten_kill9s(tmp_path):
     try:
         for kill in range(10):
             before = len(sent)
-            wait_until(lambda: len(sent) > before + 300_000, timeout=30, what="the writer to get on")
+            # A stall is told apart from a logroll that died or a writer that failed.
+            wait_until(lambda: len(sent) > before + 300_000 or errors or lr.poll() is not None, timeout=30)
+            if len(sent) <= before + 300_000 or errors or lr.poll() is not None:
+                lr.kill()
+                pytest.fail(f"after {kill} restarts the writer got {len(sent) - before} bytes on; its errors: "
+                            f"{errors}; logroll's status {lr.wait()}, its stderr: {lr.stderr.read().decode()!r}")
             time.sleep(0.01 * (kill % 4))
             lr.kill()
             lr.wait()
