@@ -279,6 +279,18 @@ def socket_activated(held: int, *args) -> subprocess.Popen:
                             env=tool_env())
 
 
+def where_threads_wait(pid: int) -> dict:
+    """Each thread's wait channel and system call (/proc/PID/task/TID/wchan and syscall): what a
+    process that stopped making progress is blocked in."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found[task.name] = ((task / "wchan").read_text(), (task / "syscall").read_text().split()[:2])
+        except OSError as e:
+            found[task.name] = str(e)
+    return found
+
+
 def test_socket_activated_fifo_survives_ten_kill9s(tmp_path):
     """logroll@.socket's arrangement: the FIFO is held open by the launcher (systemd), logroll
     gets it as fd 3.  Ten SIGKILLs under a writer, each followed by a restart: the writer never
@@ -312,9 +324,11 @@ def test_socket_activated_fifo_survives_ten_kill9s(tmp_path):
             # A stall is told apart from a logroll that died or a writer that failed.
             wait_until(lambda: len(sent) > before + 300_000 or errors or lr.poll() is not None, timeout=30)
             if len(sent) <= before + 300_000 or errors or lr.poll() is not None:
+                threads = where_threads_wait(lr.pid)
                 lr.kill()
                 pytest.fail(f"after {kill} restarts the writer got {len(sent) - before} bytes on; its errors: "
-                            f"{errors}; logroll's status {lr.wait()}, its stderr: {lr.stderr.read().decode()!r}")
+                            f"{errors}; logroll's threads: {threads}; its status {lr.wait()}, "
+                            f"its stderr: {lr.stderr.read().decode()!r}")
             time.sleep(0.01 * (kill % 4))
             lr.kill()
             lr.wait()
