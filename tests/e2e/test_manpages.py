@@ -601,7 +601,7 @@ def test_system_calls_section_names_every_call_of_a_typical_run(tool, tmp_path):
 def test_every_tool_has_typical_runs():
     """A new tool gets its typical runs here, and so its page gets checked."""
     tools = sorted(p.parent.name for p in (REPO / "tools").glob("*/main.cpp"))
-    assert tools == sorted(TYPICAL_RUNS)
+    assert tools == sorted(TYPICAL_RUNS), "give each tool a run_TOOL() here, the runs of its page's EXAMPLES"
 
 
 def test_the_checker_sees_an_unnamed_call_and_a_named_one():
