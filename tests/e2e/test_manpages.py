@@ -525,11 +525,11 @@ def run_cachenode(tmp: Path) -> dict[str, str]:
 
 
 def run_usbtidy(tmp: Path) -> dict[str, str]:
-    """organize, undo and list on this machine; watch with no drive coming: its udev monitor,
-    mount table and signals.  What watch does when a drive comes (a D-Bus call to UDisks2 with
-    --mount, a notification, organize) needs the fixtures of test_usbtidy, under umockdev's
-    preloaded library, whose own calls would be counted: the calls of organize are checked here,
-    and those of D-Bus with btprox's runs."""
+    """organize, undo and list on this machine; watch for a drive that does not come: its udev
+    monitor, mount table and signals.  What watch does when a drive comes (a D-Bus call to
+    UDisks2 with --mount, a notification, organize) needs the fixtures of test_usbtidy, under
+    umockdev's preloaded library, whose own calls would be counted: the calls of organize are
+    checked here, and those of D-Bus with btprox's runs."""
     stick = tmp / "MY STICK"
     (stick / "old").mkdir(parents=True)
     for name in ("a.jpg", "b.JPG", "c.pdf", "d.mp3", "notes", "old/e.txt"):
@@ -538,7 +538,8 @@ def run_usbtidy(tmp: Path) -> dict[str, str]:
     for i, args in enumerate([("organize", "--dry-run", stick), ("organize", stick), ("undo", stick),
                               ("list",), ("list", "--format", "json")]):
         merge(calls, traced_run(tmp / f"t{i}", "usbtidy", *args, stdout=subprocess.PIPE))
-    t = Traced(tmp / "watch", "usbtidy", "watch", "--any")
+    # A label no drive has: a stick plugged in meanwhile is left alone.
+    t = Traced(tmp / "watch", "usbtidy", "watch", "--label", f"syskit-test-{os.getpid()}")
     time.sleep(1)
     assert t.stop() == 0, t.err
     merge(calls, t.calls())
