@@ -411,7 +411,8 @@ def run_pipekit(tmp: Path) -> dict[str, str]:
     fifo_out = subprocess.run([str(tool_path("pipekit")), "fifo", "--dir", str(tmp)], stdout=subprocess.PIPE,
                               check=True).stdout.decode().strip()
     merge(calls, traced_run(tmp / "f0", "pipekit", "fifo", "--dir", tmp, stdout=subprocess.PIPE))
-    for i, (send, recv) in enumerate([((), ()), (("--frame", "-z", "zstd"), ("--frame", "-0", "-z", "zstd", "-t", "60"))]):
+    framed = (("--frame", "-z", "zstd"), ("--frame", "-0", "-z", "zstd", "-t", "60"))
+    for i, (send, recv) in enumerate([((), ()), framed]):
         r = Traced(tmp / f"recv{i}", "pipekit", "recv", *recv, fifo_out, stdout=subprocess.PIPE)
         s = Traced(tmp / f"send{i}", "pipekit", "send", *send, fifo_out, stdin=subprocess.PIPE)
         s.proc.stdin.write(b"".join(b"task %d\n" % n for n in range(10)))
@@ -514,7 +515,8 @@ def run_cachenode(tmp: Path) -> dict[str, str]:
                 got += s.recv(4096)
         body = b'{"key":"greeting","value":"hello"}'
         for request in (b"POST /set HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body),
-                        b"GET /get?key=greeting HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"):
+                        b"GET /get?key=greeting HTTP/1.1\r\nHost: x\r\n\r\n",
+                        b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"):
             with socket.create_connection(("127.0.0.1", http_port), timeout=10) as s:
                 s.sendall(request)
                 assert s.recv(4096).startswith(b"HTTP/1.1 ")
