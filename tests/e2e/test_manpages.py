@@ -3,8 +3,8 @@
 Each tool's typical invocations (those of the EXAMPLES in its page, on small trees and servers
 made here) run under `strace -f -ff`, and every call they make must be named in the SYSTEM CALLS
 section of the page, by its name or one the page may use for it (ALIASES: `posix_fadvise` for
-strace's `fadvise64`).  Left aside, as DESIGN.md says: start-up, the calls of libc's allocator and
-thread internals (IGNORED), and plain read and write.
+strace's `fadvise64`).  Left aside: start-up, the calls of libc's allocator and thread internals
+(IGNORED, IGNORED_LINES), and plain read and write.
 
 strace runs with -ff, a file per process, rather than -c's one table, so that what the tool's
 children do once they have become another program (the `true` that fdlock runs, the shell of
@@ -12,8 +12,9 @@ inwatch --exec) is not counted, and so that the dynamic loader's calls before th
 runs (everything up to the rseq() registration of the main thread, which ends glibc's start-up)
 are left out by position rather than by name: the tool's own openat or pread64 still counts.
 
-usbtidy and btprox need hardware: their runs use the fixtures their own tests use (mocked udev
-devices with umockdev, and BlueZ on a private D-Bus with python3-dbusmock).
+usbtidy and btprox need hardware.  btprox runs against BlueZ mocked on a private D-Bus with
+python3-dbusmock, as test_btprox does; usbtidy organizes a directory, lists this machine's drives
+and watches for one that does not come (run_usbtidy says why not with umockdev).
 """
 import contextlib
 import json
@@ -40,6 +41,7 @@ def sanitized_build() -> bool:
         return False
     return any(o["name"] == "b_sanitize" and o["value"] not in ("none", []) for o in json.loads(options.read_text()))
 
+
 # Calls a run makes that the page need not explain: start-up and exit, the allocator, libc's
 # locks and its thread set-up, and plain read and write.
 IGNORED = {
@@ -52,20 +54,19 @@ IGNORED = {
 }
 
 # Lines of a trace that are libc's own doing, whatever the tool: pthread_create installing the
-# handler of its cancellation signal and blocking every signal while it clones; the first
-# getpwuid()/getgrgid() asking nscd, which is not running, over a Unix socket; isatty().
+# handler of its cancellation signal and blocking every signal while it clones, and a thread
+# blocking them as it exits; getpwuid()/getgrgid() asking nscd, which is not running, over a Unix
+# socket (NSCD: the socket() before such a connect() is left out too).
+NSCD = re.compile(r'connect\(\d+, \{sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"\}')
 IGNORED_LINES = re.compile(r"rt_sigaction\(SIGRT_1, |rt_sigprocmask\(SIG_UNBLOCK, \[RTMIN RT_1\]"
                            r"|rt_sigprocmask\(SIG_BLOCK, ~\[\]|rt_sigprocmask\(SIG_SETMASK, \[\], NULL"
-                           r"|rt_sigprocmask\(SIG_BLOCK, ~\[RT_1\], NULL"
-                           r'|connect\(\d+, \{sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"\}')
+                           r"|rt_sigprocmask\(SIG_BLOCK, ~\[RT_1\], NULL|" + NSCD.pattern)
 
 # Files libc reads for itself (the time zone for localtime(), the user and group databases for
 # getpwuid() and getgrgid()): seeks and stats on their descriptors are libc's, not the tool's.
 LIBC_FILES = re.compile(r'openat\(AT_FDCWD, "(/etc/localtime|/usr/share/zoneinfo/[^"]*|/etc/nsswitch\.conf'
                         r'|/etc/passwd|/etc/group)", [^)]*\) = (\d+)$')
 LIBC_FD_CALLS = re.compile(r"(lseek|newfstatat|fstat)\((\d+), ")
-
-NSCD = re.compile(r'connect\(\d+, \{sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"\}')
 
 # strace's name of a call -> the names a page may use for it instead (glibc's wrappers).
 ALIASES = {
@@ -80,7 +81,7 @@ ALIASES = {
     "rt_sigreturn": ("sigreturn",),
     "rt_sigtimedwait": ("sigtimedwait", "sigwaitinfo"),
     "clone3": ("clone", "pthread_create"),
-    "clone": ("fork", "clone"),
+    "clone": ("fork",),
     "vfork": ("fork", "posix_spawn"),
     "wait4": ("waitpid", "wait"),
     "epoll_pwait": ("epoll_wait",),
@@ -103,12 +104,6 @@ ALIASES = {
     "mkdirat": ("mkdir",),
     "readlinkat": ("readlink",),
     "utimensat": ("futimens",),
-    "getuid": ("getuid",),
-    "sendmmsg": ("sendmmsg",),
-    "recvmmsg": ("recvmmsg",),
-    "timerfd_settime": ("timerfd_create",),
-    "sched_getaffinity": ("sched_getaffinity",),
-    "getxattr": ("getxattr", "capabilities"),
 }
 
 
