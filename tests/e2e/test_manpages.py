@@ -622,3 +622,67 @@ def test_the_trace_leaves_out_the_loader_and_other_programs(tmp_path):
                                     'rseq(0x7f, 0x20, 0, 0x53053053) = 0\n'
                                     'fadvise64(0, 0, 0, POSIX_FADV_SEQUENTIAL) = 0\n')
     assert sorted(calls_in(tmp_path, exe)) == ["execve", "lseek", "openat", "setsid"]
+
+
+# --- syskit(7) and the pages' common parts -----------------------------------------------------
+
+def helps(tool: str, *sub: str) -> dict[tuple, str]:
+    """TOOL --help and the --help of each subcommand, below it too: {(sub, ...): text}."""
+    r = subprocess.run([str(tool_path(tool)), *sub, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       env=tool_env(), timeout=10)
+    assert r.returncode == 0, r.stdout
+    text = r.stdout.decode()
+    found = {tuple(sub): text}
+    m = re.search(r"^Subcommands:\n((?:  \S.*\n)+)", text, re.M)
+    for line in m.group(1).splitlines() if m else []:
+        found.update(helps(tool, *sub, line.split()[0]))
+    return found
+
+
+def has_option(text: str, option: str) -> bool:
+    return re.search(rf"^\s+(?:\S+,)?{re.escape(option)}[\s,]", text, re.M) is not None
+
+
+def test_shared_option_table_says_which_tool_has_which():
+    """Each cell of syskit(7)'s SHARED OPTIONS table against the tools' --help: "yes" (the option
+    in the tool's help or a subcommand's), a subcommand (in its help), an option (in the help),
+    or "-" (in no help of the tool)."""
+    text = (REPO / "man" / "syskit.7").read_text()
+    table = re.search(r"^\.Sh SHARED OPTIONS\n.*?^\.Bl -column.*?\n(.*?)^\.El", text, re.S | re.M).group(1)
+    rows = [line[len(".It "):].split(" Ta ") for line in table.splitlines()]
+    header, rows = rows[0], rows[1:]
+    assert header == ["Sy tool", "Sy threads", "Sy --color", "Sy -q", "Sy --format", "Sy -0", "Sy depth"]
+    # What "yes" means in each column.
+    options = {2: ("--color",), 3: ("-q", "--quiet"), 4: ("--format",), 5: ("-0", "--null")}
+    threads = ("-j", "--threads", "--jobs")
+    assert sorted(r[0] for r in rows) == sorted(TYPICAL_RUNS)
+    for row in rows:
+        tool = row[0]
+        all_help = helps(tool)
+        for col, cell in enumerate(row[1:], start=1):
+            what = f"syskit(7), SHARED OPTIONS, {tool}, {header[col][3:]}: {cell!r}"
+            if cell == r"\-":
+                wanted = threads if col == 1 else ("--max-depth", "--depth") if col == 6 else options[col]
+                assert not any(has_option(h, o) for h in all_help.values() for o in wanted), what
+            elif cell.startswith("Fl "):
+                option = "-" + cell[len("Fl "):]
+                assert has_option(all_help[()], option), what
+            elif cell == "yes" or cell.startswith("yes,"):
+                assert any(has_option(h, o) for h in all_help.values() for o in options[col]), what
+            else:  # subcommands: Cm pump, or Cm send , recv
+                for sub in cell[len("Cm "):].split(" , "):
+                    assert any(has_option(all_help[(sub,)], o) for o in options[col]), what
+
+
+def test_pages_name_syskit_and_its_version_and_have_the_common_sections():
+    pages = sorted((REPO / "man").glob("*.[17]"))
+    see_also = re.search(r"^\.Sh SEE ALSO\n(.*?)^\.Sh ", (REPO / "man" / "syskit.7").read_text(), re.S | re.M).group(1)
+    for page in pages:
+        text = page.read_text()
+        assert "\n.Os syskit @VERSION@\n" in text, page.name
+        assert "\n.ds doc-volume-operating-system syskit @VERSION@\n" in text, page.name
+        for section in ("SEE ALSO", "REPORTING BUGS", "AVAILABILITY"):
+            assert f"\n.Sh {section}\n" in text, f"{page.name}: no {section}"
+        if page.suffix == ".1":
+            assert f".Xr {page.stem} 1" in see_also, f"syskit(7)'s SEE ALSO does not list {page.stem}(1)"
+    assert sorted(p.stem for p in pages if p.suffix == ".1") == sorted(TYPICAL_RUNS)
