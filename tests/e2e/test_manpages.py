@@ -215,6 +215,12 @@ def traced_run(trace_dir: Path, tool: str, *args, ok=(0, 1), **kw) -> dict[str, 
 
 # --- the typical runs, one function per tool: each returns the calls made --------------------
 
+def merge(into: dict[str, str], calls: dict[str, str]) -> None:
+    """Adds the calls of one run to those of others, keeping the first line seen for each."""
+    for name, line in calls.items():
+        into.setdefault(name, line)
+
+
 def small_tree(root: Path) -> Path:
     """A few directories and files, with two identical files and a world-writable one."""
     (root / "srv" / "a" / ".git").mkdir(parents=True)
@@ -270,10 +276,10 @@ def run_fdlock(tmp: Path) -> dict[str, str]:
     merge(calls, traced_run(tmp / "t2", "fdlock", "-s", lock, "-c", "true"))
     merge(calls, traced_run(tmp / "t3", "fdlock", "--range", "1024:512", lock, "true"))
     merge(calls, traced_run(tmp / "t4", "fdlock", "--list", "--format", "json"))
-    # One holder, so that --holder and -n find it and -w times out.
+    # A holder, for --holder to find and -w to wait for until it gives up.
     holder = subprocess.Popen([str(tool_path("fdlock")), str(lock), "sleep", "30"])
     try:
-        wait_until(lambda: run_fdlock_holder(lock), 10, "the lock taken")
+        wait_until(lambda: lock_is_held(lock), 10, "the lock taken")
         merge(calls, traced_run(tmp / "t5", "fdlock", "--holder", lock))
         merge(calls, traced_run(tmp / "t6", "fdlock", "-w", "0.2", lock, "true"))
     finally:
@@ -285,14 +291,9 @@ def run_fdlock(tmp: Path) -> dict[str, str]:
     return calls
 
 
-def run_fdlock_holder(lock: Path) -> bool:
+def lock_is_held(lock: Path) -> bool:
     r = subprocess.run([str(tool_path("fdlock")), "--holder", str(lock)], stdout=subprocess.DEVNULL)
     return r.returncode == 1
-
-
-def merge(into: dict[str, str], calls: dict[str, str]) -> None:
-    for name, line in calls.items():
-        into.setdefault(name, line)
 
 
 def run_inwatch(tmp: Path) -> dict[str, str]:
