@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -31,6 +32,9 @@ using clock = std::chrono::steady_clock;
 /// The pipe size a reader asks for: fewer wake-ups of both sides.  1 MiB is the most an
 /// unprivileged process gets by default (/proc/sys/fs/pipe-max-size).
 constexpr int wanted_pipe_size = 1 << 20;
+
+/// The most one read takes in: what it brings is still in the cache when it is written out.
+constexpr std::size_t read_max = 128 * 1024;
 
 /// The largest write send makes of whole records, under its lock, and recv to stdout.
 constexpr std::size_t batch_max = 256 * 1024;
@@ -147,7 +151,7 @@ int send(const MailOptions& o) {
         if (!flush_batch(fifo.get(), batch, o.fifo, t, error))
             return fail();
         auto space = reader.space();
-        ssize_t n = ::read(in, space.data, std::min<std::size_t>(space.size, 128 * 1024));
+        ssize_t n = ::read(in, space.data, std::min(space.size, read_max));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -247,7 +251,7 @@ int recv(const MailOptions& o) {
         if (!print())
             return finish(cli::exit_trouble);
         auto space = reader.space();
-        ssize_t n = ::read(fifo.get(), space.data, std::min<std::size_t>(space.size, 128 * 1024));
+        ssize_t n = ::read(fifo.get(), space.data, std::min(space.size, read_max));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
