@@ -48,14 +48,11 @@ bool Stream::write_all(std::string_view data, std::string& error) {
     if (tls_) {
         return tls_->write_all(data, error);
     }
+    // On a blocking socket write_some never gives would_block.
     while (!data.empty()) {
-        ssize_t w = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            error = std::string("write: ") + std::strerror(errno);
+        ssize_t w = write_some(data, error);
+        if (w < 0)
             return false;
-        }
         data.remove_prefix(static_cast<std::size_t>(w));
     }
     return true;
