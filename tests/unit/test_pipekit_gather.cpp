@@ -64,8 +64,9 @@ TEST_CASE("pipekit gather: lines followed by their separator in the input go out
     g.add(std::string_view(input).substr(11, 4000), true);
     g.add(std::string_view(input).substr(4012), false);
     g.add_copy("copied");
-    g.add(std::string(3000, 'w'));
-    CHECK(flushed(g) == input + "\ncopied\n" + std::string(3000, 'w') + "\n");
+    const std::string long_line(3000, 'w'); // added where it lies: it must outlive the flush
+    g.add(long_line);
+    CHECK(flushed(g) == input + "\ncopied\n" + long_line + "\n");
 }
 
 TEST_CASE("pipekit gather: fits keeps a flush within its limit, but takes one long record alone") {
