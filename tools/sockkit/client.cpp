@@ -95,7 +95,8 @@ int run_session(Stream& s, const std::string& subject, const Session& session) {
     std::size_t out_at = 0; // bytes of out already sent
     st.sent = out.size();
     bool shut = false;
-    std::string buf(65536, '\0');
+    // Large reads: fewer calls per byte on either side.
+    std::string buf(256 * 1024, '\0');
     for (;;) {
         while (out_at < out.size()) {
             ssize_t w = s.write_some(std::string_view(out).substr(out_at), why);
@@ -155,8 +156,9 @@ int run_session(Stream& s, const std::string& subject, const Session& session) {
             if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
         }
-        // Everything the socket holds now, so that the server's writes never wait on ours.
-        for (;;) {
+        // Everything the socket holds now, so that the server's writes never wait on ours: a
+        // read that fills the buffer may have left more.
+        for (bool more = true; more;) {
             ssize_t n = s.read(buf.data(), buf.size(), why);
             if (n == Stream::would_block)
                 break;
@@ -171,6 +173,7 @@ int run_session(Stream& s, const std::string& subject, const Session& session) {
                 return cli::exit_trouble;
             }
             st.received += static_cast<std::uint64_t>(n);
+            more = static_cast<std::size_t>(n) == buf.size() || s.pending();
             if (st.input_ended && out.empty() && st.refused.empty() && session.complete && session.complete(st))
                 return cli::exit_ok;
         }

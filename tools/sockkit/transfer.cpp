@@ -72,6 +72,20 @@ std::uint64_t id_of(std::string_view digest) {
     return id;
 }
 
+/// Writes all of data at offset at of fd; false with errno set when it cannot.
+bool write_at(int fd, std::string_view data, std::uint64_t at) {
+    while (!data.empty()) {
+        ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(at));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        data.remove_prefix(static_cast<std::size_t>(n));
+        at += static_cast<std::uint64_t>(n);
+    }
+    return true;
+}
+
 /// A read-only or shared mapping of a whole file, unmapped when it goes.
 class Mapping {
 public:
@@ -267,9 +281,11 @@ int udp_send(const Options& o) {
                                             o.timeout, acked_count, total));
             return cli::exit_trouble;
         }
-        pollfd fds[2] = {{sock.get(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
-        int timeout_ms = out.size() > 0 ? 0 : 1;
-        if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
+        // Datagrams the socket did not take wait for room (POLLOUT), not in a busy loop that
+        // would take the CPU from the receiver.
+        const short events = out.size() > 0 ? POLLIN | POLLOUT : POLLIN;
+        pollfd fds[2] = {{sock.get(), events, 0}, {signals.fd(), POLLIN, 0}};
+        if (poll(fds, 2, 1) < 0 && errno != EINTR) {
             cli::error("poll", std::strerror(errno));
             return cli::exit_trouble;
         }
@@ -586,7 +602,13 @@ int udp_recv(const Options& o) {
             got_data = true;
             if (got[p->seq])
                 continue;
-            std::memcpy(map.data() + at, p->payload.data(), p->payload.size());
+            // pwrite, not a copy into the mapping: no page fault per page, and a full disk is an
+            // error here rather than SIGBUS.
+            if (!write_at(fd.get(), p->payload, at)) {
+                save();
+                cli::error(part, std::string("pwrite: ") + std::strerror(errno));
+                return cli::exit_trouble;
+            }
             got[p->seq] = 1;
             ++have;
             dirty = true;
