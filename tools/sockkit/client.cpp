@@ -24,24 +24,37 @@ bool Stream::connect(const net::Address& a, const std::string& ca, std::string& 
     return true;
 }
 
+namespace {
+
+/// call() again while a signal interrupts it: what it returns, Stream::would_block for
+/// EAGAIN, or -1 with errno set.
+template <typename Call>
+ssize_t uninterrupted(Call call) {
+    for (;;) {
+        ssize_t r = call();
+        if (r >= 0)
+            return r;
+        if (errno == EAGAIN)
+            return Stream::would_block;
+        if (errno != EINTR)
+            return -1;
+    }
+}
+
+} // namespace
+
 ssize_t Stream::read(char* buf, std::size_t n, std::string& error) {
     if (tls_) {
         return tls_->read(buf, n, error);
     }
-    for (;;) {
-        ssize_t r = ::read(fd_.get(), buf, n);
-        if (r >= 0)
-            return r;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN)
-            return would_block;
-        // A reset after the server has said all it had to say ends the stream like an EOF.
-        if (errno == ECONNRESET)
-            return 0;
-        error = std::string("read: ") + std::strerror(errno);
-        return -1;
-    }
+    ssize_t r = uninterrupted([&] { return ::read(fd_.get(), buf, n); });
+    if (r != -1)
+        return r;
+    // A reset after the server has said all it had to say ends the stream like an EOF.
+    if (errno == ECONNRESET)
+        return 0;
+    error = std::string("read: ") + std::strerror(errno);
+    return -1;
 }
 
 bool Stream::write_all(std::string_view data, std::string& error) {
@@ -63,19 +76,13 @@ void Stream::set_nonblocking() { ::fcntl(fd_.get(), F_SETFL, ::fcntl(fd_.get(), 
 ssize_t Stream::write_some(std::string_view data, std::string& error) {
     if (tls_)
         return tls_->write_some(data, error);
-    for (;;) {
-        ssize_t w = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
-        if (w >= 0)
-            return w;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN)
-            return would_block;
+    ssize_t w = uninterrupted([&] { return ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL); });
+    if (w == -1) {
         int err = errno;
         error = std::string("write: ") + std::strerror(err);
         errno = err;
-        return -1;
     }
+    return w;
 }
 
 void Stream::shutdown_write() {
