@@ -70,6 +70,8 @@ ssize_t TlsClient::read(char* buf, std::size_t n, std::string& error) {
     int e = SSL_get_error(ssl_, r);
     if (e == SSL_ERROR_ZERO_RETURN)
         return 0;
+    if (blocked(e))
+        return would_block;
     // A peer that closes the TCP connection without close_notify: the end, as for plain TCP.
     if (e == SSL_ERROR_SYSCALL || (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) ==
                                                              SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
@@ -90,6 +92,26 @@ bool TlsClient::write_all(std::string_view data, std::string& error) {
         data.remove_prefix(static_cast<std::size_t>(w));
     }
     return true;
+}
+
+bool TlsClient::blocked(int e) {
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+        return false;
+    wants_write_ = e == SSL_ERROR_WANT_WRITE;
+    return true;
+}
+
+ssize_t TlsClient::write_some(std::string_view data, std::string& error) {
+    // Partial writes: a record's worth returns at once; a moving buffer: the retry after
+    // would_block may come from where the caller keeps its bytes now.
+    SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    int w = SSL_write(ssl_, data.data(), static_cast<int>(std::min<std::size_t>(data.size(), 1 << 30)));
+    if (w > 0)
+        return w;
+    if (blocked(SSL_get_error(ssl_, w)))
+        return would_block;
+    error = ssl_error("SSL_write");
+    return -1;
 }
 
 bool TlsClient::pending() const { return SSL_pending(ssl_) > 0; }

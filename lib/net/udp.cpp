@@ -18,18 +18,24 @@ void SendBatch::add(std::string_view data, const sockaddr_storage* to, socklen_t
     datagrams_.push_back(std::move(d));
 }
 
+void SendBatch::add(std::string_view head, std::string_view body, const sockaddr_storage* to, socklen_t to_len) {
+    add(head, to, to_len);
+    datagrams_.back().body = body;
+}
+
 int SendBatch::flush(int fd) {
     std::size_t done = 0;
     while (done < datagrams_.size()) {
         const std::size_t n = std::min<std::size_t>(datagrams_.size() - done, 256);
-        std::vector<iovec> iov(n);
+        std::vector<iovec> iov(2 * n);
         std::vector<mmsghdr> msgs(n);
         for (std::size_t i = 0; i < n; ++i) {
             auto& d = datagrams_[done + i];
-            iov[i] = {d.data.data(), d.data.size()};
+            iov[2 * i] = {d.data.data(), d.data.size()};
+            iov[2 * i + 1] = {const_cast<char*>(d.body.data()), d.body.size()};
             msgs[i] = {};
-            msgs[i].msg_hdr.msg_iov = &iov[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
+            msgs[i].msg_hdr.msg_iov = &iov[2 * i];
+            msgs[i].msg_hdr.msg_iovlen = d.body.empty() ? 1 : 2;
             if (d.to_len) {
                 msgs[i].msg_hdr.msg_name = &d.to;
                 msgs[i].msg_hdr.msg_namelen = d.to_len;

@@ -16,6 +16,11 @@ class SendBatch {
 public:
     /// Queues data for to (nullptr: the socket's connected peer).  The bytes are copied.
     void add(std::string_view data, const sockaddr_storage* to = nullptr, socklen_t to_len = 0);
+    /// Queues head (copied) followed by body, which is not copied: its bytes must stay where
+    /// they are until the datagram is sent (a file's mapping).  A large payload then costs the
+    /// kernel's copy only.
+    void add(std::string_view head, std::string_view body, const sockaddr_storage* to = nullptr,
+             socklen_t to_len = 0);
     std::size_t size() const { return datagrams_.size(); }
     /// Sends what it can with sendmmsg(2); the rest (a full socket buffer) stays queued.
     /// Returns 0, or the errno of a failure other than EAGAIN.
@@ -24,6 +29,7 @@ public:
 private:
     struct Datagram {
         std::string data;
+        std::string_view body; ///< sent after data, not owned
         sockaddr_storage to{};
         socklen_t to_len = 0;
     };

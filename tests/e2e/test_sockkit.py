@@ -7,6 +7,7 @@ import signal
 import socket
 import stat
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -161,6 +162,43 @@ def test_echo_on_an_abstract_name_and_tcp(tmp_path):
         assert r.out == data, r
 
 
+def line_echo_server(path) -> threading.Thread:
+    """A server that echoes whole lines, each with a blocking sendall, and reads nothing while
+    it sends: a client that writes without reading would leave both sides blocked in write."""
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(os.fspath(path))
+    srv.listen()
+
+    def serve():
+        with srv:
+            conn, _ = srv.accept()
+            with conn, conn.makefile("rb") as lines:
+                for line in lines:
+                    conn.sendall(line)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return t
+
+
+def test_echo_send_reads_while_it_writes(tmp_path):
+    # A 4 MB line: nothing comes back until all of it was sent, then all of it at once while
+    # the rest is still going out.  A client that stops reading, or stops sending until the
+    # echo catches up, never finishes.
+    sock = tmp_path / "lines.sock"
+    server = line_echo_server(sock)
+    data = b"x" * (4 << 20) + b"\n" + b"".join(b"line %d\n" % i for i in range(100000))
+    r = run_tool("sockkit", "echo", "send", f"unix:{sock}", input=data, timeout=30)
+    assert (r.rc, len(r.out)) == (0, len(data)), r.err
+    assert r.out == data
+    server.join(10)
+    # And a few MB through our own server (under TLS: the test below).
+    with Server(tmp_path, "echo", "serve", f"unix:{tmp_path / 'e.sock'}"):
+        data = os.urandom(6 << 20)
+        r = run_tool("sockkit", "echo", "send", f"unix:{tmp_path / 'e.sock'}", input=data, timeout=30)
+        assert (r.rc, r.out == data) == (0, True), r.err
+
+
 @pytest.fixture
 def cert(tmp_path):
     if not OPENSSL:
@@ -188,8 +226,8 @@ def test_echo_over_tls_with_openssl_and_our_client(tmp_path, cert):
             p.wait()
         r = run_tool("sockkit", "echo", "send", f"tcp:127.0.0.1:{srv.port}", "over tls", "--ca", c)
         assert (r.rc, r.out) == (0, b"over tls\n"), r
-        data = os.urandom(1 << 20)
-        r = run_tool("sockkit", "echo", "send", f"tcp:127.0.0.1:{srv.port}", "--ca", c, input=data)
+        data = os.urandom(4 << 20)
+        r = run_tool("sockkit", "echo", "send", f"tcp:127.0.0.1:{srv.port}", "--ca", c, input=data, timeout=30)
         assert r.out == data, r
         # A client that trusts another CA refuses the server.
         other = tmp_path / "other"

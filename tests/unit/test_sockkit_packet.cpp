@@ -1,8 +1,13 @@
 // sockkit/packet: the datagrams of udp send/recv, written and parsed back, and refused when
-// malformed.
+// malformed; and the batches (lib/net/udp) they travel in.
 #include "sockkit/packet.hpp"
 
+#include "fs/fd.hpp"
+#include "net/udp.hpp"
+
 #include <doctest/doctest.h>
+
+#include <sys/socket.h>
 
 #include <string>
 
@@ -68,4 +73,22 @@ TEST_CASE("sockkit udp packets: malformed and forged ones are refused") {
     CHECK_FALSE(udp::parse(udp::done(1, 2), why));
     CHECK_FALSE(udp::parse(udp::reset(1) + "x", why));
     CHECK_FALSE(udp::parse(udp::data_header(1, 0).substr(0, 18), why));
+}
+
+TEST_CASE("sockkit udp: a batch sends a head and a body it does not copy as one datagram each") {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fds) == 0);
+    syskit::fs::UniqueFd a(fds[0]), b(fds[1]);
+    const std::string body(3000, 'b');
+    syskit::net::SendBatch out;
+    out.add("head:", body);
+    out.add("alone");
+    out.add("", std::string_view(body).substr(0, 10));
+    REQUIRE(out.flush(a.get()) == 0);
+    CHECK(out.size() == 0);
+    syskit::net::RecvBatch in(8, 4096);
+    REQUIRE(in.receive(b.get()) == 3);
+    CHECK(in.datagram(0) == "head:" + body);
+    CHECK(in.datagram(1) == "alone");
+    CHECK(in.datagram(2) == body.substr(0, 10));
 }

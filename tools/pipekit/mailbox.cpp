@@ -1,6 +1,7 @@
 #include "mailbox.hpp"
 
 #include "codec.hpp"
+#include "gather.hpp"
 #include "records.hpp"
 
 #include "cli/diag.hpp"
@@ -17,6 +18,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -31,12 +33,15 @@ using clock = std::chrono::steady_clock;
 /// unprivileged process gets by default (/proc/sys/fs/pipe-max-size).
 constexpr int wanted_pipe_size = 1 << 20;
 
-/// The largest write send makes of whole records, under its lock.
-constexpr std::size_t batch_max = 128 * 1024;
+/// The most one read takes in: what it brings is still in the cache when it is written out.
+constexpr std::size_t read_max = 128 * 1024;
+
+/// The largest write send makes of whole records, under its lock, and recv to stdout.
+constexpr std::size_t batch_max = 256 * 1024;
 
 struct Tally {
     std::uint64_t records = 0, bytes = 0;
-    std::uint64_t written = 0, batched = 0; ///< send: records written out, records in the batch
+    std::uint64_t written = 0; ///< send: records written out
     clock::time_point start = clock::now();
 };
 
@@ -51,15 +56,16 @@ void summary(const char* verb, const Tally& t) {
 /// never puts another writer's bytes inside it.  A larger one is made under an exclusive
 /// flock(2) on the FIFO, which every pipekit send takes for those, so pipekit writers never
 /// interleave either.  False with error when the write fails.
-bool flush_batch(int fd, std::string& batch, const std::string& fifo, Tally& t, std::string& error) {
-    if (batch.empty())
+bool flush_batch(int fd, Gather& batch, const std::string& fifo, Tally& t, std::string& error) {
+    if (batch.records() == 0)
         return true;
-    bool locked = batch.size() > PIPE_BUF;
+    bool locked = batch.bytes() > PIPE_BUF;
     if (locked && ::flock(fd, LOCK_EX) != 0) {
         error = fmt::format("{}: flock: {}", fifo, std::strerror(errno));
         return false;
     }
-    bool ok = fs::write_all(fd, batch.data(), batch.size());
+    std::size_t records = batch.records();
+    bool ok = batch.flush(fd);
     int err = errno;
     if (locked)
         ::flock(fd, LOCK_UN);
@@ -68,9 +74,7 @@ bool flush_batch(int fd, std::string& batch, const std::string& fifo, Tally& t, 
                              : fmt::format("{}: write: {}", fifo, std::strerror(err));
         return false;
     }
-    batch.clear();
-    t.written += t.batched;
-    t.batched = 0;
+    t.written += records;
     return true;
 }
 
@@ -103,31 +107,34 @@ int send(const MailOptions& o) {
     }
     // Writes block from here on: the reader sets the pace.
     ::fcntl(fifo.get(), F_SETFL, ::fcntl(fifo.get(), F_GETFL) & ~O_NONBLOCK);
+    // Best effort, as in recv (whichever comes first sets it): fewer wake-ups of both sides.
+    ::fcntl(fifo.get(), F_SETPIPE_SZ, wanted_pipe_size);
 
     char sep = o.null ? '\0' : '\n';
     RecordReader reader(false, sep, o.max_frame);
     Codec codec(o.compress);
     Tally t;
-    std::string batch, packed;
-    // Whole records go into batch, which is written when the next would take it past limit.
+    std::string packed;
+    // Whole records are gathered, and written when the next would take them past limit, or
+    // before the next read, which may move the bytes they lie in.
     std::size_t limit = o.atomic ? PIPE_BUF : batch_max;
-    batch.reserve(limit);
-    auto add = [&](std::string_view record) -> bool {
+    Gather batch(o.frame, sep, limit);
+    // followed: the record's separator comes after it in reader's buffer (not the last line
+    // of an input without one).
+    auto add = [&](std::string_view record, bool followed) -> bool {
         std::string_view wire = record;
         if (o.compress != Compression::none) {
             if (!codec.compress(record, packed, error))
                 return false;
             wire = packed;
         }
-        std::size_t size = o.frame ? frame_header + wire.size() : wire.size() + 1;
-        if (batch.size() + size > limit && !flush_batch(fifo.get(), batch, o.fifo, t, error))
+        if (!batch.fits(wire.size()) && !flush_batch(fifo.get(), batch, o.fifo, t, error))
             return false;
-        if (o.frame)
-            append_frame(batch, wire);
+        if (o.compress == Compression::none)
+            batch.add(wire, followed && !o.frame);
         else
-            (batch += wire) += sep;
-        t.batched++;
-        return batch.size() < limit || flush_batch(fifo.get(), batch, o.fifo, t, error);
+            batch.add_copy(wire);
+        return batch.bytes() < limit || flush_batch(fifo.get(), batch, o.fifo, t, error);
     };
     auto fail = [&] {
         cli::error("", error);
@@ -141,8 +148,10 @@ int send(const MailOptions& o) {
         return true;
     };
     for (bool eof = false; !eof;) {
+        if (!flush_batch(fifo.get(), batch, o.fifo, t, error))
+            return fail();
         auto space = reader.space();
-        ssize_t n = ::read(in, space.data, space.size);
+        ssize_t n = ::read(in, space.data, std::min(space.size, read_max));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -156,7 +165,7 @@ int send(const MailOptions& o) {
         while ((next = reader.next(record)) == RecordReader::Next::record) {
             if (is_eod(record))
                 return cli::exit_trouble;
-            if (!add(record))
+            if (!add(record, true))
                 return fail();
             t.records++;
             t.bytes += record.size();
@@ -171,13 +180,13 @@ int send(const MailOptions& o) {
             std::string_view last = reader.take_rest();
             if (is_eod(last))
                 return cli::exit_trouble;
-            if (!add(last))
+            if (!add(last, false))
                 return fail();
             t.records++;
             t.bytes += last.size();
         }
     }
-    if ((!o.no_eod && !add(o.eod)) || !flush_batch(fifo.get(), batch, o.fifo, t, error))
+    if ((!o.no_eod && !add(o.eod, false)) || !flush_batch(fifo.get(), batch, o.fifo, t, error))
         return fail();
     if (o.verbose)
         summary("send", t);
@@ -199,39 +208,67 @@ int recv(const MailOptions& o) {
     }
     // Best effort: a smaller pipe only costs more wake-ups.
     ::fcntl(fifo.get(), F_SETPIPE_SZ, wanted_pipe_size);
+    // Without a timeout a read may block: one call where a non-blocking one and poll make two.
+    if (o.timeout < 0)
+        ::fcntl(fifo.get(), F_SETFL, ::fcntl(fifo.get(), F_GETFL) & ~O_NONBLOCK);
 
     char sep = o.null ? '\0' : '\n';
     // A compressed frame may be a little longer than the record it holds.
     std::size_t max_wire = o.max_frame + (o.compress == Compression::none ? 0 : o.max_frame / 64 + 1024);
     RecordReader reader(o.frame, sep, max_wire);
     Codec codec(o.compress);
-    out::Sink sink;
     Tally t;
     std::string plain;
+    // The records go out with writev(2) from the reader's buffer, before each read.
+    Gather out(false, sep, batch_max);
+    int out_errno = 0;
+    auto print = [&] {
+        if (out_errno == 0 && !out.flush(STDOUT_FILENO))
+            out_errno = errno;
+        return out_errno == 0;
+    };
+    // As out::finish: what is gathered goes out, and a failed write makes the status.
+    auto finish = [&](int status) -> int {
+        if (print())
+            return status;
+        cli::error("stdout", std::strerror(out_errno));
+        return cli::exit_trouble;
+    };
+    // stays: record lies in the reader's buffer (it was not decompressed).
+    auto put = [&](std::string_view record, bool stays) {
+        if (!out.fits(record.size()) && !print())
+            return false;
+        if (stays)
+            out.add(record);
+        else
+            out.add_copy(record);
+        t.records++;
+        t.bytes += record.size();
+        return true;
+    };
     int timeout_ms = o.timeout < 0 ? -1 : static_cast<int>(o.timeout * 1000 + 0.999);
     for (;;) {
+        if (!print())
+            return finish(cli::exit_trouble);
         auto space = reader.space();
-        ssize_t n = ::read(fifo.get(), space.data, space.size);
+        ssize_t n = ::read(fifo.get(), space.data, std::min(space.size, read_max));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN) {
                 cli::error(o.fifo, fmt::format("read: {}", std::strerror(errno)));
-                return out::finish(sink, cli::exit_trouble);
+                return finish(cli::exit_trouble);
             }
-            // Nothing yet: what was printed goes out before the wait.
-            if (!sink.flush())
-                return out::finish(sink, cli::exit_trouble);
             pollfd p{fifo.get(), POLLIN, 0};
             int r = ::poll(&p, 1, timeout_ms);
             if (r < 0 && errno != EINTR) {
                 cli::error(o.fifo, fmt::format("poll: {}", std::strerror(errno)));
-                return out::finish(sink, cli::exit_trouble);
+                return finish(cli::exit_trouble);
             }
             if (r == 0) {
                 cli::error(o.fifo, fmt::format("no record for {} s{}", o.timeout,
                                                reader.pending() ? ", in the middle of one" : ""));
-                return out::finish(sink, exit_timeout);
+                return finish(exit_timeout);
             }
             continue;
         }
@@ -243,7 +280,7 @@ int recv(const MailOptions& o) {
                 int r = ::poll(&p, 1, timeout_ms);
                 if (r == 0) {
                     cli::error(o.fifo, fmt::format("no writer for {} s", o.timeout));
-                    return out::finish(sink, exit_timeout);
+                    return finish(exit_timeout);
                 }
                 if (r < 0 || (p.revents & POLLIN))
                     continue;
@@ -251,14 +288,14 @@ int recv(const MailOptions& o) {
             if (reader.pending() > 0) {
                 cli::error(o.fifo, fmt::format("the writer went away in the middle of record {} ({} bytes of it "
                                                "came); it is not printed", t.records + 1, reader.pending()));
-                return out::finish(sink, cli::exit_trouble);
+                return finish(cli::exit_trouble);
             }
             if (!o.no_eod) {
                 // A writer that failed half-way sends no end-of-data record: what came is not
                 // the whole of it.
                 cli::error(o.fifo, fmt::format("the last writer went away without sending the end-of-data record "
                                                "'{}', after {} records", o.eod, t.records));
-                return out::finish(sink, cli::exit_trouble);
+                return finish(cli::exit_trouble);
             }
             break;
         }
@@ -269,28 +306,27 @@ int recv(const MailOptions& o) {
             if (o.compress != Compression::none) {
                 if (!codec.decompress(record, o.max_frame, plain, error)) {
                     cli::error(o.fifo, fmt::format("record {}: {}", t.records + 1, error));
-                    return out::finish(sink, cli::exit_trouble);
+                    return finish(cli::exit_trouble);
                 }
                 record = plain;
             }
             if (record == o.eod) {
                 if (o.verbose)
                     summary("recv", t);
-                return out::finish(sink, cli::exit_ok);
+                return finish(cli::exit_ok);
             }
-            sink.record(record, sep);
-            t.records++;
-            t.bytes += record.size();
+            if (!put(record, o.compress == Compression::none))
+                return finish(cli::exit_trouble);
         }
         if (next == RecordReader::Next::too_long) {
             cli::error(o.fifo, fmt::format("record {} is longer than --max-frame ({} bytes{})", t.records + 1,
                                            o.max_frame, o.frame ? fmt::format(", its frame says {}", reader.too_long_size()) : ""));
-            return out::finish(sink, cli::exit_trouble);
+            return finish(cli::exit_trouble);
         }
     }
     if (o.verbose)
         summary("recv", t);
-    return out::finish(sink, cli::exit_ok);
+    return finish(cli::exit_ok);
 }
 
 } // namespace syskit::pipekit

@@ -218,6 +218,11 @@ int pump(const PumpOptions& o) {
     if (o.buffer) {
         ok = copy_buffered(static_cast<std::size_t>(o.buffer), o.rate, done, start, f);
     } else if (S_ISFIFO(in_st.st_mode) || S_ISFIFO(out_st.st_mode)) {
+        // Larger pipes on either side: each splice moves up to a chunk, and the processes on
+        // both ends wake up less often.  Best effort: a pipe that stays small only costs more
+        // calls.
+        for (int fd : {STDIN_FILENO, STDOUT_FILENO})
+            ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(chunk));
         Spliced s = copy_splice(step, o.rate, done, start, f);
         ok = s == Spliced::done || (s == Spliced::unsupported && copy_rw(std::min(step, rw_chunk), o.rate, done, start, f));
     } else {

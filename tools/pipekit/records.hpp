@@ -14,12 +14,21 @@ namespace syskit::pipekit {
 /// The size of a frame's header: the payload's length, 32 bits, big-endian.
 constexpr std::size_t frame_header = 4;
 
+/// Writes the frame header of a record of size bytes at out (frame_header bytes).  size must
+/// be below 2^32.
+inline void append_header(char* out, std::size_t size) {
+    auto n = static_cast<std::uint32_t>(size);
+    out[0] = static_cast<char>(n >> 24);
+    out[1] = static_cast<char>(n >> 16);
+    out[2] = static_cast<char>(n >> 8);
+    out[3] = static_cast<char>(n);
+}
+
 /// Appends record to out as one frame.  record must be shorter than 2^32 bytes.  Inline: it
 /// runs once per record.
 inline void append_frame(std::string& out, std::string_view record) {
-    auto n = static_cast<std::uint32_t>(record.size());
-    char header[frame_header] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
-                                 static_cast<char>(n)};
+    char header[frame_header];
+    append_header(header, record.size());
     out.append(header, frame_header);
     out.append(record);
 }

@@ -4,12 +4,7 @@
 #include "serve.hpp"
 #include "ws_server.hpp"
 
-#include <poll.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -82,64 +77,27 @@ int chat_join(const Options& o) {
         cli::error(o.address.str(), why);
         return cli::exit_trouble;
     }
-    if (!o.name.empty() && !s.write_all("/name " + o.name + "\n", why)) {
-        cli::error(o.address.str(), why);
-        return cli::exit_trouble;
-    }
-    bool input_open = true, mid_line = false, hub_closed = false;
-    std::string buf(65536, '\0');
-    for (;;) {
-        if (!s.pending()) {
-            pollfd fds[2] = {{s.fd(), POLLIN, 0}, {0, POLLIN, 0}};
-            if (poll(fds, input_open ? 2 : 1, -1) < 0) {
-                if (errno == EINTR)
-                    continue;
-                cli::error("poll", std::strerror(errno));
-                return cli::exit_trouble;
-            }
-            if (input_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-                ssize_t n = ::read(0, buf.data(), buf.size());
-                if (n < 0 && errno != EINTR) {
-                    cli::error("standard input", std::strerror(errno));
-                    return cli::exit_trouble;
-                }
-                std::string_view in(buf.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
-                if (n == 0)
-                    input_open = false;
-                else if (n > 0)
-                    mid_line = in.back() != '\n';
-                // The hub frames lines: a last line without its newline still gets one.
-                std::string last = n == 0 ? std::string(mid_line ? "\n" : "") + "/quit\n" : std::string();
-                if ((n > 0 && !s.write_all(in, why)) || (n == 0 && !s.write_all(last, why))) {
-                    // The hub may have closed after saying why: read that before leaving.
-                    if (errno != EPIPE && errno != ECONNRESET) {
-                        cli::error(o.address.str(), why);
-                        return cli::exit_trouble;
-                    }
-                    input_open = false;
-                    hub_closed = true;
-                }
-            }
-            if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
+    const std::string subject = o.address.str();
+    Session session;
+    if (!o.name.empty())
+        session.greeting = "/name " + o.name + "\n";
+    bool mid_line = false;
+    session.input = [&](std::string_view piece, bool end) {
+        if (!end) {
+            mid_line = piece.back() != '\n';
+            return std::string(piece);
         }
-        ssize_t n = s.read(buf.data(), buf.size(), why);
-        if (n < 0) {
-            cli::error(o.address.str(), why);
-            return cli::exit_trouble;
+        // The hub frames lines: a last line without its newline still gets one.
+        return std::string(mid_line ? "\n" : "") + "/quit\n";
+    };
+    session.closed = [&](const Session::State& st) {
+        if (!st.input_ended || !st.refused.empty()) {
+            cli::error(subject, "the hub closed the connection");
+            return cli::exit_found;
         }
-        if (n == 0) {
-            if (input_open || hub_closed) {
-                cli::error(o.address.str(), "the hub closed the connection");
-                return cli::exit_found;
-            }
-            return cli::exit_ok;
-        }
-        if (!fs::write_all(1, buf.data(), static_cast<std::size_t>(n))) {
-            cli::error("standard output", std::strerror(errno));
-            return cli::exit_trouble;
-        }
-    }
+        return cli::exit_ok;
+    };
+    return run_session(s, subject, session);
 }
 
 } // namespace syskit::sockkit

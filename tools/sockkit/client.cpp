@@ -1,5 +1,9 @@
 #include "client.hpp"
 
+#include "cli/diag.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,44 +24,167 @@ bool Stream::connect(const net::Address& a, const std::string& ca, std::string& 
     return true;
 }
 
+namespace {
+
+/// call() again while a signal interrupts it: what it returns, Stream::would_block for
+/// EAGAIN, or -1 with errno set.
+template <typename Call>
+ssize_t uninterrupted(Call call) {
+    for (;;) {
+        ssize_t r = call();
+        if (r >= 0)
+            return r;
+        if (errno == EAGAIN)
+            return Stream::would_block;
+        if (errno != EINTR)
+            return -1;
+    }
+}
+
+} // namespace
+
 ssize_t Stream::read(char* buf, std::size_t n, std::string& error) {
     if (tls_) {
         return tls_->read(buf, n, error);
     }
-    for (;;) {
-        ssize_t r = ::read(fd_.get(), buf, n);
-        if (r >= 0)
-            return r;
-        if (errno == EINTR)
-            continue;
-        // A reset after the server has said all it had to say ends the stream like an EOF.
-        if (errno == ECONNRESET)
-            return 0;
-        error = std::string("read: ") + std::strerror(errno);
-        return -1;
-    }
+    ssize_t r = uninterrupted([&] { return ::read(fd_.get(), buf, n); });
+    if (r != -1)
+        return r;
+    // A reset after the server has said all it had to say ends the stream like an EOF.
+    if (errno == ECONNRESET)
+        return 0;
+    error = std::string("read: ") + std::strerror(errno);
+    return -1;
 }
 
 bool Stream::write_all(std::string_view data, std::string& error) {
     if (tls_) {
         return tls_->write_all(data, error);
     }
+    // On a blocking socket write_some never gives would_block.
     while (!data.empty()) {
-        ssize_t w = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            error = std::string("write: ") + std::strerror(errno);
+        ssize_t w = write_some(data, error);
+        if (w < 0)
             return false;
-        }
         data.remove_prefix(static_cast<std::size_t>(w));
     }
     return true;
 }
 
+void Stream::set_nonblocking() { ::fcntl(fd_.get(), F_SETFL, ::fcntl(fd_.get(), F_GETFL) | O_NONBLOCK); }
+
+ssize_t Stream::write_some(std::string_view data, std::string& error) {
+    if (tls_)
+        return tls_->write_some(data, error);
+    ssize_t w = uninterrupted([&] { return ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL); });
+    if (w == -1) {
+        int err = errno;
+        error = std::string("write: ") + std::strerror(err);
+        errno = err;
+    }
+    return w;
+}
+
 void Stream::shutdown_write() {
     if (!tls_)
         ::shutdown(fd_.get(), SHUT_WR);
+}
+
+} // namespace syskit::sockkit
+
+namespace syskit::sockkit {
+
+int run_session(Stream& s, const std::string& subject, const Session& session) {
+    s.set_nonblocking();
+    Session::State st;
+    st.input_ended = !session.read_stdin;
+    std::string out = session.greeting, why;
+    std::size_t out_at = 0; // bytes of out already sent
+    st.sent = out.size();
+    bool shut = false;
+    // Large reads: fewer calls per byte on either side.
+    std::string buf(256 * 1024, '\0');
+    for (;;) {
+        while (out_at < out.size()) {
+            ssize_t w = s.write_some(std::string_view(out).substr(out_at), why);
+            if (w == Stream::would_block)
+                break;
+            if (w < 0) {
+                // The server may have closed after saying why: read that before leaving.
+                if (errno != EPIPE && errno != ECONNRESET) {
+                    cli::error(subject, why);
+                    return cli::exit_trouble;
+                }
+                st.refused = why;
+                st.input_ended = true;
+                out.clear();
+                out_at = 0;
+                break;
+            }
+            out_at += static_cast<std::size_t>(w);
+        }
+        bool all_sent = out_at == out.size();
+        if (all_sent) {
+            out.clear();
+            out_at = 0;
+        }
+        if (st.input_ended && all_sent && st.refused.empty()) {
+            if (session.shutdown_at_end && !shut) {
+                s.shutdown_write();
+                shut = true;
+            }
+            if (session.complete && session.complete(st))
+                return cli::exit_ok;
+        }
+        if (!s.pending()) {
+            short events = POLLIN;
+            if (!all_sent || s.wants_write())
+                events |= POLLOUT;
+            pollfd fds[2] = {{s.fd(), events, 0}, {STDIN_FILENO, POLLIN, 0}};
+            const bool reading_input = !st.input_ended && all_sent;
+            if (::poll(fds, reading_input ? 2 : 1, -1) < 0) {
+                if (errno == EINTR)
+                    continue;
+                cli::error("poll", std::strerror(errno));
+                return cli::exit_trouble;
+            }
+            if (reading_input && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+                ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
+                if (n < 0 && errno != EINTR && errno != EAGAIN) {
+                    cli::error("standard input", std::strerror(errno));
+                    return cli::exit_trouble;
+                }
+                if (n >= 0) {
+                    st.input_ended = n == 0;
+                    out = session.input(std::string_view(buf.data(), static_cast<std::size_t>(n)), n == 0);
+                    st.sent += out.size();
+                }
+            }
+            if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+        }
+        // Everything the socket holds now, so that the server's writes never wait on ours: a
+        // read that fills the buffer may have left more.
+        for (bool more = true; more;) {
+            ssize_t n = s.read(buf.data(), buf.size(), why);
+            if (n == Stream::would_block)
+                break;
+            if (n < 0) {
+                cli::error(subject, why);
+                return cli::exit_trouble;
+            }
+            if (n == 0)
+                return session.closed(st);
+            if (!fs::write_all(STDOUT_FILENO, buf.data(), static_cast<std::size_t>(n))) {
+                cli::error("standard output", std::strerror(errno));
+                return cli::exit_trouble;
+            }
+            st.received += static_cast<std::uint64_t>(n);
+            more = static_cast<std::size_t>(n) == buf.size() || s.pending();
+            if (st.input_ended && out.empty() && st.refused.empty() && session.complete && session.complete(st))
+                return cli::exit_ok;
+        }
+    }
 }
 
 } // namespace syskit::sockkit

@@ -39,6 +39,25 @@ std::string sha256(std::string_view data) {
     return std::string(reinterpret_cast<char*>(md), 32);
 }
 
+/// SHA-256 of bytes fed in order, a piece at a time.
+class Sha256 {
+public:
+    Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+    ~Sha256() { EVP_MD_CTX_free(ctx_); }
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    void update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
+    std::string final() {
+        unsigned char md[32];
+        unsigned int n = 0;
+        EVP_DigestFinal_ex(ctx_, md, &n);
+        return std::string(reinterpret_cast<char*>(md), 32);
+    }
+
+private:
+    EVP_MD_CTX* ctx_;
+};
+
 std::string hex(std::string_view s) {
     std::string out;
     for (unsigned char c : s)
@@ -51,6 +70,20 @@ std::uint64_t id_of(std::string_view digest) {
     for (int i = 0; i < 8; ++i)
         id = id << 8 | static_cast<std::uint8_t>(digest[static_cast<std::size_t>(i)]);
     return id;
+}
+
+/// Writes all of data at offset at of fd; false with errno set when it cannot.
+bool write_at(int fd, std::string_view data, std::uint64_t at) {
+    while (!data.empty()) {
+        ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(at));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        data.remove_prefix(static_cast<std::size_t>(n));
+        at += static_cast<std::uint64_t>(n);
+    }
+    return true;
 }
 
 /// A read-only or shared mapping of a whole file, unmapped when it goes.
@@ -101,10 +134,11 @@ private:
     fs::UniqueFd fd_;
 };
 
-/// Socket buffers of 8 MiB: a window in flight must fit the receiver's, or the kernel drops
+/// Socket buffers of 32 MiB: a window in flight must fit the receiver's, or the kernel drops
 /// what the sender pushed.  Root may pass net.core.rmem_max (the FORCE options); others get
-/// what the limit allows.
-constexpr int buffer_size = 8 << 20;
+/// what the limit allows.  Large, so that a receiver kept off the CPU for a few milliseconds
+/// (a busy machine) finds the window waiting rather than dropped.
+constexpr int buffer_size = 32 << 20;
 
 void grow_buffers(int fd) {
     int size = buffer_size;
@@ -176,14 +210,15 @@ int udp_send(const Options& o) {
             out.add(d);
     };
     auto send_data = [&](std::uint32_t seq, std::uint64_t now) {
-        std::string d = udp::data_header(id, seq);
         std::size_t at = static_cast<std::size_t>(seq) * chunk;
-        d.append(map.data() + at, std::min<std::size_t>(chunk, size - at));
         if (sends[seq])
             ++resent;
         sends[seq] = static_cast<std::uint8_t>(std::min(sends[seq] + 1, 255));
         sent_at[seq] = now;
-        send(d);
+        ++datagrams;
+        // The payload goes from the file's mapping straight to the kernel.
+        if (!loss.drop())
+            out.add(udp::data_header(id, seq), std::string_view(map.data() + at, std::min<std::size_t>(chunk, size - at)));
     };
     auto mark = [&](std::uint32_t seq, std::uint64_t now) {
         if (acked[seq])
@@ -246,9 +281,11 @@ int udp_send(const Options& o) {
                                             o.timeout, acked_count, total));
             return cli::exit_trouble;
         }
-        pollfd fds[2] = {{sock.get(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
-        int timeout_ms = out.size() > 0 ? 0 : 1;
-        if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
+        // Datagrams the socket did not take wait for room (POLLOUT), not in a busy loop that
+        // would take the CPU from the receiver.
+        const short events = out.size() > 0 ? POLLIN | POLLOUT : POLLIN;
+        pollfd fds[2] = {{sock.get(), events, 0}, {signals.fd(), POLLIN, 0}};
+        if (poll(fds, 2, 1) < 0 && errno != EINTR) {
             cli::error("poll", std::strerror(errno));
             return cli::exit_trouble;
         }
@@ -357,6 +394,11 @@ int udp_recv(const Options& o) {
     Mapping map;
     std::uint64_t last_heard = 0, last_ack = 0, last_save = 0;
     bool dirty = false;
+    // The file's SHA-256, fed with the chunks that have come in order so far, a few MiB per
+    // turn of the loop: when the last chunk comes, little is left to hash.
+    Sha256 running;
+    std::uint64_t hashed = 0;
+    constexpr std::uint64_t hash_step = 4 << 20;
 
     // The state file: the transfer's identity and which chunks .part holds, written after
     // .part is synced, so it never claims a chunk the disk does not have.
@@ -437,7 +479,9 @@ int udp_recv(const Options& o) {
             cli::error(part, std::string("msync: ") + std::strerror(errno));
             return -1;
         }
-        if (sha256(map.view()) != digest) {
+        running.update(map.view().substr(hashed));
+        hashed = size;
+        if (running.final() != digest) {
             unlink(part.c_str());
             unlink(state_path.c_str());
             return 1;
@@ -558,7 +602,13 @@ int udp_recv(const Options& o) {
             got_data = true;
             if (got[p->seq])
                 continue;
-            std::memcpy(map.data() + at, p->payload.data(), p->payload.size());
+            // pwrite, not a copy into the mapping: no page fault per page, and a full disk is an
+            // error here rather than SIGBUS.
+            if (!write_at(fd.get(), p->payload, at)) {
+                save();
+                cli::error(part, std::string("pwrite: ") + std::strerror(errno));
+                return cli::exit_trouble;
+            }
             got[p->seq] = 1;
             ++have;
             dirty = true;
@@ -567,6 +617,14 @@ int udp_recv(const Options& o) {
         }
         if (said_bye)
             break;
+        if (active && !finished_at && have < total) {
+            std::uint64_t upto = std::min<std::uint64_t>(size, static_cast<std::uint64_t>(cum) * chunk);
+            if (upto > hashed) {
+                std::uint64_t n = std::min(upto - hashed, hash_step);
+                running.update(map.view().substr(hashed, n));
+                hashed += n;
+            }
+        }
         if (active && !finished_at && have == total) {
             status = complete();
             if (status < 0)
