@@ -493,7 +493,7 @@ class Browser:
             while b"\0" not in self._pending:
                 left = end - time.monotonic()
                 assert left > 0 and select.select([self._answers], [], [], left)[0], \
-                    f"chromium did not answer {method} within {timeout} s"
+                    f"chromium did not answer {method} within {timeout} s: " + self.errors()
                 chunk = os.read(self._answers, 65536)
                 assert chunk, "chromium closed its DevTools pipe: " + self.errors()
                 self._pending += chunk
@@ -610,6 +610,20 @@ def test_ws_protocol_violations_get_close_codes_and_the_server_goes_on(tmp_path)
         if CURL:
             p = subprocess.run([CURL, "-s", f"http://127.0.0.1:{srv.port}/"], capture_output=True, timeout=20)
             assert b"<title>sockkit chat</title>" in p.stdout, p
+
+
+def test_ws_chat_name_in_the_query_joins_at_once(tmp_path):
+    """A browser's first line may come after the guest grace on a loaded machine: the name in the
+    upgrade request's query makes the join not wait for it."""
+    with Server(tmp_path, "chat", "serve", f"unix:{tmp_path / 'chat.sock'}", "--ws", "tcp:127.0.0.1:0") as srv:
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        start = time.monotonic()
+        s.sendall(b"GET /?name=web%2D1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        got = read_until(s, b"here: web-1")
+        assert got.endswith(b"\r\n\r\n\x81\x1c* you are web-1; here: web-1"), got
+        assert time.monotonic() - start < 0.9  # well inside the second of grace a silent client gets
+        s.close()
 
 
 @pytest.mark.skipif(not CHROMIUM, reason="needs chromium")

@@ -37,10 +37,10 @@ function show(line, kind) {
   log.appendChild(li);
   log.scrollTop = log.scrollHeight;
 }
-const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/");
+const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/" +
+                         (params.get("name") ? "?name=" + encodeURIComponent(params.get("name")) : ""));
 ws.onopen = () => {
   status.textContent = "connected";
-  if (params.get("name")) ws.send("/name " + params.get("name"));
   if (params.get("say")) { ws.send(params.get("say")); show("me: " + params.get("say"), "own"); }
 };
 ws.onmessage = (e) => show(e.data, e.data.startsWith("* ") || e.data.startsWith("! ") ? "note" : "");

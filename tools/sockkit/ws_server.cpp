@@ -69,6 +69,10 @@ void WsService::http(Conn& c, State& st) {
                         close(*conn, s, ws::normal, "bye");
                     });
                 room_->hub().connect(c.peer().id, c.peer().address, c.now());
+                // A name in the request's query ("/?name=web") joins under it at once, where a
+                // "/name" line sent once the socket is open could come after the guest grace.
+                if (auto name = http::query_param(req.query(), "name"))
+                    room_->hub().line(c.peer().id, "/name " + *name);
             }
             return;
         }
