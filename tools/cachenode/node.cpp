@@ -75,6 +75,17 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
     Stats stats(cfg, store);
     Auth auth(cfg.password);
     Shared shared{store, cfg, stats, auth, {}, {1}};
+    std::unique_ptr<cluster::State> cluster_state;
+    if (cfg.cluster.enabled) {
+        cluster_state = std::make_unique<cluster::State>(cfg.cluster, cfg.bind, cfg.port, store);
+        std::string err;
+        if (!cluster_state->load(err)) {
+            cli::error("--cluster-config-file", err);
+            return cli::exit_trouble;
+        }
+        shared.cluster = cluster_state.get();
+        logger.info("cluster node", {{"id", cluster_state->myself_id()}, {"nodes_file", cfg.cluster.config_file}});
+    }
 
     std::vector<Protocol> protocols;
     if (cfg.port)
