@@ -1,6 +1,7 @@
 // cachenode's Redis Cluster mode: the slot hash against the specification's vectors, the
 // nodes file, the routing of commands (MOVED, ASK, CROSSSLOT, TRYAGAIN, CLUSTERDOWN) and the
 // CLUSTER command's replies.
+#include "cachenode/bus_proto.hpp"
 #include "cachenode/cluster.hpp"
 #include "cachenode/resp.hpp"
 #include "cachenode/slots.hpp"
@@ -221,4 +222,47 @@ TEST_CASE("cachenode cluster: CLUSTER subcommands answer as Redis's") {
     CHECK(w.run({"CLUSTER", "RESET", "HARD"}) == "+OK\r\n");
     CHECK(w.state->myself_id() != before);
     CHECK(w.run({"CLUSTER", "INFO"}).find("cluster_slots_assigned:0\r\n") != std::string::npos);
+}
+
+TEST_CASE("cachenode cluster: bus frames round-trip and are authenticated") {
+    Message m;
+    m.type = MsgType::pong;
+    m.sender = me_id;
+    m.current_epoch = 9;
+    m.config_epoch = 4;
+    m.flags = f_master;
+    m.port = 7000;
+    m.cport = 17000;
+    m.set_slot(0);
+    m.set_slot(16383);
+    m.gossip.push_back({peer_id, "::1", 7001, 17001, f_master | f_pfail});
+    std::string frame = encode(m, "s3cret");
+    Message back;
+    std::size_t used = 0;
+    std::string why;
+    REQUIRE(decode(frame + "extra", "s3cret", back, used, why) == Decoded::complete);
+    CHECK(used == frame.size());
+    CHECK(back.sender == me_id);
+    CHECK(back.type == MsgType::pong);
+    CHECK(back.current_epoch == 9);
+    CHECK(back.config_epoch == 4);
+    CHECK(back.has_slot(0));
+    CHECK(back.has_slot(16383));
+    CHECK_FALSE(back.has_slot(1));
+    REQUIRE(back.gossip.size() == 1);
+    CHECK(back.gossip[0].ip == "::1");
+    CHECK(back.gossip[0].flags == (f_master | f_pfail));
+    // Another secret, or none, is refused; so is a frame changed in transit.
+    CHECK(decode(frame, "other", back, used, why) == Decoded::error);
+    CHECK(why.find("authentication") != std::string::npos);
+    CHECK(decode(frame, "", back, used, why) == Decoded::error);
+    std::string tampered = frame;
+    tampered[60] ^= 1;
+    CHECK(decode(tampered, "s3cret", back, used, why) == Decoded::error);
+    // Part of a frame waits for the rest; something else is refused at once.
+    CHECK(decode(frame.substr(0, frame.size() - 1), "s3cret", back, used, why) == Decoded::incomplete);
+    CHECK(decode(frame.substr(0, 3), "s3cret", back, used, why) == Decoded::incomplete);
+    CHECK(decode("HTTP/1.1 400 Bad Request\r\n", "", back, used, why) == Decoded::error);
+    std::string huge = frame.substr(0, 8) + std::string("\xff\xff\xff\x7f", 4);
+    CHECK(decode(huge, "s3cret", back, used, why) == Decoded::error);
 }

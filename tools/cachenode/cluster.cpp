@@ -5,6 +5,7 @@
 
 #include "fs/fd.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -706,6 +707,85 @@ void State::cmd_setslot(std::span<const std::string_view> argv, std::string& out
     resp::simple(out, "OK");
 }
 
+State::NodeMap::iterator State::remove_locked(NodeMap::iterator it) {
+    Node* n = it->second.get();
+    for (unsigned s = 0; s < slot_count; ++s) {
+        if (owner_[s] == n)
+            owner_[s] = nullptr;
+        if (migrating_[s] == n)
+            migrating_[s] = nullptr;
+        if (importing_[s] == n)
+            importing_[s] = nullptr;
+    }
+    auto next = nodes_.erase(it);
+    changed();
+    return next;
+}
+
+void State::cmd_meet(std::span<const std::string_view> argv, std::string& out) {
+    if (argv.size() != 4 && argv.size() != 5) {
+        resp::error(out, "ERR wrong number of arguments for 'cluster|meet' command");
+        return;
+    }
+    std::string ip(argv[2]);
+    long long port = -1, cport = -1;
+    in6_addr a{};
+    bool ip_ok = inet_pton(AF_INET, ip.c_str(), &a) == 1 || inet_pton(AF_INET6, ip.c_str(), &a) == 1;
+    if (!parse_num(argv[3], port) || port < 0 || port > 65535 ||
+        (argv.size() == 5 && (!parse_num(argv[4], cport) || cport < 0 || cport > 65535))) {
+        resp::error(out, fmt::format("ERR Invalid base port specified: {}", argv[3].substr(0, 64)));
+        return;
+    }
+    if (cport < 0)
+        cport = port + 10000;
+    if (!ip_ok || cport > 65535) {
+        resp::error(out, fmt::format("ERR Invalid node address specified: {}:{}", ip.substr(0, 64), port));
+        return;
+    }
+    std::lock_guard lock(mu_);
+    bool pending = std::any_of(nodes_.begin(), nodes_.end(), [&](auto& kv) {
+        return (kv.second->flags & f_handshake) && kv.second->ip == ip && kv.second->port == port;
+    });
+    if (!pending) {
+        auto n = std::make_unique<Node>();
+        n->id = new_id();
+        n->ip = ip;
+        n->port = static_cast<std::uint16_t>(port);
+        n->cport = static_cast<std::uint16_t>(cport);
+        n->flags = f_handshake | f_meet;
+        n->created = wall_ms();
+        nodes_.emplace(n->id, std::move(n));
+    }
+    resp::simple(out, "OK");
+}
+
+void State::cmd_forget(std::span<const std::string_view> argv, std::string& out) {
+    if (argv.size() != 3) {
+        resp::error(out, "ERR wrong number of arguments for 'cluster|forget' command");
+        return;
+    }
+    std::lock_guard lock(mu_);
+    auto it = nodes_.find(argv[2]);
+    if (it == nodes_.end()) {
+        resp::error(out, fmt::format("ERR Unknown node {}", argv[2].substr(0, 64)));
+        return;
+    }
+    if (it->second.get() == &me()) {
+        resp::error(out, "ERR I tried hard but I can't forget myself...");
+        return;
+    }
+    if ((me().flags & f_replica) && me().master_id == it->first) {
+        resp::error(out, "ERR Can't forget my master!");
+        return;
+    }
+    // Gossip from nodes that have not forgotten it yet must not bring it back at once.
+    forgotten_[it->first] = wall_ms() + 60000;
+    remove_locked(it);
+    std::string why;
+    save_locked(why);
+    resp::simple(out, "OK");
+}
+
 bool State::bump_epoch() {
     Node& mine = me();
     std::uint64_t max = current_epoch_;
@@ -810,6 +890,10 @@ void State::command(std::span<const std::string_view> argv, std::string& out) {
         cmd_addslots(argv, false, iequals(sub, "ADDSLOTS"), out);
     } else if (iequals(sub, "ADDSLOTSRANGE") || iequals(sub, "DELSLOTSRANGE")) {
         cmd_addslots(argv, true, iequals(sub, "ADDSLOTSRANGE"), out);
+    } else if (iequals(sub, "MEET")) {
+        cmd_meet(argv, out);
+    } else if (iequals(sub, "FORGET")) {
+        cmd_forget(argv, out);
     } else if (iequals(sub, "SETSLOT")) {
         cmd_setslot(argv, out);
     } else if (iequals(sub, "RESET")) {
@@ -865,7 +949,7 @@ void State::command(std::span<const std::string_view> argv, std::string& out) {
             "ADDSLOTS <slot> [<slot> ...]", "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
             "BUMPEPOCH", "COUNTKEYSINSLOT <slot>", "DELSLOTS <slot> [<slot> ...]",
             "DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]", "GETKEYSINSLOT <slot> <count>",
-            "INFO", "KEYSLOT <key>", "MYID", "NODES", "RESET [HARD|SOFT]", "SAVECONFIG", "SET-CONFIG-EPOCH <epoch>",
+            "FORGET <node-id>", "INFO", "KEYSLOT <key>", "MEET <ip> <port> [<bus-port>]", "MYID", "NODES", "RESET [HARD|SOFT]", "SAVECONFIG", "SET-CONFIG-EPOCH <epoch>",
             "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)", "SHARDS", "SLOTS",
             "HELP"};
         resp::array(out, std::size(lines));

@@ -107,6 +107,12 @@ public:
 private:
     friend class Bus;
 
+    using NodeMap = std::map<std::string, std::unique_ptr<Node>, std::less<>>;
+    /// Removes a node, and every slot's reference to it; the next one.
+    NodeMap::iterator remove_locked(NodeMap::iterator it);
+    void cmd_meet(std::span<const std::string_view> argv, std::string& out);
+    void cmd_forget(std::span<const std::string_view> argv, std::string& out);
+
     Node& me() { return *nodes_.at(myself_); }
     const Node& me() const { return *nodes_.at(myself_); }
     Node* find(std::string_view id);
@@ -137,7 +143,9 @@ private:
     std::uint16_t init_port_;
 
     mutable std::mutex mu_;
-    std::map<std::string, std::unique_ptr<Node>, std::less<>> nodes_;
+    NodeMap nodes_;
+    /// Nodes CLUSTER FORGET removed, with when gossip may bring them back (ms since the epoch).
+    std::map<std::string, std::int64_t, std::less<>> forgotten_;
     std::string myself_;
     std::uint64_t current_epoch_ = 0;
     std::uint64_t last_vote_epoch_ = 0;

@@ -1,6 +1,7 @@
 #include "node.hpp"
 
 #include "auth.hpp"
+#include "bus.hpp"
 #include "commands.hpp"
 #include "expire.hpp"
 #include "http_api.hpp"
@@ -77,7 +78,9 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
     Shared shared{store, cfg, stats, auth, {}, {1}};
     std::unique_ptr<cluster::State> cluster_state;
     if (cfg.cluster.enabled) {
-        cluster_state = std::make_unique<cluster::State>(cfg.cluster, cfg.bind, cfg.port, store);
+        // Bound to a wildcard, the node learns its address from the first peer that reaches it.
+        bool wildcard = cfg.bind == "0.0.0.0" || cfg.bind == "::";
+        cluster_state = std::make_unique<cluster::State>(cfg.cluster, wildcard ? "" : cfg.bind, cfg.port, store);
         std::string err;
         if (!cluster_state->load(err)) {
             cli::error("--cluster-config-file", err);
@@ -103,6 +106,14 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
         cli::error(why.substr(0, why.find(": ")), why.substr(why.find(": ") + 2));
         return cli::exit_trouble;
     }
+    std::unique_ptr<cluster::Bus> bus;
+    if (cluster_state) {
+        bus = std::make_unique<cluster::Bus>(*cluster_state, cfg.bind, cfg.cluster.secret, logger);
+        if (!bus->start(why)) {
+            cli::error(why.substr(0, why.find(": ")), why.substr(why.find(": ") + 2));
+            return cli::exit_trouble;
+        }
+    }
     std::string resp_addr = address(cfg, cfg.port), http_addr = address(cfg, cfg.http_port);
     logger.info("listening", {{"resp", resp_addr},
                               {"http", http_addr},
@@ -127,6 +138,8 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
             cli::error(cfg.log_file, "cannot reopen the log: " + err);
     };
     server.run(std::move(hooks));
+    if (bus)
+        bus->stop();
     logger.info("stopped", {{"keys", store.size()}, {"commands", stats.commands_processed()}});
     return server.failed() ? cli::exit_trouble : cli::exit_ok;
 }

@@ -119,6 +119,10 @@ void add_options(CLI::App& app, Options& o) {
         ->type_name("MS")
         ->check(CLI::Range(std::uint64_t{100}, std::uint64_t{3600000}).description(""))
         ->needs(cluster_opt);
+    app.add_option("--cluster-secret-file", c.cluster.secret_file,
+                   "Authenticate the cluster bus with the secret in FILE (the same on every node)")
+        ->type_name("FILE")
+        ->needs(cluster_opt);
     app.add_flag("--check-config", o.check_config, "Check the options, certificate and token file, then exit");
 }
 
