@@ -213,3 +213,105 @@ def test_forget_and_gossip(cluster_nodes):
     time.sleep(1)
     assert c_id not in a.cli("CLUSTER", "NODES")
     assert a.info()["cluster_known_nodes"] == "2"
+
+
+def fill(node: ClusterNode, n: int) -> None:
+    redis = pytest.importorskip("redis.cluster")
+    rc = redis.RedisCluster(host="127.0.0.1", port=node.port)
+    pipe = rc.pipeline()
+    for i in range(n):
+        pipe.set(f"k{i}", f"v{i}")
+    pipe.execute()
+    rc.close()
+
+
+def total_keys(nodes) -> int:
+    return sum(int(n.cli("DBSIZE")) for n in nodes)
+
+
+def manager(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([REDIS_CLI, "--cluster", *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=120, text=True)
+
+
+def test_migrate_moves_keys_with_their_ttl(cluster_nodes):
+    a, b = cluster_nodes(2)
+    assert a.cli("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == "OK"
+    assert a.cli("SET", "{t}1", "one", "PX", "60000") == "OK"
+    assert a.cli("SET", "{t}2", "two") == "OK"
+    # b is a one-node cluster of its own here: MIGRATE needs only a cachenode to talk to.
+    assert b.cli("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == "OK"
+    assert a.cli("MIGRATE", "127.0.0.1", b.port, "", 0, 1000, "KEYS", "{t}1", "{t}2", "{t}3") == "OK"
+    assert a.cli("EXISTS", "{t}1", "{t}2") == "0"
+    assert b.cli("DBSIZE") == "2"
+    assert 0 < int(b.cli("PTTL", "{t}1")) <= 60000
+    assert a.cli("MIGRATE", "127.0.0.1", b.port, "{t}9", 0, 1000) == "NOKEY"
+    assert a.cli("SET", "{t}2", "again") == "OK"
+    assert a.cli("MIGRATE", "127.0.0.1", b.port, "{t}2", 0, 1000) == \
+        "ERR Target instance replied with error: BUSYKEY Target key name already exists."
+    assert a.cli("GET", "{t}2") == "again"
+    assert a.cli("MIGRATE", "127.0.0.1", b.port, "{t}2", 0, 1000, "COPY", "REPLACE") == "OK"
+    assert a.cli("GET", "{t}2") == "again"
+    assert a.cli("MIGRATE", "127.0.0.1", free_port(), "{t}2", 0, 200) == \
+        "IOERR error or timeout connecting to the client"
+    assert a.cli("MIGRATE", "127.0.0.1", b.port, "{t}2", 1, 1000).startswith("ERR cachenode has a single database")
+    assert b.cli("RESTORE-ASKING", "x", "0", "not a payload") == "ERR DUMP payload version or checksum are wrong"
+
+
+def test_migrate_passes_auth(cluster_nodes):
+    (a,) = cluster_nodes(1)
+    (b,) = cluster_nodes(1, "--requirepass", "pw")
+    assert a.cli("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == "OK"
+    assert b.cli("CLUSTER", "ADDSLOTSRANGE", "0", "16383", extra=("-a", "pw", "--no-auth-warning")) == "OK"
+    assert a.cli("SET", "k", "v") == "OK"
+    assert a.cli("MIGRATE", "127.0.0.1", b.port, "k", 0, 1000, "AUTH", "nope").startswith(
+        "ERR Target instance replied with error: WRONGPASS")
+    assert a.cli("MIGRATE", "127.0.0.1", b.port, "k", 0, 1000, "AUTH", "pw") == "OK"
+    assert b.cli("GET", "k", extra=("-a", "pw", "--no-auth-warning")) == "v"
+
+
+def test_reshard_add_node_rebalance_del_node(cluster_nodes):
+    nodes = cluster_nodes(3)
+    assert create(nodes).returncode == 0
+    assert wait_until(lambda: all(n.info()["cluster_state"] == "ok" for n in nodes), 10)
+    fill(nodes[0], 2000)
+    ids = [n.myid() for n in nodes]
+    # redis-benchmark --cluster writes (to keys of its own) all through the reshard.
+    bench = subprocess.Popen(["redis-benchmark", "-p", str(nodes[0].port), "--cluster", "-t", "set", "-n", "10000000",
+                              "-c", "4", "-r", "1000", "-q", "--csv"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        r = manager("reshard", nodes[0].addr, "--cluster-from", ids[0], "--cluster-to", ids[1], "--cluster-slots",
+                    4096, "--cluster-yes")
+        assert r.returncode == 0, r.stdout[-2000:]
+    finally:
+        bench.terminate()
+        out, _ = bench.communicate(timeout=20)
+    assert "error" not in out.lower(), out[-2000:]
+    r = check(nodes[2])
+    assert r.returncode == 0 and "[OK] All 16384 slots covered." in r.stdout, r.stdout
+    assert "[WARNING]" not in r.stdout
+    # The benchmark's keys are there too: count only ours.
+    redis = pytest.importorskip("redis.cluster")
+    rc = redis.RedisCluster(host="127.0.0.1", port=nodes[1].port)
+    assert all(rc.get(f"k{i}") == f"v{i}".encode() for i in range(0, 2000, 7))
+    rc.close()
+    before = total_keys(nodes)
+    # A fourth node joins, takes its share, then gives it back and leaves.
+    (extra,) = cluster_nodes(1)
+    r = manager("add-node", extra.addr, nodes[0].addr)
+    assert r.returncode == 0, r.stdout
+    assert wait_until(lambda: all(n.info()["cluster_known_nodes"] == "4" for n in nodes + [extra]), 10)
+    r = manager("rebalance", nodes[0].addr, "--cluster-use-empty-masters")
+    assert r.returncode == 0, r.stdout[-2000:]
+    assert int(extra.cli("DBSIZE")) > 0
+    assert total_keys(nodes + [extra]) == before
+    r = manager("reshard", nodes[0].addr, "--cluster-from", extra.myid(), "--cluster-to", ids[2], "--cluster-slots",
+                16384, "--cluster-yes")
+    assert r.returncode == 0, r.stdout[-2000:]
+    r = manager("del-node", nodes[0].addr, extra.myid())
+    assert r.returncode == 0, r.stdout
+    assert total_keys(nodes) == before
+    assert wait_until(lambda: all(n.info()["cluster_known_nodes"] == "3" for n in nodes), 10)
+    r = check(nodes[0])
+    assert r.returncode == 0 and "[OK] All 16384 slots covered." in r.stdout, r.stdout

@@ -430,6 +430,7 @@ void Bus::handle(Link& l, const Message& m) {
 void Bus::cron() {
     std::vector<Peer> to_connect;
     std::vector<Link*> to_ping, to_drop;
+    std::string text; ///< the nodes file to write, when it changed
     std::int64_t now = wall_ms();
     {
         std::lock_guard lock(st_.mu_);
@@ -474,11 +475,14 @@ void Bus::cron() {
                 to_drop.push_back(l.get());
         st.update_state();
         if (st.dirty_) {
-            std::string why;
-            if (!st.save_locked(why))
-                log_.error("cannot save the nodes file", {{"error", why}});
+            text = st.file_text_locked();
+            st.dirty_ = false;
         }
     }
+    // Written outside the lock: the fsync must not hold up the commands.
+    std::string why;
+    if (!text.empty() && !st_.write_file(text, why))
+        log_.error("cannot save the nodes file", {{"error", why}});
     for (Link* l : to_drop)
         close(*l);
     for (const Peer& n : to_connect)

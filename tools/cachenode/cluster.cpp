@@ -269,9 +269,18 @@ bool State::parse_file(std::string_view text, std::string& error) {
     return true;
 }
 
+std::string State::file_text_locked() const {
+    return nodes_text_locked(true) +
+           fmt::format("vars currentEpoch {} lastVoteEpoch {}\n", current_epoch_, last_vote_epoch_);
+}
+
 bool State::save_locked(std::string& error) {
-    std::string text = nodes_text_locked(true);
-    text += fmt::format("vars currentEpoch {} lastVoteEpoch {}\n", current_epoch_, last_vote_epoch_);
+    dirty_ = false;
+    return write_file(file_text_locked(), error);
+}
+
+bool State::write_file(const std::string& text, std::string& error) {
+    std::lock_guard lock(save_mu_);
     std::string tmp = cfg_.config_file + ".tmp";
     fs::UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) {
@@ -304,7 +313,6 @@ bool State::save_locked(std::string& error) {
     fs::UniqueFd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dfd)
         fsync(dfd.get());
-    dirty_ = false;
     return true;
 }
 
@@ -396,7 +404,8 @@ std::vector<std::string> State::keys_of_slot(unsigned slot, std::size_t max) con
 
 bool State::route(std::span<const std::string_view> argv, const KeySpec& ks, ClientFlags& client,
                   std::string& out) {
-    bool asking = client.asking;
+    // RESTORE-ASKING (MIGRATE's) is asking by itself.
+    bool asking = client.asking || ks.flags.find("asking") != std::string_view::npos;
     client.asking = false;
     if (ks.first <= 0 || static_cast<std::size_t>(ks.first) >= argv.size())
         return true;
@@ -623,8 +632,6 @@ void State::cmd_addslots(std::span<const std::string_view> argv, bool range, boo
             importing_[s] = nullptr;
     }
     changed();
-    std::string why;
-    save_locked(why);
     resp::simple(out, "OK");
 }
 
@@ -702,8 +709,6 @@ void State::cmd_setslot(std::span<const std::string_view> argv, std::string& out
         owner_[slot] = n;
     }
     changed();
-    std::string why;
-    save_locked(why);
     resp::simple(out, "OK");
 }
 
@@ -781,8 +786,6 @@ void State::cmd_forget(std::span<const std::string_view> argv, std::string& out)
     // Gossip from nodes that have not forgotten it yet must not bring it back at once.
     forgotten_[it->first] = wall_ms() + 60000;
     remove_locked(it);
-    std::string why;
-    save_locked(why);
     resp::simple(out, "OK");
 }
 
@@ -832,8 +835,6 @@ void State::cmd_reset(std::span<const std::string_view> argv, std::string& out) 
     }
     nodes_.emplace(keep->id, std::move(keep));
     changed();
-    std::string why;
-    save_locked(why);
     resp::simple(out, "OK");
 }
 
@@ -919,8 +920,6 @@ void State::command(std::span<const std::string_view> argv, std::string& out) {
         me().config_epoch = static_cast<std::uint64_t>(epoch);
         current_epoch_ = std::max(current_epoch_, me().config_epoch);
         changed();
-        std::string why;
-        save_locked(why);
         resp::simple(out, "OK");
     } else if (iequals(sub, "BUMPEPOCH")) {
         if (!arity(2))
@@ -928,11 +927,8 @@ void State::command(std::span<const std::string_view> argv, std::string& out) {
         std::lock_guard lock(mu_);
         Node& mine = me();
         bool bumped = bump_epoch();
-        if (bumped) {
+        if (bumped)
             changed();
-            std::string why;
-            save_locked(why);
-        }
         resp::simple(out, fmt::format("{} {}", bumped ? "BUMPED" : "STILL", mine.config_epoch));
     } else if (iequals(sub, "SAVECONFIG")) {
         if (!arity(2))

@@ -3,6 +3,10 @@
 // command (-MOVED, -ASK, -CROSSSLOT, -CLUSTERDOWN), the CLUSTER command, and the nodes file that
 // keeps all of it across restarts.
 //
+// A change is written to the nodes file (write, fsync, rename) by the bus thread within 100 ms,
+// one write for all the changes of that time (a reshard changes slots thousands of times a
+// second); CLUSTER SAVECONFIG writes at once.
+//
 // One State per process, shared by every event loop and the bus thread; a mutex guards it.
 // The one thing each command asks, "is this slot mine to serve?", reads a per-slot atomic byte
 // instead, so a cluster node serving its own keys takes no lock of the cluster's.
@@ -120,7 +124,12 @@ private:
     /// Recomputes local_ and the cluster's state after a change; marks the config to save.
     void changed();
     void update_state();
+    /// The nodes file's text.
+    std::string file_text_locked() const;
+    /// Writes the nodes file now, under mu_ (the bus saves outside it: write_file).
     bool save_locked(std::string& error);
+    /// Writes text as the nodes file: a temporary file, fsync, rename, fsync of the directory.
+    bool write_file(const std::string& text, std::string& error);
     bool parse_file(std::string_view text, std::string& error);
     std::uint64_t keys_in_slot(unsigned slot) const;
     std::vector<std::string> keys_of_slot(unsigned slot, std::size_t max) const;
@@ -143,6 +152,7 @@ private:
     std::uint16_t init_port_;
 
     mutable std::mutex mu_;
+    std::mutex save_mu_; ///< one writer of the nodes file at a time
     NodeMap nodes_;
     /// Nodes CLUSTER FORGET removed, with when gossip may bring them back (ms since the epoch).
     std::map<std::string, std::int64_t, std::less<>> forgotten_;

@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "migrate.hpp"
 #include "syskit_version.h"
 
 #include <fnmatch.h>
@@ -1125,7 +1126,16 @@ void cmd_readwrite(Ctx& c) {
     resp::simple(c.out, "OK");
 }
 
+void cmd_migrate(Ctx& c) { cluster::migrate(c.sh.store, c.argv, c.out); }
+void cmd_restore_asking(Ctx& c) {
+    if (key_ok(c, c.argv[1]))
+        cluster::restore_asking(c.sh.store, c.argv, c.sh.cfg.store.max_value, c.out);
+}
+
 constexpr Command cluster_commands[] = {
+    {"migrate", -6, false, Op::other, cmd_migrate, "write", 0, 0, 0, "@keyspace @write @slow @dangerous"},
+    {"restore-asking", -4, false, Op::other, cmd_restore_asking, "write denyoom asking", 1, 1, 1,
+     "@keyspace @write @slow @dangerous"},
     {"cluster", -2, false, Op::other, cmd_cluster, "", 0, 0, 0, "@slow"},
     {"asking", 1, false, Op::other, cmd_asking, "fast", 0, 0, 0, "@fast @connection"},
     {"readonly", 1, false, Op::other, cmd_readonly, "loading stale fast", 0, 0, 0, "@fast @connection"},
