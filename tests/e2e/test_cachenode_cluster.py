@@ -53,6 +53,9 @@ def cluster_nodes(tmp_path):
 
     yield _start
     for n in nodes:
+        if n.proc.poll() is not None and n.proc.returncode == -9:
+            n.err.close()  # killed by the test on purpose
+            continue
         r = n.stop()
         assert r.rc == 0, r
 
@@ -315,3 +318,36 @@ def test_reshard_add_node_rebalance_del_node(cluster_nodes):
     assert wait_until(lambda: all(n.info()["cluster_known_nodes"] == "3" for n in nodes), 10)
     r = check(nodes[0])
     assert r.returncode == 0 and "[OK] All 16384 slots covered." in r.stdout, r.stdout
+
+
+def test_a_killed_master_is_failed_by_the_majority(cluster_nodes, tmp_path):
+    nodes = cluster_nodes(3)
+    assert create(nodes).returncode == 0
+    assert wait_until(lambda: all(n.info()["cluster_state"] == "ok" for n in nodes), 10)
+    dead = nodes[2]
+    dead_id = dead.myid()
+    dead.proc.kill()
+    dead.proc.wait()
+    t0 = time.monotonic()
+
+    def flagged(n, flag):
+        line = next(x for x in n.cli("CLUSTER", "NODES").splitlines() if x.startswith(dead_id))
+        return flag in line.split()[2].split(",")
+
+    # Silent past the node timeout: fail? on each, then fail once both agree; without a
+    # replica to take over, its slots are down, and so is the cluster.
+    assert wait_until(lambda: all(flagged(n, "fail") for n in nodes[:2]), 10)
+    assert time.monotonic() - t0 < 3 * NODE_TIMEOUT_MS / 1000 + 1
+    assert all(n.info()["cluster_state"] == "fail" for n in nodes[:2])
+    assert any("a majority of masters agree" in n.stderr() for n in nodes[:2])
+    assert nodes[0].cli("SET", "x", "1").startswith("CLUSTERDOWN")
+    # Back on the same ports with its nodes file: the others clear the FAIL and the cluster
+    # is up again.
+    back = Node(tmp_path, "--cluster", "--cluster-port", dead.bus_port, "--cluster-config-file", dead.nodes_file,
+                "--cluster-node-timeout", NODE_TIMEOUT_MS)
+    try:
+        assert back.cli("CLUSTER", "MYID") == dead_id
+        assert wait_until(lambda: all(n.info()["cluster_state"] == "ok" for n in nodes[:2]), 15)
+        assert not flagged(nodes[0], "fail")
+    finally:
+        assert back.stop().rc == 0

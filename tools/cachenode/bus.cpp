@@ -241,12 +241,14 @@ void Bus::on_frames(Link& l) {
     l.in.erase(0, pos);
 }
 
-void Bus::send(Link& l, MsgType type) {
+void Bus::send(Link& l, MsgType type, const std::string& about) {
     std::string frame;
     {
         std::lock_guard lock(st_.mu_);
         const Node* to = l.outbound ? st_.find(l.node_id) : nullptr;
-        frame = encode(message_locked(type, to), secret_);
+        Message m = message_locked(type, to);
+        m.about = about;
+        frame = encode(m, secret_);
         ++st_.sent_;
         if (type == MsgType::ping || type == MsgType::meet)
             if (Node* n = st_.find(l.node_id); n && n->ping_sent == 0)
@@ -292,6 +294,7 @@ Message Bus::message_locked(MsgType type, const Node* to) const {
 void Bus::handle(Link& l, const Message& m) {
     bool reply = false;
     Link* stale = nullptr; ///< a connection to the sender's old address
+    std::vector<std::string> announce; ///< nodes this message made us flag FAIL
     {
         std::lock_guard lock(st_.mu_);
         State& st = st_;
@@ -363,6 +366,26 @@ void Bus::handle(Link& l, const Message& m) {
                     sender->flags &= static_cast<std::uint16_t>(~f_pfail);
                     st.changed();
                 }
+                // A failed node that answers again: a node without slots is back at once; a
+                // master with slots only after twice the node timeout, so that a flapping
+                // link does not flip the cluster's state.
+                bool has_slots = std::find(st.owner_.begin(), st.owner_.end(), sender) != st.owner_.end();
+                std::int64_t timeout = static_cast<std::int64_t>(st.cfg_.node_timeout_ms);
+                if ((sender->flags & f_fail) && (!has_slots || now - sender->fail_time > 2 * timeout)) {
+                    sender->flags &= static_cast<std::uint16_t>(~f_fail);
+                    sender->fail_reports.clear();
+                    log_.info("cluster node reachable again (FAIL cleared)", {{"node", sender->id}});
+                    st.changed();
+                }
+            }
+            if (m.type == MsgType::fail) {
+                Node* failed = st.find(m.about);
+                if (failed && failed != &me && !(failed->flags & f_fail)) {
+                    failed->flags = static_cast<std::uint16_t>((failed->flags | f_fail) & ~f_pfail);
+                    failed->fail_time = now;
+                    log_.warn("cluster node failed (FAIL, from another node)", {{"node", failed->id}, {"from", m.sender}});
+                    st.changed();
+                }
             }
             if (m.current_epoch > st.current_epoch_) {
                 st.current_epoch_ = m.current_epoch;
@@ -402,7 +425,16 @@ void Bus::handle(Link& l, const Message& m) {
                 }
             }
             for (const Gossip& g : m.gossip) {
-                if (g.id == me.id || st.find(g.id) || st.forgotten_.count(g.id) || g.ip.empty() ||
+                Node* about = g.id == me.id ? nullptr : st.find(g.id);
+                if (about && (sender->flags & f_master)) {
+                    if (g.flags & (f_pfail | f_fail))
+                        about->fail_reports[sender->id] = now;
+                    else
+                        about->fail_reports.erase(sender->id);
+                    if (fail_if_agreed(*about, now))
+                        announce.push_back(about->id);
+                }
+                if (g.id == me.id || about || st.forgotten_.count(g.id) || g.ip.empty() ||
                     (g.flags & (f_handshake | f_noaddr)))
                     continue;
                 bool pending = std::any_of(st.nodes_.begin(), st.nodes_.end(), [&](auto& kv) {
@@ -423,6 +455,8 @@ void Bus::handle(Link& l, const Message& m) {
     }
     if (stale && stale != &l)
         close(*stale);
+    for (const std::string& id : announce)
+        broadcast_fail(id);
     if (reply)
         send(l, MsgType::pong);
 }
@@ -431,6 +465,7 @@ void Bus::cron() {
     std::vector<Peer> to_connect;
     std::vector<Link*> to_ping, to_drop;
     std::string text; ///< the nodes file to write, when it changed
+    std::vector<std::string> announce;
     std::int64_t now = wall_ms();
     {
         std::lock_guard lock(st_.mu_);
@@ -463,11 +498,13 @@ void Bus::cron() {
                 else if (n.ping_sent == 0 && now - n.pong_received >= every)
                     to_ping.push_back(o->second);
             }
-            if (n.ping_sent && now - n.ping_sent > timeout && !(n.flags & (f_pfail | f_handshake))) {
+            if (n.ping_sent && now - n.ping_sent > timeout && !(n.flags & (f_pfail | f_fail | f_handshake))) {
                 n.flags |= f_pfail;
                 log_.warn("cluster node not answering (PFAIL)", {{"node", n.id}});
                 st.changed();
             }
+            if (fail_if_agreed(n, now))
+                announce.push_back(n.id);
         }
         // Connections to nodes that are gone (forgotten, or a handshake that ended).
         for (auto& [p, l] : links_)
@@ -489,6 +526,39 @@ void Bus::cron() {
         connect(n);
     for (Link* l : to_ping)
         send(*l, MsgType::ping);
+    for (const std::string& id : announce)
+        broadcast_fail(id);
+}
+
+bool Bus::fail_if_agreed(Node& n, std::int64_t now) {
+    State& st = st_;
+    if (!(n.flags & f_pfail) || (n.flags & f_fail) || &n == &st.me())
+        return false;
+    // Reports older than twice the node timeout no longer count.
+    std::int64_t validity = 2 * static_cast<std::int64_t>(st.cfg_.node_timeout_ms);
+    for (auto it = n.fail_reports.begin(); it != n.fail_reports.end();)
+        it = now - it->second > validity ? n.fail_reports.erase(it) : std::next(it);
+    std::size_t size = 0;
+    for (auto& [id, m] : st.nodes_)
+        if ((m->flags & f_master) && std::find(st.owner_.begin(), st.owner_.end(), m.get()) != st.owner_.end())
+            ++size;
+    std::size_t votes = n.fail_reports.size() + ((st.me().flags & f_master) ? 1 : 0);
+    if (votes < size / 2 + 1)
+        return false;
+    n.flags = static_cast<std::uint16_t>((n.flags | f_fail) & ~f_pfail);
+    n.fail_time = now;
+    log_.warn("cluster node failed (FAIL: a majority of masters agree)", {{"node", n.id}, {"votes", std::uint64_t{votes}}});
+    st.changed();
+    return true;
+}
+
+void Bus::broadcast_fail(const std::string& id) {
+    std::vector<Link*> links;
+    for (auto& [node, l] : out_)
+        if (l->connected && !l->closing && node != id)
+            links.push_back(l);
+    for (Link* l : links)
+        send(*l, MsgType::fail, id);
 }
 
 } // namespace syskit::cachenode::cluster

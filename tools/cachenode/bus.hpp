@@ -5,6 +5,8 @@
 // is how a cluster joined by CLUSTER MEET learns its members and who owns what.  A peer
 // silent past the node timeout is suspected (PFAIL).  Frames that do not decode or
 // authenticate (bus_proto.hpp) close their connection and are logged; the node goes on.
+// A suspected node becomes FAIL once a majority of the masters serving slots report it
+// silent in their gossip, and the node that sees the majority tells everyone (FAIL message).
 #pragma once
 
 #include "bus_proto.hpp"
@@ -45,7 +47,13 @@ private:
     void run();
     void cron();
     void connect(const Peer& n);
-    void send(Link& l, MsgType type);
+    /// Sends a message of type to l; about: the failed node of a FAIL.
+    void send(Link& l, MsgType type, const std::string& about = {});
+    /// Flags n FAIL when it is PFAIL here and a majority of the masters that serve slots
+    /// (counting this node, if a master) reported it silent; under st_.mu_.  Whether it did.
+    bool fail_if_agreed(Node& n, std::int64_t now);
+    /// Tells every node we are connected to that id failed.
+    void broadcast_fail(const std::string& id);
     void close(Link& l, std::string_view why = {});
     void on_frames(Link& l);
     void handle(Link& l, const Message& m);

@@ -62,6 +62,9 @@ struct Node {
     std::int64_t created = 0;       ///< ms since the epoch (a handshake gives up after a while)
     bool link_up = false;           ///< the bus has a connection to it
     std::uint64_t repl_offset = 0;
+    std::int64_t fail_time = 0; ///< when it was flagged FAIL (ms since the epoch)
+    /// Masters that told us, in gossip, that they find this node silent: id -> when.
+    std::map<std::string, std::int64_t, std::less<>> fail_reports;
 };
 
 /// What a RESP connection carries for the cluster: ASKING (for its next command) and READONLY.
