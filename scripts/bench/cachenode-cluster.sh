@@ -2,6 +2,8 @@
 # Benchmarks a cluster of cachenodes (--cluster) against a cluster of Debian's redis-server
 # (cluster-enabled yes, no persistence), side by side in one run (issue 15), both of three
 # masters made by redis-cli --cluster create, each server on one thread:
+#   Six servers and redis-benchmark share the machine's CPUs, so the cachenodes run with
+#   --busy-poll 0: a node that polls after each request takes the CPU its peers need.
 #   1. Throughput: redis-benchmark --cluster -t set,get -c 50 -d 100 at -P 1 and -P 16, in
 #      interleaved rounds; the median over the rounds of cachenode's ops/s over Redis's.
 #      Target: at least 1.0x for SET and GET at both depths.

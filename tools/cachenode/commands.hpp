@@ -36,7 +36,7 @@ struct ClientState {
     std::uint64_t id = 0;
     std::string name;
     enum class Reply { on, off, skip } reply = Reply::on;
-    cluster::ClientFlags cluster; ///< ASKING and READONLY
+    cluster::ClientFlags cluster{}; ///< ASKING and READONLY
 };
 
 /// How much reply one on_data produces before it stops and waits for the client to read
