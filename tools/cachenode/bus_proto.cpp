@@ -144,6 +144,10 @@ Decoded decode(std::string_view in, std::string_view secret, Message& m, std::si
         return Decoded::error;
     }
     std::uint8_t type = static_cast<std::uint8_t>(frame[4]);
+    if (frame[5] != 0 || frame[6] != 0 || frame[7] != 0) {
+        why = "reserved header bytes are not zero";
+        return Decoded::error;
+    }
     if (type < 1 || type > 4) {
         why = "unknown message type";
         return Decoded::error;
