@@ -105,7 +105,8 @@ def reshard_seconds(ports):
     src, dst = cli(ports[0], "CLUSTER", "MYID"), cli(ports[1], "CLUSTER", "MYID")
     t0 = time.monotonic()
     r = subprocess.run(["redis-cli", "--cluster", "reshard", f"127.0.0.1:{ports[0]}", "--cluster-from", src,
-                        "--cluster-to", dst, "--cluster-slots", "4096", "--cluster-yes", "--cluster-pipeline", "100"],
+                        "--cluster-to", dst, "--cluster-slots", "4096", "--cluster-yes",
+                        "--cluster-pipeline", "100"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=1200)
     took = time.monotonic() - t0
     if r.returncode != 0 or sum(int(cli(p, "DBSIZE")) for p in ports) != 100000:
@@ -136,9 +137,9 @@ try:
                     figures[(kind, t)].append(got[kind][t])
         for t in ("SET", "GET"):
             ratio = statistics.median(ratios[t])
-            verdict(ratio >= 1.0, f"cluster {t} -P {pipeline}: cachenode {statistics.median(figures[('cachenode', t)]):.0f} "
-                    f"ops/s, redis {statistics.median(figures[('redis', t)]):.0f} ops/s, ratio {ratio:.2f} "
-                    f"(target >= 1.0x, median of {runs})")
+            ours, theirs = statistics.median(figures[("cachenode", t)]), statistics.median(figures[("redis", t)])
+            verdict(ratio >= 1.0, f"cluster {t} -P {pipeline}: cachenode {ours:.0f} ops/s, redis {theirs:.0f} ops/s, "
+                    f"ratio {ratio:.2f} (target >= 1.0x, median of {runs})")
     times = {kind: reshard_seconds(clusters[kind]) for kind in ("cachenode", "redis")}
     verdict(times["cachenode"] <= times["redis"],
             f"reshard of 4096 slots, 100000 keys: cachenode {times['cachenode']:.1f} s, redis {times['redis']:.1f} s, "

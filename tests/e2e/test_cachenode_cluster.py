@@ -5,15 +5,13 @@ cluster-aware clients (redis-cli -c, redis-py's RedisCluster).
 Each node gets a bus port of its own (--cluster-port) rather than port + 10000, which can be
 beyond 65535 for the ports the kernel hands out, and a node timeout of one second."""
 import re
-import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import run_tool, wait_until
+from conftest import wait_until
 from test_cachenode import REDIS_CLI, Node, free_port
 
 needs_redis_cli = pytest.mark.skipif(REDIS_CLI is None, reason="redis-cli (redis-tools) is not installed")
@@ -65,11 +63,9 @@ def meet_bus(node: ClusterNode, other: ClusterNode) -> str:
 
 
 def create(nodes: list[ClusterNode], *extra) -> subprocess.CompletedProcess:
-    """redis-cli --cluster create over nodes; each node's bus port is told to the first by
-    a MEET of its own first, since redis-cli assumes port + 10000."""
-    first = nodes[0]
-    # redis-cli reads the first node's bus port from its CLUSTER NODES and passes it to the
-    # MEETs it sends, so the custom bus ports need nothing more.
+    """redis-cli --cluster create over nodes.  redis-cli reads the first node's bus port from
+    its CLUSTER NODES and gives it to the MEETs it sends, so bus ports of their own need
+    nothing more."""
     return subprocess.run([REDIS_CLI, "--cluster", "create", *(n.addr for n in nodes), *extra, "--cluster-yes"],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60, text=True)
 

@@ -132,10 +132,11 @@ TEST_CASE("cachenode cluster: a nodes file that is not one is refused") {
     cfg.config_file = dir.file("nodes.conf");
     StoreConfig scfg;
     Store store(scfg);
-    for (std::string text : {std::string("garbage\n"), std::string(40, 'a') + " 127.0.0.1:1@2 master - 0 0 x connected\n",
-                             std::string(40, 'a') + " nowhere master - 0 0 0 connected\n",
-                             std::string(40, 'a') + " 127.0.0.1:1@2 master - 0 0 0 connected 5-99999\n",
-                             std::string(40, 'a') + " 127.0.0.1:1@2 master - 0 0 0 connected\n"}) {
+    for (std::string text :
+         {std::string("garbage\n"), std::string(40, 'a') + " 127.0.0.1:1@2 master - 0 0 x connected\n",
+          std::string(40, 'a') + " nowhere master - 0 0 0 connected\n",
+          std::string(40, 'a') + " 127.0.0.1:1@2 master - 0 0 0 connected 5-99999\n",
+          std::string(40, 'a') + " 127.0.0.1:1@2 master - 0 0 0 connected\n"}) {
         std::ofstream(cfg.config_file) << text;
         State s(cfg, "127.0.0.1", 7000, store);
         std::string error;
@@ -200,7 +201,8 @@ TEST_CASE("cachenode cluster: CLUSTER subcommands answer as Redis's") {
     CHECK(w.run({"CLUSTER", "DELSLOTS", "3"}) == "-ERR Slot 3 is already unassigned\r\n");
     CHECK(w.run({"CLUSTER", "ADDSLOTSRANGE", "9", "5"}) ==
           "-ERR start slot number 9 is greater than end slot number 5\r\n");
-    CHECK(w.run({"CLUSTER", "ADDSLOTSRANGE", "5"}) == "-ERR wrong number of arguments for 'cluster|addslotsrange' command\r\n");
+    CHECK(w.run({"CLUSTER", "ADDSLOTSRANGE", "5"}) ==
+          "-ERR wrong number of arguments for 'cluster|addslotsrange' command\r\n");
     CHECK(w.run({"CLUSTER", "SET-CONFIG-EPOCH", "7"}) == "+OK\r\n");
     CHECK(w.run({"CLUSTER", "SET-CONFIG-EPOCH", "8"}) == "-ERR Node config epoch is already non-zero\r\n");
     CHECK(w.run({"CLUSTER", "BUMPEPOCH"}) == "+STILL 7\r\n");

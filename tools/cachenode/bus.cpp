@@ -383,7 +383,8 @@ void Bus::handle(Link& l, const Message& m) {
                 if (failed && failed != &me && !(failed->flags & f_fail)) {
                     failed->flags = static_cast<std::uint16_t>((failed->flags | f_fail) & ~f_pfail);
                     failed->fail_time = now;
-                    log_.warn("cluster node failed (FAIL, from another node)", {{"node", failed->id}, {"from", m.sender}});
+                    log_.warn("cluster node failed (FAIL, from another node)",
+                              {{"node", failed->id}, {"from", m.sender}});
                     st.changed();
                 }
             }
@@ -394,7 +395,8 @@ void Bus::handle(Link& l, const Message& m) {
             std::uint16_t role = static_cast<std::uint16_t>(m.flags & (f_master | f_replica | f_nofailover));
             if ((sender->flags & (f_master | f_replica | f_nofailover)) != role || sender->master_id != m.master_id ||
                 sender->config_epoch != m.config_epoch) {
-                sender->flags = static_cast<std::uint16_t>((sender->flags & ~(f_master | f_replica | f_nofailover)) | role);
+                sender->flags =
+                    static_cast<std::uint16_t>((sender->flags & ~(f_master | f_replica | f_nofailover)) | role);
                 sender->master_id = m.master_id;
                 sender->config_epoch = m.config_epoch;
                 st.changed();
@@ -547,7 +549,8 @@ bool Bus::fail_if_agreed(Node& n, std::int64_t now) {
         return false;
     n.flags = static_cast<std::uint16_t>((n.flags | f_fail) & ~f_pfail);
     n.fail_time = now;
-    log_.warn("cluster node failed (FAIL: a majority of masters agree)", {{"node", n.id}, {"votes", std::uint64_t{votes}}});
+    log_.warn("cluster node failed (FAIL: a majority of masters agree)",
+              {{"node", n.id}, {"votes", std::uint64_t{votes}}});
     st.changed();
     return true;
 }

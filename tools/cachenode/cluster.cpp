@@ -196,8 +196,8 @@ bool State::parse_file(std::string_view text, std::string& error) {
         n->id = std::string(w[0]);
         std::string_view a = w[1].substr(0, w[1].find(','));
         std::size_t at = a.find('@'), colon = a.rfind(':', at);
-        if (at == std::string_view::npos || colon == std::string_view::npos || !parse_num(a.substr(colon + 1, at - colon - 1), n->port) ||
-            !parse_num(a.substr(at + 1), n->cport))
+        if (at == std::string_view::npos || colon == std::string_view::npos ||
+            !parse_num(a.substr(colon + 1, at - colon - 1), n->port) || !parse_num(a.substr(at + 1), n->cport))
             return error = fmt::format("bad address '{}'", w[1]), false;
         n->ip = std::string(a.substr(0, colon));
         n->flags = 0;
@@ -462,7 +462,8 @@ bool State::route(std::span<const std::string_view> argv, const KeySpec& ks, Cli
         }
         return true;
     }
-    if (client.readonly && ks.flags.find("write") == std::string_view::npos && (mine.flags & f_replica) && mine.master_id == owner->id)
+    if (client.readonly && ks.flags.find("write") == std::string_view::npos && (mine.flags & f_replica) &&
+        mine.master_id == owner->id)
         return true;
     resp::error(out, fmt::format("MOVED {} {}", slot, addr(*owner)));
     return false;
@@ -942,11 +943,25 @@ void State::command(std::span<const std::string_view> argv, std::string& out) {
     } else if (iequals(sub, "HELP")) {
         static constexpr std::string_view lines[] = {
             "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "ADDSLOTS <slot> [<slot> ...]", "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
-            "BUMPEPOCH", "COUNTKEYSINSLOT <slot>", "DELSLOTS <slot> [<slot> ...]",
-            "DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]", "GETKEYSINSLOT <slot> <count>",
-            "FORGET <node-id>", "INFO", "KEYSLOT <key>", "MEET <ip> <port> [<bus-port>]", "MYID", "NODES", "RESET [HARD|SOFT]", "SAVECONFIG", "SET-CONFIG-EPOCH <epoch>",
-            "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)", "SHARDS", "SLOTS",
+            "ADDSLOTS <slot> [<slot> ...]",
+            "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+            "BUMPEPOCH",
+            "COUNTKEYSINSLOT <slot>",
+            "DELSLOTS <slot> [<slot> ...]",
+            "DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+            "GETKEYSINSLOT <slot> <count>",
+            "FORGET <node-id>",
+            "INFO",
+            "KEYSLOT <key>",
+            "MEET <ip> <port> [<bus-port>]",
+            "MYID",
+            "NODES",
+            "RESET [HARD|SOFT]",
+            "SAVECONFIG",
+            "SET-CONFIG-EPOCH <epoch>",
+            "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
+            "SHARDS",
+            "SLOTS",
             "HELP"};
         resp::array(out, std::size(lines));
         for (std::string_view l : lines)

@@ -1438,8 +1438,8 @@ std::string info_text(const Shared& sh, std::string_view section) {
                          "os:{} {} {}\r\narch_bits:64\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\n"
                          "tcp_port:{}\r\nhttp_port:{}\r\nthreads:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\n"
                          "hz:10\r\n\r\n",
-                         SYSKIT_VERSION, sh.cluster ? "cluster" : "standalone", u.sysname, u.release, u.machine, getpid(), cfg.port, cfg.http_port,
-                         cfg.threads, up, up / 86400);
+                         SYSKIT_VERSION, sh.cluster ? "cluster" : "standalone", u.sysname, u.release, u.machine,
+                         getpid(), cfg.port, cfg.http_port, cfg.threads, up, up / 86400);
     }
     if (want("clients"))
         t += fmt::format("# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n\r\n",

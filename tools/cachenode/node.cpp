@@ -53,8 +53,9 @@ bool fit_descriptors(Config& cfg, log::Logger& logger, std::string& error) {
         return false;
     }
     std::uint64_t fit = rl.rlim_cur - reserved;
-    logger.warn("max-clients reduced to fit the open files limit",
-                {{"requested", cfg.max_clients}, {"max_clients", fit}, {"open_files_limit", std::uint64_t{rl.rlim_cur}}});
+    logger.warn(
+        "max-clients reduced to fit the open files limit",
+        {{"requested", cfg.max_clients}, {"max_clients", fit}, {"open_files_limit", std::uint64_t{rl.rlim_cur}}});
     cfg.max_clients = fit;
     return true;
 }

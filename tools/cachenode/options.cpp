@@ -105,7 +105,8 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--log-file", c.log_file, "Log to FILE instead of standard error; SIGHUP reopens it")
         ->type_name("FILE");
     // Redis Cluster mode (cluster.hpp).
-    auto* cluster_opt = app.add_flag("--cluster", c.cluster.enabled, "Run as a Redis Cluster node (see CLUSTER in cachenode(1))");
+    auto *cluster_opt =
+        app.add_flag("--cluster", c.cluster.enabled, "Run as a Redis Cluster node (see CLUSTER in cachenode(1))");
     app.add_option("--cluster-config-file", c.cluster.config_file,
                    fmt::format("The cluster's nodes file, kept by cachenode (default: {})", d.cluster.config_file))
         ->type_name("FILE")
