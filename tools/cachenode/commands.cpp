@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "migrate.hpp"
 #include "syskit_version.h"
 
 #include <fnmatch.h>
@@ -1110,6 +1111,45 @@ void cmd_reset(Ctx& c) {
 void cmd_command(Ctx& c);
 void cmd_config(Ctx& c);
 
+// ---- Redis Cluster mode (cluster.hpp): commands that exist only with --cluster ----
+void cmd_cluster(Ctx& c) { c.sh.cluster->command(c.argv, c.out); }
+void cmd_asking(Ctx& c) {
+    c.client.cluster.asking = true;
+    resp::simple(c.out, "OK");
+}
+void cmd_readonly(Ctx& c) {
+    c.client.cluster.readonly = true;
+    resp::simple(c.out, "OK");
+}
+void cmd_readwrite(Ctx& c) {
+    c.client.cluster.readonly = false;
+    resp::simple(c.out, "OK");
+}
+
+void cmd_migrate(Ctx& c) { cluster::migrate(c.sh.store, c.argv, c.out); }
+void cmd_restore_asking(Ctx& c) {
+    if (key_ok(c, c.argv[1]))
+        cluster::restore_asking(c.sh.store, c.argv, c.sh.cfg.store.max_value, c.out);
+}
+
+constexpr Command cluster_commands[] = {
+    {"migrate", -6, false, Op::other, cmd_migrate, "write", 0, 0, 0, "@keyspace @write @slow @dangerous"},
+    {"restore-asking", -4, false, Op::other, cmd_restore_asking, "write denyoom asking", 1, 1, 1,
+     "@keyspace @write @slow @dangerous"},
+    {"cluster", -2, false, Op::other, cmd_cluster, "", 0, 0, 0, "@slow"},
+    {"asking", 1, false, Op::other, cmd_asking, "fast", 0, 0, 0, "@fast @connection"},
+    {"readonly", 1, false, Op::other, cmd_readonly, "loading stale fast", 0, 0, 0, "@fast @connection"},
+    {"readwrite", 1, false, Op::other, cmd_readwrite, "loading stale fast", 0, 0, 0, "@fast @connection"},
+};
+
+const Command* cluster_lookup(std::string_view name) {
+    for (const Command& cmd : cluster_commands)
+        if (iequals(cmd.name, name))
+            return &cmd;
+    return nullptr;
+}
+// ---- end of Redis Cluster mode's commands ----
+
 constexpr Command commands[] = {
     {"ping", -1, true, Op::ping, cmd_ping, "fast sentinel", 0, 0, 0, "@fast @connection"},
     {"echo", 2, false, Op::echo, cmd_echo, "fast", 0, 0, 0, "@fast @connection"},
@@ -1394,12 +1434,12 @@ std::string info_text(const Shared& sh, std::string_view section) {
         uname(&u);
         std::uint64_t up = sh.stats.uptime_s();
         // redis_version: the Redis whose commands this answers, for clients that check it.
-        t += fmt::format("# Server\r\nredis_version:7.0.0\r\ncachenode_version:{}\r\nredis_mode:standalone\r\n"
+        t += fmt::format("# Server\r\nredis_version:7.0.0\r\ncachenode_version:{}\r\nredis_mode:{}\r\n"
                          "os:{} {} {}\r\narch_bits:64\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\n"
                          "tcp_port:{}\r\nhttp_port:{}\r\nthreads:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\n"
                          "hz:10\r\n\r\n",
-                         SYSKIT_VERSION, u.sysname, u.release, u.machine, getpid(), cfg.port, cfg.http_port,
-                         cfg.threads, up, up / 86400);
+                         SYSKIT_VERSION, sh.cluster ? "cluster" : "standalone", u.sysname, u.release, u.machine,
+                         getpid(), cfg.port, cfg.http_port, cfg.threads, up, up / 86400);
     }
     if (want("clients"))
         t += fmt::format("# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n\r\n",
@@ -1432,6 +1472,8 @@ std::string info_text(const Shared& sh, std::string_view section) {
                          "used_cpu_user_children:{:.6f}\r\n\r\n",
                          secs(self.ru_stime), secs(self.ru_utime), secs(children.ru_stime), secs(children.ru_utime));
     }
+    if (sh.cluster && want("cluster"))
+        t += sh.cluster->info_section() + "\r\n";
     if (want("keyspace")) {
         t += "# Keyspace\r\n";
         if (st.keys)
@@ -1494,6 +1536,8 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
 void RespSession::execute(std::span<const std::string_view> argv, std::string& out, bool& quit) {
     std::size_t mark = out.size();
     const Command* cmd = lookup(argv[0]);
+    if (!cmd && sh_.cluster)
+        cmd = cluster_lookup(argv[0]);
     bool was_authed = authed_;
     Op op = cmd ? cmd->op : Op::unknown;
     bool bad = !cmd || (cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
@@ -1512,6 +1556,10 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     } else if ((cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
                (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity))) {
         resp::error(out, fmt::format("ERR wrong number of arguments for '{}' command", cmd->name));
+    } else if (sh_.cluster &&
+               !sh_.cluster->route(argv, {cmd->first_key, cmd->last_key, cmd->key_step, cmd->flags}, client_.cluster,
+                                   out)) {
+        // Redirected or refused by the cluster (cluster.hpp): the reply is in out.
     } else if (!transaction(cmd->name, argv, out, quit)) {
         Ctx c{sh_, argv, out, quit, authed_, client_};
         cmd->run(c);

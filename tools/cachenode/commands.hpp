@@ -3,6 +3,7 @@
 #pragma once
 
 #include "auth.hpp"
+#include "cluster.hpp"
 #include "config.hpp"
 #include "net/tcp.hpp"
 #include "resp.hpp"
@@ -26,6 +27,8 @@ struct Shared {
     net::OutputLimits output_limits;
     /// CLIENT ID's source.
     std::atomic<std::uint64_t> next_client_id{1};
+    /// Redis Cluster mode's state; null without --cluster.
+    cluster::State* cluster = nullptr;
 };
 
 /// What a connection is to CLIENT and HELLO.
@@ -33,6 +36,7 @@ struct ClientState {
     std::uint64_t id = 0;
     std::string name;
     enum class Reply { on, off, skip } reply = Reply::on;
+    cluster::ClientFlags cluster{}; ///< ASKING and READONLY
 };
 
 /// How much reply one on_data produces before it stops and waits for the client to read

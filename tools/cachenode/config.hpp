@@ -1,6 +1,7 @@
 // config: cachenode's settings, from the command line (options.hpp), read by every module.
 #pragma once
 
+#include "cluster_config.hpp"
 #include "log/log.hpp"
 #include "store.hpp"
 
@@ -26,6 +27,7 @@ struct Config {
     std::string tls_cert, tls_key;
     log::Format log_format = log::Format::logfmt;
     std::string log_file; ///< empty: standard error
+    ClusterConfig cluster; ///< Redis Cluster mode (cluster.hpp)
 };
 
 } // namespace syskit::cachenode

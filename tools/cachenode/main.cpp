@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
         cli::error(o.token_file, why);
         return cli::exit_trouble;
     }
+    if (!cfg.cluster.secret_file.empty() && !read_token(cfg.cluster.secret_file, cfg.cluster.secret, why)) {
+        cli::error(cfg.cluster.secret_file, why);
+        return cli::exit_trouble;
+    }
     std::unique_ptr<net::TlsContext> tls;
     if (!cfg.tls_cert.empty() && !(tls = net::TlsContext::load(cfg.tls_cert, cfg.tls_key, why))) {
         cli::error("--tls-cert", why);

@@ -1,6 +1,7 @@
 #include "node.hpp"
 
 #include "auth.hpp"
+#include "bus.hpp"
 #include "commands.hpp"
 #include "expire.hpp"
 #include "http_api.hpp"
@@ -52,8 +53,9 @@ bool fit_descriptors(Config& cfg, log::Logger& logger, std::string& error) {
         return false;
     }
     std::uint64_t fit = rl.rlim_cur - reserved;
-    logger.warn("max-clients reduced to fit the open files limit",
-                {{"requested", cfg.max_clients}, {"max_clients", fit}, {"open_files_limit", std::uint64_t{rl.rlim_cur}}});
+    logger.warn(
+        "max-clients reduced to fit the open files limit",
+        {{"requested", cfg.max_clients}, {"max_clients", fit}, {"open_files_limit", std::uint64_t{rl.rlim_cur}}});
     cfg.max_clients = fit;
     return true;
 }
@@ -75,6 +77,19 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
     Stats stats(cfg, store);
     Auth auth(cfg.password);
     Shared shared{store, cfg, stats, auth, {}, {1}};
+    std::unique_ptr<cluster::State> cluster_state;
+    if (cfg.cluster.enabled) {
+        // Bound to a wildcard, the node learns its address from the first peer that reaches it.
+        bool wildcard = cfg.bind == "0.0.0.0" || cfg.bind == "::";
+        cluster_state = std::make_unique<cluster::State>(cfg.cluster, wildcard ? "" : cfg.bind, cfg.port, store);
+        std::string err;
+        if (!cluster_state->load(err)) {
+            cli::error("--cluster-config-file", err);
+            return cli::exit_trouble;
+        }
+        shared.cluster = cluster_state.get();
+        logger.info("cluster node", {{"id", cluster_state->myself_id()}, {"nodes_file", cfg.cluster.config_file}});
+    }
 
     std::vector<Protocol> protocols;
     if (cfg.port)
@@ -91,6 +106,14 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
     if (!server.listen(why)) {
         cli::error(why.substr(0, why.find(": ")), why.substr(why.find(": ") + 2));
         return cli::exit_trouble;
+    }
+    std::unique_ptr<cluster::Bus> bus;
+    if (cluster_state) {
+        bus = std::make_unique<cluster::Bus>(*cluster_state, cfg.bind, cfg.cluster.secret, logger);
+        if (!bus->start(why)) {
+            cli::error(why.substr(0, why.find(": ")), why.substr(why.find(": ") + 2));
+            return cli::exit_trouble;
+        }
     }
     std::string resp_addr = address(cfg, cfg.port), http_addr = address(cfg, cfg.http_port);
     logger.info("listening", {{"resp", resp_addr},
@@ -116,6 +139,8 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
             cli::error(cfg.log_file, "cannot reopen the log: " + err);
     };
     server.run(std::move(hooks));
+    if (bus)
+        bus->stop();
     logger.info("stopped", {{"keys", store.size()}, {"commands", stats.commands_processed()}});
     return server.failed() ? cli::exit_trouble : cli::exit_ok;
 }

@@ -104,6 +104,26 @@ void add_options(CLI::App& app, Options& o) {
         ->check(CLI::IsMember({"logfmt", "json"}));
     app.add_option("--log-file", c.log_file, "Log to FILE instead of standard error; SIGHUP reopens it")
         ->type_name("FILE");
+    // Redis Cluster mode (cluster.hpp).
+    auto *cluster_opt =
+        app.add_flag("--cluster", c.cluster.enabled, "Run as a Redis Cluster node (see CLUSTER in cachenode(1))");
+    app.add_option("--cluster-config-file", c.cluster.config_file,
+                   fmt::format("The cluster's nodes file, kept by cachenode (default: {})", d.cluster.config_file))
+        ->type_name("FILE")
+        ->needs(cluster_opt);
+    app.add_option("--cluster-port", c.cluster.bus_port, "Cluster bus port (default: the RESP port + 10000)")
+        ->type_name("PORT")
+        ->needs(cluster_opt);
+    app.add_option("--cluster-node-timeout", c.cluster.node_timeout_ms,
+                   fmt::format("Milliseconds of silence before a peer is suspected (default: {})",
+                               d.cluster.node_timeout_ms))
+        ->type_name("MS")
+        ->check(CLI::Range(std::uint64_t{100}, std::uint64_t{3600000}).description(""))
+        ->needs(cluster_opt);
+    app.add_option("--cluster-secret-file", c.cluster.secret_file,
+                   "Authenticate the cluster bus with the secret in FILE (the same on every node)")
+        ->type_name("FILE")
+        ->needs(cluster_opt);
     app.add_flag("--check-config", o.check_config, "Check the options, certificate and token file, then exit");
 }
 
@@ -140,6 +160,12 @@ std::optional<cli::Problem> finish(Options& o) {
         return cli::Problem{"--port", "both listeners are off (--port 0 --http-port 0)"};
     if (c.port != 0 && c.port == c.http_port)
         return cli::Problem{"--http-port", fmt::format("the RESP listener has port {} already", c.port)};
+    if (c.cluster.enabled && c.port == 0)
+        return cli::Problem{"--cluster", "a cluster node needs its RESP port (--port is 0)"};
+    if (c.cluster.enabled && !c.cluster.bus_port && c.port > 65535 - 10000)
+        return cli::Problem{"--port", fmt::format("{} + 10000 is not a port: give --cluster-port", c.port)};
+    if (c.cluster.enabled && (c.cluster.bus_port == c.port || c.cluster.bus_port == c.http_port) && c.cluster.bus_port)
+        return cli::Problem{"--cluster-port", fmt::format("port {} is taken by another listener", c.cluster.bus_port)};
     if (c.threads == 0)
         c.threads = cli::cpu_count();
     return std::nullopt;

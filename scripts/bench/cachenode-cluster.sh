@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Benchmarks a cluster of cachenodes (--cluster) against a cluster of Debian's redis-server
+# (cluster-enabled yes, no persistence), side by side in one run (issue 15), both of three
+# masters made by redis-cli --cluster create, each server on one thread:
+#   Six servers and redis-benchmark share the machine's CPUs, so the cachenodes run with
+#   --busy-poll 0: a node that polls after each request takes the CPU its peers need.
+#   1. Throughput: redis-benchmark --cluster -t set,get -c 50 -d 100 at -P 1 and -P 16, in
+#      interleaved rounds; the median over the rounds of cachenode's ops/s over Redis's.
+#      Target: at least 1.0x for SET and GET at both depths.
+#   2. Reshard: 100,000 keys loaded, then redis-cli --cluster reshard of 4096 slots from the
+#      first master to the second; wall time.  Target: at most Redis's.
+# Failover time is not measured: cachenode's cluster has no replicas yet.
+#   scripts/bench/cachenode-cluster.sh                   builds build/ and uses it
+#   SYSKIT_BUILD=DIR scripts/bench/cachenode-cluster.sh  builds cachenode in DIR
+#   CACHENODE_BENCH_RUNS=N (default 3) rounds of redis-benchmark.
+# Only ratios measured in the same run mean anything on a shared machine.
+# Exit 0 when every target is met, 1 otherwise, 2 on trouble.
+set -euo pipefail
+
+tool=cachenode
+. "$(dirname "$0")/lib.sh"
+cachenode=$(bench_build)
+for t in redis-server redis-cli redis-benchmark; do
+    command -v "$t" >/dev/null || die "$t not found (scripts/install-deps installs it)"
+done
+bench_tmpdir
+"$py" "$here/cachenode_cluster.py" "$cachenode" "$tmp" "${CACHENODE_BENCH_RUNS:-3}"

@@ -1,0 +1,155 @@
+"""The measuring half of scripts/bench/cachenode-cluster.sh: starts a 3-master cachenode
+cluster and a 3-master Redis cluster, runs redis-benchmark --cluster against both in
+interleaved rounds and times a 4096-slot reshard of 100,000 keys on each; prints PASS/FAIL
+lines.  argv: CACHENODE TMPDIR RUNS."""
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+cachenode, tmp, runs = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+procs = []
+
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def cli(port, *args):
+    return subprocess.run(["redis-cli", "-p", str(port), *map(str, args)], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True,
+                          timeout=60).stdout.strip()
+
+
+def wait_ready(port):
+    for _ in range(500):
+        if cli(port, "PING") == "PONG":
+            return
+        time.sleep(0.02)
+    sys.exit(f"bench/cachenode: the server on port {port} did not start")
+
+
+def start_cluster(kind):
+    """Three masters of kind ("cachenode" or "redis"), joined; their RESP ports."""
+    ports = []
+    for _ in range(3):
+        port, bus = free_ports(2)
+        d = tmp / f"{kind}-{port}"
+        d.mkdir()
+        if kind == "cachenode":
+            argv = [cachenode, "--cluster", "--port", str(port), "--http-port", "0", "--threads", "1",
+                    "--cluster-port", str(bus), "--cluster-config-file", str(d / "nodes.conf"),
+                    "--max-memory", "1G", "--busy-poll", "0"]
+        else:
+            # Redis's bus is always its port + 10000: pick ports where that is free too.
+            while True:
+                port = free_ports(1)[0]
+                if port + 10000 <= 65535:
+                    try:
+                        with socket.socket() as s:
+                            s.bind(("127.0.0.1", port + 10000))
+                        break
+                    except OSError:
+                        pass
+            argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+                    "--cluster-config-file", str(d / "nodes.conf"), "--save", "", "--appendonly", "no",
+                    "--dir", str(d), "--daemonize", "no", "--logfile", str(d / "log")]
+        procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(d / "err", "wb")))
+        wait_ready(port)
+        ports.append(port)
+    r = subprocess.run(["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports), "--cluster-yes"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    if r.returncode != 0:
+        sys.exit(f"bench/cachenode: {kind} cluster create failed:\n{r.stdout[-2000:]}")
+    for _ in range(500):
+        if all("cluster_state:ok" in cli(p, "CLUSTER", "INFO") for p in ports):
+            return ports
+        time.sleep(0.02)
+    sys.exit(f"bench/cachenode: the {kind} cluster did not come up")
+
+
+def benchmark(port, pipeline):
+    """ops/s for SET and GET."""
+    r = subprocess.run(["redis-benchmark", "-p", str(port), "--cluster", "-t", "set,get", "-c", "50", "-d", "100",
+                        "-n", "200000" if pipeline == 1 else "1000000", "-P", str(pipeline), "-r", "100000", "-q",
+                        "--csv"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=600)
+    out = {}
+    for line in r.stdout.splitlines():
+        parts = [p.strip('"') for p in line.split(",")]
+        if parts and parts[0] in ("SET", "GET"):
+            out[parts[0]] = float(parts[1])
+    if set(out) != {"SET", "GET"}:
+        sys.exit(f"bench/cachenode: redis-benchmark printed no figures:\n{r.stdout[-1000:]}")
+    return out
+
+
+def reshard_seconds(ports):
+    for p in ports:
+        cli(p, "FLUSHALL")
+    # 100,000 keys through redis-benchmark --cluster's own key space would land in few slots:
+    # spread them with one SET per key over every slot, through redis-cli -c.
+    script = "".join(f"SET key:{i} {'x' * 100}\n" for i in range(100000))
+    subprocess.run(["redis-cli", "-c", "-p", str(ports[0])], input=script, stdout=subprocess.DEVNULL, text=True,
+                   timeout=600, check=True)
+    total = sum(int(cli(p, "DBSIZE")) for p in ports)
+    if total != 100000:
+        sys.exit(f"bench/cachenode: {total} keys loaded, not 100000")
+    src, dst = cli(ports[0], "CLUSTER", "MYID"), cli(ports[1], "CLUSTER", "MYID")
+    t0 = time.monotonic()
+    r = subprocess.run(["redis-cli", "--cluster", "reshard", f"127.0.0.1:{ports[0]}", "--cluster-from", src,
+                        "--cluster-to", dst, "--cluster-slots", "4096", "--cluster-yes",
+                        "--cluster-pipeline", "100"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=1200)
+    took = time.monotonic() - t0
+    if r.returncode != 0 or sum(int(cli(p, "DBSIZE")) for p in ports) != 100000:
+        sys.exit("bench/cachenode: the reshard failed or lost keys")
+    return took
+
+
+failed = False
+
+
+def verdict(ok, text):
+    global failed
+    failed |= not ok
+    print(f"{'PASS' if ok else 'FAIL'} {text}")
+
+
+try:
+    clusters = {"cachenode": start_cluster("cachenode"), "redis": start_cluster("redis")}
+    for pipeline in (1, 16):
+        ratios = {"SET": [], "GET": []}
+        figures = {("cachenode", "SET"): [], ("cachenode", "GET"): [], ("redis", "SET"): [], ("redis", "GET"): []}
+        for rnd in range(runs):
+            order = ["cachenode", "redis"] if rnd % 2 == 0 else ["redis", "cachenode"]
+            got = {kind: benchmark(clusters[kind][0], pipeline) for kind in order}
+            for t in ("SET", "GET"):
+                ratios[t].append(got["cachenode"][t] / got["redis"][t])
+                for kind in order:
+                    figures[(kind, t)].append(got[kind][t])
+        for t in ("SET", "GET"):
+            ratio = statistics.median(ratios[t])
+            ours, theirs = statistics.median(figures[("cachenode", t)]), statistics.median(figures[("redis", t)])
+            verdict(ratio >= 1.0, f"cluster {t} -P {pipeline}: cachenode {ours:.0f} ops/s, redis {theirs:.0f} ops/s, "
+                    f"ratio {ratio:.2f} (target >= 1.0x, median of {runs})")
+    times = {kind: reshard_seconds(clusters[kind]) for kind in ("cachenode", "redis")}
+    verdict(times["cachenode"] <= times["redis"],
+            f"reshard of 4096 slots, 100000 keys: cachenode {times['cachenode']:.1f} s, redis {times['redis']:.1f} s, "
+            f"ratio {times['cachenode'] / times['redis']:.2f} (target <= 1.0x)")
+finally:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+sys.exit(1 if failed else 0)

@@ -1,0 +1,567 @@
+#include "bus.hpp"
+
+#include "net/tcp.hpp"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+
+namespace syskit::cachenode::cluster {
+
+namespace {
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// The numeric address of sa ("" when it is neither IPv4 nor IPv6).
+std::string ip_of(const sockaddr_storage& sa) {
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (sa.ss_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(sa).sin_addr, buf, sizeof buf);
+    else if (sa.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(sa).sin6_addr, buf, sizeof buf);
+    return buf;
+}
+
+} // namespace
+
+struct Bus::Link {
+    Bus* bus = nullptr;
+    uv_tcp_t tcp{};
+    uv_connect_t connect_req{};
+    std::string in;
+    bool outbound = false;
+    bool connected = false;
+    bool closing = false;
+    std::string node_id;  ///< outbound: the node it goes to
+    std::string peer_ip;  ///< the address the other end has
+    std::string local_ip; ///< the address this end has
+    char buf[64 * 1024];
+};
+
+Bus::Bus(State& state, std::string bind, std::string secret, log::Logger& logger)
+    : st_(state), bind_(std::move(bind)), secret_(std::move(secret)), log_(logger) {
+    uv_loop_init(&loop_);
+    loop_.data = this;
+    uv_async_init(&loop_, &stop_async_, [](uv_async_t* a) {
+        auto* b = static_cast<Bus*>(a->data);
+        for (auto& [p, l] : b->links_)
+            b->close(*l);
+        uv_close(reinterpret_cast<uv_handle_t*>(&b->timer_), nullptr);
+        uv_close(reinterpret_cast<uv_handle_t*>(&b->listener_), nullptr);
+        uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
+    });
+    stop_async_.data = this;
+}
+
+Bus::~Bus() {
+    stop();
+    if (!started_) {
+        uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
+        uv_run(&loop_, UV_RUN_DEFAULT);
+    }
+    uv_loop_close(&loop_);
+}
+
+bool Bus::start(std::string& error) {
+    net::Endpoint ep{bind_, st_.bus_port()};
+    std::string why;
+    fs::UniqueFd fd = net::listen_tcp(ep, false, 128, why);
+    if (!fd) {
+        error = ep.str() + ": " + why;
+        return false;
+    }
+    uv_tcp_init(&loop_, &listener_);
+    listener_.data = this;
+    int rc = uv_tcp_open(&listener_, fd.get());
+    if (rc == 0)
+        rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 128, on_connection);
+    if (rc != 0) {
+        error = ep.str() + ": listen: " + uv_strerror(rc);
+        uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+        return false;
+    }
+    fd.release();
+    uv_timer_init(&loop_, &timer_);
+    timer_.data = this;
+    uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Bus*>(t->data)->cron(); }, 100, 100);
+    started_ = true;
+    thread_ = std::thread([this] {
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, nullptr);
+        run();
+    });
+    return true;
+}
+
+void Bus::stop() {
+    if (!started_ || !thread_.joinable())
+        return;
+    uv_async_send(&stop_async_);
+    thread_.join();
+}
+
+void Bus::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
+
+void Bus::close(Link& l, std::string_view why) {
+    if (l.closing)
+        return;
+    l.closing = true;
+    if (!why.empty())
+        log_.warn("cluster bus connection closed",
+                  {{"peer", l.peer_ip}, {"node", l.node_id}, {"reason", why}, {"outbound", l.outbound}});
+    if (l.outbound) {
+        auto it = out_.find(l.node_id);
+        if (it != out_.end() && it->second == &l)
+            out_.erase(it);
+        std::lock_guard lock(st_.mu_);
+        if (Node* n = st_.find(l.node_id))
+            n->link_up = false;
+    }
+    uv_close(reinterpret_cast<uv_handle_t*>(&l.tcp), [](uv_handle_t* h) {
+        auto* link = static_cast<Link*>(h->data);
+        link->bus->links_.erase(link);
+    });
+}
+
+void Bus::connect(const Peer& n) {
+    auto link = std::make_unique<Link>();
+    Link& l = *link;
+    l.bus = this;
+    l.outbound = true;
+    l.node_id = n.id;
+    l.peer_ip = n.ip;
+    uv_tcp_init(&loop_, &l.tcp);
+    l.tcp.data = &l;
+    l.connect_req.data = &l;
+    sockaddr_storage sa{};
+    int rc = n.ip.find(':') == std::string::npos
+                 ? uv_ip4_addr(n.ip.c_str(), n.cport, reinterpret_cast<sockaddr_in*>(&sa))
+                 : uv_ip6_addr(n.ip.c_str(), n.cport, reinterpret_cast<sockaddr_in6*>(&sa));
+    links_.emplace(&l, std::move(link));
+    out_[n.id] = &l;
+    if (rc == 0)
+        rc = uv_tcp_connect(&l.connect_req, &l.tcp, reinterpret_cast<const sockaddr*>(&sa), on_connected);
+    if (rc != 0)
+        close(l, uv_strerror(rc));
+}
+
+void Bus::on_connected(uv_connect_t* req, int status) {
+    auto* l = static_cast<Link*>(req->data);
+    Bus* b = l->bus;
+    if (status != 0) {
+        if (status != UV_ECANCELED)
+            b->close(*l);
+        return;
+    }
+    l->connected = true;
+    uv_tcp_nodelay(&l->tcp, 1);
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&l->tcp),
+                  [](uv_handle_t* h, std::size_t, uv_buf_t* buf) {
+                      auto* link = static_cast<Link*>(h->data);
+                      *buf = uv_buf_init(link->buf, sizeof link->buf);
+                  },
+                  on_read);
+    bool meet = false;
+    {
+        std::lock_guard lock(b->st_.mu_);
+        if (Node* n = b->st_.find(l->node_id)) {
+            n->link_up = true;
+            meet = n->flags & f_meet;
+        }
+    }
+    b->send(*l, meet ? MsgType::meet : MsgType::ping);
+}
+
+void Bus::on_connection(uv_stream_t* server, int status) {
+    auto* b = static_cast<Bus*>(server->data);
+    if (status != 0)
+        return;
+    auto link = std::make_unique<Link>();
+    Link& l = *link;
+    l.bus = b;
+    uv_tcp_init(&b->loop_, &l.tcp);
+    l.tcp.data = &l;
+    b->links_.emplace(&l, std::move(link));
+    if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&l.tcp)) != 0) {
+        b->close(l);
+        return;
+    }
+    sockaddr_storage sa{};
+    int len = sizeof sa;
+    if (uv_tcp_getpeername(&l.tcp, reinterpret_cast<sockaddr*>(&sa), &len) == 0)
+        l.peer_ip = ip_of(sa);
+    len = sizeof sa;
+    if (uv_tcp_getsockname(&l.tcp, reinterpret_cast<sockaddr*>(&sa), &len) == 0)
+        l.local_ip = ip_of(sa);
+    l.connected = true;
+    uv_tcp_nodelay(&l.tcp, 1);
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&l.tcp),
+                  [](uv_handle_t* h, std::size_t, uv_buf_t* buf) {
+                      auto* lk = static_cast<Link*>(h->data);
+                      *buf = uv_buf_init(lk->buf, sizeof lk->buf);
+                  },
+                  on_read);
+}
+
+void Bus::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) {
+    auto* l = static_cast<Link*>(s->data);
+    if (n < 0) {
+        l->bus->close(*l);
+        return;
+    }
+    l->in.append(l->buf, static_cast<std::size_t>(n));
+    l->bus->on_frames(*l);
+}
+
+void Bus::on_frames(Link& l) {
+    std::size_t pos = 0;
+    while (!l.closing) {
+        Message m;
+        std::size_t used = 0;
+        std::string why;
+        Decoded d = decode(std::string_view(l.in).substr(pos), secret_, m, used, why);
+        if (d == Decoded::incomplete)
+            break;
+        if (d == Decoded::error) {
+            close(l, why);
+            return;
+        }
+        pos += used;
+        handle(l, m);
+    }
+    l.in.erase(0, pos);
+}
+
+void Bus::send(Link& l, MsgType type, const std::string& about) {
+    std::string frame;
+    {
+        std::lock_guard lock(st_.mu_);
+        const Node* to = l.outbound ? st_.find(l.node_id) : nullptr;
+        Message m = message_locked(type, to);
+        m.about = about;
+        frame = encode(m, secret_);
+        ++st_.sent_;
+        if (type == MsgType::ping || type == MsgType::meet)
+            if (Node* n = st_.find(l.node_id); n && n->ping_sent == 0)
+                n->ping_sent = wall_ms();
+    }
+    struct Write {
+        uv_write_t req;
+        std::string data;
+    };
+    auto* w = new Write{{}, std::move(frame)};
+    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+    int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&l.tcp), &buf, 1,
+                      [](uv_write_t* req, int) { delete reinterpret_cast<Write*>(req); });
+    if (rc != 0) {
+        delete w;
+        close(l, uv_strerror(rc));
+    }
+}
+
+Message Bus::message_locked(MsgType type, const Node* to) const {
+    const Node& me = st_.me();
+    Message m;
+    m.type = type;
+    m.sender = me.id;
+    m.current_epoch = st_.current_epoch_;
+    m.config_epoch = me.config_epoch;
+    m.flags = me.flags & (f_master | f_replica | f_nofailover);
+    m.port = me.port;
+    m.cport = me.cport;
+    m.master_id = me.master_id;
+    m.repl_offset = me.repl_offset;
+    for (unsigned s = 0; s < slot_count; ++s)
+        if (st_.owner_[s] == &me)
+            m.set_slot(s);
+    for (auto& [id, n] : st_.nodes_) {
+        if (n.get() == &me || n.get() == to || (n->flags & (f_handshake | f_noaddr)))
+            continue;
+        m.gossip.push_back({n->id, n->ip, n->port, n->cport, n->flags});
+    }
+    return m;
+}
+
+void Bus::handle(Link& l, const Message& m) {
+    bool reply = false;
+    Link* stale = nullptr; ///< a connection to the sender's old address
+    std::vector<std::string> announce; ///< nodes this message made us flag FAIL
+    {
+        std::lock_guard lock(st_.mu_);
+        State& st = st_;
+        std::int64_t now = wall_ms();
+        ++st.received_;
+        Node& me = st.me();
+        if (me.ip.empty() && !l.local_ip.empty()) {
+            me.ip = l.local_ip; // learnt from the first peer that reached us (bound to a wildcard)
+            st.changed();
+        }
+        Node* sender = st.find(m.sender);
+        if (m.sender == me.id) {
+            // Our own MEET came back (a node met itself): nothing to learn.
+            return;
+        }
+        if (!sender && m.type == MsgType::meet && !st.forgotten_.count(m.sender)) {
+            auto n = std::make_unique<Node>();
+            n->id = m.sender;
+            n->ip = l.peer_ip;
+            n->port = m.port;
+            n->cport = m.cport;
+            n->flags = static_cast<std::uint16_t>(m.flags & (f_master | f_replica | f_nofailover));
+            n->created = now;
+            n->pong_received = now;
+            sender = n.get();
+            st.nodes_.emplace(n->id, std::move(n));
+            log_.info("cluster node met", {{"node", m.sender}, {"addr", fmt::format("{}:{}", l.peer_ip, m.port)}});
+            st.changed();
+        }
+        if (l.outbound && m.type == MsgType::pong) {
+            Node* via = st.find(l.node_id);
+            if (via && (via->flags & f_handshake)) {
+                // The handshake's answer: the node's real id replaces the one made up for it.
+                auto own = std::move(st.nodes_.find(l.node_id)->second);
+                st.nodes_.erase(l.node_id);
+                out_.erase(l.node_id);
+                if (!sender && !st.forgotten_.count(m.sender) && m.sender != me.id) {
+                    own->id = m.sender;
+                    own->flags = static_cast<std::uint16_t>(m.flags & (f_master | f_replica | f_nofailover));
+                    l.node_id = own->id;
+                    out_[own->id] = &l;
+                    sender = own.get();
+                    st.nodes_.emplace(own->id, std::move(own));
+                    log_.info("cluster handshake done", {{"node", m.sender}});
+                } else {
+                    l.node_id.clear();
+                }
+                st.changed();
+            }
+        }
+        reply = m.type == MsgType::ping || m.type == MsgType::meet;
+        if (sender && !l.outbound && !l.peer_ip.empty() &&
+            (sender->ip != l.peer_ip || sender->port != m.port || sender->cport != m.cport)) {
+            // It came back at another address (a restart): reach it there from now on.
+            log_.info("cluster node address changed",
+                      {{"node", sender->id}, {"addr", fmt::format("{}:{}@{}", l.peer_ip, m.port, m.cport)}});
+            sender->ip = l.peer_ip;
+            sender->port = m.port;
+            sender->cport = m.cport;
+            st.changed();
+            if (auto o = out_.find(sender->id); o != out_.end())
+                stale = o->second;
+        }
+        if (sender) {
+            if (m.type == MsgType::pong) {
+                sender->pong_received = now;
+                sender->ping_sent = 0;
+                if (sender->flags & f_pfail) {
+                    sender->flags &= static_cast<std::uint16_t>(~f_pfail);
+                    st.changed();
+                }
+                // A failed node that answers again: a node without slots is back at once; a
+                // master with slots only after twice the node timeout, so that a flapping
+                // link does not flip the cluster's state.
+                bool has_slots = std::find(st.owner_.begin(), st.owner_.end(), sender) != st.owner_.end();
+                std::int64_t timeout = static_cast<std::int64_t>(st.cfg_.node_timeout_ms);
+                if ((sender->flags & f_fail) && (!has_slots || now - sender->fail_time > 2 * timeout)) {
+                    sender->flags &= static_cast<std::uint16_t>(~f_fail);
+                    sender->fail_reports.clear();
+                    log_.info("cluster node reachable again (FAIL cleared)", {{"node", sender->id}});
+                    st.changed();
+                }
+            }
+            if (m.type == MsgType::fail) {
+                Node* failed = st.find(m.about);
+                if (failed && failed != &me && !(failed->flags & f_fail)) {
+                    failed->flags = static_cast<std::uint16_t>((failed->flags | f_fail) & ~f_pfail);
+                    failed->fail_time = now;
+                    log_.warn("cluster node failed (FAIL, from another node)",
+                              {{"node", failed->id}, {"from", m.sender}});
+                    st.changed();
+                }
+            }
+            if (m.current_epoch > st.current_epoch_) {
+                st.current_epoch_ = m.current_epoch;
+                st.dirty_ = true;
+            }
+            std::uint16_t role = static_cast<std::uint16_t>(m.flags & (f_master | f_replica | f_nofailover));
+            if ((sender->flags & (f_master | f_replica | f_nofailover)) != role || sender->master_id != m.master_id ||
+                sender->config_epoch != m.config_epoch) {
+                sender->flags =
+                    static_cast<std::uint16_t>((sender->flags & ~(f_master | f_replica | f_nofailover)) | role);
+                sender->master_id = m.master_id;
+                sender->config_epoch = m.config_epoch;
+                st.changed();
+            }
+            sender->repl_offset = m.repl_offset;
+            if (sender->flags & f_master) {
+                bool moved = false;
+                for (unsigned s = 0; s < slot_count; ++s) {
+                    if (!m.has_slot(s) || st.owner_[s] == sender || st.importing_[s])
+                        continue;
+                    Node* cur = st.owner_[s];
+                    if (cur && cur->config_epoch >= m.config_epoch)
+                        continue;
+                    if (cur == &me)
+                        st.migrating_[s] = nullptr;
+                    st.owner_[s] = sender;
+                    moved = true;
+                }
+                if (moved)
+                    st.changed();
+                // Two masters with the same config epoch: the one with the smaller id takes a new
+                // epoch, so that their claims can be ordered.
+                if ((me.flags & f_master) && m.config_epoch == me.config_epoch && me.id < sender->id) {
+                    st.current_epoch_++;
+                    me.config_epoch = st.current_epoch_;
+                    st.changed();
+                    log_.info("cluster config epoch collision", {{"node", m.sender}, {"epoch", me.config_epoch}});
+                }
+            }
+            for (const Gossip& g : m.gossip) {
+                Node* about = g.id == me.id ? nullptr : st.find(g.id);
+                if (about && (sender->flags & f_master)) {
+                    if (g.flags & (f_pfail | f_fail))
+                        about->fail_reports[sender->id] = now;
+                    else
+                        about->fail_reports.erase(sender->id);
+                    if (fail_if_agreed(*about, now))
+                        announce.push_back(about->id);
+                }
+                if (g.id == me.id || about || st.forgotten_.count(g.id) || g.ip.empty() ||
+                    (g.flags & (f_handshake | f_noaddr)))
+                    continue;
+                bool pending = std::any_of(st.nodes_.begin(), st.nodes_.end(), [&](auto& kv) {
+                    return (kv.second->flags & f_handshake) && kv.second->ip == g.ip && kv.second->port == g.port;
+                });
+                if (pending)
+                    continue;
+                auto n = std::make_unique<Node>();
+                n->id = new_id();
+                n->ip = g.ip;
+                n->port = g.port;
+                n->cport = g.cport;
+                n->flags = f_handshake;
+                n->created = now;
+                st.nodes_.emplace(n->id, std::move(n));
+            }
+        }
+    }
+    if (stale && stale != &l)
+        close(*stale);
+    for (const std::string& id : announce)
+        broadcast_fail(id);
+    if (reply)
+        send(l, MsgType::pong);
+}
+
+void Bus::cron() {
+    std::vector<Peer> to_connect;
+    std::vector<Link*> to_ping, to_drop;
+    std::string text; ///< the nodes file to write, when it changed
+    std::vector<std::string> announce;
+    std::int64_t now = wall_ms();
+    {
+        std::lock_guard lock(st_.mu_);
+        State& st = st_;
+        std::int64_t timeout = static_cast<std::int64_t>(st.cfg_.node_timeout_ms);
+        std::int64_t every = std::clamp<std::int64_t>(timeout / 4, 50, 1000);
+        for (auto it = st.forgotten_.begin(); it != st.forgotten_.end();)
+            it = it->second < now ? st.forgotten_.erase(it) : std::next(it);
+        for (auto it = st.nodes_.begin(); it != st.nodes_.end();) {
+            Node& n = *it->second;
+            if ((n.flags & f_handshake) && now - n.created > std::max<std::int64_t>(timeout, 1000)) {
+                log_.warn("cluster handshake timed out", {{"addr", fmt::format("{}:{}@{}", n.ip, n.port, n.cport)}});
+                it = st.remove_locked(it);
+                continue;
+            }
+            ++it;
+        }
+        for (auto& [id, np] : st.nodes_) {
+            Node& n = *np;
+            if (&n == &st.me())
+                continue;
+            auto o = out_.find(id);
+            if (o == out_.end()) {
+                if (n.ping_sent == 0)
+                    n.ping_sent = now; // the silence counts from the first try to reach it
+                to_connect.push_back({n.id, n.ip, n.cport});
+            } else if (o->second->connected) {
+                if (n.ping_sent && now - n.ping_sent > timeout / 2)
+                    to_drop.push_back(o->second); // half-open, perhaps: connect afresh
+                else if (n.ping_sent == 0 && now - n.pong_received >= every)
+                    to_ping.push_back(o->second);
+            }
+            if (n.ping_sent && now - n.ping_sent > timeout && !(n.flags & (f_pfail | f_fail | f_handshake))) {
+                n.flags |= f_pfail;
+                log_.warn("cluster node not answering (PFAIL)", {{"node", n.id}});
+                st.changed();
+            }
+            if (fail_if_agreed(n, now))
+                announce.push_back(n.id);
+        }
+        // Connections to nodes that are gone (forgotten, or a handshake that ended).
+        for (auto& [p, l] : links_)
+            if (l->outbound && !l->closing && !st.find(l->node_id))
+                to_drop.push_back(l.get());
+        st.update_state();
+        if (st.dirty_) {
+            text = st.file_text_locked();
+            st.dirty_ = false;
+        }
+    }
+    // Written outside the lock: the fsync must not hold up the commands.
+    std::string why;
+    if (!text.empty() && !st_.write_file(text, why))
+        log_.error("cannot save the nodes file", {{"error", why}});
+    for (Link* l : to_drop)
+        close(*l);
+    for (const Peer& n : to_connect)
+        connect(n);
+    for (Link* l : to_ping)
+        send(*l, MsgType::ping);
+    for (const std::string& id : announce)
+        broadcast_fail(id);
+}
+
+bool Bus::fail_if_agreed(Node& n, std::int64_t now) {
+    State& st = st_;
+    if (!(n.flags & f_pfail) || (n.flags & f_fail) || &n == &st.me())
+        return false;
+    // Reports older than twice the node timeout no longer count.
+    std::int64_t validity = 2 * static_cast<std::int64_t>(st.cfg_.node_timeout_ms);
+    for (auto it = n.fail_reports.begin(); it != n.fail_reports.end();)
+        it = now - it->second > validity ? n.fail_reports.erase(it) : std::next(it);
+    std::size_t size = 0;
+    for (auto& [id, m] : st.nodes_)
+        if ((m->flags & f_master) && std::find(st.owner_.begin(), st.owner_.end(), m.get()) != st.owner_.end())
+            ++size;
+    std::size_t votes = n.fail_reports.size() + ((st.me().flags & f_master) ? 1 : 0);
+    if (votes < size / 2 + 1)
+        return false;
+    n.flags = static_cast<std::uint16_t>((n.flags | f_fail) & ~f_pfail);
+    n.fail_time = now;
+    log_.warn("cluster node failed (FAIL: a majority of masters agree)",
+              {{"node", n.id}, {"votes", std::uint64_t{votes}}});
+    st.changed();
+    return true;
+}
+
+void Bus::broadcast_fail(const std::string& id) {
+    std::vector<Link*> links;
+    for (auto& [node, l] : out_)
+        if (l->connected && !l->closing && node != id)
+            links.push_back(l);
+    for (Link* l : links)
+        send(*l, MsgType::fail, id);
+}
+
+} // namespace syskit::cachenode::cluster

@@ -1,0 +1,174 @@
+// cluster: a cachenode as a Redis Cluster node: who owns which of the 16384 slots, the epochs
+// that settle conflicting claims, the slots being moved between nodes, the routing of each
+// command (-MOVED, -ASK, -CROSSSLOT, -CLUSTERDOWN), the CLUSTER command, and the nodes file that
+// keeps all of it across restarts.
+//
+// A change is written to the nodes file (write, fsync, rename) by the bus thread within 100 ms,
+// one write for all the changes of that time (a reshard changes slots thousands of times a
+// second); CLUSTER SAVECONFIG writes at once.
+//
+// One State per process, shared by every event loop and the bus thread; a mutex guards it.
+// The one thing each command asks, "is this slot mine to serve?", reads a per-slot atomic byte
+// instead, so a cluster node serving its own keys takes no lock of the cluster's.
+#pragma once
+
+#include "cluster_config.hpp"
+#include "slots.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace syskit::cachenode {
+class Store;
+}
+
+namespace syskit::cachenode::cluster {
+
+/// Node ids: 40 lowercase hex digits, as Redis's.
+constexpr std::size_t id_len = 40;
+
+/// A random node id (getrandom(2)).
+std::string new_id();
+
+/// The flags of a node as CLUSTER NODES lists them.
+enum Flag : std::uint16_t {
+    f_master = 1,
+    f_replica = 2,
+    f_pfail = 4,
+    f_fail = 8,
+    f_handshake = 16,
+    f_noaddr = 32,
+    f_meet = 64,   ///< handshake started by CLUSTER MEET: the first message is a MEET
+    f_nofailover = 128,
+};
+
+struct Node {
+    std::string id;
+    std::string ip;
+    std::uint16_t port = 0, cport = 0;
+    std::uint16_t flags = f_master;
+    std::string master_id;          ///< a replica's master; empty for a master
+    std::uint64_t config_epoch = 0;
+    std::int64_t ping_sent = 0;     ///< ms since the epoch; 0: no ping waiting for its pong
+    std::int64_t pong_received = 0; ///< ms since the epoch
+    std::int64_t created = 0;       ///< ms since the epoch (a handshake gives up after a while)
+    bool link_up = false;           ///< the bus has a connection to it
+    std::uint64_t repl_offset = 0;
+    std::int64_t fail_time = 0; ///< when it was flagged FAIL (ms since the epoch)
+    /// Masters that told us, in gossip, that they find this node silent: id -> when.
+    std::map<std::string, std::int64_t, std::less<>> fail_reports;
+};
+
+/// What a RESP connection carries for the cluster: ASKING (for its next command) and READONLY.
+struct ClientFlags {
+    bool asking = false;
+    bool readonly = false;
+};
+
+/// A command's keys as the routing sees them: Redis's first, last and step key positions.
+struct KeySpec {
+    int first = 0, last = 0, step = 0;
+    std::string_view flags; ///< Redis's command flags: "write" among them for a write
+};
+
+class State {
+public:
+    /// myself's address: ip (the bind address, or learnt from the bus when that is a wildcard)
+    /// and the RESP port.
+    State(const ClusterConfig& cfg, std::string ip, std::uint16_t port, Store& store);
+    State(const State&) = delete;
+    State& operator=(const State&) = delete;
+
+    /// Reads the nodes file, or when there is none becomes a new node with a new id and
+    /// writes it.  False with error ("FILE: why") when it cannot be read, parsed or written.
+    bool load(std::string& error);
+
+    /// Whether this node serves slot at once: it owns it, nothing is moving it, and the
+    /// cluster is up.  Lock-free.
+    bool serves(unsigned slot) const { return local_[slot].load(std::memory_order_relaxed) != 0; }
+
+    /// Routes a command: true when it may run here; false with the reply (MOVED, ASK,
+    /// CROSSSLOT, TRYAGAIN, CLUSTERDOWN) appended to out.  Consumes the client's ASKING.
+    bool route(std::span<const std::string_view> argv, const KeySpec& keys, ClientFlags& client, std::string& out);
+
+    /// CLUSTER with its subcommand, argv[0] being "CLUSTER".
+    void command(std::span<const std::string_view> argv, std::string& out);
+
+    /// INFO's "# Cluster" section, without its trailing blank line.
+    std::string info_section() const;
+
+    std::string myself_id() const;
+    std::uint16_t bus_port() const { return bus_port_; }
+
+    /// CLUSTER NODES's text (the nodes file's lines too).
+    std::string nodes_text() const;
+
+private:
+    friend class Bus;
+
+    using NodeMap = std::map<std::string, std::unique_ptr<Node>, std::less<>>;
+    /// Removes a node, and every slot's reference to it; the next one.
+    NodeMap::iterator remove_locked(NodeMap::iterator it);
+    void cmd_meet(std::span<const std::string_view> argv, std::string& out);
+    void cmd_forget(std::span<const std::string_view> argv, std::string& out);
+
+    Node& me() { return *nodes_.at(myself_); }
+    const Node& me() const { return *nodes_.at(myself_); }
+    Node* find(std::string_view id);
+    std::string nodes_text_locked(bool for_file) const;
+    /// Recomputes local_ and the cluster's state after a change; marks the config to save.
+    void changed();
+    void update_state();
+    /// The nodes file's text.
+    std::string file_text_locked() const;
+    /// Writes the nodes file now, under mu_ (the bus saves outside it: write_file).
+    bool save_locked(std::string& error);
+    /// Writes text as the nodes file: a temporary file, fsync, rename, fsync of the directory.
+    bool write_file(const std::string& text, std::string& error);
+    bool parse_file(std::string_view text, std::string& error);
+    std::uint64_t keys_in_slot(unsigned slot) const;
+    std::vector<std::string> keys_of_slot(unsigned slot, std::size_t max) const;
+    std::string addr(const Node& n) const;
+
+    void cmd_info(std::string& out) const;
+    void cmd_slots(std::string& out) const;
+    void cmd_shards(std::string& out) const;
+    void cmd_addslots(std::span<const std::string_view> argv, bool range, bool add, std::string& out);
+    void cmd_setslot(std::span<const std::string_view> argv, std::string& out);
+    /// Gives this node a config epoch above every other (unless it has the highest already,
+    /// alone): what a node taking slots over without an election does.  Whether it changed.
+    bool bump_epoch();
+    void cmd_reset(std::span<const std::string_view> argv, std::string& out);
+
+    const ClusterConfig& cfg_;
+    Store& store_;
+    std::uint16_t bus_port_;
+    std::string init_ip_;
+    std::uint16_t init_port_;
+
+    mutable std::mutex mu_;
+    std::mutex save_mu_; ///< one writer of the nodes file at a time
+    NodeMap nodes_;
+    /// Nodes CLUSTER FORGET removed, with when gossip may bring them back (ms since the epoch).
+    std::map<std::string, std::int64_t, std::less<>> forgotten_;
+    std::string myself_;
+    std::uint64_t current_epoch_ = 0;
+    std::uint64_t last_vote_epoch_ = 0;
+    std::array<Node*, slot_count> owner_{};
+    std::array<Node*, slot_count> migrating_{};
+    std::array<Node*, slot_count> importing_{};
+    bool ok_ = false;
+    bool dirty_ = false; ///< the nodes file is behind
+    std::uint64_t sent_ = 0, received_ = 0;
+    std::unique_ptr<std::atomic<std::uint8_t>[]> local_;
+};
+
+} // namespace syskit::cachenode::cluster

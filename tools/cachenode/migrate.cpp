@@ -1,0 +1,323 @@
+#include "migrate.hpp"
+
+#include "resp.hpp"
+#include "store.hpp"
+
+#include "fs/fd.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+namespace syskit::cachenode::cluster {
+
+namespace {
+
+constexpr std::string_view tag = "CNV1";
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
+}
+
+bool parse_i64(std::string_view s, std::int64_t& v) {
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && end == s.data() + s.size();
+}
+
+void append_command(std::string& out, std::initializer_list<std::string_view> args) {
+    out += fmt::format("*{}\r\n", args.size());
+    for (std::string_view a : args)
+        fmt::format_to(std::back_inserter(out), "${}\r\n{}\r\n", a.size(), a);
+}
+
+/// A blocking connection to the target with every step bounded by a timeout.
+class Link {
+public:
+    bool open(const std::string& host, std::uint16_t port, int timeout_ms) {
+        timeout_ms_ = timeout_ms;
+        sockaddr_storage sa{};
+        socklen_t len = 0;
+        auto* v4 = reinterpret_cast<sockaddr_in*>(&sa);
+        auto* v6 = reinterpret_cast<sockaddr_in6*>(&sa);
+        if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+            v4->sin_family = AF_INET;
+            v4->sin_port = htons(port);
+            len = sizeof *v4;
+        } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+            v6->sin6_family = AF_INET6;
+            v6->sin6_port = htons(port);
+            len = sizeof *v6;
+        } else {
+            return false;
+        }
+        fd_ = fs::UniqueFd(socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        if (!fd_)
+            return false;
+        if (connect(fd_.get(), reinterpret_cast<sockaddr*>(&sa), len) != 0 && errno != EINPROGRESS)
+            return false;
+        if (!wait(POLLOUT))
+            return false;
+        int err = 0;
+        socklen_t elen = sizeof err;
+        if (getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0)
+            return false;
+        int one = 1;
+        setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        return true;
+    }
+
+    bool write_all(std::string_view data) {
+        while (!data.empty()) {
+            ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
+            if (n > 0) {
+                data.remove_prefix(static_cast<std::size_t>(n));
+                continue;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && errno == EAGAIN && wait(POLLOUT))
+                continue;
+            return false;
+        }
+        return true;
+    }
+
+    /// One reply line (a simple string or an error: all RESTORE-ASKING and AUTH answer),
+    /// without its CR LF.
+    bool read_line(std::string& line) {
+        for (;;) {
+            std::size_t eol = buf_.find("\r\n");
+            if (eol != std::string::npos) {
+                line = buf_.substr(0, eol);
+                buf_.erase(0, eol + 2);
+                return true;
+            }
+            if (buf_.size() > 64 * 1024)
+                return false;
+            char tmp[4096];
+            ssize_t n = ::recv(fd_.get(), tmp, sizeof tmp, 0);
+            if (n > 0) {
+                buf_.append(tmp, static_cast<std::size_t>(n));
+                continue;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && errno == EAGAIN && wait(POLLIN))
+                continue;
+            return false;
+        }
+    }
+
+private:
+    bool wait(short events) {
+        pollfd p{fd_.get(), events, 0};
+        int r;
+        do
+            r = poll(&p, 1, timeout_ms_);
+        while (r < 0 && errno == EINTR);
+        return r > 0;
+    }
+
+    fs::UniqueFd fd_;
+    int timeout_ms_ = 1000;
+    std::string buf_;
+};
+
+} // namespace
+
+std::string value_payload(std::string_view value) {
+    std::string p(tag);
+    p += value;
+    std::uint64_t h = XXH3_64bits(p.data(), p.size());
+    for (int i = 0; i < 8; ++i)
+        p += static_cast<char>((h >> (8 * i)) & 0xff);
+    return p;
+}
+
+bool payload_value(std::string_view payload, std::string& value) {
+    if (payload.size() < tag.size() + 8 || payload.substr(0, tag.size()) != tag)
+        return false;
+    std::string_view body = payload.substr(0, payload.size() - 8);
+    std::uint64_t h = XXH3_64bits(body.data(), body.size()), got = 0;
+    for (int i = 0; i < 8; ++i)
+        got |= std::uint64_t{static_cast<unsigned char>(payload[body.size() + i])} << (8 * i);
+    if (h != got)
+        return false;
+    value.assign(body.substr(tag.size()));
+    return true;
+}
+
+void migrate(Store& store, std::span<const std::string_view> argv, std::string& out) {
+    // MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw] [AUTH2 user pw] [KEYS k...]
+    bool copy = false, replace = false;
+    std::string_view user, password;
+    std::size_t first_key = 3, nkeys = 1;
+    for (std::size_t i = 6; i < argv.size(); ++i) {
+        std::string_view o = argv[i];
+        bool more = i + 1 < argv.size();
+        if (iequals(o, "COPY")) {
+            copy = true;
+        } else if (iequals(o, "REPLACE")) {
+            replace = true;
+        } else if (iequals(o, "AUTH") && more) {
+            password = argv[++i];
+        } else if (iequals(o, "AUTH2") && i + 2 < argv.size()) {
+            user = argv[++i];
+            password = argv[++i];
+        } else if (iequals(o, "KEYS")) {
+            if (!argv[3].empty()) {
+                resp::error(out, "ERR When using MIGRATE KEYS option, the key argument must be set to the empty "
+                                 "string");
+                return;
+            }
+            first_key = i + 1;
+            nkeys = argv.size() - first_key;
+            break;
+        } else {
+            resp::error(out, "ERR syntax error");
+            return;
+        }
+    }
+    std::int64_t port = 0, db = 0, timeout = 0;
+    if (!parse_i64(argv[2], port) || port <= 0 || port > 65535 || !parse_i64(argv[4], db) ||
+        !parse_i64(argv[5], timeout)) {
+        resp::error(out, "ERR value is not an integer or out of range");
+        return;
+    }
+    if (db != 0) {
+        resp::error(out, "ERR cachenode has a single database: MIGRATE's db must be 0");
+        return;
+    }
+    if (timeout <= 0)
+        timeout = 1000;
+    // The keys that exist, with their values and TTLs read now.
+    struct Item {
+        std::string_view key;
+        std::string value;
+        std::int64_t ttl_ms;
+    };
+    std::vector<Item> items;
+    for (std::size_t i = first_key; i < first_key + nkeys; ++i) {
+        Item it{argv[i], {}, 0};
+        bool found = false;
+        store.modify(argv[i], [&](const Current& cur) {
+            if (cur.found) {
+                found = true;
+                it.value.assign(cur.value);
+                it.ttl_ms = cur.expire_at ? std::max<std::int64_t>(1, cur.expire_at - store.now()) : 0;
+            }
+            return Update{};
+        });
+        if (found)
+            items.push_back(std::move(it));
+    }
+    if (items.empty()) {
+        resp::simple(out, "NOKEY");
+        return;
+    }
+    std::string request;
+    if (!password.empty()) {
+        if (user.empty())
+            append_command(request, {"AUTH", password});
+        else
+            append_command(request, {"AUTH", user, password});
+    }
+    for (const Item& it : items) {
+        std::string ttl = std::to_string(it.ttl_ms);
+        std::string payload = value_payload(it.value);
+        if (replace)
+            append_command(request, {"RESTORE-ASKING", it.key, ttl, payload, "REPLACE"});
+        else
+            append_command(request, {"RESTORE-ASKING", it.key, ttl, payload});
+    }
+    Link link;
+    if (!link.open(std::string(argv[1]), static_cast<std::uint16_t>(port), static_cast<int>(timeout))) {
+        resp::error(out, "IOERR error or timeout connecting to the client");
+        return;
+    }
+    if (!link.write_all(request)) {
+        resp::error(out, "IOERR error or timeout writing to target instance");
+        return;
+    }
+    std::string line, first_error;
+    if (!password.empty()) {
+        if (!link.read_line(line)) {
+            resp::error(out, "IOERR error or timeout reading to target instance");
+            return;
+        }
+        if (line.starts_with("-")) {
+            resp::error(out, "ERR Target instance replied with error: " + line.substr(1));
+            return;
+        }
+    }
+    for (const Item& it : items) {
+        if (!link.read_line(line)) {
+            resp::error(out, "IOERR error or timeout reading to target instance");
+            return;
+        }
+        if (line.starts_with("-")) {
+            if (first_error.empty())
+                first_error = line.substr(1);
+            continue;
+        }
+        if (!copy)
+            store.del(it.key);
+    }
+    if (!first_error.empty())
+        resp::error(out, "ERR Target instance replied with error: " + first_error);
+    else
+        resp::simple(out, "OK");
+}
+
+void restore_asking(Store& store, std::span<const std::string_view> argv, std::size_t max_value, std::string& out) {
+    bool replace = false;
+    for (std::size_t i = 4; i < argv.size(); ++i) {
+        if (!iequals(argv[i], "REPLACE")) {
+            resp::error(out, "ERR syntax error");
+            return;
+        }
+        replace = true;
+    }
+    std::int64_t ttl = 0;
+    if (!parse_i64(argv[2], ttl) || ttl < 0) {
+        resp::error(out, "ERR Invalid TTL value, must be >= 0");
+        return;
+    }
+    std::string value;
+    if (!payload_value(argv[3], value)) {
+        resp::error(out, "ERR DUMP payload version or checksum are wrong");
+        return;
+    }
+    if (value.size() > max_value) {
+        resp::error(out, fmt::format("ERR value is larger than max-value ({} bytes)", max_value));
+        return;
+    }
+    SetArgs a;
+    if (!replace)
+        a.cond = SetArgs::Cond::nx;
+    if (ttl > 0)
+        a.expire_at = store.now() + ttl;
+    Status st = store.set(argv[1], value, a);
+    if (st == Status::condition)
+        resp::error(out, "BUSYKEY Target key name already exists.");
+    else if (st == Status::oom)
+        resp::error(out, "OOM command not allowed when used memory > 'maxmemory'.");
+    else
+        resp::simple(out, "OK");
+}
+
+} // namespace syskit::cachenode::cluster
