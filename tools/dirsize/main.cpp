@@ -7,6 +7,7 @@
 #include "out/progress.hpp"
 #include "out/text.hpp"
 
+#include <cstring>
 #include <iterator>
 
 #include <fmt/format.h>
@@ -26,7 +27,7 @@ int main(int argc, char** argv) {
 
     Tally tally(o.tally);
     out::Sink sink;
-    Printer print(sink, tool.format(), o.tally.apparent, o.human, o.si, tool.null(), out::escape_stdout());
+    Printer print(sink, tool.format(), o.tally.apparent, o.human, o.si, o.block, tool.null(), out::escape_stdout());
     bool trouble = false;
     std::uint64_t sum = 0;
     bool all_complete = true;
@@ -37,7 +38,11 @@ int main(int argc, char** argv) {
     });
     for (const std::string& root : o.walk_args.roots) {
         RootTotal r = tally.walk(
-            root, o.walk, [](const fs::Entry& e) { cli::error(e.path, fs::entry_error(e)); }, &counters);
+            root, o.walk,
+            [](const fs::Entry& e) {
+                cli::error(e.path, e.link_error ? std::strerror(e.link_error) : fs::entry_error(e));
+            },
+            &counters);
         bool complete = r.errors == 0;
         if (!complete) {
             trouble = true;
@@ -56,7 +61,7 @@ int main(int argc, char** argv) {
         }
         progress.stop();
         if (o.depth >= 0)
-            print.tree(std::move(r.directories), o.depth, complete);
+            print.tree(std::move(r.directories), std::move(r.entries), o.depth, complete);
         else
             print.row(r.total, complete);
     }
