@@ -6,6 +6,7 @@
 #include "cli/cli.hpp"
 #include "out/progress.hpp"
 #include "out/text.hpp"
+#include "out/plural.hpp"
 
 #include <cstring>
 #include <iterator>
@@ -34,7 +35,8 @@ int main(int argc, char** argv) {
     std::vector<Sized> largest; // --top: the candidates of every root
     fs::WalkCounters counters;
     out::Progress progress(!tool.quiet(), [&] {
-        return fmt::format("dirsize: {} entries, {} directories", counters.entries.load(), counters.dirs.load());
+        return fmt::format("dirsize: {}, {}", out::plural(counters.entries.load(), "entry", "entries"),
+                           out::plural(counters.dirs.load(), "directory", "directories"));
     });
     for (const std::string& root : o.walk_args.roots) {
         RootTotal r = tally.walk(
@@ -51,8 +53,8 @@ int main(int argc, char** argv) {
         if (!r.found) // the root itself could not be read: nothing to print
             continue;
         if (!complete)
-            cli::error(root, fmt::format("total is incomplete: {} entr{} could not be read", r.errors,
-                                         r.errors == 1 ? "y" : "ies"));
+            cli::error(root, fmt::format("total is incomplete: {} could not be read",
+                                         out::plural(r.errors, "entry", "entries")));
         sum += r.total.size;
         if (o.top) {
             auto& from = o.tally.largest_files ? r.files : r.directories;
