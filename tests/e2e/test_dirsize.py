@@ -913,3 +913,18 @@ def test_quiet_and_no_progress_off_a_terminal(tree):
     assert r.rc == 0, r
     assert r.err == "", r
     assert r.out == du_out("-s", tree.root), r
+
+
+def test_color_marks_large_sizes_only_when_asked(tree):
+    write(tree, "small/f", 5000)
+    sparse(tree, "big/f", 3 * 1024 * 1024)
+    write(tree, "mid/f", 2 * 1024 * 1024)
+    plain = dirsize("-b", "-d", "1", tree.root).out
+    r = dirsize("--color=always", "-b", "-d", "1", tree.root)
+    assert r.rc == 0, r
+    assert f"\x1b[33m{2 * 1024 * 1024 + 4096}\x1b[0m\t{tree.path('mid')}\n".encode() in r.out, r
+    assert f"{5000 + 4096}\t{tree.path('small')}\n".encode() in r.out, r  # under a MiB: as it is
+    assert r.out.replace(b"\x1b[33m", b"").replace(b"\x1b[0m", b"") == plain, r
+    assert dirsize("--color=never", "-b", "-d", "1", tree.root).out == plain
+    assert dirsize("--color=always", "-0", "-b", tree.root).out == dirsize("-0", "-b", tree.root).out
+    assert dirsize("-b", "-d", "1", tree.root, env={"NO_COLOR": "1"}).out == plain  # auto, and not a terminal

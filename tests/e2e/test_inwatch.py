@@ -1044,6 +1044,20 @@ def test_watch_limit(tmp_path, w):
     assert r.err.startswith("inwatch: w: "), r
 
 
+def test_color_events_by_kind(tmp_path, w):
+    with Inwatch(tmp_path, "-m", "--color=always", "-e", "create,delete,modify,move", "w") as iw:
+        iw.ready(1)
+        touch(w / "f", b"x")
+        os.rename(w / "f", w / "g")
+        os.unlink(w / "g")
+        iw.wait_for(lambda w_: len(w_.lines()) >= 4)
+        time.sleep(SETTLE)
+        r = iw.stop()
+    assert r.lines() == ["w/f \x1b[32mCREATE\x1b[0m", "w/f \x1b[33mMODIFY\x1b[0m",
+                         "w/f \x1b[36mMOVED_FROM,MOVED_TO\x1b[0m w/g", "w/g \x1b[31mDELETE\x1b[0m"], r
+    plain = inwatch_run(tmp_path, "--color=always", "-0", "-t", "1", "w")  # colour is for text only
+    assert plain.rc == 1 and plain.out == b"", plain
+
 # --- inotifywait's options, side by side with inotifywait ---------------------------------
 
 INOTIFYWAIT = shutil.which("inotifywait")

@@ -18,7 +18,8 @@ using namespace syskit::dirsize;
 
 int main(int argc, char** argv) {
     cli::Tool tool("dirsize", "dirsize - how much space file trees take");
-    tool.long_help_only().add_format().add_null("End each line with a NUL byte instead of a newline").add_quiet();
+    tool.long_help_only().add_format().add_null("End each line with a NUL byte instead of a newline").add_color();
+    tool.add_quiet();
     Options o;
     add_options(tool.app(), o);
     if (auto rc = tool.parse(argc, argv))
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
 
     Tally tally(o.tally);
     out::Sink sink;
-    Printer print(sink, tool.format(), o.tally.apparent, o.human, o.si, o.block, tool.null(), out::escape_stdout());
+    Printer print(sink, tool.format(), o.tally.apparent, o.human, o.si, o.block, tool.null(), out::escape_stdout(),
+                  tool.color_stdout() && !tool.null());
     bool trouble = false;
     std::uint64_t sum = 0;
     bool all_complete = true;

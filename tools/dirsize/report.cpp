@@ -31,7 +31,10 @@ void Printer::row(const Sized& s, bool complete) const {
                        .str());
         return;
     }
-    text_line(size_text(s.size) + '\t' + out::shown(s.path, escape_));
+    std::string size = size_text(s.size);
+    if (color_ && s.size >= (std::uint64_t{1} << 20)) // the large stand out in a long listing
+        size = (s.size >= (std::uint64_t{1} << 30) ? "\033[1;31m" : "\033[33m") + size + "\033[0m";
+    text_line(size + '\t' + out::shown(s.path, escape_));
 }
 
 void Printer::tree(std::vector<Sized> directories, std::vector<Sized> entries, int depth, bool complete) const {

@@ -22,11 +22,12 @@ class Printer {
 public:
     /// apparent: sizes are st_size (du -b), not disk usage (JSON says which); human, si:
     /// as 1.5K (powers of 1024) or 1.6k (powers of 1000), else in units of block; null:
-    /// lines end with NUL; escape: control characters in paths escaped (stdout is a terminal).
+    /// lines end with NUL; escape: control characters in paths escaped (stdout is a terminal);
+    /// color: text sizes coloured by magnitude, a GiB or more red, a MiB or more yellow.
     Printer(out::Sink& sink, cli::Format format, bool apparent, bool human, bool si, BlockSize block, bool null,
-            bool escape)
+            bool escape, bool color)
         : sink_(sink), format_(format), apparent_(apparent), human_(human), si_(si), block_(std::move(block)),
-          null_(null), escape_(escape) {}
+          null_(null), escape_(escape), color_(color) {}
 
     /// One path and its size.  complete: every entry below it could be read (JSON says so).
     void row(const Sized& s, bool complete) const;
@@ -49,7 +50,7 @@ private:
     cli::Format format_;
     bool apparent_, human_, si_;
     BlockSize block_;
-    bool null_, escape_;
+    bool null_, escape_, color_;
 };
 
 } // namespace syskit::dirsize

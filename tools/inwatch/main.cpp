@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
         cli::error("--exec", "needs a command");
         return exit_status(cli::exit_trouble, compat);
     }
-    tool.add_quiet();
+    tool.add_quiet().add_color();
     Options o;
     add_options(tool.app(), o);
     if (auto rc = tool.parse(command.argc, argv))
@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
         }
     }
     o.report.escape = !outfile && out::escape_stdout();
+    o.report.color = !outfile && tool.color_stdout();
 
     bool trouble = false;
     notify::Watcher watcher(o.mask, o.recursive, fs::GlobSet(o.exclude),

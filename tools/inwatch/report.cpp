@@ -20,6 +20,16 @@ std::string format_time(const std::string& fmt, const timespec& when) {
 
 std::string events_of(const notify::Event& e) { return notify::mask_names(e.mask); }
 
+/// The text format's events, coloured by what happened to the entry.
+std::string colored_events(const notify::Event& e) {
+    const char* c = (e.mask & (IN_DELETE | IN_DELETE_SELF | IN_UNMOUNT)) || (e.mask & IN_MOVE) == IN_MOVED_FROM
+                        ? "\033[31m"
+                    : (e.mask & IN_CREATE) || (e.mask & IN_MOVE) == IN_MOVED_TO ? "\033[32m"
+                    : e.mask & (IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)       ? "\033[33m"
+                                                                               : "\033[36m";
+    return c + events_of(e) + "\033[0m";
+}
+
 /// path's directory, with its trailing slash, and its name, as inotifywait's %w and %f.
 std::pair<std::string, std::string> split(const std::string& path) {
     std::size_t slash = path.rfind('/');
@@ -103,9 +113,10 @@ std::string render(const notify::Event& e, const ReportOptions& o, const timespe
     case Style::text:
         break;
     }
+    std::string events = o.color ? colored_events(e) : events_of(e);
     if (!e.from.empty())
-        return show(e.from) + ' ' + events_of(e) + ' ' + show(e.path) + '\n';
-    return show(e.path) + ' ' + events_of(e) + '\n';
+        return show(e.from) + ' ' + events + ' ' + show(e.path) + '\n';
+    return show(e.path) + ' ' + events + '\n';
 }
 
 } // namespace syskit::inwatch

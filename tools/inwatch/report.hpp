@@ -18,6 +18,9 @@ struct ReportOptions {
     /// milliseconds, "2026-12-01T14:02:05.123Z", as every syskit tool writes times.
     std::string timefmt;
     bool escape = false; ///< escape control characters (stdout is a terminal)
+    /// text: the events coloured by kind: a removal red, an arrival green, a change yellow,
+    /// a rename inside the tree and the rest cyan
+    bool color = false;
 };
 
 /// One event as a record, with its terminator (a newline, or a NUL for Style::null).
