@@ -51,10 +51,10 @@ std::optional<BlockSize> parse_block_size(std::string_view text) {
 
 void add_options(CLI::App& app, Options& o) {
     auto& r = o.raw;
-    app.add_flag("-s,--summarize", r.summarize, "Print each PATH's total alone (the default; as du -s)");
-    app.add_flag("-a,--all", r.all, "List files as well as directories (with -d N: down to N levels)");
+    app.add_flag("-s,--summarize", r.summarize, "Each PATH's total alone (the default; du -s)");
+    app.add_flag("-a,--all", r.all, "List files as well as directories (du -a)");
     app.add_flag("-b,--apparent", r.apparent, "Count bytes (st_size, du -b) instead of disk usage (st_blocks)");
-    app.add_option("-B,--block-size", r.block_size, "Print sizes in units of SIZE bytes, rounded up (1K, 1M, M, KB)")
+    app.add_option("-B,--block-size", r.block_size, "Sizes in units of SIZE, rounded up (1K, M, KB)")
         ->type_name("SIZE");
     app.add_flag("-h,--human-readable", o.human, "Sizes as 1.5K, 23M, 4.0G (powers of 1024)");
     app.add_flag("--si", o.si, "Sizes as 1.6k, 24M, 4.3G (powers of 1000)");

@@ -9,8 +9,8 @@ namespace syskit::inwatch {
 
 void add_options(CLI::App& app, Options& o) {
     auto& r = o.raw;
-    app.add_option("PATH", o.paths, "Files and directories to watch; @PATH: leave PATH out")->type_name("");
-    app.add_option("--fromfile", r.fromfile, "Read PATHs (and @PATHs) from FILE, one a line; - for stdin")
+    app.add_option("PATH", o.paths, "What to watch; @PATH leaves PATH out")->type_name("");
+    app.add_option("--fromfile", r.fromfile, "Read PATHs from FILE, one a line (- for stdin)")
         ->type_name("FILE");
     app.add_flag("-r,--recursive", o.recursive, "Watch every directory below, new ones included");
     app.add_option("-e,--event", r.events,
@@ -22,17 +22,17 @@ void add_options(CLI::App& app, Options& o) {
     app.add_flag("-m,--monitor", o.monitor, "Report events until stopped, instead of exiting after the first");
     app.add_option("-t,--timeout", r.timeout, "Exit 1 if nothing happens for SECS")->type_name("SECS");
     app.add_option("--exclude", o.exclude, "Ignore paths matching GLOB")->type_name("GLOB")->allow_extra_args(false);
-    app.add_option("--include", r.include, "Report only paths matching REGEX (POSIX extended, as inotifywait)")
+    app.add_option("--include", r.include, "Report only paths matching REGEX (POSIX ERE)")
         ->type_name("REGEX");
     app.add_option("--includei", r.includei, "As --include, ignoring case")->type_name("REGEX");
     app.add_option("--format", r.format, "text, json, or a format with %w %f %e %T as inotifywait reads them")
         ->type_name("FMT");
     app.add_option("--timefmt", o.report.timefmt, "strftime(3) format of %T and of JSON's time")->type_name("FMT");
     app.add_flag("-0,--null", r.null, "Print paths only, each followed by a NUL byte");
-    app.add_flag("-c,--csv", r.csv, "Print events as CSV: DIRECTORY,EVENTS,NAME (inotifywait --csv)");
-    app.add_option("-o,--outfile", o.outfile, "Append events to FILE instead of standard output")->type_name("FILE");
-    app.add_flag("-d,--daemon", o.daemon, "Go to the background once watching, as --monitor (needs -o)");
-    app.add_flag("--compat-exit", o.compat_exit, "Exit as inotifywait: 0 events, 1 trouble, 2 timeout");
+    app.add_flag("-c,--csv", r.csv, "Print events as CSV, as inotifywait --csv");
+    app.add_option("-o,--outfile", o.outfile, "Append events to FILE, not standard output")->type_name("FILE");
+    app.add_flag("-d,--daemon", o.daemon, "Run in the background, as -m (needs -o)");
+    app.add_flag("--compat-exit", o.compat_exit, "inotifywait's exit statuses (2: the timeout)");
     app.add_flag("--shell", r.shell, "Run the --exec command with /bin/sh -c");
     app.add_option("--debounce", r.debounce, "Run the command once events stop for MS milliseconds (default 100)")
         ->type_name("MS");
