@@ -708,7 +708,8 @@ def test_text_output_escaped_on_terminal(tmp_path, w):
     r = Result(argv, p.returncode, got, err.decode("utf-8", "surrogateescape"))
     assert_no_sanitizer_report(r)
     assert r.rc == 0, r
-    assert r.out == b"w/evil\\033[2J\\nname CREATE\n", r
+    # a terminal: names escaped, and (--color auto) the events coloured
+    assert r.out == b"w/evil\\033[2J\\nname \x1b[32mCREATE\x1b[0m\n", r
 
 
 def test_custom_format(tmp_path, w):
