@@ -27,11 +27,13 @@ ok &= ratio <= target
 print(f"  dirsize/du  {ratio:.2f}  (target <= {target:.2f}): {'PASS' if ratio <= target else 'FAIL'}")
 if "gdu" in med:
     print(f"  dirsize/gdu {med['dirsize'] / med['gdu']:.2f}")
-floor = med["dirsize"] / med["floor"]
-ok &= floor <= 1.2
-print(f"  dirsize/floor {floor:.2f}  (goal <= 1.20): {'PASS' if floor <= 1.2 else 'FAIL'}")
+# The floor's goal is judged on the pairs: a ratio of medians taken minutes apart measures the
+# machine's load as much as the tools (scripts/bench/floor_ratio.py).
+print(f"  dirsize/floor {med['dirsize'] / med['floor']:.2f}  (a ratio of medians, for information)")
 pairs = json.load(open(os.path.join(tmp, "floor.json")))
-print(f"  dirsize/floor in pairs, median of {pairs['runs']}: wall {pairs['wall']:.2f}, CPU (user+sys) {pairs['cpu']:.2f}")
+ok &= pairs["wall"] <= 1.2
+print(f"  dirsize/floor in pairs, median of {pairs['runs']}: wall {pairs['wall']:.2f} (goal <= 1.20): "
+      f"{'PASS' if pairs['wall'] <= 1.2 else 'FAIL'}, CPU (user+sys) {pairs['cpu']:.2f}")
 
 print("correctness: dirsize against du on the same tree")
 def read(name, ext):

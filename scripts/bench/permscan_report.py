@@ -22,11 +22,13 @@ verdict = "PASS" if r_bfs <= target else "FAIL"
 ok &= r_bfs <= target
 print(f"  permscan/bfs  {r_bfs:.2f}  (target <= {target:.2f}): {verdict}")
 print(f"  permscan/find {r_find:.2f}")
-r_floor = med["permscan"] / med["floor"]
-ok &= r_floor <= 1.2
-print(f"  permscan/floor {r_floor:.2f}  (goal <= 1.20): {'PASS' if r_floor <= 1.2 else 'FAIL'}")
+# The floor's goal is judged on the pairs: a ratio of medians taken minutes apart measures the
+# machine's load as much as the tools (scripts/bench/floor_ratio.py).
+print(f"  permscan/floor {med['permscan'] / med['floor']:.2f}  (a ratio of medians, for information)")
 pairs = json.load(open(floor_f))
-print(f"  permscan/floor in pairs, median of {pairs['runs']}: wall {pairs['wall']:.2f}, CPU (user+sys) {pairs['cpu']:.2f}")
+ok &= pairs["wall"] <= 1.2
+print(f"  permscan/floor in pairs, median of {pairs['runs']}: wall {pairs['wall']:.2f} (goal <= 1.20): "
+      f"{'PASS' if pairs['wall'] <= 1.2 else 'FAIL'}, CPU (user+sys) {pairs['cpu']:.2f}")
 
 checks = {
     "world-writable-file": "world_writable_files",
