@@ -1,6 +1,7 @@
 #include "log/log.hpp"
 
 #include "out/json.hpp"
+#include "out/time.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +10,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 
 namespace syskit::log {
 
@@ -71,15 +71,6 @@ std::string value_text(const Value& v) {
                 return fmt::format("{}", x);
         },
         v);
-}
-
-std::string now_rfc3339() {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    tm t{};
-    gmtime_r(&ts.tv_sec, &t);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
-                       t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000000);
 }
 
 } // namespace
@@ -173,7 +164,7 @@ std::string Logger::format_line(Level level, std::string_view msg, Fields fields
 void Logger::log(Level level, std::string_view msg, Fields fields) {
     if (level < min_)
         return;
-    std::string line = format_line(level, msg, fields, now_rfc3339());
+    std::string line = format_line(level, msg, fields, out::rfc3339_now(3));
     // One write(2) per line: lines from several threads interleave whole.  A failing log
     // has nowhere to be reported.
     fs::write_all(fd_, line.data(), line.size());

@@ -69,7 +69,8 @@ std::uint32_t parse_events(std::string_view list, std::string& bad) {
         {"close_write", IN_CLOSE_WRITE}, {"close_nowrite", IN_CLOSE_NOWRITE}, {"close", IN_CLOSE},
         {"open", IN_OPEN},             {"moved_from", IN_MOVED_FROM}, {"moved_to", IN_MOVED_TO},
         {"move", IN_MOVE},             {"create", IN_CREATE},       {"delete", IN_DELETE},
-        {"delete_self", IN_DELETE_SELF}, {"move_self", IN_MOVE_SELF}, {"all", IN_ALL_EVENTS},
+        {"delete_self", IN_DELETE_SELF}, {"move_self", IN_MOVE_SELF}, {"unmount", IN_UNMOUNT},
+        {"all", IN_ALL_EVENTS},
     };
     std::uint32_t mask = 0;
     std::size_t pos = 0;

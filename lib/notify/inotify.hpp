@@ -29,7 +29,8 @@ std::string mask_names(std::uint32_t mask);
 
 /// Parses a list of event names as -e takes them, lower case, comma-separated:
 /// create, modify, delete, move, moved_from, moved_to, attrib, close_write, close_nowrite,
-/// close, open, access, delete_self, move_self, all.  Returns 0 and names the bad one in
+/// close, open, access, delete_self, move_self, unmount (which the kernel sends whether
+/// asked or not; asked, it is reported), all.  Returns 0 and names the bad one in
 /// bad when one is unknown.
 std::uint32_t parse_events(std::string_view list, std::string& bad);
 

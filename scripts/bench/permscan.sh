@@ -4,7 +4,8 @@
 #   scripts/bench/permscan.sh [CORPUS_DIR]     (default: $SYSKIT_CORPUS or /var/tmp/syskit-corpus)
 # The binary comes from $SYSKIT_BUILD when set (built there with ninja), else from build/ (scripts/build).
 # Warm cache, hyperfine --warmup 1 --runs 5, median per tool.  Target (issue 2): permscan/bfs <= 0.80;
-# goal (issue 22): permscan at most 1.2x the floor, the same walk's system calls alone.
+# goal (issue 22): permscan at most 1.2x the floor, the same walk's system calls alone; the floor ratio
+# is also measured in pairs (scripts/bench/floor_ratio.py), steadier on a loaded machine.
 # Exit 0 when the target is met and the findings match the manifest, 1 otherwise, 2 on trouble.
 set -euo pipefail
 
@@ -61,6 +62,8 @@ bench_hyperfine "$tmp/times.json" -N -i --warmup 1 --runs 5 \
     -n find "$(bench_quote "${find_cmd[@]}")" \
     -n floor "$(bench_quote "${floor_cmd[@]}")"
 rss=$(bench_rss "${permscan_cmd[@]}") || true # KiB; permscan exits 1 when it finds something
+# The floor's ratio again, the two run in pairs (scripts/bench/floor_ratio.py).
+"$py" "$here/floor_ratio.py" 9 "$tmp/floor.json" -- "${permscan_cmd[@]}" -- "${floor_cmd[@]}"
 
 # Correctness: permscan's JSON findings against the manifest.
 rc=0
@@ -70,4 +73,5 @@ rc=0
 # shellcheck disable=SC2185 # find --version takes no path
 "$py" "$here/permscan_report.py" "$tmp/times.json" "$tmp/findings.json" manifest.json "$corpus" "$target" \
     "$rss" \
-    "$(bfs --version | head -1)" "$(find --version | head -1)" "$(nproc)" "$tmp/bfs.out" "$tmp/find.out"
+    "$(bfs --version | head -1)" "$(find --version | head -1)" "$(nproc)" "$tmp/bfs.out" "$tmp/find.out" \
+    "$tmp/floor.json"

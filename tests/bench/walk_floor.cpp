@@ -3,13 +3,21 @@
 //
 //   walk-floor [-j THREADS] PATH...
 //
-// The same system calls as lib/fs's walker, and nothing else: each directory opened with
-// openat relative to its parent, read with getdents64, every entry given one statx with the
-// walker's mask; no paths built, no callbacks, no output but the counts at the end
-// ("ENTRIES entries, DIRS directories"), which the benchmarks compare with the tools' to be
-// sure both walked the same tree.  THREADS defaults to the CPUs the process may run on, as
-// the tools' -j does.  It uses nothing of lib/fs but UniqueFd: a floor built on the walker
-// would measure the walker against itself.
+// The walk of lib/fs/walk.cpp with fs::walk_stat, which permscan and dirsize run, and nothing
+// else: the same system calls with the same arguments, in the same order, from the same
+// number of threads sharing the same kind of work list.
+//   - a root: statx(AT_FDCWD, PATH, AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW), then
+//     openat(AT_FDCWD, PATH, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+//   - a directory: getdents64 into a 64 KiB buffer until it returns 0, and for each entry
+//     statx(dirfd, name, AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW) with the walker's mask;
+//   - a subdirectory found: a task on a shared LIFO list (one mutex, one condition variable),
+//     opened with openat(parent, name, the root's flags) by the thread that takes it, the
+//     parent's descriptor staying open until the last of its subdirectories is opened.
+// No paths are built, no callbacks made, no per-entry work done, and nothing is printed but
+// the counts at the end ("ENTRIES entries, DIRS directories"), which the benchmarks compare
+// with find's to be sure both walked the same tree.  THREADS defaults to the CPUs the process
+// may run on (sched_getaffinity), as the tools' -j does.  It uses nothing of lib/fs but
+// UniqueFd: a floor built on the walker would measure the walker against itself.
 #include "fs/fd.hpp"
 
 #include <dirent.h>
@@ -21,10 +29,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -36,90 +46,105 @@ namespace {
 
 constexpr unsigned statx_mask = STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID |
                                 STATX_MTIME | STATX_INO | STATX_SIZE | STATX_BLOCKS;
+constexpr int statx_flags = AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW;
+constexpr int open_flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW;
 
-// Directories waiting to be read, as open descriptors; LIFO, as the walker goes deep first
-// and so holds few descriptors at once.
+/// An open directory; closed when the last task that opens a subdirectory relative to it
+/// is done with it, as the walker closes its Dir's descriptor.
+struct Dir {
+    UniqueFd fd;
+};
+
+/// A directory to open and read: name, relative to parent (AT_FDCWD for a root).
+struct Task {
+    std::shared_ptr<Dir> parent;
+    std::string name;
+};
+
+/// The work list: LIFO, as the walker's, so it goes deep first and holds few descriptors.
 class Work {
 public:
-    void push(std::vector<UniqueFd>& fds) {
-        if (fds.empty())
-            return;
-        {
-            std::lock_guard lock(mutex_);
-            pending_ += fds.size();
-            for (auto& fd : fds)
-                ready_.push_back(std::move(fd));
+    void push_root(Task t) { stack_.push_back(std::move(t)); }
+
+    /// The next task, or false once every directory is read.
+    bool pop(Task& t) {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return !stack_.empty() || active_ == 0; });
+        if (stack_.empty()) {
+            cv_.notify_all();
+            return false;
         }
-        fds.clear();
-        more_.notify_all();
+        t = std::move(stack_.back());
+        stack_.pop_back();
+        ++active_;
+        return true;
     }
 
-    // The next directory, or an empty UniqueFd when every directory has been read.
-    UniqueFd pop() {
-        std::unique_lock lock(mutex_);
-        more_.wait(lock, [&] { return !ready_.empty() || pending_ == 0; });
-        if (ready_.empty())
-            return {};
-        UniqueFd fd = std::move(ready_.back());
-        ready_.pop_back();
-        return fd;
-    }
-
-    // One directory popped earlier has been read.
-    void done() {
-        std::lock_guard lock(mutex_);
-        if (--pending_ == 0)
-            more_.notify_all();
+    /// A task is done, having found children.
+    void done(std::vector<Task>& children) {
+        bool idle;
+        std::size_t n = children.size();
+        {
+            std::lock_guard lock(mu_);
+            for (auto& c : children)
+                stack_.push_back(std::move(c));
+            idle = --active_ == 0;
+        }
+        children.clear();
+        if (n > 1 || idle)
+            cv_.notify_all();
+        else if (n == 1)
+            cv_.notify_one();
     }
 
 private:
-    std::mutex mutex_;
-    std::condition_variable more_;
-    std::vector<UniqueFd> ready_;
-    std::size_t pending_ = 0;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<Task> stack_;
+    unsigned active_ = 0;
 };
 
 std::atomic<unsigned long long> entries{0}, dirs{0};
 
 void worker(Work& work) {
-    std::vector<char> buf(64 * 1024);
-    std::vector<UniqueFd> found;
-    unsigned long long seen = 0, subdirs = 0;
-    for (UniqueFd dir; (dir = work.pop());) {
-        int fd = dir.get();
-        for (;;) {
-            long n = syscall(SYS_getdents64, fd, buf.data(), buf.size());
-            if (n <= 0)
-                break;
-            for (long off = 0; off < n;) {
-                auto* d = reinterpret_cast<struct dirent64*>(buf.data() + off);
-                off += d->d_reclen;
-                const char* name = d->d_name;
-                if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0)))
-                    continue;
-                ++seen;
-                struct statx st;
-                if (statx(fd, name, AT_SYMLINK_NOFOLLOW, statx_mask, &st) != 0 || !S_ISDIR(st.stx_mode))
-                    continue;
-                UniqueFd sub(openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-                if (sub) {
-                    ++subdirs;
-                    found.push_back(std::move(sub));
+    thread_local std::vector<char> buf(1 << 16);
+    std::vector<Task> children;
+    unsigned long long seen = 0, opened = 0;
+    for (Task t; work.pop(t);) {
+        auto dir = std::make_shared<Dir>();
+        dir->fd = UniqueFd(openat(t.parent ? t.parent->fd.get() : AT_FDCWD, t.name.c_str(), open_flags));
+        t.parent.reset();
+        if (dir->fd) {
+            ++opened;
+            const int fd = dir->fd.get();
+            for (;;) {
+                long n = syscall(SYS_getdents64, fd, buf.data(), buf.size());
+                if (n <= 0)
+                    break;
+                for (long off = 0; off < n;) {
+                    auto* d = reinterpret_cast<struct dirent64*>(buf.data() + off);
+                    off += d->d_reclen;
+                    const char* name = d->d_name;
+                    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0)))
+                        continue;
+                    ++seen;
+                    struct statx st;
+                    if (statx(fd, name, statx_flags, statx_mask, &st) == 0 && S_ISDIR(st.stx_mode))
+                        children.push_back(Task{dir, name});
                 }
             }
         }
-        dir.reset();
-        work.push(found);
-        work.done();
+        dir.reset(); // closed now, unless a child task still needs it
+        work.done(children);
     }
     entries += seen;
-    dirs += subdirs;
+    dirs += opened;
 }
 
 unsigned cpus() {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-        return CPU_COUNT(&set);
+        return static_cast<unsigned>(CPU_COUNT(&set));
     return 1;
 }
 
@@ -136,25 +161,23 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: walk-floor [-j THREADS] PATH...\n");
         return 2;
     }
-    // A deep tree holds a descriptor per pending directory: allow as many as the hard limit.
+    // As the walker: a deep tree holds a descriptor per pending directory.
     struct rlimit lim;
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
         lim.rlim_cur = lim.rlim_max;
         setrlimit(RLIMIT_NOFILE, &lim);
     }
 
     Work work;
-    std::vector<UniqueFd> roots;
     for (int i = first; i < argc; ++i) {
-        UniqueFd fd(open(argv[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!fd) {
-            std::fprintf(stderr, "walk-floor: %s: %s\n", argv[i], std::strerror(errno));
+        struct statx st;
+        bool found = statx(AT_FDCWD, argv[i], statx_flags, statx_mask, &st) == 0;
+        if (!found || !S_ISDIR(st.stx_mode)) {
+            std::fprintf(stderr, "walk-floor: %s: %s\n", argv[i], found ? "not a directory" : std::strerror(errno));
             return 2;
         }
-        roots.push_back(std::move(fd));
+        work.push_root(Task{nullptr, argv[i]});
     }
-    dirs += roots.size();
-    work.push(roots);
 
     std::vector<std::thread> pool;
     for (unsigned i = 0; i < threads; ++i)

@@ -745,6 +745,133 @@ def test_unsearchable_directory_entries(tree, as_nobody):
     assert r.out == du("-s", ".", cwd=tree.root, user=NOBODY).stdout, r
 
 
+# --- du's habits, each against du on the same tree ---------------------------------------
+
+@pytest.mark.parametrize("opts", [["-s"], ["--summarize"], ["-s", "-d", "0"]], ids=" ".join)
+def test_summarize_is_the_default_as_du_s(tree, opts):
+    sample_tree(tree)
+    r = dirsize(*opts, tree.root)
+    assert (r.rc, r.err) == (0, ""), r
+    assert r.out == du_out(*opts, tree.root), r
+
+
+@pytest.mark.parametrize("opts", [["-sh"], ["-sb"], ["-s", "--si"], ["-sc"]], ids=" ".join)
+def test_combined_short_flags_as_du(tree, opts):
+    sample_tree(tree)
+    ops = [tree.path("sizes"), tree.path("a")]
+    r = dirsize(*opts, *ops)
+    assert (r.rc, r.err) == (0, ""), r
+    assert r.out == du_out(*opts, *ops), r
+
+
+@pytest.mark.parametrize("opts", [["-a"], ["-ab"], ["-a", "-d", "1"], ["-a", "--max-depth=2"], ["-ah"]],
+                         ids=" ".join)
+def test_all_lists_every_entry_as_du_a(tree, opts):
+    sample_tree(tree)
+    r = dirsize(*opts, tree.root)
+    assert (r.rc, r.err) == (0, ""), r
+    want = du_out(*opts, tree.root)
+    assert line_set(r.out) == line_set(want), r
+    assert len(r.lines()) == len(want.splitlines()), r
+
+
+def test_all_on_a_file_root_prints_it_once(tree):
+    write(tree, "f", 5000)
+    r = dirsize("-a", tree.path("f"))
+    assert r.out == du_out("-a", tree.path("f")), r
+
+
+@pytest.mark.parametrize("depth", ["0", "1", "3"])
+def test_max_depth_is_depth_as_du(tree, depth):
+    sample_tree(tree)
+    r = dirsize("--max-depth", depth, tree.root)
+    assert (r.rc, r.err) == (0, ""), r
+    assert line_set(r.out) == line_set(du_out("--max-depth", depth, tree.root)), r
+
+
+@pytest.mark.parametrize("size", ["1", "512", "1K", "1k", "4K", "1M", "2M", "M", "K", "KB", "1KB", "MB",
+                                  "KiB", "MiB", "1000", "G"])
+@pytest.mark.parametrize("apparent", [False, True], ids=["blocks", "apparent"])
+def test_block_size_as_du_B(tree, size, apparent):
+    sample_tree(tree)
+    ops = [tree.path("sizes"), tree.path("a"), tree.path("holes")]
+    mine, theirs = (["-b"], ["--apparent-size"]) if apparent else ([], [])
+    r = dirsize(*mine, "-c", "-B", size, *ops)
+    assert (r.rc, r.err) == (0, ""), r
+    assert r.out == du_out(*theirs, "-s", "-c", "-B", size, *ops), r
+    assert dirsize(*mine, f"-B{size}", *ops).out == du_out(*theirs, "-s", f"-B{size}", *ops)
+    assert dirsize(*mine, f"--block-size={size}", *ops).out == du_out(*theirs, "-s", f"--block-size={size}", *ops)
+
+
+def test_block_size_with_depth_as_du(tree):
+    sample_tree(tree)
+    r = dirsize("-B", "M", "-d", "2", tree.root)
+    assert line_set(r.out) == line_set(du_out("-BM", "--max-depth=2", tree.root)), r
+
+
+@pytest.mark.parametrize("size", ["0", "x", "-1", "1.5K", "1Q", "18446744073709551616"])
+def test_block_size_refused_where_du_refuses_it(tree, size):
+    r = dirsize("-B", size, tree.root)
+    assert du("-s", "-B", size, tree.root).returncode == 1  # du refuses it too
+    assert r.rc == 2, r
+    assert r.out == b"", r
+    assert r.err_lines() == [f"dirsize: --block-size: '{size}' is not a block size (a number of bytes, 1K, 1M, M, "
+                             "KB, MiB)", "Try 'dirsize --help' for more information."], r
+
+
+def link_tree(t: Tree) -> None:
+    """A tree whose links reach a directory, a file, an ancestor and another tree."""
+    write(t, "in/d/f", 20_000)
+    write(t, "in/d/sub/g", 3_000)
+    write(t, "out/big", 50_000)
+    t.symlink("in/dlink", "d")
+    t.symlink("in/flink", "d/f")
+    t.symlink("in/d/sub/up", "..")
+    t.symlink("in/outside", "../out")
+
+
+@pytest.mark.parametrize("opts", [["-sL"], ["-sbL"], ["-s", "--dereference"]], ids=" ".join)
+def test_follow_counts_each_target_once_as_du_L(tree, opts):
+    link_tree(tree)
+    mine = [o.replace("--dereference", "--follow") for o in opts]
+    for root in (tree.path("in"), tree.root):
+        r = dirsize(*mine, root)
+        assert (r.rc, r.err) == (0, ""), r
+        assert r.out == du_out(*opts, root), r
+    # without -L the links count as links, as du counts them
+    assert dirsize("-s", tree.path("in")).out == du_out("-s", tree.path("in"))
+
+
+def test_follow_a_dangling_link_is_an_error_as_du_L(tree):
+    link_tree(tree)
+    tree.symlink("in/dangling", "no/such")
+    r = dirsize("-sL", tree.path("in"))
+    d = du("-sL", tree.path("in"))
+    assert d.returncode != 0 and r.rc == 2, (r, d)
+    assert r.out == d.stdout, r
+    assert r.err_lines()[0] == f"dirsize: {tree.path('in/dangling')}: No such file or directory", r
+
+
+@pytest.mark.parametrize("opts", [["-j", "1"], ["--jobs", "1"], ["--jobs=3"], ["--threads", "2"]], ids=" ".join)
+def test_jobs(tree, opts):
+    sample_tree(tree)
+    r = dirsize(*opts, tree.root)
+    assert (r.rc, r.err) == (0, ""), r
+    assert r.out == du_out("-s", tree.root), r
+
+
+@pytest.mark.parametrize("args,err", [
+    (["-s", "-a"], "dirsize: --summarize: cannot be combined with --all (a total alone, or every entry)"),
+    (["-s", "--max-depth", "1"], "dirsize: --summarize: cannot be combined with --depth 1"),
+    (["-h", "-B", "1K"], "dirsize: --block-size: cannot be combined with -h or --si"),
+    (["-a", "--top", "2"], "dirsize: --all: cannot be combined with --top (--top N --files lists files)"),
+], ids=lambda a: " ".join(a) if isinstance(a, list) else "")
+def test_du_habits_that_conflict(tree, args, err):
+    r = dirsize(*args, tree.root)
+    assert r.rc == 2, r
+    assert r.err_lines() == [err, "Try 'dirsize --help' for more information."], r
+
+
 @pytest.mark.parametrize("args", [
     ["--files"],
     ["--files", "."],
@@ -786,3 +913,18 @@ def test_quiet_and_no_progress_off_a_terminal(tree):
     assert r.rc == 0, r
     assert r.err == "", r
     assert r.out == du_out("-s", tree.root), r
+
+
+def test_color_marks_large_sizes_only_when_asked(tree):
+    write(tree, "small/f", 5000)
+    sparse(tree, "big/f", 3 * 1024 * 1024)
+    write(tree, "mid/f", 2 * 1024 * 1024)
+    plain = dirsize("-b", "-d", "1", tree.root).out
+    r = dirsize("--color=always", "-b", "-d", "1", tree.root)
+    assert r.rc == 0, r
+    assert f"\x1b[33m{2 * 1024 * 1024 + 4096}\x1b[0m\t{tree.path('mid')}\n".encode() in r.out, r
+    assert f"{5000 + 4096}\t{tree.path('small')}\n".encode() in r.out, r  # under a MiB: as it is
+    assert r.out.replace(b"\x1b[33m", b"").replace(b"\x1b[0m", b"") == plain, r
+    assert dirsize("--color=never", "-b", "-d", "1", tree.root).out == plain
+    assert dirsize("--color=always", "-0", "-b", tree.root).out == dirsize("-0", "-b", tree.root).out
+    assert dirsize("-b", "-d", "1", tree.root, env={"NO_COLOR": "1"}).out == plain  # auto, and not a terminal

@@ -493,7 +493,7 @@ def test_unreadable_file_json_and_summary(tree, as_nobody):
     assert r.err_lines() == ["dupfind: ./b: Permission denied"], r
     r = dupfind("--summary", ".", cwd=tree.root, user=NOBODY)
     assert r.rc == 2, r
-    assert r.lines() == [f"1 duplicate groups, 1 duplicate files, {len(A)} bytes (4.9K) reclaimable"], r
+    assert r.lines() == [f"1 duplicate group, 1 duplicate file, {len(A)} bytes (4.9K) reclaimable"], r
 
 
 # --- hashes and --verify ----------------------------------------------------------------

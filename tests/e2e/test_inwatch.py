@@ -666,7 +666,7 @@ def test_json_output_odd_names(tmp_path, w):
     for o in objs:
         assert set(o) == {"path", "events", "is_dir", "time"}, o
         assert o["events"] == ["CREATE"], o
-        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", o["time"]), o
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", o["time"]), o  # RFC 3339, UTC
     assert [o["is_dir"] for o in objs] == [False] * len(ODD_NAMES) + [True], r
 
 
@@ -708,7 +708,8 @@ def test_text_output_escaped_on_terminal(tmp_path, w):
     r = Result(argv, p.returncode, got, err.decode("utf-8", "surrogateescape"))
     assert_no_sanitizer_report(r)
     assert r.rc == 0, r
-    assert r.out == b"w/evil\\033[2J\\nname CREATE\n", r
+    # a terminal: names escaped, and (--color auto) the events coloured
+    assert r.out == b"w/evil\\033[2J\\nname \x1b[32mCREATE\x1b[0m\n", r
 
 
 def test_custom_format(tmp_path, w):
@@ -1042,3 +1043,289 @@ def test_watch_limit(tmp_path, w):
     assert "max_user_watches" in r.err, r
     assert re.search(rf"\b{dirs}\b", r.err), f"the number of watches needed ({dirs}) is not named:\n{r}"
     assert r.err.startswith("inwatch: w: "), r
+
+
+def test_color_events_by_kind(tmp_path, w):
+    with Inwatch(tmp_path, "-m", "--color=always", "-e", "create,delete,modify,move", "w") as iw:
+        iw.ready(1)
+        touch(w / "f", b"x")
+        os.rename(w / "f", w / "g")
+        os.unlink(w / "g")
+        iw.wait_for(lambda w_: len(w_.lines()) >= 4)
+        time.sleep(SETTLE)
+        r = iw.stop()
+    assert r.lines() == ["w/f \x1b[32mCREATE\x1b[0m", "w/f \x1b[33mMODIFY\x1b[0m",
+                         "w/f \x1b[36mMOVED_FROM,MOVED_TO\x1b[0m w/g", "w/g \x1b[31mDELETE\x1b[0m"], r
+    plain = inwatch_run(tmp_path, "--color=always", "-0", "-t", "1", "w")  # colour is for text only
+    assert plain.rc == 1 and plain.out == b"", plain
+
+# --- inotifywait's options, side by side with inotifywait ---------------------------------
+
+INOTIFYWAIT = shutil.which("inotifywait")
+needs_inotifywait = pytest.mark.skipif(INOTIFYWAIT is None, reason="inotifywait (inotify-tools) is not installed")
+
+
+class Peer(Inwatch):
+    """inotifywait ARGS running in the background, as Inwatch runs inwatch."""
+
+    def __init__(self, cwd: Path, *args):
+        super().__init__(cwd, *args)
+        self.proc.kill()  # Inwatch started inwatch: run inotifywait instead
+        self.proc.wait()
+        self.argv = [INOTIFYWAIT] + self.argv[1:]
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(self.argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=err, env=tool_env())
+
+    def wait(self, limit: float = LIMIT) -> Result:
+        """Waits for it to exit; inotifywait dies of the signal that stops it."""
+        try:
+            self.proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            pytest.fail(f"inotifywait still running after {limit} s:\n{self.result()}")
+        return self.result()
+
+    def ready(self, watches: int = 1, limit: float = LIMIT) -> "Peer":
+        """inotifywait says "Watches established." on stderr once they are."""
+        ok = wait_until(lambda: b"Watches established." in self.err_path.read_bytes()
+                        or self.proc.poll() is not None, limit)
+        assert self.proc.poll() is None and ok, f"inotifywait did not start:\n{self.result()}"
+        return self
+
+
+def side_by_side(tmp_path, args, act, lines: int):
+    """Runs inwatch and inotifywait with the same args on the same tree, does act(), waits
+    until each printed `lines` lines, stops both and returns their Results."""
+    with Inwatch(tmp_path, *args) as mine, Peer(tmp_path, *args) as theirs:
+        mine.ready(1)
+        theirs.ready()
+        act()
+        for p in (mine, theirs):
+            p.wait_for(lambda x: len(x.lines()) >= lines)
+        time.sleep(SETTLE)  # nothing more may come
+        return mine.stop(), theirs.stop()
+
+
+@needs_inotifywait
+def test_csv_as_inotifywait(tmp_path, w):
+    (w / "d").mkdir()
+
+    def act():
+        touch(w / "a.txt", b"x")
+        touch(w / 'b,"q".log')
+        touch(w / "d" / " spaced ")
+        os.rename(w / "a.txt", w / "c.txt")
+        os.chmod(w / "c.txt", 0o600)
+        os.unlink(w / "c.txt")
+
+    args = ["-m", "-r", "--csv", "-e", "create,modify,moved_from,moved_to,attrib,delete", "w"]
+    mine, theirs = side_by_side(tmp_path, args, act, 8)
+    assert mine.out == theirs.out, (mine, theirs)
+    assert 'w/,CREATE,"b,""q"".log"' in mine.lines(), mine
+    assert len(mine.lines()) == 8, mine
+
+
+@needs_inotifywait
+@pytest.mark.parametrize("opt,pattern", [("--include", r"\.txt$"), ("--includei", r"\.TXT$"),
+                                         ("--include", "^w/d/")])
+def test_include_as_inotifywait(tmp_path, w, opt, pattern):
+    (w / "d").mkdir()
+
+    def act():
+        for name in ("a.txt", "b.log", "d/c.txt", "d/e.log", "F.TXT"):
+            touch(w / name, b"x")
+
+    args = ["-m", "-r", "-e", "create,modify", opt, pattern, "--format", "%w%f %e", "w"]
+    want = 6 if opt == "--includei" else 4  # a create and a modify for each file that matches
+    mine, theirs = side_by_side(tmp_path, args, act, want)
+    assert mine.lines() == theirs.lines(), (mine, theirs)
+    assert len(mine.lines()) == want, mine
+
+
+@needs_inotifywait
+def test_outfile_appends_as_inotifywait(tmp_path, w):
+    for name in ("mine.log", "theirs.log"):
+        (tmp_path / name).write_bytes(b"before\n")
+    with Inwatch(tmp_path, "-e", "create", "-o", "mine.log", "w") as mine, \
+            Peer(tmp_path, "-q", "-e", "create", "-o", "theirs.log", "w") as theirs:
+        mine.ready(1)
+        time.sleep(0.5)  # -q: inotifywait says nothing when its watches are up
+        touch(w / "new")
+        r, p = mine.wait(), theirs.wait()
+    assert (r.rc, r.out, r.err) == (0, b"", ""), r
+    assert p.rc == 0, p
+    assert (tmp_path / "mine.log").read_bytes() == b"before\nw/new CREATE\n"
+    assert (tmp_path / "theirs.log").read_bytes() == b"before\nw/ CREATE new\n"
+
+
+def daemon_of(outfile: Path, limit: float = LIMIT) -> int:
+    """The pid of the daemon whose command line names outfile."""
+    found = []
+
+    def look():
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if os.fsencode(outfile) in f.read().split(b"\0"):
+                        found.append(int(pid))
+                        return True
+            except OSError:
+                continue
+        return False
+    assert wait_until(look, limit), f"no daemon writing {outfile}"
+    return found[0]
+
+
+@needs_inotifywait
+def test_daemon_writes_to_outfile_in_the_background_as_inotifywait(tmp_path, w):
+    pids = []
+    try:
+        for tool, log in ((tool_path("inwatch"), "mine-daemon.log"), (INOTIFYWAIT, "theirs-daemon.log")):
+            (tmp_path / log).touch()  # inotifywait -d wants it to exist; inwatch would make it
+            # absolute paths: a daemon works from /
+            p = subprocess.run([os.fspath(tool), "-d", "-q", "-e", "create", "--format", "%f %e", "-o",
+                                tmp_path / log, w],
+                               cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, env=tool_env(),
+                               timeout=LIMIT)
+            assert (p.returncode, p.stdout) == (0, b""), p  # the foreground process is done at once
+            pids.append(daemon_of(tmp_path / log))
+        assert wait_until(lambda: watch_count(pids[0]) == 1), "inwatch's daemon holds no watch"
+        mine = pids[0]
+        assert os.getsid(mine) == mine, "the daemon is not in a session of its own"
+        assert os.readlink(f"/proc/{mine}/fd/0") == "/dev/null"
+        assert os.readlink(f"/proc/{mine}/fd/1") == "/dev/null"
+        time.sleep(0.5)  # inotifywait's daemon says nothing once it watches
+        touch(w / "a")
+        touch(w / "b")
+        logs = [tmp_path / "mine-daemon.log", tmp_path / "theirs-daemon.log"]
+        assert wait_until(lambda: all(log.exists() and log.read_bytes().count(b"\n") >= 2 for log in logs)), \
+            [log.read_bytes() for log in logs if log.exists()]
+        assert logs[0].read_bytes() == logs[1].read_bytes() == b"a CREATE\nb CREATE\n"
+        assert os.readlink(f"/proc/{mine}/cwd") == "/"
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGTERM)
+    assert wait_until(lambda: process_gone(pids[0])), "inwatch's daemon did not stop on SIGTERM"
+
+
+def test_daemon_needs_outfile(tmp_path, w):
+    r = inwatch_run(tmp_path, "-d", "w")
+    assert r.rc == 2, r
+    assert r.err == ("inwatch: --daemon: needs --outfile FILE (a daemon has no standard output)\n"
+                     "Try 'inwatch --help' for more information.\n"), r
+
+
+@needs_inotifywait
+@pytest.mark.parametrize("stdin", [False, True], ids=["file", "stdin"])
+def test_fromfile_as_inotifywait(tmp_path, w, stdin):
+    for d in ("a/skip", "b", "c"):
+        (w / d).mkdir(parents=True)
+    (tmp_path / "list").write_text("w/a\n@w/a/skip\nw/b\n")
+
+    def act():
+        for name in ("a/x", "a/skip/y", "b/z", "c/not"):
+            touch(w / name)
+
+    if stdin:
+        mine, theirs = side_by_side_stdin(tmp_path, ["-m", "-r", "-e", "create", "--format", "%w%f %e",
+                                                     "--fromfile", "-"], tmp_path / "list", act, 2)
+    else:
+        mine, theirs = side_by_side(tmp_path, ["-m", "-r", "-e", "create", "--format", "%w%f %e",
+                                               "--fromfile", "list"], act, 2)
+    assert mine.lines() == theirs.lines() == ["w/a/x CREATE", "w/b/z CREATE"], (mine, theirs)
+
+
+def side_by_side_stdin(tmp_path, args, stdin: Path, act, lines: int):
+    """side_by_side, with each tool's standard input read from the file stdin."""
+    procs = []
+    try:
+        for n, tool in enumerate((tool_path("inwatch"), INOTIFYWAIT)):
+            out, err = tmp_path / f"stdin-{n}.out", tmp_path / f"stdin-{n}.err"
+            with open(stdin, "rb") as i, open(out, "wb") as o, open(err, "wb") as e:
+                procs.append((subprocess.Popen([os.fspath(tool), *args], cwd=tmp_path, stdin=i, stdout=o, stderr=e,
+                                               env=tool_env()), out, err))
+        assert wait_until(lambda: (watch_count(procs[0][0].pid) or 0) >= 2 and in_event_loop(procs[0][0].pid))
+        assert wait_until(lambda: b"Watches established." in procs[1][2].read_bytes())
+        act()
+        assert wait_until(lambda: all(out.read_bytes().count(b"\n") >= lines for _, out, _ in procs))
+        time.sleep(SETTLE)
+        results = []
+        for p, out, err in procs:
+            p.terminate()
+            p.wait(timeout=LIMIT)
+            results.append(Result(p.args, p.returncode, out.read_bytes(), err.read_text()))
+        return results
+    finally:
+        for p, _, _ in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+@needs_inotifywait
+def test_unmount_event_as_inotifywait(tmp_path, w):
+    mnt = w / "mnt"
+    mnt.mkdir()
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "syskit-e2e", mnt], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {p.stderr.strip()}")
+    try:
+        with Inwatch(tmp_path, "-e", "unmount", "--format", "%e", "w/mnt") as mine, \
+                Peer(tmp_path, "-e", "unmount", "--format", "%e", "w/mnt") as theirs:
+            mine.ready(1)
+            theirs.ready()
+            subprocess.run(["umount", mnt], check=True)
+            r, p = mine.wait(), theirs.wait()
+    finally:
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
+    assert r.rc == p.rc == 0, (r, p)
+    assert r.out == p.out == b"UNMOUNT,ISDIR\n", (r, p)
+
+
+@needs_inotifywait
+@pytest.mark.parametrize("case", ["event", "timeout", "missing", "usage"])
+def test_compat_exit_statuses_are_inotifywait_s(tmp_path, w, case):
+    args = {"event": ["-e", "create", "-t", "5", "w"], "timeout": ["-t", "1", "w"],
+            "missing": ["w/nope"], "usage": ["--no-such-option", "w"]}[case]
+    own = {"event": 0, "timeout": 1, "missing": 2, "usage": 2}[case]
+    results = []
+    for argv in ([tool_path("inwatch"), "--compat-exit", *args], [tool_path("inwatch"), *args], [INOTIFYWAIT, *args]):
+        p = subprocess.Popen([os.fspath(a) for a in argv], cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=tool_env())
+        if case == "event":
+            wait_until(lambda: (watch_count(p.pid) or 0) >= 1)
+            time.sleep(0.3)
+            touch(w / f"f{len(results)}")
+        p.communicate(timeout=LIMIT)
+        results.append(p.returncode)
+    compat, plain, theirs = results
+    assert compat == theirs, results
+    assert plain == own, results
+
+
+@pytest.mark.serial  # /dev/log is the whole machine's
+@pytest.mark.skipif(os.path.exists("/dev/log"), reason="a syslog daemon owns /dev/log here")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make /dev/log")
+def test_daemon_diagnostics_go_to_syslog(tmp_path, w):
+    import socket
+    (w / "f").write_bytes(b"x")
+    log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    pid = None
+    try:
+        log.bind("/dev/log")
+        log.settimeout(LIMIT)
+        p = subprocess.run([tool_path("inwatch"), "-d", "-o", tmp_path / "events.log", w / "f"], cwd=tmp_path,
+                           stdin=subprocess.DEVNULL, capture_output=True, env=tool_env(), timeout=LIMIT)
+        assert (p.returncode, p.stdout, p.stderr) == (0, b"", b""), p
+        pid = daemon_of(tmp_path / "events.log")
+        assert wait_until(lambda: watch_count(pid) == 1)
+        os.unlink(w / "f")  # the watch goes: a diagnostic
+        message = log.recv(4096)
+        assert message == f"inwatch: {w / 'f'}: no longer watched: it was deleted, moved away or unmounted\n".encode()
+    finally:
+        log.close()
+        os.unlink("/dev/log")
+        if pid:
+            os.kill(pid, signal.SIGTERM)

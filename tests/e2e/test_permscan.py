@@ -620,6 +620,7 @@ def test_summary_json(tree):
     want = {c: 0 for c in DEFAULT_CHECKS}
     want.update({"world-writable-file": 2, "setuid": 1, "dangling-symlink": 1})
     assert counts == want, r
+    assert objs[-1] == {"check": "total", "count": 4}, r  # the totals last, as in text
     for o in objs:
         if o["check"] in SEVERITY:
             assert o["severity"] == SEVERITY[o["check"]], o

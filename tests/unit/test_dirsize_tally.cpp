@@ -276,3 +276,57 @@ TEST_CASE("dirsize: Tally reports a missing root through on_error, not found") {
     CHECK(run.result.errors == 1);
     CHECK(run.errors == std::vector<std::string>{t / "missing"});
 }
+
+TEST_CASE("dirsize: Tally with all_entries lists every file once, a linked one under its first name") {
+    TempDir t;
+    linked_tree(t);
+    const std::string r = t.path.string();
+    TallyOptions opt;
+    opt.apparent = true;
+    opt.per_directory = true;
+    opt.all_entries = true;
+    Run run = tally_tree(r, opt);
+    CHECK(run.errors.empty());
+    CHECK(by_path(run.result.entries) == std::map<std::string, std::uint64_t>{
+                                             {r + "/a/f1", 100}, {r + "/a/sub/f2", 3000}, {r + "/b/f3", 7}, {r + "/top", 50}});
+    CHECK(depth_by_path(run.result.entries)[r + "/a/sub/f2"] == 3);
+    opt.all_entries = false;
+    CHECK(tally_tree(r, opt).result.entries.empty());
+}
+
+TEST_CASE("dirsize: Tally following links counts what several paths reach once, loops and all") {
+    TempDir t;
+    t.write("a/f", std::string(100, 'x'));
+    const std::string r = t.path.string();
+    REQUIRE(::symlink("a", (t / "la").c_str()) == 0);
+    REQUIRE(::symlink("a/f", (t / "lf").c_str()) == 0);
+    REQUIRE(::symlink("..", (t / "a/up").c_str()) == 0);
+    const std::uint64_t want = apparent(r) + apparent(r + "/a") + 100;
+    for (unsigned threads : {1u, 2u}) {
+        CAPTURE(threads);
+        TallyOptions opt;
+        opt.apparent = true;
+        opt.follow = true;
+        fs::WalkOptions w;
+        w.threads = threads;
+        w.flags = fs::walk_follow;
+        Tally tally(opt);
+        Run run;
+        run.result = tally.walk(r, w, [&](const fs::Entry& e) { run.errors.emplace_back(e.path); }, nullptr);
+        CHECK(run.errors.empty());
+        CHECK(run.result.errors == 0);
+        CHECK(run.result.total.size == want);
+        // A second walk of the same root counts it again: what one walk saw is its own.
+        CHECK(tally.walk(r, w, [](const fs::Entry&) {}, nullptr).total.size == want);
+    }
+    REQUIRE(::symlink("nowhere", (t / "dangling").c_str()) == 0);
+    TallyOptions opt;
+    opt.follow = true;
+    fs::WalkOptions w;
+    w.flags = fs::walk_follow;
+    Tally tally(opt);
+    std::vector<std::string> errors;
+    RootTotal total = tally.walk(r, w, [&](const fs::Entry& e) { errors.emplace_back(e.path); }, nullptr);
+    CHECK(total.errors == 1);
+    CHECK(errors == std::vector<std::string>{r + "/dangling"});
+}

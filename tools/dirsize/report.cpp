@@ -9,9 +9,8 @@ namespace syskit::dirsize {
 std::string Printer::size_text(std::uint64_t bytes) const {
     if (human_ || si_)
         return out::human_size(bytes, si_);
-    if (apparent_)
-        return std::to_string(bytes);
-    return std::to_string((bytes + 1023) / 1024); // du's default unit: 1024-byte blocks, rounded up
+    // As du: rounded up, so that what takes a byte never shows as 0.
+    return std::to_string(bytes / block_.bytes + (bytes % block_.bytes != 0)) + block_.suffix;
 }
 
 void Printer::text_line(const std::string& line) const {
@@ -32,14 +31,18 @@ void Printer::row(const Sized& s, bool complete) const {
                        .str());
         return;
     }
-    text_line(size_text(s.size) + '\t' + out::shown(s.path, escape_));
+    std::string size = size_text(s.size);
+    if (color_ && s.size >= (std::uint64_t{1} << 20)) // the large stand out in a long listing
+        size = (s.size >= (std::uint64_t{1} << 30) ? "\033[1;31m" : "\033[33m") + size + "\033[0m";
+    text_line(size + '\t' + out::shown(s.path, escape_));
 }
 
-void Printer::tree(std::vector<Sized> directories, int depth, bool complete) const {
+void Printer::tree(std::vector<Sized> directories, std::vector<Sized> entries, int depth, bool complete) const {
     std::vector<Sized> shown;
-    for (Sized& d : directories)
-        if (d.depth <= depth)
-            shown.push_back(std::move(d));
+    for (auto* list : {&directories, &entries})
+        for (Sized& d : *list)
+            if (d.depth <= depth)
+                shown.push_back(std::move(d));
     std::sort(shown.begin(), shown.end(), [](const Sized& a, const Sized& b) { return post_order_less(a.path, b.path); });
     for (const Sized& d : shown)
         row(d, complete);

@@ -1,6 +1,7 @@
 #include "tally.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <unordered_map>
 
 namespace syskit::dirsize {
@@ -45,6 +46,7 @@ struct Tally::Worker {
     DirSum* last_sum = nullptr;
     std::vector<Linked> linked;
     std::vector<Sized> files; ///< a heap of the largest
+    std::vector<Sized> entries; ///< with all_entries
     std::vector<fs::FileId> counted; ///< with remember_all
 
     DirSum& dir(std::string_view parent) {
@@ -91,7 +93,11 @@ RootTotal Tally::walk(const std::string& root, fs::WalkOptions wopt,
                 on_error(e);
                 return fs::Action::prune;
             }
-            if (e.error || !e.st) {
+            // Following links, a directory reached again below itself was counted as the
+            // ancestor it is: du -L passes over it in silence.
+            if (opt_.follow && e.error == ELOOP && e.st)
+                return fs::Action::prune;
+            if (e.error || !e.st || e.link_error) {
                 ++w.errors;
                 on_error(e);
                 return fs::Action::next;
@@ -100,6 +106,11 @@ RootTotal Tally::walk(const std::string& root, fs::WalkOptions wopt,
             fs::FileId id = fs::file_id(st);
             if (opt_.remember_all && counted_.count(id))
                 return fs::Action::prune; // an earlier root counted it, and what it holds
+            if (opt_.follow) {
+                std::lock_guard lock(seen_mu_);
+                if (!seen_.insert(id).second)
+                    return fs::Action::prune; // reached before by another path
+            }
             if (e.depth == 0) {
                 root_dev = id.dev;
                 found = true;
@@ -111,7 +122,7 @@ RootTotal Tally::walk(const std::string& root, fs::WalkOptions wopt,
             std::string_view parent =
                 e.depth == 0 ? std::string_view() : e.depth == 1 ? std::string_view(root)
                                                                  : e.path.substr(0, e.path.size() - e.name.size() - 1);
-            if (!is_dir && st.stx_nlink > 1) {
+            if (!is_dir && st.stx_nlink > 1 && !opt_.follow) {
                 w.linked.push_back({id, std::string(e.path), std::string(e.depth == 0 ? e.path : parent), size, e.depth});
                 return fs::Action::next;
             }
@@ -129,6 +140,8 @@ RootTotal Tally::walk(const std::string& root, fs::WalkOptions wopt,
             }
             if (opt_.largest_files && !is_dir)
                 offer(w.files, opt_.largest_files, Sized{std::string(e.path), size, e.depth});
+            if (opt_.all_entries && !is_dir && e.depth > 0)
+                w.entries.push_back(Sized{std::string(e.path), size, e.depth});
             return fs::Action::next;
         },
         counters);
@@ -150,6 +163,7 @@ RootTotal Tally::walk(const std::string& root, fs::WalkOptions wopt,
         std::move(w.linked.begin(), w.linked.end(), std::back_inserter(linked));
         for (Sized& f : w.files)
             offer(files, opt_.largest_files, std::move(f));
+        std::move(w.entries.begin(), w.entries.end(), std::back_inserter(result.entries));
         counted_.insert(w.counted.begin(), w.counted.end());
     }
 
@@ -167,6 +181,13 @@ RootTotal Tally::walk(const std::string& root, fs::WalkOptions wopt,
             dirs[linked[i].parent].own += linked[i].size;
         if (opt_.largest_files)
             offer(files, opt_.largest_files, Sized{linked[i].path, linked[i].size, linked[i].depth});
+        if (opt_.all_entries && linked[i].depth > 0)
+            result.entries.push_back(Sized{linked[i].path, linked[i].size, linked[i].depth});
+    }
+    if (opt_.follow) {
+        if (opt_.remember_all)
+            counted_.insert(seen_.begin(), seen_.end());
+        seen_.clear();
     }
 
     if (opt_.per_directory) {

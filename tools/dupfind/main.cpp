@@ -8,6 +8,7 @@
 #include "cli/cli.hpp"
 #include "out/progress.hpp"
 #include "out/text.hpp"
+#include "out/plural.hpp"
 
 #include <atomic>
 #include <cstring>
@@ -41,8 +42,9 @@ int main(int argc, char** argv) {
     std::vector<Group> groups;
     {
         out::Progress progress(!tool.quiet(), [&] {
-            return fmt::format("dupfind: {} files, {} hashed, {} groups", counters.files.load(),
-                               out::human_size(counters.bytes_hashed.load()), counters.groups.load());
+            return fmt::format("dupfind: {}, {} hashed, {}", out::plural(counters.files.load(), "file"),
+                               out::human_size(counters.bytes_hashed.load()),
+                               out::plural(counters.groups.load(), "group"));
         });
         groups = find_duplicates(o.find, on_error, &counters);
     }

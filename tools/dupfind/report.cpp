@@ -1,6 +1,7 @@
 #include "report.hpp"
 
 #include "out/json.hpp"
+#include "out/plural.hpp"
 
 #include <fmt/format.h>
 
@@ -67,8 +68,9 @@ void print_summary(out::Sink& sink, const std::vector<Group>& groups, const Repo
                       .add("reclaimable_bytes", reclaimable)
                       .str());
     else
-        sink.line(fmt::format("{} duplicate groups, {} duplicate files, {} bytes ({}) reclaimable", groups.size(),
-                              copies, reclaimable, out::human_size(reclaimable)));
+        sink.line(fmt::format("{}, {}, {} ({}) reclaimable", out::plural(groups.size(), "duplicate group"),
+                              out::plural(copies, "duplicate file"), out::plural(reclaimable, "byte"),
+                              out::human_size(reclaimable)));
 }
 
 void print_action(out::Sink& sink, const Done& done, bool applied, const ReportOptions& o) {

@@ -45,10 +45,13 @@ int watch(notify::Watcher& watcher, const Options& o, out::Sink& sink) {
         }
     };
     auto deliver = [&] {
+        if (o.include)
+            std::erase_if(events, [&](const notify::Event& e) { return !o.include->admits(e); });
         if (events.empty())
             return;
         seen = true;
-        std::time_t now = std::time(nullptr);
+        timespec now{};
+        clock_gettime(CLOCK_REALTIME, &now);
         if (runner) {
             for (const auto& e : events) {
                 burst.insert(e.path);

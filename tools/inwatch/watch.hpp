@@ -9,7 +9,8 @@
 
 namespace syskit::inwatch {
 
-/// Watches with watcher, as o asks, writing event lines to sink: the first event and exit
+/// Watches with watcher, as o asks, writing event lines to sink (those o.include admits):
+/// the first event and exit
 /// without --monitor; every event with it, until SIGINT or SIGTERM; with a command, runs it
 /// after each burst of events (o.debounce_ms without one), and ends it before returning.
 /// o.report.escape must be set.  Returns exit_ok, exit_found when -t passed with no event

@@ -93,7 +93,9 @@ void print_summary(out::Sink& sink, const std::vector<Finding>& findings,
         else
             sink.line(fmt::format("{:<20} {:<7} {}", ci.id, severity_name(ci.severity), counts[i]));
     }
-    if (o.format == cli::Format::text)
+    if (o.format == cli::Format::json) // the totals, last, as every tool's summary ends (syskit(7))
+        sink.line(out::Object().add("check", "total").add("count", static_cast<std::uint64_t>(findings.size())).str());
+    else
         sink.line(fmt::format("{:<20} {:<7} {}", "total", "", findings.size()));
 }
 

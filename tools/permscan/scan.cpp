@@ -2,6 +2,7 @@
 
 #include "cli/diag.hpp"
 #include "out/progress.hpp"
+#include "out/plural.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -20,8 +21,9 @@ ScanResult scan(const ScanOptions& opt, const fs::WalkOptions& walk, Owners& own
     std::atomic<std::size_t> found{0};
     {
         out::Progress line(progress, [&] {
-            return fmt::format("permscan: {} entries, {} directories, {} findings", counters.entries.load(),
-                               counters.dirs.load(), found.load());
+            return fmt::format("permscan: {}, {}, {}", out::plural(counters.entries.load(), "entry", "entries"),
+                               out::plural(counters.dirs.load(), "directory", "directories"),
+                               out::plural(found.load(), "finding"));
         });
         fs::walk(
             walk,

@@ -8,6 +8,7 @@
 #include "fs/fd.hpp"
 #include "fs/fifo.hpp"
 #include "out/text.hpp"
+#include "out/plural.hpp"
 
 #include <fmt/format.h>
 
@@ -48,7 +49,8 @@ struct Tally {
 void summary(const char* verb, const Tally& t) {
     double secs = std::chrono::duration<double>(clock::now() - t.start).count();
     double rate = secs > 0 ? static_cast<double>(t.bytes) / secs : 0;
-    cli::error(verb, fmt::format("{} records, {} bytes in {:.3f} s ({}/s)", t.records, t.bytes, secs,
+    cli::error(verb, fmt::format("{}, {} in {:.3f} s ({}/s)", out::plural(t.records, "record"),
+                                 out::plural(t.bytes, "byte"), secs,
                                  out::human_size(static_cast<std::uint64_t>(rate))));
 }
 
@@ -70,7 +72,8 @@ bool flush_batch(int fd, Gather& batch, const std::string& fifo, Tally& t, std::
     if (locked)
         ::flock(fd, LOCK_UN);
     if (!ok) {
-        error = err == EPIPE ? fmt::format("{}: the reader went away (EPIPE) after {} records", fifo, t.written)
+        error = err == EPIPE ? fmt::format("{}: the reader went away (EPIPE) after {}", fifo,
+                                           out::plural(t.written, "record"))
                              : fmt::format("{}: write: {}", fifo, std::strerror(err));
         return false;
     }
@@ -294,7 +297,7 @@ int recv(const MailOptions& o) {
                 // A writer that failed half-way sends no end-of-data record: what came is not
                 // the whole of it.
                 cli::error(o.fifo, fmt::format("the last writer went away without sending the end-of-data record "
-                                               "'{}', after {} records", o.eod, t.records));
+                                               "'{}', after {}", o.eod, out::plural(t.records, "record")));
                 return finish(cli::exit_trouble);
             }
             break;

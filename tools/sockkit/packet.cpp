@@ -1,5 +1,7 @@
 #include "packet.hpp"
 
+#include "out/plural.hpp"
+
 #include <fmt/format.h>
 
 namespace syskit::sockkit::udp {
@@ -48,7 +50,7 @@ std::optional<Packet> parse(std::string_view d, std::string& error) {
     std::string_view body = d.substr(header_size);
     auto length = [&](bool ok) {
         if (!ok)
-            error = fmt::format("a type {} datagram of {} bytes", t, d.size());
+            error = fmt::format("a type {} datagram of {}", t, out::plural(d.size(), "byte"));
         return ok;
     };
     switch (p.type) {

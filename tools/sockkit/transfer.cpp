@@ -4,6 +4,7 @@
 
 #include "net/address.hpp"
 #include "net/udp.hpp"
+#include "out/plural.hpp"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -334,8 +335,9 @@ int udp_send(const Options& o) {
                     return cli::exit_trouble;
                 }
                 double secs = static_cast<double>(now - start) / 1e6;
-                fmt::print("{}: {} bytes in {:.3f} s ({:.1f} MB/s), {} chunks, {} resent, sha256 {}\n", o.file, size,
-                           secs, secs > 0 ? static_cast<double>(size) / secs / 1e6 : 0.0, total, resent, hex(digest));
+                fmt::print("{}: {} in {:.3f} s ({:.1f} MB/s), {}, {} resent, sha256 {}\n", o.file,
+                           out::plural(size, "byte"), secs, secs > 0 ? static_cast<double>(size) / secs / 1e6 : 0.0,
+                           out::plural(total, "chunk"), resent, hex(digest));
                 return cli::exit_ok;
             }
             if (p->type != udp::Type::ack)
@@ -642,7 +644,7 @@ int udp_recv(const Options& o) {
         cli::error(o.file, "the SHA-256 of what arrived is not the sender's: nothing written");
         return cli::exit_trouble;
     }
-    fmt::print("{}: {} bytes, sha256 {}\n", o.file, size, hex(digest));
+    fmt::print("{}: {}, sha256 {}\n", o.file, out::plural(size, "byte"), hex(digest));
     return cli::exit_ok;
 }
 
