@@ -140,7 +140,7 @@ TEST_CASE("save_cache and load_cache: a directory made, records merged under the
     CHECK(warnings.empty()); // no file yet: nothing to say
 
     std::string error;
-    REQUIRE_MESSAGE(save_cache(path, {{key(1), {HashKind::xxh3, "", digest_of(HashKind::xxh3, 'a')}}}, 5, error, warn),
+    REQUIRE_MESSAGE(save_cache(path, {{key(1), {HashKind::xxh3, "", digest_of(HashKind::xxh3, 'a')}}}, 5, error),
                     error);
     CHECK((lstat_of(t / "deep/syskit").st_mode & 07777) == 0700);
     // Runs at once, each adding its own record: none is lost.
@@ -148,7 +148,7 @@ TEST_CASE("save_cache and load_cache: a directory made, records merged under the
     std::vector<std::string> errors(8);
     for (std::uint64_t i = 0; i < 8; ++i)
         runs.emplace_back([&, i] {
-            save_cache(path, {{key(10 + i), {HashKind::xxh3, "", digest_of(HashKind::xxh3, 'b')}}}, 6, errors[i], warn);
+            save_cache(path, {{key(10 + i), {HashKind::xxh3, "", digest_of(HashKind::xxh3, 'b')}}}, 6, errors[i]);
         });
     for (auto& r : runs)
         r.join();
@@ -165,7 +165,7 @@ TEST_CASE("save_cache and load_cache: a directory made, records merged under the
     CHECK(load_cache(path, warn).size() == 0);
     REQUIRE(warnings.size() == 1);
     CHECK(warnings[0] == "ignoring the cache: not a dupfind cache file; it will be rewritten");
-    REQUIRE(save_cache(path, {{key(2), {HashKind::xxh3, "", digest_of(HashKind::xxh3, 'c')}}}, 7, error, warn));
+    REQUIRE(save_cache(path, {{key(2), {HashKind::xxh3, "", digest_of(HashKind::xxh3, 'c')}}}, 7, error));
     c = load_cache(path, warn);
     CHECK(c.size() == 1);
     CHECK(c.find(key(2), HashKind::xxh3).has_value());

@@ -313,14 +313,15 @@ fs::UniqueFd lock_cache(const std::string& path, std::string& error) {
 } // namespace
 
 bool save_cache(const std::string& path, const std::vector<std::pair<CacheKey, CacheHashes>>& learned, std::int64_t now,
-                std::string& error, const std::function<void(std::string_view)>& warn) {
+                std::string& error) {
     if (!make_parents(path, error))
         return false;
     fs::UniqueFd lock = lock_cache(path, error);
     if (!lock)
         return false;
-    // Read again under the lock: another run may have written since this one started.
-    HashCache cache = load_cache(path, warn);
+    // Read again under the lock: another run may have written since this one started.  A
+    // damaged file was reported when the run began, and is replaced now.
+    HashCache cache = load_cache(path, [](std::string_view) {});
     for (const auto& [key, hashes] : learned)
         cache.put(key, hashes, now);
     cache.bound(cache_max_records);

@@ -102,12 +102,12 @@ HashCache load_cache(const std::string& path, const std::function<void(std::stri
 /// Adds learned to the cache at path and writes it back, holding a lock (an OFD lock on
 /// path + ".lock") so that concurrent runs add to each other's work: the file is read again
 /// under the lock, the new records merged in, the result bounded to cache_max_records and
-/// written to a temporary file in the same directory, fsync'd and renamed over path.  The
+/// written to a temporary file in the same directory, fsync'd and renamed over path (a
+/// damaged file is replaced without a word: load_cache said so when the run began).  The
 /// directory is made (mode 0700) when missing.  Returns false, with the failing call and
 /// subject in error, when it cannot.
 bool save_cache(const std::string& path, const std::vector<std::pair<CacheKey, CacheHashes>>& learned,
-                std::int64_t now, std::string& error,
-                const std::function<void(std::string_view)>& warn);
+                std::int64_t now, std::string& error);
 
 /// Removes the cache at path, under its lock.  A missing cache is not an error.
 bool clear_cache(const std::string& path, std::string& error);

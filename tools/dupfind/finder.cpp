@@ -446,12 +446,15 @@ void drop_repeated_names(std::vector<Group>& groups) {
 
 } // namespace
 
-std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
+std::vector<std::vector<File>> candidates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
     fs::WalkOptions wopt = opt.walk;
     wopt.statx_mask = STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_MTIME | STATX_CTIME;
-    const unsigned threads = fs::walk_threads(wopt);
-    std::vector<Group> groups =
-        hash_classes(size_classes(walk_files(opt, wopt, on_error, counters)), opt, threads, on_error, counters);
+    return size_classes(walk_files(opt, wopt, on_error, counters));
+}
+
+std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
+    const unsigned threads = fs::walk_threads(opt.walk);
+    std::vector<Group> groups = hash_classes(candidates(opt, on_error, counters), opt, threads, on_error, counters);
     if (opt.verify)
         groups = verify_groups(std::move(groups), opt.walk.roots, on_error);
     drop_repeated_names(groups);

@@ -84,6 +84,11 @@ using OnError = std::function<void(std::string_view path, int err)>;
 /// sorted by their first name.
 std::vector<Group> find_duplicates(const FindOptions& options, const OnError& on_error, FindCounters* counters);
 
+/// The walk and the grouping by size that find_duplicates starts with: the files (names of
+/// one inode together) of each size that two or more have, in range and matching include.
+/// Nothing is read.  tests/bench/dupfind_walk.cpp times it against the walk's floor.
+std::vector<std::vector<File>> candidates(const FindOptions& options, const OnError& on_error, FindCounters* counters);
+
 /// How much of a file the first hashing pass reads.
 inline constexpr std::uint64_t prefix_size = 4096;
 

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     for (Group& g : groups)
         order_group(g, o.keep);
     // A cache that cannot be written costs the next run time, not this one its results.
-    if (std::string error; !learned.empty() && !save_cache(cache_file, learned, std::time(nullptr), error, warn_cache))
+    if (std::string error; !learned.empty() && !save_cache(cache_file, learned, std::time(nullptr), error))
         warn_cache(fmt::format("cannot save the cache: {}", error));
 
     out::Sink sink;
