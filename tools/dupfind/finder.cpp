@@ -152,10 +152,11 @@ bool same_bytes(int a, int b, std::uint64_t size, int& err) {
 
 namespace {
 
-/// 1. Walk: every regular file in range, by name.  Nothing is read yet: reading while the
-/// walk goes reads in directory order, which on a cold cache is a seek per file.
-std::vector<Seen> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt, const OnError& on_error,
-                             FindCounters* counters) {
+/// 1. Walk: every regular file in range, by name, in one list per worker thread.  Nothing is
+/// read yet: reading while the walk goes reads in directory order, which on a cold cache is
+/// a seek per file.
+std::vector<std::vector<Seen>> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt, const OnError& on_error,
+                                          FindCounters* counters) {
     const bool follow = wopt.flags & fs::walk_follow;
     std::vector<std::vector<Seen>> per_worker(fs::walk_threads(wopt));
     fs::walk(
@@ -203,39 +204,50 @@ std::vector<Seen> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt
         },
         counters ? &counters->walk : nullptr);
 
-    std::vector<Seen> seen;
-    for (auto& v : per_worker) {
-        std::move(v.begin(), v.end(), std::back_inserter(seen));
-        std::vector<Seen>().swap(v);
-    }
-    return seen;
+    return per_worker;
 }
 
 /// 2. By size, then inode: names of one inode become one File.  Returns the files of each
-/// size that two or more have.
-std::vector<std::vector<File>> size_classes(std::vector<Seen> seen) {
-    std::sort(seen.begin(), seen.end(), [](const Seen& a, const Seen& b) {
+/// size that two or more have.  What is sorted is a small key per name, not the names: most
+/// of the time of this step went to moving them.
+std::vector<std::vector<File>> size_classes(std::vector<std::vector<Seen>> per_worker) {
+    struct Key {
+        std::uint64_t size;
+        fs::FileId id;
+        Seen* seen;
+    };
+    std::size_t total = 0;
+    for (const auto& v : per_worker)
+        total += v.size();
+    std::vector<Key> keys;
+    keys.reserve(total);
+    for (auto& v : per_worker)
+        for (Seen& s : v)
+            keys.push_back(Key{s.size, s.id, &s});
+    std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
         if (a.size != b.size)
             return a.size < b.size;
         if (a.id.dev != b.id.dev)
             return a.id.dev < b.id.dev;
         if (a.id.ino != b.id.ino)
             return a.id.ino < b.id.ino;
-        return name_less(a.name, b.name);
+        return name_less(a.seen->name, b.seen->name);
     });
     std::vector<std::vector<File>> classes;
-    for (std::size_t i = 0; i < seen.size();) {
-        std::size_t j = i;
-        std::vector<File> files;
-        while (j < seen.size() && seen[j].size == seen[i].size) {
-            if (files.empty() || !(files.back().id == seen[j].id))
-                files.push_back(File{seen[j].id, seen[j].size, seen[j].mtime_sec, seen[j].mtime_nsec,
-                                     seen[j].ctime_sec, seen[j].ctime_nsec, {}});
-            files.back().names.push_back(std::move(seen[j].name));
+    for (std::size_t i = 0; i < keys.size();) {
+        std::size_t j = i + 1;
+        while (j < keys.size() && keys[j].size == keys[i].size)
             ++j;
-        }
-        if (files.size() >= 2)
+        if (j - i >= 2 && !(keys[i].id == keys[j - 1].id)) { // two or more inodes
+            std::vector<File> files;
+            for (std::size_t k = i; k < j; ++k) {
+                Seen& s = *keys[k].seen;
+                if (files.empty() || !(files.back().id == s.id))
+                    files.push_back(File{s.id, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec, s.ctime_nsec, {}});
+                files.back().names.push_back(std::move(s.name));
+            }
             classes.push_back(std::move(files));
+        }
         i = j;
     }
     return classes;
