@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Prints dupfind's benchmark against jdupes, rdfind and fdupes from hyperfine's JSON, and
+"""Prints dupfind's benchmark against jdupes, rdfind and fdupes from hyperfine's JSON (warm,
+and the walk against its floor) and dupfind_cold.py's (cold, and the hash cache), and
 compares dupfind's groups with the corpus's manifest.json and with jdupes -r, per inode;
 exits 1 when a target is missed or the groups differ (scripts/bench/dupfind.sh).
 """
-import json, os, sys
-(times_f, groups_f, manifest_f, corpus, target, rss, rss_target, jdupes_v, rdfind_v, fdupes_v, cpus,
+import json, os, statistics, sys
+(times_f, cold_f, groups_f, manifest_f, corpus, target, rss, rss_target, jdupes_v, rdfind_v, fdupes_v, cpus,
  jdupes_out) = sys.argv[1:]
 target, rss_target = float(target), float(rss_target)
 ok = True
@@ -22,6 +23,31 @@ ok &= r <= target
 print(f"  dupfind/jdupes {r:.2f}  (target <= {target:.2f}): {'PASS' if r <= target else 'FAIL'}")
 print(f"  dupfind/rdfind {med['dupfind'] / med['rdfind']:.2f}")
 print(f"  dupfind/fdupes {med['dupfind'] / med['fdupes']:.2f}")
+print(f"  dupfind-walk {med['dupfind-walk']:7.3f} s  (dupfind's walk and grouping by size alone: tests/bench/dupfind_walk.cpp)")
+print(f"  floor    {med['floor']:7.3f} s  (walk-floor tree: getdents64 and statx alone)")
+r_floor = med["dupfind-walk"] / med["floor"]
+ok &= r_floor <= 1.3
+print(f"  dupfind-walk/floor {r_floor:.2f}  (goal <= 1.30): {'PASS' if r_floor <= 1.3 else 'FAIL'}")
+
+cold = json.load(open(cold_f))
+runs = len(cold["cold"]["dupfind"])
+cmed = {t: statistics.median(v) for t, v in cold["cold"].items()}
+print(f"cold cache (page cache dropped before each run), median of {runs} rounds, the order rotated; "
+      f"load average {min(cold['load']):.1f}-{max(cold['load']):.1f} on {cpus} CPUs")
+for tool, v in cold["cold"].items():
+    ratio = "" if tool == "jdupes" else f"  ({cmed[tool] / cmed['jdupes']:.2f}x jdupes)"
+    print(f"  {tool:<8} {cmed[tool]:7.3f} s{ratio}  runs: {', '.join(f'{t:.2f}' for t in v)}")
+r = cmed["dupfind"] / cmed["jdupes"]
+ok &= r <= 0.3
+print(f"  dupfind/jdupes cold {r:.2f}  (goal <= 0.30): {'PASS' if r <= 0.3 else 'FAIL'}")
+cc = {k: statistics.median(v) for k, v in cold["cached"].items()}
+print(f"hash cache (--cache, emptied before each round), median of {runs}")
+print(f"  first run, cold        {cc['first']:7.3f} s")
+print(f"  second run             {cc['cached']:7.3f} s")
+print(f"  second run, cold again {cc['cached_cold']:7.3f} s  ({cc['cached_cold'] / cc['first']:.2f}x the first)")
+r = cc["cached"] / cc["first"]
+ok &= r <= 0.1
+print(f"  second/first cold {r:.3f}  (goal <= 0.10): {'PASS' if r <= 0.1 else 'FAIL'}")
 if rss.strip().isdigit():
     mib = int(rss) / 1024
     ok &= mib <= rss_target

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOBODY, Tree, bind_mounted, can_run_as_nobody, make_deep, mounted_tmpfs, run_tool, tool_path
+from conftest import (NOBODY, Tree, bind_mounted, can_run_as_nobody, make_deep, mounted_tmpfs, run_tool, tool_env,
+                      tool_path)
 
 JDUPES = shutil.which("jdupes")
 # Long enough for the sanitizer build on a loaded machine; a run that opens a FIFO blocks forever.
@@ -1155,3 +1156,183 @@ def test_path_inside_another_path(tree):
     r = dupfind("--hardlink", "--apply", ".", "sub", cwd=tree.root)
     assert (r.rc, r.err) == (1, ""), r
     assert os.lstat(tree.path("sub/b")).st_ino == os.lstat(tree.path("a")).st_ino
+
+
+# The hash cache (--cache): each test keeps its own under tmp_path through XDG_CACHE_HOME.
+
+def cache_env(tmp_path) -> dict:
+    return {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+
+
+def cache_file(tmp_path) -> Path:
+    return tmp_path / "xdg" / "syskit" / "dupfind.cache"
+
+
+def cache_records(tmp_path) -> int:
+    """The record count in the cache file's header."""
+    data = cache_file(tmp_path).read_bytes()
+    assert data[:8] == b"SYSKDUPC", data[:16]
+    return int.from_bytes(data[16:24], "little")
+
+
+def files_read(tmp_path, *args) -> list:
+    """dupfind ARGS run under strace: the paths it opened for reading that are not
+    directories, and the run's exit status."""
+    log = tmp_path / "strace.log"
+    p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=open,openat", "-o", str(log), str(tool_path("dupfind")),
+                        *args], env={**os.environ, **cache_env(tmp_path), "LC_ALL": "C"},
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
+    opened = [line for line in log.read_text().splitlines()
+              if "O_DIRECTORY" not in line and "O_PATH" not in line and f'"{tmp_path}/t' in line
+              and "= -1" not in line]
+    return p.returncode, opened
+
+
+def rewrite_keeping_mtime(path: Path, data: bytes, replace: bool = False):
+    """Gives path new bytes of the same length and its old mtime back: in place, or through a
+    new file renamed over it."""
+    st = path.stat()
+    assert len(data) == st.st_size
+    if replace:
+        tmp = path.with_name(path.name + ".new")
+        tmp.write_bytes(data)
+        os.rename(tmp, path)
+    else:
+        with open(path, "r+b") as f:
+            f.write(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_mtime_ns == st.st_mtime_ns
+
+
+def test_cache_second_run_reads_no_file(tree, tmp_path):
+    tree.file("a1", data=A)
+    tree.file("a2", data=A)
+    tree.file("s1", data=SMALL)
+    tree.file("s2", data=SMALL)
+    tree.file("odd", data=blob(5000, 9))
+    r = dupfind("--cache", roots=[tree.root], env=cache_env(tmp_path))
+    assert (r.rc, r.err) == (1, ""), r
+    first = text_groups(r)
+    assert first == [[str(tree.path("a1")), str(tree.path("a2"))], [str(tree.path("s1")), str(tree.path("s2"))]], r
+    assert cache_records(tmp_path) == 5
+    assert oct(cache_file(tmp_path).parent.stat().st_mode & 0o777) == "0o700"
+    rc, opened = files_read(tmp_path, "--cache", "--", tree.root)
+    assert rc == 1 and opened == [], opened
+    # Without --cache (or with --no-cache after it) every candidate is read again.
+    rc, opened = files_read(tmp_path, "--cache", "--no-cache", "--", tree.root)
+    assert rc == 1 and len({line.split('"')[1] for line in opened}) == 5, opened
+    r = dupfind("--cache", roots=[tree.root], env=cache_env(tmp_path))
+    assert (r.rc, r.err, text_groups(r)) == (1, "", first), r
+
+
+@pytest.mark.parametrize("how", ["in place", "rename", "truncate"])
+def test_cache_sees_a_change_that_keeps_size_and_mtime(tree, tmp_path, how):
+    """The key holds the inode and ctime: a file rewritten with its mtime put back, replaced
+    by rename, or truncated and refilled, is hashed again."""
+    tree.file("a1", data=A)
+    tree.file("a2", data=A)
+    tree.file("s1", data=SMALL)
+    tree.file("s2", data=SMALL)
+    env = cache_env(tmp_path)
+    r = dupfind("--cache", roots=[tree.root], env=env)
+    assert len(text_groups(r)) == 2, r
+    other, small = A[:-1] + bytes([A[-1] ^ 1]), SMALL[:-1] + b"!"
+    for name, data in (("a2", other), ("s2", small)):
+        path = Path(tree.path(name))
+        if how == "truncate":
+            st = path.stat()
+            os.truncate(path, 0)
+            with open(path, "r+b") as f:
+                f.write(data)
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        else:
+            rewrite_keeping_mtime(path, data, replace=how == "rename")
+    r = dupfind("--cache", roots=[tree.root], env=env)
+    assert (r.rc, r.out, r.err) == (0, b"", ""), r
+    # And back: equal again, found equal.
+    for name, data in (("a2", A), ("s2", SMALL)):
+        rewrite_keeping_mtime(Path(tree.path(name)), data)
+    r = dupfind("--cache", roots=[tree.root], env=env)
+    assert len(text_groups(r)) == 2, r
+
+
+def test_cache_shared_by_concurrent_runs(tmp_path):
+    """Runs at once over different trees each add their records: none is lost to another's
+    rename."""
+    roots = []
+    for i in range(6):
+        t = Tree(tmp_path / f"t{i}")
+        for j in range(4):
+            t.file(f"f{j}", data=blob(5000, 100 + i))
+        roots.append(t.root)
+    env = tool_env(cache_env(tmp_path))
+    procs = [subprocess.Popen([str(tool_path("dupfind")), "--cache", "--", root], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for root in roots]
+    for p in procs:
+        assert p.wait(timeout=TIMEOUT) == 1 and p.stderr.read() == b""
+        p.stderr.close()
+    assert cache_records(tmp_path) == 24
+    rc, opened = files_read(tmp_path, "--cache", "--", *roots)
+    assert rc == 1 and opened == [], opened
+
+
+def test_cache_of_random_bytes_is_ignored_with_a_warning(tree, tmp_path):
+    tree.file("a1", data=A)
+    tree.file("a2", data=A)
+    cache_file(tmp_path).parent.mkdir(parents=True)
+    cache_file(tmp_path).write_bytes(random.Random(5).randbytes(70000))
+    r = dupfind("--cache", roots=[tree.root], env=cache_env(tmp_path))
+    assert r.rc == 1 and text_groups(r) == [[str(tree.path("a1")), str(tree.path("a2"))]], r
+    assert r.err == (f"dupfind: {cache_file(tmp_path)}: ignoring the cache: not a dupfind cache file; "
+                     "it will be rewritten\n"), r
+    assert cache_records(tmp_path) == 2
+    # -q keeps the warning to itself; the run is the same.
+    cache_file(tmp_path).write_bytes(b"SYSKDUPC" + bytes(40))
+    r = dupfind("-q", "--cache", roots=[tree.root], env=cache_env(tmp_path))
+    assert (r.rc, r.err) == (1, ""), r
+    assert cache_records(tmp_path) == 2
+
+
+def test_cache_apply_compares_bytes_whatever_the_cache_says(tree, tmp_path):
+    """--apply never trusts a hash alone: the kept file and each copy are compared byte by
+    byte before anything is replaced, cache or not."""
+    tree.file("a1", data=A)
+    tree.file("a2", data=A)
+    env = cache_env(tmp_path)
+    assert dupfind("--cache", roots=[tree.root], env=env).rc == 1
+    rc, opened = files_read(tmp_path, "--cache", "--hardlink", "--apply", "--", tree.root)
+    assert rc == 1
+    assert sorted({line.split('"')[1] for line in opened}) == [str(tree.path("a1")), str(tree.path("a2"))], opened
+    assert os.lstat(str(tree.path("a1"))).st_ino == os.lstat(str(tree.path("a2"))).st_ino
+
+
+def test_cache_clear(tree, tmp_path):
+    tree.file("a1", data=A)
+    tree.file("a2", data=A)
+    env = cache_env(tmp_path)
+    assert dupfind("--cache", roots=[tree.root], env=env).rc == 1
+    assert cache_file(tmp_path).exists()
+    r = dupfind("--cache-clear", env=env)
+    assert (r.rc, r.out, r.err) == (0, b"", ""), r
+    assert not cache_file(tmp_path).exists()
+    r = dupfind("--cache-clear", env=env)  # nothing to clear
+    assert (r.rc, r.err) == (0, ""), r
+    # With a PATH: cleared, then the run, which without --cache writes none.
+    r = dupfind("--cache-clear", roots=[tree.root], env=env)
+    assert (r.rc, len(text_groups(r))) == (1, 1), r
+    assert not cache_file(tmp_path).exists()
+    r = dupfind(env=env)
+    assert r.rc == 2 and r.err.startswith("dupfind: PATH: at least one tree to search is required\n"), r
+
+
+def test_recursive_flag_and_color(tree):
+    """-r as jdupes and fdupes take it (dupfind always recurses); --color=always shows the
+    kept file of each group in bold, NO_COLOR and --color=never do not."""
+    tree.file("a1", data=A)
+    tree.file("sub/a2", data=A)
+    plain = dupfind(roots=[tree.root])
+    assert dupfind("-r", roots=[tree.root]).out == plain.out
+    r = dupfind("--color=always", roots=[tree.root])
+    assert r.out == f"\033[1m{str(tree.path('a1'))}\033[0m\n{str(tree.path('sub/a2'))}\n\n".encode(), r
+    assert dupfind("--color=never", roots=[tree.root]).out == plain.out
+    assert dupfind("--color=auto", roots=[tree.root], env={"NO_COLOR": "1"}).out == plain.out

@@ -49,7 +49,15 @@ TEST_CASE("dupfind options: the defaults") {
     CHECK(o.find.include.empty());
     CHECK(o.action == ActionKind::none);
     CHECK(o.keep.rule == KeepRule::first);
-    CHECK_THROWS_AS(problem_of({}), CLI::RequiredError);
+    auto none = problem_of({});
+    REQUIRE(none.has_value());
+    CHECK(none->subject == "PATH");
+    CHECK_FALSE(problem_of({"--cache-clear"}).has_value());
+    CHECK_FALSE(o.cache);
+    CHECK(parsed({"--cache", "t"}).cache);
+    CHECK_FALSE(parsed({"--cache", "--no-cache", "t"}).cache);
+    CHECK(parsed({"--no-cache", "--cache", "t"}).cache);
+    CHECK(parsed({"-r", "t"}).find.walk.roots == std::vector<std::string>{"t"});
 }
 
 TEST_CASE("dupfind options: sizes, with or without --empty") {

@@ -3,6 +3,7 @@
 #include "cli/walk.hpp"
 #include "fs/beneath.hpp"
 #include "fs/fd.hpp"
+#include "reader.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <thread>
 
 #include <fmt/format.h>
@@ -21,8 +23,6 @@ namespace syskit::dupfind {
 namespace {
 
 constexpr std::size_t read_block = 1 << 18;
-/// A size class with more files than this is read twice rather than kept open.
-constexpr std::size_t max_open_per_class = 64;
 
 /// What the walk keeps of a regular file name.
 struct Seen {
@@ -30,27 +30,12 @@ struct Seen {
     std::uint64_t size;
     std::int64_t mtime_sec;
     std::uint32_t mtime_nsec;
+    std::int64_t ctime_sec;
+    std::uint32_t ctime_nsec;
     Name name;
-    std::string digest; ///< of the whole file, when the walk could hash it
 };
 
 bool name_less(const Name& a, const Name& b) { return a.root != b.root ? a.root < b.root : a.path < b.path; }
-
-/// Runs work(i) for i in [0, n) on threads workers; work gets its worker's index too.
-void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t, unsigned)>& work) {
-    std::atomic<std::size_t> next{0};
-    auto run = [&](unsigned worker) {
-        for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;)
-            work(i, worker);
-    };
-    threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(n, 1)));
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t)
-        pool.emplace_back(run, t);
-    run(0);
-    for (auto& t : pool)
-        t.join();
-}
 
 /// The indices of files (all of one size) grouped by equal digest, runs of two or more
 /// only, each in name order; an empty digest (unread) matches nothing.
@@ -167,33 +152,13 @@ bool same_bytes(int a, int b, std::uint64_t size, int& err) {
 
 namespace {
 
-/// Reads the file e names, size bytes at most prefix_size, while the walk has its directory
-/// open, and returns its digest; empty when it cannot be read or is not size bytes long now
-/// (the hashing pass tries again, and reports).
-std::string hash_small(const fs::Entry& e, std::uint64_t size, bool follow, Hasher& h, FindCounters* counters) {
-    int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOATIME | (follow ? 0 : O_NOFOLLOW);
-    fs::UniqueFd fd(openat(e.dirfd, e.at_name.data(), flags));
-    if (!fd)
-        return {};
-    char buf[prefix_size + 1];
-    ssize_t n = read(fd.get(), buf, size + 1); // one more than expected: a file that grew shows
-    if (n != static_cast<ssize_t>(size))
-        return {};
-    if (counters)
-        counters->bytes_hashed.fetch_add(size, std::memory_order_relaxed);
-    h.reset();
-    h.update(buf, size);
-    return h.digest();
-}
-
-/// 1. Walk: every regular file in range, by name.  Most small files share their size with
-/// others, so the walk hashes them while it has their directory open: one openat and one
-/// read each, where a later pass would also have to find the directory again.  hashers:
-/// one per worker thread of the walk.
-std::vector<Seen> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt, std::vector<Hasher>& hashers,
-                             const OnError& on_error, FindCounters* counters) {
+/// 1. Walk: every regular file in range, by name, in one list per worker thread.  Nothing is
+/// read yet: reading while the walk goes reads in directory order, which on a cold cache is
+/// a seek per file.
+std::vector<std::vector<Seen>> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt, const OnError& on_error,
+                                          FindCounters* counters) {
     const bool follow = wopt.flags & fs::walk_follow;
-    std::vector<std::vector<Seen>> per_worker(hashers.size());
+    std::vector<std::vector<Seen>> per_worker(fs::walk_threads(wopt));
     fs::walk(
         wopt,
         [&](const fs::Entry& e) {
@@ -231,143 +196,203 @@ std::vector<Seen> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt
             std::size_t slash = e.path.rfind('/');
             auto base = static_cast<std::uint32_t>(slash == std::string_view::npos ? 0 : slash + 1);
             per_worker[e.worker].push_back(Seen{fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec,
-                                                Name{std::string(e.path), static_cast<std::uint32_t>(e.root), base, follow},
-                                                {}});
-            if (st.stx_size > 0 && st.stx_size <= prefix_size)
-                per_worker[e.worker].back().digest = hash_small(e, st.stx_size, follow, hashers[e.worker], counters);
+                                                st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec,
+                                                Name{std::string(e.path), static_cast<std::uint32_t>(e.root), base, follow}});
             if (counters)
                 counters->files.fetch_add(1, std::memory_order_relaxed);
             return fs::Action::next;
         },
         counters ? &counters->walk : nullptr);
 
-    std::vector<Seen> seen;
-    for (auto& v : per_worker) {
-        std::move(v.begin(), v.end(), std::back_inserter(seen));
-        std::vector<Seen>().swap(v);
-    }
-    return seen;
+    return per_worker;
 }
 
 /// 2. By size, then inode: names of one inode become one File.  Returns the files of each
-/// size that two or more have.
-std::vector<std::vector<File>> size_classes(std::vector<Seen> seen) {
-    std::sort(seen.begin(), seen.end(), [](const Seen& a, const Seen& b) {
+/// size that two or more have.  What is sorted is a small key per name, not the names: most
+/// of the time of this step went to moving them.
+std::vector<std::vector<File>> size_classes(std::vector<std::vector<Seen>> per_worker) {
+    struct Key {
+        std::uint64_t size;
+        fs::FileId id;
+        Seen* seen;
+    };
+    std::size_t total = 0;
+    for (const auto& v : per_worker)
+        total += v.size();
+    std::vector<Key> keys;
+    keys.reserve(total);
+    for (auto& v : per_worker)
+        for (Seen& s : v)
+            keys.push_back(Key{s.size, s.id, &s});
+    std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
         if (a.size != b.size)
             return a.size < b.size;
         if (a.id.dev != b.id.dev)
             return a.id.dev < b.id.dev;
         if (a.id.ino != b.id.ino)
             return a.id.ino < b.id.ino;
-        return name_less(a.name, b.name);
+        return name_less(a.seen->name, b.seen->name);
     });
     std::vector<std::vector<File>> classes;
-    for (std::size_t i = 0; i < seen.size();) {
-        std::size_t j = i;
-        std::vector<File> files;
-        while (j < seen.size() && seen[j].size == seen[i].size) {
-            if (files.empty() || !(files.back().id == seen[j].id))
-                files.push_back(File{seen[j].id, seen[j].size, seen[j].mtime_sec, seen[j].mtime_nsec, {},
-                                     std::move(seen[j].digest)});
-            files.back().names.push_back(std::move(seen[j].name));
+    for (std::size_t i = 0; i < keys.size();) {
+        std::size_t j = i + 1;
+        while (j < keys.size() && keys[j].size == keys[i].size)
             ++j;
-        }
-        if (files.size() >= 2)
+        if (j - i >= 2 && !(keys[i].id == keys[j - 1].id)) { // two or more inodes
+            std::vector<File> files;
+            for (std::size_t k = i; k < j; ++k) {
+                Seen& s = *keys[k].seen;
+                if (files.empty() || !(files.back().id == s.id))
+                    files.push_back(File{s.id, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec, s.ctime_nsec, {}});
+                files.back().names.push_back(std::move(s.name));
+            }
             classes.push_back(std::move(files));
+        }
         i = j;
     }
     return classes;
 }
 
-/// Step 3 for one size class: hashes a prefix of every file, then the whole of those whose
-/// prefixes collide, read through the descriptor the prefix came from when the class is
-/// small enough to keep its files open.  Returns the groups of equal digests.
-std::vector<Group> hash_class(std::vector<File>& files, const std::vector<std::string>& roots, Hasher& h,
-                              const OnError& on_error, FindCounters* counters) {
-    const std::uint64_t size = files[0].size;
-    auto hash = [&](int fd, std::uint64_t limit, std::string& digest) {
+/// What the hashing passes know of one file.
+struct Hashes {
+    std::string first;       ///< of its first prefix_size bytes (of all of it, when that is less)
+    std::string full;        ///< of all of it, when needed
+    std::uint64_t where = 0; ///< where its data starts on the disk (FIEMAP), when it was read
+    bool fresh = false;      ///< hashed by this run rather than taken from the cache
+    bool refresh = false;    ///< taken from a cache record last used long ago: mark it used
+};
+
+CacheKey key_of(const File& f) {
+    return CacheKey{static_cast<std::uint64_t>(f.id.dev), static_cast<std::uint64_t>(f.id.ino), f.size, f.mtime_sec,
+                    f.mtime_nsec, f.ctime_sec, f.ctime_nsec};
+}
+
+/// A cache record used within this long is not written back just to say it was used.
+constexpr std::int64_t use_refresh_seconds = 24 * 3600;
+
+/// 3. Hashing, in two passes over every size class at once, each reading in disk order
+/// (read_in_order): the first prefix_size bytes of every file (all of a file no larger),
+/// then all of the larger files whose prefixes collide.  The cache, when given, stands in
+/// for either read.  Returns the groups of equal full digests.
+std::vector<Group> hash_classes(std::vector<std::vector<File>> classes, const FindOptions& opt, unsigned threads,
+                                const OnError& on_error, FindCounters* counters) {
+    const std::vector<std::string>& roots = opt.walk.roots;
+    const std::int64_t now = std::time(nullptr);
+    std::vector<Hasher> hashers;
+    hashers.reserve(threads);
+    for (unsigned t = 0; t < threads; ++t)
+        hashers.emplace_back(opt.hash);
+    std::vector<std::vector<Hashes>> state(classes.size());
+    // Job index: class << 32 | file.
+    auto file_of = [&](std::size_t index) -> File& { return classes[index >> 32][index & 0xffffffff]; };
+    auto hashes_of = [&](std::size_t index) -> Hashes& { return state[index >> 32][index & 0xffffffff]; };
+    auto open = [&](const ReadJob& job) {
+        const File& f = file_of(job.index);
+        return open_unchanged(f, f.names[0], roots);
+    };
+    auto hash = [&](const ReadJob& job, int fd, int err, unsigned worker, bool first) {
+        const File& f = file_of(job.index);
+        if (fd < 0) {
+            on_error(f.names[0].path, err);
+            return;
+        }
+        Hasher& h = hashers[worker];
         h.reset();
-        if (!hash_range(fd, limit, h)) {
-            on_error(files[0].names[0].path, errno);
+        if (!hash_range(fd, job.limit, h)) {
+            on_error(f.names[0].path, errno);
             return;
         }
         if (counters)
-            counters->bytes_hashed.fetch_add(limit, std::memory_order_relaxed);
-        digest = h.digest();
+            counters->bytes_hashed.fetch_add(job.limit, std::memory_order_relaxed);
+        Hashes& s = hashes_of(job.index);
+        (first ? s.first : s.full) = h.digest();
+        s.fresh = true;
+        if (first && f.size > prefix_size)
+            s.where = first_physical(fd);
     };
-    auto open_file = [&](std::size_t i) {
-        int fd = open_unchanged(files[i], files[i].names[0], roots);
-        if (fd < 0)
-            on_error(files[i].names[0].path, errno);
-        return fs::UniqueFd(fd);
-    };
-    std::vector<std::string> digests(files.size());
-    std::vector<std::size_t> all(files.size());
-    for (std::size_t i = 0; i < all.size(); ++i)
-        all[i] = i;
-    std::vector<std::vector<std::size_t>> runs;
-    if (size == 0) {
-        h.reset();
-        std::fill(digests.begin(), digests.end(), h.digest()); // empty files are all equal
-        runs.push_back(all);
-    } else if (size <= prefix_size) {
-        for (std::size_t i = 0; i < files.size(); ++i) {
-            if (!files[i].digest.empty()) {
-                digests[i] = std::move(files[i].digest);
-            } else if (fs::UniqueFd fd = open_file(i)) {
-                hash(fd.get(), size, digests[i]);
-            }
-        }
-        runs = equal_runs(files, digests, all);
-    } else {
-        const bool keep_open = files.size() <= max_open_per_class;
-        std::vector<fs::UniqueFd> fds(files.size());
-        for (std::size_t i = 0; i < files.size(); ++i) {
-            fs::UniqueFd fd = open_file(i);
-            if (!fd)
-                continue;
-            hash(fd.get(), prefix_size, digests[i]);
-            if (keep_open)
-                fds[i] = std::move(fd);
-        }
-        for (const auto& run : equal_runs(files, digests, all)) {
-            for (std::size_t i : run) {
-                fs::UniqueFd fd = keep_open ? std::move(fds[i]) : open_file(i);
-                digests[i].clear();
-                if (fd)
-                    hash(fd.get(), size, digests[i]);
-            }
-            for (auto& r : equal_runs(files, digests, run))
-                runs.push_back(std::move(r));
-        }
-    }
-    std::vector<Group> groups;
-    for (const auto& run : runs) {
-        Group g{size, digests[run[0]], {}};
-        for (std::size_t i : run)
-            g.files.push_back(std::move(files[i]));
-        groups.push_back(std::move(g));
-    }
-    return groups;
-}
 
-/// 3. Hashing, one size class at a time on each worker, the longest work first.
-std::vector<Group> hash_classes(std::vector<std::vector<File>> classes, const std::vector<std::string>& roots,
-                                std::vector<Hasher>& hashers, const OnError& on_error, FindCounters* counters) {
-    std::sort(classes.begin(), classes.end(), [](const auto& a, const auto& b) {
-        return a[0].size * a.size() > b[0].size * b.size();
-    });
-    std::vector<std::vector<Group>> found(classes.size());
-    std::atomic<std::uint64_t> groups_so_far{0};
-    parallel_for(classes.size(), static_cast<unsigned>(hashers.size()), [&](std::size_t c, unsigned worker) {
-        found[c] = hash_class(classes[c], roots, hashers[worker], on_error, counters);
-        if (counters)
-            counters->groups = groups_so_far += found[c].size();
-    });
-    std::vector<std::vector<File>>().swap(classes);
+    std::vector<ReadJob> jobs;
+    for (std::size_t c = 0; c < classes.size(); ++c) {
+        state[c].resize(classes[c].size());
+        const std::uint64_t size = classes[c][0].size;
+        for (std::size_t i = 0; i < classes[c].size() && size > 0; ++i) {
+            const File& f = classes[c][i];
+            Hashes& s = state[c][i];
+            if (opt.cache) {
+                if (auto hit = opt.cache->find(key_of(f), opt.hash)) {
+                    s.first = size <= prefix_size ? hit->full : hit->prefix;
+                    s.full = hit->full;
+                    s.refresh = hit->used < now - use_refresh_seconds;
+                }
+            }
+            if (s.first.empty())
+                jobs.push_back(ReadJob{f.id.dev, f.id.ino, std::min(size, prefix_size), c << 32 | i});
+        }
+    }
+    read_in_order(jobs, threads, open,
+                  [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(job, fd, err, worker, true); });
+
+    std::vector<std::size_t> all;
+    std::vector<std::vector<std::vector<std::size_t>>> pending(classes.size()); // prefix runs of larger files
+    std::vector<std::vector<std::vector<std::size_t>>> runs(classes.size());
+    jobs.clear();
+    for (std::size_t c = 0; c < classes.size(); ++c) {
+        std::vector<File>& files = classes[c];
+        const std::uint64_t size = files[0].size;
+        all.resize(files.size());
+        for (std::size_t i = 0; i < all.size(); ++i)
+            all[i] = i;
+        if (size == 0) {
+            runs[c].push_back(all); // empty files are all equal
+            continue;
+        }
+        std::vector<std::string> firsts(files.size());
+        for (std::size_t i = 0; i < files.size(); ++i)
+            firsts[i] = state[c][i].first;
+        for (auto& run : equal_runs(files, firsts, all)) {
+            if (size <= prefix_size) {
+                runs[c].push_back(std::move(run));
+                continue;
+            }
+            for (std::size_t i : run)
+                if (state[c][i].full.empty())
+                    jobs.push_back(ReadJob{files[i].id.dev, state[c][i].where ? state[c][i].where : files[i].id.ino,
+                                           size, c << 32 | i});
+            pending[c].push_back(std::move(run));
+        }
+    }
+    read_in_order(jobs, threads, open,
+                  [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(job, fd, err, worker, false); });
+
     std::vector<Group> groups;
-    for (auto& f : found)
-        std::move(f.begin(), f.end(), std::back_inserter(groups));
+    Hasher empty(opt.hash);
+    for (std::size_t c = 0; c < classes.size(); ++c) {
+        std::vector<File>& files = classes[c];
+        const std::uint64_t size = files[0].size;
+        std::vector<std::string> digests(files.size());
+        for (std::size_t i = 0; i < files.size(); ++i)
+            digests[i] = size == 0 ? empty.digest() : size <= prefix_size ? state[c][i].first : state[c][i].full;
+        for (const auto& run : pending[c])
+            for (auto& r : equal_runs(files, digests, run))
+                runs[c].push_back(std::move(r));
+        if (opt.learned) {
+            for (std::size_t i = 0; i < files.size(); ++i) {
+                const Hashes& s = state[c][i];
+                if (size > 0 && (s.fresh || s.refresh))
+                    opt.learned->emplace_back(key_of(files[i]),
+                                              CacheHashes{opt.hash, size <= prefix_size ? "" : s.first,
+                                                          size <= prefix_size ? s.first : s.full, 0});
+            }
+        }
+        for (const auto& run : runs[c]) {
+            Group g{size, digests[run[0]], {}};
+            for (std::size_t i : run)
+                g.files.push_back(std::move(files[i]));
+            groups.push_back(std::move(g));
+        }
+        if (counters)
+            counters->groups.fetch_add(runs[c].size(), std::memory_order_relaxed);
+    }
     return groups;
 }
 
@@ -433,18 +458,15 @@ void drop_repeated_names(std::vector<Group>& groups) {
 
 } // namespace
 
-std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
+std::vector<std::vector<File>> candidates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
     fs::WalkOptions wopt = opt.walk;
-    wopt.statx_mask = STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_MTIME;
-    const unsigned threads = fs::walk_threads(wopt);
-    std::vector<Hasher> hashers;
-    hashers.reserve(threads);
-    for (unsigned t = 0; t < threads; ++t)
-        hashers.emplace_back(opt.hash);
+    wopt.statx_mask = STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_MTIME | STATX_CTIME;
+    return size_classes(walk_files(opt, wopt, on_error, counters));
+}
 
-    std::vector<Group> groups =
-        hash_classes(size_classes(walk_files(opt, wopt, hashers, on_error, counters)), opt.walk.roots, hashers,
-                     on_error, counters);
+std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
+    const unsigned threads = fs::walk_threads(opt.walk);
+    std::vector<Group> groups = hash_classes(candidates(opt, on_error, counters), opt, threads, on_error, counters);
     if (opt.verify)
         groups = verify_groups(std::move(groups), opt.walk.roots, on_error);
     drop_repeated_names(groups);

@@ -3,6 +3,7 @@
 
 #include "fs/glob.hpp"
 #include "fs/walk.hpp"
+#include "cache.hpp"
 #include "hash.hpp"
 
 #include <atomic>
@@ -32,8 +33,9 @@ struct File {
     std::uint64_t size = 0;
     std::int64_t mtime_sec = 0;
     std::uint32_t mtime_nsec = 0;
+    std::int64_t ctime_sec = 0;
+    std::uint32_t ctime_nsec = 0;
     std::vector<Name> names; ///< sorted by root, then path
-    std::string digest;      ///< of the whole file, when the walk hashed it already
 };
 
 /// Files with the same content: two or more distinct inodes.
@@ -50,6 +52,12 @@ struct FindOptions {
     std::uint64_t max_size = UINT64_MAX;
     HashKind hash = HashKind::xxh3;
     bool verify = false;       ///< compare the bytes of every group, not just hashes
+    /// --cache: hashes from earlier runs, taken instead of reading a file whose key
+    /// (device, inode, size, mtime, ctime) is unchanged.
+    const HashCache* cache = nullptr;
+    /// When set, gets the key and hashes of every file hashed by this run (and of cache
+    /// records last used more than a day ago), for save_cache.
+    std::vector<std::pair<CacheKey, CacheHashes>>* learned = nullptr;
     /// Told, when set, of a directory skipped because it repeats one of its ancestors (a
     /// bind mount of an ancestor below it): path and what to say.  Nothing is missing
     /// from the result for it, so it is not an error.
@@ -71,9 +79,15 @@ using OnError = std::function<void(std::string_view path, int err)>;
 /// Finds the groups of identical files below options.walk.roots.  Directories, symlinks
 /// (unless following), FIFOs, sockets and devices are never opened.  Only files with
 /// several candidates of their size are read: first prefix_size bytes, then, for those
-/// still colliding, all of them.  Files that change or vanish are reported and left out.
-/// Groups come sorted by their first name.
+/// still colliding, all of them; each pass in the order the data lies on the disk
+/// (reader.hpp).  Files that change or vanish are reported and left out.  Groups come
+/// sorted by their first name.
 std::vector<Group> find_duplicates(const FindOptions& options, const OnError& on_error, FindCounters* counters);
+
+/// The walk and the grouping by size that find_duplicates starts with: the files (names of
+/// one inode together) of each size that two or more have, in range and matching include.
+/// Nothing is read.  tests/bench/dupfind_walk.cpp times it against the walk's floor.
+std::vector<std::vector<File>> candidates(const FindOptions& options, const OnError& on_error, FindCounters* counters);
 
 /// How much of a file the first hashing pass reads.
 inline constexpr std::uint64_t prefix_size = 4096;

@@ -26,6 +26,16 @@ std::string_view hash_name(HashKind kind) {
     return "xxh3-128";
 }
 
+std::size_t digest_size(HashKind kind) {
+    switch (kind) {
+    case HashKind::xxh3: return 16;
+    case HashKind::sha256: return 32;
+    case HashKind::blake2b: return 64;
+    case HashKind::md5: return 16;
+    }
+    return 16;
+}
+
 struct Hasher::State {
     HashKind kind;
     XXH3_state_t* xxh = nullptr;

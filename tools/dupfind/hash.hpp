@@ -13,6 +13,8 @@ enum class HashKind { xxh3, sha256, blake2b, md5 };
 std::optional<HashKind> parse_hash(std::string_view name);
 /// The name --hash takes and JSON output shows: "xxh3-128", "sha256", "blake2b", "md5".
 std::string_view hash_name(HashKind kind);
+/// The size in bytes of kind's digests: 16 for xxh3-128 and md5, 32 for sha256, 64 for blake2b.
+std::size_t digest_size(HashKind kind);
 
 /// A streaming digest; one per thread, reused from file to file.
 class Hasher {

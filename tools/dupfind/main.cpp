@@ -1,5 +1,6 @@
 // dupfind: finds files with identical content (book chapters 4 and 14).
 #include "act.hpp"
+#include "cache.hpp"
 #include "finder.hpp"
 #include "keep.hpp"
 #include "options.hpp"
@@ -12,6 +13,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <ctime>
 
 #include <fmt/format.h>
 
@@ -20,7 +22,7 @@ using namespace syskit::dupfind;
 
 int main(int argc, char** argv) {
     cli::Tool tool("dupfind", "dupfind - find files with identical content");
-    tool.add_format().add_null("Print paths each followed by a NUL byte, and a NUL after each group").add_quiet();
+    tool.add_format().add_null("Print paths each followed by a NUL byte, and a NUL after each group").add_color().add_quiet();
     Options o;
     add_options(tool.app(), o);
     if (auto rc = tool.parse(argc, argv))
@@ -28,6 +30,27 @@ int main(int argc, char** argv) {
     o.raw.null = tool.null();
     if (auto problem = finish(o))
         return cli::usage_error(*problem);
+
+    const std::string cache_file = o.cache || o.cache_clear ? cache_path() : std::string();
+    if ((o.cache || o.cache_clear) && cache_file.empty())
+        return cli::usage_error({o.cache_clear ? "--cache-clear" : "--cache", "no home directory to keep a cache in"});
+    if (std::string error; o.cache_clear && !clear_cache(cache_file, error)) {
+        cli::error(cache_file, error);
+        return cli::exit_trouble;
+    }
+    if (o.walk_args.roots.empty())
+        return cli::exit_ok; // --cache-clear alone
+    auto warn_cache = [&](std::string_view message) {
+        if (!tool.quiet())
+            cli::error(cache_file, message);
+    };
+    HashCache cache;
+    std::vector<std::pair<CacheKey, CacheHashes>> learned;
+    if (o.cache) {
+        cache = load_cache(cache_file, warn_cache);
+        o.find.cache = &cache;
+        o.find.learned = &learned;
+    }
 
     std::atomic<bool> trouble{false};
     auto on_error = [&](std::string_view path, int err) {
@@ -50,9 +73,12 @@ int main(int argc, char** argv) {
     }
     for (Group& g : groups)
         order_group(g, o.keep);
+    // A cache that cannot be written costs the next run time, not this one its results.
+    if (std::string error; !learned.empty() && !save_cache(cache_file, learned, std::time(nullptr), error))
+        warn_cache(fmt::format("cannot save the cache: {}", error));
 
     out::Sink sink;
-    ReportOptions ro{tool.format(), tool.null(), out::escape_stdout(), o.hardlinks, o.find.hash};
+    ReportOptions ro{tool.format(), tool.null(), out::escape_stdout(), o.hardlinks, o.find.hash, tool.color_stdout()};
     if (o.summary) {
         print_summary(sink, groups, ro);
     } else if (o.action != ActionKind::none) {

@@ -30,16 +30,25 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--min-size", r.min_size, "Ignore files smaller than SIZE (512, 10K, 4M, ...)")->type_name("SIZE");
     app.add_option("--max-size", r.max_size, "Ignore files larger than SIZE")->type_name("SIZE");
     app.add_option("--include", r.include, "Consider only files matching GLOB")->type_name("GLOB")->allow_extra_args(false);
+    app.add_flag("--cache,!--no-cache", o.cache,
+                 "Keep hashes between runs in ~/.cache/syskit (default: --no-cache)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.add_flag("--cache-clear", o.cache_clear, "Remove the hash cache first (alone: only that)");
+    app.add_flag("-r,--recursive", r.recursive, "Accepted for jdupes and fdupes users: dupfind always recurses");
     cli::WalkSpec spec;
     spec.paths_help = "Trees to search";
     spec.paths_required = true;
     spec.follow = true;
     cli::add_walk_options(app, o.walk_args, spec);
+    // --cache-clear alone needs no PATH: finish() asks for one otherwise.
+    app.get_option("PATH")->required(false);
     app.footer("See dupfind(1).");
 }
 
 std::optional<cli::Problem> finish(Options& o) {
     auto& r = o.raw;
+    if (o.walk_args.roots.empty() && !o.cache_clear)
+        return cli::Problem{"PATH", "at least one tree to search is required"};
     o.action = r.remove     ? ActionKind::remove
                : r.hardlink ? ActionKind::hardlink
                : r.symlink  ? ActionKind::symlink

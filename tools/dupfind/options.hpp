@@ -28,12 +28,15 @@ struct Options {
     bool apply = false;     ///< carry out the action, not just print it
     bool summary = false;   ///< counts instead of groups
     bool hardlinks = false; ///< every name of a file with several
+    bool cache = false;       ///< --cache: read and write the hash cache (cache.hpp); --no-cache undoes it
+    bool cache_clear = false; ///< --cache-clear: remove the cache first; alone, all that is done
 
     /// The raw text of the options parsed by finish().
     struct Raw {
         std::string hash = "xxh3-128", keep = "first", min_size, max_size;
         std::vector<std::string> include;
         bool empty = false, remove = false, hardlink = false, symlink = false, reflink = false;
+        bool recursive = false; ///< -r, accepted as jdupes and fdupes users type it: dupfind always recurses
         /// -0, which cli::Tool declares and parses: main copies tool.null() here before finish().
         bool null = false;
     } raw;

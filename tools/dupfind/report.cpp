@@ -45,6 +45,8 @@ void print_groups(out::Sink& sink, const std::vector<Group>& groups, const Repor
             for (const Name* n : shown_names(f, o.hardlinks)) {
                 if (o.null)
                     sink.record0(n->path);
+                else if (o.color && &f == &g.files[0])
+                    sink.line(fmt::format("\033[1m{}\033[0m", out::shown(n->path, o.escape)));
                 else
                     sink.line(out::shown(n->path, o.escape));
             }

@@ -18,6 +18,7 @@ struct ReportOptions {
     bool escape = false;    ///< escape control characters in paths (stdout is a terminal)
     bool hardlinks = false; ///< every name of a file with several, not only its first
     HashKind hash = HashKind::xxh3; ///< the algorithm the digests come from
+    bool color = false;     ///< --color: the kept file of each group (the first) in bold, in text
 };
 
 /// Prints each group: its files' names one a line and a blank line after it; with -0 each

@@ -1,0 +1,115 @@
+// cache: dupfind's hashes kept between runs, in one file keyed by what identifies a file's
+// content without reading it: device, inode, size, mtime and ctime, to the nanosecond.
+//
+// The file (little-endian; "foreign" means anything else, and is ignored):
+//   header  "SYSKDUPC", version (u32 = 1), flags (u32 = 0), records (u64), body bytes (u64)
+//   record  dev, ino, size (u64 each), mtime s (i64), ns (u32), ctime s (i64), ns (u32),
+//           last used (i64, Unix seconds), algorithm (u8: hash.hpp's HashKind + 1),
+//           prefix length (u8), full length (u8), the prefix digest, the full digest
+//   trailer XXH3-64 of everything before it (u64)
+// A length is 0 (not known) or the algorithm's digest size.  Records are sorted by key,
+// each key at most once.
+#pragma once
+
+#include "hash.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace syskit::dupfind {
+
+/// What a hash is kept under.  ctime cannot be set by a user, so a file rewritten in place
+/// with its mtime put back still gets a new key.
+struct CacheKey {
+    std::uint64_t dev = 0, ino = 0, size = 0;
+    std::int64_t mtime_sec = 0;
+    std::uint32_t mtime_nsec = 0;
+    std::int64_t ctime_sec = 0;
+    std::uint32_t ctime_nsec = 0;
+    auto operator<=>(const CacheKey&) const = default;
+};
+
+/// One file's hashes: raw digests, empty when not known.
+struct CacheHashes {
+    HashKind kind = HashKind::xxh3;
+    std::string prefix; ///< of the first prefix_size bytes (finder.hpp); files no longer have none
+    std::string full;   ///< of the whole file
+    std::int64_t used = 0; ///< when it was last put (Unix seconds), as find() tells
+};
+
+/// The cache in memory: sorted records, their digests in one buffer.  Lookups may run from
+/// any number of threads at once; nothing else may run beside them.
+class HashCache {
+public:
+    /// Parses the bytes of a cache file.  Returns nullopt, and why in why, when they are not
+    /// one (short, another magic or version, a bad checksum, a record out of bounds or with
+    /// impossible lengths, keys out of order).
+    static std::optional<HashCache> parse(std::string_view bytes, std::string& why);
+
+    /// The bytes of the file holding this cache, with what put() added.
+    std::string serialize();
+
+    /// The hashes kept for key with the algorithm kind: nullopt when there are none.  A
+    /// prefix or full digest may still be empty.  What put() added is not seen before
+    /// serialize() or bound().
+    std::optional<CacheHashes> find(const CacheKey& key, HashKind kind) const;
+
+    /// Adds (or completes) key's hashes, used at time now (Unix seconds).  A record for
+    /// another algorithm is replaced; of one for the same algorithm, a digest hashes lacks
+    /// is kept.
+    void put(const CacheKey& key, const CacheHashes& hashes, std::int64_t now);
+
+    /// Keeps at most max_records, the ones used last.
+    void bound(std::size_t max_records);
+
+    std::size_t size() const { return records_.size(); }
+
+private:
+    struct Record {
+        CacheKey key;
+        std::int64_t used = 0;
+        std::uint32_t offset = 0; ///< of the prefix digest in digests_; the full one follows
+        std::uint8_t kind = 0, prefix_len = 0, full_len = 0;
+    };
+    std::vector<Record> records_;
+    std::string digests_;
+    /// put() appends here, merge() sorts them in.
+    std::vector<Record> added_;
+
+    const Record* lookup(const CacheKey& key) const;
+    /// acc becomes next, keeping a digest of acc's that next (same algorithm) lacks.
+    void fold(Record& acc, const Record& next);
+    void merge();
+    /// Drops the digests no record points at.
+    void compact();
+};
+
+/// The cache file: $XDG_CACHE_HOME/syskit/dupfind.cache, or ~/.cache/syskit/dupfind.cache
+/// (HOME, else the password database).  Empty when there is no home to find.
+std::string cache_path();
+
+/// How many records the cache keeps: about 90 bytes each on disk for XXH3-128.
+inline constexpr std::size_t cache_max_records = 1'000'000;
+
+/// Reads the cache at path.  A missing file is an empty cache; one that cannot be read or
+/// parsed is an empty cache too, and warn is told why (the run goes on without it).
+HashCache load_cache(const std::string& path, const std::function<void(std::string_view)>& warn);
+
+/// Adds learned to the cache at path and writes it back, holding a lock (an OFD lock on
+/// path + ".lock") so that concurrent runs add to each other's work: the file is read again
+/// under the lock, the new records merged in, the result bounded to cache_max_records and
+/// written to a temporary file in the same directory, fsync'd and renamed over path (a
+/// damaged file is replaced without a word: load_cache said so when the run began).  The
+/// directory is made (mode 0700) when missing.  Returns false, with the failing call and
+/// subject in error, when it cannot.
+bool save_cache(const std::string& path, const std::vector<std::pair<CacheKey, CacheHashes>>& learned,
+                std::int64_t now, std::string& error);
+
+/// Removes the cache at path, under its lock.  A missing cache is not an error.
+bool clear_cache(const std::string& path, std::string& error);
+
+} // namespace syskit::dupfind
