@@ -27,6 +27,8 @@ struct RotateOptions {
     Scheme scheme = Scheme::timestamp;
     Compression compression = Compression::none;
     Retention retention;
+    /// Leave the newest rotation uncompressed until the next one (logrotate's delaycompress).
+    bool delay_compression = false;
 };
 
 /// What copy_truncate did.
@@ -53,6 +55,14 @@ public:
     /// dir/base, for messages.
     std::string path(const std::string& name) const;
 
+    /// Puts the rotated files in another directory of the same file system (logrotate's
+    /// olddir): dirfd open on it, dir its name for messages.  Called before the first rotation.
+    void set_olddir(fs::UniqueFd dirfd, std::string dir);
+    /// The directory of the rotated files: the log's, or the one set_olddir gave.
+    int rotated_dirfd() const { return olddirfd_ ? olddirfd_.get() : dirfd_.get(); }
+    /// The path of a rotated file, for messages.
+    std::string rotated_path(const std::string& name) const;
+
     /// The name the next rotation takes: free in every compressed form too.
     std::string next_name();
 
@@ -70,7 +80,8 @@ public:
     /// truncation, the copy is removed and the log is left whole; error says what failed.
     bool copy_truncate(std::string& to, CopyResult& result, std::string& error);
 
-    /// Hands a rotated file to the background thread: compressed when asked, then
+    /// Hands a rotated file to the background thread: compressed when asked (with
+    /// delay_compression, the rotations before it are, and it is left for the next time), then
     /// retention applied to the directory.  A file some process still holds open for
     /// writing (a writer that has not reopened) is neither compressed nor deleted: the
     /// thread warns and tries again every second.
@@ -107,6 +118,9 @@ private:
         bool retry = false; ///< tried before and found held open: warned already
     };
     void work();
+    /// Queues the rotated files left uncompressed (all but the newest with skip_newest) and
+    /// deletes the uncompressed copy of those compressed already; with dry_run, logs it.
+    void queue_uncompressed(bool dry_run, bool skip_newest, std::string_view why);
     /// Compresses job's file, or (deferred) leaves it for a retry while a process holds it
     /// open for writing.  False when the compression failed (and was logged).
     bool compress(const Job& job, bool& deferred);
@@ -115,8 +129,8 @@ private:
     bool each_regular_file(const std::function<void(const char* name, const struct stat& st)>& fn, std::string& error);
     bool taken(const std::string& name);
 
-    fs::UniqueFd dirfd_;
-    std::string dir_, base_;
+    fs::UniqueFd dirfd_, olddirfd_;
+    std::string dir_, base_, olddir_;
     RotateOptions options_;
     log::Logger& log_;
     std::int64_t last_time_ = -1;
