@@ -264,7 +264,7 @@ private:
                 log_.error("cannot take the rights of su", {{"file", j.path}, {"error", error}});
                 continue;
             }
-            if (!prepare(d, j) || (!o_.dry_run && !rotate(d, j))) {
+            if (!prepare(d, j) || (!o_.dry_run && !rotate(d, j, su, id))) {
                 j.failed = failed_ = true;
                 continue;
             }
@@ -383,7 +383,8 @@ private:
     }
 
     /// Rotates j (rename or copytruncate) and creates the new log; false when it failed.
-    bool rotate(const config::Directives& d, Job& j) {
+    /// id holds su's rights, if any.
+    bool rotate(const config::Directives& d, Job& j, const Su& su, Identity& id) {
         Rotator& r = *j.rotator;
         if (d.copytruncate) {
             CopyResult cr;
@@ -403,7 +404,7 @@ private:
             }
             log_.info("rotated", {{"file", j.path}, {"to", r.rotated_path(j.to)}, {"bytes", j.size},
                                   {"reason", j.why}, {"method", "rename"}});
-            if (d.create && !create(d, j))
+            if (d.create && !create(d, j, su, id))
                 failed_ = true;
         }
         j.rotated = any_rotated_ = true;
@@ -415,8 +416,10 @@ private:
     }
 
     /// Creates the new, empty log: O_EXCL, so a file made meanwhile (by the writer, or by
-    /// someone else in the directory) is never taken over.
-    bool create(const config::Directives& d, Job& j) {
+    /// someone else in the directory) is never taken over.  Under su the file is made with
+    /// su's rights and given its owner with logroll's own (the descriptor's file is ours: no
+    /// path is followed), while no background work runs.
+    bool create(const config::Directives& d, Job& j, const Su& su, Identity& id) {
         uid_t uid = j.before.st_uid;
         gid_t gid = j.before.st_gid;
         if (!d.create_owner.empty()) {
@@ -445,12 +448,23 @@ private:
         if (!fd)
             return fail("openat");
         // The owner first: chown clears the set-id bits a mode may have.
+        id.leave();
         struct stat st{};
         ::fstat(fd.get(), &st);
+        const char* failed = nullptr;
         if ((st.st_uid != uid || st.st_gid != gid) && ::fchown(fd.get(), uid, gid) != 0)
-            return fail("fchown");
-        if (::fchmod(fd.get(), mode) != 0)
-            return fail("fchmod");
+            failed = "fchown";
+        else if (::fchmod(fd.get(), mode) != 0)
+            failed = "fchmod";
+        int err = errno;
+        std::string error;
+        if (su.set && !id.enter(su.uid, su.gid, error)) {
+            log_.error("cannot take the rights of su again", {{"file", j.path}, {"error", error}});
+            return false;
+        }
+        errno = err;
+        if (failed)
+            return fail(failed);
         log_.info("created", {{"file", j.path}, {"mode", std::string_view(fmt::format("{:04o}", mode))},
                               {"uid", std::uint64_t{uid}}, {"gid", std::uint64_t{gid}}});
         return true;
