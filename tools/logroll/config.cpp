@@ -357,7 +357,9 @@ bool taboo(const Config& cfg, std::string_view name) {
     std::string n(name);
     for (const auto& ext : cfg.tabooext) {
         // An extension may be a pattern itself (".rhn-cfg-tmp-*").
-        if (fnmatch(("*" + ext).c_str(), n.c_str(), 0) == 0)
+        std::string pattern(1, '*');
+        pattern += ext;
+        if (fnmatch(pattern.c_str(), n.c_str(), 0) == 0)
             return true;
     }
     for (const auto& pat : cfg.taboopat)
@@ -610,7 +612,7 @@ namespace {
 std::string quoted(const std::string& s) {
     if (!s.empty() && s.find_first_of(" \t{}#\"'") == std::string::npos)
         return s;
-    return s.find('"') == std::string::npos ? "\"" + s + "\"" : "'" + s + "'";
+    return fmt::format(s.find('"') == std::string::npos ? "\"{}\"" : "'{}'", s);
 }
 
 } // namespace
@@ -619,11 +621,11 @@ std::string to_text(const Block& b) {
     const Directives& d = b.d;
     std::string out;
     for (const auto& c : b.comments)
-        out += "# " + c + "\n";
+        out += fmt::format("# {}\n", c);
     for (std::size_t i = 0; i < b.patterns.size(); ++i)
         out += (i ? " " : "") + quoted(b.patterns[i]);
     out += " {\n";
-    auto line = [&](const std::string& s) { out += "    " + s + "\n"; };
+    auto line = [&](const std::string& s) { out += fmt::format("    {}\n", s); };
     if (d.interval != Interval::none)
         line(std::string(interval_name(d.interval)));
     if (d.size)
@@ -657,15 +659,19 @@ std::string to_text(const Block& b) {
         if (d.create_mode)
             c += fmt::format(" {:04o}", *d.create_mode);
         if (!d.create_owner.empty())
-            c += " " + quoted(d.create_owner);
+            c += fmt::format(" {}", quoted(d.create_owner));
         if (!d.create_group.empty())
-            c += " " + quoted(d.create_group);
+            c += fmt::format(" {}", quoted(d.create_group));
         line(c);
     }
     if (!d.olddir.empty())
-        line("olddir " + quoted(d.olddir));
-    if (!d.su_user.empty())
-        line("su " + quoted(d.su_user) + (d.su_group.empty() ? "" : " " + quoted(d.su_group)));
+        line(fmt::format("olddir {}", quoted(d.olddir)));
+    if (!d.su_user.empty()) {
+        std::string su = fmt::format("su {}", quoted(d.su_user));
+        if (!d.su_group.empty())
+            su += fmt::format(" {}", quoted(d.su_group));
+        line(su);
+    }
     if (d.script_timeout != 300)
         line(fmt::format("scripttimeout {}s", static_cast<std::int64_t>(d.script_timeout)));
     for (auto [key, text] : {std::pair{"firstaction", &d.firstaction}, {"prerotate", &d.prerotate},
