@@ -612,7 +612,9 @@ namespace {
 std::string quoted(const std::string& s) {
     if (!s.empty() && s.find_first_of(" \t{}#\"'") == std::string::npos)
         return s;
-    return fmt::format(s.find('"') == std::string::npos ? "\"{}\"" : "'{}'", s);
+    if (s.find('"') == std::string::npos)
+        return fmt::format("\"{}\"", s);
+    return fmt::format("'{}'", s);
 }
 
 } // namespace
