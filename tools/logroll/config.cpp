@@ -624,8 +624,11 @@ std::string to_text(const Block& b) {
     std::string out;
     for (const auto& c : b.comments)
         out += fmt::format("# {}\n", c);
-    for (std::size_t i = 0; i < b.patterns.size(); ++i)
-        out += (i ? " " : "") + quoted(b.patterns[i]);
+    for (std::size_t i = 0; i < b.patterns.size(); ++i) {
+        if (i)
+            out += ' ';
+        out += quoted(b.patterns[i]);
+    }
     out += " {\n";
     auto line = [&](const std::string& s) { out += fmt::format("    {}\n", s); };
     if (d.interval != Interval::none)
