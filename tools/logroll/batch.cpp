@@ -14,9 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -364,9 +366,12 @@ private:
         ro.delay_compression = d.delaycompress;
         ro.retention.keep = d.rotate;
         ro.retention.max_age = d.maxage;
+        ro.background = false;
         j.rotator = std::make_unique<Rotator>(std::move(dirfd), j.dir, j.base, ro, log_);
         if (olddirfd)
             j.rotator->set_olddir(std::move(olddirfd), olddir);
+        if (!share_listing(olddir.empty() ? j.dir : olddir, j))
+            return false;
         j.rotator->remove_temporaries(o_.dry_run);
         if (o_.dry_run) {
             const std::string to = j.rotator->next_name();
@@ -379,6 +384,34 @@ private:
                 pending = Candidate{std::move(*r), j.size, now_};
             j.rotator->apply_retention(true, pending);
         }
+        return true;
+    }
+
+    /// Gives j's rotator the entries of its names from one listing of dir (its rotated
+    /// files' directory) that every log there shares: read once a run, since each log's names
+    /// change only by its own rotation, later.  One taken before j's lock may miss what
+    /// another logroll did to j in between; the rename then still never replaces a file, and
+    /// retention catches up at the next run.  False when dir cannot be read (and was logged).
+    bool share_listing(const std::string& dir, Job& j) {
+        auto it = listings_.find(dir);
+        if (it == listings_.end()) {
+            Rotator::Listing all;
+            std::string error;
+            if (!Rotator::read_directory(j.rotator->rotated_dirfd(), "", all, error)) {
+                log_.error("cannot read the directory", {{"dir", dir}, {"error", error}});
+                return false;
+            }
+            std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+            it = listings_.emplace(dir, std::move(all)).first;
+        }
+        Rotator::Listing mine;
+        for (const std::string& prefix : {j.base, "." + j.base}) {
+            auto at = std::lower_bound(it->second.begin(), it->second.end(), prefix,
+                                       [](const auto& e, const std::string& p) { return e.first < p; });
+            for (; at != it->second.end() && at->first.starts_with(prefix); ++at)
+                mine.push_back(*at);
+        }
+        j.rotator->use_listing(std::move(mine));
         return true;
     }
 
@@ -423,7 +456,7 @@ private:
         uid_t uid = j.before.st_uid;
         gid_t gid = j.before.st_gid;
         if (!d.create_owner.empty()) {
-            auto u = user_id(d.create_owner);
+            auto u = cached_user(d.create_owner);
             if (!u) {
                 log_.error("create: no such user", {{"file", j.path}, {"user", d.create_owner}});
                 return false;
@@ -431,7 +464,7 @@ private:
             uid = *u;
         }
         if (!d.create_group.empty()) {
-            auto g = group_id(d.create_group);
+            auto g = cached_group(d.create_group);
             if (!g) {
                 log_.error("create: no such group", {{"file", j.path}, {"group", d.create_group}});
                 return false;
@@ -493,12 +526,26 @@ private:
         j.lock.reset();
     }
 
+    /// user_id and group_id, each name looked up once a run: create names the same few for
+    /// every log of a block.
+    std::optional<uid_t> cached_user(const std::string& name) {
+        auto it = users_.find(name);
+        return it != users_.end() ? it->second : (users_[name] = user_id(name));
+    }
+    std::optional<gid_t> cached_group(const std::string& name) {
+        auto it = groups_.find(name);
+        return it != groups_.end() ? it->second : (groups_[name] = group_id(name));
+    }
+
     const config::Config& cfg_;
     const Options& o_;
     log::Logger& log_;
     out::Sink& out_;
     const std::int64_t now_;
     State state_;
+    std::map<std::string, Rotator::Listing> listings_; ///< by directory, for share_listing
+    std::map<std::string, std::optional<uid_t>> users_;
+    std::map<std::string, std::optional<gid_t>> groups_;
     bool state_changed_ = false, failed_ = false, any_rotated_ = false;
 };
 

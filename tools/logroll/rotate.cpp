@@ -19,7 +19,7 @@ namespace syskit::logroll {
 
 Rotator::Rotator(fs::UniqueFd dirfd, std::string dir, std::string base, RotateOptions options, log::Logger& log)
     : dirfd_(std::move(dirfd)), dir_(std::move(dir)), base_(std::move(base)), options_(options), log_(log) {
-    if (options_.compression != Compression::none || options_.retention.any())
+    if (options_.background && (options_.compression != Compression::none || options_.retention.any()))
         worker_ = std::thread([this] { work(); });
 }
 
@@ -84,15 +84,29 @@ std::string Rotator::next_name() {
 int Rotator::rename_current(std::string& to) {
     for (int attempt = 0; attempt < 1000; ++attempt) {
         to = next_name();
-        if (::renameat2(dirfd_.get(), base_.c_str(), rotated_dirfd(), to.c_str(), RENAME_NOREPLACE) == 0)
+        if (::renameat2(dirfd_.get(), base_.c_str(), rotated_dirfd(), to.c_str(), RENAME_NOREPLACE) == 0) {
+            // The kept listing follows the rename, for the retention that comes next.
+            struct stat st{};
+            if (listing_ && ::fstatat(rotated_dirfd(), to.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+                listing_->emplace_back(to, st);
+            else
+                listing_.reset();
             return 0;
-        if (errno != EEXIST)
+        }
+        if (errno != EEXIST) {
+            listing_.reset();
             return errno;
+        }
     }
+    listing_.reset();
     return EEXIST;
 }
 
 bool Rotator::copy_truncate(std::string& to, CopyResult& result, std::string& error) {
+    struct Drop {
+        std::optional<Listing>& l;
+        ~Drop() { l.reset(); }
+    } drop{listing_};
     fs::UniqueFd src(::openat(dirfd_.get(), base_.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
     if (!src) {
         error = path(base_) + ": " + std::strerror(errno);
@@ -213,7 +227,10 @@ bool Rotator::copy_truncate(std::string& to, CopyResult& result, std::string& er
 }
 
 void Rotator::rotated(std::string name) {
-    if (!worker_.joinable())
+    // Compression changes names; retention alone can start from the kept listing.
+    if (options_.compression != Compression::none)
+        listing_.reset();
+    if (options_.compression == Compression::none && !options_.retention.any())
         return;
     if (options_.delay_compression && options_.compression != Compression::none) {
         // name is the newest rotation: the ones before it are compressed now, and it next time.
@@ -229,6 +246,12 @@ void Rotator::rotated(std::string name) {
 
 bool Rotator::wait() {
     std::unique_lock g(mu_);
+    if (!worker_.joinable())
+        while (!queue_.empty()) {
+            Job job = std::move(queue_.front());
+            queue_.pop_front();
+            process(std::move(job), g);
+        }
     cv_.wait(g, [&] { return queue_.empty() && !busy_; });
     for (const auto& name : deferred_)
         log_.warn("left uncompressed: a process still holds it open for writing; the next run compresses it",
@@ -254,7 +277,10 @@ void Rotator::queue_uncompressed(bool dry_run, bool skip_newest, std::string_vie
         return;
     std::vector<Candidate> all;
     std::string error;
-    if (!list(all, error)) {
+    const bool listed = list(all, error);
+    if (!dry_run)
+        listing_.reset(); // what is queued and deleted below changes the directory
+    if (!listed) {
         log_.error("cannot read the directory", {{"dir", olddir_.empty() ? dir_ : olddir_}, {"error", error}});
         return;
     }
@@ -335,29 +361,32 @@ void Rotator::work() {
             job = std::move(queue_.front());
             queue_.pop_front();
         }
-        current_ = job.name;
-        retention_retry_ = false;
-        busy_ = true;
-        g.unlock();
-        bool ok = true, deferred = false;
-        if (!job.name.empty() && options_.compression != Compression::none)
-            ok = compress(job, deferred);
-        if (options_.retention.any())
-            ok = apply_retention(false) && ok;
-        g.lock();
-        if (deferred)
-            deferred_.push_back(std::move(job.name));
-        current_.clear();
-        busy_ = false;
-        failed_ = failed_ || !ok;
-        cv_.notify_all();
+        process(std::move(job), g);
     }
 }
 
-bool Rotator::each_regular_file(const std::function<void(const char* name, const struct stat& st)>& fn,
-                                std::string& error) {
+void Rotator::process(Job job, std::unique_lock<std::mutex>& g) {
+    current_ = job.name;
+    retention_retry_ = false;
+    busy_ = true;
+    g.unlock();
+    bool ok = true, deferred = false;
+    if (!job.name.empty() && options_.compression != Compression::none)
+        ok = compress(job, deferred);
+    if (options_.retention.any())
+        ok = apply_retention(false) && ok;
+    g.lock();
+    if (deferred)
+        deferred_.push_back(std::move(job.name));
+    current_.clear();
+    busy_ = false;
+    failed_ = failed_ || !ok;
+    cv_.notify_all();
+}
+
+bool Rotator::read_directory(int dirfd, std::string_view base, Listing& out, std::string& error) {
     // A description of its own: listing the directory's own descriptor would move the offset it shares.
-    fs::DirReader d = fs::DirReader::open(rotated_dirfd(), ".");
+    fs::DirReader d = fs::DirReader::open(dirfd, ".");
     if (!d) {
         error = std::strerror(errno);
         return false;
@@ -369,16 +398,37 @@ bool Rotator::each_regular_file(const std::function<void(const char* name, const
         // Every name of ours starts with the log's, or with a dot and the log's (temporaries):
         // the others are not looked at, which keeps a directory of many logs quick to list.
         std::string_view n = e->name;
-        if (!n.starts_with(base_) && !(n.size() > 1 && n[0] == '.' && n.substr(1).starts_with(base_)))
+        if (!n.starts_with(base) && !(n.size() > 1 && n[0] == '.' && n.substr(1).starts_with(base)))
             continue;
         struct stat st{};
-        if (::fstatat(rotated_dirfd(), e->name.data(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-            fn(e->name.data(), st);
+        if (::fstatat(dirfd, e->name.data(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            out.emplace_back(std::string(n), st);
     }
     if (d.error()) {
         error = std::strerror(d.error());
         return false;
     }
+    return true;
+}
+
+void Rotator::use_listing(Listing entries) {
+    // A background thread would read the listing while this one changes the directory.
+    if (!options_.background)
+        listing_ = std::move(entries);
+}
+
+bool Rotator::each_regular_file(const std::function<void(const char* name, const struct stat& st)>& fn,
+                                std::string& error) {
+    if (listing_) {
+        for (const auto& [name, st] : *listing_)
+            fn(name.c_str(), st);
+        return true;
+    }
+    Listing entries;
+    if (!read_directory(rotated_dirfd(), base_, entries, error))
+        return false;
+    for (const auto& [name, st] : entries)
+        fn(name.c_str(), st);
     return true;
 }
 
@@ -423,7 +473,10 @@ void Rotator::remove_temporaries(bool dry_run) {
 bool Rotator::apply_retention(bool dry_run, const std::optional<Candidate>& pending) {
     std::vector<Candidate> all;
     std::string error;
-    if (!list(all, error)) {
+    const bool listed = list(all, error);
+    if (!dry_run)
+        listing_.reset(); // the deletions below change the directory
+    if (!listed) {
         log_.error("cannot read the directory for retention", {{"dir", olddir_.empty() ? dir_ : olddir_}, {"error", error}});
         return false;
     }
