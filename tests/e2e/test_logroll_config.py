@@ -379,6 +379,18 @@ def test_dateext_delaycompress_and_retention(run, tmp_path):
     assert (tmp_path / names[1]).read_text() == "3\n"
 
 
+def test_rotate_0_keeps_no_copy(run, tmp_path):
+    """logrotate's default: rotate 0 deletes the rotated copy at once."""
+    log = tmp_path / "app.log"
+    log.write_text("a\n")
+    conf = write_conf(tmp_path / "c.conf", f"{log} {{\n create 0600\n}}\n")
+    r = run("logroll", "--config", conf, "--state", tmp_path / "st")
+    assert r.rc == 0, r
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("app.log")) == ["app.log"]
+    assert log.read_text() == "" and (log.stat().st_mode & 0o777) == 0o600
+    assert f"msg=deleted file={log}.1" in r.err, r
+
+
 def test_convert_prints_what_logroll_reads(run, tmp_path):
     src = write_conf(tmp_path / "app",
                      "weekly\nrotate 4\n/var/log/app/*.log {\n  mail root\n  dateformat .%Y-%m-%d\n  compress\n"

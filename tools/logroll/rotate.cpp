@@ -373,12 +373,16 @@ void Rotator::process(Job job, std::unique_lock<std::mutex>& g) {
     bool ok = true, deferred = false;
     if (!job.name.empty() && options_.compression != Compression::none)
         ok = compress(job, deferred);
-    if (options_.retention.any())
-        ok = apply_retention(false) && ok;
     g.lock();
+    // Compressed, or left for a retry that in_flight still protects: retention judges it
+    // now like any other rotation (rotate 0 in config mode deletes it at once).
     if (deferred)
         deferred_.push_back(std::move(job.name));
     current_.clear();
+    g.unlock();
+    if (options_.retention.any())
+        ok = apply_retention(false) && ok;
+    g.lock();
     busy_ = false;
     failed_ = failed_ || !ok;
     cv_.notify_all();
