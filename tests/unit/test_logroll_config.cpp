@@ -134,6 +134,15 @@ TEST_CASE("logroll config: syntax errors stop the file where they are") {
     CHECK(cfg.errors[0].text == "include /etc/logrotate.d: not followed here");
 }
 
+TEST_CASE("logroll config: a NUL byte in a line is a character like another") {
+    using namespace std::string_view_literals;
+    auto cfg = parsed("/a {\n rot\0ate 1\n}\n/b\0c {\n}\n"sv);
+    REQUIRE(cfg.blocks.size() == 1);
+    CHECK(cfg.blocks[0].patterns[0] == "/b\0c"sv);
+    REQUIRE(cfg.errors.size() == 1);
+    CHECK(cfg.errors[0].line == 2);
+}
+
 TEST_CASE("logroll config: include takes the defaults so far and leaks none back") {
     Config cfg;
     Directives defaults;

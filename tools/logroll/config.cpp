@@ -62,12 +62,17 @@ constexpr std::string_view no_ops[] = {"nomail", "noshred", "nocopy", "norenamec
 
 /// Splits a line into words: blanks separate them, "..." and '...' quote, and '{' and '}'
 /// are words of their own.  A word starting with # ends the line.
+/// Whether c separates words; std::strchr would also match the NUL a line may hold.
+bool blank(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
 std::vector<std::string> words(std::string_view line) {
     std::vector<std::string> out;
     std::size_t i = 0;
     while (i < line.size()) {
         char c = line[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+        if (blank(c)) {
             ++i;
         } else if (c == '#') {
             break;
@@ -82,7 +87,7 @@ std::vector<std::string> words(std::string_view line) {
             i = end + 1;
         } else {
             std::size_t end = i;
-            while (end < line.size() && !std::strchr(" \t\r\f\v{}", line[end]))
+            while (end < line.size() && !blank(line[end]) && line[end] != '{' && line[end] != '}')
                 ++end;
             out.emplace_back(line.substr(i, end - i));
             i = end;
@@ -92,9 +97,9 @@ std::vector<std::string> words(std::string_view line) {
 }
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::strchr(" \t\r\f\v", s.front()))
+    while (!s.empty() && blank(s.front()))
         s.remove_prefix(1);
-    while (!s.empty() && std::strchr(" \t\r\f\v", s.back()))
+    while (!s.empty() && blank(s.back()))
         s.remove_suffix(1);
     return s;
 }
