@@ -7,7 +7,12 @@
 #   scripts/bench/logroll.sh [RUNS]      (default 5)
 # The binary comes from $SYSKIT_BUILD when set (built there with ninja), else from build/ (scripts/build).
 # Warm cache, hyperfine --warmup 1, median per tool.  Target (issue 6): logroll/rotatelogs <= 1.0.
-# Exit 0 when the target is met and logroll's output is exact, 1 otherwise, 2 on trouble.
+# Then config mode against logrotate: a glob matching 1,000 logs of 4 KB in one directory,
+# rotated by logroll --config -f and by logrotate -f with the same block, each from a fresh
+# copy of the same tree (as an earlier run of each left it), and checked to leave the same
+# result.  Target (issue 21):
+# logroll/logrotate <= 1.0.
+# Exit 0 when the targets are met and logroll's output is exact, 1 otherwise, 2 on trouble.
 set -euo pipefail
 
 tool=logroll
@@ -54,4 +59,33 @@ rm -rf out && mkdir out
 "$logroll" --size 10M --compress zstd out/app < input 2>/dev/null || die "logroll --compress zstd failed"
 mv out out-zstd
 
-"$py" "$here/logroll_report.py" "$target" "$(nproc)" "$runs"
+failed=0
+"$py" "$here/logroll_report.py" "$target" "$(nproc)" "$runs" || failed=1
+
+# Config mode: 1,000 logs of 4 KB (tree/), one block for both tools, in the steady state of an
+# hourly timer: with the lock files (.NAME.lock) an earlier logroll run left, and the state
+# file an earlier logrotate run left (logrotate.state.before), neither tool making them anew.
+"$py" - <<'PY'
+import os
+os.mkdir("tree")
+for i in range(1000):
+    with open(f"tree/app{i:04d}.log", "w") as f:
+        f.write(f"log {i} " + "x" * 4000 + "\n")
+    open(f"tree/.app{i:04d}.log.lock", "w").close()
+PY
+block=" {\n    rotate 4\n    create 0640 root adm\n    missingok\n    notifempty\n}\n"
+printf "%s/many/*.log$block" "$tmp" > many.conf
+rm -rf many && cp -a tree many && logrotate -s logrotate.state.before -f many.conf || die "logrotate failed"
+reset="rm -rf many && cp -a tree many && rm -f logroll.state && cp logrotate.state.before logrotate.state"
+bench_hyperfine config.json --warmup 1 --runs "$runs" --prepare "$reset" \
+    -n logroll "$(printf '%q' "$logroll") --config many.conf --state logroll.state -f" \
+    -n logrotate "logrotate -s logrotate.state -f many.conf"
+# Correctness: one more run of each, kept.
+bash -c "$reset"
+"$logroll" --config many.conf --state logroll.state -f 2>/dev/null || die "logroll --config failed"
+mv many many-logroll
+bash -c "$reset"
+logrotate -s logrotate.state -f many.conf || die "logrotate failed"
+mv many many-logrotate
+"$py" "$here/logroll_config_report.py" "$target" "$runs" || failed=1
+exit "$failed"

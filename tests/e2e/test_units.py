@@ -30,6 +30,8 @@ UNITS = {
     "logroll@.socket": "myapp",
     "logroll-once@.service": "var-log-app.log",
     "logroll-once@.timer": "var-log-app.log",
+    "logroll.service": None,
+    "logroll.timer": None,
     "inwatch@.service": "www",
 }
 # The user units (run by a user's own systemd), and their test instances.

@@ -88,3 +88,24 @@ TEST_CASE("logroll --wait takes seconds up to a day, for --once") {
         CHECK_MESSAGE(problem_of({"--once", "--wait", bad, "x"}) == "--wait", bad);
     CHECK(problem_of({"--wait", "1", "x"}) == "--wait"); // is for --once
 }
+
+TEST_CASE("logroll --config and --convert take the logs from the files") {
+    Options o;
+    CHECK(problem_of({"--config", "/etc/logroll.d", "--dry-run", "-f", "--wait", "5"}, &o) == "");
+    CHECK(o.mode == Mode::config);
+    CHECK(o.force);
+    CHECK(o.dry_run);
+    CHECK(o.wait == 5);
+    CHECK(o.state == "/var/lib/logroll/status");
+    CHECK(problem_of({"--config", "/etc/logroll.d", "--state", "/tmp/st"}, &o) == "");
+    CHECK(o.state == "/tmp/st");
+    CHECK(problem_of({"--convert", "/etc/logrotate.d/apt"}, &o) == "");
+    CHECK(o.mode == Mode::convert);
+    CHECK(problem_of({"--config", "/etc/logroll.d", "/var/log/x"}) == "FILE");
+    CHECK(problem_of({"--config", "/etc/logroll.d", "--keep", "3"}) == "--keep");
+    CHECK(problem_of({"--config", "/etc/logroll.d", "--once"}) == "--once");
+    CHECK(problem_of({"--config", "a", "--convert", "b"}) == "--config");
+    CHECK(problem_of({"--convert", "a", "--dry-run"}) == "--dry-run");
+    CHECK(problem_of({"--once", "/var/log/x", "--force"}) == "--force");
+    CHECK(problem_of({"--once", "/var/log/x", "--state", "s"}) == "--state");
+}

@@ -1,5 +1,6 @@
 // logroll: log rotation with no line lost, split or duplicated: as the writer of a pipe, as
 // the watcher of a file another program writes, or once from cron (book chapter 5).
+#include "batch.hpp"
 #include "once.hpp"
 #include "options.hpp"
 #include "pipe.hpp"
@@ -27,11 +28,14 @@ int main(int argc, char** argv) {
     Options o;
     add_options(app, o);
     app.footer("Pipe mode: APP | logroll [OPTIONS] DIR/NAME.  Watch mode: logroll --watch FILE --size SIZE.\n"
-               "One-shot: logroll --once FILE [--size SIZE] [--age DURATION].  See logroll(1).");
+               "One-shot: logroll --once FILE [--size SIZE] [--age DURATION].\n"
+               "Every log of a logrotate-style configuration: logroll --config PATH [--dry-run].  See logroll(1).");
     if (auto rc = tool.parse(argc, argv))
         return *rc;
     if (auto problem = finish(o))
         return cli::usage_error(*problem);
+    if (o.mode == Mode::config || o.mode == Mode::convert)
+        return run_config_mode(o);
 
     auto slash = o.path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : o.path.substr(0, slash);

@@ -15,6 +15,47 @@ namespace {
 /// The longest --wait, a day, as CLI11's range check allowed before finish() read it.
 constexpr double max_wait = 86400;
 
+/// The state file of --config when --state does not name one.
+constexpr const char* default_state = "/var/lib/logroll/status";
+
+/// finish() for --config and --convert: the logs come from the files, so the options that
+/// describe one log on the command line do not apply.
+std::optional<cli::Problem> finish_config(Options& o) {
+    using cli::Problem;
+    auto& r = o.raw;
+    if (!o.config.empty() && !o.convert.empty())
+        return Problem{"--config", "cannot be combined with --convert"};
+    const char* mode = o.config.empty() ? "--convert" : "--config";
+    o.mode = o.config.empty() ? Mode::convert : Mode::config;
+    const std::pair<bool, const char*> per_log[] = {
+        {!o.path.empty(), "FILE"}, {r.watch, "--watch"}, {r.once, "--once"}, {!r.size.empty(), "--size"},
+        {!r.interval.empty(), "--interval"}, {!r.age.empty(), "--age"}, {!r.keep.empty(), "--keep"},
+        {!r.max_age.empty(), "--max-age"}, {!r.max_total.empty(), "--max-total"}, {r.compress != "none", "--compress"},
+        {r.method != "rename", "--method"}, {r.numbered, "--numbered"}, {r.timestamp != "none", "--timestamp"},
+        {!r.signal.empty(), "--signal"}, {!o.pidfile.empty(), "--pidfile"}, {!o.reopen_cmd.empty(), "--reopen-cmd"},
+    };
+    for (auto [given, name] : per_log)
+        if (given)
+            return Problem{name, std::string("cannot be combined with ") + mode + ": the configuration says it per log"};
+    if (o.mode == Mode::convert && (o.dry_run || o.force || r.wait || !r.state.empty()))
+        return Problem{o.dry_run ? "--dry-run" : o.force ? "--force" : r.wait ? "--wait" : "--state",
+                       "is for --config; --convert only prints"};
+    if (r.wait) {
+        auto v = cli::parse_seconds(*r.wait, max_wait);
+        if (!v)
+            return Problem{"--wait", "'" + *r.wait + "' is not a number of seconds from 0 to 86400"};
+        o.wait = *v;
+    }
+    if (r.log_format == "logfmt")
+        o.log_format = log::Format::logfmt;
+    else if (r.log_format == "json")
+        o.log_format = log::Format::json;
+    else
+        return Problem{"--log-format", "'" + r.log_format + "' is not logfmt or json"};
+    o.state = r.state.empty() ? default_state : r.state;
+    return std::nullopt;
+}
+
 } // namespace
 
 void add_options(CLI::App& app, Options& o) {
@@ -48,6 +89,13 @@ void add_options(CLI::App& app, Options& o) {
         ->type_name("SECS");
     app.add_flag("-n,--dry-run", o.dry_run, "--once: say what would be rotated and deleted, change nothing");
     app.add_option("--log-format", r.log_format, "Log lines on stderr: logfmt (default) or json")->type_name("FMT");
+    app.add_option("--config", o.config, "Rotate the logs a logrotate-style file or directory names (logroll(1))")
+        ->type_name("PATH");
+    app.add_option("--convert", o.convert, "Print a logrotate file as logroll reads it, with what changes")
+        ->type_name("FILE");
+    app.add_option("--state", r.state, "--config: the state file for time triggers (/var/lib/logroll/status)")
+        ->type_name("FILE");
+    app.add_flag("-f,--force", o.force, "--config: rotate every log, due or not");
 }
 
 int parse_signal(std::string_view name) {
@@ -71,6 +119,10 @@ int parse_signal(std::string_view name) {
 std::optional<cli::Problem> finish(Options& o) {
     using cli::Problem;
     auto& r = o.raw;
+    if (!o.config.empty() || !o.convert.empty())
+        return finish_config(o);
+    if (o.force || !r.state.empty())
+        return Problem{o.force ? "--force" : "--state", "is for --config"};
     if (r.watch && r.once)
         return Problem{"--watch", "cannot be combined with --once"};
     o.mode = r.watch ? Mode::watch : r.once ? Mode::once : Mode::pipe;

@@ -19,7 +19,7 @@ class App;
 
 namespace syskit::logroll {
 
-enum class Mode { pipe, watch, once };
+enum class Mode { pipe, watch, once, config, convert };
 enum class Method { rename, copytruncate };
 
 struct Options {
@@ -35,12 +35,16 @@ struct Options {
     double wait = 0; ///< --once: seconds to wait for another logroll's lock
     bool dry_run = false;
     log::Format log_format = log::Format::logfmt;
+    std::string config, convert; ///< --config PATH, --convert FILE
+    std::string state;           ///< --config: the state file, set by finish()
+    bool force = false;          ///< --config: rotate every log, due or not
 
     /// The raw text of the options parsed by finish().
     struct Raw {
         std::string size, interval, age, timestamp = "none", keep, max_age, max_total, compress = "none",
                                                       method = "rename", signal, log_format = "logfmt";
         std::optional<std::string> wait; ///< unset when not given: "" is refused
+        std::string state;               ///< --state, "" when not given
         bool watch = false, once = false, numbered = false;
     } raw;
 };

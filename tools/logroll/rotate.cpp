@@ -19,7 +19,7 @@ namespace syskit::logroll {
 
 Rotator::Rotator(fs::UniqueFd dirfd, std::string dir, std::string base, RotateOptions options, log::Logger& log)
     : dirfd_(std::move(dirfd)), dir_(std::move(dir)), base_(std::move(base)), options_(options), log_(log) {
-    if (options_.compression != Compression::none || options_.retention.any())
+    if (options_.background && (options_.compression != Compression::none || options_.retention.any()))
         worker_ = std::thread([this] { work(); });
 }
 
@@ -37,11 +37,22 @@ std::string Rotator::path(const std::string& name) const {
     return dir_ == "." ? name : dir_ + (dir_.ends_with('/') ? "" : "/") + name;
 }
 
+void Rotator::set_olddir(fs::UniqueFd dirfd, std::string dir) {
+    olddirfd_ = std::move(dirfd);
+    olddir_ = std::move(dir);
+}
+
+std::string Rotator::rotated_path(const std::string& name) const {
+    if (olddir_.empty())
+        return path(name);
+    return olddir_ + (olddir_.ends_with('/') ? "" : "/") + name;
+}
+
 bool Rotator::taken(const std::string& name) {
     // Only a name seen to exist is taken: on any other error the rename that follows fails
     // and says why.
     for (Compression c : {Compression::none, Compression::gzip, Compression::zstd})
-        if (::faccessat(dirfd_.get(), (name + std::string(extension(c))).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        if (::faccessat(rotated_dirfd(), (name + std::string(extension(c))).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
             return true;
     return false;
 }
@@ -73,15 +84,29 @@ std::string Rotator::next_name() {
 int Rotator::rename_current(std::string& to) {
     for (int attempt = 0; attempt < 1000; ++attempt) {
         to = next_name();
-        if (::renameat2(dirfd_.get(), base_.c_str(), dirfd_.get(), to.c_str(), RENAME_NOREPLACE) == 0)
+        if (::renameat2(dirfd_.get(), base_.c_str(), rotated_dirfd(), to.c_str(), RENAME_NOREPLACE) == 0) {
+            // The kept listing follows the rename, for the retention that comes next.
+            struct stat st{};
+            if (listing_ && ::fstatat(rotated_dirfd(), to.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+                listing_->emplace_back(to, st);
+            else
+                listing_.reset();
             return 0;
-        if (errno != EEXIST)
+        }
+        if (errno != EEXIST) {
+            listing_.reset();
             return errno;
+        }
     }
+    listing_.reset();
     return EEXIST;
 }
 
 bool Rotator::copy_truncate(std::string& to, CopyResult& result, std::string& error) {
+    struct Drop {
+        std::optional<Listing>& l;
+        ~Drop() { l.reset(); }
+    } drop{listing_};
     fs::UniqueFd src(::openat(dirfd_.get(), base_.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
     if (!src) {
         error = path(base_) + ": " + std::strerror(errno);
@@ -98,30 +123,30 @@ bool Rotator::copy_truncate(std::string& to, CopyResult& result, std::string& er
     for (int attempt = 0; attempt < 1000; ++attempt) {
         to = next_name();
         tmp = "." + to + ".tmp";
-        ::unlinkat(dirfd_.get(), tmp.c_str(), 0);
-        dst.reset(::openat(dirfd_.get(), tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+        ::unlinkat(rotated_dirfd(), tmp.c_str(), 0);
+        dst.reset(::openat(rotated_dirfd(), tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                            st.st_mode & 0666));
         if (!dst) {
-            error = path(tmp) + ": " + std::strerror(errno);
+            error = rotated_path(tmp) + ": " + std::strerror(errno);
             return false;
         }
-        if (::renameat2(dirfd_.get(), tmp.c_str(), dirfd_.get(), to.c_str(), RENAME_NOREPLACE) == 0)
+        if (::renameat2(rotated_dirfd(), tmp.c_str(), rotated_dirfd(), to.c_str(), RENAME_NOREPLACE) == 0)
             break;
         int err = errno;
-        ::unlinkat(dirfd_.get(), tmp.c_str(), 0);
+        ::unlinkat(rotated_dirfd(), tmp.c_str(), 0);
         dst.reset();
         if (err != EEXIST) {
-            error = path(to) + ": rename: " + std::strerror(err);
+            error = rotated_path(to) + ": rename: " + std::strerror(err);
             return false;
         }
     }
     if (!dst) {
-        error = path(to) + ": rename: " + std::strerror(EEXIST);
+        error = rotated_path(to) + ": rename: " + std::strerror(EEXIST);
         return false;
     }
     auto fail = [&](const std::string& what) {
         error = what + ": " + std::strerror(errno);
-        ::unlinkat(dirfd_.get(), to.c_str(), 0);
+        ::unlinkat(rotated_dirfd(), to.c_str(), 0);
         return false;
     };
     std::vector<char> buf(1 << 20);
@@ -137,7 +162,7 @@ bool Rotator::copy_truncate(std::string& to, CopyResult& result, std::string& er
             if (n == 0)
                 return true;
             if (!fs::write_all(dst.get(), buf.data(), static_cast<std::size_t>(n)))
-                return fail(path(to) + ": write");
+                return fail(rotated_path(to) + ": write");
             if (auto nl = static_cast<const char*>(memrchr(buf.data(), '\n', static_cast<std::size_t>(n))))
                 line_end = result.copied + static_cast<std::uint64_t>(nl - buf.data()) + 1;
             result.copied += static_cast<std::uint64_t>(n);
@@ -189,21 +214,29 @@ bool Rotator::copy_truncate(std::string& to, CopyResult& result, std::string& er
         }
         result.copied = line_end;
         if (::ftruncate(dst.get(), static_cast<off_t>(line_end)) != 0) {
-            error = path(to) + ": ftruncate: " + std::strerror(errno);
+            error = rotated_path(to) + ": ftruncate: " + std::strerror(errno);
             return false;
         }
     }
-    if (::fsync(dst.get()) != 0 || ::fsync(dirfd_.get()) != 0) {
+    if (::fsync(dst.get()) != 0 || ::fsync(rotated_dirfd()) != 0) {
         // In place and whole as far as this run can see, but not known to be on disk.
-        error = path(to) + ": fsync: " + std::strerror(errno);
+        error = rotated_path(to) + ": fsync: " + std::strerror(errno);
         return false;
     }
     return true;
 }
 
 void Rotator::rotated(std::string name) {
-    if (!worker_.joinable())
+    // Compression changes names; retention alone can start from the kept listing.
+    if (options_.compression != Compression::none)
+        listing_.reset();
+    if (options_.compression == Compression::none && !options_.retention.any())
         return;
+    if (options_.delay_compression && options_.compression != Compression::none) {
+        // name is the newest rotation: the ones before it are compressed now, and it next time.
+        queue_uncompressed(false, true, "compressing the rotation before the newest (delaycompress)");
+        name.clear(); // a job with no file to compress: retention only
+    }
     {
         std::lock_guard g(mu_);
         queue_.push_back({std::move(name)});
@@ -213,10 +246,16 @@ void Rotator::rotated(std::string name) {
 
 bool Rotator::wait() {
     std::unique_lock g(mu_);
+    if (!worker_.joinable())
+        while (!queue_.empty()) {
+            Job job = std::move(queue_.front());
+            queue_.pop_front();
+            process(std::move(job), g);
+        }
     cv_.wait(g, [&] { return queue_.empty() && !busy_; });
     for (const auto& name : deferred_)
         log_.warn("left uncompressed: a process still holds it open for writing; the next run compresses it",
-                  {{"file", path(name)}});
+                  {{"file", rotated_path(name)}});
     deferred_.clear();
     retention_retry_ = false;
     return !std::exchange(failed_, false);
@@ -230,31 +269,46 @@ bool Rotator::in_flight(const std::string& name) {
 }
 
 void Rotator::resume_compression(bool dry_run) {
+    queue_uncompressed(dry_run, options_.delay_compression, "compressing what an earlier run left uncompressed");
+}
+
+void Rotator::queue_uncompressed(bool dry_run, bool skip_newest, std::string_view why) {
     if (options_.compression == Compression::none)
         return;
     std::vector<Candidate> all;
     std::string error;
-    if (!list(all, error)) {
-        log_.error("cannot read the directory", {{"dir", dir_}, {"error", error}});
+    const bool listed = list(all, error);
+    if (!dry_run)
+        listing_.reset(); // what is queued and deleted below changes the directory
+    if (!listed) {
+        log_.error("cannot read the directory", {{"dir", olddir_.empty() ? dir_ : olddir_}, {"error", error}});
         return;
     }
     std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) { return a.rotated < b.rotated; });
+    std::optional<Rotated> newest;
+    if (skip_newest && !all.empty())
+        newest = all.back().rotated;
     for (const auto& c : all) {
-        if (c.rotated.compression != Compression::none)
+        if (c.rotated.compression != Compression::none || (newest && c.rotated.same_rotation(*newest)) ||
+            in_flight(c.rotated.name))
             continue;
-        std::string p = path(c.rotated.name);
+        std::string p = rotated_path(c.rotated.name);
         bool done = std::any_of(all.begin(), all.end(), [&](const Candidate& o) {
             return o.rotated.same_rotation(c.rotated) && o.rotated.compression == options_.compression;
         });
         if (!done && dry_run) {
             log_.info("would compress", {{"file", p}, {"bytes", c.size}, {"dry_run", true}});
         } else if (!done) {
-            log_.info("compressing what an earlier run left uncompressed", {{"file", p}, {"bytes", c.size}});
-            rotated(c.rotated.name);
+            log_.info(why, {{"file", p}, {"bytes", c.size}});
+            {
+                std::lock_guard g(mu_);
+                queue_.push_back({c.rotated.name});
+            }
+            cv_.notify_all();
         } else if (dry_run) {
             // The compressed copy was renamed into place only once complete and fsynced.
             log_.info("would delete the uncompressed copy of a compressed file", {{"file", p}, {"dry_run", true}});
-        } else if (::unlinkat(dirfd_.get(), c.rotated.name.c_str(), 0) == 0) {
+        } else if (::unlinkat(rotated_dirfd(), c.rotated.name.c_str(), 0) == 0) {
             log_.info("deleted the uncompressed copy of a compressed file", {{"file", p}, {"bytes", c.size}});
         } else if (errno != ENOENT) {
             log_.error("cannot delete", {{"file", p}, {"error", std::string_view(std::strerror(errno))}});
@@ -263,10 +317,10 @@ void Rotator::resume_compression(bool dry_run) {
 }
 
 bool Rotator::compress(const Job& job, bool& deferred) {
-    if (open_for_writing(dirfd_.get(), job.name.c_str())) {
+    if (open_for_writing(rotated_dirfd(), job.name.c_str())) {
         if (!job.retry)
             log_.warn("not compressed yet: a process still holds it open for writing; trying again every second",
-                      {{"file", path(job.name)}});
+                      {{"file", rotated_path(job.name)}});
         deferred = true;
         return true;
     }
@@ -274,13 +328,13 @@ bool Rotator::compress(const Job& job, bool& deferred) {
     std::string error;
     timespec t0{}, t1{};
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!compress_file(dirfd_.get(), job.name, options_.compression, r, error)) {
-        log_.error("compression failed, the rotated file is kept as it is", {{"file", path(job.name)}, {"error", error}});
+    if (!compress_file(rotated_dirfd(), job.name, options_.compression, r, error)) {
+        log_.error("compression failed, the rotated file is kept as it is", {{"file", rotated_path(job.name)}, {"error", error}});
         return false;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = static_cast<double>(t1.tv_sec - t0.tv_sec) + static_cast<double>(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    std::string to = path(job.name + std::string(extension(options_.compression)));
+    std::string to = rotated_path(job.name + std::string(extension(options_.compression)));
     log_.info("compressed", {{"file", to}, {"bytes_in", r.in}, {"bytes_out", r.out}, {"seconds", secs}});
     return true;
 }
@@ -307,29 +361,36 @@ void Rotator::work() {
             job = std::move(queue_.front());
             queue_.pop_front();
         }
-        current_ = job.name;
-        retention_retry_ = false;
-        busy_ = true;
-        g.unlock();
-        bool ok = true, deferred = false;
-        if (!job.name.empty() && options_.compression != Compression::none)
-            ok = compress(job, deferred);
-        if (options_.retention.any())
-            ok = apply_retention(false) && ok;
-        g.lock();
-        if (deferred)
-            deferred_.push_back(std::move(job.name));
-        current_.clear();
-        busy_ = false;
-        failed_ = failed_ || !ok;
-        cv_.notify_all();
+        process(std::move(job), g);
     }
 }
 
-bool Rotator::each_regular_file(const std::function<void(const char* name, const struct stat& st)>& fn,
-                                std::string& error) {
-    // A description of its own: listing dirfd_ itself would move the offset it shares.
-    fs::DirReader d = fs::DirReader::open(dirfd_.get(), ".");
+void Rotator::process(Job job, std::unique_lock<std::mutex>& g) {
+    current_ = job.name;
+    retention_retry_ = false;
+    busy_ = true;
+    g.unlock();
+    bool ok = true, deferred = false;
+    if (!job.name.empty() && options_.compression != Compression::none)
+        ok = compress(job, deferred);
+    g.lock();
+    // Compressed, or left for a retry that in_flight still protects: retention judges it
+    // now like any other rotation (rotate 0 in config mode deletes it at once).
+    if (deferred)
+        deferred_.push_back(std::move(job.name));
+    current_.clear();
+    g.unlock();
+    if (options_.retention.any())
+        ok = apply_retention(false) && ok;
+    g.lock();
+    busy_ = false;
+    failed_ = failed_ || !ok;
+    cv_.notify_all();
+}
+
+bool Rotator::read_directory(int dirfd, std::string_view base, Listing& out, std::string& error) {
+    // A description of its own: listing the directory's own descriptor would move the offset it shares.
+    fs::DirReader d = fs::DirReader::open(dirfd, ".");
     if (!d) {
         error = std::strerror(errno);
         return false;
@@ -338,14 +399,40 @@ bool Rotator::each_regular_file(const std::function<void(const char* name, const
         // Only regular files: a directory or a symlink that happens to match is not ours.
         if (e->type != 0 && e->type != S_IFREG)
             continue;
+        // Every name of ours starts with the log's, or with a dot and the log's (temporaries):
+        // the others are not looked at, which keeps a directory of many logs quick to list.
+        std::string_view n = e->name;
+        if (!n.starts_with(base) && !(n.size() > 1 && n[0] == '.' && n.substr(1).starts_with(base)))
+            continue;
         struct stat st{};
-        if (::fstatat(dirfd_.get(), e->name.data(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-            fn(e->name.data(), st);
+        if (::fstatat(dirfd, e->name.data(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            out.emplace_back(std::string(n), st);
     }
     if (d.error()) {
         error = std::strerror(d.error());
         return false;
     }
+    return true;
+}
+
+void Rotator::use_listing(Listing entries) {
+    // A background thread would read the listing while this one changes the directory.
+    if (!options_.background)
+        listing_ = std::move(entries);
+}
+
+bool Rotator::each_regular_file(const std::function<void(const char* name, const struct stat& st)>& fn,
+                                std::string& error) {
+    if (listing_) {
+        for (const auto& [name, st] : *listing_)
+            fn(name.c_str(), st);
+        return true;
+    }
+    Listing entries;
+    if (!read_directory(rotated_dirfd(), base_, entries, error))
+        return false;
+    for (const auto& [name, st] : entries)
+        fn(name.c_str(), st);
     return true;
 }
 
@@ -374,36 +461,39 @@ void Rotator::remove_temporaries(bool dry_run) {
         },
         error);
     if (!ok) {
-        log_.error("cannot read the directory", {{"dir", dir_}, {"error", error}});
+        log_.error("cannot read the directory", {{"dir", olddir_.empty() ? dir_ : olddir_}, {"error", error}});
         return;
     }
     for (const auto& [name, size] : found) {
         if (dry_run)
-            log_.info("would delete an interrupted rotation's temporary", {{"file", path(name)}, {"bytes", size}, {"dry_run", true}});
-        else if (::unlinkat(dirfd_.get(), name.c_str(), 0) == 0)
-            log_.info("deleted an interrupted rotation's temporary", {{"file", path(name)}, {"bytes", size}});
+            log_.info("would delete an interrupted rotation's temporary", {{"file", rotated_path(name)}, {"bytes", size}, {"dry_run", true}});
+        else if (::unlinkat(rotated_dirfd(), name.c_str(), 0) == 0)
+            log_.info("deleted an interrupted rotation's temporary", {{"file", rotated_path(name)}, {"bytes", size}});
         else if (errno != ENOENT)
-            log_.error("cannot delete", {{"file", path(name)}, {"error", std::string_view(std::strerror(errno))}});
+            log_.error("cannot delete", {{"file", rotated_path(name)}, {"error", std::string_view(std::strerror(errno))}});
     }
 }
 
 bool Rotator::apply_retention(bool dry_run, const std::optional<Candidate>& pending) {
     std::vector<Candidate> all;
     std::string error;
-    if (!list(all, error)) {
-        log_.error("cannot read the directory for retention", {{"dir", dir_}, {"error", error}});
+    const bool listed = list(all, error);
+    if (!dry_run)
+        listing_.reset(); // the deletions below change the directory
+    if (!listed) {
+        log_.error("cannot read the directory for retention", {{"dir", olddir_.empty() ? dir_ : olddir_}, {"error", error}});
         return false;
     }
     if (pending)
         all.push_back(*pending);
     bool ok = true;
     for (const auto& c : select_expired(std::move(all), options_.retention, std::time(nullptr))) {
-        std::string p = path(c.rotated.name);
+        std::string p = rotated_path(c.rotated.name);
         // Counted, but not deleted: the compressor still has it, or a writer still appends
         // to it (its lines would be lost); a later pass deletes it.
         if (in_flight(c.rotated.name))
             continue;
-        if (open_for_writing(dirfd_.get(), c.rotated.name.c_str())) {
+        if (open_for_writing(rotated_dirfd(), c.rotated.name.c_str())) {
             if (dry_run) {
                 log_.info("would not delete: a process still holds it open for writing", {{"file", p}, {"dry_run", true}});
                 continue;
@@ -415,7 +505,7 @@ bool Rotator::apply_retention(bool dry_run, const std::optional<Candidate>& pend
         }
         if (dry_run) {
             log_.info("would delete", {{"file", p}, {"bytes", c.size}, {"dry_run", true}});
-        } else if (::unlinkat(dirfd_.get(), c.rotated.name.c_str(), 0) == 0) {
+        } else if (::unlinkat(rotated_dirfd(), c.rotated.name.c_str(), 0) == 0) {
             log_.info("deleted", {{"file", p}, {"bytes", c.size}});
         } else if (errno != ENOENT) {
             ok = false;

@@ -17,7 +17,9 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,6 +29,12 @@ struct RotateOptions {
     Scheme scheme = Scheme::timestamp;
     Compression compression = Compression::none;
     Retention retention;
+    /// Leave the newest rotation uncompressed until the next one (logrotate's delaycompress).
+    bool delay_compression = false;
+    /// Compress and apply retention in a thread of the Rotator's own, as rotations arrive;
+    /// false: in wait(), in the caller's thread (config mode, which waits for each log anyway
+    /// and, rotating a thousand logs, would pay two thread switches for each).
+    bool background = true;
 };
 
 /// What copy_truncate did.
@@ -53,6 +61,14 @@ public:
     /// dir/base, for messages.
     std::string path(const std::string& name) const;
 
+    /// Puts the rotated files in another directory of the same file system (logrotate's
+    /// olddir): dirfd open on it, dir its name for messages.  Called before the first rotation.
+    void set_olddir(fs::UniqueFd dirfd, std::string dir);
+    /// The directory of the rotated files: the log's, or the one set_olddir gave.
+    int rotated_dirfd() const { return olddirfd_ ? olddirfd_.get() : dirfd_.get(); }
+    /// The path of a rotated file, for messages.
+    std::string rotated_path(const std::string& name) const;
+
     /// The name the next rotation takes: free in every compressed form too.
     std::string next_name();
 
@@ -70,15 +86,17 @@ public:
     /// truncation, the copy is removed and the log is left whole; error says what failed.
     bool copy_truncate(std::string& to, CopyResult& result, std::string& error);
 
-    /// Hands a rotated file to the background thread: compressed when asked, then
+    /// Hands a rotated file to the background thread: compressed when asked (with
+    /// delay_compression, the rotations before it are, and it is left for the next time), then
     /// retention applied to the directory.  A file some process still holds open for
     /// writing (a writer that has not reopened) is neither compressed nor deleted: the
     /// thread warns and tries again every second.
     void rotated(std::string name);
 
-    /// Waits until the background thread has nothing left to do but those retries; a file
-    /// still held then is logged as left uncompressed, for the next run to compress.
-    /// False when something it did since the last call failed (and was logged).
+    /// Waits until the background thread has nothing left to do but those retries (without
+    /// options.background, does that work itself); a file still held then is logged as left
+    /// uncompressed, for the next run to compress.  False when something it did since the
+    /// last call failed (and was logged).
     bool wait();
 
     /// With --compress: hands the rotated files a crash left uncompressed to the background
@@ -96,6 +114,19 @@ public:
     /// False when a deletion failed.
     bool apply_retention(bool dry_run, const std::optional<Candidate>& pending = std::nullopt);
 
+    /// The regular files of a directory and their status: those whose names could be base's
+    /// (starting with base, or with a dot and base), or all with base empty.  False, with
+    /// error set, when the directory cannot be read.
+    using Listing = std::vector<std::pair<std::string, struct stat>>;
+    static bool read_directory(int dirfd, std::string_view base, Listing& out, std::string& error);
+
+    /// Answers the listings that follow (remove_temporaries, next_name, list, retention) from
+    /// entries, the rotated files' directory as read a moment ago, with what rename_current
+    /// adds, until something else changes the directory.  For config mode, where the lock
+    /// keeps every other logroll off this log and a directory of a thousand logs is read once
+    /// for all of them, rather than three times for each.
+    void use_listing(Listing entries);
+
     /// Deletes the hidden temporaries (".NAME.tmp", NAME one of this log's rotated names) that
     /// a rotation or compression interrupted by a crash left; with dry_run, logs them.  Only
     /// while holding the log's lock: then no other logroll is writing one.
@@ -107,6 +138,12 @@ private:
         bool retry = false; ///< tried before and found held open: warned already
     };
     void work();
+    /// Takes job's work (compression, then retention) in the calling thread, with mu_ held
+    /// on entry and exit but not during the work.
+    void process(Job job, std::unique_lock<std::mutex>& g);
+    /// Queues the rotated files left uncompressed (all but the newest with skip_newest) and
+    /// deletes the uncompressed copy of those compressed already; with dry_run, logs it.
+    void queue_uncompressed(bool dry_run, bool skip_newest, std::string_view why);
     /// Compresses job's file, or (deferred) leaves it for a retry while a process holds it
     /// open for writing.  False when the compression failed (and was logged).
     bool compress(const Job& job, bool& deferred);
@@ -115,12 +152,14 @@ private:
     bool each_regular_file(const std::function<void(const char* name, const struct stat& st)>& fn, std::string& error);
     bool taken(const std::string& name);
 
-    fs::UniqueFd dirfd_;
-    std::string dir_, base_;
+    fs::UniqueFd dirfd_, olddirfd_;
+    std::string dir_, base_, olddir_;
     RotateOptions options_;
     log::Logger& log_;
     std::int64_t last_time_ = -1;
     std::uint64_t last_seq_ = 0;
+    /// What keep_listing read; dropped by the first change to the directory.
+    std::optional<Listing> listing_;
 
     std::mutex mu_;
     std::condition_variable cv_;

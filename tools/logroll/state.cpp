@@ -1,0 +1,174 @@
+#include "state.hpp"
+
+#include "fs/fd.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace syskit::logroll {
+
+namespace {
+
+constexpr std::string_view header = "# logroll state: the last rotation of each log with a time trigger\n";
+
+std::string escape(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c < 0x20 || c == 0x7f)
+            out += fmt::format("\\x{:02x}", c);
+        else
+            out += static_cast<char>(c);
+    }
+    return out;
+}
+
+int hex(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+bool unescape(std::string_view s, std::string& out) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '\\') {
+            out += s[i];
+            continue;
+        }
+        if (i + 1 >= s.size())
+            return false;
+        char n = s[++i];
+        if (n == '\\') {
+            out += '\\';
+        } else if (n == 'n') {
+            out += '\n';
+        } else if (n == 'x' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+            out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+            i += 2;
+        } else {
+            return false;
+        }
+    }
+    return !out.empty();
+}
+
+std::string rfc3339(std::int64_t t) {
+    std::time_t tt = t;
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                       tm.tm_min, tm.tm_sec);
+}
+
+bool parse_rfc3339(std::string_view s, std::int64_t& t) {
+    if (s.size() != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+        return false;
+    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18})
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    auto num = [&](std::size_t at, std::size_t n) {
+        int v = 0;
+        for (std::size_t i = at; i < at + n; ++i)
+            v = v * 10 + (s[i] - '0');
+        return v;
+    };
+    std::tm tm{};
+    tm.tm_year = num(0, 4) - 1900;
+    tm.tm_mon = num(5, 2) - 1;
+    tm.tm_mday = num(8, 2);
+    tm.tm_hour = num(11, 2);
+    tm.tm_min = num(14, 2);
+    tm.tm_sec = num(17, 2);
+    if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+        return false;
+    t = timegm(&tm);
+    return rfc3339(t) == s;
+}
+
+} // namespace
+
+std::string format_state(const State& state) {
+    std::string out(header);
+    for (const auto& [path, t] : state)
+        out += rfc3339(t) + " " + escape(path) + "\n";
+    return out;
+}
+
+State parse_state(std::string_view text, unsigned& bad) {
+    State state;
+    bad = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t nl = text.find('\n', pos);
+        std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        pos = nl == std::string_view::npos ? text.size() : nl + 1;
+        if (line.empty() || line[0] == '#')
+            continue;
+        std::int64_t t = 0;
+        std::string path;
+        if (line.size() > 21 && line[20] == ' ' && parse_rfc3339(line.substr(0, 20), t) &&
+            unescape(line.substr(21), path))
+            state[path] = t;
+        else
+            ++bad;
+    }
+    return state;
+}
+
+bool load_state(const std::string& path, State& state, unsigned& bad, std::string& error) {
+    std::string text;
+    bad = 0;
+    if (!fs::read_file(path.c_str(), text, 64 << 20, AT_FDCWD, O_NOFOLLOW)) {
+        if (errno == ENOENT) {
+            state.clear();
+            return true;
+        }
+        error = fmt::format("{}: {}", path, std::strerror(errno));
+        return false;
+    }
+    state = parse_state(text, bad);
+    return true;
+}
+
+bool save_state(const std::string& path, const State& state, std::string& error) {
+    auto slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    std::string tmp = path + ".tmp";
+    auto fail = [&](const std::string& what) {
+        error = fmt::format("{}: {}", what, std::strerror(errno));
+        ::unlink(tmp.c_str());
+        return false;
+    };
+    fs::UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dirfd)
+        return fail(dir);
+    ::unlink(tmp.c_str());
+    fs::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!fd)
+        return fail(tmp);
+    std::string text = format_state(state);
+    if (!fs::write_all(fd.get(), text.data(), text.size()))
+        return fail(tmp + ": write");
+    if (::fsync(fd.get()) != 0)
+        return fail(tmp + ": fsync");
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+        return fail(path + ": rename");
+    if (::fsync(dirfd.get()) != 0) {
+        error = fmt::format("{}: fsync: {}", dir, std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+} // namespace syskit::logroll
