@@ -6,7 +6,7 @@ namespace syskit::cli {
 namespace {
 
 /// Where option descriptions start, as in util-linux's --help.
-constexpr std::size_t description_column = 28;
+constexpr std::size_t description_column = 30;
 
 /// "a b c", the values of a value list, as a|b|c.
 std::string barred(std::string values) {
