@@ -1,8 +1,12 @@
 #include "cli/cli.hpp"
+#include "cli/help.hpp"
 #include "cli/spec.hpp"
+#include "cli/usage.hpp"
+#include "cli/values.hpp"
 
 #include "syskit_version.h"
 
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include <unistd.h>
@@ -10,91 +14,117 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <map>
 
 namespace syskit::cli {
 
-Tool::Tool(std::string name, std::string description) : app_(std::move(description), name) {
-    app_.set_version_flag("--version", fmt::format("{} (syskit) {}", name, SYSKIT_VERSION),
-                          "Print the version and exit");
-    app_.set_help_flag("-h,--help", "Print this help and exit");
+const char* build_features() { return SYSKIT_FEATURES; }
+
+Tool::Tool(std::string name, std::string description) : app_(std::make_unique<CLI::App>(std::move(description), name)) {
+    app_->formatter(std::make_shared<HelpFormatter>());
+    version_ = fmt::format("{} (syskit) {}\n{}", name, SYSKIT_VERSION,
+                           wrap(std::string("features: ") + build_features(), 4));
+    app_->set_version_flag("--version", version_, "Print the version and build features, and exit");
+    app_->set_help_flag("-h,--help", "Print this help and exit");
     set_program_name(std::move(name));
 }
 
+Tool::~Tool() = default;
+
 Tool& Tool::add_format() {
-    static const std::map<std::string, Format> names{{"text", Format::text}, {"json", Format::json}};
-    app_.add_option("--format", format_, "Output format: text, or json (one object per line)")
-        ->transform(CLI::CheckedTransformer(names))
-        ->option_text("text|json");
+    app_->add_option("--format", format_, "Output format: text, or json (one object per line)")
+        ->transform(one_of(std::vector<std::pair<std::string, Format>>{{"text", Format::text}, {"json", Format::json}}));
     return *this;
 }
 
 Tool& Tool::add_null(std::string help) {
-    app_.add_flag("-0,--null", null_, std::move(help));
+    app_->add_flag("-0,--null", null_, std::move(help));
     return *this;
 }
 
 Tool& Tool::long_help_only() {
-    app_.set_help_flag("--help", "Print this help and exit");
+    app_->set_help_flag("--help", "Print this help and exit");
     return *this;
 }
 
 Tool& Tool::add_color() {
-    static const std::map<std::string, Color> names{
-        {"auto", Color::auto_}, {"always", Color::always}, {"never", Color::never}};
-    app_.add_option("--color", color_, "Colour the output: auto (a terminal, NO_COLOR unset), always, never")
-        ->transform(CLI::CheckedTransformer(names))
-        ->option_text("auto|always|never");
+    app_->add_option("--color", color_, "Colour the output: auto (a terminal, NO_COLOR unset), always, never")
+        ->transform(one_of(std::vector<std::pair<std::string, Color>>{
+            {"auto", Color::auto_}, {"always", Color::always}, {"never", Color::never}}));
     return *this;
 }
 
-Tool& Tool::add_quiet() {
-    app_.add_flag("-q,--quiet", quiet_, "No progress line on stderr");
+Tool& Tool::add_quiet(std::string help) {
+    app_->add_flag("-q,--quiet", quiet_, std::move(help));
+    return *this;
+}
+
+Tool& Tool::add_jobs(unsigned& jobs, std::string aliases) {
+    std::string names = "-j,--jobs";
+    if (!aliases.empty())
+        names += "," + aliases;
+    app_->add_option(names, jobs, "Worker threads (default: one per CPU)")
+        ->type_name("N")
+        ->check(CLI::Range(1u, 1024u).description(""));
+    return *this;
+}
+
+Tool& Tool::footer(std::string text) {
+    app_->footer(std::move(text));
     return *this;
 }
 
 bool Tool::color_stdout() const { return use_color(color_, STDOUT_FILENO); }
 
-std::string Tool::usage_line() const {
-    auto formatter = std::dynamic_pointer_cast<CLI::Formatter>(app_.get_formatter());
-    std::string usage = formatter ? formatter->make_usage(&app_, app_.get_name()) : "Usage: " + app_.get_name();
-    // CLI11 prints "Usage: NAME [OPTIONS] ..." followed by a newline; keep one line.
-    while (!usage.empty() && (usage.back() == '\n' || usage.back() == ' '))
-        usage.pop_back();
-    while (!usage.empty() && usage.front() == '\n')
-        usage.erase(usage.begin());
-    return usage;
+std::string Tool::help() const { return app_->help(); }
+
+Tool::Outcome Tool::run(int argc, char** argv, Problem* problem) {
+    try {
+        app_->parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        return Outcome::help;
+    } catch (const CLI::CallForAllHelp&) {
+        return Outcome::help;
+    } catch (const CLI::CallForVersion&) {
+        return Outcome::version;
+    } catch (const CLI::ParseError& e) {
+        // CLI11 checks required arguments before unexpected ones: an unknown option is the
+        // more useful thing to name ("dupfind --bogus" lacks a PATH only because of it).
+        std::vector<std::string> extra =
+            dynamic_cast<const CLI::RequiredError*>(&e) ? app_->remaining() : std::vector<std::string>{};
+        *problem = extra.empty() ? problem_of(e, *app_) : problem_of(CLI::ExtrasError(extra), *app_);
+        return Outcome::problem;
+    }
+    return Outcome::parsed;
+}
+
+std::optional<Problem> Tool::check(int argc, char** argv) {
+    Problem problem;
+    if (run(argc, argv, &problem) == Outcome::problem)
+        return problem;
+    return std::nullopt;
 }
 
 std::optional<int> Tool::parse(int argc, char** argv) {
     // The build asks each tool for its options, to write its shell completions.
     if (std::getenv(options_spec_variable)) {
-        std::cout << options_spec(app_);
+        std::cout << options_spec(*app_);
         return exit_ok;
     }
-    try {
-        app_.parse(argc, argv);
-    } catch (const CLI::CallForHelp&) {
-        std::cout << app_.help();
+    Problem problem;
+    switch (run(argc, argv, &problem)) {
+    case Outcome::parsed:
+        return std::nullopt;
+    case Outcome::help:
+        // CLI11's help() is that of the command asked for ("pipekit run --help").
+        std::cout << app_->help();
         return exit_ok;
-    } catch (const CLI::CallForAllHelp&) {
-        std::cout << app_.help("", CLI::AppFormatMode::All);
+    case Outcome::version:
+        std::cout << version_ << '\n';
         return exit_ok;
-    } catch (const CLI::CallForVersion& e) {
-        std::cout << e.what() << '\n';
-        return exit_ok;
-    } catch (const CLI::ParseError& e) {
-        // CLI11 checks required arguments before unexpected ones: an unknown option is the
-        // more useful thing to name ("dupfind --bogus" lacks a PATH only because of it).
-        std::vector<std::string> extra = dynamic_cast<const CLI::RequiredError*>(&e) ? app_.remaining()
-                                                                                    : std::vector<std::string>{};
-        error("", extra.empty() ? e.what() : CLI::ExtrasError(extra).what());
-        std::string usage = usage_line() + '\n';
-        std::fwrite(usage.data(), 1, usage.size(), stderr);
-        try_help();
-        return exit_trouble;
+    case Outcome::problem:
+        break;
     }
-    return std::nullopt;
+    return usage_error(problem);
 }
 
 } // namespace syskit::cli

@@ -1,13 +1,19 @@
-// cli: the command line every syskit tool shares (DESIGN.md, "Conventions"): CLI11 with the
-// shared options and error handling, and cli/diag.hpp's exit statuses and diagnostics.
+// cli: the command line every syskit tool shares (DESIGN.md, "Conventions"): the shared
+// options, --help in one layout, --version with the build's features, and usage errors in
+// words, over CLI11.  CLI11 is declared, not included: main.cpp and the tests need only this
+// class, and CLI11's header costs more to compile than most of syskit's files.  The files that
+// declare options (each tool's options.cpp) include <CLI/CLI.hpp> and cli/values.hpp.
 #pragma once
 
 #include "cli/diag.hpp"
 
-#include <CLI/CLI.hpp>
-
+#include <memory>
 #include <optional>
 #include <string>
+
+namespace CLI {
+class App;
+}
 
 namespace syskit::cli {
 
@@ -15,14 +21,19 @@ namespace syskit::cli {
 ///
 /// Usage: construct, add the shared options the tool takes, add its own through app(),
 /// then call parse(); a returned value is the exit status to leave with (help, version,
-/// usage errors), std::nullopt means go on.
+/// usage errors), std::nullopt means go on.  A Tool stays where it was constructed: CLI11
+/// holds pointers to its members.
 class Tool {
 public:
     /// name: the binary's name, used in diagnostics; description: the one-line summary
     /// --help prints first.
     Tool(std::string name, std::string description);
+    ~Tool();
+    Tool(const Tool&) = delete;
+    Tool& operator=(const Tool&) = delete;
 
-    CLI::App& app() { return app_; }
+    /// The parser, for add_options(app, o); using its members needs <CLI/CLI.hpp>.
+    CLI::App& app() { return *app_; }
 
     /// --format text|json, for tools whose results are records.
     Tool& add_format();
@@ -32,12 +43,27 @@ public:
     Tool& long_help_only();
     /// --color auto|always|never.
     Tool& add_color();
-    /// -q/--quiet: no progress line, no warnings that are not errors.
-    Tool& add_quiet();
+    /// -q/--quiet: no progress line, no warnings that are not errors.  help: what else it
+    /// silences in this tool.
+    Tool& add_quiet(std::string help = "No progress line, no warnings on stderr");
+    /// -j/--jobs N, the number of worker threads (1 to 1024); 0 in jobs means the default,
+    /// one per CPU (cli::cpu_count).  Further names (cachenode's --threads) are aliases.
+    Tool& add_jobs(unsigned& jobs, std::string aliases = "");
+    /// The last paragraph of --help (util-linux: "For more details see T(1).").
+    Tool& footer(std::string text);
 
     /// Parses argv.  --help and --version print to stdout and return 0; a usage error prints
-    /// "tool: message", the short usage line and a pointer to --help on stderr, and returns 2.
+    /// "tool: subject: what is wrong" and "Try 'tool --help' for more information." on
+    /// stderr, and returns 2.
     std::optional<int> parse(int argc, char** argv);
+
+    /// Parses argv without printing, as the unit tests do: what is wrong with it in the
+    /// words parse() prints (subject and message), or nullopt when it parsed.  --help and
+    /// --version parse.
+    std::optional<Problem> check(int argc, char** argv);
+
+    /// What --help prints.
+    std::string help() const;
 
     Format format() const { return format_; }
     bool null() const { return null_; }
@@ -46,13 +72,19 @@ public:
     bool color_stdout() const;
 
 private:
-    std::string usage_line() const;
+    enum class Outcome { parsed, help, version, problem };
+    Outcome run(int argc, char** argv, Problem* problem);
 
-    CLI::App app_;
+    std::unique_ptr<CLI::App> app_;
+    std::string version_; ///< what --version prints
     Format format_ = Format::text;
     bool null_ = false;
     bool quiet_ = false;
     Color color_ = Color::auto_;
 };
+
+/// The build's features, as --version lists them after the version line ("features: TLS
+/// (OpenSSL 3.0.11), zstd 1.5.4, ...").
+const char* build_features();
 
 } // namespace syskit::cli

@@ -38,7 +38,8 @@ void add_walk_options(CLI::App& app, WalkArgs& args, const WalkSpec& spec) {
         app.add_option("--max-depth", args.max_depth, "Descend at most N levels below each PATH")
             ->type_name("N")
             ->check(CLI::Range(0, INT_MAX).description(""));
-    app.add_option("-j,--threads", args.threads, "Worker threads (default: online CPUs)")
+    // --threads: the name these options had before -j/--jobs was the suite's, still taken.
+    app.add_option("-j,--jobs,--threads", args.threads, "Worker threads (default: one per CPU)")
         ->type_name("N")
         ->check(CLI::Range(1u, 1024u).description(""));
 }

@@ -1,5 +1,5 @@
 // walk: the options of the tools that walk trees (PATH..., --exclude, -x, --max-depth,
-// -j/--threads, -L), declared once and turned into the fs::WalkOptions the walker takes.
+// -j/--jobs, -L), declared once and turned into the fs::WalkOptions the walker takes.
 #pragma once
 
 #include "fs/walk.hpp"

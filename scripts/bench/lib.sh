@@ -20,6 +20,8 @@ bench_build() {
     else
         build=$repo/build
         "$repo/scripts/build" >&2 || die "$build: the build failed"
+        # The benchmarks' own programs are built only when named (build_by_default: false).
+        [ $# -eq 0 ] || ninja -C "$build" "$@" >/dev/null || die "$build: cannot build $*"
     fi
     [ -x "$build/tools/$tool/$tool" ] || die "$build/tools/$tool/$tool: not built"
     echo "$build/tools/$tool/$tool"

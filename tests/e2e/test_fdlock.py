@@ -258,7 +258,7 @@ def test_bad_values(tmp_path, args, subject):
     (["--holder"], "fdlock: --holder: takes one FILE"),
     (["--list", "LOCK"], "fdlock: --list: takes no FILE"),
     (["--format", "json", "LOCK", "true"], "fdlock: --format: only with --holder or --list"),
-    (["-F", "--deadline", "1", "LOCK", "true"], "fdlock: --no-fork excludes --deadline"),
+    (["-F", "--deadline", "1", "LOCK", "true"], "fdlock: --no-fork: cannot be used with --deadline"),
 ])
 def test_usage_errors(args, message):
     r = fdlock(*args)

@@ -111,7 +111,7 @@ def test_run_usage_errors_in_words(run):
     r = run("pipekit", "run", "-t", "x", "true")
     assert r.err_lines()[0] == "pipekit: --timeout: 'x' is not a number of seconds above 0", r
     r = run("pipekit")
-    assert r.rc == 2 and r.err_lines()[0] == "pipekit: A subcommand is required", r
+    assert r.rc == 2 and r.err_lines()[0] == "pipekit: a command is required", r
 
 
 def test_run_timeout_ends_the_whole_process_group(run, tmp_path):

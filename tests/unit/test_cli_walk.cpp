@@ -1,12 +1,11 @@
 // cli/walk: the walk options every walking tool declares, and how roots are made absolute.
 #include "argv.hpp"
+#include "cli/cli.hpp"
 #include "cli/walk.hpp"
 
 #include "tmpdir.hpp"
 
 #include <doctest/doctest.h>
-
-#include <CLI/CLI.hpp>
 
 #include <unistd.h>
 
@@ -16,13 +15,22 @@ using namespace syskit;
 
 namespace {
 
-/// Parses args (without the program name) on a fresh app declaring spec's walk options.
-cli::WalkArgs parsed(std::vector<std::string> args, const cli::WalkSpec& spec = {}) {
-    CLI::App app;
+/// Parses args (without the program name) on a fresh tool declaring spec's walk options:
+/// "subject: message" of the usage error, or "" when there is none.  out: what was parsed.
+std::string usage_of(std::vector<std::string> args, const cli::WalkSpec& spec = {}, cli::WalkArgs* out = nullptr) {
+    cli::Tool tool("tool", "test");
     cli::WalkArgs w;
-    cli::add_walk_options(app, w, spec);
+    cli::add_walk_options(tool.app(), w, spec);
     test::Argv argv("tool", std::move(args));
-    app.parse(argv.argc(), argv.argv());
+    auto usage = tool.check(argv.argc(), argv.argv());
+    if (out)
+        *out = w;
+    return usage ? usage->subject + ": " + usage->message : "";
+}
+
+cli::WalkArgs parsed(std::vector<std::string> args, const cli::WalkSpec& spec = {}) {
+    cli::WalkArgs w;
+    REQUIRE(usage_of(std::move(args), spec, &w) == "");
     return w;
 }
 
@@ -61,26 +69,26 @@ TEST_CASE("cli walk options: every option reaches the walk's options") {
 
 TEST_CASE("cli walk options: what the spec leaves out is not an option") {
     cli::WalkSpec spec;
-    CHECK_THROWS_AS(parsed({"-L"}, spec), CLI::ParseError);
+    CHECK(usage_of({"-L"}, spec) == "-L: unknown option");
     spec.follow = true;
     CHECK(parsed({"-L"}, spec).walk_options().flags == fs::walk_follow);
     CHECK(parsed({"--follow", "-x"}, spec).walk_options().flags == (fs::walk_follow | fs::walk_one_fs));
     spec.max_depth = false;
-    CHECK_THROWS_AS(parsed({"--max-depth", "1"}, spec), CLI::ParseError);
+    CHECK(usage_of({"--max-depth", "1"}, spec) == "--max-depth: unknown option");
 }
 
 TEST_CASE("cli walk options: PATH required when the spec says so, and no default then") {
     cli::WalkSpec spec;
     spec.paths_required = true;
-    CHECK_THROWS_AS(parsed({}, spec), CLI::RequiredError);
+    CHECK(usage_of({}, spec) == "PATH: required");
     CHECK(parsed({"x"}, spec).roots == std::vector<std::string>{"x"});
 }
 
 TEST_CASE("cli walk options: numbers out of range are usage errors") {
-    CHECK_THROWS_AS(parsed({"--max-depth", "-1"}), CLI::ParseError);
-    CHECK_THROWS_AS(parsed({"--max-depth", "x"}), CLI::ParseError);
-    CHECK_THROWS_AS(parsed({"-j", "0"}), CLI::ParseError);
-    CHECK_THROWS_AS(parsed({"-j", "1025"}), CLI::ParseError);
+    CHECK(usage_of({"--max-depth", "-1"}) == "--max-depth: '-1' is not a number of at least 0");
+    CHECK(usage_of({"--max-depth", "x"}) == "--max-depth: 'x' is not a number of at least 0");
+    CHECK(usage_of({"-j", "0"}) == "--jobs: '0' is not a number from 1 to 1024");
+    CHECK(usage_of({"-j", "1025"}) == "--jobs: '1025' is not a number from 1 to 1024");
     CHECK(parsed({"--max-depth", "0"}).max_depth == 0);
 }
 

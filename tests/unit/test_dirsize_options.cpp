@@ -21,12 +21,16 @@ std::optional<cli::Problem> problem_of(std::vector<std::string> args, Options* o
     Options o;
     add_options(app, o);
     test::Argv argv("dirsize", std::move(args));
-    app.parse(argv.argc(), argv.argv());
+    if (auto usage = tool.check(argv.argc(), argv.argv()))
+        return usage;
     auto p = finish(o);
     if (out)
         *out = o;
     return p;
 }
+
+/// "subject: message" of a problem, or "" for none.
+std::string words(const std::optional<cli::Problem>& p) { return p ? p->subject + ": " + p->message : ""; }
 
 Options parsed(std::vector<std::string> args) {
     Options o;

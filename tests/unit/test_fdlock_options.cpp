@@ -2,9 +2,9 @@
 #include "argv.hpp"
 #include "fdlock/options.hpp"
 
+#include "cli/cli.hpp"
 #include "cli/command.hpp"
 
-#include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
 
 #include <string>
@@ -18,12 +18,14 @@ namespace {
 /// Parses args as fdlock does, the command after FILE included; the problem as
 /// "subject: message", or "" when the line is fine.
 std::string problem_of(std::vector<std::string> args, Options* out = nullptr) {
-    CLI::App app;
+    cli::Tool tool("fdlock", "test");
+    CLI::App& app = tool.app();
     Options o;
     add_options(app, o);
     test::Argv argv("fdlock", std::move(args));
     cli::Command command = cli::command_after_operand(app, argv.argc(), argv.argv());
-    app.parse(command.argc, argv.argv());
+    if (auto usage = tool.check(command.argc, argv.argv()))
+        return usage->subject + ": " + usage->message;
     o.command = command.argv;
     auto p = finish(o);
     if (out)

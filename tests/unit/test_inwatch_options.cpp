@@ -2,9 +2,9 @@
 #include "argv.hpp"
 #include "inwatch/options.hpp"
 
+#include "cli/cli.hpp"
 #include "cli/command.hpp"
 
-#include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
 
 #include <sys/inotify.h>
@@ -20,12 +20,14 @@ namespace {
 /// Parses args as inwatch does, --exec's command included; the problem's subject, or ""
 /// when the line is fine.
 std::string problem_of(std::vector<std::string> args, Options* out = nullptr) {
-    CLI::App app;
+    cli::Tool tool("inwatch", "test");
+    CLI::App& app = tool.app();
     Options o;
     add_options(app, o);
     test::Argv argv("inwatch", std::move(args));
     cli::Command command = cli::command_after("--exec", argv.argc(), argv.argv());
-    app.parse(command.argc, argv.argv());
+    if (auto usage = tool.check(command.argc, argv.argv()))
+        return usage->subject;
     o.command = command.argv;
     auto p = finish(o);
     if (out)

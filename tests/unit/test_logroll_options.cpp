@@ -2,7 +2,8 @@
 #include "argv.hpp"
 #include "logroll/options.hpp"
 
-#include <CLI/CLI.hpp>
+#include "cli/cli.hpp"
+
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -15,11 +16,13 @@ using namespace syskit::logroll;
 namespace {
 /// Parses args as logroll would; the problem's subject, or "" when the line is fine.
 std::string problem_of(std::vector<std::string> args, Options* out = nullptr) {
-    CLI::App app;
+    syskit::cli::Tool tool("logroll", "test");
+    CLI::App& app = tool.app();
     Options o;
     add_options(app, o);
     syskit::test::Argv argv("logroll", std::move(args));
-    app.parse(argv.argc(), argv.argv());
+    if (auto usage = tool.check(argv.argc(), argv.argv()))
+        return usage->subject;
     auto p = finish(o);
     if (out)
         *out = o;

@@ -2,7 +2,8 @@
 #include "argv.hpp"
 #include "pipekit/options.hpp"
 
-#include <CLI/CLI.hpp>
+#include "cli/cli.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -13,11 +14,13 @@ using namespace syskit::pipekit;
 namespace {
 /// Parses args as pipekit would; the problem as "subject: message", or "" when the line is fine.
 std::string problem_of(std::vector<std::string> args, Options* out = nullptr) {
-    CLI::App app;
+    syskit::cli::Tool tool("pipekit", "test");
+    CLI::App& app = tool.app();
     Options o;
     add_options(app, o);
     syskit::test::Argv argv("pipekit", std::move(args));
-    app.parse(argv.argc(), argv.argv());
+    if (auto usage = tool.check(argv.argc(), argv.argv()))
+        return usage->subject + ": " + usage->message;
     auto p = finish(app, o);
     if (out)
         *out = std::move(o);

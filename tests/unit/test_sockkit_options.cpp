@@ -2,7 +2,8 @@
 #include "argv.hpp"
 #include "sockkit/options.hpp"
 
-#include <CLI/CLI.hpp>
+#include "cli/cli.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -13,11 +14,13 @@ using namespace syskit::sockkit;
 namespace {
 /// Parses args as sockkit would; the problem's subject, or "" when the line is fine.
 std::string problem_of(std::vector<std::string> args, Options* out = nullptr) {
-    CLI::App app;
+    syskit::cli::Tool tool("sockkit", "test");
+    CLI::App& app = tool.app();
     Options o;
     add_options(app, o);
     syskit::test::Argv argv("sockkit", std::move(args));
-    app.parse(argv.argc(), argv.argv());
+    if (auto usage = tool.check(argv.argc(), argv.argv()))
+        return usage->subject + ": " + usage->message;
     auto p = finish(o);
     if (out)
         *out = o;

@@ -17,7 +17,7 @@ void add_options(CLI::App& app, Options& o) {
     app.add_flag("--power-on", o.power_on, "Turn the adapter on if it is off, instead of failing");
     app.add_option("--transport", r.transport,
                    "Discovery transport: auto, le or bredr (default: auto for scan, le for watch)")
-        ->type_name("T");
+        ->option_text("auto|le|bredr");
 
     auto* scan = app.add_subcommand("scan", "Discover devices and list them with their RSSI");
     scan->add_option("--timeout", r.timeout, "Seconds of discovery (default 10)")->type_name("SECS");
@@ -38,7 +38,8 @@ void add_options(CLI::App& app, Options& o) {
     watch->add_option("--on-away", o.on_away, "Run CMD with /bin/sh -c when the device goes away")->type_name("CMD");
     watch->add_option("--on-near", o.on_near, "Run CMD with /bin/sh -c when the device comes near")->type_name("CMD");
     watch->add_flag("-v,--verbose", o.verbose, "Log every RSSI sample heard from the device");
-    watch->add_option("--log-format", r.log_format, "Log lines on stderr: logfmt (default) or json")->type_name("FMT");
+    watch->add_option("--log-format", r.log_format, "Log lines on stderr: logfmt (default) or json")
+        ->option_text("logfmt|json");
 }
 
 namespace {

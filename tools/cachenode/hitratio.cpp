@@ -4,6 +4,7 @@
 #include "eviction.hpp"
 #include "store.hpp"
 
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include <algorithm>

@@ -18,7 +18,6 @@ int main(int argc, char** argv) {
     cli::Tool tool("cachenode", "cachenode - in-memory cache server speaking RESP2 (Redis) and HTTP");
     Options o;
     add_options(tool.app(), o);
-    tool.app().footer("See cachenode(1).");
     if (auto rc = tool.parse(argc, argv))
         return *rc;
     if (auto problem = finish(o))

@@ -4,6 +4,7 @@
 
 #include "cli/jobs.hpp"
 #include "cli/size.hpp"
+#include "cli/values.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -49,10 +50,13 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--bind", c.bind, fmt::format("Address both listeners bind (default: {})", d.bind))
         ->type_name("ADDR");
     app.add_option("-p,--port", c.port, fmt::format("RESP port, 0 for none (default: {})", d.port))
-        ->type_name("PORT");
+        ->type_name("PORT")
+        ->check(CLI::Range(0, 65535).description(""));
     app.add_option("--http-port", c.http_port, fmt::format("HTTP port, 0 for none (default: {})", d.http_port))
-        ->type_name("PORT");
-    app.add_option("-t,--threads", c.threads, "Event loops, one thread each (default: online CPUs)")
+        ->type_name("PORT")
+        ->check(CLI::Range(0, 65535).description(""));
+    // -j/--jobs as in every tool; -t/--threads, its first names, still taken.
+    app.add_option("-j,--jobs,-t,--threads", c.threads, "Event loops, one thread each (default: one per CPU)")
         ->type_name("N")
         ->check(CLI::Range(1u, 256u).description(""));
     app.add_option("--max-memory", r.max_memory,
@@ -61,7 +65,7 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--eviction", r.eviction,
                    fmt::format("Eviction policy: sieve, s3fifo, lru, noeviction (default: {})",
                                policy_name(d.store.policy)))
-        ->type_name("POLICY");
+        ->option_text("sieve|s3fifo|lru|noeviction");
     app.add_option("--max-key", r.max_key, fmt::format("Largest key (default: {})", size_text(d.max_key)))
         ->type_name("SIZE");
     app.add_option("--max-value", r.max_value,
@@ -101,7 +105,7 @@ void add_options(CLI::App& app, Options& o) {
     key_opt->needs(cert_opt);
     app.add_option("--log-format", r.log_format, "Log lines as logfmt or json (default: logfmt)")
         ->type_name("FORMAT")
-        ->check(CLI::IsMember({"logfmt", "json"}));
+        ->check(cli::one_of({"logfmt", "json"}));
     app.add_option("--log-file", c.log_file, "Log to FILE instead of standard error; SIGHUP reopens it")
         ->type_name("FILE");
     // Redis Cluster mode (cluster.hpp).

@@ -72,12 +72,6 @@ void add_options(CLI::App& app, Options& o) {
     spec.max_depth = false; // --max-depth is du's, --depth: the walk itself always goes to the bottom
     spec.follow = true;
     cli::add_walk_options(app, o.walk_args, spec);
-    // -j's long name is --jobs in every tool (issue 20); until lib/cli declares it, dirsize
-    // adds it beside lib/cli's --threads.
-    if (!app.get_option_no_throw("--jobs"))
-        app.add_option("--jobs", o.walk_args.threads, "Worker threads (default: online CPUs)")
-            ->type_name("N")
-            ->check(CLI::Range(1u, 1024u).description(""));
     app.footer("See dirsize(1).");
 }
 

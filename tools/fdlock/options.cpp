@@ -3,16 +3,17 @@
 #include "flock_cli.hpp"
 
 #include "cli/duration.hpp"
+#include "cli/help.hpp"
+#include "cli/values.hpp"
 
 #include <CLI/CLI.hpp>
 
-#include <map>
 
 namespace syskit::fdlock {
 
 void add_options(CLI::App& app, Options& o) {
     auto& r = o.raw;
-    app.formatter(std::make_shared<HelpFormatter>());
+    app.formatter(std::make_shared<cli::HelpFormatter>(usage_text));
     // -s, -x and -u each say what to do with the lock; as with flock(1), the last one wins.
     auto mode = [&o](bool shared, bool unlock, bool exclusive) {
         return [&o, shared, unlock, exclusive](std::int64_t) {
@@ -46,7 +47,6 @@ void add_options(CLI::App& app, Options& o) {
     auto* list_opt = app.add_flag("--list", r.list, "List every lock on the system, as lslocks(8) does");
     // As cli::Tool::add_format declares it, and noting that it was given: it is only for
     // --holder and --list.
-    static const std::map<std::string, cli::Format> formats{{"text", cli::Format::text}, {"json", cli::Format::json}};
     app.add_option_function<cli::Format>(
            "--format",
            [&o](const cli::Format& f) {
@@ -54,8 +54,8 @@ void add_options(CLI::App& app, Options& o) {
                o.raw.format = true;
            },
            "Output format: text, or json (one object per line)")
-        ->transform(CLI::CheckedTransformer(formats))
-        ->option_text("text|json");
+        ->transform(cli::one_of(std::vector<std::pair<std::string, cli::Format>>{{"text", cli::Format::text},
+                                                                                 {"json", cli::Format::json}}));
     app.add_flag("--verbose", o.verbose, "Say how long it waited, and for whom");
     // Noted when given, so that an empty FILE ("$LOCK" unset) is told apart from none.
     app.add_option("FILE", o.operand)->required(false)->each([&o](const std::string&) { o.raw.operand_given = true; });

@@ -24,12 +24,11 @@ using namespace syskit::logroll;
 
 int main(int argc, char** argv) {
     cli::Tool tool("logroll", "logroll - rotate logs without losing, splitting or duplicating a line");
-    auto& app = tool.app();
     Options o;
-    add_options(app, o);
-    app.footer("Pipe mode: APP | logroll [OPTIONS] DIR/NAME.  Watch mode: logroll --watch FILE --size SIZE.\n"
-               "One-shot: logroll --once FILE [--size SIZE] [--age DURATION].\n"
-               "Every log of a logrotate-style configuration: logroll --config PATH [--dry-run].  See logroll(1).");
+    add_options(tool.app(), o);
+    tool.footer("Pipe mode: APP | logroll [OPTIONS] DIR/NAME.\nWatch mode: logroll --watch FILE --size SIZE.\n"
+                "One-shot: logroll --once FILE [--size SIZE] [--age DURATION].\n"
+                "Every log of a logrotate-style configuration: logroll --config PATH [--dry-run].");
     if (auto rc = tool.parse(argc, argv))
         return *rc;
     if (auto problem = finish(o))

@@ -70,7 +70,7 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--age", r.age, "--once: rotate when the log was created at least DURATION ago")
         ->type_name("DURATION");
     app.add_option("--timestamp", r.timestamp, "Prefix each line: iso8601, tai64n or none (default)")
-        ->type_name("FMT");
+        ->option_text("iso8601|tai64n|none");
     app.add_flag("--numbered", r.numbered, "Name rotated files NAME.1, NAME.2, ... (newest highest)");
     app.add_option("-k,--keep", r.keep, "Keep the N newest rotated files, delete older ones")->type_name("N");
     app.add_option("--max-age", r.max_age, "Delete rotated files last written more than DURATION ago")
@@ -78,8 +78,9 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--max-total", r.max_total, "Delete the oldest rotated files past SIZE bytes in all")
         ->type_name("SIZE");
     app.add_option("-z,--compress", r.compress, "Compress rotated files: gzip, zstd or none (default)")
-        ->type_name("ALGO");
-    app.add_option("--method", r.method, "--watch, --once: rename (default) or copytruncate")->type_name("METHOD");
+        ->option_text("gzip|zstd|none");
+    app.add_option("--method", r.method, "--watch, --once: rename (default) or copytruncate")
+        ->option_text("rename|copytruncate");
     app.add_option("--signal", r.signal, "After a rename, send SIG to the --pidfile's process (default HUP)")
         ->type_name("SIG");
     app.add_option("--pidfile", o.pidfile, "The writer's pid file, for --signal")->type_name("FILE");
@@ -88,7 +89,8 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--wait", r.wait, "--once: wait up to SECS for another logroll's lock (default: do not)")
         ->type_name("SECS");
     app.add_flag("-n,--dry-run", o.dry_run, "--once: say what would be rotated and deleted, change nothing");
-    app.add_option("--log-format", r.log_format, "Log lines on stderr: logfmt (default) or json")->type_name("FMT");
+    app.add_option("--log-format", r.log_format, "Log lines on stderr: logfmt (default) or json")
+        ->option_text("logfmt|json");
     app.add_option("--config", o.config, "Rotate the logs a logrotate-style file or directory names (logroll(1))")
         ->type_name("PATH");
     app.add_option("--convert", o.convert, "Print a logrotate file as logroll reads it, with what changes")

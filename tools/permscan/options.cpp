@@ -46,7 +46,7 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--skip", r.skip, "Do not run these checks")->type_name("ID")->allow_extra_args(false);
     app.add_flag("--all", r.all, "Run every check, group-writable included");
     app.add_option("--min-severity", r.min_severity, "Report only findings this severe: low, medium, high")
-        ->type_name("LEVEL");
+        ->option_text("low|medium|high");
     app.add_option("--allow", r.allow, "Accept set-id files matching GLOB (repeatable)")
         ->type_name("GLOB")
         ->allow_extra_args(false);

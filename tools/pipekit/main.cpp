@@ -17,14 +17,12 @@ using namespace syskit::pipekit;
 
 int main(int argc, char** argv) {
     cli::Tool tool("pipekit", "pipekit - pipelines without a shell, safe FIFOs, a FIFO mailbox, a log filter, a pump");
-    auto& app = tool.app();
     Options o;
-    add_options(app, o);
-    app.footer("Subcommands: run, fifo, send, recv, filter, pump; 'pipekit SUBCOMMAND --help' for each.  "
-               "See pipekit(1).");
+    add_options(tool.app(), o);
+    tool.footer("'pipekit COMMAND --help' shows a command's options.");
     if (auto rc = tool.parse(argc, argv))
         return *rc;
-    if (auto problem = finish(app, o))
+    if (auto problem = finish(tool.app(), o))
         return cli::usage_error(*problem);
 
     switch (o.command) {

@@ -20,10 +20,9 @@ using namespace syskit::sockkit;
 
 int main(int argc, char** argv) {
     cli::Tool tool("sockkit", "sockkit - Unix, TCP and UDP sockets: echo, chat, HTTP, WebSocket, file transfer");
-    auto& app = tool.app();
     Options o;
-    add_options(app, o);
-    app.footer("Addresses: unix:PATH, abstract:NAME, tcp:HOST:PORT, udp:HOST:PORT.  See sockkit(1).");
+    add_options(tool.app(), o);
+    tool.footer("Addresses: unix:PATH, abstract:NAME, tcp:HOST:PORT, udp:HOST:PORT.");
     if (auto rc = tool.parse(argc, argv))
         return *rc;
     if (auto problem = finish(o))

@@ -25,7 +25,7 @@ void add_server(CLI::App* sub, Options& o) {
                     "Bytes that may wait to be sent to one client (default 1M)")
         ->type_name("SIZE");
     sub->add_option("--log-format", o.raw.log_format, "Log lines on stderr: logfmt (default) or json")
-        ->type_name("FMT");
+        ->option_text("logfmt|json");
 }
 
 void add_ws_limits(CLI::App* sub, Options& o) {

@@ -14,11 +14,9 @@ using namespace syskit::usbtidy;
 
 int main(int argc, char** argv) {
     cli::Tool tool("usbtidy", "usbtidy - tidy a USB drive's files into folders by extension, and undo it");
-    auto& app = tool.app();
     Options o;
-    add_options(app, o);
-    app.footer("Commands: organize DIR, undo DIR, list, watch.  'usbtidy COMMAND --help' shows a command's "
-               "options.  See usbtidy(1).");
+    add_options(tool.app(), o);
+    tool.footer("'usbtidy COMMAND --help' shows a command's options.");
     if (auto rc = tool.parse(argc, argv))
         return *rc;
     if (auto problem = finish(o))
