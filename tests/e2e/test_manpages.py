@@ -634,9 +634,10 @@ def helps(tool: str, *sub: str) -> dict[tuple, str]:
     assert r.returncode == 0, r.stdout
     text = r.stdout.decode()
     found = {tuple(sub): text}
-    m = re.search(r"^Subcommands:\n((?:  \S.*\n)+)", text, re.M)
+    m = re.search(r"^Commands:\n((?: .*\n)+)", text, re.M)
     for line in m.group(1).splitlines() if m else []:
-        found.update(helps(tool, *sub, line.split()[0]))
+        if not line.startswith("  "):  # a command's name, not its description's next line
+            found.update(helps(tool, *sub, line.split()[0]))
     return found
 
 
