@@ -67,6 +67,14 @@ bool iequals(std::string_view a, std::string_view b) {
 void err_not_integer(std::string& out) { resp::error(out, "ERR value is not an integer or out of range"); }
 void err_syntax(std::string& out) { resp::error(out, "ERR syntax error"); }
 void err_oom(std::string& out) { resp::error(out, "OOM command not allowed when used memory > 'maxmemory'."); }
+void err_wrongtype(std::string& out) {
+    resp::error(out, "WRONGTYPE Operation against a key holding the wrong kind of value");
+}
+
+/// Whether the client speaks RESP3 (HELLO 3).
+bool r3(const Ctx& c) { return c.client.resp == 3; }
+/// A null reply in the client's protocol.
+void nil(Ctx& c) { resp::null(c.out, r3(c)); }
 
 /// Checks the size of a key argument, replying with an error when it is too large.
 bool key_ok(Ctx& c, std::string_view key) {
@@ -90,7 +98,7 @@ void status_reply(Ctx& c, Status st) {
         break;
     case Status::condition:
     case Status::not_found:
-        resp::null_bulk(c.out);
+        nil(c);
         break;
     case Status::oom:
         err_oom(c.out);
@@ -100,6 +108,9 @@ void status_reply(Ctx& c, Status st) {
         break;
     case Status::overflow:
         resp::error(c.out, "ERR increment or decrement would overflow");
+        break;
+    case Status::wrongtype:
+        err_wrongtype(c.out);
         break;
     }
 }
@@ -120,8 +131,11 @@ void cmd_echo(Ctx& c) { resp::bulk(c.out, c.argv[1]); }
 void cmd_get(Ctx& c) {
     if (!key_ok(c, c.argv[1]))
         return;
-    if (!c.sh.store.get(c.argv[1], [&](std::string_view v) { resp::bulk(c.out, v); }))
-        resp::null_bulk(c.out);
+    Status st = c.sh.store.read(c.argv[1], [&](std::string_view v) { resp::bulk(c.out, v); });
+    if (st == Status::not_found)
+        nil(c);
+    else if (st != Status::ok)
+        status_reply(c, st);
 }
 
 /// The wall clock in milliseconds: what EXAT, EXPIREAT and EXPIRETIME speak.
@@ -217,12 +231,16 @@ void cmd_set(Ctx& c) {
     }
     // SET ... GET, or a deadline already past: read and write in one step.
     std::string old;
-    bool had = false;
+    bool had = false, wrong = false;
     Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
         had = cur.found;
         if (cur.found)
             old.assign(cur.value);
         Update u;
+        if (get && cur.type != Type::string) {
+            wrong = true;
+            return u;
+        }
         if ((a.cond == SetArgs::Cond::nx && cur.found) || (a.cond == SetArgs::Cond::xx && !cur.found))
             return u;
         u.action = Update::Action::write;
@@ -230,12 +248,14 @@ void cmd_set(Ctx& c) {
         u.expire_at = a.keep_ttl ? cur.expire_at : a.expire_at;
         return u;
     });
-    if (st != Status::ok)
+    if (wrong)
+        err_wrongtype(c.out);
+    else if (st != Status::ok)
         status_reply(c, st);
     else if (get && had)
         resp::bulk(c.out, old);
     else if (get)
-        resp::null_bulk(c.out);
+        nil(c);
     else
         resp::simple(c.out, "OK");
 }
@@ -268,19 +288,25 @@ void cmd_psetex(Ctx& c) { setex_generic(c, 1, "psetex"); }
 template <class F>
 void get_and(Ctx& c, F&& f) {
     std::string old;
-    bool had = false;
+    bool had = false, wrong = false;
     Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
         had = cur.found;
+        if (cur.type != Type::string) {
+            wrong = true;
+            return Update{};
+        }
         if (cur.found)
             old.assign(cur.value);
         return f(cur);
     });
-    if (st != Status::ok)
+    if (wrong)
+        err_wrongtype(c.out);
+    else if (st != Status::ok)
         status_reply(c, st);
     else if (had)
         resp::bulk(c.out, old);
     else
-        resp::null_bulk(c.out);
+        nil(c);
 }
 
 void cmd_getset(Ctx& c) {
@@ -315,9 +341,14 @@ void cmd_getex(Ctx& c) {
         }
     }
     std::int64_t at = 0;
-    // As Redis: a missing key is nil before the time is looked at.
-    if (!c.sh.store.exists(c.argv[1])) {
-        resp::null_bulk(c.out);
+    // As Redis: a missing key is nil, a hash WRONGTYPE, before the time is looked at.
+    Type t{};
+    if (!c.sh.store.type_of(c.argv[1], t)) {
+        nil(c);
+        return;
+    }
+    if (t != Type::string) {
+        err_wrongtype(c.out);
         return;
     }
     if (mode != none && mode != persist &&
@@ -341,7 +372,10 @@ void cmd_getrange(Ctx& c) {
         return;
     }
     std::string v;
-    c.sh.store.get(c.argv[1], [&](std::string_view value) { v.assign(value); });
+    if (c.sh.store.read(c.argv[1], [&](std::string_view value) { v.assign(value); }) == Status::wrongtype) {
+        err_wrongtype(c.out);
+        return;
+    }
     auto len = static_cast<std::int64_t>(v.size());
     if (start < 0 && end < 0 && start > end) {
         resp::bulk(c.out, "");
@@ -381,9 +415,14 @@ void cmd_setrange(Ctx& c) {
         return;
     }
     std::size_t len = 0;
+    bool wrong = false;
     Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
         Update u;
         len = cur.value.size();
+        if (cur.type != Type::string) {
+            wrong = true;
+            return u;
+        }
         if (data.empty())
             return u;
         u.action = Update::Action::write;
@@ -396,7 +435,9 @@ void cmd_setrange(Ctx& c) {
         len = u.value.size();
         return u;
     });
-    if (st == Status::ok)
+    if (wrong)
+        err_wrongtype(c.out);
+    else if (st == Status::ok)
         resp::integer(c.out, static_cast<std::int64_t>(len));
     else
         status_reply(c, st);
@@ -430,15 +471,24 @@ void cmd_incrbyfloat(Ctx& c) {
     if (!key_ok(c, c.argv[1]))
         return;
     long double incr = 0;
+    Type t{};
+    if (c.sh.store.type_of(c.argv[1], t) && t != Type::string) {
+        err_wrongtype(c.out); // before the increment is read, as Redis
+        return;
+    }
     if (!parse_ld(c.argv[2], incr)) {
         resp::error(c.out, "ERR value is not a valid float");
         return;
     }
     std::string result;
-    bool bad = false, inf = false;
+    bool bad = false, inf = false, wrong = false;
     Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
         Update u;
         long double v = 0;
+        if (cur.type != Type::string) {
+            wrong = true;
+            return u;
+        }
         if (cur.found && !parse_ld(cur.value, v)) {
             bad = true;
             return u;
@@ -454,7 +504,9 @@ void cmd_incrbyfloat(Ctx& c) {
         u.expire_at = cur.expire_at;
         return u;
     });
-    if (bad)
+    if (wrong)
+        err_wrongtype(c.out);
+    else if (bad)
         resp::error(c.out, "ERR value is not a valid float");
     else if (inf)
         resp::error(c.out, "ERR increment would produce NaN or Infinity");
@@ -589,13 +641,19 @@ void expiretime_generic(Ctx& c, std::int64_t unit_ms) {
 void cmd_expiretime(Ctx& c) { expiretime_generic(c, 1000); }
 void cmd_pexpiretime(Ctx& c) { expiretime_generic(c, 1); }
 
-void cmd_type(Ctx& c) { resp::simple(c.out, c.sh.store.exists(c.argv[1]) ? "string" : "none"); }
+void cmd_type(Ctx& c) {
+    Type t{};
+    resp::simple(c.out, c.sh.store.type_of(c.argv[1], t) ? type_name(t) : "none");
+}
 
 void cmd_touch(Ctx& c) {
     Store::Lock lock(c.sh.store, c.argv.subspan(1));
     std::int64_t n = 0;
     for (std::size_t i = 1; i < c.argv.size(); ++i)
-        n += c.sh.store.get(c.argv[i], [](std::string_view) {});
+        c.sh.store.modify(c.argv[i], [&](const Current& cur) {
+            n += cur.found;
+            return Update{};
+        });
     resp::integer(c.out, n);
 }
 
@@ -604,22 +662,15 @@ void cmd_touch(Ctx& c) {
 int move_key(Ctx& c, std::string_view src, std::string_view dst, bool replace, bool keep_src, Status& st) {
     std::string_view both[2] = {src, dst};
     Store::Lock lock(c.sh.store, both);
-    std::string value;
+    Value value;
     std::int64_t at = 0;
-    bool found = false;
-    st = c.sh.store.modify(src, [&](const Current& cur) {
-        found = cur.found;
-        value.assign(cur.value);
-        at = cur.expire_at;
-        return Update{};
-    });
-    if (!found)
+    if (!c.sh.store.snapshot(src, value, at))
         return -1;
     if (!replace && c.sh.store.exists(dst))
         return 0;
     if (src == dst)
         return 1;
-    st = c.sh.store.modify(dst, [&](const Current&) { return Update{Update::Action::write, value, at}; });
+    st = c.sh.store.put(dst, value, at);
     if (st != Status::ok)
         return 1;
     if (!keep_src)
@@ -758,18 +809,21 @@ void cmd_keys(Ctx& c) {
         resp::bulk(c.out, k);
 }
 
+/// SCAN's and HSCAN's cursor: an unsigned decimal; false, answered, when it is not one.
+bool cursor_arg(Ctx& c, std::string_view a, std::uint64_t& cursor) {
+    auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), cursor);
+    if (!a.empty() && ec == std::errc() && end == a.data() + a.size())
+        return true;
+    resp::error(c.out, "ERR invalid cursor");
+    return false;
+}
+
 void cmd_scan(Ctx& c) {
     std::uint64_t cursor = 0;
-    {
-        std::string_view a = c.argv[1];
-        auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), cursor);
-        if (a.empty() || ec != std::errc() || end != a.data() + a.size()) {
-            resp::error(c.out, "ERR invalid cursor");
-            return;
-        }
-    }
-    std::string_view pattern;
-    bool has_pattern = false, strings_only = true;
+    if (!cursor_arg(c, c.argv[1], cursor))
+        return;
+    std::string_view pattern, type;
+    bool has_pattern = false, has_type = false;
     std::int64_t count = 10;
     for (std::size_t i = 2; i < c.argv.size(); ++i) {
         bool next = i + 1 < c.argv.size();
@@ -786,15 +840,16 @@ void cmd_scan(Ctx& c) {
             pattern = c.argv[++i];
             has_pattern = pattern != "*";
         } else if (next && iequals(c.argv[i], "TYPE")) {
-            strings_only = iequals(c.argv[++i], "string");
+            type = c.argv[++i];
+            has_type = true;
         } else {
             err_syntax(c.out);
             return;
         }
     }
     std::vector<std::string> keys;
-    std::uint64_t next = c.sh.store.scan(cursor, static_cast<std::size_t>(count), [&](std::string_view k, std::string_view) {
-        if (strings_only && (!has_pattern || glob_match(pattern, k)))
+    std::uint64_t next = c.sh.store.scan(cursor, static_cast<std::size_t>(count), [&](std::string_view k, Type t) {
+        if ((!has_type || iequals(type, type_name(t))) && (!has_pattern || glob_match(pattern, k)))
             keys.emplace_back(k);
     });
     resp::array(c.out, 2);
@@ -809,7 +864,7 @@ void cmd_randomkey(Ctx& c) {
     if (c.sh.store.random_key(k))
         resp::bulk(c.out, k);
     else
-        resp::null_bulk(c.out);
+        nil(c);
 }
 
 void cmd_persist(Ctx& c) { resp::integer(c.out, c.sh.store.persist(c.argv[1]) ? 1 : 0); }
@@ -825,7 +880,7 @@ void cmd_mget(Ctx& c) {
     resp::array(c.out, c.argv.size() - 1);
     for (std::size_t i = 1; i < c.argv.size(); ++i)
         if (!c.sh.store.get(c.argv[i], [&](std::string_view v) { resp::bulk(c.out, v); }))
-            resp::null_bulk(c.out);
+            nil(c);
 }
 
 void cmd_mset(Ctx& c) {
@@ -886,7 +941,13 @@ void cmd_append(Ctx& c) {
         status_reply(c, st);
 }
 
-void cmd_strlen(Ctx& c) { resp::integer(c.out, static_cast<std::int64_t>(c.sh.store.strlen(c.argv[1]))); }
+void cmd_strlen(Ctx& c) {
+    std::size_t n = 0;
+    if (c.sh.store.read(c.argv[1], [&](std::string_view v) { n = v.size(); }) == Status::wrongtype)
+        err_wrongtype(c.out);
+    else
+        resp::integer(c.out, static_cast<std::int64_t>(n));
+}
 void cmd_dbsize(Ctx& c) { resp::integer(c.out, static_cast<std::int64_t>(c.sh.store.size())); }
 
 void cmd_flushall(Ctx& c) {
@@ -1030,7 +1091,7 @@ void cmd_client(Ctx& c) {
         if (!arity(2))
             return;
         if (c.client.name.empty())
-            resp::null_bulk(c.out);
+            nil(c);
         else
             resp::bulk(c.out, c.client.name);
     } else if (iequals(sub, "SETNAME")) {
@@ -1107,6 +1168,376 @@ void cmd_reset(Ctx& c) {
     resp::simple(c.out, "RESET");
 }
 
+// Hashes (Redis's t_hash.c): each command one step on the key's hash under its shard's lock.
+
+/// A hash command's reply when the key is missing or not a hash: wrongtype answered, else
+/// the empty reply f gives; true when st is ok and the command goes on.
+template <class F>
+bool hash_found(Ctx& c, Status st, F&& empty) {
+    if (st == Status::ok)
+        return true;
+    if (st == Status::not_found)
+        empty();
+    else
+        status_reply(c, st);
+    return false;
+}
+
+/// Field value pairs of HSET and HMSET, from argv[2]: each within the value limit.
+bool field_pairs_ok(Ctx& c, std::string_view command, std::size_t& growth) {
+    if (c.argv.size() % 2 != 0) {
+        resp::error(c.out, fmt::format("ERR wrong number of arguments for '{}' command", command));
+        return false;
+    }
+    if (!key_ok(c, c.argv[1]))
+        return false;
+    growth = 0;
+    for (std::size_t i = 2; i < c.argv.size(); i += 2) {
+        if (!value_ok(c, c.argv[i].size()) || !value_ok(c, c.argv[i + 1].size()))
+            return false;
+        growth += Hash::growth(c.argv[i].size(), c.argv[i + 1].size());
+    }
+    return true;
+}
+
+void hset_generic(Ctx& c, bool count_new) {
+    std::size_t growth = 0;
+    if (!field_pairs_ok(c, count_new ? "hset" : "hmset", growth))
+        return;
+    std::int64_t added = 0;
+    Status st = c.sh.store.modify_hash(c.argv[1], growth, true, [&](Hash& h) {
+        for (std::size_t i = 2; i < c.argv.size(); i += 2)
+            added += h.set(c.argv[i], c.argv[i + 1]);
+    });
+    if (st != Status::ok)
+        status_reply(c, st);
+    else if (count_new)
+        resp::integer(c.out, added);
+    else
+        resp::simple(c.out, "OK");
+}
+
+void cmd_hset(Ctx& c) { hset_generic(c, true); }
+void cmd_hmset(Ctx& c) { hset_generic(c, false); }
+
+void cmd_hsetnx(Ctx& c) {
+    if (!key_ok(c, c.argv[1]) || !value_ok(c, c.argv[2].size()) || !value_ok(c, c.argv[3].size()))
+        return;
+    bool added = false;
+    Status st = c.sh.store.modify_hash(c.argv[1], Hash::growth(c.argv[2].size(), c.argv[3].size()), true,
+                                       [&](Hash& h) {
+                                           std::string_view v;
+                                           if (!h.get(c.argv[2], v))
+                                               added = h.set(c.argv[2], c.argv[3]);
+                                       });
+    if (st != Status::ok)
+        status_reply(c, st);
+    else
+        resp::integer(c.out, added ? 1 : 0);
+}
+
+void cmd_hget(Ctx& c) {
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        std::string_view v;
+        if (h.get(c.argv[2], v))
+            resp::bulk(c.out, v);
+        else
+            nil(c);
+    });
+    hash_found(c, st, [&] { nil(c); });
+}
+
+void cmd_hmget(Ctx& c) {
+    std::size_t n = c.argv.size() - 2;
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        resp::array(c.out, n);
+        for (std::size_t i = 2; i < c.argv.size(); ++i) {
+            std::string_view v;
+            if (h.get(c.argv[i], v))
+                resp::bulk(c.out, v);
+            else
+                nil(c);
+        }
+    });
+    hash_found(c, st, [&] {
+        resp::array(c.out, n);
+        for (std::size_t i = 0; i < n; ++i)
+            nil(c);
+    });
+}
+
+void cmd_hdel(Ctx& c) {
+    std::int64_t n = 0;
+    Status st = c.sh.store.modify_hash(c.argv[1], 0, false, [&](Hash& h) {
+        for (std::size_t i = 2; i < c.argv.size(); ++i)
+            n += h.erase(c.argv[i]);
+    });
+    if (hash_found(c, st, [&] { resp::integer(c.out, 0); }))
+        resp::integer(c.out, n);
+}
+
+void cmd_hexists(Ctx& c) {
+    bool found = false;
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        std::string_view v;
+        found = h.get(c.argv[2], v);
+    });
+    if (hash_found(c, st, [&] { resp::integer(c.out, 0); }))
+        resp::integer(c.out, found ? 1 : 0);
+}
+
+void cmd_hlen(Ctx& c) {
+    std::size_t n = 0;
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) { n = h.size(); });
+    if (hash_found(c, st, [&] { resp::integer(c.out, 0); }))
+        resp::integer(c.out, static_cast<std::int64_t>(n));
+}
+
+void cmd_hstrlen(Ctx& c) {
+    std::size_t n = 0;
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        std::string_view v;
+        if (h.get(c.argv[2], v))
+            n = v.size();
+    });
+    if (hash_found(c, st, [&] { resp::integer(c.out, 0); }))
+        resp::integer(c.out, static_cast<std::int64_t>(n));
+}
+
+/// HKEYS, HVALS, HGETALL: what of each field goes into the reply.
+void hash_all(Ctx& c, bool fields, bool values) {
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        if (fields && values)
+            resp::map(c.out, h.size(), r3(c));
+        else
+            resp::array(c.out, h.size());
+        h.for_each([&](std::string_view f, std::string_view v) {
+            if (fields)
+                resp::bulk(c.out, f);
+            if (values)
+                resp::bulk(c.out, v);
+        });
+    });
+    hash_found(c, st, [&] {
+        if (fields && values)
+            resp::map(c.out, 0, r3(c));
+        else
+            resp::array(c.out, 0);
+    });
+}
+
+void cmd_hkeys(Ctx& c) { hash_all(c, true, false); }
+void cmd_hvals(Ctx& c) { hash_all(c, false, true); }
+void cmd_hgetall(Ctx& c) { hash_all(c, true, true); }
+
+void cmd_hincrby(Ctx& c) {
+    std::int64_t incr = 0;
+    if (!parse_i64(c.argv[3], incr)) {
+        err_not_integer(c.out);
+        return;
+    }
+    if (!key_ok(c, c.argv[1]) || !value_ok(c, c.argv[2].size()))
+        return;
+    std::int64_t result = 0;
+    const char* error = nullptr;
+    Status st = c.sh.store.modify_hash(c.argv[1], Hash::growth(c.argv[2].size(), 20), true, [&](Hash& h) {
+        std::string_view v;
+        std::int64_t cur = 0;
+        if (h.get(c.argv[2], v) && !parse_i64(v, cur)) {
+            error = "ERR hash value is not an integer";
+            return;
+        }
+        if ((incr < 0 && cur < 0 && incr < std::numeric_limits<std::int64_t>::min() - cur) ||
+            (incr > 0 && cur > 0 && incr > std::numeric_limits<std::int64_t>::max() - cur)) {
+            error = "ERR increment or decrement would overflow";
+            return;
+        }
+        result = cur + incr;
+        h.set(c.argv[2], std::to_string(result));
+    });
+    if (error)
+        resp::error(c.out, error);
+    else if (st != Status::ok)
+        status_reply(c, st);
+    else
+        resp::integer(c.out, result);
+}
+
+void cmd_hincrbyfloat(Ctx& c) {
+    long double incr = 0;
+    if (!parse_ld(c.argv[3], incr)) {
+        resp::error(c.out, "ERR value is not a valid float");
+        return;
+    }
+    if (std::isinf(incr)) {
+        resp::error(c.out, "ERR value is NaN or Infinity");
+        return;
+    }
+    if (!key_ok(c, c.argv[1]) || !value_ok(c, c.argv[2].size()))
+        return;
+    std::string result;
+    const char* error = nullptr;
+    Status st = c.sh.store.modify_hash(c.argv[1], Hash::growth(c.argv[2].size(), 48), true, [&](Hash& h) {
+        std::string_view v;
+        long double cur = 0;
+        if (h.get(c.argv[2], v) && !parse_ld(v, cur)) {
+            error = "ERR hash value is not a float";
+            return;
+        }
+        cur += incr;
+        if (std::isnan(cur) || std::isinf(cur)) {
+            error = "ERR increment would produce NaN or Infinity";
+            return;
+        }
+        result = format_ld(cur);
+        h.set(c.argv[2], result);
+    });
+    if (error)
+        resp::error(c.out, error);
+    else if (st != Status::ok)
+        status_reply(c, st);
+    else
+        resp::bulk(c.out, result);
+}
+
+/// The xorshift state HRANDFIELD draws from: one per thread, seeded from the clock.
+std::uint64_t& random_state() {
+    thread_local std::uint64_t state =
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) | 1;
+    return state;
+}
+
+void cmd_hrandfield(Ctx& c) {
+    if (c.argv.size() == 2) {
+        Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+            std::string_view f, v;
+            h.random(random_state(), f, v);
+            resp::bulk(c.out, f);
+        });
+        hash_found(c, st, [&] { nil(c); });
+        return;
+    }
+    std::int64_t count = 0;
+    if (!parse_i64(c.argv[2], count) || count == std::numeric_limits<std::int64_t>::min()) {
+        resp::error(c.out, count == std::numeric_limits<std::int64_t>::min()
+                               ? "ERR value is out of range, value must between -9223372036854775807 and "
+                                 "9223372036854775807"
+                               : "ERR value is not an integer or out of range");
+        return;
+    }
+    bool with_values = false;
+    if (c.argv.size() > 4 || (c.argv.size() == 4 && !iequals(c.argv[3], "WITHVALUES"))) {
+        err_syntax(c.out);
+        return;
+    }
+    if (c.argv.size() == 4) {
+        with_values = true;
+        if (count < -std::numeric_limits<std::int64_t>::max() / 2 ||
+            count > std::numeric_limits<std::int64_t>::max() / 2) {
+            resp::error(c.out, "ERR value is out of range");
+            return;
+        }
+    }
+    auto pair = [&](std::string_view f, std::string_view v) {
+        if (with_values && r3(c))
+            resp::array(c.out, 2);
+        resp::bulk(c.out, f);
+        if (with_values)
+            resp::bulk(c.out, v);
+    };
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        std::uint64_t& rng = random_state();
+        std::size_t n = count < 0 ? static_cast<std::size_t>(-count) : static_cast<std::size_t>(count);
+        std::size_t elements = with_values && !r3(c) ? 2 : 1;
+        if (count < 0 || n == 1) {
+            // With repetitions: each drawn on its own.
+            resp::array(c.out, n * elements);
+            for (std::size_t i = 0; i < n; ++i) {
+                std::string_view f, v;
+                h.random(rng, f, v);
+                pair(f, v);
+            }
+            return;
+        }
+        std::vector<std::pair<std::string_view, std::string_view>> all;
+        all.reserve(h.size());
+        h.for_each([&](std::string_view f, std::string_view v) { all.emplace_back(f, v); });
+        n = std::min(n, all.size());
+        // The first n of a Fisher-Yates shuffle: n distinct fields in random order.
+        for (std::size_t i = 0; i < n; ++i) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            std::swap(all[i], all[i + rng % (all.size() - i)]);
+        }
+        resp::array(c.out, n * elements);
+        for (std::size_t i = 0; i < n; ++i)
+            pair(all[i].first, all[i].second);
+    });
+    hash_found(c, st, [&] { resp::array(c.out, 0); });
+}
+
+void cmd_hscan(Ctx& c) {
+    std::uint64_t cursor = 0;
+    if (!cursor_arg(c, c.argv[2], cursor))
+        return;
+    // As Redis: a missing key is an empty scan and a string WRONGTYPE before the options are read.
+    Type t{};
+    if (!c.sh.store.type_of(c.argv[1], t)) {
+        resp::array(c.out, 2);
+        resp::bulk(c.out, "0");
+        resp::array(c.out, 0);
+        return;
+    }
+    if (t != Type::hash) {
+        err_wrongtype(c.out);
+        return;
+    }
+    std::string_view pattern;
+    bool has_pattern = false;
+    std::int64_t count = 10;
+    for (std::size_t i = 3; i < c.argv.size(); ++i) {
+        bool next = i + 1 < c.argv.size();
+        if (next && iequals(c.argv[i], "COUNT")) {
+            if (!parse_i64(c.argv[++i], count)) {
+                err_not_integer(c.out);
+                return;
+            }
+            if (count < 1) {
+                err_syntax(c.out);
+                return;
+            }
+        } else if (next && iequals(c.argv[i], "MATCH")) {
+            pattern = c.argv[++i];
+            has_pattern = pattern != "*";
+        } else {
+            err_syntax(c.out);
+            return;
+        }
+    }
+    std::vector<std::string> items;
+    std::uint64_t next = 0;
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        // A hash Redis keeps as a listpack comes whole in one reply, as Redis sends it.
+        std::size_t n = std::string_view(h.encoding()) == "listpack" ? h.size() : static_cast<std::size_t>(count);
+        next = h.scan(cursor, n, [&](std::string_view f, std::string_view v) {
+            if (has_pattern && !glob_match(pattern, f))
+                return;
+            items.emplace_back(f);
+            items.emplace_back(v);
+        });
+    });
+    if (st != Status::ok && st != Status::not_found) {
+        status_reply(c, st);
+        return;
+    }
+    resp::array(c.out, 2);
+    resp::bulk(c.out, std::to_string(next));
+    resp::array(c.out, items.size());
+    for (const auto& s : items)
+        resp::bulk(c.out, s);
+}
+
 void cmd_command(Ctx& c);
 void cmd_config(Ctx& c);
 
@@ -1173,6 +1604,22 @@ constexpr Command commands[] = {
     {"swapdb", 3, false, Op::other, cmd_swapdb, "write fast", 0, 0, 0, "@keyspace @write @fast @dangerous"},
     {"function", -2, false, Op::other, cmd_function, "noscript write", 0, 0, 0, "@write @slow @scripting"},
     {"reset", 1, true, Op::other, cmd_reset, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "@fast @connection"},
+    {"hset", -4, false, Op::other, cmd_hset, "write denyoom fast", 1, 1, 1, "@write @hash @fast"},
+    {"hmset", -4, false, Op::other, cmd_hmset, "write denyoom fast", 1, 1, 1, "@write @hash @fast"},
+    {"hsetnx", 4, false, Op::other, cmd_hsetnx, "write denyoom fast", 1, 1, 1, "@write @hash @fast"},
+    {"hget", 3, false, Op::other, cmd_hget, "readonly fast", 1, 1, 1, "@read @hash @fast"},
+    {"hmget", -3, false, Op::other, cmd_hmget, "readonly fast", 1, 1, 1, "@read @hash @fast"},
+    {"hdel", -3, false, Op::other, cmd_hdel, "write fast", 1, 1, 1, "@write @hash @fast"},
+    {"hexists", 3, false, Op::other, cmd_hexists, "readonly fast", 1, 1, 1, "@read @hash @fast"},
+    {"hlen", 2, false, Op::other, cmd_hlen, "readonly fast", 1, 1, 1, "@read @hash @fast"},
+    {"hstrlen", 3, false, Op::other, cmd_hstrlen, "readonly fast", 1, 1, 1, "@read @hash @fast"},
+    {"hkeys", 2, false, Op::other, cmd_hkeys, "readonly", 1, 1, 1, "@read @hash @slow"},
+    {"hvals", 2, false, Op::other, cmd_hvals, "readonly", 1, 1, 1, "@read @hash @slow"},
+    {"hgetall", 2, false, Op::other, cmd_hgetall, "readonly", 1, 1, 1, "@read @hash @slow"},
+    {"hincrby", 4, false, Op::other, cmd_hincrby, "write denyoom fast", 1, 1, 1, "@write @hash @fast"},
+    {"hincrbyfloat", 4, false, Op::other, cmd_hincrbyfloat, "write denyoom fast", 1, 1, 1, "@write @hash @fast"},
+    {"hrandfield", -2, false, Op::other, cmd_hrandfield, "readonly", 1, 1, 1, "@read @hash @slow"},
+    {"hscan", -3, false, Op::other, cmd_hscan, "readonly", 1, 1, 1, "@read @hash @slow"},
     {"command", -1, false, Op::command, cmd_command, "loading stale", 0, 0, 0, "@slow @connection"},
     {"config", -2, false, Op::config, cmd_config, "", 0, 0, 0, "@slow"},
 };
@@ -1233,7 +1680,7 @@ void cmd_command(Ctx& c) {
         auto it = std::find_if(std::begin(commands), std::end(commands),
                                [&](const Command& cmd) { return iequals(cmd.name, c.argv[i]); });
         if (it == std::end(commands))
-            c.out += "*-1\r\n";
+            resp::null_array(c.out, r3(c));
         else
             describe(*it);
     }

@@ -33,6 +33,7 @@ struct ClientState {
     std::uint64_t id = 0;
     std::string name;
     enum class Reply { on, off, skip } reply = Reply::on;
+    int resp = 2; ///< the protocol version HELLO chose
 };
 
 /// How much reply one on_data produces before it stops and waits for the client to read
