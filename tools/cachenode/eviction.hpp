@@ -57,6 +57,8 @@ public:
     virtual Entry* victim(std::uint64_t (*hash_of)(std::string_view)) = 0;
     /// Bytes the policy holds besides the entries (S3-FIFO's ghost table).
     virtual std::size_t overhead() const { return 0; }
+    /// The shard's memory limit changed (CONFIG SET maxmemory).
+    virtual void set_limit(std::size_t) {}
 };
 
 /// The policy for one shard whose memory limit is limit bytes; noeviction gets LRU's ordering,
@@ -127,6 +129,7 @@ public:
     void resized(Entry* e, std::size_t old_charge) override { queue_of(e).resized(e, old_charge); }
     Entry* victim(std::uint64_t (*hash_of)(std::string_view)) override;
     std::size_t overhead() const override { return ghost_.bytes(); }
+    void set_limit(std::size_t limit) override { limit_ = limit; }
 
 private:
     EntryList& queue_of(const Entry* e) { return (e->flags & entry_main) ? main_ : small_; }

@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
 #include <new>
@@ -14,7 +15,7 @@ namespace syskit::cachenode {
 namespace {
 
 constexpr std::size_t min_buckets = 4;
-constexpr std::size_t listpack_entries = 128, listpack_value = 64;
+std::atomic<std::size_t> max_entries{128}, max_value{64};
 
 std::uint64_t hash_field(std::string_view f) { return XXH3_64bits(f.data(), f.size()); }
 
@@ -80,7 +81,8 @@ std::size_t Hash::growth(std::size_t field_len, std::size_t value_len) {
 }
 
 bool Hash::set(std::string_view field, std::string_view value) {
-    if (field.size() > listpack_value || value.size() > listpack_value)
+    std::size_t longest = max_value.load(std::memory_order_relaxed);
+    if (field.size() > longest || value.size() > longest)
         big_ = true;
     if (Node** link = find(field)) {
         Node* old = *link;
@@ -103,7 +105,7 @@ bool Hash::set(std::string_view field, std::string_view value) {
     head = n;
     ++count_;
     bytes_ += node_charge(field.size(), value.size());
-    if (count_ > listpack_entries)
+    if (count_ > max_entries.load(std::memory_order_relaxed))
         big_ = true;
     if (count_ > buckets_.size())
         rehash(buckets_.size() * 2);
@@ -167,5 +169,13 @@ void Hash::random(std::uint64_t& rng, std::string_view& field, std::string_view&
 }
 
 const char* Hash::encoding() const { return big_ ? "hashtable" : "listpack"; }
+
+void Hash::set_listpack_limits(std::size_t entries, std::size_t value) {
+    max_entries.store(entries, std::memory_order_relaxed);
+    max_value.store(value, std::memory_order_relaxed);
+}
+
+std::size_t Hash::listpack_entries() { return max_entries.load(std::memory_order_relaxed); }
+std::size_t Hash::listpack_value() { return max_value.load(std::memory_order_relaxed); }
 
 } // namespace syskit::cachenode

@@ -58,9 +58,14 @@ public:
     /// be empty.
     void random(std::uint64_t& rng, std::string_view& field, std::string_view& value) const;
 
-    /// What Redis would call this hash's encoding: "listpack" until it has had more than 128
-    /// fields or a field or value over 64 bytes, "hashtable" from then on.
+    /// What Redis would call this hash's encoding: "listpack" until it has had more fields, or
+    /// a longer field or value, than the listpack limits allowed when they were set (128 and 64
+    /// bytes), "hashtable" from then on.
     const char* encoding() const;
+    /// hash-max-listpack-entries and hash-max-listpack-value, for every hash from now on.
+    static void set_listpack_limits(std::size_t entries, std::size_t value);
+    static std::size_t listpack_entries();
+    static std::size_t listpack_value();
 
 private:
     struct Node {

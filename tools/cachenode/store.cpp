@@ -291,6 +291,10 @@ void Store::grow(Shard& s) {
         }
 }
 
+std::size_t Store::ceiling(const Shard& s) const {
+    return policy_ == Policy::noeviction ? limit_.load(std::memory_order_relaxed) : s.limit;
+}
+
 bool Store::evict_for(Shard& s, std::size_t add, const Entry* old, bool& evicted_old) {
     // old is the entry the write replaces: its bytes come back unless it is evicted itself.
     std::size_t credit = old ? old->charge() : 0;
@@ -318,7 +322,7 @@ bool Store::evict_for(Shard& s, std::size_t add, const Entry* old, bool& evicted
 Status Store::write(Shard& s, std::string_view key, std::uint64_t h, Entry** link, std::string_view value,
                     std::int64_t at, bool count_as_access) {
     std::size_t need = Entry::charge(Entry::alloc_size(key.size(), value.size(), at != 0));
-    if (need > (policy_ == Policy::noeviction ? limit_ : s.limit))
+    if (need > ceiling(s))
         return Status::oom;
     bool evicted_old = false;
     Entry* old = link ? *link : nullptr;
@@ -364,7 +368,7 @@ Status Store::install(Shard& s, std::string_view key, std::uint64_t h, Entry** l
     std::size_t need = fresh->charge();
     bool evicted_old = false;
     Entry* old = link ? *link : nullptr;
-    if (need > (policy_ == Policy::noeviction ? limit_ : s.limit) || !evict_for(s, need, old, evicted_old)) {
+    if (need > ceiling(s) || !evict_for(s, need, old, evicted_old)) {
         destroy(fresh);
         publish(s);
         return Status::oom;
@@ -395,7 +399,7 @@ Status Store::prepare_hash(Shard& s, std::string_view key, std::uint64_t h, Entr
     }
     Entry* e = *link;
     std::size_t add = e->charge() + growth;
-    if (add > (policy_ == Policy::noeviction ? limit_ : s.limit))
+    if (add > ceiling(s))
         return Status::oom;
     bool evicted = false;
     if (!evict_for(s, add, e, evicted)) {
@@ -429,6 +433,25 @@ void Store::settle_hash(Shard& s, Entry** link) {
         s.policy->resized(e, old_charge);
     }
     publish(s);
+}
+
+std::size_t Store::memory_usage(std::string_view key) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    Guard lock(*this, s);
+    Entry* e = lookup(s, key, h, now());
+    return e ? e->charge() : 0;
+}
+
+bool Store::frequency(std::string_view key, unsigned& f) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    Guard lock(*this, s);
+    Entry* e = lookup(s, key, h, now());
+    if (!e)
+        return false;
+    f = e->freq();
+    return true;
 }
 
 bool Store::type_of(std::string_view key, Type& type) {
@@ -557,7 +580,7 @@ Status Store::expire_at(std::string_view key, std::int64_t at, ExpireCond cond) 
     std::size_t need = e->charge() + Entry::charge(Entry::alloc_size(e->klen, e->vlen, true)) -
                        Entry::charge(Entry::alloc_size(e->klen, e->vlen, false));
     bool evicted = false;
-    if (need > (policy_ == Policy::noeviction ? limit_ : s.limit) || !evict_for(s, need, e, evicted)) {
+    if (need > ceiling(s) || !evict_for(s, need, e, evicted)) {
         publish(s);
         return Status::oom;
     }
@@ -716,6 +739,37 @@ void Store::flush() {
         s.policy = make_policy(policy_, s.limit);
         s.count = 0;
         s.entry_bytes = 0;
+        publish(s);
+    }
+}
+
+void Store::set_limit(std::size_t max_memory) {
+    Lock all(*this);
+    limit_ = max_memory;
+    for (unsigned i = 0; i < shard_count_; ++i) {
+        Shard& s = shards_[i];
+        s.limit = max_memory / shard_count_;
+        s.policy->set_limit(s.limit);
+        bool evicted_none = false;
+        evict_for(s, 0, nullptr, evicted_none);
+        publish(s);
+    }
+}
+
+void Store::set_policy(Policy p) {
+    Lock all(*this);
+    policy_ = p;
+    constexpr std::uint8_t policy_bits = entry_main | entry_visited | entry_freq_mask;
+    for (unsigned i = 0; i < shard_count_; ++i) {
+        Shard& s = shards_[i];
+        s.policy = make_policy(p, s.limit);
+        for (Entry* e : s.buckets)
+            for (; e; e = e->hnext) {
+                e->flags = static_cast<std::uint8_t>(e->flags & ~policy_bits);
+                s.policy->inserted(e, hash_key(e->key()));
+            }
+        bool evicted_none = false;
+        evict_for(s, 0, nullptr, evicted_none);
         publish(s);
     }
 }

@@ -204,6 +204,10 @@ public:
         settle_hash(s, link);
         return Status::ok;
     }
+    /// What key's entry (with its hash, if one) takes of the memory limit; 0 when missing.
+    std::size_t memory_usage(std::string_view key);
+    /// S3-FIFO's access count of key (0 to 3); false when key is missing.
+    bool frequency(std::string_view key, unsigned& f);
     /// The type of key's value; false when key is missing.
     bool type_of(std::string_view key, Type& type);
     /// Copies key's value and deadline (monotonic ms, 0: none) out; false when key is missing.
@@ -318,6 +322,13 @@ public:
 
     StoreStats stats() const;
     std::size_t limit() const { return limit_; }
+    Policy policy() const { return policy_; }
+    /// CONFIG SET maxmemory: a new limit, shared by the shards as at start; keys are evicted
+    /// at once down to it (none under noeviction, which then refuses writes).
+    void set_limit(std::size_t max_memory);
+    /// CONFIG SET maxmemory-policy: every shard's entries ordered afresh by the new policy,
+    /// with every shard locked meanwhile.
+    void set_policy(Policy p);
     /// The time operations use: the TimeScope's on this thread, else the clock's.
     std::int64_t now() const;
 
@@ -399,6 +410,9 @@ private:
     /// Evicts until `add` more bytes fit, old's bytes (when given and kept) being freed by the
     /// write.  False when they cannot fit.
     bool evict_for(Shard& s, std::size_t add, const Entry* old, bool& evicted_old);
+    /// The most one entry of shard s may take: its share of the limit, or the whole limit
+    /// under noeviction (whose limit is global).
+    std::size_t ceiling(const Shard& s) const;
     void publish(Shard& s);
     static Entry* make(std::string_view key, std::string_view value, std::int64_t at);
     /// An entry owning hash.
@@ -408,10 +422,10 @@ private:
     std::unique_ptr<Shard[]> shards_;
     unsigned shard_count_ = 1;
     unsigned shard_bits_ = 0;
-    std::size_t limit_;
+    std::atomic<std::size_t> limit_;
     /// Sum of the shards' footprints: what noeviction checks, as its limit is global.
     std::atomic<std::int64_t> used_total_{0};
-    Policy policy_;
+    std::atomic<Policy> policy_;
     std::int64_t (*clock_)();
 };
 
