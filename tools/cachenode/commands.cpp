@@ -2237,12 +2237,14 @@ const Param params[] = {
     {"bind", nullptr, [](Ctx& c) { return c.sh.cfg.bind; }, nullptr},
     {"port", nullptr, [](Ctx& c) { return std::to_string(c.sh.cfg.port); }, nullptr},
     {"databases", nullptr, [](Ctx&) { return std::string("1"); }, nullptr},
-    {"maxmemory", nullptr, [](Ctx& c) { return std::to_string(c.sh.store.limit()); },
+    {"maxmemory", nullptr,
+     [](Ctx& c) { return std::to_string(c.sh.store.limit() == Store::unlimited ? 0 : c.sh.store.limit()); },
      [](Ctx& c, std::string_view v) {
          std::size_t n = 0;
-         if (!set_size(v, n) || n == 0)
+         if (!set_size(v, n))
              return false;
-         c.sh.store.set_limit(n);
+         // 0, as in Redis: no limit.
+         c.sh.store.set_limit(n == 0 || n > Store::unlimited ? Store::unlimited : n);
          return true;
      }},
     {"maxmemory-policy", nullptr, [](Ctx& c) { return std::string(policy_name(c.sh.store.policy())); },
@@ -2456,7 +2458,8 @@ std::string info_text(const Shared& sh, std::string_view section) {
         t += fmt::format("# Memory\r\nused_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\n"
                          "used_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n"
                          "mem_allocator:libc\r\n\r\n",
-                         st.used, human(st.used), rss, human(rss), st.limit, human(st.limit),
+                         st.used, human(st.used), rss, human(rss), st.limit == Store::unlimited ? 0 : st.limit,
+                         human(st.limit == Store::unlimited ? 0 : st.limit),
                          policy_name(cfg.store.policy));
     }
     if (want("stats"))

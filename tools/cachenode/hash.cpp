@@ -150,18 +150,16 @@ void Hash::random(std::uint64_t& rng, std::string_view& field, std::string_view&
         rng ^= rng << 17;
         return rng;
     };
-    // A random non-empty bucket, then a random node of its chain: the table is at least an
-    // eighth full, so few buckets are tried.
+    // Every field equally likely: a random bucket and a random place among chain_slots, taken
+    // only when a node is there (rejection sampling).  A chain is that long only in a table
+    // that is full and unlucky, so few tries are needed, and bias is left only past its end.
+    constexpr std::size_t chain_slots = 16;
     for (;;) {
-        const Node* head = buckets_[next() & (buckets_.size() - 1)];
-        if (!head)
-            continue;
-        std::size_t len = 0;
-        for (const Node* n = head; n; n = n->next)
-            ++len;
-        const Node* n = head;
-        for (std::size_t i = next() % len; i; --i)
+        const Node* n = buckets_[next() & (buckets_.size() - 1)];
+        for (std::size_t i = next() % chain_slots; n && i; --i)
             n = n->next;
+        if (!n)
+            continue;
         field = n->field();
         value = n->value();
         return;

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -320,11 +321,15 @@ public:
     /// Looks at up to n random entries with a TTL in one shard and deletes the expired ones.
     ExpireSample expire_sample(unsigned shard, unsigned n);
 
+    /// A limit no store reaches (CONFIG SET maxmemory 0), with room left for the sums made
+    /// with it.
+    static constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max() / 4;
+
     StoreStats stats() const;
     std::size_t limit() const { return limit_; }
     Policy policy() const { return policy_; }
     /// CONFIG SET maxmemory: a new limit, shared by the shards as at start; keys are evicted
-    /// at once down to it (none under noeviction, which then refuses writes).
+    /// at once down to it (none under noeviction, which then refuses writes).  unlimited: none.
     void set_limit(std::size_t max_memory);
     /// CONFIG SET maxmemory-policy: every shard's entries ordered afresh by the new policy,
     /// with every shard locked meanwhile.
