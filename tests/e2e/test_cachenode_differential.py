@@ -128,6 +128,8 @@ def random_command(r: random.Random) -> list[bytes]:
         lambda: [b"PING"],
         lambda: [b"SELECT", pick(r, [b"0", b"abc"])],  # one database: SELECT 1 is refused
         lambda: [b"NOSUCHCOMMAND", k()],
+        lambda: [b"SETBIT", k(), pick(r, [b"0", b"7", b"100", b"-1", b"abc"]), pick(r, [b"0", b"1", b"2"])],
+        lambda: [b"GETBIT", k(), pick(r, [b"0", b"7", b"100", b"-1"])],
         lambda: [b"HSET", k(), fl(), v(), *r.choice([[], [fl(), v()], [fl()]])],
         lambda: [b"HMSET", k(), fl(), v()],
         lambda: [b"HSET", k()],

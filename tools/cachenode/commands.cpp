@@ -447,6 +447,69 @@ void cmd_setrange(Ctx& c) {
         status_reply(c, st);
 }
 
+/// SETBIT's and GETBIT's offset: a bit within the longest value (--max-value); false, answered,
+/// when it is not one.
+bool bit_offset(Ctx& c, std::string_view arg, std::uint64_t& offset) {
+    std::int64_t n = 0;
+    if (!parse_i64(arg, n) || n < 0 || static_cast<std::uint64_t>(n >> 3) >= c.sh.cfg.store.max_value) {
+        resp::error(c.out, "ERR bit offset is not an integer or out of range");
+        return false;
+    }
+    offset = static_cast<std::uint64_t>(n);
+    return true;
+}
+
+void cmd_getbit(Ctx& c) {
+    std::uint64_t offset = 0;
+    if (!bit_offset(c, c.argv[2], offset))
+        return;
+    int bit = 0;
+    Status st = c.sh.store.read(c.argv[1], [&](std::string_view v) {
+        if (offset / 8 < v.size())
+            bit = (static_cast<unsigned char>(v[offset / 8]) >> (7 - offset % 8)) & 1;
+    });
+    if (st == Status::wrongtype)
+        err_wrongtype(c.out);
+    else
+        resp::integer(c.out, bit);
+}
+
+void cmd_setbit(Ctx& c) {
+    std::uint64_t offset = 0;
+    if (!key_ok(c, c.argv[1]) || !bit_offset(c, c.argv[2], offset))
+        return;
+    if (c.argv[3] != "0" && c.argv[3] != "1") {
+        resp::error(c.out, "ERR bit is not an integer or out of range");
+        return;
+    }
+    int old = 0;
+    bool wrong = false;
+    Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
+        Update u;
+        if (cur.type != Type::string) {
+            wrong = true;
+            return u;
+        }
+        u.action = Update::Action::write;
+        u.value.assign(cur.value);
+        u.expire_at = cur.expire_at;
+        std::size_t byte = offset / 8;
+        if (u.value.size() <= byte)
+            u.value.resize(byte + 1, '\0');
+        auto mask = static_cast<unsigned char>(1u << (7 - offset % 8));
+        auto& b = reinterpret_cast<unsigned char&>(u.value[byte]);
+        old = (b & mask) ? 1 : 0;
+        b = static_cast<unsigned char>(c.argv[3] == "1" ? (b | mask) : (b & ~mask));
+        return u;
+    });
+    if (wrong)
+        err_wrongtype(c.out);
+    else if (st != Status::ok)
+        status_reply(c, st);
+    else
+        resp::integer(c.out, old);
+}
+
 /// Redis's floats: what strtold reads whole, no spaces, not NaN.
 bool parse_ld(std::string_view s, long double& v) {
     if (s.empty() || s.size() > 5000 || std::isspace(static_cast<unsigned char>(s[0])))
@@ -1636,7 +1699,8 @@ void cmd_hscan(Ctx& c) {
     std::uint64_t next = 0;
     Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
         // A hash Redis keeps as a listpack comes whole in one reply, as Redis sends it.
-        std::size_t n = std::string_view(h.encoding()) == "listpack" ? h.size() : static_cast<std::size_t>(count);
+        std::size_t n = std::string_view(h.encoding()) == "listpack" ? std::numeric_limits<std::size_t>::max()
+                                                                      : static_cast<std::size_t>(count);
         next = h.scan(cursor, n, [&](std::string_view f, std::string_view v) {
             if (has_pattern && !glob_match(pattern, f))
                 return;
@@ -2037,6 +2101,8 @@ constexpr Command commands[] = {
     {"getrange", 4, false, Op::other, cmd_getrange, "readonly", 1, 1, 1, "@read @string @slow"},
     {"substr", 4, false, Op::other, cmd_getrange, "readonly", 1, 1, 1, "@read @string @slow"},
     {"setrange", 4, false, Op::other, cmd_setrange, "write denyoom", 1, 1, 1, "@write @string @slow"},
+    {"getbit", 3, false, Op::other, cmd_getbit, "readonly fast", 1, 1, 1, "@read @bitmap @fast"},
+    {"setbit", 4, false, Op::other, cmd_setbit, "write denyoom", 1, 1, 1, "@write @bitmap @slow"},
     {"incrbyfloat", 3, false, Op::other, cmd_incrbyfloat, "write denyoom fast", 1, 1, 1, "@write @string @fast"},
     {"msetnx", -3, false, Op::other, cmd_msetnx, "write denyoom", 1, -1, 2, "@write @string @slow"},
     {"del", -2, false, Op::del, cmd_del, "write", 1, -1, 1, "@keyspace @write @slow"},
