@@ -28,6 +28,13 @@ def test_watch_aborts_exec_when_another_client_writes(start):
     assert a.call("MULTI") == b"+OK"
     assert a.call("PING") == b"+QUEUED"
     assert a.call("EXEC") is None
+    # A hash changed by another client aborts too.
+    assert a.call("HSET", "hw", "f", "1") == 1
+    assert a.call("WATCH", "hw") == b"+OK"
+    assert b.call("HSET", "hw", "f", "2") == 0
+    assert a.call("MULTI") == b"+OK"
+    assert a.call("PING") == b"+QUEUED"
+    assert a.call("EXEC") is None
     # Queued errors abort the whole transaction.
     assert a.call("MULTI") == b"+OK"
     assert a.call("SET", "z") == b"-ERR wrong number of arguments for 'set' command"
@@ -247,6 +254,13 @@ def test_config_set_maxmemory_evicts_at_once(start):
     assert c.call("CONFIG", "SET", "maxmemory-policy", "lru") == b"+OK"
     assert c.call("CONFIG", "GET", "maxmemory-policy") == [b"maxmemory-policy", b"lru"]
     assert c.call("SET", "after", "x") == b"+OK"
+    # Below what the tables alone take: writes are refused, reads and deletions go on.
+    assert c.call("CONFIG", "SET", "maxmemory", "1") == b"+OK"
+    assert c.call("SET", "x", "1") == b"-OOM command not allowed when used memory > 'maxmemory'."
+    assert c.call("GET", "after") is None and c.call("DEL", "x") == 0
+    assert c.call("MULTI") == b"+OK"
+    assert c.call("GET", "x") == b"-OOM command not allowed when used memory > 'maxmemory'."
+    assert c.call("DISCARD") == b"+OK"
     assert c.call("CONFIG", "SET", "maxmemory", "0") == b"+OK"  # no limit, as in Redis
     assert c.call("CONFIG", "GET", "maxmemory") == [b"maxmemory", b"0"]
 

@@ -2534,6 +2534,9 @@ std::string info_text(const Shared& sh, std::string_view section) {
                          "keyspace_misses:{}\r\n\r\n",
                          sh.stats.connections(true), sh.stats.commands_processed(), sh.stats.connections(false),
                          st.expired, st.evictions, st.hits, st.misses);
+    if (want("replication"))
+        t += "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
+             "master_repl_offset:0\r\nrepl_backlog_active:0\r\n\r\n";
     if (want("persistence"))
         t += "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\n"
              "rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n"
@@ -2691,6 +2694,18 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
     return after;
 }
 
+bool RespSession::oom_refused(std::string_view name) const {
+    auto denyoom = [](std::string_view name) {
+        const Command* c = lookup(name);
+        return c && c->flags.find("denyoom") != std::string_view::npos;
+    };
+    if (name == "exec")
+        return std::any_of(queued_.begin(), queued_.end(), [&](const auto& q) { return denyoom(q[0]); });
+    if (in_multi_ && name != "discard" && name != "quit" && name != "reset")
+        return true;
+    return denyoom(name);
+}
+
 void RespSession::execute(std::span<const std::string_view> argv, std::string& out, bool& quit) {
     std::size_t mark = out.size();
     const Command* cmd = lookup(argv[0]);
@@ -2713,6 +2728,20 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     } else if ((cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
                (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity))) {
         resp::error(out, fmt::format("ERR wrong number of arguments for '{}' command", cmd->name));
+    } else if (sh_.store.over_limit() && oom_refused(cmd->name)) {
+        // As Redis: over the limit, a command that may add memory is refused, and in MULTI
+        // so is queueing anything but EXEC, DISCARD, QUIT and RESET.
+        if (cmd->name == "exec") {
+            in_multi_ = false;
+            queued_.clear();
+            watched_.clear();
+            resp::error(out, "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > "
+                             "'maxmemory'.");
+        } else {
+            if (in_multi_)
+                multi_dirty_ = true;
+            err_oom(out);
+        }
     } else {
         int index = static_cast<int>(cmd - commands);
         last_command_.store(index, std::memory_order_relaxed);
@@ -2762,6 +2791,14 @@ RespSession::Watched RespSession::snapshot(std::string_view key) {
         w.found = cur.found;
         w.value_hash = Store::hash(cur.value);
         w.value_len = cur.value.size();
+        if (cur.type == Type::hash) {
+            // A digest of the fields that does not depend on their order in the table.
+            w.value_hash = 0;
+            w.value_len = cur.hash->size();
+            cur.hash->for_each([&](std::string_view f, std::string_view v) {
+                w.value_hash += Store::hash(f) * 0x9E3779B97F4A7C15ull ^ Store::hash(v);
+            });
+        }
         w.expire_at = cur.expire_at;
         return Update{};
     });

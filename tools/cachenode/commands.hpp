@@ -133,6 +133,9 @@ private:
     std::atomic<bool> kill_{false};
     bool registered_ = false;
     bool queued_now_ = false; ///< the command execute() runs was queued in MULTI
+    /// Whether the command named (lower case) is refused while the store is over its limit
+    /// (see execute()).
+    bool oom_refused(std::string_view name) const;
     /// Records one command's time in the per-command counters, SLOWLOG and LATENCY.
     void account(int command, std::span<const std::string_view> argv, std::chrono::steady_clock::duration took,
                  bool ok);

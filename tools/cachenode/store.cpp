@@ -756,6 +756,18 @@ void Store::set_limit(std::size_t max_memory) {
     }
 }
 
+bool Store::evict_to_limit() {
+    if (policy_ != Policy::noeviction)
+        for (unsigned i = 0; i < shard_count_; ++i) {
+            Shard& s = shards_[i];
+            Guard lock(*this, s);
+            bool evicted_none = false;
+            evict_for(s, 0, nullptr, evicted_none);
+            publish(s);
+        }
+    return used_total_.load(std::memory_order_relaxed) > static_cast<std::int64_t>(limit_.load(std::memory_order_relaxed));
+}
+
 void Store::set_policy(Policy p) {
     Lock all(*this);
     policy_ = p;

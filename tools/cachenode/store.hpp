@@ -328,6 +328,14 @@ public:
     StoreStats stats() const;
     std::size_t limit() const { return limit_; }
     Policy policy() const { return policy_; }
+    /// Whether the store holds more than the limit allows after evicting what the policy may
+    /// (nothing under noeviction; a limit below what the tables alone take): Redis then refuses
+    /// commands that may add memory (OOM).  Two loads when under the limit.
+    bool over_limit() {
+        if (used_total_.load(std::memory_order_relaxed) <= static_cast<std::int64_t>(limit_.load(std::memory_order_relaxed)))
+            return false;
+        return evict_to_limit();
+    }
     /// CONFIG SET maxmemory: a new limit, shared by the shards as at start; keys are evicted
     /// at once down to it (none under noeviction, which then refuses writes).  unlimited: none.
     void set_limit(std::size_t max_memory);
@@ -415,6 +423,8 @@ private:
     /// Evicts until `add` more bytes fit, old's bytes (when given and kept) being freed by the
     /// write.  False when they cannot fit.
     bool evict_for(Shard& s, std::size_t add, const Entry* old, bool& evicted_old);
+    /// over_limit()'s slow path: each shard evicted down to its share; whether still over.
+    bool evict_to_limit();
     /// The most one entry of shard s may take: its share of the limit, or the whole limit
     /// under noeviction (whose limit is global).
     std::size_t ceiling(const Shard& s) const;
