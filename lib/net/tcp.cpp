@@ -118,8 +118,33 @@ private:
     friend class Server;
 };
 
+namespace {
+
+/// "ip:port" of a socket address, "[ip]:port" for IPv6; empty when it is neither.
+std::string address_text(const sockaddr_storage& ss) {
+    char host[INET6_ADDRSTRLEN] = "";
+    if (ss.ss_family == AF_INET) {
+        const auto& in = reinterpret_cast<const sockaddr_in&>(ss);
+        inet_ntop(AF_INET, &in.sin_addr, host, sizeof host);
+        return std::string(host) + ":" + std::to_string(ntohs(in.sin_port));
+    }
+    if (ss.ss_family == AF_INET6) {
+        const auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);
+        inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof host);
+        return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6.sin6_port));
+    }
+    return {};
+}
+
+} // namespace
+
 void Connection::start() {
     session_ = server_.opt_.make_session();
+    sockaddr_storage peer{}, local{};
+    int peer_len = sizeof peer, local_len = sizeof local;
+    uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&peer), &peer_len);
+    uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&local), &local_len);
+    session_->connected(address_text(peer), address_text(local));
     if (server_.opt_.tls)
         tls_ = std::make_unique<TlsSession>(*server_.opt_.tls);
     uv_tcp_nodelay(&tcp_, 1);
@@ -550,6 +575,10 @@ void Server::tick(std::uint64_t now) {
     for (Connection* c = head_; c; c = c->next) {
         if (c->closing())
             continue;
+        if (c->session_ && c->session_->killed()) {
+            c->close();
+            continue;
+        }
         if (c->over_output_limits(now))
             continue;
         if (c->lingering_too_long(now) || (opt_.idle_timeout_ms && now - c->last_active() > opt_.idle_timeout_ms))

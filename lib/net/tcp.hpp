@@ -51,6 +51,12 @@ public:
     /// what the session lets one call produce: it is called again with them once the pending
     /// output has drained below max_pending_output, even if no more input comes.
     virtual bool stalled() const { return false; }
+    /// The connection's peer and local addresses as "ip:port" ("[ip6]:port"), given once
+    /// before any data (a Redis server's CLIENT LIST shows them).
+    virtual void connected(std::string_view /*peer*/, std::string_view /*local*/) {}
+    /// Whether the session wants its connection closed now, without waiting for input (another
+    /// connection asked for it: CLIENT KILL).  Looked at by Server::tick, once a second.
+    virtual bool killed() const { return false; }
 };
 
 /// Limits on a connection's pending output beyond which it is closed (Redis's

@@ -5,7 +5,9 @@
 #      interleaved rounds (the order rotating each round); the median of each figure.
 #      Targets: cachenode --threads 1 at least 1.0x Redis's ops/s, p99 no higher than Redis's,
 #      for SET and GET at both depths, as the median of the ratios within each round.  The
-#      default threads are printed for information.
+#      default threads are printed for information.  The same for hashes: -t hset (HSET myhash
+#      element:__rand_int__ VALUE) and, as a custom command, HGET myhash element:__rand_int__:
+#      target at least 1.0x Redis's ops/s at both depths.
 #   2. Memory: 1,000,000 keys with 100-byte values loaded through redis-cli --pipe into a fresh
 #      server of each; VmRSS from /proc/PID/status.  Target: cachenode's at most Redis's.
 #   3. HTTP: wrk -c 50 -d 5s on GET /get?key=k (a 100-byte value), median of the runs, against
@@ -101,6 +103,13 @@ for round in $(seq "$runs"); do
             redis-benchmark -h 127.0.0.1 -p "$port" -t set,get -c 50 -d 100 -n "$n" -P "$depth" --csv \
                 >"$tmp/rb-$server-$depth-$round.csv" 2>"$tmp/rb.err" ||
                 die "redis-benchmark against $server failed: $(tail -c 500 "$tmp/rb.err")"
+            # Hashes, into the same file without the CSV header.
+            for hash_test in "-t hset" "HGET myhash element:__rand_int__"; do
+                # shellcheck disable=SC2086 # the words of the test are separate arguments
+                redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -d 100 -n "$n" -P "$depth" --csv $hash_test \
+                    2>"$tmp/rb.err" | tail -n +2 >>"$tmp/rb-$server-$depth-$round.csv" ||
+                    die "redis-benchmark $hash_test against $server failed: $(tail -c 500 "$tmp/rb.err")"
+            done
             unset -n port
         done
     done

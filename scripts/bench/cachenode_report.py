@@ -46,6 +46,7 @@ names = {"redis": f"redis {redis_version}", "cn1": "cachenode -t 1", "cnN": f"ca
 print(f"cachenode benchmark: redis-server {redis_version} vs cachenode, {cpus} CPUs, one run")
 print(f"redis-benchmark -t set,get -c 50 -d 100, {runs} interleaved rounds: medians, and medians of "
       "each round's ratio to Redis")
+HGET = "HGET myhash element:__rand_int__"
 for depth in (1, 16):
     for test in ("SET", "GET"):
         r_rps, r_p99 = medians("redis", depth, test)
@@ -61,6 +62,18 @@ for depth in (1, 16):
         print(f"  -P {depth:<2} {test}  each round, cachenode -t 1 / redis: ops/s "
               + " ".join(f"{x:.2f}" for x in ratios("cn1", depth, test, 0)) + "; p99 "
               + " ".join(f"{x:.2f}" for x in ratios("cn1", depth, test, 1)))
+
+print("hashes: redis-benchmark -t hset -c 50 -d 100, and HGET myhash element:__rand_int__, same rounds")
+for depth in (1, 16):
+    for test, label in (("HSET", "HSET"), (HGET, "HGET")):
+        r_rps, _ = medians("redis", depth, test)
+        c_rps, _ = medians("cn1", depth, test)
+        n_rps, _ = medians("cnN", depth, test)
+        rps_x = ratio("cn1", depth, test, 0)
+        print(f"  -P {depth:<2} {label}  {names['redis']}: {r_rps:9.0f} ops/s | {names['cn1']}: {c_rps:9.0f} ops/s"
+              f" | {names['cnN']}: {n_rps:9.0f} ops/s")
+        print(f"  -P {depth:<2} {label}  cachenode -t 1 / redis: ops/s {rps_x:.2f}x (target >= 1.00): "
+              f"{verdict(rps_x >= 1)}; each round: " + " ".join(f"{x:.2f}" for x in ratios("cn1", depth, test, 0)))
 
 rk, ck = int(mem_redis_keys), int(mem_cn_keys)
 rr, cr = int(mem_redis_rss) / 1024, int(mem_cn_rss) / 1024

@@ -28,6 +28,13 @@ def test_watch_aborts_exec_when_another_client_writes(start):
     assert a.call("MULTI") == b"+OK"
     assert a.call("PING") == b"+QUEUED"
     assert a.call("EXEC") is None
+    # A hash changed by another client aborts too.
+    assert a.call("HSET", "hw", "f", "1") == 1
+    assert a.call("WATCH", "hw") == b"+OK"
+    assert b.call("HSET", "hw", "f", "2") == 0
+    assert a.call("MULTI") == b"+OK"
+    assert a.call("PING") == b"+QUEUED"
+    assert a.call("EXEC") is None
     # Queued errors abort the whole transaction.
     assert a.call("MULTI") == b"+OK"
     assert a.call("SET", "z") == b"-ERR wrong number of arguments for 'set' command"
@@ -87,7 +94,7 @@ def test_hello_and_client(start):
     assert c.call("HELLO", "2").startswith(b"-NOAUTH HELLO must be called")
     reply = c.call("HELLO", "2", "AUTH", "default", "secret", "SETNAME", "app")
     assert dict(zip(reply[::2], reply[1::2]))[b"proto"] == 2
-    assert c.call("HELLO", "3") == b"-NOPROTO unsupported protocol version"
+    assert c.call("HELLO", "4") == b"-NOPROTO unsupported protocol version"
     assert c.call("CLIENT", "GETNAME") == b"app"
     assert c.call("CLIENT", "SETNAME", "a b").startswith(b"-ERR Client names cannot contain spaces")
     other = Client(n.port)
@@ -126,3 +133,149 @@ def test_keys_with_a_pathological_pattern_is_quick(start):
     assert c.call("KEYS", "a*" * 30 + "b") == []
     assert c.call("KEYS", "a*" * 30) == [b"a" * 50]
     assert time.monotonic() - t < 2
+
+
+def raw(c, *args):
+    """Sends one command and returns the bytes that came back within a moment."""
+    c.s.sendall(resp_command(*args))
+    time.sleep(0.05)
+    return c.s.recv(65536)
+
+
+def test_hello_3_switches_the_connection_to_resp3(start):
+    n = start()
+    c = Client(n.port)
+    c.s.settimeout(5)
+    hello = raw(c, "HELLO", "3", "SETNAME", "r3")
+    assert hello.startswith(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n")
+    assert b"$5\r\nproto\r\n:3\r\n" in hello
+    assert raw(c, "GET", "missing") == b"_\r\n"
+    assert raw(c, "HSET", "h", "f", "v") == b":1\r\n"
+    assert raw(c, "HGETALL", "h") == b"%1\r\n$1\r\nf\r\n$1\r\nv\r\n"
+    assert raw(c, "HRANDFIELD", "h", "1", "WITHVALUES") == b"*1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+    assert raw(c, "CONFIG", "GET", "maxmemory-policy") == b"%1\r\n$16\r\nmaxmemory-policy\r\n$5\r\nsieve\r\n"
+    assert raw(c, "INFO", "persistence").startswith(b"=")
+    assert raw(c, "COMMAND", "INFO", "nosuch") == b"*1\r\n_\r\n"
+    assert raw(c, "RESET") == b"+RESET\r\n"
+    # RESET goes back to RESP2.
+    assert raw(c, "GET", "missing") == b"$-1\r\n"
+    assert raw(c, "HGETALL", "h") == b"*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+
+
+def test_hashes_count_in_the_memory_limit_and_leave_whole(start):
+    n = start("--max-memory", "4M", "--max-value", "64K", "--threads", "1")
+    c = Client(n.port)
+    value = "v" * 200
+    for k in range(300):
+        c.s.sendall(b"".join(resp_command("HSET", f"h{k}", f"f{i}", value) for i in range(50)))
+        for _ in range(50):
+            assert c.read() in (0, 1)
+    info = dict(line.split(b":", 1) for line in c.call("INFO", "memory").split(b"\r\n")[1:] if b":" in line)
+    assert int(info[b"used_memory"]) <= 4 * 1024 * 1024
+    stats = c.call("INFO", "stats")
+    assert int(stats.split(b"evicted_keys:")[1].split(b"\r\n")[0]) > 0
+    kept = c.call("KEYS", "*")
+    assert 0 < len(kept) < 300
+    for key in kept:
+        assert c.call("HLEN", key) == 50  # evicted whole, never in part
+    assert c.call("TYPE", kept[0]) == b"+hash"
+    assert c.call("GET", kept[0]) == b"-WRONGTYPE Operation against a key holding the wrong kind of value"
+    assert c.call("MEMORY", "USAGE", kept[0]) > 50 * 200
+
+
+def test_dump_and_restore(start):
+    n = start()
+    c = Client(n.port)
+    assert c.call("HSET", "h", "a", "1", "b", "2") == 2
+    assert c.call("SET", "s", "x" * 100) == b"+OK"
+    hash_payload, string_payload = c.call("DUMP", "h"), c.call("DUMP", "s")
+    assert hash_payload.startswith(b"CN\x01\x01")
+    assert c.call("DUMP", "missing") is None
+    assert c.call("RESTORE", "h", "0", hash_payload) == b"-BUSYKEY Target key name already exists."
+    assert c.call("RESTORE", "h2", "5000", hash_payload) == b"+OK"
+    assert sorted(c.call("HGETALL", "h2")) == sorted([b"a", b"1", b"b", b"2"])
+    assert 4000 < c.call("PTTL", "h2") <= 5000
+    assert c.call("RESTORE", "s", "0", string_payload, "REPLACE") == b"+OK"
+    assert c.call("GET", "s") == b"x" * 100
+    damaged = string_payload[:-1] + bytes([string_payload[-1] ^ 1])
+    assert c.call("RESTORE", "t", "0", damaged) == b"-ERR DUMP payload version or checksum are wrong"
+    assert c.call("RESTORE", "t", "-1", string_payload) == b"-ERR Invalid TTL value, must be >= 0"
+    assert c.call("RESTORE", "t", "1", string_payload, "ABSTTL") == b"+OK"  # long past: not restored
+    assert c.call("EXISTS", "t") == 0
+
+
+def test_introspection_commands(start):
+    n = start("--eviction", "s3fifo")
+    c = Client(n.port)
+    assert c.call("SET", "n", "12345") == b"+OK"
+    assert c.call("SET", "short", "abc") == b"+OK"
+    assert c.call("SET", "long", "x" * 45) == b"+OK"
+    assert [c.call("OBJECT", "ENCODING", k) for k in ("n", "short", "long")] == [b"int", b"embstr", b"raw"]
+    assert c.call("HSET", "h", "f", "v") == 1
+    assert c.call("OBJECT", "ENCODING", "h") == b"listpack"
+    assert c.call("HSET", "h", "big", "y" * 65) == 1
+    assert c.call("OBJECT", "ENCODING", "h") == b"hashtable"
+    assert c.call("OBJECT", "REFCOUNT", "n") == 1
+    assert 0 <= c.call("OBJECT", "FREQ", "n") <= 3
+    assert c.call("SET", "k1", "ohmytext") == b"+OK"
+    assert c.call("SET", "k2", "mynewtext") == b"+OK"
+    assert c.call("LCS", "k1", "k2") == b"mytext"
+    assert c.call("LCS", "k1", "k2", "LEN") == 6
+    assert c.call("LCS", "k1", "k2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN") == [
+        b"matches", [[[4, 7], [5, 8], 4]], b"len", 6]
+    # Per-command counters, the slow log and their reset.
+    assert c.call("CONFIG", "RESETSTAT") == b"+OK"
+    c.call("GET", "n")
+    c.call("GET", "n")
+    c.call("INCR", "short")
+    stats = c.call("INFO", "commandstats")
+    assert b"cmdstat_get:calls=2," in stats
+    assert b"cmdstat_incr:calls=1," in stats and b"failed_calls=1" in stats
+    assert c.call("CONFIG", "SET", "slowlog-log-slower-than", "0") == b"+OK"
+    assert c.call("SLOWLOG", "RESET") == b"+OK"
+    c.call("ECHO", "slow?")
+    entry = c.call("SLOWLOG", "GET", "1")[0]
+    assert entry[3] == [b"ECHO", b"slow?"]
+    assert c.call("CONFIG", "SET", "slowlog-log-slower-than", "-1") == b"+OK"
+    assert c.call("CONFIG", "SET", "port", "1") .startswith(b"-ERR CONFIG SET failed (possibly related to argument 'port')")
+    assert c.call("LATENCY", "LATEST") == []
+
+
+def test_config_set_maxmemory_evicts_at_once(start):
+    n = start("--max-memory", "8M", "--threads", "1")
+    c = Client(n.port)
+    c.s.sendall(b"".join(resp_command("SET", f"k{i}", "v" * 1000) for i in range(5000)))
+    for _ in range(5000):
+        c.read()
+    assert c.call("CONFIG", "SET", "maxmemory", "1mb") == b"+OK"
+    info = c.call("INFO", "memory")
+    assert int(info.split(b"used_memory:")[1].split(b"\r\n")[0]) <= 1024 * 1024
+    assert c.call("CONFIG", "GET", "maxmemory") == [b"maxmemory", b"1048576"]
+    assert c.call("CONFIG", "SET", "maxmemory-policy", "lru") == b"+OK"
+    assert c.call("CONFIG", "GET", "maxmemory-policy") == [b"maxmemory-policy", b"lru"]
+    assert c.call("SET", "after", "x") == b"+OK"
+    # Below what the tables alone take: writes are refused, reads and deletions go on.
+    assert c.call("CONFIG", "SET", "maxmemory", "1") == b"+OK"
+    assert c.call("SET", "x", "1") == b"-OOM command not allowed when used memory > 'maxmemory'."
+    assert c.call("GET", "after") is None and c.call("DEL", "x") == 0
+    assert c.call("MULTI") == b"+OK"
+    assert c.call("GET", "x") == b"-OOM command not allowed when used memory > 'maxmemory'."
+    assert c.call("DISCARD") == b"+OK"
+    assert c.call("CONFIG", "SET", "maxmemory", "0") == b"+OK"  # no limit, as in Redis
+    assert c.call("CONFIG", "GET", "maxmemory") == [b"maxmemory", b"0"]
+
+
+def test_client_list_and_kill(start):
+    n = start("--threads", "2")
+    a, b = Client(n.port), Client(n.port)
+    assert b.call("CLIENT", "SETNAME", "victim") == b"+OK"
+    listing = a.call("CLIENT", "LIST").decode()
+    lines = [dict(f.split("=", 1) for f in line.split()) for line in listing.strip().split("\n")]
+    victim = [line for line in lines if line["name"] == "victim"]
+    assert len(victim) == 1 and victim[0]["laddr"].endswith(f":{n.port}")
+    assert a.call("CLIENT", "KILL", "ID", victim[0]["id"]) == 1
+    assert a.call("CLIENT", "KILL", "ADDR", "1.2.3.4:5") == 0
+    assert a.call("CLIENT", "KILL", "9.9.9.9:9") == b"-ERR No such client"
+    # The killed connection closes by itself within about a second.
+    b.s.settimeout(3)
+    assert b.s.recv(100) == b""

@@ -1,8 +1,9 @@
 """A differential test of cachenode against Redis: the same random commands (right and wrong
 arity, edge integers, options in any order) go to cachenode and to a redis-server this test
 starts, and every reply and the final data must be the same.  Replies that depend on time
-(TTL, PTTL, EXPIRETIME) are compared within a tolerance, KEYS as a set; DBSIZE is left out, as
-Redis counts keys whose deadline has passed until it reclaims them."""
+(TTL, PTTL, EXPIRETIME) are compared within a tolerance, KEYS and a hash's fields as sets (a
+hash's order is its table's), HRANDFIELD by the number of fields; DBSIZE is left out, as Redis counts keys whose deadline has passed
+until it reclaims them."""
 import random
 import shutil
 import socket
@@ -59,7 +60,8 @@ def redis(tmp_path):
     proc.wait()
 
 
-KEYS = [b"a", b"b", b"c", b"n", b"f", b"key with space", b"\x00bin\xff"]
+KEYS = [b"a", b"b", b"c", b"n", b"f", b"h", b"i", b"key with space", b"\x00bin\xff"]
+FIELDS = [b"f", b"g", b"n", b"", b"field with space", b"\x00\xff", b"x" * 100]
 VALUES = [b"", b"v", b"hello", b"0", b"1", b"-1", b"10", b"9223372036854775807", b"-9223372036854775808",
           b"3.5", b"1e3", b"abc", b"007", b" 1", b"x" * 300]
 INTS = [b"0", b"1", b"-1", b"5", b"100", b"-100", b"9223372036854775807", b"-9223372036854775808",
@@ -76,6 +78,7 @@ def pick(r, xs):
 def random_command(r: random.Random) -> list[bytes]:
     k = lambda: pick(r, KEYS)  # noqa: E731
     v = lambda: pick(r, VALUES)  # noqa: E731
+    fl = lambda: pick(r, FIELDS)  # noqa: E731
     gens = [
         lambda: [b"SET", k(), v()],
         lambda: [b"SET", k(), v(), *r.sample([b"NX", b"XX", b"GET", b"KEEPTTL", b"EX", b"100", b"PX", b"5000",
@@ -125,6 +128,25 @@ def random_command(r: random.Random) -> list[bytes]:
         lambda: [b"PING"],
         lambda: [b"SELECT", pick(r, [b"0", b"abc"])],  # one database: SELECT 1 is refused
         lambda: [b"NOSUCHCOMMAND", k()],
+        lambda: [b"SETBIT", k(), pick(r, [b"0", b"7", b"100", b"-1", b"abc"]), pick(r, [b"0", b"1", b"2"])],
+        lambda: [b"GETBIT", k(), pick(r, [b"0", b"7", b"100", b"-1"])],
+        lambda: [b"HSET", k(), fl(), v(), *r.choice([[], [fl(), v()], [fl()]])],
+        lambda: [b"HMSET", k(), fl(), v()],
+        lambda: [b"HSET", k()],
+        lambda: [b"HSETNX", k(), fl(), v()],
+        lambda: [b"HGET", k(), fl()],
+        lambda: [b"HMGET", k(), fl(), fl()],
+        lambda: [b"HDEL", k(), fl(), fl()],
+        lambda: [b"HEXISTS", k(), fl()],
+        lambda: [b"HLEN", k()],
+        lambda: [b"HSTRLEN", k(), fl()],
+        lambda: [b"HKEYS", k()],
+        lambda: [b"HVALS", k()],
+        lambda: [b"HGETALL", k()],
+        lambda: [b"HINCRBY", k(), fl(), pick(r, INTS)],
+        lambda: [b"HINCRBYFLOAT", k(), fl(), pick(r, FLOATS)],
+        lambda: [b"HRANDFIELD", k(), *r.choice([[b"0"], [b"-3"], [b"abc"], [b"1", b"junk"]])],
+        lambda: [b"HSCAN", k(), pick(r, [b"0", b"abc"]), *r.choice([[], [b"MATCH", b"f*"], [b"COUNT", b"0"]])],
         lambda: [b"MULTI"],
         lambda: [b"EXEC"],
         lambda: [b"DISCARD"],
@@ -138,9 +160,19 @@ def same(cmd, a, b) -> bool:
         return abs(a - b) <= 1
     if name in (b"PTTL", b"PEXPIRETIME") and isinstance(a, int) and isinstance(b, int):
         return abs(a - b) <= 100
-    if name == b"KEYS" and isinstance(a, list) and isinstance(b, list):
+    if name in (b"KEYS", b"HKEYS", b"HVALS") and isinstance(a, list) and isinstance(b, list):
         return sorted(a) == sorted(b)
+    if name == b"HRANDFIELD" and isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b)  # random fields: their number must match
+    if name == b"HGETALL" and isinstance(a, list) and isinstance(b, list):
+        return pairs(a) == pairs(b)
+    if name == b"HSCAN" and isinstance(a, list) and isinstance(b, list):
+        return a[0] == b[0] and pairs(a[1]) == pairs(b[1])
     return a == b
+
+
+def pairs(flat):
+    return sorted(zip(flat[::2], flat[1::2]))
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -153,7 +185,8 @@ def test_random_commands_match_redis(start, redis, seed):
     for i in range(2500):
         cmd = random_command(r)
         # Inside MULTI, only commands whose replies compare exactly: EXEC's array is compared whole.
-        while in_multi and cmd[0] in (b"KEYS", b"TTL", b"PTTL", b"EXPIRETIME", b"PEXPIRETIME"):
+        while in_multi and cmd[0] in (b"KEYS", b"TTL", b"PTTL", b"EXPIRETIME", b"PEXPIRETIME", b"HKEYS", b"HVALS",
+                                      b"HGETALL", b"HSCAN", b"HRANDFIELD"):
             cmd = random_command(r)
         a, b = ours.call(*cmd), theirs.call(*cmd)
         if cmd[0] == b"MULTI" and b == b"+OK":
@@ -166,4 +199,9 @@ def test_random_commands_match_redis(start, redis, seed):
     ours.call("DISCARD"), theirs.call("DISCARD")
     keys = sorted(theirs.call("KEYS", "*"))
     for key in keys:
-        assert ours.call("GET", key) == theirs.call("GET", key)
+        kind = theirs.call("TYPE", key)
+        assert ours.call("TYPE", key) == kind
+        if kind == b"+hash":
+            assert pairs(ours.call("HGETALL", key)) == pairs(theirs.call("HGETALL", key))
+        else:
+            assert ours.call("GET", key) == theirs.call("GET", key)

@@ -123,8 +123,10 @@ TEST_CASE("cachenode RESP: --max-key and --max-value, and CONFIG GET reports the
           "*4\r\n$9\r\nmaxmemory\r\n$7\r\n1048576\r\n$16\r\nmaxmemory-policy\r\n$5\r\nsieve\r\n");
     CHECK(c.send(cmd({"CONFIG", "GET", "proto-max-bulk-len"})) ==
           "*2\r\n$18\r\nproto-max-bulk-len\r\n$4\r\n4096\r\n");
-    CHECK(c.send(cmd({"CONFIG", "SET", "maxmemory", "1"})) ==
-          "-ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'\r\n");
+    CHECK(c.send(cmd({"CONFIG", "SET", "nosuch", "1"})) ==
+          "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n");
+    CHECK(c.send(cmd({"CONFIG", "SET", "maxmemory", "2mb"}) + cmd({"CONFIG", "GET", "maxmemory"})) ==
+          "+OK\r\n*2\r\n$9\r\nmaxmemory\r\n$7\r\n2097152\r\n");
     std::string count = c.send(cmd({"COMMAND", "COUNT"}));
     CHECK(c.send(cmd({"COMMAND"})).starts_with("*" + count.substr(1)));
     CHECK(c.send(cmd({"COMMAND", "DOCS"})) == "*0\r\n");

@@ -107,6 +107,18 @@ void Bus::stop() {
         return;
     uv_async_send(&stop_async_);
     thread_.join();
+    // A change made since the last turn of cron() would be lost with the process.
+    std::string text;
+    {
+        std::lock_guard lock(st_.mu_);
+        if (st_.dirty_) {
+            text = st_.file_text_locked();
+            st_.dirty_ = false;
+        }
+    }
+    std::string why;
+    if (!text.empty() && !st_.write_file(text, why))
+        log_.error("cannot save the nodes file", {{"error", why}});
 }
 
 void Bus::run() { uv_run(&loop_, UV_RUN_DEFAULT); }

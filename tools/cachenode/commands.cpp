@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "dump.hpp"
 #include "migrate.hpp"
 #include "syskit_version.h"
 
@@ -15,9 +16,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
+#include <cstring>
 #include <ctime>
 #include <chrono>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 
 namespace syskit::cachenode {
@@ -33,6 +37,7 @@ struct Ctx {
     bool& quit;
     bool& authed;
     ClientState& client;
+    RespSession& self;
 };
 
 using Handler = void (*)(Ctx&);
@@ -68,6 +73,14 @@ bool iequals(std::string_view a, std::string_view b) {
 void err_not_integer(std::string& out) { resp::error(out, "ERR value is not an integer or out of range"); }
 void err_syntax(std::string& out) { resp::error(out, "ERR syntax error"); }
 void err_oom(std::string& out) { resp::error(out, "OOM command not allowed when used memory > 'maxmemory'."); }
+void err_wrongtype(std::string& out) {
+    resp::error(out, "WRONGTYPE Operation against a key holding the wrong kind of value");
+}
+
+/// Whether the client speaks RESP3 (HELLO 3).
+bool r3(const Ctx& c) { return c.client.resp == 3; }
+/// A null reply in the client's protocol.
+void nil(Ctx& c) { resp::null(c.out, r3(c)); }
 
 /// Checks the size of a key argument, replying with an error when it is too large.
 bool key_ok(Ctx& c, std::string_view key) {
@@ -91,7 +104,7 @@ void status_reply(Ctx& c, Status st) {
         break;
     case Status::condition:
     case Status::not_found:
-        resp::null_bulk(c.out);
+        nil(c);
         break;
     case Status::oom:
         err_oom(c.out);
@@ -101,6 +114,9 @@ void status_reply(Ctx& c, Status st) {
         break;
     case Status::overflow:
         resp::error(c.out, "ERR increment or decrement would overflow");
+        break;
+    case Status::wrongtype:
+        err_wrongtype(c.out);
         break;
     }
 }
@@ -121,8 +137,11 @@ void cmd_echo(Ctx& c) { resp::bulk(c.out, c.argv[1]); }
 void cmd_get(Ctx& c) {
     if (!key_ok(c, c.argv[1]))
         return;
-    if (!c.sh.store.get(c.argv[1], [&](std::string_view v) { resp::bulk(c.out, v); }))
-        resp::null_bulk(c.out);
+    Status st = c.sh.store.read(c.argv[1], [&](std::string_view v) { resp::bulk(c.out, v); });
+    if (st == Status::not_found)
+        nil(c);
+    else if (st != Status::ok)
+        status_reply(c, st);
 }
 
 /// The wall clock in milliseconds: what EXAT, EXPIREAT and EXPIRETIME speak.
@@ -218,12 +237,16 @@ void cmd_set(Ctx& c) {
     }
     // SET ... GET, or a deadline already past: read and write in one step.
     std::string old;
-    bool had = false;
+    bool had = false, wrong = false;
     Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
         had = cur.found;
         if (cur.found)
             old.assign(cur.value);
         Update u;
+        if (get && cur.type != Type::string) {
+            wrong = true;
+            return u;
+        }
         if ((a.cond == SetArgs::Cond::nx && cur.found) || (a.cond == SetArgs::Cond::xx && !cur.found))
             return u;
         u.action = Update::Action::write;
@@ -231,12 +254,14 @@ void cmd_set(Ctx& c) {
         u.expire_at = a.keep_ttl ? cur.expire_at : a.expire_at;
         return u;
     });
-    if (st != Status::ok)
+    if (wrong)
+        err_wrongtype(c.out);
+    else if (st != Status::ok)
         status_reply(c, st);
     else if (get && had)
         resp::bulk(c.out, old);
     else if (get)
-        resp::null_bulk(c.out);
+        nil(c);
     else
         resp::simple(c.out, "OK");
 }
@@ -269,19 +294,25 @@ void cmd_psetex(Ctx& c) { setex_generic(c, 1, "psetex"); }
 template <class F>
 void get_and(Ctx& c, F&& f) {
     std::string old;
-    bool had = false;
+    bool had = false, wrong = false;
     Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
         had = cur.found;
+        if (cur.type != Type::string) {
+            wrong = true;
+            return Update{};
+        }
         if (cur.found)
             old.assign(cur.value);
         return f(cur);
     });
-    if (st != Status::ok)
+    if (wrong)
+        err_wrongtype(c.out);
+    else if (st != Status::ok)
         status_reply(c, st);
     else if (had)
         resp::bulk(c.out, old);
     else
-        resp::null_bulk(c.out);
+        nil(c);
 }
 
 void cmd_getset(Ctx& c) {
@@ -316,9 +347,14 @@ void cmd_getex(Ctx& c) {
         }
     }
     std::int64_t at = 0;
-    // As Redis: a missing key is nil before the time is looked at.
-    if (!c.sh.store.exists(c.argv[1])) {
-        resp::null_bulk(c.out);
+    // As Redis: a missing key is nil, a hash WRONGTYPE, before the time is looked at.
+    Type t{};
+    if (!c.sh.store.type_of(c.argv[1], t)) {
+        nil(c);
+        return;
+    }
+    if (t != Type::string) {
+        err_wrongtype(c.out);
         return;
     }
     if (mode != none && mode != persist &&
@@ -342,7 +378,10 @@ void cmd_getrange(Ctx& c) {
         return;
     }
     std::string v;
-    c.sh.store.get(c.argv[1], [&](std::string_view value) { v.assign(value); });
+    if (c.sh.store.read(c.argv[1], [&](std::string_view value) { v.assign(value); }) == Status::wrongtype) {
+        err_wrongtype(c.out);
+        return;
+    }
     auto len = static_cast<std::int64_t>(v.size());
     if (start < 0 && end < 0 && start > end) {
         resp::bulk(c.out, "");
@@ -382,9 +421,14 @@ void cmd_setrange(Ctx& c) {
         return;
     }
     std::size_t len = 0;
+    bool wrong = false;
     Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
         Update u;
         len = cur.value.size();
+        if (cur.type != Type::string) {
+            wrong = true;
+            return u;
+        }
         if (data.empty())
             return u;
         u.action = Update::Action::write;
@@ -397,10 +441,75 @@ void cmd_setrange(Ctx& c) {
         len = u.value.size();
         return u;
     });
-    if (st == Status::ok)
+    if (wrong)
+        err_wrongtype(c.out);
+    else if (st == Status::ok)
         resp::integer(c.out, static_cast<std::int64_t>(len));
     else
         status_reply(c, st);
+}
+
+/// SETBIT's and GETBIT's offset: a bit within the longest value (--max-value); false, answered,
+/// when it is not one.
+bool bit_offset(Ctx& c, std::string_view arg, std::uint64_t& offset) {
+    std::int64_t n = 0;
+    if (!parse_i64(arg, n) || n < 0 || static_cast<std::uint64_t>(n >> 3) >= c.sh.cfg.store.max_value) {
+        resp::error(c.out, "ERR bit offset is not an integer or out of range");
+        return false;
+    }
+    offset = static_cast<std::uint64_t>(n);
+    return true;
+}
+
+void cmd_getbit(Ctx& c) {
+    std::uint64_t offset = 0;
+    if (!bit_offset(c, c.argv[2], offset))
+        return;
+    int bit = 0;
+    Status st = c.sh.store.read(c.argv[1], [&](std::string_view v) {
+        if (offset / 8 < v.size())
+            bit = (static_cast<unsigned char>(v[offset / 8]) >> (7 - offset % 8)) & 1;
+    });
+    if (st == Status::wrongtype)
+        err_wrongtype(c.out);
+    else
+        resp::integer(c.out, bit);
+}
+
+void cmd_setbit(Ctx& c) {
+    std::uint64_t offset = 0;
+    if (!key_ok(c, c.argv[1]) || !bit_offset(c, c.argv[2], offset))
+        return;
+    if (c.argv[3] != "0" && c.argv[3] != "1") {
+        resp::error(c.out, "ERR bit is not an integer or out of range");
+        return;
+    }
+    int old = 0;
+    bool wrong = false;
+    Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
+        Update u;
+        if (cur.type != Type::string) {
+            wrong = true;
+            return u;
+        }
+        u.action = Update::Action::write;
+        u.value.assign(cur.value);
+        u.expire_at = cur.expire_at;
+        std::size_t byte = offset / 8;
+        if (u.value.size() <= byte)
+            u.value.resize(byte + 1, '\0');
+        auto mask = static_cast<unsigned char>(1u << (7 - offset % 8));
+        auto& b = reinterpret_cast<unsigned char&>(u.value[byte]);
+        old = (b & mask) ? 1 : 0;
+        b = static_cast<unsigned char>(c.argv[3] == "1" ? (b | mask) : (b & ~mask));
+        return u;
+    });
+    if (wrong)
+        err_wrongtype(c.out);
+    else if (st != Status::ok)
+        status_reply(c, st);
+    else
+        resp::integer(c.out, old);
 }
 
 /// Redis's floats: what strtold reads whole, no spaces, not NaN.
@@ -431,15 +540,24 @@ void cmd_incrbyfloat(Ctx& c) {
     if (!key_ok(c, c.argv[1]))
         return;
     long double incr = 0;
+    Type t{};
+    if (c.sh.store.type_of(c.argv[1], t) && t != Type::string) {
+        err_wrongtype(c.out); // before the increment is read, as Redis
+        return;
+    }
     if (!parse_ld(c.argv[2], incr)) {
         resp::error(c.out, "ERR value is not a valid float");
         return;
     }
     std::string result;
-    bool bad = false, inf = false;
+    bool bad = false, inf = false, wrong = false;
     Status st = c.sh.store.modify(c.argv[1], [&](const Current& cur) {
         Update u;
         long double v = 0;
+        if (cur.type != Type::string) {
+            wrong = true;
+            return u;
+        }
         if (cur.found && !parse_ld(cur.value, v)) {
             bad = true;
             return u;
@@ -455,7 +573,9 @@ void cmd_incrbyfloat(Ctx& c) {
         u.expire_at = cur.expire_at;
         return u;
     });
-    if (bad)
+    if (wrong)
+        err_wrongtype(c.out);
+    else if (bad)
         resp::error(c.out, "ERR value is not a valid float");
     else if (inf)
         resp::error(c.out, "ERR increment would produce NaN or Infinity");
@@ -590,13 +710,19 @@ void expiretime_generic(Ctx& c, std::int64_t unit_ms) {
 void cmd_expiretime(Ctx& c) { expiretime_generic(c, 1000); }
 void cmd_pexpiretime(Ctx& c) { expiretime_generic(c, 1); }
 
-void cmd_type(Ctx& c) { resp::simple(c.out, c.sh.store.exists(c.argv[1]) ? "string" : "none"); }
+void cmd_type(Ctx& c) {
+    Type t{};
+    resp::simple(c.out, c.sh.store.type_of(c.argv[1], t) ? type_name(t) : "none");
+}
 
 void cmd_touch(Ctx& c) {
     Store::Lock lock(c.sh.store, c.argv.subspan(1));
     std::int64_t n = 0;
     for (std::size_t i = 1; i < c.argv.size(); ++i)
-        n += c.sh.store.get(c.argv[i], [](std::string_view) {});
+        c.sh.store.modify(c.argv[i], [&](const Current& cur) {
+            n += cur.found;
+            return Update{};
+        });
     resp::integer(c.out, n);
 }
 
@@ -605,22 +731,15 @@ void cmd_touch(Ctx& c) {
 int move_key(Ctx& c, std::string_view src, std::string_view dst, bool replace, bool keep_src, Status& st) {
     std::string_view both[2] = {src, dst};
     Store::Lock lock(c.sh.store, both);
-    std::string value;
+    Value value;
     std::int64_t at = 0;
-    bool found = false;
-    st = c.sh.store.modify(src, [&](const Current& cur) {
-        found = cur.found;
-        value.assign(cur.value);
-        at = cur.expire_at;
-        return Update{};
-    });
-    if (!found)
+    if (!c.sh.store.snapshot(src, value, at))
         return -1;
     if (!replace && c.sh.store.exists(dst))
         return 0;
     if (src == dst)
         return 1;
-    st = c.sh.store.modify(dst, [&](const Current&) { return Update{Update::Action::write, value, at}; });
+    st = c.sh.store.put(dst, value, at);
     if (st != Status::ok)
         return 1;
     if (!keep_src)
@@ -759,18 +878,21 @@ void cmd_keys(Ctx& c) {
         resp::bulk(c.out, k);
 }
 
+/// SCAN's and HSCAN's cursor: an unsigned decimal; false, answered, when it is not one.
+bool cursor_arg(Ctx& c, std::string_view a, std::uint64_t& cursor) {
+    auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), cursor);
+    if (!a.empty() && ec == std::errc() && end == a.data() + a.size())
+        return true;
+    resp::error(c.out, "ERR invalid cursor");
+    return false;
+}
+
 void cmd_scan(Ctx& c) {
     std::uint64_t cursor = 0;
-    {
-        std::string_view a = c.argv[1];
-        auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), cursor);
-        if (a.empty() || ec != std::errc() || end != a.data() + a.size()) {
-            resp::error(c.out, "ERR invalid cursor");
-            return;
-        }
-    }
-    std::string_view pattern;
-    bool has_pattern = false, strings_only = true;
+    if (!cursor_arg(c, c.argv[1], cursor))
+        return;
+    std::string_view pattern, type;
+    bool has_pattern = false, has_type = false;
     std::int64_t count = 10;
     for (std::size_t i = 2; i < c.argv.size(); ++i) {
         bool next = i + 1 < c.argv.size();
@@ -787,15 +909,16 @@ void cmd_scan(Ctx& c) {
             pattern = c.argv[++i];
             has_pattern = pattern != "*";
         } else if (next && iequals(c.argv[i], "TYPE")) {
-            strings_only = iequals(c.argv[++i], "string");
+            type = c.argv[++i];
+            has_type = true;
         } else {
             err_syntax(c.out);
             return;
         }
     }
     std::vector<std::string> keys;
-    std::uint64_t next = c.sh.store.scan(cursor, static_cast<std::size_t>(count), [&](std::string_view k, std::string_view) {
-        if (strings_only && (!has_pattern || glob_match(pattern, k)))
+    std::uint64_t next = c.sh.store.scan(cursor, static_cast<std::size_t>(count), [&](std::string_view k, Type t) {
+        if ((!has_type || iequals(type, type_name(t))) && (!has_pattern || glob_match(pattern, k)))
             keys.emplace_back(k);
     });
     resp::array(c.out, 2);
@@ -810,7 +933,7 @@ void cmd_randomkey(Ctx& c) {
     if (c.sh.store.random_key(k))
         resp::bulk(c.out, k);
     else
-        resp::null_bulk(c.out);
+        nil(c);
 }
 
 void cmd_persist(Ctx& c) { resp::integer(c.out, c.sh.store.persist(c.argv[1]) ? 1 : 0); }
@@ -826,7 +949,7 @@ void cmd_mget(Ctx& c) {
     resp::array(c.out, c.argv.size() - 1);
     for (std::size_t i = 1; i < c.argv.size(); ++i)
         if (!c.sh.store.get(c.argv[i], [&](std::string_view v) { resp::bulk(c.out, v); }))
-            resp::null_bulk(c.out);
+            nil(c);
 }
 
 void cmd_mset(Ctx& c) {
@@ -887,7 +1010,13 @@ void cmd_append(Ctx& c) {
         status_reply(c, st);
 }
 
-void cmd_strlen(Ctx& c) { resp::integer(c.out, static_cast<std::int64_t>(c.sh.store.strlen(c.argv[1]))); }
+void cmd_strlen(Ctx& c) {
+    std::size_t n = 0;
+    if (c.sh.store.read(c.argv[1], [&](std::string_view v) { n = v.size(); }) == Status::wrongtype)
+        err_wrongtype(c.out);
+    else
+        resp::integer(c.out, static_cast<std::int64_t>(n));
+}
 void cmd_dbsize(Ctx& c) { resp::integer(c.out, static_cast<std::int64_t>(c.sh.store.size())); }
 
 void cmd_flushall(Ctx& c) {
@@ -910,7 +1039,7 @@ void cmd_info(Ctx& c) {
             text += info_text(c.sh, section);
         }
     }
-    resp::bulk(c.out, text);
+    resp::verbatim(c.out, "txt", text, r3(c));
 }
 
 void cmd_auth(Ctx& c) {
@@ -962,8 +1091,7 @@ void cmd_hello(Ctx& c) {
             resp::error(c.out, "ERR Protocol version is not an integer or out of range");
             return;
         }
-        // RESP3 is not spoken: clients that ask for it (go-redis v9) go on in RESP2.
-        if (ver != 2) {
+        if (ver != 2 && ver != 3) {
             resp::error(c.out, "NOPROTO unsupported protocol version");
             return;
         }
@@ -999,13 +1127,15 @@ void cmd_hello(Ctx& c) {
     }
     if (has_name)
         c.client.name.assign(name);
-    resp::array(c.out, 14);
+    if (c.argv.size() >= 2)
+        c.client.resp = static_cast<int>(ver);
+    resp::map(c.out, 7, r3(c));
     resp::bulk(c.out, "server");
     resp::bulk(c.out, "redis");
     resp::bulk(c.out, "version");
     resp::bulk(c.out, "7.0.0");
     resp::bulk(c.out, "proto");
-    resp::integer(c.out, 2);
+    resp::integer(c.out, c.client.resp);
     resp::bulk(c.out, "id");
     resp::integer(c.out, static_cast<std::int64_t>(c.client.id));
     resp::bulk(c.out, "mode");
@@ -1014,6 +1144,114 @@ void cmd_hello(Ctx& c) {
     resp::bulk(c.out, "master");
     resp::bulk(c.out, "modules");
     resp::array(c.out, 0);
+}
+
+/// CLIENT LIST [TYPE normal] [ID id ...]: a line per connected client.
+void client_list(Ctx& c) {
+    std::vector<std::uint64_t> ids;
+    for (std::size_t i = 2; i < c.argv.size(); ++i) {
+        if (iequals(c.argv[i], "TYPE") && i + 1 < c.argv.size()) {
+            if (!iequals(c.argv[++i], "normal")) {
+                // Every client of cachenode is a normal one: no replicas, no Pub/Sub.
+                if (!iequals(c.argv[i], "master") && !iequals(c.argv[i], "replica") && !iequals(c.argv[i], "pubsub")) {
+                    resp::error(c.out, fmt::format("ERR Unknown client type '{}'", c.argv[i].substr(0, 128)));
+                    return;
+                }
+                resp::verbatim(c.out, "txt", "", r3(c));
+                return;
+            }
+        } else if (iequals(c.argv[i], "ID") && i + 1 < c.argv.size()) {
+            while (++i < c.argv.size()) {
+                std::int64_t id = 0;
+                if (!parse_i64(c.argv[i], id) || id <= 0) {
+                    resp::error(c.out, "ERR Invalid client ID");
+                    return;
+                }
+                ids.push_back(static_cast<std::uint64_t>(id));
+            }
+        } else {
+            err_syntax(c.out);
+            return;
+        }
+    }
+    std::string text;
+    {
+        std::lock_guard lock(c.sh.clients.mu);
+        std::vector<RespSession*> all;
+        for (const auto& [id, session] : c.sh.clients.all)
+            if (ids.empty() || std::find(ids.begin(), ids.end(), id) != ids.end())
+                all.push_back(session);
+        std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->id() < b->id(); });
+        for (RespSession* session : all)
+            text += (session == &c.self ? c.self.describe() : session->describe()) + "\n";
+    }
+    resp::verbatim(c.out, "txt", text, r3(c));
+}
+
+/// CLIENT KILL ADDR:PORT, or CLIENT KILL with filters (ID, ADDR, LADDR, TYPE, USER, SKIPME).
+void client_kill(Ctx& c) {
+    if (c.argv.size() == 3) {
+        std::lock_guard lock(c.sh.clients.mu);
+        for (const auto& [id, session] : c.sh.clients.all)
+            if (session->peer() == c.argv[2]) {
+                session->kill();
+                resp::simple(c.out, "OK");
+                return;
+            }
+        resp::error(c.out, "ERR No such client");
+        return;
+    }
+    if (c.argv.size() < 3 || c.argv.size() % 2 != 0) {
+        err_syntax(c.out);
+        return;
+    }
+    std::optional<std::uint64_t> id;
+    std::optional<std::string_view> addr, laddr;
+    bool skipme = true, none = false;
+    for (std::size_t i = 2; i < c.argv.size(); i += 2) {
+        std::string_view k = c.argv[i], v = c.argv[i + 1];
+        std::int64_t n = 0;
+        if (iequals(k, "ID")) {
+            if (!parse_i64(v, n) || n <= 0) {
+                resp::error(c.out, "ERR client-id should be greater than 0");
+                return;
+            }
+            id = static_cast<std::uint64_t>(n);
+        } else if (iequals(k, "ADDR")) {
+            addr = v;
+        } else if (iequals(k, "LADDR")) {
+            laddr = v;
+        } else if (iequals(k, "TYPE")) {
+            if (!iequals(v, "normal") && !iequals(v, "master") && !iequals(v, "replica") && !iequals(v, "pubsub")) {
+                resp::error(c.out, fmt::format("ERR Unknown client type '{}'", v.substr(0, 128)));
+                return;
+            }
+            none |= !iequals(v, "normal");
+        } else if (iequals(k, "USER")) {
+            none |= v != "default";
+        } else if (iequals(k, "SKIPME")) {
+            if (!iequals(v, "yes") && !iequals(v, "no")) {
+                err_syntax(c.out);
+                return;
+            }
+            skipme = iequals(v, "yes");
+        } else {
+            err_syntax(c.out);
+            return;
+        }
+    }
+    std::int64_t killed = 0;
+    if (!none) {
+        std::lock_guard lock(c.sh.clients.mu);
+        for (const auto& [cid, session] : c.sh.clients.all) {
+            if ((id && cid != *id) || (addr && session->peer() != *addr) || (laddr && session->local() != *laddr) ||
+                (skipme && session == &c.self))
+                continue;
+            session->kill();
+            ++killed;
+        }
+    }
+    resp::integer(c.out, killed);
 }
 
 void cmd_client(Ctx& c) {
@@ -1031,7 +1269,7 @@ void cmd_client(Ctx& c) {
         if (!arity(2))
             return;
         if (c.client.name.empty())
-            resp::null_bulk(c.out);
+            nil(c);
         else
             resp::bulk(c.out, c.client.name);
     } else if (iequals(sub, "SETNAME")) {
@@ -1045,7 +1283,11 @@ void cmd_client(Ctx& c) {
         resp::simple(c.out, "OK");
     } else if (iequals(sub, "INFO")) {
         if (arity(2))
-            resp::bulk(c.out, fmt::format("id={} name={} db=0 multi=-1 resp=2\n", c.client.id, c.client.name));
+            resp::verbatim(c.out, "txt", c.self.describe() + "\n", r3(c));
+    } else if (iequals(sub, "LIST")) {
+        client_list(c);
+    } else if (iequals(sub, "KILL")) {
+        client_kill(c);
     } else if (iequals(sub, "REPLY")) {
         if (!arity(3))
             return;
@@ -1108,6 +1350,742 @@ void cmd_reset(Ctx& c) {
     resp::simple(c.out, "RESET");
 }
 
+// Hashes (Redis's t_hash.c): each command one step on the key's hash under its shard's lock.
+
+/// A hash command's reply when the key is missing or not a hash: wrongtype answered, else
+/// the empty reply f gives; true when st is ok and the command goes on.
+template <class F>
+bool hash_found(Ctx& c, Status st, F&& empty) {
+    if (st == Status::ok)
+        return true;
+    if (st == Status::not_found)
+        empty();
+    else
+        status_reply(c, st);
+    return false;
+}
+
+/// Field value pairs of HSET and HMSET, from argv[2]: each within the value limit.
+bool field_pairs_ok(Ctx& c, std::string_view command, std::size_t& growth) {
+    if (c.argv.size() % 2 != 0) {
+        resp::error(c.out, fmt::format("ERR wrong number of arguments for '{}' command", command));
+        return false;
+    }
+    if (!key_ok(c, c.argv[1]))
+        return false;
+    growth = 0;
+    for (std::size_t i = 2; i < c.argv.size(); i += 2) {
+        if (!value_ok(c, c.argv[i].size()) || !value_ok(c, c.argv[i + 1].size()))
+            return false;
+        growth += Hash::growth(c.argv[i].size(), c.argv[i + 1].size());
+    }
+    return true;
+}
+
+void hset_generic(Ctx& c, bool count_new) {
+    std::size_t growth = 0;
+    if (!field_pairs_ok(c, count_new ? "hset" : "hmset", growth))
+        return;
+    std::int64_t added = 0;
+    Status st = c.sh.store.modify_hash(c.argv[1], growth, true, [&](Hash& h) {
+        for (std::size_t i = 2; i < c.argv.size(); i += 2)
+            added += h.set(c.argv[i], c.argv[i + 1]);
+    });
+    if (st != Status::ok)
+        status_reply(c, st);
+    else if (count_new)
+        resp::integer(c.out, added);
+    else
+        resp::simple(c.out, "OK");
+}
+
+void cmd_hset(Ctx& c) { hset_generic(c, true); }
+void cmd_hmset(Ctx& c) { hset_generic(c, false); }
+
+void cmd_hsetnx(Ctx& c) {
+    if (!key_ok(c, c.argv[1]) || !value_ok(c, c.argv[2].size()) || !value_ok(c, c.argv[3].size()))
+        return;
+    bool added = false;
+    Status st = c.sh.store.modify_hash(c.argv[1], Hash::growth(c.argv[2].size(), c.argv[3].size()), true,
+                                       [&](Hash& h) {
+                                           std::string_view v;
+                                           if (!h.get(c.argv[2], v))
+                                               added = h.set(c.argv[2], c.argv[3]);
+                                       });
+    if (st != Status::ok)
+        status_reply(c, st);
+    else
+        resp::integer(c.out, added ? 1 : 0);
+}
+
+void cmd_hget(Ctx& c) {
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        std::string_view v;
+        if (h.get(c.argv[2], v))
+            resp::bulk(c.out, v);
+        else
+            nil(c);
+    });
+    hash_found(c, st, [&] { nil(c); });
+}
+
+void cmd_hmget(Ctx& c) {
+    std::size_t n = c.argv.size() - 2;
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        resp::array(c.out, n);
+        for (std::size_t i = 2; i < c.argv.size(); ++i) {
+            std::string_view v;
+            if (h.get(c.argv[i], v))
+                resp::bulk(c.out, v);
+            else
+                nil(c);
+        }
+    });
+    hash_found(c, st, [&] {
+        resp::array(c.out, n);
+        for (std::size_t i = 0; i < n; ++i)
+            nil(c);
+    });
+}
+
+void cmd_hdel(Ctx& c) {
+    std::int64_t n = 0;
+    Status st = c.sh.store.modify_hash(c.argv[1], 0, false, [&](Hash& h) {
+        for (std::size_t i = 2; i < c.argv.size(); ++i)
+            n += h.erase(c.argv[i]);
+    });
+    if (hash_found(c, st, [&] { resp::integer(c.out, 0); }))
+        resp::integer(c.out, n);
+}
+
+void cmd_hexists(Ctx& c) {
+    bool found = false;
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        std::string_view v;
+        found = h.get(c.argv[2], v);
+    });
+    if (hash_found(c, st, [&] { resp::integer(c.out, 0); }))
+        resp::integer(c.out, found ? 1 : 0);
+}
+
+void cmd_hlen(Ctx& c) {
+    std::size_t n = 0;
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) { n = h.size(); });
+    if (hash_found(c, st, [&] { resp::integer(c.out, 0); }))
+        resp::integer(c.out, static_cast<std::int64_t>(n));
+}
+
+void cmd_hstrlen(Ctx& c) {
+    std::size_t n = 0;
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        std::string_view v;
+        if (h.get(c.argv[2], v))
+            n = v.size();
+    });
+    if (hash_found(c, st, [&] { resp::integer(c.out, 0); }))
+        resp::integer(c.out, static_cast<std::int64_t>(n));
+}
+
+/// HKEYS, HVALS, HGETALL: what of each field goes into the reply.
+void hash_all(Ctx& c, bool fields, bool values) {
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        if (fields && values)
+            resp::map(c.out, h.size(), r3(c));
+        else
+            resp::array(c.out, h.size());
+        h.for_each([&](std::string_view f, std::string_view v) {
+            if (fields)
+                resp::bulk(c.out, f);
+            if (values)
+                resp::bulk(c.out, v);
+        });
+    });
+    hash_found(c, st, [&] {
+        if (fields && values)
+            resp::map(c.out, 0, r3(c));
+        else
+            resp::array(c.out, 0);
+    });
+}
+
+void cmd_hkeys(Ctx& c) { hash_all(c, true, false); }
+void cmd_hvals(Ctx& c) { hash_all(c, false, true); }
+void cmd_hgetall(Ctx& c) { hash_all(c, true, true); }
+
+void cmd_hincrby(Ctx& c) {
+    std::int64_t incr = 0;
+    if (!parse_i64(c.argv[3], incr)) {
+        err_not_integer(c.out);
+        return;
+    }
+    if (!key_ok(c, c.argv[1]) || !value_ok(c, c.argv[2].size()))
+        return;
+    std::int64_t result = 0;
+    const char* error = nullptr;
+    Status st = c.sh.store.modify_hash(c.argv[1], Hash::growth(c.argv[2].size(), 20), true, [&](Hash& h) {
+        std::string_view v;
+        std::int64_t cur = 0;
+        if (h.get(c.argv[2], v) && !parse_i64(v, cur)) {
+            error = "ERR hash value is not an integer";
+            return;
+        }
+        if ((incr < 0 && cur < 0 && incr < std::numeric_limits<std::int64_t>::min() - cur) ||
+            (incr > 0 && cur > 0 && incr > std::numeric_limits<std::int64_t>::max() - cur)) {
+            error = "ERR increment or decrement would overflow";
+            return;
+        }
+        result = cur + incr;
+        h.set(c.argv[2], std::to_string(result));
+    });
+    if (error)
+        resp::error(c.out, error);
+    else if (st != Status::ok)
+        status_reply(c, st);
+    else
+        resp::integer(c.out, result);
+}
+
+void cmd_hincrbyfloat(Ctx& c) {
+    long double incr = 0;
+    if (!parse_ld(c.argv[3], incr)) {
+        resp::error(c.out, "ERR value is not a valid float");
+        return;
+    }
+    if (std::isinf(incr)) {
+        resp::error(c.out, "ERR value is NaN or Infinity");
+        return;
+    }
+    if (!key_ok(c, c.argv[1]) || !value_ok(c, c.argv[2].size()))
+        return;
+    std::string result;
+    const char* error = nullptr;
+    Status st = c.sh.store.modify_hash(c.argv[1], Hash::growth(c.argv[2].size(), 48), true, [&](Hash& h) {
+        std::string_view v;
+        long double cur = 0;
+        if (h.get(c.argv[2], v) && !parse_ld(v, cur)) {
+            error = "ERR hash value is not a float";
+            return;
+        }
+        cur += incr;
+        if (std::isnan(cur) || std::isinf(cur)) {
+            error = "ERR increment would produce NaN or Infinity";
+            return;
+        }
+        result = format_ld(cur);
+        h.set(c.argv[2], result);
+    });
+    if (error)
+        resp::error(c.out, error);
+    else if (st != Status::ok)
+        status_reply(c, st);
+    else
+        resp::bulk(c.out, result);
+}
+
+/// The xorshift state HRANDFIELD draws from: one per thread, seeded from the clock.
+std::uint64_t& random_state() {
+    thread_local std::uint64_t state =
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) | 1;
+    return state;
+}
+
+void cmd_hrandfield(Ctx& c) {
+    if (c.argv.size() == 2) {
+        Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+            std::string_view f, v;
+            h.random(random_state(), f, v);
+            resp::bulk(c.out, f);
+        });
+        hash_found(c, st, [&] { nil(c); });
+        return;
+    }
+    std::int64_t count = 0;
+    if (!parse_i64(c.argv[2], count) || count == std::numeric_limits<std::int64_t>::min()) {
+        resp::error(c.out, count == std::numeric_limits<std::int64_t>::min()
+                               ? "ERR value is out of range, value must between -9223372036854775807 and "
+                                 "9223372036854775807"
+                               : "ERR value is not an integer or out of range");
+        return;
+    }
+    bool with_values = false;
+    if (c.argv.size() > 4 || (c.argv.size() == 4 && !iequals(c.argv[3], "WITHVALUES"))) {
+        err_syntax(c.out);
+        return;
+    }
+    if (c.argv.size() == 4) {
+        with_values = true;
+        if (count < -std::numeric_limits<std::int64_t>::max() / 2 ||
+            count > std::numeric_limits<std::int64_t>::max() / 2) {
+            resp::error(c.out, "ERR value is out of range");
+            return;
+        }
+    }
+    auto pair = [&](std::string_view f, std::string_view v) {
+        if (with_values && r3(c))
+            resp::array(c.out, 2);
+        resp::bulk(c.out, f);
+        if (with_values)
+            resp::bulk(c.out, v);
+    };
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        std::uint64_t& rng = random_state();
+        std::size_t n = count < 0 ? static_cast<std::size_t>(-count) : static_cast<std::size_t>(count);
+        std::size_t elements = with_values && !r3(c) ? 2 : 1;
+        if (count < 0 || n == 1) {
+            // With repetitions: each drawn on its own.
+            resp::array(c.out, n * elements);
+            for (std::size_t i = 0; i < n; ++i) {
+                std::string_view f, v;
+                h.random(rng, f, v);
+                pair(f, v);
+            }
+            return;
+        }
+        std::vector<std::pair<std::string_view, std::string_view>> all;
+        all.reserve(h.size());
+        h.for_each([&](std::string_view f, std::string_view v) { all.emplace_back(f, v); });
+        n = std::min(n, all.size());
+        // The first n of a Fisher-Yates shuffle: n distinct fields in random order.
+        for (std::size_t i = 0; i < n; ++i) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            std::swap(all[i], all[i + rng % (all.size() - i)]);
+        }
+        resp::array(c.out, n * elements);
+        for (std::size_t i = 0; i < n; ++i)
+            pair(all[i].first, all[i].second);
+    });
+    hash_found(c, st, [&] { resp::array(c.out, 0); });
+}
+
+void cmd_hscan(Ctx& c) {
+    std::uint64_t cursor = 0;
+    if (!cursor_arg(c, c.argv[2], cursor))
+        return;
+    // As Redis: a missing key is an empty scan and a string WRONGTYPE before the options are read.
+    Type t{};
+    if (!c.sh.store.type_of(c.argv[1], t)) {
+        resp::array(c.out, 2);
+        resp::bulk(c.out, "0");
+        resp::array(c.out, 0);
+        return;
+    }
+    if (t != Type::hash) {
+        err_wrongtype(c.out);
+        return;
+    }
+    std::string_view pattern;
+    bool has_pattern = false;
+    std::int64_t count = 10;
+    for (std::size_t i = 3; i < c.argv.size(); ++i) {
+        bool next = i + 1 < c.argv.size();
+        if (next && iequals(c.argv[i], "COUNT")) {
+            if (!parse_i64(c.argv[++i], count)) {
+                err_not_integer(c.out);
+                return;
+            }
+            if (count < 1) {
+                err_syntax(c.out);
+                return;
+            }
+        } else if (next && iequals(c.argv[i], "MATCH")) {
+            pattern = c.argv[++i];
+            has_pattern = pattern != "*";
+        } else {
+            err_syntax(c.out);
+            return;
+        }
+    }
+    std::vector<std::string> items;
+    std::uint64_t next = 0;
+    Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
+        // A hash Redis keeps as a listpack comes whole in one reply, as Redis sends it.
+        std::size_t n = std::string_view(h.encoding()) == "listpack" ? std::numeric_limits<std::size_t>::max()
+                                                                      : static_cast<std::size_t>(count);
+        next = h.scan(cursor, n, [&](std::string_view f, std::string_view v) {
+            if (has_pattern && !glob_match(pattern, f))
+                return;
+            items.emplace_back(f);
+            items.emplace_back(v);
+        });
+    });
+    if (st != Status::ok && st != Status::not_found) {
+        status_reply(c, st);
+        return;
+    }
+    resp::array(c.out, 2);
+    resp::bulk(c.out, std::to_string(next));
+    resp::array(c.out, items.size());
+    for (const auto& s : items)
+        resp::bulk(c.out, s);
+}
+
+// Keys as a whole: DUMP, RESTORE, OBJECT, MEMORY USAGE.
+
+void cmd_dump(Ctx& c) {
+    Value v;
+    std::int64_t at = 0;
+    if (!c.sh.store.snapshot(c.argv[1], v, at)) {
+        nil(c);
+        return;
+    }
+    std::string payload;
+    dump::encode(v, payload);
+    resp::bulk(c.out, payload);
+}
+
+void cmd_restore(Ctx& c) {
+    bool replace = false, absttl = false, idle = false, freq = false;
+    for (std::size_t i = 4; i < c.argv.size(); ++i) {
+        bool more = i + 1 < c.argv.size();
+        std::int64_t n = 0;
+        if (iequals(c.argv[i], "REPLACE")) {
+            replace = true;
+        } else if (iequals(c.argv[i], "ABSTTL")) {
+            absttl = true;
+        } else if (iequals(c.argv[i], "IDLETIME") && more && !freq) {
+            // Accepted as Redis takes it; entries keep no access time to set (see OBJECT IDLETIME).
+            if (!parse_i64(c.argv[++i], n)) {
+                err_not_integer(c.out);
+                return;
+            }
+            if (n < 0) {
+                resp::error(c.out, "ERR Invalid IDLETIME value, must be >= 0");
+                return;
+            }
+            idle = true;
+        } else if (iequals(c.argv[i], "FREQ") && more && !idle) {
+            if (!parse_i64(c.argv[++i], n)) {
+                err_not_integer(c.out);
+                return;
+            }
+            if (n < 0 || n > 255) {
+                resp::error(c.out, "ERR Invalid FREQ value, must be >= 0 and <= 255");
+                return;
+            }
+            freq = true;
+        } else {
+            err_syntax(c.out);
+            return;
+        }
+    }
+    if (!key_ok(c, c.argv[1]))
+        return;
+    if (!replace && c.sh.store.exists(c.argv[1])) {
+        resp::error(c.out, "BUSYKEY Target key name already exists.");
+        return;
+    }
+    std::int64_t ttl = 0;
+    if (!parse_i64(c.argv[2], ttl)) {
+        err_not_integer(c.out);
+        return;
+    }
+    if (ttl < 0) {
+        resp::error(c.out, "ERR Invalid TTL value, must be >= 0");
+        return;
+    }
+    Value v;
+    switch (dump::decode(c.argv[3], v)) {
+    case dump::Decode::ok:
+        break;
+    case dump::Decode::bad_checksum:
+        resp::error(c.out, "ERR DUMP payload version or checksum are wrong");
+        return;
+    case dump::Decode::bad_format:
+        resp::error(c.out, "ERR Bad data format");
+        return;
+    }
+    std::int64_t at = 0;
+    if (ttl) {
+        std::int64_t wall_now = wall_ms(), mono_now = c.sh.store.now();
+        std::int64_t wall_at = ttl;
+        if (!absttl && __builtin_add_overflow(ttl, wall_now, &wall_at))
+            wall_at = std::numeric_limits<std::int64_t>::max();
+        at = to_monotonic(wall_at, mono_now, wall_now);
+        // A deadline already past: the key is deleted (REPLACE) and not restored, as Redis does.
+        if (at <= mono_now) {
+            c.sh.store.del(c.argv[1]);
+            resp::simple(c.out, "OK");
+            return;
+        }
+    }
+    status_reply(c, c.sh.store.put(c.argv[1], v, at));
+}
+
+/// OBJECT ENCODING's answer for a string, by Redis's rules: an integer it would keep as a
+/// number, a short string in one allocation with its header, a longer one.
+const char* string_encoding(std::string_view v) {
+    std::int64_t n = 0;
+    if (v.size() <= 20 && parse_i64(v, n))
+        return "int";
+    return v.size() <= 44 ? "embstr" : "raw";
+}
+
+void cmd_object(Ctx& c) {
+    std::string_view sub = c.argv[1];
+    if (iequals(sub, "HELP") && c.argv.size() == 2) {
+        const char* lines[] = {"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                               "ENCODING <key>", "    Return the kind of internal representation Redis would use.",
+                               "FREQ <key>", "    Return the access frequency (under the s3fifo policy).",
+                               "IDLETIME <key>", "    Not tracked: cachenode keeps no access time per key.",
+                               "REFCOUNT <key>", "    Return the number of references of the value (always 1).",
+                               "HELP", "    Print this help."};
+        resp::array(c.out, std::size(lines));
+        for (const char* l : lines)
+            resp::simple(c.out, l);
+        return;
+    }
+    bool known = iequals(sub, "ENCODING") || iequals(sub, "FREQ") || iequals(sub, "IDLETIME") ||
+                 iequals(sub, "REFCOUNT");
+    if (!known || c.argv.size() != 3) {
+        resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try OBJECT HELP.",
+                                       sub.substr(0, 128)));
+        return;
+    }
+    bool found = false;
+    std::string encoding;
+    c.sh.store.modify(c.argv[2], [&](const Current& cur) {
+        found = cur.found;
+        if (found)
+            encoding = cur.type == Type::hash ? cur.hash->encoding() : string_encoding(cur.value);
+        return Update{};
+    });
+    if (!found) {
+        nil(c);
+        return;
+    }
+    if (iequals(sub, "ENCODING")) {
+        resp::bulk(c.out, encoding);
+    } else if (iequals(sub, "REFCOUNT")) {
+        resp::integer(c.out, 1);
+    } else if (iequals(sub, "FREQ")) {
+        unsigned f = 0;
+        if (c.sh.store.policy() != Policy::s3fifo || !c.sh.store.frequency(c.argv[2], f))
+            resp::error(c.out, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
+                               "cachenode counts accesses only under --eviction s3fifo.");
+        else
+            resp::integer(c.out, f);
+    } else {
+        resp::error(c.out, "ERR Idle time is not tracked: cachenode keeps no access time per key.");
+    }
+}
+
+void cmd_memory(Ctx& c) {
+    std::string_view sub = c.argv[1];
+    if (iequals(sub, "USAGE") && c.argv.size() >= 3) {
+        for (std::size_t i = 3; i < c.argv.size(); ++i) {
+            std::int64_t n = 0;
+            if (!iequals(c.argv[i], "SAMPLES") || i + 1 >= c.argv.size()) {
+                err_syntax(c.out);
+                return;
+            }
+            if (!parse_i64(c.argv[++i], n)) {
+                err_not_integer(c.out);
+                return;
+            }
+        }
+        std::size_t bytes = c.sh.store.memory_usage(c.argv[2]);
+        if (bytes == 0)
+            nil(c);
+        else
+            resp::integer(c.out, static_cast<std::int64_t>(bytes));
+        return;
+    }
+    if (iequals(sub, "STATS") && c.argv.size() == 2) {
+        StoreStats st = c.sh.stats.store_stats();
+        std::size_t rss = resident_bytes();
+        resp::map(c.out, 6, r3(c));
+        resp::bulk(c.out, "total.allocated");
+        resp::integer(c.out, static_cast<std::int64_t>(st.used));
+        resp::bulk(c.out, "keys.count");
+        resp::integer(c.out, static_cast<std::int64_t>(st.keys));
+        resp::bulk(c.out, "keys.bytes-per-key");
+        resp::integer(c.out, st.keys ? static_cast<std::int64_t>(st.used / st.keys) : 0);
+        resp::bulk(c.out, "dataset.bytes");
+        resp::integer(c.out, static_cast<std::int64_t>(st.used));
+        resp::bulk(c.out, "maxmemory");
+        resp::integer(c.out, static_cast<std::int64_t>(st.limit));
+        resp::bulk(c.out, "rss-bytes");
+        resp::integer(c.out, static_cast<std::int64_t>(rss));
+        return;
+    }
+    resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try MEMORY HELP.",
+                                   sub.substr(0, 128)));
+}
+
+// LCS, as Redis's: the whole table of prefix lengths, then a walk back from its end.
+void cmd_lcs(Ctx& c) {
+    std::string a, b;
+    Status sa = c.sh.store.read(c.argv[1], [&](std::string_view v) { a.assign(v); });
+    Status sb = c.sh.store.read(c.argv[2], [&](std::string_view v) { b.assign(v); });
+    if (sa == Status::wrongtype || sb == Status::wrongtype) {
+        resp::error(c.out, "ERR The specified keys must contain string values");
+        return;
+    }
+    bool getlen = false, getidx = false, withmatchlen = false;
+    std::int64_t minmatchlen = 0;
+    for (std::size_t i = 3; i < c.argv.size(); ++i) {
+        if (iequals(c.argv[i], "IDX")) {
+            getidx = true;
+        } else if (iequals(c.argv[i], "LEN")) {
+            getlen = true;
+        } else if (iequals(c.argv[i], "WITHMATCHLEN")) {
+            withmatchlen = true;
+        } else if (iequals(c.argv[i], "MINMATCHLEN") && i + 1 < c.argv.size()) {
+            if (!parse_i64(c.argv[++i], minmatchlen)) {
+                err_not_integer(c.out);
+                return;
+            }
+            minmatchlen = std::max<std::int64_t>(minmatchlen, 0);
+        } else {
+            err_syntax(c.out);
+            return;
+        }
+    }
+    if (getlen && getidx) {
+        resp::error(c.out, "ERR If you want both the length and indexes, please just use IDX.");
+        return;
+    }
+    std::size_t alen = a.size(), blen = b.size();
+    std::uint64_t cells = static_cast<std::uint64_t>(alen + 1) * (blen + 1);
+    if (cells * sizeof(std::uint32_t) > std::max(c.sh.cfg.store.max_value, c.sh.cfg.max_key)) {
+        resp::error(c.out, "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+        return;
+    }
+    std::vector<std::uint32_t> t(cells, 0);
+    auto at = [&](std::size_t i, std::size_t j) -> std::uint32_t& { return t[j + i * (blen + 1)]; };
+    for (std::size_t i = 1; i <= alen; ++i)
+        for (std::size_t j = 1; j <= blen; ++j)
+            at(i, j) = a[i - 1] == b[j - 1] ? at(i - 1, j - 1) + 1 : std::max(at(i - 1, j), at(i, j - 1));
+    std::uint32_t len = at(alen, blen);
+    if (getlen) {
+        resp::integer(c.out, len);
+        return;
+    }
+    std::string result(len, '\0'), ranges;
+    std::size_t nranges = 0, idx = len, i = alen, j = blen;
+    std::size_t astart = alen, aend = 0, bstart = 0, bend = 0;
+    while (i > 0 && j > 0) {
+        bool emit = false;
+        if (a[i - 1] == b[j - 1]) {
+            result[idx - 1] = a[i - 1];
+            if (astart == alen) {
+                astart = aend = i - 1;
+                bstart = bend = j - 1;
+            } else if (astart == i && bstart == j) {
+                --astart;
+                --bstart;
+            } else {
+                emit = true;
+            }
+            if (astart == 0 || bstart == 0)
+                emit = true;
+            --idx, --i, --j;
+        } else {
+            if (at(i - 1, j) > at(i, j - 1))
+                --i;
+            else
+                --j;
+            if (astart != alen)
+                emit = true;
+        }
+        std::size_t match_len = aend - astart + 1;
+        if (emit) {
+            if (getidx && (minmatchlen == 0 || match_len >= static_cast<std::uint64_t>(minmatchlen))) {
+                resp::array(ranges, withmatchlen ? 3 : 2);
+                resp::array(ranges, 2);
+                resp::integer(ranges, static_cast<std::int64_t>(astart));
+                resp::integer(ranges, static_cast<std::int64_t>(aend));
+                resp::array(ranges, 2);
+                resp::integer(ranges, static_cast<std::int64_t>(bstart));
+                resp::integer(ranges, static_cast<std::int64_t>(bend));
+                if (withmatchlen)
+                    resp::integer(ranges, static_cast<std::int64_t>(match_len));
+                ++nranges;
+            }
+            astart = alen;
+        }
+    }
+    if (!getidx) {
+        resp::bulk(c.out, result);
+        return;
+    }
+    resp::map(c.out, 2, r3(c));
+    resp::bulk(c.out, "matches");
+    resp::array(c.out, nranges);
+    c.out += ranges;
+    resp::bulk(c.out, "len");
+    resp::integer(c.out, len);
+}
+
+void cmd_slowlog(Ctx& c) {
+    std::string_view sub = c.argv[1];
+    SlowLog& log = c.sh.slowlog;
+    if (iequals(sub, "GET") && c.argv.size() <= 3) {
+        std::int64_t count = 10;
+        if (c.argv.size() == 3 && (!parse_i64(c.argv[2], count) || count < -1)) {
+            resp::error(c.out, "ERR count should be greater than or equal to -1");
+            return;
+        }
+        std::lock_guard lock(log.mu);
+        std::size_t n = count < 0 ? log.entries.size() : std::min<std::size_t>(log.entries.size(), count);
+        resp::array(c.out, n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const SlowEntry& e = log.entries[i];
+            resp::array(c.out, 6);
+            resp::integer(c.out, static_cast<std::int64_t>(e.id));
+            resp::integer(c.out, e.time_s);
+            resp::integer(c.out, static_cast<std::int64_t>(e.usec));
+            resp::array(c.out, e.args.size());
+            for (const auto& a : e.args)
+                resp::bulk(c.out, a);
+            resp::bulk(c.out, e.addr);
+            resp::bulk(c.out, e.name);
+        }
+    } else if (iequals(sub, "LEN") && c.argv.size() == 2) {
+        std::lock_guard lock(log.mu);
+        resp::integer(c.out, static_cast<std::int64_t>(log.entries.size()));
+    } else if (iequals(sub, "RESET") && c.argv.size() == 2) {
+        std::lock_guard lock(log.mu);
+        log.entries.clear();
+        resp::simple(c.out, "OK");
+    } else {
+        resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
+                                       sub.substr(0, 128)));
+    }
+}
+
+void cmd_latency(Ctx& c) {
+    std::string_view sub = c.argv[1];
+    LatencyEvent& ev = c.sh.latency;
+    if (iequals(sub, "LATEST") && c.argv.size() == 2) {
+        std::lock_guard lock(ev.mu);
+        if (ev.latest_time_s == 0) {
+            resp::array(c.out, 0);
+            return;
+        }
+        resp::array(c.out, 1);
+        resp::array(c.out, 4);
+        resp::bulk(c.out, "command");
+        resp::integer(c.out, ev.latest_time_s);
+        resp::integer(c.out, static_cast<std::int64_t>(ev.latest_ms));
+        resp::integer(c.out, static_cast<std::int64_t>(ev.max_ms));
+    } else if (iequals(sub, "RESET")) {
+        bool ours = c.argv.size() == 2;
+        for (std::size_t i = 2; i < c.argv.size(); ++i)
+            ours |= c.argv[i] == "command";
+        std::lock_guard lock(ev.mu);
+        bool had = ours && ev.latest_time_s != 0;
+        if (ours)
+            ev.latest_time_s = 0, ev.latest_ms = 0, ev.max_ms = 0;
+        resp::integer(c.out, had ? 1 : 0);
+    } else {
+        resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try LATENCY HELP.",
+                                       sub.substr(0, 128)));
+    }
+}
+
 void cmd_command(Ctx& c);
 void cmd_config(Ctx& c);
 
@@ -1127,10 +2105,9 @@ void cmd_readwrite(Ctx& c) {
 }
 
 void cmd_migrate(Ctx& c) { cluster::migrate(c.sh.store, c.argv, c.out); }
-void cmd_restore_asking(Ctx& c) {
-    if (key_ok(c, c.argv[1]))
-        cluster::restore_asking(c.sh.store, c.argv, c.sh.cfg.store.max_value, c.out);
-}
+// RESTORE that a node importing the key's slot takes from MIGRATE (the route lets it through
+// as it lets a command after ASKING).
+void cmd_restore_asking(Ctx& c) { cmd_restore(c); }
 
 constexpr Command cluster_commands[] = {
     {"migrate", -6, false, Op::other, cmd_migrate, "write", 0, 0, 0, "@keyspace @write @slow @dangerous"},
@@ -1164,6 +2141,8 @@ constexpr Command commands[] = {
     {"getrange", 4, false, Op::other, cmd_getrange, "readonly", 1, 1, 1, "@read @string @slow"},
     {"substr", 4, false, Op::other, cmd_getrange, "readonly", 1, 1, 1, "@read @string @slow"},
     {"setrange", 4, false, Op::other, cmd_setrange, "write denyoom", 1, 1, 1, "@write @string @slow"},
+    {"getbit", 3, false, Op::other, cmd_getbit, "readonly fast", 1, 1, 1, "@read @bitmap @fast"},
+    {"setbit", 4, false, Op::other, cmd_setbit, "write denyoom", 1, 1, 1, "@write @bitmap @slow"},
     {"incrbyfloat", 3, false, Op::other, cmd_incrbyfloat, "write denyoom fast", 1, 1, 1, "@write @string @fast"},
     {"msetnx", -3, false, Op::other, cmd_msetnx, "write denyoom", 1, -1, 2, "@write @string @slow"},
     {"del", -2, false, Op::del, cmd_del, "write", 1, -1, 1, "@keyspace @write @slow"},
@@ -1213,6 +2192,29 @@ constexpr Command commands[] = {
     {"swapdb", 3, false, Op::other, cmd_swapdb, "write fast", 0, 0, 0, "@keyspace @write @fast @dangerous"},
     {"function", -2, false, Op::other, cmd_function, "noscript write", 0, 0, 0, "@write @slow @scripting"},
     {"reset", 1, true, Op::other, cmd_reset, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "@fast @connection"},
+    {"hset", -4, false, Op::other, cmd_hset, "write denyoom fast", 1, 1, 1, "@write @hash @fast"},
+    {"hmset", -4, false, Op::other, cmd_hmset, "write denyoom fast", 1, 1, 1, "@write @hash @fast"},
+    {"hsetnx", 4, false, Op::other, cmd_hsetnx, "write denyoom fast", 1, 1, 1, "@write @hash @fast"},
+    {"hget", 3, false, Op::other, cmd_hget, "readonly fast", 1, 1, 1, "@read @hash @fast"},
+    {"hmget", -3, false, Op::other, cmd_hmget, "readonly fast", 1, 1, 1, "@read @hash @fast"},
+    {"hdel", -3, false, Op::other, cmd_hdel, "write fast", 1, 1, 1, "@write @hash @fast"},
+    {"hexists", 3, false, Op::other, cmd_hexists, "readonly fast", 1, 1, 1, "@read @hash @fast"},
+    {"hlen", 2, false, Op::other, cmd_hlen, "readonly fast", 1, 1, 1, "@read @hash @fast"},
+    {"hstrlen", 3, false, Op::other, cmd_hstrlen, "readonly fast", 1, 1, 1, "@read @hash @fast"},
+    {"hkeys", 2, false, Op::other, cmd_hkeys, "readonly", 1, 1, 1, "@read @hash @slow"},
+    {"hvals", 2, false, Op::other, cmd_hvals, "readonly", 1, 1, 1, "@read @hash @slow"},
+    {"hgetall", 2, false, Op::other, cmd_hgetall, "readonly", 1, 1, 1, "@read @hash @slow"},
+    {"hincrby", 4, false, Op::other, cmd_hincrby, "write denyoom fast", 1, 1, 1, "@write @hash @fast"},
+    {"hincrbyfloat", 4, false, Op::other, cmd_hincrbyfloat, "write denyoom fast", 1, 1, 1, "@write @hash @fast"},
+    {"hrandfield", -2, false, Op::other, cmd_hrandfield, "readonly", 1, 1, 1, "@read @hash @slow"},
+    {"hscan", -3, false, Op::other, cmd_hscan, "readonly", 1, 1, 1, "@read @hash @slow"},
+    {"dump", 2, false, Op::other, cmd_dump, "readonly", 1, 1, 1, "@keyspace @read @slow"},
+    {"restore", -4, false, Op::other, cmd_restore, "write denyoom", 1, 1, 1, "@keyspace @write @slow @dangerous"},
+    {"object", -2, false, Op::other, cmd_object, "readonly", 2, 2, 1, "@keyspace @read @slow"},
+    {"memory", -2, false, Op::other, cmd_memory, "readonly", 0, 0, 0, "@slow"},
+    {"lcs", -3, false, Op::other, cmd_lcs, "readonly", 1, 2, 1, "@read @string @slow"},
+    {"slowlog", -2, false, Op::other, cmd_slowlog, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"latency", -2, false, Op::other, cmd_latency, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
     {"command", -1, false, Op::command, cmd_command, "loading stale", 0, 0, 0, "@slow @connection"},
     {"config", -2, false, Op::config, cmd_config, "", 0, 0, 0, "@slow"},
 };
@@ -1248,14 +2250,14 @@ void cmd_command(Ctx& c) {
         resp::bulk(c.out, cmd.name);
         resp::integer(c.out, cmd.arity);
         auto flags = words(cmd.flags);
-        resp::array(c.out, flags.size());
+        resp::set(c.out, flags.size(), r3(c));
         for (auto f : flags)
             resp::simple(c.out, f);
         resp::integer(c.out, cmd.first_key);
         resp::integer(c.out, cmd.last_key);
         resp::integer(c.out, cmd.key_step);
         auto acl = words(cmd.acl);
-        resp::array(c.out, acl.size());
+        resp::set(c.out, acl.size(), r3(c));
         for (auto a : acl)
             resp::simple(c.out, a);
         resp::array(c.out, 0);
@@ -1273,7 +2275,7 @@ void cmd_command(Ctx& c) {
         auto it = std::find_if(std::begin(commands), std::end(commands),
                                [&](const Command& cmd) { return iequals(cmd.name, c.argv[i]); });
         if (it == std::end(commands))
-            c.out += "*-1\r\n";
+            resp::null_array(c.out, r3(c));
         else
             describe(*it);
     }
@@ -1324,64 +2326,175 @@ bool set_output_limits(Ctx& c, std::string_view value) {
     return true;
 }
 
+/// A CONFIG parameter: its value as CONFIG GET shows it, and, when it can change at run time,
+/// the setter, which checks the value and returns false for one it cannot take.
+struct Param {
+    const char* name;
+    const char* alias; ///< Redis's older name, or nullptr
+    std::string (*get)(Ctx&);
+    bool (*set)(Ctx&, std::string_view);
+};
+
+bool set_size(std::string_view v, std::size_t& out) { return parse_memory(v, out); }
+
+bool set_i64(std::string_view v, std::int64_t& out) { return parse_i64(v, out); }
+
+const Param params[] = {
+    {"bind", nullptr, [](Ctx& c) { return c.sh.cfg.bind; }, nullptr},
+    {"port", nullptr, [](Ctx& c) { return std::to_string(c.sh.cfg.port); }, nullptr},
+    {"databases", nullptr, [](Ctx&) { return std::string("1"); }, nullptr},
+    {"maxmemory", nullptr,
+     [](Ctx& c) { return std::to_string(c.sh.store.limit() == Store::unlimited ? 0 : c.sh.store.limit()); },
+     [](Ctx& c, std::string_view v) {
+         std::size_t n = 0;
+         if (!set_size(v, n))
+             return false;
+         // 0, as in Redis: no limit.
+         c.sh.store.set_limit(n == 0 || n > Store::unlimited ? Store::unlimited : n);
+         return true;
+     }},
+    {"maxmemory-policy", nullptr, [](Ctx& c) { return std::string(policy_name(c.sh.store.policy())); },
+     [](Ctx& c, std::string_view v) {
+         std::string lower(v);
+         std::transform(lower.begin(), lower.end(), lower.begin(), [](char ch) { return ch | 0x20; });
+         auto p = parse_policy(lower);
+         if (!p)
+             return false;
+         if (*p != c.sh.store.policy())
+             c.sh.store.set_policy(*p);
+         return true;
+     }},
+    {"maxclients", nullptr, [](Ctx& c) { return std::to_string(c.sh.cfg.max_clients); }, nullptr},
+    {"timeout", nullptr, [](Ctx& c) { return std::to_string(c.sh.cfg.idle_timeout_s); }, nullptr},
+    {"proto-max-bulk-len", nullptr,
+     [](Ctx& c) { return std::to_string(std::max(c.sh.cfg.store.max_value, c.sh.cfg.max_key)); }, nullptr},
+    {"client-output-buffer-limit", nullptr,
+     [](Ctx& c) {
+         const net::OutputLimits& ol = c.sh.output_limits;
+         return fmt::format("normal {} {} {}", ol.hard.load(std::memory_order_relaxed),
+                            ol.soft.load(std::memory_order_relaxed), ol.soft_ms.load(std::memory_order_relaxed) / 1000);
+     },
+     set_output_limits},
+    {"slowlog-log-slower-than", nullptr,
+     [](Ctx& c) { return std::to_string(c.sh.slowlog_slower_than.load(std::memory_order_relaxed)); },
+     [](Ctx& c, std::string_view v) {
+         std::int64_t n = 0;
+         if (!set_i64(v, n))
+             return false;
+         c.sh.slowlog_slower_than.store(n, std::memory_order_relaxed);
+         return true;
+     }},
+    {"slowlog-max-len", nullptr, [](Ctx& c) { return std::to_string(c.sh.slowlog_max_len.load(std::memory_order_relaxed)); },
+     [](Ctx& c, std::string_view v) {
+         std::int64_t n = 0;
+         if (!set_i64(v, n) || n < 0)
+             return false;
+         c.sh.slowlog_max_len.store(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+         std::lock_guard lock(c.sh.slowlog.mu);
+         while (c.sh.slowlog.entries.size() > static_cast<std::size_t>(n))
+             c.sh.slowlog.entries.pop_back();
+         return true;
+     }},
+    {"latency-monitor-threshold", nullptr,
+     [](Ctx& c) { return std::to_string(c.sh.latency_threshold_ms.load(std::memory_order_relaxed)); },
+     [](Ctx& c, std::string_view v) {
+         std::int64_t n = 0;
+         if (!set_i64(v, n) || n < 0)
+             return false;
+         c.sh.latency_threshold_ms.store(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+         return true;
+     }},
+    {"hash-max-listpack-entries", "hash-max-ziplist-entries", [](Ctx&) { return std::to_string(Hash::listpack_entries()); },
+     [](Ctx&, std::string_view v) {
+         std::int64_t n = 0;
+         if (!set_i64(v, n) || n < 0)
+             return false;
+         Hash::set_listpack_limits(static_cast<std::size_t>(n), Hash::listpack_value());
+         return true;
+     }},
+    {"hash-max-listpack-value", "hash-max-ziplist-value", [](Ctx&) { return std::to_string(Hash::listpack_value()); },
+     [](Ctx&, std::string_view v) {
+         std::int64_t n = 0;
+         if (!set_i64(v, n) || n < 0)
+             return false;
+         Hash::set_listpack_limits(Hash::listpack_entries(), static_cast<std::size_t>(n));
+         return true;
+     }},
+    {"save", nullptr, [](Ctx&) { return std::string(); }, nullptr},
+    {"appendonly", nullptr, [](Ctx&) { return std::string("no"); }, nullptr},
+};
+
+const Param* find_param(std::string_view name) {
+    for (const Param& p : params)
+        if (iequals(name, p.name) || (p.alias && iequals(name, p.alias)))
+            return &p;
+    return nullptr;
+}
+
 void cmd_config(Ctx& c) {
-    if (iequals(c.argv[1], "SET")) {
+    std::string_view sub = c.argv[1];
+    if (iequals(sub, "SET")) {
         if (c.argv.size() < 4 || c.argv.size() % 2 != 0) {
             resp::error(c.out, "ERR wrong number of arguments for 'config|set' command");
             return;
         }
+        // Every name is checked before any value is set.
         for (std::size_t i = 2; i < c.argv.size(); i += 2) {
-            if (!iequals(c.argv[i], "client-output-buffer-limit")) {
+            const Param* p = find_param(c.argv[i]);
+            if (!p) {
                 resp::error(c.out, fmt::format("ERR Unknown option or number of arguments for CONFIG SET - '{}'",
                                                c.argv[i].substr(0, 128)));
                 return;
             }
-            if (!set_output_limits(c, c.argv[i + 1])) {
-                resp::error(c.out, fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - "
-                                               "only the normal class, as 'normal HARD SOFT SECONDS'",
+            if (!p->set) {
+                resp::error(c.out, fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - can't set "
+                                               "immutable config (cachenode takes it from its command line)",
                                                c.argv[i].substr(0, 128)));
                 return;
             }
         }
+        for (std::size_t i = 2; i < c.argv.size(); i += 2)
+            if (!find_param(c.argv[i])->set(c, c.argv[i + 1])) {
+                resp::error(c.out, fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - "
+                                               "argument '{}' is not a value it takes",
+                                               c.argv[i].substr(0, 128), c.argv[i + 1].substr(0, 128)));
+                return;
+            }
         resp::simple(c.out, "OK");
         return;
     }
-    if (!iequals(c.argv[1], "GET")) {
-        resp::error(c.out, fmt::format("ERR CONFIG {} is not supported; cachenode is configured on its command line",
-                                       c.argv[1].substr(0, 32)));
+    if (iequals(sub, "GET")) {
+        if (c.argv.size() < 3) {
+            resp::error(c.out, "ERR wrong number of arguments for 'config|get' command");
+            return;
+        }
+        std::vector<const Param*> found;
+        for (std::size_t i = 2; i < c.argv.size(); ++i) {
+            std::string pattern(c.argv[i]);
+            for (const Param& p : params)
+                if ((fnmatch(pattern.c_str(), p.name, FNM_CASEFOLD) == 0 ||
+                     (p.alias && !std::strchr(pattern.c_str(), '*') && iequals(pattern, p.alias))) &&
+                    std::find(found.begin(), found.end(), &p) == found.end())
+                    found.push_back(&p);
+        }
+        resp::map(c.out, found.size(), r3(c));
+        for (const Param* p : found) {
+            resp::bulk(c.out, p->name);
+            resp::bulk(c.out, p->get(c));
+        }
         return;
     }
-    const Config& cfg = c.sh.cfg;
-    const net::OutputLimits& ol = c.sh.output_limits;
-    // The parameters clients ask about (redis-benchmark: save, appendonly), with Redis's names.
-    const std::pair<const char*, std::string> params[] = {
-        {"bind", cfg.bind},
-        {"port", std::to_string(cfg.port)},
-        {"databases", "1"},
-        {"maxmemory", std::to_string(cfg.store.max_memory)},
-        {"maxmemory-policy", policy_name(cfg.store.policy)},
-        {"maxclients", std::to_string(cfg.max_clients)},
-        {"timeout", std::to_string(cfg.idle_timeout_s)},
-        {"proto-max-bulk-len", std::to_string(std::max(cfg.store.max_value, cfg.max_key))},
-        {"client-output-buffer-limit",
-         fmt::format("normal {} {} {}", ol.hard.load(std::memory_order_relaxed), ol.soft.load(std::memory_order_relaxed),
-                     ol.soft_ms.load(std::memory_order_relaxed) / 1000)},
-        {"save", ""},
-        {"appendonly", "no"},
-    };
-    std::vector<std::pair<const char*, const std::string*>> found;
-    for (std::size_t i = 2; i < c.argv.size(); ++i) {
-        std::string pattern(c.argv[i]);
-        for (const auto& param : params)
-            if (fnmatch(pattern.c_str(), param.first, FNM_CASEFOLD) == 0 &&
-                std::none_of(found.begin(), found.end(), [&](const auto& f) { return f.first == param.first; }))
-                found.emplace_back(param.first, &param.second);
+    if (iequals(sub, "RESETSTAT") && c.argv.size() == 2) {
+        c.sh.stats.reset_stats();
+        resp::simple(c.out, "OK");
+        return;
     }
-    resp::array(c.out, found.size() * 2);
-    for (const auto& [name, value] : found) {
-        resp::bulk(c.out, name);
-        resp::bulk(c.out, *value);
+    if (iequals(sub, "REWRITE") && c.argv.size() == 2) {
+        resp::error(c.out, "ERR The server is running without a config file");
+        return;
     }
+    resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try CONFIG HELP.",
+                                   sub.substr(0, 128)));
 }
 
 const Command* lookup(std::string_view name) {
@@ -1426,6 +2539,7 @@ resp::ParseLimits request_limits(const Config& cfg) {
 
 std::string info_text(const Shared& sh, std::string_view section) {
     bool all = section.empty() || section == "default" || section == "all" || section == "everything";
+    bool every = section == "all" || section == "everything";
     std::string t;
     auto want = [&](std::string_view s) { return all || section == s; };
     const Config& cfg = sh.cfg;
@@ -1444,13 +2558,14 @@ std::string info_text(const Shared& sh, std::string_view section) {
     if (want("clients"))
         t += fmt::format("# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n\r\n",
                          sh.stats.clients.load(std::memory_order_relaxed), cfg.max_clients);
-    StoreStats st = sh.store.stats();
+    StoreStats st = sh.stats.store_stats();
     if (want("memory")) {
         std::size_t rss = resident_bytes();
         t += fmt::format("# Memory\r\nused_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\n"
                          "used_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n"
                          "mem_allocator:libc\r\n\r\n",
-                         st.used, human(st.used), rss, human(rss), st.limit, human(st.limit),
+                         st.used, human(st.used), rss, human(rss), st.limit == Store::unlimited ? 0 : st.limit,
+                         human(st.limit == Store::unlimited ? 0 : st.limit),
                          policy_name(cfg.store.policy));
     }
     if (want("stats"))
@@ -1459,6 +2574,9 @@ std::string info_text(const Shared& sh, std::string_view section) {
                          "keyspace_misses:{}\r\n\r\n",
                          sh.stats.connections(true), sh.stats.commands_processed(), sh.stats.connections(false),
                          st.expired, st.evictions, st.hits, st.misses);
+    if (want("replication"))
+        t += "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
+             "master_repl_offset:0\r\nrepl_backlog_active:0\r\n\r\n";
     if (want("persistence"))
         t += "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\n"
              "rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n"
@@ -1471,6 +2589,18 @@ std::string info_text(const Shared& sh, std::string_view section) {
         t += fmt::format("# CPU\r\nused_cpu_sys:{:.6f}\r\nused_cpu_user:{:.6f}\r\nused_cpu_sys_children:{:.6f}\r\n"
                          "used_cpu_user_children:{:.6f}\r\n\r\n",
                          secs(self.ru_stime), secs(self.ru_utime), secs(children.ru_stime), secs(children.ru_utime));
+    }
+    if (every || section == "commandstats") {
+        t += "# Commandstats\r\n";
+        for (std::size_t i = 0; i < std::size(commands); ++i) {
+            CommandTotals ct = sh.stats.command(i);
+            if (ct.calls || ct.rejected)
+                t += fmt::format("cmdstat_{}:calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}\r\n",
+                                 commands[i].name, ct.calls, ct.usec,
+                                 ct.calls ? static_cast<double>(ct.usec) / static_cast<double>(ct.calls) : 0.0,
+                                 ct.rejected, ct.failed);
+        }
+        t += "\r\n";
     }
     if (sh.cluster && want("cluster"))
         t += sh.cluster->info_section() + "\r\n";
@@ -1485,15 +2615,88 @@ std::string info_text(const Shared& sh, std::string_view section) {
     return t;
 }
 
+static_assert(std::size(commands) <= max_commands, "stats.hpp: max_commands is too small for the command table");
+
 RespSession::RespSession(Shared& shared, WorkerStats& stats)
-    : sh_(shared), ws_(stats), authed_(!shared.auth.required()) {
+    : sh_(shared), ws_(stats), authed_(!shared.auth.required()), created_ms_(monotonic_ms()), last_ms_(created_ms_) {
     client_.id = shared.next_client_id.fetch_add(1, std::memory_order_relaxed);
     parser_.set_limits(authed_ ? request_limits(sh_.cfg) : unauthenticated_limits);
 }
 
+RespSession::~RespSession() {
+    if (!registered_)
+        return;
+    std::lock_guard lock(sh_.clients.mu);
+    sh_.clients.all.erase(client_.id);
+}
+
+void RespSession::connected(std::string_view peer, std::string_view local) {
+    addr_.assign(peer);
+    laddr_.assign(local);
+    std::lock_guard lock(sh_.clients.mu);
+    sh_.clients.all.emplace(client_.id, this);
+    registered_ = true;
+}
+
+std::string RespSession::describe() const {
+    std::int64_t now = monotonic_ms();
+    int cmd = last_command_.load(std::memory_order_relaxed);
+    int multi = multi_count_.load(std::memory_order_relaxed);
+    return fmt::format("id={} addr={} laddr={} name={} age={} idle={} flags={} db=0 multi={} cmd={} user=default resp={}",
+                       client_.id, addr_, laddr_, listed_name_, (now - created_ms_) / 1000,
+                       (now - last_ms_.load(std::memory_order_relaxed)) / 1000, multi >= 0 ? "x" : "N", multi,
+                       cmd >= 0 ? commands[cmd].name : std::string_view("NULL"),
+                       listed_resp_.load(std::memory_order_relaxed));
+}
+
+void RespSession::account(int command, std::span<const std::string_view> argv,
+                          std::chrono::steady_clock::duration took, bool ok) {
+    auto usec = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+    CommandCounters& cc = ws_.commands[static_cast<std::size_t>(command)];
+    cc.calls.add();
+    cc.usec.add(usec);
+    if (!ok)
+        cc.failed.add();
+    std::int64_t slower = sh_.slowlog_slower_than.load(std::memory_order_relaxed);
+    if (slower >= 0 && usec >= static_cast<std::uint64_t>(slower) && !commands[command].flags.empty() &&
+        commands[command].flags.find("skip_slowlog") == std::string_view::npos) {
+        // Shortened as Redis shortens them: 32 arguments at most, each up to 128 bytes.
+        SlowEntry e{0, wall_ms() / 1000, usec, {}, addr_, client_.name};
+        std::size_t n = std::min<std::size_t>(argv.size(), 32);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i == 31 && argv.size() > 32) {
+                e.args.push_back(fmt::format("... ({} more arguments)", argv.size() - 31));
+                break;
+            }
+            if (argv[i].size() > 128)
+                e.args.push_back(fmt::format("{}... ({} more bytes)", argv[i].substr(0, 128), argv[i].size() - 128));
+            else
+                e.args.emplace_back(argv[i]);
+        }
+        std::lock_guard lock(sh_.slowlog.mu);
+        e.id = sh_.slowlog.next_id++;
+        sh_.slowlog.entries.push_front(std::move(e));
+        while (sh_.slowlog.entries.size() > sh_.slowlog_max_len.load(std::memory_order_relaxed))
+            sh_.slowlog.entries.pop_back();
+    }
+    std::uint64_t threshold = sh_.latency_threshold_ms.load(std::memory_order_relaxed);
+    if (threshold && usec / 1000 >= threshold) {
+        std::lock_guard lock(sh_.latency.mu);
+        sh_.latency.latest_time_s = wall_ms() / 1000;
+        sh_.latency.latest_ms = usec / 1000;
+        sh_.latency.max_ms = std::max(sh_.latency.max_ms, usec / 1000);
+    }
+}
+
 net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std::string& out) {
     consumed = 0;
+    if (killed()) {
+        consumed = in.size();
+        return net::After::close;
+    }
     auto start = std::chrono::steady_clock::now();
+    last_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(start.time_since_epoch()).count(),
+                   std::memory_order_relaxed);
     Store::TimeScope at(sh_.store, start);
     std::uint64_t answered = 0;
     net::After after = net::After::keep;
@@ -1533,17 +2736,36 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
     return after;
 }
 
+bool RespSession::oom_refused(std::string_view name) const {
+    auto denyoom = [](std::string_view name) {
+        const Command* c = lookup(name);
+        return c && c->flags.find("denyoom") != std::string_view::npos;
+    };
+    if (name == "exec")
+        return std::any_of(queued_.begin(), queued_.end(), [&](const auto& q) { return denyoom(q[0]); });
+    if (in_multi_ && name != "discard" && name != "quit" && name != "reset")
+        return true;
+    return denyoom(name);
+}
+
 void RespSession::execute(std::span<const std::string_view> argv, std::string& out, bool& quit) {
     std::size_t mark = out.size();
     const Command* cmd = lookup(argv[0]);
     if (!cmd && sh_.cluster)
         cmd = cluster_lookup(argv[0]);
+    // The command's row in the table INFO commandstats counts by; -1 for none (unknown, or
+    // one of cluster mode's commands, which are not counted).
+    std::less<const Command*> before;
+    int index = cmd && !before(cmd, std::begin(commands)) && before(cmd, std::end(commands))
+                    ? static_cast<int>(cmd - std::begin(commands))
+                    : -1;
     bool was_authed = authed_;
     Op op = cmd ? cmd->op : Op::unknown;
     bool bad = !cmd || (cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
                (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity));
     if (in_multi_ && bad && authed_)
         multi_dirty_ = true; // the error below, then EXECABORT
+    bool ran = false;
     if (!authed_ && !(cmd && cmd->before_auth)) {
         resp::error(out, "NOAUTH Authentication required.");
     } else if (!cmd) {
@@ -1560,10 +2782,42 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
                !sh_.cluster->route(argv, {cmd->first_key, cmd->last_key, cmd->key_step, cmd->flags}, client_.cluster,
                                    out)) {
         // Redirected or refused by the cluster (cluster.hpp): the reply is in out.
-    } else if (!transaction(cmd->name, argv, out, quit)) {
-        Ctx c{sh_, argv, out, quit, authed_, client_};
-        cmd->run(c);
+    } else if (sh_.store.over_limit() && oom_refused(cmd->name)) {
+        // As Redis: over the limit, a command that may add memory is refused, and in MULTI
+        // so is queueing anything but EXEC, DISCARD, QUIT and RESET.
+        if (cmd->name == "exec") {
+            in_multi_ = false;
+            queued_.clear();
+            watched_.clear();
+            resp::error(out, "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > "
+                             "'maxmemory'.");
+        } else {
+            if (in_multi_)
+                multi_dirty_ = true;
+            err_oom(out);
+        }
+    } else {
+        last_command_.store(index, std::memory_order_relaxed);
+        auto start = std::chrono::steady_clock::now();
+        queued_now_ = false;
+        if (!transaction(cmd->name, argv, out, quit)) {
+            Ctx c{sh_, argv, out, quit, authed_, client_, *this};
+            cmd->run(c);
+        }
+        // A command queued in MULTI counts when EXEC runs it.
+        if (!queued_now_ && index >= 0)
+            account(index, argv, std::chrono::steady_clock::now() - start, out.size() > mark && out[mark] != '-');
+        ran = true;
     }
+    if (!ran && index >= 0)
+        ws_.commands[static_cast<std::size_t>(index)].rejected.add();
+    if (client_.name.size() != listed_name_.size() || client_.name != listed_name_ ||
+        listed_resp_.load(std::memory_order_relaxed) != client_.resp) {
+        std::lock_guard lock(sh_.clients.mu);
+        listed_name_ = client_.name;
+        listed_resp_.store(client_.resp, std::memory_order_relaxed);
+    }
+    multi_count_.store(in_multi_ ? static_cast<int>(queued_.size()) : -1, std::memory_order_relaxed);
     if (authed_ && !was_authed)
         parser_.set_limits(request_limits(sh_.cfg));
     bool ok = out.size() > mark && out[mark] != '-';
@@ -1590,6 +2844,14 @@ RespSession::Watched RespSession::snapshot(std::string_view key) {
         w.found = cur.found;
         w.value_hash = Store::hash(cur.value);
         w.value_len = cur.value.size();
+        if (cur.type == Type::hash) {
+            // A digest of the fields that does not depend on their order in the table.
+            w.value_hash = 0;
+            w.value_len = cur.hash->size();
+            cur.hash->for_each([&](std::string_view f, std::string_view v) {
+                w.value_hash += Store::hash(f) * 0x9E3779B97F4A7C15ull ^ Store::hash(v);
+            });
+        }
         w.expire_at = cur.expire_at;
         return Update{};
     });
@@ -1654,7 +2916,7 @@ bool RespSession::transaction(std::string_view name, std::span<const std::string
         }
         watched_.clear();
         if (changed) {
-            out += "*-1\r\n";
+            resp::null_array(out, client_.resp == 3);
             return true;
         }
         resp::array(out, queued.size());
@@ -1674,6 +2936,7 @@ bool RespSession::transaction(std::string_view name, std::span<const std::string
     if (!in_multi_ || name == "quit")
         return false;
     queued_.emplace_back(argv.begin(), argv.end());
+    queued_now_ = true;
     resp::simple(out, "QUEUED");
     return true;
 }

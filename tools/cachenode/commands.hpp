@@ -1,5 +1,6 @@
-// commands: the RESP2 commands cachenode answers, and the per-connection session that parses
-// requests (resp.hpp), runs them against the store and writes the replies.
+// commands: the Redis commands cachenode answers (in RESP2, or RESP3 after HELLO 3), and the
+// per-connection session that parses requests (resp.hpp), runs them against the store and
+// writes the replies.
 #pragma once
 
 #include "auth.hpp"
@@ -10,12 +11,47 @@
 #include "stats.hpp"
 #include "store.hpp"
 
+#include <atomic>
+#include <deque>
+#include <mutex>
 #include <span>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace syskit::cachenode {
+
+class RespSession;
+
+/// One SLOWLOG entry.
+struct SlowEntry {
+    std::uint64_t id;
+    std::int64_t time_s; ///< Unix time it ran
+    std::uint64_t usec;
+    std::vector<std::string> args; ///< shortened as Redis shortens them
+    std::string addr, name;
+};
+
+/// The commands slower than slowlog-log-slower-than, newest first.
+struct SlowLog {
+    std::mutex mu;
+    std::deque<SlowEntry> entries;
+    std::uint64_t next_id = 0;
+};
+
+/// LATENCY's record of the "command" event: commands slower than latency-monitor-threshold.
+struct LatencyEvent {
+    std::mutex mu;
+    std::int64_t latest_time_s = 0; ///< 0: none since the last LATENCY RESET
+    std::uint64_t latest_ms = 0, max_ms = 0;
+};
+
+/// Every RESP session that has a connection, for CLIENT LIST and CLIENT KILL.
+struct ClientRegistry {
+    std::mutex mu;
+    std::unordered_map<std::uint64_t, RespSession*> all;
+};
 
 /// What every session of every thread shares.
 struct Shared {
@@ -29,6 +65,13 @@ struct Shared {
     std::atomic<std::uint64_t> next_client_id{1};
     /// Redis Cluster mode's state; null without --cluster.
     cluster::State* cluster = nullptr;
+    ClientRegistry clients{};
+    SlowLog slowlog{};
+    LatencyEvent latency{};
+    // Settings of the commands' own that CONFIG SET changes (Redis's names and defaults).
+    std::atomic<std::int64_t> slowlog_slower_than{10000}; ///< microseconds; negative: off
+    std::atomic<std::uint64_t> slowlog_max_len{128};
+    std::atomic<std::uint64_t> latency_threshold_ms{0}; ///< 0: off
 };
 
 /// What a connection is to CLIENT and HELLO.
@@ -37,6 +80,7 @@ struct ClientState {
     std::string name;
     enum class Reply { on, off, skip } reply = Reply::on;
     cluster::ClientFlags cluster{}; ///< ASKING and READONLY
+    int resp = 2; ///< the protocol version HELLO chose
 };
 
 /// How much reply one on_data produces before it stops and waits for the client to read
@@ -52,11 +96,25 @@ resp::ParseLimits request_limits(const Config& cfg);
 class RespSession final : public net::Session {
 public:
     RespSession(Shared& shared, WorkerStats& stats);
+    ~RespSession() override;
+    RespSession(const RespSession&) = delete;
+    RespSession& operator=(const RespSession&) = delete;
+    void connected(std::string_view peer, std::string_view local) override;
+    bool killed() const override { return kill_.load(std::memory_order_relaxed); }
     net::After on_data(std::string_view in, std::size_t& consumed, std::string& out) override;
     bool stalled() const override { return stalled_; }
 
     /// Runs one request; sets quit when the connection is to close after the reply.
     void execute(std::span<const std::string_view> argv, std::string& out, bool& quit);
+
+    /// This client's CLIENT LIST line (without the newline); another thread may ask, holding
+    /// the registry's lock.
+    std::string describe() const;
+    std::uint64_t id() const { return client_.id; }
+    const std::string& peer() const { return addr_; }
+    const std::string& local() const { return laddr_; }
+    /// CLIENT KILL: the connection closes within a second, or at its next request.
+    void kill() { kill_.store(true, std::memory_order_relaxed); }
 
 private:
     Shared& sh_;
@@ -68,6 +126,23 @@ private:
     bool stalled_ = false;
     ClientState client_;
     bool skip_next_ = false; ///< CLIENT REPLY SKIP: drop the next command's reply
+    // Seen by CLIENT LIST from other threads: written by this session's thread, name under
+    // the registry's lock, the rest atomically.
+    std::string addr_, laddr_, listed_name_;
+    std::int64_t created_ms_;              ///< monotonic
+    std::atomic<std::int64_t> last_ms_;    ///< monotonic: the last read that brought requests
+    std::atomic<int> last_command_{-1}; ///< position in the command table
+    std::atomic<int> multi_count_{-1};  ///< queued commands in MULTI, -1 outside
+    std::atomic<int> listed_resp_{2};
+    std::atomic<bool> kill_{false};
+    bool registered_ = false;
+    bool queued_now_ = false; ///< the command execute() runs was queued in MULTI
+    /// Whether the command named (lower case) is refused while the store is over its limit
+    /// (see execute()).
+    bool oom_refused(std::string_view name) const;
+    /// Records one command's time in the per-command counters, SLOWLOG and LATENCY.
+    void account(int command, std::span<const std::string_view> argv, std::chrono::steady_clock::duration took,
+                 bool ok);
 
     /// MULTI ... EXEC: the queued commands, and whether one was refused (EXECABORT).
     bool in_multi_ = false;

@@ -24,6 +24,17 @@ enum EntryFlag : std::uint8_t {
     entry_visited = 4, ///< SIEVE: hit since the hand last passed
     entry_freq_shift = 4,
     entry_freq_mask = 0x30, ///< S3-FIFO: 2-bit access count
+    entry_hash = 0x40,      ///< the value is a HashRef, not the bytes of a string
+};
+
+class Hash;
+
+/// The value of an entry with entry_hash: the hash it owns, and the bytes that hash held when
+/// the shard last counted it (what charge() adds, so that the shard's sums stay exact while the
+/// hash changes in place until the shard counts it again).
+struct HashRef {
+    Hash* hash;
+    std::size_t charged;
 };
 
 /// Header of an entry; TtlExt (when entry_ttl), the key and the value follow it.  Allocated
@@ -39,6 +50,13 @@ struct Entry {
     static constexpr std::size_t max_key = (1u << 24) - 1;
 
     bool has_ttl() const { return flags & entry_ttl; }
+    bool is_hash() const { return flags & entry_hash; }
+    HashRef hash_ref() const {
+        HashRef r;
+        std::memcpy(&r, key_data() + klen, sizeof r);
+        return r;
+    }
+    void set_hash_ref(const HashRef& r) { std::memcpy(value_data(), &r, sizeof r); }
     TtlExt* ttl() { return reinterpret_cast<TtlExt*>(this + 1); }
     const TtlExt* ttl() const { return reinterpret_cast<const TtlExt*>(this + 1); }
     char* key_data() { return reinterpret_cast<char*>(this + 1) + (has_ttl() ? sizeof(TtlExt) : 0); }
@@ -64,7 +82,9 @@ struct Entry {
         std::size_t c = (n + 8 + 15) & ~std::size_t{15};
         return c < 32 ? 32 : c;
     }
-    std::size_t charge() const { return charge(alloc_size(klen, vlen, has_ttl())); }
+    std::size_t charge() const {
+        return charge(alloc_size(klen, vlen, has_ttl())) + (is_hash() ? hash_ref().charged : 0);
+    }
 };
 static_assert(sizeof(Entry) == 32);
 

@@ -33,6 +33,8 @@ struct EntryList {
     void remove(Entry* e);
     /// Puts fresh where old is; their sizes may differ.
     void replace(Entry* old, Entry* fresh);
+    /// e, in the list, changed in size from old_charge to its charge() now.
+    void resized(const Entry* e, std::size_t old_charge) { bytes = bytes + e->charge() - old_charge; }
 };
 
 /// The ordering of one shard's entries for eviction.
@@ -48,11 +50,15 @@ public:
     virtual void replaced(Entry* old, Entry* fresh) = 0;
     /// e leaves the shard (deleted, expired, evicted).
     virtual void removed(Entry* e) = 0;
+    /// e changed in size in place (a hash gained or lost fields); it was old_charge.
+    virtual void resized(Entry* e, std::size_t old_charge) = 0;
     /// The entry to evict, still in the shard; nullptr when there is none.  The shard then
     /// removes it, calling removed().  hash_of gives a key's hash.
     virtual Entry* victim(std::uint64_t (*hash_of)(std::string_view)) = 0;
     /// Bytes the policy holds besides the entries (S3-FIFO's ghost table).
     virtual std::size_t overhead() const { return 0; }
+    /// The shard's memory limit changed (CONFIG SET maxmemory).
+    virtual void set_limit(std::size_t) {}
 };
 
 /// The policy for one shard whose memory limit is limit bytes; noeviction gets LRU's ordering,
@@ -66,6 +72,7 @@ public:
     void accessed(Entry* e) override;
     void replaced(Entry* old, Entry* fresh) override { list_.replace(old, fresh); }
     void removed(Entry* e) override { list_.remove(e); }
+    void resized(Entry* e, std::size_t old_charge) override { list_.resized(e, old_charge); }
     Entry* victim(std::uint64_t (*)(std::string_view)) override { return list_.tail; }
 
 private:
@@ -80,6 +87,7 @@ public:
     void accessed(Entry* e) override { e->flags |= entry_visited; }
     void replaced(Entry* old, Entry* fresh) override;
     void removed(Entry* e) override;
+    void resized(Entry* e, std::size_t old_charge) override { list_.resized(e, old_charge); }
     Entry* victim(std::uint64_t (*)(std::string_view)) override;
 
 private:
@@ -118,8 +126,10 @@ public:
     void accessed(Entry* e) override;
     void replaced(Entry* old, Entry* fresh) override;
     void removed(Entry* e) override;
+    void resized(Entry* e, std::size_t old_charge) override { queue_of(e).resized(e, old_charge); }
     Entry* victim(std::uint64_t (*hash_of)(std::string_view)) override;
     std::size_t overhead() const override { return ghost_.bytes(); }
+    void set_limit(std::size_t limit) override { limit_ = limit; }
 
 private:
     EntryList& queue_of(const Entry* e) { return (e->flags & entry_main) ? main_ : small_; }

@@ -1,5 +1,6 @@
 #include "migrate.hpp"
 
+#include "dump.hpp"
 #include "resp.hpp"
 #include "store.hpp"
 
@@ -13,7 +14,6 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <xxhash.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -25,8 +25,6 @@
 namespace syskit::cachenode::cluster {
 
 namespace {
-
-constexpr std::string_view tag = "CNV1";
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() &&
@@ -139,28 +137,6 @@ private:
 
 } // namespace
 
-std::string value_payload(std::string_view value) {
-    std::string p(tag);
-    p += value;
-    std::uint64_t h = XXH3_64bits(p.data(), p.size());
-    for (int i = 0; i < 8; ++i)
-        p += static_cast<char>((h >> (8 * i)) & 0xff);
-    return p;
-}
-
-bool payload_value(std::string_view payload, std::string& value) {
-    if (payload.size() < tag.size() + 8 || payload.substr(0, tag.size()) != tag)
-        return false;
-    std::string_view body = payload.substr(0, payload.size() - 8);
-    std::uint64_t h = XXH3_64bits(body.data(), body.size()), got = 0;
-    for (int i = 0; i < 8; ++i)
-        got |= std::uint64_t{static_cast<unsigned char>(payload[body.size() + i])} << (8 * i);
-    if (h != got)
-        return false;
-    value.assign(body.substr(tag.size()));
-    return true;
-}
-
 void migrate(Store& store, std::span<const std::string_view> argv, std::string& out) {
     // MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw] [AUTH2 user pw] [KEYS k...]
     bool copy = false, replace = false;
@@ -207,23 +183,18 @@ void migrate(Store& store, std::span<const std::string_view> argv, std::string& 
     // The keys that exist, with their values and TTLs read now.
     struct Item {
         std::string_view key;
-        std::string value;
+        std::string payload;
         std::int64_t ttl_ms;
     };
     std::vector<Item> items;
     for (std::size_t i = first_key; i < first_key + nkeys; ++i) {
-        Item it{argv[i], {}, 0};
-        bool found = false;
-        store.modify(argv[i], [&](const Current& cur) {
-            if (cur.found) {
-                found = true;
-                it.value.assign(cur.value);
-                it.ttl_ms = cur.expire_at ? std::max<std::int64_t>(1, cur.expire_at - store.now()) : 0;
-            }
-            return Update{};
-        });
-        if (found)
-            items.push_back(std::move(it));
+        Value v;
+        std::int64_t expire_at = 0;
+        if (!store.snapshot(argv[i], v, expire_at))
+            continue;
+        Item it{argv[i], {}, expire_at ? std::max<std::int64_t>(1, expire_at - store.now()) : 0};
+        dump::encode(v, it.payload);
+        items.push_back(std::move(it));
     }
     if (items.empty()) {
         resp::simple(out, "NOKEY");
@@ -238,11 +209,10 @@ void migrate(Store& store, std::span<const std::string_view> argv, std::string& 
     }
     for (const Item& it : items) {
         std::string ttl = std::to_string(it.ttl_ms);
-        std::string payload = value_payload(it.value);
         if (replace)
-            append_command(request, {"RESTORE-ASKING", it.key, ttl, payload, "REPLACE"});
+            append_command(request, {"RESTORE-ASKING", it.key, ttl, it.payload, "REPLACE"});
         else
-            append_command(request, {"RESTORE-ASKING", it.key, ttl, payload});
+            append_command(request, {"RESTORE-ASKING", it.key, ttl, it.payload});
     }
     Link link;
     if (!link.open(std::string(argv[1]), static_cast<std::uint16_t>(port), static_cast<int>(timeout))) {
@@ -279,43 +249,6 @@ void migrate(Store& store, std::span<const std::string_view> argv, std::string& 
     }
     if (!first_error.empty())
         resp::error(out, "ERR Target instance replied with error: " + first_error);
-    else
-        resp::simple(out, "OK");
-}
-
-void restore_asking(Store& store, std::span<const std::string_view> argv, std::size_t max_value, std::string& out) {
-    bool replace = false;
-    for (std::size_t i = 4; i < argv.size(); ++i) {
-        if (!iequals(argv[i], "REPLACE")) {
-            resp::error(out, "ERR syntax error");
-            return;
-        }
-        replace = true;
-    }
-    std::int64_t ttl = 0;
-    if (!parse_i64(argv[2], ttl) || ttl < 0) {
-        resp::error(out, "ERR Invalid TTL value, must be >= 0");
-        return;
-    }
-    std::string value;
-    if (!payload_value(argv[3], value)) {
-        resp::error(out, "ERR DUMP payload version or checksum are wrong");
-        return;
-    }
-    if (value.size() > max_value) {
-        resp::error(out, fmt::format("ERR value is larger than max-value ({} bytes)", max_value));
-        return;
-    }
-    SetArgs a;
-    if (!replace)
-        a.cond = SetArgs::Cond::nx;
-    if (ttl > 0)
-        a.expire_at = store.now() + ttl;
-    Status st = store.set(argv[1], value, a);
-    if (st == Status::condition)
-        resp::error(out, "BUSYKEY Target key name already exists.");
-    else if (st == Status::oom)
-        resp::error(out, "OOM command not allowed when used memory > 'maxmemory'.");
     else
         resp::simple(out, "OK");
 }

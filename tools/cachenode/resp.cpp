@@ -3,6 +3,8 @@
 #include <cctype>
 
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 
 namespace syskit::cachenode::resp {
@@ -229,12 +231,69 @@ void bulk(std::string& out, std::string_view s) {
 
 void null_bulk(std::string& out) { out += "$-1\r\n"; }
 
-void array(std::string& out, std::size_t n) {
+namespace {
+
+void header(std::string& out, char kind, std::size_t n) {
     char buf[24];
-    buf[0] = '*';
+    buf[0] = kind;
     auto r = std::to_chars(buf + 1, buf + sizeof buf, n);
     out.append(buf, static_cast<std::size_t>(r.ptr - buf));
     out += "\r\n";
+}
+
+} // namespace
+
+void array(std::string& out, std::size_t n) { header(out, '*', n); }
+
+void null(std::string& out, bool resp3) { out += resp3 ? "_\r\n" : "$-1\r\n"; }
+
+void null_array(std::string& out, bool resp3) { out += resp3 ? "_\r\n" : "*-1\r\n"; }
+
+void map(std::string& out, std::size_t n, bool resp3) {
+    if (resp3)
+        header(out, '%', n);
+    else
+        header(out, '*', 2 * n);
+}
+
+void set(std::string& out, std::size_t n, bool resp3) { header(out, resp3 ? '~' : '*', n); }
+
+void double_reply(std::string& out, double v, bool resp3) {
+    std::string text;
+    if (std::isinf(v)) {
+        text = v > 0 ? "inf" : "-inf";
+    } else {
+        // %.17g, as Redis: the shortest form that reads back the same double.
+        char buf[64];
+        int n = std::snprintf(buf, sizeof buf, "%.17g", v);
+        text.assign(buf, static_cast<std::size_t>(n));
+    }
+    if (!resp3) {
+        bulk(out, text);
+        return;
+    }
+    out += ',';
+    out += text;
+    out += "\r\n";
+}
+
+void verbatim(std::string& out, std::string_view format, std::string_view text, bool resp3) {
+    if (!resp3) {
+        bulk(out, text);
+        return;
+    }
+    header(out, '=', format.size() + 1 + text.size());
+    out += format;
+    out += ':';
+    out += text;
+    out += "\r\n";
+}
+
+void boolean(std::string& out, bool v, bool resp3) {
+    if (resp3)
+        out += v ? "#t\r\n" : "#f\r\n";
+    else
+        integer(out, v ? 1 : 0);
 }
 
 } // namespace syskit::cachenode::resp

@@ -1,5 +1,6 @@
-// resp: the Redis serialization protocol, version 2: parsing requests (multibulk and inline)
-// and encoding replies.  Nothing here allocates in proportion to a length a client claims.
+// resp: the Redis serialization protocol: parsing requests (multibulk and inline) and encoding
+// replies in version 2 and, for clients that chose it with HELLO 3, version 3.  Nothing here
+// allocates in proportion to a length a client claims.
 #pragma once
 
 #include <cstdint>
@@ -58,5 +59,21 @@ void integer(std::string& out, std::int64_t v);
 void bulk(std::string& out, std::string_view s);
 void null_bulk(std::string& out);
 void array(std::string& out, std::size_t n);
+
+// Replies whose form depends on the version the client speaks (resp3: it chose 3 with HELLO).
+/// A null: RESP3's "_", RESP2's null bulk string.
+void null(std::string& out, bool resp3);
+/// A null where RESP2 has a null array ("*-1": EXEC aborted, COMMAND INFO of an unknown name).
+void null_array(std::string& out, bool resp3);
+/// The header of a map of n pairs (then 2n replies): RESP3's "%", a flat RESP2 array.
+void map(std::string& out, std::size_t n, bool resp3);
+/// The header of a set of n members: RESP3's "~", a RESP2 array.
+void set(std::string& out, std::size_t n, bool resp3);
+/// A double as Redis writes one: RESP3's ",", a RESP2 bulk string.
+void double_reply(std::string& out, double v, bool resp3);
+/// Text with a format (three letters, "txt"): RESP3's verbatim "=", a RESP2 bulk string.
+void verbatim(std::string& out, std::string_view format, std::string_view text, bool resp3);
+/// A boolean: RESP3's "#t"/"#f", RESP2's integer 1 or 0.
+void boolean(std::string& out, bool v, bool resp3);
 
 } // namespace syskit::cachenode::resp

@@ -36,6 +36,55 @@ WorkerStats& Stats::add_worker() {
 }
 
 std::uint64_t Stats::commands_processed() const {
+    std::lock_guard lock(base_mu_);
+    return raw_commands_processed() - base_processed_;
+}
+
+std::uint64_t Stats::connections(bool accepted) const {
+    std::lock_guard lock(base_mu_);
+    return raw_connections(accepted) - (accepted ? base_accepted_ : base_rejected_);
+}
+
+CommandTotals Stats::command(std::size_t i) const {
+    std::lock_guard lock(base_mu_);
+    CommandTotals t = raw_command(i);
+    const CommandTotals& b = base_commands_[i];
+    return {t.calls - b.calls, t.usec - b.usec, t.rejected - b.rejected, t.failed - b.failed};
+}
+
+StoreStats Stats::store_stats() const {
+    StoreStats st = store_.stats();
+    std::lock_guard lock(base_mu_);
+    st.hits -= base_store_.hits;
+    st.misses -= base_store_.misses;
+    st.evictions -= base_store_.evictions;
+    st.expired -= base_store_.expired;
+    return st;
+}
+
+void Stats::reset_stats() {
+    std::lock_guard lock(base_mu_);
+    base_processed_ = raw_commands_processed();
+    base_accepted_ = raw_connections(true);
+    base_rejected_ = raw_connections(false);
+    for (std::size_t i = 0; i < max_commands; ++i)
+        base_commands_[i] = raw_command(i);
+    base_store_ = store_.stats();
+}
+
+CommandTotals Stats::raw_command(std::size_t i) const {
+    CommandTotals t;
+    for (const auto& w : workers_) {
+        const CommandCounters& c = w->commands[i];
+        t.calls += c.calls.value();
+        t.usec += c.usec.value();
+        t.rejected += c.rejected.value();
+        t.failed += c.failed.value();
+    }
+    return t;
+}
+
+std::uint64_t Stats::raw_commands_processed() const {
     std::uint64_t n = 0;
     for (const auto& w : workers_)
         for (const auto& op : w->ops[static_cast<unsigned>(Proto::resp)])
@@ -43,7 +92,7 @@ std::uint64_t Stats::commands_processed() const {
     return n;
 }
 
-std::uint64_t Stats::connections(bool accepted) const {
+std::uint64_t Stats::raw_connections(bool accepted) const {
     std::uint64_t n = 0;
     for (const auto& w : workers_)
         for (const auto& p : w->connections)

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,16 @@ enum class Op : unsigned {
 constexpr unsigned op_count = static_cast<unsigned>(Op::bad_request) + 1;
 std::string_view op_name(Op op);
 
+/// Redis's INFO commandstats figures for one command of the RESP command table.
+struct CommandCounters {
+    metrics::Counter calls;    ///< run (with or without an error)
+    metrics::Counter usec;     ///< microseconds spent running
+    metrics::Counter rejected; ///< refused before running (arity, NOAUTH, OOM, in a bad MULTI)
+    metrics::Counter failed;   ///< ran and answered an error
+};
+/// Room for the RESP command table (commands.cpp checks that it fits).
+constexpr std::size_t max_commands = 128;
+
 /// One event loop's counters: written by its thread only.
 struct WorkerStats {
     WorkerStats();
@@ -46,6 +57,12 @@ struct WorkerStats {
     std::array<std::array<std::array<metrics::Counter, 2>, op_count>, proto_count> ops; ///< [proto][op][ok, error]
     std::array<std::array<metrics::Counter, 2>, proto_count> connections; ///< [proto][accepted, rejected]
     metrics::Histogram latency; ///< seconds per operation, from the read that brought it to its reply
+    std::array<CommandCounters, max_commands> commands; ///< by position in the command table
+};
+
+/// What one command's counters add up to over the threads, since the last CONFIG RESETSTAT.
+struct CommandTotals {
+    std::uint64_t calls = 0, usec = 0, rejected = 0, failed = 0;
 };
 
 /// Everything the INFO command and /metrics report.
@@ -59,6 +76,14 @@ public:
 
     std::uint64_t commands_processed() const;
     std::uint64_t connections(bool accepted) const;
+    /// The counters of command i of the command table.
+    CommandTotals command(std::size_t i) const;
+    /// The store's counters (hits, misses, evictions, expired) since the last reset_stats().
+    StoreStats store_stats() const;
+    /// CONFIG RESETSTAT: the counters INFO shows start again from zero.  The threads' own
+    /// counters are left alone (each is written by one thread only); what they held now
+    /// becomes the base the figures are taken from.
+    void reset_stats();
     std::uint64_t uptime_s() const;
     /// The /metrics page, Prometheus text format.
     std::string prometheus() const;
@@ -68,6 +93,13 @@ private:
     Store& store_;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<WorkerStats>> workers_;
+    std::uint64_t raw_commands_processed() const;
+    std::uint64_t raw_connections(bool accepted) const;
+    CommandTotals raw_command(std::size_t i) const;
+    mutable std::mutex base_mu_;
+    std::uint64_t base_processed_ = 0, base_accepted_ = 0, base_rejected_ = 0;
+    std::array<CommandTotals, max_commands> base_commands_{};
+    StoreStats base_store_;
 };
 
 /// Resident set size of this process in bytes, from /proc/self/statm; 0 if unreadable.

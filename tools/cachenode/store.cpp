@@ -50,6 +50,8 @@ bool parse_int(std::string_view s, std::int64_t& out) {
 
 std::uint64_t Store::hash(std::string_view key) { return hash_key(key); }
 
+const char* type_name(Type t) { return t == Type::hash ? "hash" : "string"; }
+
 Store::TimeScope::TimeScope(const Store& store, std::chrono::steady_clock::time_point at)
     : outer_store_(scope_store), outer_now_(scope_now) {
     // steady_clock is CLOCK_MONOTONIC, so `at` converts to the store's own clock; a clock
@@ -155,7 +157,16 @@ Entry* Store::make(std::string_view key, std::string_view value, std::int64_t at
     return e;
 }
 
+Entry* Store::make_hash(std::string_view key, Hash* hash, std::int64_t at) {
+    HashRef r{hash, hash->bytes()};
+    Entry* e = make(key, std::string_view(reinterpret_cast<const char*>(&r), sizeof r), at);
+    e->flags |= entry_hash;
+    return e;
+}
+
 void Store::destroy(Entry* e) {
+    if (e->is_hash())
+        delete e->hash_ref().hash;
     e->~Entry();
     ::operator delete(e);
 }
@@ -248,6 +259,8 @@ void Store::replace(Shard& s, Entry** link, Entry* fresh) {
     }
     s.entry_bytes += fresh->charge();
     s.entry_bytes -= old->charge();
+    if (old->is_hash() && fresh->is_hash() && old->hash_ref().hash == fresh->hash_ref().hash)
+        old->flags &= static_cast<std::uint8_t>(~entry_hash); // fresh owns the hash now
     destroy(old);
 }
 
@@ -257,7 +270,9 @@ void Store::retime(Shard& s, Entry** link, std::int64_t at) {
         e->ttl()->expire_at = at;
         return;
     }
-    replace(s, link, make(e->key(), e->value(), at));
+    Entry* fresh = make(e->key(), e->value(), at);
+    fresh->flags |= e->flags & entry_hash; // the same HashRef: the hash moves to fresh
+    replace(s, link, fresh);
 }
 
 void Store::grow(Shard& s) {
@@ -274,6 +289,10 @@ void Store::grow(Shard& s) {
             head = e;
             e = next;
         }
+}
+
+std::size_t Store::ceiling(const Shard& s) const {
+    return policy_ == Policy::noeviction ? limit_.load(std::memory_order_relaxed) : s.limit;
 }
 
 bool Store::evict_for(Shard& s, std::size_t add, const Entry* old, bool& evicted_old) {
@@ -303,7 +322,7 @@ bool Store::evict_for(Shard& s, std::size_t add, const Entry* old, bool& evicted
 Status Store::write(Shard& s, std::string_view key, std::uint64_t h, Entry** link, std::string_view value,
                     std::int64_t at, bool count_as_access) {
     std::size_t need = Entry::charge(Entry::alloc_size(key.size(), value.size(), at != 0));
-    if (need > (policy_ == Policy::noeviction ? limit_ : s.limit))
+    if (need > ceiling(s))
         return Status::oom;
     bool evicted_old = false;
     Entry* old = link ? *link : nullptr;
@@ -315,7 +334,7 @@ Status Store::write(Shard& s, std::string_view key, std::uint64_t h, Entry** lin
         link = evicted_old ? nullptr : find(s, key, h); // eviction may have changed the chain
     if (link) {
         old = *link;
-        if (old->vlen == value.size() && old->has_ttl() == (at != 0)) {
+        if (old->vlen == value.size() && old->has_ttl() == (at != 0) && !old->is_hash()) {
             // Same shape: overwrite in place, no allocation (SET of a same-sized value).
             std::memcpy(old->value_data(), value.data(), value.size());
             if (at != 0)
@@ -326,20 +345,166 @@ Status Store::write(Shard& s, std::string_view key, std::uint64_t h, Entry** lin
         if (count_as_access)
             s.policy->accessed(*link);
     } else {
-        Entry* e = make(key, value, at);
-        Entry*& head = s.buckets[h & (s.buckets.size() - 1)];
-        e->hnext = head;
-        head = e;
-        ++s.count;
-        s.entry_bytes += e->charge();
-        s.policy->inserted(e, h);
-        if (at != 0)
-            add_ttl(s, e);
-        if (s.count > s.buckets.size())
-            grow(s);
+        insert(s, h, make(key, value, at));
     }
     publish(s);
     return Status::ok;
+}
+
+void Store::insert(Shard& s, std::uint64_t h, Entry* e) {
+    Entry*& head = s.buckets[h & (s.buckets.size() - 1)];
+    e->hnext = head;
+    head = e;
+    ++s.count;
+    s.entry_bytes += e->charge();
+    s.policy->inserted(e, h);
+    if (e->has_ttl())
+        add_ttl(s, e);
+    if (s.count > s.buckets.size())
+        grow(s);
+}
+
+Status Store::install(Shard& s, std::string_view key, std::uint64_t h, Entry** link, Entry* fresh) {
+    std::size_t need = fresh->charge();
+    bool evicted_old = false;
+    Entry* old = link ? *link : nullptr;
+    if (need > ceiling(s) || !evict_for(s, need, old, evicted_old)) {
+        destroy(fresh);
+        publish(s);
+        return Status::oom;
+    }
+    if (old)
+        link = evicted_old ? nullptr : find(s, key, h);
+    if (link)
+        replace(s, link, fresh);
+    else
+        insert(s, h, fresh);
+    publish(s);
+    return Status::ok;
+}
+
+Status Store::prepare_hash(Shard& s, std::string_view key, std::uint64_t h, Entry**& link, std::size_t growth,
+                           bool create) {
+    if (link && !(*link)->is_hash())
+        return Status::wrongtype;
+    if (!link && !create)
+        return Status::not_found;
+    if (link && growth == 0)
+        return Status::ok;
+    if (!link) {
+        Status st = install(s, key, h, nullptr, make_hash(key, new Hash(), 0));
+        if (st != Status::ok)
+            return st;
+        link = find(s, key, h);
+    }
+    Entry* e = *link;
+    std::size_t add = e->charge() + growth;
+    if (add > ceiling(s))
+        return Status::oom;
+    bool evicted = false;
+    if (!evict_for(s, add, e, evicted)) {
+        publish(s);
+        return Status::oom;
+    }
+    if (evicted) {
+        // The policy chose this very hash: the command then starts from an empty one, as it
+        // would have had the eviction happened just before it.
+        if (!create)
+            return Status::not_found;
+        Status st = install(s, key, h, nullptr, make_hash(key, new Hash(), 0));
+        if (st != Status::ok)
+            return st;
+    }
+    link = find(s, key, h);
+    return Status::ok;
+}
+
+void Store::settle_hash(Shard& s, Entry** link) {
+    Entry* e = *link;
+    HashRef r = e->hash_ref();
+    if (r.hash->size() == 0) {
+        unlink(s, link);
+    } else if (r.hash->bytes() != r.charged) {
+        std::size_t old_charge = e->charge();
+        r.charged = r.hash->bytes();
+        e->set_hash_ref(r);
+        s.entry_bytes += e->charge();
+        s.entry_bytes -= old_charge;
+        s.policy->resized(e, old_charge);
+    }
+    publish(s);
+}
+
+std::size_t Store::memory_usage(std::string_view key) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    Guard lock(*this, s);
+    Entry* e = lookup(s, key, h, now());
+    return e ? e->charge() : 0;
+}
+
+bool Store::frequency(std::string_view key, unsigned& f) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    Guard lock(*this, s);
+    Entry* e = lookup(s, key, h, now());
+    if (!e)
+        return false;
+    f = e->freq();
+    return true;
+}
+
+bool Store::type_of(std::string_view key, Type& type) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    Guard lock(*this, s);
+    Entry* e = lookup(s, key, h, now());
+    if (!e)
+        return false;
+    type = e->is_hash() ? Type::hash : Type::string;
+    return true;
+}
+
+bool Store::snapshot(std::string_view key, Value& v, std::int64_t& expire_at) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    Guard lock(*this, s);
+    Entry* e = lookup(s, key, h, now());
+    if (!e)
+        return false;
+    expire_at = e->has_ttl() ? e->ttl()->expire_at : 0;
+    v.str.clear();
+    v.fields.clear();
+    if (e->is_hash()) {
+        v.type = Type::hash;
+        const Hash& hs = *e->hash_ref().hash;
+        v.fields.reserve(hs.size());
+        hs.for_each([&](std::string_view f, std::string_view val) { v.fields.emplace_back(f, val); });
+    } else {
+        v.type = Type::string;
+        v.str.assign(e->value());
+    }
+    return true;
+}
+
+Status Store::put(std::string_view key, const Value& v, std::int64_t expire_at) {
+    std::uint64_t h = hash(key);
+    Shard& s = shard_for(h);
+    Guard lock(*this, s);
+    Entry** link = lookup_link(s, key, h, now());
+    if (expire_at != 0 && expire_at <= now()) {
+        if (link) {
+            unlink(s, link);
+            publish(s);
+        }
+        return Status::ok;
+    }
+    if (v.type == Type::string)
+        return write(s, key, h, link, v.str, expire_at, true);
+    auto* hs = new Hash();
+    for (const auto& [f, val] : v.fields)
+        hs->set(f, val);
+    return install(s, key, h, link, make_hash(key, hs, expire_at));
 }
 
 Status Store::set(std::string_view key, std::string_view value, const SetArgs& args) {
@@ -411,9 +576,21 @@ Status Store::expire_at(std::string_view key, std::int64_t at, ExpireCond cond) 
         e->ttl()->expire_at = at;
         return Status::ok;
     }
-    // The entry grows by the TTL's bytes: through write(), which makes room for them first.
-    std::string value(e->value());
-    return write(s, key, h, link, value, at, false);
+    // The entry grows by the TTL's bytes: room is made for them first.
+    std::size_t need = e->charge() + Entry::charge(Entry::alloc_size(e->klen, e->vlen, true)) -
+                       Entry::charge(Entry::alloc_size(e->klen, e->vlen, false));
+    bool evicted = false;
+    if (need > ceiling(s) || !evict_for(s, need, e, evicted)) {
+        publish(s);
+        return Status::oom;
+    }
+    if (evicted) {
+        publish(s);
+        return Status::not_found;
+    }
+    retime(s, find(s, key, h), at);
+    publish(s);
+    return Status::ok;
 }
 
 Status Store::apply(Shard& s, std::string_view key, std::uint64_t h, Entry** link, const Update& u) {
@@ -469,6 +646,8 @@ Status Store::incr_by(std::string_view key, std::int64_t delta, std::int64_t& re
     Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
     Entry* e = link ? *link : nullptr;
+    if (e && e->is_hash())
+        return Status::wrongtype;
     std::int64_t v = 0;
     if (e && !parse_int(e->value(), v))
         return Status::not_integer;
@@ -488,6 +667,8 @@ Status Store::append(std::string_view key, std::string_view data, std::size_t& n
     Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
     Entry* e = link ? *link : nullptr;
+    if (e && e->is_hash())
+        return Status::wrongtype;
     // A copy: eviction in write() may free the entry the old value lives in.
     std::string value = e ? std::string(e->value()) : std::string();
     value += data;
@@ -503,7 +684,7 @@ std::size_t Store::strlen(std::string_view key) {
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     Entry* e = lookup(s, key, h, now());
-    return e ? e->vlen : 0;
+    return e && !e->is_hash() ? e->vlen : 0;
 }
 
 std::uint64_t Store::reverse_bits(std::uint64_t v) {
@@ -558,6 +739,49 @@ void Store::flush() {
         s.policy = make_policy(policy_, s.limit);
         s.count = 0;
         s.entry_bytes = 0;
+        publish(s);
+    }
+}
+
+void Store::set_limit(std::size_t max_memory) {
+    Lock all(*this);
+    limit_ = max_memory;
+    for (unsigned i = 0; i < shard_count_; ++i) {
+        Shard& s = shards_[i];
+        s.limit = max_memory / shard_count_;
+        s.policy->set_limit(s.limit);
+        bool evicted_none = false;
+        evict_for(s, 0, nullptr, evicted_none);
+        publish(s);
+    }
+}
+
+bool Store::evict_to_limit() {
+    if (policy_ != Policy::noeviction)
+        for (unsigned i = 0; i < shard_count_; ++i) {
+            Shard& s = shards_[i];
+            Guard lock(*this, s);
+            bool evicted_none = false;
+            evict_for(s, 0, nullptr, evicted_none);
+            publish(s);
+        }
+    return used_total_.load(std::memory_order_relaxed) > static_cast<std::int64_t>(limit_.load(std::memory_order_relaxed));
+}
+
+void Store::set_policy(Policy p) {
+    Lock all(*this);
+    policy_ = p;
+    constexpr std::uint8_t policy_bits = entry_main | entry_visited | entry_freq_mask;
+    for (unsigned i = 0; i < shard_count_; ++i) {
+        Shard& s = shards_[i];
+        s.policy = make_policy(p, s.limit);
+        for (Entry* e : s.buckets)
+            for (; e; e = e->hnext) {
+                e->flags = static_cast<std::uint8_t>(e->flags & ~policy_bits);
+                s.policy->inserted(e, hash_key(e->key()));
+            }
+        bool evicted_none = false;
+        evict_for(s, 0, nullptr, evicted_none);
         publish(s);
     }
 }

@@ -1,5 +1,6 @@
-// store: the key space: binary-safe keys and values with TTLs, split into shards that each have
-// their own lock, hash table, eviction policy and share of the memory limit.
+// store: the key space: binary-safe keys whose values are strings or hashes (hash.hpp), with
+// TTLs, split into shards that each have their own lock, hash table, eviction policy and share
+// of the memory limit.  A hash is one key to eviction and to the memory limit.
 //
 // Every operation locks one shard (MSET: the shards it touches, in order), so threads serving
 // different keys rarely wait for each other and no lock covers the whole key space.  Expiry is
@@ -9,15 +10,18 @@
 
 #include "entry.hpp"
 #include "eviction.hpp"
+#include "hash.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace syskit::cachenode {
@@ -36,6 +40,19 @@ struct StoreConfig {
     std::int64_t (*clock)() = monotonic_ms; ///< tests replace it
 };
 
+/// The types of value a key can hold.
+enum class Type : std::uint8_t { string, hash };
+/// "string", "hash": TYPE's answers.
+const char* type_name(Type t);
+
+/// A key's value copied out of the store, to be put back elsewhere (COPY, RENAME, RESTORE,
+/// dump.hpp's payloads).
+struct Value {
+    Type type = Type::string;
+    std::string str;                                         ///< Type::string
+    std::vector<std::pair<std::string, std::string>> fields; ///< Type::hash: field, value
+};
+
 enum class Status {
     ok,
     not_found,
@@ -43,6 +60,7 @@ enum class Status {
     oom,         ///< no room, and the policy may not evict (noeviction) or nothing is left to evict
     not_integer, ///< INCR on a value that is not a 64-bit decimal integer
     overflow,    ///< INCR past the range of a 64-bit integer
+    wrongtype,   ///< a string operation on a hash or the other way round
 };
 
 struct SetArgs {
@@ -59,8 +77,10 @@ enum class ExpireCond { always, nx, xx, gt, lt };
 /// What Store::modify's function sees of a key.
 struct Current {
     bool found = false;
-    std::string_view value;     ///< valid during the call only
+    std::string_view value;     ///< a string's, valid during the call only; empty for a hash
     std::int64_t expire_at = 0; ///< monotonic ms; 0: no TTL
+    Type type = Type::string;
+    const Hash* hash = nullptr; ///< Type::hash: the hash, valid during the call only
 };
 
 /// What Store::modify's function wants done with the key.
@@ -129,20 +149,73 @@ public:
         const Lock* outer_;
     };
 
-    /// Calls f(std::string_view value) under the shard's lock when key is present.  Counts a
-    /// hit or a miss.
+    /// Calls f(std::string_view value) under the shard's lock when key holds a string.  Counts a
+    /// hit or a miss.  False when key is missing or holds a hash.
     template <class F>
     bool get(std::string_view key, F&& f) {
+        return read(key, std::forward<F>(f)) == Status::ok;
+    }
+    /// As get(), saying why not: not_found, or wrongtype for a hash.
+    template <class F>
+    Status read(std::string_view key, F&& f) {
         std::uint64_t h = hash(key);
         Shard& s = shard_for(h);
         Guard lock(*this, s);
         Entry* e = lookup(s, key, h, now());
         count_access(s, e);
         if (!e)
-            return false;
+            return Status::not_found;
+        if (e->is_hash())
+            return Status::wrongtype;
         f(e->value());
-        return true;
+        return Status::ok;
     }
+    /// Calls f(const Hash&) under the shard's lock when key holds a hash: not_found when it is
+    /// missing, wrongtype when it holds a string.  Counts a hit or a miss.
+    template <class F>
+    Status read_hash(std::string_view key, F&& f) {
+        std::uint64_t h = hash(key);
+        Shard& s = shard_for(h);
+        Guard lock(*this, s);
+        Entry* e = lookup(s, key, h, now());
+        count_access(s, e);
+        if (!e)
+            return Status::not_found;
+        if (!e->is_hash())
+            return Status::wrongtype;
+        f(static_cast<const Hash&>(*e->hash_ref().hash));
+        return Status::ok;
+    }
+    /// Changes the hash in key in one step under its shard's lock: f(Hash&) changes it, and
+    /// the shard counts its new size; a hash left empty is deleted, as Redis deletes it.
+    /// growth: the most bytes f adds (Hash::growth), made room for first; 0 when f only
+    /// reads or removes, which then runs even over the limit.  create: a missing key starts as
+    /// an empty hash, else it is not_found.  wrongtype when key holds a string, oom when the
+    /// growth cannot fit.
+    template <class F>
+    Status modify_hash(std::string_view key, std::size_t growth, bool create, F&& f) {
+        std::uint64_t h = hash(key);
+        Shard& s = shard_for(h);
+        Guard lock(*this, s);
+        Entry** link = lookup_link(s, key, h, now());
+        count_access(s, link ? *link : nullptr);
+        if (Status st = prepare_hash(s, key, h, link, growth, create); st != Status::ok)
+            return st;
+        f(*(*link)->hash_ref().hash);
+        settle_hash(s, link);
+        return Status::ok;
+    }
+    /// What key's entry (with its hash, if one) takes of the memory limit; 0 when missing.
+    std::size_t memory_usage(std::string_view key);
+    /// S3-FIFO's access count of key (0 to 3); false when key is missing.
+    bool frequency(std::string_view key, unsigned& f);
+    /// The type of key's value; false when key is missing.
+    bool type_of(std::string_view key, Type& type);
+    /// Copies key's value and deadline (monotonic ms, 0: none) out; false when key is missing.
+    bool snapshot(std::string_view key, Value& v, std::int64_t& expire_at);
+    /// Writes v to key with the deadline expire_at (monotonic ms, 0: none), replacing whatever
+    /// key holds; a deadline already past deletes key.  oom when it does not fit.
+    Status put(std::string_view key, const Value& v, std::int64_t expire_at);
 
     Status set(std::string_view key, std::string_view value, const SetArgs& args = {});
     /// Sets the pairs kv[0]=kv[1], kv[2]=kv[3], ... with every shard they touch locked, so no
@@ -164,8 +237,16 @@ public:
         Entry** link = lookup_link(s, key, h, now());
         Current cur;
         if (link) {
+            const Entry* e = *link;
             count_access(s, *link);
-            cur = {true, (*link)->value(), (*link)->has_ttl() ? (*link)->ttl()->expire_at : 0};
+            cur.found = true;
+            cur.expire_at = e->has_ttl() ? e->ttl()->expire_at : 0;
+            if (e->is_hash()) {
+                cur.type = Type::hash;
+                cur.hash = e->hash_ref().hash;
+            } else {
+                cur.value = e->value();
+            }
         } else {
             count_access(s, nullptr);
         }
@@ -176,14 +257,16 @@ public:
     bool persist(std::string_view key);
     /// Milliseconds key has left; -1 no TTL, -2 missing.
     std::int64_t pttl(std::string_view key);
-    /// Adds delta to the integer in key (0 when missing), keeping its TTL.
+    /// Adds delta to the integer in key (0 when missing), keeping its TTL.  wrongtype for a hash.
     Status incr_by(std::string_view key, std::int64_t delta, std::int64_t& result);
     /// Appends data to key's value (creating it), keeping its TTL; new_len is the new length.
+    /// wrongtype for a hash.
     Status append(std::string_view key, std::string_view data, std::size_t& new_len);
-    /// Length of key's value, 0 when missing.
+    /// Length of key's string value, 0 when missing or a hash.
     std::size_t strlen(std::string_view key);
 
-    /// Calls f(key, value, expire_at) for every live key of shard i, under its lock.
+    /// Calls f(key, value, expire_at) for every live key of shard i, under its lock; value is
+    /// empty for a hash (snapshot() copies one out).
     template <class F>
     void for_each(unsigned i, F&& f) {
         Shard& s = shards_[i];
@@ -192,9 +275,10 @@ public:
         for (Entry* e : s.buckets)
             for (; e; e = e->hnext)
                 if (!(e->has_ttl() && e->ttl()->expire_at <= now))
-                    f(e->key(), e->value(), e->has_ttl() ? e->ttl()->expire_at : 0);
+                    f(e->key(), e->is_hash() ? std::string_view() : e->value(),
+                      e->has_ttl() ? e->ttl()->expire_at : 0);
     }
-    /// One step of SCAN from cursor (0: the start): calls f(key, value) for the live keys of a
+    /// One step of SCAN from cursor (0: the start): calls f(key, type) for the live keys of a
     /// few buckets, at least count keys unless the scan ends, and returns the next cursor (0: the
     /// scan is over).  The cursor walks each shard's buckets in reverse binary order, as Redis's
     /// does, so a key present from start to end is returned at least once even if tables grow.
@@ -211,7 +295,7 @@ public:
                 std::uint64_t mask = s.buckets.size() - 1;
                 for (Entry* e = s.buckets[v & mask]; e; e = e->hnext)
                     if (!(e->has_ttl() && e->ttl()->expire_at <= now)) {
-                        f(e->key(), e->value());
+                        f(e->key(), e->is_hash() ? Type::hash : Type::string);
                         ++seen;
                     }
                 v |= ~mask;
@@ -237,8 +321,27 @@ public:
     /// Looks at up to n random entries with a TTL in one shard and deletes the expired ones.
     ExpireSample expire_sample(unsigned shard, unsigned n);
 
+    /// A limit no store reaches (CONFIG SET maxmemory 0), with room left for the sums made
+    /// with it.
+    static constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max() / 4;
+
     StoreStats stats() const;
     std::size_t limit() const { return limit_; }
+    Policy policy() const { return policy_; }
+    /// Whether the store holds more than the limit allows after evicting what the policy may
+    /// (nothing under noeviction; a limit below what the tables alone take): Redis then refuses
+    /// commands that may add memory (OOM).  Two loads when under the limit.
+    bool over_limit() {
+        if (used_total_.load(std::memory_order_relaxed) <= static_cast<std::int64_t>(limit_.load(std::memory_order_relaxed)))
+            return false;
+        return evict_to_limit();
+    }
+    /// CONFIG SET maxmemory: a new limit, shared by the shards as at start; keys are evicted
+    /// at once down to it (none under noeviction, which then refuses writes).  unlimited: none.
+    void set_limit(std::size_t max_memory);
+    /// CONFIG SET maxmemory-policy: every shard's entries ordered afresh by the new policy,
+    /// with every shard locked meanwhile.
+    void set_policy(Policy p);
     /// The time operations use: the TimeScope's on this thread, else the clock's.
     std::int64_t now() const;
 
@@ -295,6 +398,17 @@ private:
     Entry** lookup_link(Shard& s, std::string_view key, std::uint64_t h, std::int64_t now);
     void count_access(Shard& s, Entry* e);
     Status apply(Shard& s, std::string_view key, std::uint64_t h, Entry** link, const Update& u);
+    /// modify_hash's first half: type check, room for growth, the empty hash of a new key;
+    /// link then points at the hash's entry.
+    Status prepare_hash(Shard& s, std::string_view key, std::uint64_t h, Entry**& link, std::size_t growth,
+                        bool create);
+    /// modify_hash's second half: the hash's new size counted, or the key deleted when empty.
+    void settle_hash(Shard& s, Entry** link);
+    /// Links a new entry for a key not in the shard into its bucket.
+    void insert(Shard& s, std::uint64_t h, Entry* e);
+    /// Puts fresh (owned) in place of key's entry at link, or as a new key when link is null,
+    /// evicting first; destroys fresh and returns oom when it cannot fit.
+    Status install(Shard& s, std::string_view key, std::uint64_t h, Entry** link, Entry* fresh);
     /// Inserts key (link null) or replaces the live entry at *link, with value and the TTL `at`
     /// (0: none), evicting first.  value must not point into the shard's entries.
     Status write(Shard& s, std::string_view key, std::uint64_t h, Entry** link, std::string_view value,
@@ -309,17 +423,24 @@ private:
     /// Evicts until `add` more bytes fit, old's bytes (when given and kept) being freed by the
     /// write.  False when they cannot fit.
     bool evict_for(Shard& s, std::size_t add, const Entry* old, bool& evicted_old);
+    /// over_limit()'s slow path: each shard evicted down to its share; whether still over.
+    bool evict_to_limit();
+    /// The most one entry of shard s may take: its share of the limit, or the whole limit
+    /// under noeviction (whose limit is global).
+    std::size_t ceiling(const Shard& s) const;
     void publish(Shard& s);
     static Entry* make(std::string_view key, std::string_view value, std::int64_t at);
+    /// An entry owning hash.
+    static Entry* make_hash(std::string_view key, Hash* hash, std::int64_t at);
     static void destroy(Entry* e);
 
     std::unique_ptr<Shard[]> shards_;
     unsigned shard_count_ = 1;
     unsigned shard_bits_ = 0;
-    std::size_t limit_;
+    std::atomic<std::size_t> limit_;
     /// Sum of the shards' footprints: what noeviction checks, as its limit is global.
     std::atomic<std::int64_t> used_total_{0};
-    Policy policy_;
+    std::atomic<Policy> policy_;
     std::int64_t (*clock_)();
 };
 
