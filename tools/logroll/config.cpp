@@ -614,8 +614,10 @@ bool load(const std::string& path, Config& cfg, std::string& error) {
 
 namespace {
 
+/// Quotes s when words() would split it: every character blank() takes counts, not just
+/// space and tab.
 std::string quoted(const std::string& s) {
-    if (!s.empty() && s.find_first_of(" \t{}#\"'") == std::string::npos)
+    if (!s.empty() && s.find_first_of(" \t\r\f\v{}#\"'") == std::string::npos)
         return s;
     if (s.find('"') == std::string::npos)
         return fmt::format("\"{}\"", s);
