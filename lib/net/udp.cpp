@@ -18,9 +18,12 @@ void SendBatch::add(std::string_view data, const sockaddr_storage* to, socklen_t
     datagrams_.push_back(std::move(d));
 }
 
-void SendBatch::add(std::string_view head, std::string_view body, const sockaddr_storage* to, socklen_t to_len) {
+char* SendBatch::add(std::string_view head, std::size_t body_size, const sockaddr_storage* to, socklen_t to_len) {
     add(head, to, to_len);
-    datagrams_.back().body = body;
+    Datagram& d = datagrams_.back();
+    d.body = std::make_unique_for_overwrite<char[]>(body_size);
+    d.body_size = body_size;
+    return d.body.get();
 }
 
 int SendBatch::flush(int fd) {
@@ -32,10 +35,10 @@ int SendBatch::flush(int fd) {
         for (std::size_t i = 0; i < n; ++i) {
             auto& d = datagrams_[done + i];
             iov[2 * i] = {d.data.data(), d.data.size()};
-            iov[2 * i + 1] = {const_cast<char*>(d.body.data()), d.body.size()};
+            iov[2 * i + 1] = {d.body.get(), d.body_size};
             msgs[i] = {};
             msgs[i].msg_hdr.msg_iov = &iov[2 * i];
-            msgs[i].msg_hdr.msg_iovlen = d.body.empty() ? 1 : 2;
+            msgs[i].msg_hdr.msg_iovlen = d.body_size == 0 ? 1 : 2;
             if (d.to_len) {
                 msgs[i].msg_hdr.msg_name = &d.to;
                 msgs[i].msg_hdr.msg_namelen = d.to_len;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,11 +17,11 @@ class SendBatch {
 public:
     /// Queues data for to (nullptr: the socket's connected peer).  The bytes are copied.
     void add(std::string_view data, const sockaddr_storage* to = nullptr, socklen_t to_len = 0);
-    /// Queues head (copied) followed by body, which is not copied: its bytes must stay where
-    /// they are until the datagram is sent (a file's mapping).  A large payload then costs the
-    /// kernel's copy only.
-    void add(std::string_view head, std::string_view body, const sockaddr_storage* to = nullptr,
-             socklen_t to_len = 0);
+    /// Queues head (copied) followed by body_size bytes that the caller writes at the pointer
+    /// returned (a pread(2) of a file's chunk): a buffer of the datagram's own, which stays
+    /// until it is sent, and whose bytes are not zeroed first.
+    char* add(std::string_view head, std::size_t body_size, const sockaddr_storage* to = nullptr,
+              socklen_t to_len = 0);
     std::size_t size() const { return datagrams_.size(); }
     /// Sends what it can with sendmmsg(2); the rest (a full socket buffer) stays queued.
     /// Returns 0, or the errno of a failure other than EAGAIN.
@@ -29,7 +30,8 @@ public:
 private:
     struct Datagram {
         std::string data;
-        std::string_view body; ///< sent after data, not owned
+        std::unique_ptr<char[]> body; ///< body_size bytes sent after data
+        std::size_t body_size = 0;
         sockaddr_storage to{};
         socklen_t to_len = 0;
     };
