@@ -92,4 +92,12 @@ TEST_CASE("sockkit udp: a batch sends a head and the body written into its buffe
     CHECK(in.datagram(0) == "head:" + body);
     CHECK(in.datagram(1) == "alone");
     CHECK(in.datagram(2) == body.substr(0, 10));
+    // Again, in the buffers of the datagrams sent: a larger body than one of them held.
+    const std::string other(2000, 'o'), larger(3500, 'l');
+    std::memcpy(out.add("2:", other.size()), other.data(), other.size());
+    std::memcpy(out.add("3:", larger.size()), larger.data(), larger.size());
+    REQUIRE(out.flush(a.get()) == 0);
+    REQUIRE(in.receive(b.get()) == 2);
+    CHECK(in.datagram(0) == "2:" + other);
+    CHECK(in.datagram(1) == "3:" + larger);
 }
