@@ -18,9 +18,25 @@ void SendBatch::add(std::string_view data, const sockaddr_storage* to, socklen_t
     datagrams_.push_back(std::move(d));
 }
 
-void SendBatch::add(std::string_view head, std::string_view body, const sockaddr_storage* to, socklen_t to_len) {
+char* SendBatch::add(std::string_view head, std::size_t body_size, const sockaddr_storage* to, socklen_t to_len) {
     add(head, to, to_len);
-    datagrams_.back().body = body;
+    Datagram& d = datagrams_.back();
+    if (!spare_.empty() && spare_.back().capacity >= body_size) {
+        d.body = std::move(spare_.back());
+        spare_.pop_back();
+    } else {
+        d.body = {std::make_unique_for_overwrite<char[]>(body_size), body_size};
+    }
+    d.body_size = body_size;
+    return d.body.bytes.get();
+}
+
+void SendBatch::recycle(std::size_t count) {
+    // Enough for a window of datagrams; beyond that, memory would only grow.
+    constexpr std::size_t max_spare = 1024;
+    for (std::size_t i = 0; i < count && spare_.size() < max_spare; ++i)
+        if (datagrams_[i].body.bytes)
+            spare_.push_back(std::move(datagrams_[i].body));
 }
 
 int SendBatch::flush(int fd) {
@@ -32,10 +48,10 @@ int SendBatch::flush(int fd) {
         for (std::size_t i = 0; i < n; ++i) {
             auto& d = datagrams_[done + i];
             iov[2 * i] = {d.data.data(), d.data.size()};
-            iov[2 * i + 1] = {const_cast<char*>(d.body.data()), d.body.size()};
+            iov[2 * i + 1] = {d.body.bytes.get(), d.body_size};
             msgs[i] = {};
             msgs[i].msg_hdr.msg_iov = &iov[2 * i];
-            msgs[i].msg_hdr.msg_iovlen = d.body.empty() ? 1 : 2;
+            msgs[i].msg_hdr.msg_iovlen = d.body_size == 0 ? 1 : 2;
             if (d.to_len) {
                 msgs[i].msg_hdr.msg_name = &d.to;
                 msgs[i].msg_hdr.msg_namelen = d.to_len;
@@ -46,6 +62,7 @@ int SendBatch::flush(int fd) {
             if (errno == EINTR)
                 continue;
             int err = errno;
+            recycle(done);
             datagrams_.erase(datagrams_.begin(), datagrams_.begin() + static_cast<std::ptrdiff_t>(done));
             // A full buffer keeps the rest for later; a refused datagram (nobody listening yet:
             // ECONNREFUSED from an earlier ICMP) is the protocol's to retry, like a lost one.
@@ -53,6 +70,7 @@ int SendBatch::flush(int fd) {
         }
         done += static_cast<std::size_t>(sent);
     }
+    recycle(done);
     datagrams_.clear();
     return 0;
 }

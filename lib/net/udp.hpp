@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,24 +17,33 @@ class SendBatch {
 public:
     /// Queues data for to (nullptr: the socket's connected peer).  The bytes are copied.
     void add(std::string_view data, const sockaddr_storage* to = nullptr, socklen_t to_len = 0);
-    /// Queues head (copied) followed by body, which is not copied: its bytes must stay where
-    /// they are until the datagram is sent (a file's mapping).  A large payload then costs the
-    /// kernel's copy only.
-    void add(std::string_view head, std::string_view body, const sockaddr_storage* to = nullptr,
-             socklen_t to_len = 0);
+    /// Queues head (copied) followed by body_size bytes that the caller writes at the pointer
+    /// returned (a pread(2) of a file's chunk): a buffer of the datagram's own, which stays
+    /// until it is sent, and whose bytes are not zeroed first.  The buffers of datagrams sent
+    /// are used again: no allocation, and no fresh pages to fault in, per datagram.
+    char* add(std::string_view head, std::size_t body_size, const sockaddr_storage* to = nullptr,
+              socklen_t to_len = 0);
     std::size_t size() const { return datagrams_.size(); }
     /// Sends what it can with sendmmsg(2); the rest (a full socket buffer) stays queued.
     /// Returns 0, or the errno of a failure other than EAGAIN.
     int flush(int fd);
 
 private:
+    struct Buffer {
+        std::unique_ptr<char[]> bytes;
+        std::size_t capacity = 0;
+    };
     struct Datagram {
         std::string data;
-        std::string_view body; ///< sent after data, not owned
+        Buffer body;                  ///< body_size bytes of it sent after data
+        std::size_t body_size = 0;
         sockaddr_storage to{};
         socklen_t to_len = 0;
     };
+    /// Gives the bodies of the first count datagrams, sent, to spare_.
+    void recycle(std::size_t count);
     std::vector<Datagram> datagrams_;
+    std::vector<Buffer> spare_; ///< bodies of datagrams sent, for add() to use again
 };
 
 /// Buffers for receiving up to count datagrams of up to size bytes each with recvmmsg(2).

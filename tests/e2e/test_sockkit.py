@@ -201,6 +201,34 @@ def test_echo_send_reads_while_it_writes(tmp_path):
         assert (r.rc, r.out == data) == (0, True), r.err
 
 
+def test_echo_send_from_a_file_with_sendfile(tmp_path):
+    # Standard input a regular file: sendfile(2) sends it.  Against the line server, which
+    # echoes nothing until the 4 MB line is whole, the client must still read while the file
+    # goes out; then through our own server on a Unix socket and on TCP.
+    data = b"y" * (4 << 20) + b"\n" + b"".join(b"line %d\n" % i for i in range(100000))
+    src = tmp_path / "input"
+    src.write_bytes(data)
+
+    def send(address):
+        argv = [tool_path("sockkit"), "echo", "send", address]
+        with open(src, "rb") as f:
+            p = subprocess.run(argv, stdin=f, capture_output=True, env=tool_env(), timeout=30)
+        r = Result(argv, p.returncode, p.stdout, p.stderr.decode(errors="surrogateescape"))
+        assert_no_sanitizer_report(r)
+        return r
+
+    sock = tmp_path / "lines.sock"
+    server = line_echo_server(sock)
+    r = send(f"unix:{sock}")
+    assert (r.rc, r.out == data) == (0, True), r.err
+    server.join(10)
+    with Server(tmp_path, "echo", "serve", f"unix:{tmp_path / 'e.sock'}"):
+        r = send(f"unix:{tmp_path / 'e.sock'}")
+        assert (r.rc, r.out == data) == (0, True), r.err
+    with Server(tmp_path, "echo", "serve", "tcp:127.0.0.1:0") as srv:
+        r = send(f"tcp:127.0.0.1:{srv.port}")
+        assert (r.rc, r.out == data) == (0, True), r.err
+
 @pytest.fixture
 def cert(tmp_path):
     if not OPENSSL:

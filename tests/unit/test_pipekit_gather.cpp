@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -80,4 +81,28 @@ TEST_CASE("pipekit gather: fits keeps a flush within its limit, but takes one lo
     std::string want;
     append_frame(want, std::string(1000, 'b'));
     CHECK(flushed(big) == want);
+}
+
+TEST_CASE("pipekit gather: records built in its room go out between the others, the room ends at the limit") {
+    Gather g(true, '\n', 1000);
+    std::string want;
+    g.add("before");
+    append_frame(want, "before");
+    auto room = g.room();
+    REQUIRE(room.size == 1000 - (frame_header + 6));
+    // Two frames built in place, as RecordReader's bulk copy makes them.
+    std::string built;
+    append_frame(built, "built one");
+    append_frame(built, "two");
+    std::memcpy(room.data, built.data(), built.size());
+    g.built(built.size(), 2);
+    want += built;
+    const std::string large(3000, 'z');
+    g.add(large);
+    append_frame(want, large);
+    CHECK(g.records() == 4);
+    CHECK(g.bytes() == want.size());
+    CHECK(g.room().size == 0);
+    CHECK(flushed(g) == want);
+    CHECK(g.room().size == 1000);
 }

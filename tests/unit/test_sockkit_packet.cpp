@@ -9,6 +9,7 @@
 
 #include <sys/socket.h>
 
+#include <cstring>
 #include <string>
 
 using namespace syskit::sockkit;
@@ -75,15 +76,15 @@ TEST_CASE("sockkit udp packets: malformed and forged ones are refused") {
     CHECK_FALSE(udp::parse(udp::data_header(1, 0).substr(0, 18), why));
 }
 
-TEST_CASE("sockkit udp: a batch sends a head and a body it does not copy as one datagram each") {
+TEST_CASE("sockkit udp: a batch sends a head and the body written into its buffer as one datagram each") {
     int fds[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fds) == 0);
     syskit::fs::UniqueFd a(fds[0]), b(fds[1]);
     const std::string body(3000, 'b');
     syskit::net::SendBatch out;
-    out.add("head:", body);
+    std::memcpy(out.add("head:", body.size()), body.data(), body.size());
     out.add("alone");
-    out.add("", std::string_view(body).substr(0, 10));
+    std::memcpy(out.add("", 10), body.data(), 10);
     REQUIRE(out.flush(a.get()) == 0);
     CHECK(out.size() == 0);
     syskit::net::RecvBatch in(8, 4096);
@@ -91,4 +92,12 @@ TEST_CASE("sockkit udp: a batch sends a head and a body it does not copy as one 
     CHECK(in.datagram(0) == "head:" + body);
     CHECK(in.datagram(1) == "alone");
     CHECK(in.datagram(2) == body.substr(0, 10));
+    // Again, in the buffers of the datagrams sent: a larger body than one of them held.
+    const std::string other(2000, 'o'), larger(3500, 'l');
+    std::memcpy(out.add("2:", other.size()), other.data(), other.size());
+    std::memcpy(out.add("3:", larger.size()), larger.data(), larger.size());
+    REQUIRE(out.flush(a.get()) == 0);
+    REQUIRE(in.receive(b.get()) == 2);
+    CHECK(in.datagram(0) == "2:" + other);
+    CHECK(in.datagram(1) == "3:" + larger);
 }

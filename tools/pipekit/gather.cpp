@@ -9,8 +9,9 @@ namespace syskit::pipekit {
 
 Gather::Gather(bool frame, char separator, std::size_t limit) : frame_(frame), separator_(separator), limit_(limit) {
     iov_.reserve(max_iov);
-    // Room for all that fits() lets in: limit bytes, or one record alone, with its header.
-    reserve(limit + frame_header + 1);
+    // Room for all that fits() lets in: limit bytes, or one record alone, with its header;
+    // and for what a bulk copy into room() writes beyond it.
+    reserve(limit + frame_header + 1 + RecordReader::slack);
 }
 
 void Gather::reserve(std::size_t size) {

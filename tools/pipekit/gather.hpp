@@ -51,6 +51,27 @@ public:
         push(p, size);
     }
 
+    /// Where records may be built in place (RecordReader's bulk copies): size bytes, what is
+    /// left before the next flush is due, and RecordReader::slack more that may be overwritten.
+    struct Room {
+        char* data;
+        std::size_t size;
+    };
+    Room room() {
+        if (iov_.size() + 1 > max_iov || bytes_ >= limit_)
+            return {copies_.get() + copied_, 0};
+        return {copies_.get() + copied_, limit_ - bytes_};
+    }
+    /// Takes size bytes holding records whole records, just built at room().data.
+    void built(std::size_t size, std::size_t records) {
+        if (records == 0)
+            return;
+        records_ += records;
+        char* p = copies_.get() + copied_;
+        copied_ += size;
+        push(p, size);
+    }
+
     /// Bytes and records gathered since the last flush.
     std::size_t bytes() const { return bytes_; }
     std::size_t records() const { return records_; }

@@ -5,9 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace syskit::pipekit {
 
@@ -59,6 +59,26 @@ public:
     };
     Next next(std::string_view& record);
 
+    /// How many bytes a bulk copy (copy_lines_as_frames, copy_frames_as_lines) may write
+    /// beyond the room it is given: it moves whole blocks and lets the last one run over.
+    static constexpr std::size_t slack = 128;
+    /// What a bulk copy did: bytes written at out, records taken.
+    struct Copied {
+        std::size_t bytes = 0, records = 0;
+    };
+    /// Line mode, the fast way for send --frame: takes the complete lines held and writes each
+    /// at out as a frame, up to room bytes (and slack more, overwritten), scanning for
+    /// separators 64 bytes at a time and copying in blocks: no call per record.  Stops before
+    /// a line it leaves to next() (so that next() reports it or hands it out): one equal to
+    /// stop, one longer than max_record, one not fitting in what is left of room, or an
+    /// incomplete one.
+    Copied copy_lines_as_frames(std::string_view stop, char* out, std::size_t room);
+    /// Frame mode, the fast way for recv: takes the complete frames held and writes each
+    /// payload at out followed by separator, up to room bytes (and slack more, overwritten).
+    /// Stops, as copy_lines_as_frames, before a frame whose payload equals stop, one longer
+    /// than max_record, one not fitting, or an incomplete one.
+    Copied copy_frames_as_lines(std::string_view stop, char* out, std::size_t room);
+
     /// Bytes held of a record not complete yet (0 at a record boundary).
     std::size_t pending() const { return end_ - pos_; }
     /// Those bytes, taken: the last line of a stream that lacks its separator.
@@ -71,7 +91,8 @@ private:
     bool frames_;
     char separator_;
     std::size_t max_;
-    std::vector<char> buf_;
+    std::size_t size_; ///< of buf_, less slack bytes that bulk copies may read past end_
+    std::unique_ptr<char[]> buf_;
     std::size_t pos_ = 0, end_ = 0;
     std::size_t scanned_ = 0; ///< line mode: bytes after pos_ known to hold no separator
     std::uint64_t too_long_ = 0;

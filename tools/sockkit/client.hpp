@@ -55,7 +55,9 @@ struct Session {
     bool read_stdin = true;
     /// Whether shutdown_write() follows the last bytes sent once standard input has ended.
     bool shutdown_at_end = false;
-    /// What to send for a piece of standard input, called once more with end at its end.
+    /// What to send for a piece of standard input, called once more with end at its end;
+    /// empty: standard input as it is (echo), which a regular file on a plain connection
+    /// sends with sendfile(2), the kernel's one copy.
     std::function<std::string(std::string_view piece, bool end)> input;
     /// Where the session stands, for the two callbacks below.
     struct State {

@@ -19,7 +19,6 @@ int echo_send(const Options& o) {
         session.greeting = *o.text + "\n";
     session.read_stdin = !o.text;
     session.shutdown_at_end = !o.text;
-    session.input = [](std::string_view piece, bool) { return std::string(piece); };
     session.complete = [](const Session::State& st) { return st.received >= st.sent; };
     session.closed = [&](const Session::State& st) {
         if (!st.refused.empty()) {

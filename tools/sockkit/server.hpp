@@ -154,7 +154,9 @@ private:
     bool listening_ = false;
     int closing_ = 0; ///< handles closed whose callback has not run yet
     std::vector<Conn*> conns_;
-    std::string scratch_ = std::string(65536, '\0');
+    /// Where every connection's reads go: 256 KiB, so that a bulk client's bytes take few
+    /// reads (the loop hands each to its Service at once).
+    std::string scratch_ = std::string(256 * 1024, '\0');
 };
 
 } // namespace syskit::sockkit

@@ -10,7 +10,6 @@
 #include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,13 +32,6 @@ std::uint64_t now_us() {
             .count());
 }
 
-std::string sha256(std::string_view data) {
-    unsigned char md[32];
-    unsigned int n = 0;
-    EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-    return std::string(reinterpret_cast<char*>(md), 32);
-}
-
 /// SHA-256 of bytes fed in order, a piece at a time.
 class Sha256 {
 public:
@@ -58,6 +50,40 @@ public:
 private:
     EVP_MD_CTX* ctx_;
 };
+
+/// Reads count bytes of fd at offset at into buf; false with errno set when it cannot (0 for
+/// a file shorter than that).
+bool read_at(int fd, char* buf, std::size_t count, std::uint64_t at) {
+    while (count > 0) {
+        ssize_t n = ::pread(fd, buf, count, static_cast<off_t>(at));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = 0;
+            return false;
+        }
+        buf += n;
+        count -= static_cast<std::size_t>(n);
+        at += static_cast<std::uint64_t>(n);
+    }
+    return true;
+}
+
+/// Feeds bytes from to to of fd to h, read with pread(2) into a buffer that stays in the
+/// cache: through a mapping, every page would cost a fault (and, in a virtual machine, more).
+/// False with errno set when a read fails.
+bool feed_file(Sha256& h, int fd, std::uint64_t from, std::uint64_t to) {
+    static std::vector<char> buf(1 << 20);
+    while (from < to) {
+        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(to - from, buf.size()));
+        if (!read_at(fd, buf.data(), n, from))
+            return false;
+        h.update({buf.data(), n});
+        from += n;
+    }
+    return true;
+}
 
 std::string hex(std::string_view s) {
     std::string out;
@@ -86,32 +112,6 @@ bool write_at(int fd, std::string_view data, std::uint64_t at) {
     }
     return true;
 }
-
-/// A read-only or shared mapping of a whole file, unmapped when it goes.
-class Mapping {
-public:
-    bool map(int fd, std::size_t size, bool writable) {
-        size_ = size;
-        if (size == 0)
-            return true;
-        void* p = mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
-        if (p == MAP_FAILED)
-            return false;
-        data_ = static_cast<char*>(p);
-        madvise(data_, size, MADV_SEQUENTIAL);
-        return true;
-    }
-    ~Mapping() {
-        if (data_)
-            munmap(data_, size_);
-    }
-    char* data() const { return data_; }
-    std::string_view view() const { return {data_, size_}; }
-
-private:
-    char* data_ = nullptr;
-    std::size_t size_ = 0;
-};
 
 /// SIGINT and SIGTERM as a descriptor poll(2) can watch, blocked while it lives.
 class Signals {
@@ -164,12 +164,12 @@ int udp_send(const Options& o) {
         return cli::exit_trouble;
     }
     const auto size = static_cast<std::uint64_t>(st.st_size);
-    Mapping map;
-    if (!map.map(file.get(), size, false)) {
-        cli::error(o.file, std::string("mmap: ") + std::strerror(errno));
+    Sha256 whole;
+    if (!feed_file(whole, file.get(), 0, size)) {
+        cli::error(o.file, std::string("read: ") + std::strerror(errno));
         return cli::exit_trouble;
     }
-    const std::string digest = sha256(map.view());
+    const std::string digest = whole.final();
     const std::uint64_t id = id_of(digest);
     const std::uint32_t chunk = o.chunk;
     const std::uint64_t total64 = udp::chunks(size, chunk);
@@ -210,16 +210,22 @@ int udp_send(const Options& o) {
         if (!loss.drop())
             out.add(d);
     };
-    auto send_data = [&](std::uint32_t seq, std::uint64_t now) {
-        std::size_t at = static_cast<std::size_t>(seq) * chunk;
+    auto send_data = [&](std::uint32_t seq, std::uint64_t now) -> bool {
+        std::uint64_t at = static_cast<std::uint64_t>(seq) * chunk;
         if (sends[seq])
             ++resent;
         sends[seq] = static_cast<std::uint8_t>(std::min(sends[seq] + 1, 255));
         sent_at[seq] = now;
         ++datagrams;
-        // The payload goes from the file's mapping straight to the kernel.
-        if (!loss.drop())
-            out.add(udp::data_header(id, seq), std::string_view(map.data() + at, std::min<std::size_t>(chunk, size - at)));
+        // The payload is read into the datagram's buffer (pread, not a mapping: see feed_file).
+        if (loss.drop())
+            return true;
+        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, size - at));
+        return read_at(file.get(), out.add(udp::data_header(id, seq), n), n, at);
+    };
+    auto read_failed = [&] {
+        cli::error(o.file, errno ? std::string("read: ") + std::strerror(errno) : std::string("shorter than it was"));
+        return cli::exit_trouble;
     };
     auto mark = [&](std::uint32_t seq, std::uint64_t now) {
         if (acked[seq])
@@ -253,13 +259,14 @@ int udp_send(const Options& o) {
                 if (acked[s])
                     continue;
                 const std::uint64_t age = now - sent_at[s];
-                if ((s < highest_sacked && age > wait) || age > rto)
-                    send_data(s, now);
+                if (((s < highest_sacked && age > wait) || age > rto) && !send_data(s, now))
+                    return read_failed();
                 ++pipe;
             }
             while (next_new < total && pipe < static_cast<std::uint32_t>(cwnd) && out.size() < 4096) {
                 if (!acked[next_new]) {
-                    send_data(next_new, now);
+                    if (!send_data(next_new, now))
+                        return read_failed();
                     ++pipe;
                 }
                 ++next_new;
@@ -393,11 +400,11 @@ int udp_recv(const Options& o) {
     std::string digest;
     std::vector<std::uint8_t> got;
     fs::UniqueFd fd;
-    Mapping map;
     std::uint64_t last_heard = 0, last_ack = 0, last_save = 0;
     bool dirty = false;
-    // The file's SHA-256, fed with the chunks that have come in order so far, a few MiB per
-    // turn of the loop: when the last chunk comes, little is left to hash.
+    // The file's SHA-256, fed with the chunks that have come in order so far: a chunk that
+    // comes in its turn from the datagram (still in the cache), those that came early from
+    // the file, a few MiB per turn of the loop.  When the last chunk comes, little is left.
     Sha256 running;
     std::uint64_t hashed = 0;
     constexpr std::uint64_t hash_step = 4 << 20;
@@ -407,7 +414,7 @@ int udp_recv(const Options& o) {
     auto save = [&]() -> bool {
         if (!active || !dirty)
             return true;
-        if ((size && msync(map.data(), size, MS_SYNC) != 0) || fsync(fd.get()) != 0)
+        if (fsync(fd.get()) != 0)
             return false;
         std::string s = udp::hello(id, size, chunk, digest);
         s.append(reinterpret_cast<const char*>(got.data()), got.size());
@@ -468,20 +475,15 @@ int udp_recv(const Options& o) {
             cli::error(part, std::string("ftruncate: ") + std::strerror(errno));
             return false;
         }
-        if (!map.map(fd.get(), size, true)) {
-            cli::error(part, std::string("mmap: ") + std::strerror(errno));
-            return false;
-        }
         active = true;
         return true;
     };
     // Checks the whole file and puts it in place: the status for "done".
     auto complete = [&]() -> int {
-        if (size && msync(map.data(), size, MS_SYNC) != 0) {
-            cli::error(part, std::string("msync: ") + std::strerror(errno));
+        if (!feed_file(running, fd.get(), hashed, size)) {
+            cli::error(part, std::string("read: ") + std::strerror(errno));
             return -1;
         }
-        running.update(map.view().substr(hashed));
         hashed = size;
         if (running.final() != digest) {
             unlink(part.c_str());
@@ -604,12 +606,16 @@ int udp_recv(const Options& o) {
             got_data = true;
             if (got[p->seq])
                 continue;
-            // pwrite, not a copy into the mapping: no page fault per page, and a full disk is an
+            // pwrite, not a copy into a mapping: no page fault per page, and a full disk is an
             // error here rather than SIGBUS.
             if (!write_at(fd.get(), p->payload, at)) {
                 save();
                 cli::error(part, std::string("pwrite: ") + std::strerror(errno));
                 return cli::exit_trouble;
+            }
+            if (at == hashed) {
+                running.update(p->payload);
+                hashed += p->payload.size();
             }
             got[p->seq] = 1;
             ++have;
@@ -623,7 +629,10 @@ int udp_recv(const Options& o) {
             std::uint64_t upto = std::min<std::uint64_t>(size, static_cast<std::uint64_t>(cum) * chunk);
             if (upto > hashed) {
                 std::uint64_t n = std::min(upto - hashed, hash_step);
-                running.update(map.view().substr(hashed, n));
+                if (!feed_file(running, fd.get(), hashed, hashed + n)) {
+                    cli::error(part, std::string("read: ") + std::strerror(errno));
+                    return cli::exit_trouble;
+                }
                 hashed += n;
             }
         }
