@@ -4,17 +4,15 @@ not promise (no line lost with copytruncate, the other logs done when one fails)
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import mounted_tmpfs, wait_until
-from test_logroll import STEADY_WRITER
+from conftest import mounted_tmpfs
+from logroll_writers import SteadyWriters
 
 LOGROTATE = shutil.which("logrotate") or "/usr/sbin/logrotate"
 # Debian's own files: apt and dpkg are on every Debian system; the others where installed.
@@ -245,28 +243,17 @@ def test_copytruncate_under_a_writer_loses_no_line_where_logrotate_does(run, tmp
     the other by logrotate with the same block, five times each, turn about: logroll's files
     hold every line once and whole, and it loses fewer lines than logrotate (none, usually)."""
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    writers = []
     for d in (ours, theirs):
         d.mkdir()
         write_conf(tmp_path / f"{d.name}.conf", f"{d}/app.log {{\n copytruncate\n rotate 1000\n}}\n")
-        writers.append(subprocess.Popen([sys.executable, "-c", STEADY_WRITER, d / "app.log", d / "w.pid"],
-                                        stdout=subprocess.PIPE))
-    try:
-        for d in (ours, theirs):
-            wait_until((d / "w.pid").exists, timeout=15, what="the writers")
+    with SteadyWriters([ours, theirs]) as writers:
         for _ in range(5):
             time.sleep(0.2)
             r = run("logroll", "--config", tmp_path / "ours.conf", "--state", tmp_path / "st")
             assert r.rc == 0, r
             p = logrotate(tmp_path / "theirs.state", tmp_path / "theirs.conf")
             assert p.returncode == 0, p
-        totals = []
-        for w in writers:
-            w.send_signal(signal.SIGTERM)
-            totals.append(int(w.communicate(timeout=15)[0]))
-    finally:
-        for w in writers:
-            w.kill()
+        totals = writers.stop()
 
     def seqs(d: Path) -> list[int]:
         files = sorted((p for p in d.iterdir() if re.fullmatch(r"app\.log\.\d+", p.name)),
