@@ -212,7 +212,12 @@ def test_pipe_second_instance_refused(run, tmp_path):
         r = run("logroll", log, input=b"lost?\n")
         assert r.rc == 2, r
         assert f"logroll: {log}: another logroll is rotating this log" in r.err
-        assert (tmp_path / ".app.log.lock").exists()
+        assert (tmp_path / ".logroll.lock").exists()
+        assert not (tmp_path / ".app.log.lock").exists()
+        # The lock is the log's byte of the directory's lock file: another log beside it is free.
+        (tmp_path / "other.log").write_bytes(b"other\n")
+        r = run("logroll", "--once", tmp_path / "other.log")
+        assert r.rc == 0, r
         lr.p.stdin.write(b"kept\n")
         done = lr.finish()
     finally:
@@ -807,7 +812,7 @@ def test_next_run_compresses_what_a_crash_left_uncompressed(run, tmp_path):
     (tmp_path / "app.log.20200102T000000Z.gz").write_bytes(gzip.compress(b"both\n"))
     log.write_bytes(b"new\n")
     def listing():
-        return sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir() if p.name != ".app.log.lock")
+        return sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir() if p.name != ".logroll.lock")
     before = listing()
     r = run("logroll", "--once", "--compress", "gzip", "--dry-run", log)
     assert r.rc == 0, r

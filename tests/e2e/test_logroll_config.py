@@ -170,7 +170,7 @@ def test_insecure_directory_is_refused_without_su_and_rotated_with_it(run, publi
     r = run("logroll", "--config", conf, "--state", tmp_path / "st")
     assert r.rc == 0, r
     assert (open_dir / "a.log.1").read_text() == "a\n"
-    assert (open_dir / ".a.log.lock").stat().st_uid == 65534
+    assert (open_dir / ".logroll.lock").stat().st_uid == 65534
     # su's user cannot write a directory of root's: the rotation fails, as that user's would.
     (safe / "b.log").write_text("b2\n")
     conf.write_text(f"{safe}/b.log {{\n su nobody nogroup\n rotate 2\n}}\n")

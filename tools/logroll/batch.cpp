@@ -357,7 +357,7 @@ private:
         int err = lock_log(dirfd.get(), j.base, o_.wait, j.lock);
         if (err) {
             log_.error(err == EAGAIN || err == ETIMEDOUT ? "another logroll is rotating this log" : "cannot lock the log",
-                       {{"file", j.path}, {"lock", lock_name(j.base)}, {"error", std::string_view(std::strerror(err))}});
+                       {{"file", j.path}, {"lock", std::string_view(lock_file)}, {"error", std::string_view(std::strerror(err))}});
             return false;
         }
         RotateOptions ro;
