@@ -9,8 +9,9 @@
 # Warm cache, hyperfine --warmup 1, median per tool.  Target (issue 6): logroll/rotatelogs <= 1.0.
 # Then config mode against logrotate: a glob matching 1,000 logs of 4 KB in one directory,
 # rotated by logroll --config -f and by logrotate -f with the same block, each from a fresh
-# copy of the same tree (as an earlier run of each left it), and checked to leave the same
-# result.  Target (issue 21):
+# copy of the same tree (brand-new, then as an earlier run of each left it), and checked to
+# leave the same result.  Every row also prints the CPU time (user + system, hyperfine's
+# means), which the load of a shared machine disturbs less than the wall time.  Target (issue 21):
 # logroll/logrotate <= 1.0.
 # Exit 0 when the targets are met and logroll's output is exact, 1 otherwise, 2 on trouble.
 set -euo pipefail
@@ -62,22 +63,29 @@ mv out out-zstd
 failed=0
 "$py" "$here/logroll_report.py" "$target" "$(nproc)" "$runs" || failed=1
 
-# Config mode: 1,000 logs of 4 KB (tree/), one block for both tools, in the steady state of an
-# hourly timer: with the lock files (.NAME.lock) an earlier logroll run left, and the state
-# file an earlier logrotate run left (logrotate.state.before), neither tool making them anew.
+# Config mode: 1,000 logs of 4 KB (tree/), one block for both tools, twice: a first run (a
+# brand-new tree, no lock file, no state file of either tool), and the steady state of an
+# hourly timer (the lock file an earlier logroll run left, the state file of an earlier run
+# of each tool).
 "$py" - <<'PY'
 import os
 os.mkdir("tree")
 for i in range(1000):
     with open(f"tree/app{i:04d}.log", "w") as f:
         f.write(f"log {i} " + "x" * 4000 + "\n")
-    open(f"tree/.app{i:04d}.log.lock", "w").close()
 PY
 block=" {\n    rotate 4\n    create 0640 root adm\n    missingok\n    notifempty\n}\n"
 printf "%s/many/*.log$block" "$tmp" > many.conf
-rm -rf many && cp -a tree many && logrotate -s logrotate.state.before -f many.conf || die "logrotate failed"
-reset="rm -rf many && cp -a tree many && rm -f logroll.state && cp logrotate.state.before logrotate.state"
-bench_hyperfine config.json --warmup 1 --runs "$runs" --prepare "$reset" \
+reset="rm -rf many && cp -a tree many && rm -f logroll.state logrotate.state"
+bench_hyperfine config-first.json --warmup 1 --runs "$runs" --prepare "$reset" \
+    -n logroll "$(printf '%q' "$logroll") --config many.conf --state logroll.state -f" \
+    -n logrotate "logrotate -s logrotate.state -f many.conf"
+bash -c "$reset"
+"$logroll" --config many.conf --state logroll.state.before -f 2>/dev/null || die "logroll --config failed"
+logrotate -s logrotate.state.before -f many.conf || die "logrotate failed"
+rm -rf steady && cp -a tree steady && cp many/.logroll.lock steady/
+reset="rm -rf many && cp -a steady many && cp logroll.state.before logroll.state && cp logrotate.state.before logrotate.state"
+bench_hyperfine config-steady.json --warmup 1 --runs "$runs" --prepare "$reset" \
     -n logroll "$(printf '%q' "$logroll") --config many.conf --state logroll.state -f" \
     -n logrotate "logrotate -s logrotate.state -f many.conf"
 # Correctness: one more run of each, kept.
