@@ -403,3 +403,80 @@ def test_usage_errors(run, tmp_path):
     assert r.rc == 2 and "logroll: --keep: cannot be combined with --config: the configuration says it per log" in r.err
     r = run("logroll", "--config", tmp_path / "nothing-here")
     assert r.rc == 2 and f"logroll: {tmp_path}/nothing-here: No such file or directory" in r.err, r
+
+
+def test_a_missing_state_directory_is_made_or_refused_before_anything_is_rotated(run, tmp_path):
+    """The state file's own directory is made when missing (logrotate gives up there, exit 3,
+    before rotating); one whose parent is missing too is refused, and no log is rotated."""
+    (tmp_path / "d.log").write_text("d\n")
+    conf = write_conf(tmp_path / "c.conf", f"{tmp_path}/d.log {{\n daily\n rotate 3\n}}\n")
+    p = subprocess.run([LOGROTATE, "-f", "-s", tmp_path / "gone" / "deeper" / "status", conf], capture_output=True)
+    assert p.returncode != 0 and not (tmp_path / "d.log.1").exists(), p
+    r = run("logroll", "--config", conf, "--state", tmp_path / "gone" / "deeper" / "status", "-f",
+            "--logrotate-state", tmp_path / "none")
+    assert r.rc == 2, r
+    assert "the state file cannot be written" in r.err and "nothing rotated" in r.err, r
+    assert (tmp_path / "d.log").read_text() == "d\n" and not (tmp_path / "d.log.1").exists()
+    r = run("logroll", "--config", conf, "--state", tmp_path / "gone" / "status", "-f",
+            "--logrotate-state", tmp_path / "none")
+    assert r.rc == 0, r
+    assert "created the state file's directory" in r.err, r
+    assert (tmp_path / "d.log.1").read_text() == "d\n"
+    assert f" {tmp_path}/d.log" in (tmp_path / "gone" / "status").read_text()
+    assert oct((tmp_path / "gone").stat().st_mode & 0o777) == "0o755"
+
+
+def test_the_first_run_takes_logrotates_state(run, tmp_path):
+    """With no state file of its own yet, logroll reads logrotate's: a log logrotate has just
+    seen stays in its day, one it rotated last month is due, and the records carry over into
+    logroll's state file; once that exists, logrotate's is not read again."""
+    for n in ("seen", "old", "new"):
+        (tmp_path / f"{n}.log").write_text(f"{n}\n")
+    conf = write_conf(tmp_path / "c.conf", f"{tmp_path}/seen.log {{\n daily\n rotate 3\n}}\n"
+                                           f"{tmp_path}/old.log {{\n monthly\n rotate 3\n create\n}}\n"
+                                           f"{tmp_path}/new.log {{\n weekly\n rotate 3\n}}\n")
+    theirs = tmp_path / "logrotate.status"
+    only_seen = write_conf(tmp_path / "seen.conf", f"{tmp_path}/seen.log {{\n daily\n rotate 3\n}}\n")
+    p = subprocess.run([LOGROTATE, "-s", theirs, only_seen], capture_output=True)
+    assert p.returncode == 0 and not (tmp_path / "seen.log.1").exists(), p
+    assert f'"{tmp_path}/seen.log" ' in theirs.read_text()
+    last_month = time.localtime(time.time() - 40 * 86400)
+    with theirs.open("a") as f:
+        f.write(f'"{tmp_path}/old.log" {last_month.tm_year}-{last_month.tm_mon}-{last_month.tm_mday}-3:0:0\n')
+    ours = tmp_path / "state" / "status"
+    r = run("logroll", "--config", conf, "--state", ours, "--logrotate-state", theirs, "--dry-run")
+    assert r.rc == 0, r
+    lines = r.lines()
+    assert any(l.startswith(f"{tmp_path}/seen.log: not due: daily: last rotated ") for l in lines), lines
+    assert any(l.startswith(f"{tmp_path}/old.log: would rotate to ") and "a new month since" in l for l in lines), lines
+    assert f"{tmp_path}/new.log: not due: weekly: no rotation recorded in the state file; the first week starts now" \
+        in lines, lines
+    r = run("logroll", "--config", conf, "--state", ours, "--logrotate-state", theirs)
+    assert r.rc == 0, r
+    assert "taken from logrotate's state file" in r.err and "records=2" in r.err, r
+    assert (tmp_path / "old.log.1").read_text() == "old\n"
+    assert not (tmp_path / "seen.log.1").exists() and not (tmp_path / "new.log.1").exists()
+    records = {l.split(" ", 1)[1] for l in ours.read_text().splitlines()[1:]}
+    assert records == {f"{tmp_path}/{n}.log" for n in ("seen", "old", "new")}, records
+    # logroll's own state from now on: logrotate's, even saying the log is long overdue, is not read.
+    theirs.write_text(f'logrotate state -- version 2\n"{tmp_path}/seen.log" 2000-1-1-0:0:0\n')
+    r = run("logroll", "--config", conf, "--state", ours, "--logrotate-state", theirs)
+    assert r.rc == 1, r
+    assert "logrotate's state" not in r.err
+
+
+def test_logrotate_state_names_are_read_as_logrotate_writes_them(run, tmp_path):
+    """Quotes, backslashes, spaces and newlines in names, as logrotate 3.21 escapes them."""
+    names = ['a"b.log', "c\\d.log", "sp ace.log", "nl\nx.log"]
+    for n in names:
+        (tmp_path / n).write_text("x\n")
+    theirs = tmp_path / "logrotate.status"
+    p = subprocess.run([LOGROTATE, "-s", theirs, write_conf(tmp_path / "lr.conf", f"{tmp_path}/*.log {{\n daily\n}}\n")],
+                       capture_output=True)
+    assert p.returncode == 0, p
+    ours = tmp_path / "status"
+    r = run("logroll", "--config", write_conf(tmp_path / "c.conf", f"{tmp_path}/*.log {{\n daily\n}}\n"),
+            "--state", ours, "--logrotate-state", theirs, "--dry-run")
+    assert r.rc == 1, r
+    assert "records=4 lines_not_understood=0" in r.err, r
+    assert sum(": not due: daily: last rotated " in l for l in r.lines()) == 4, r

@@ -131,14 +131,26 @@ public:
             timed = timed || (b.d.interval != config::Interval::none);
         if (timed) {
             unsigned bad = 0;
+            bool missing = false;
             std::string error;
-            if (!load_state(o_.state, state_, bad, error)) {
+            if (!load_state(o_.state, state_, bad, error, StateFormat::logroll, &missing)) {
                 // Without it every timed log would look never rotated: none is rotated by time.
                 cli::error(o_.state, error);
                 failed_ = true;
             } else if (bad) {
                 cli::error(o_.state, fmt::format("{} line{} not understood, left out", bad, bad == 1 ? "" : "s"));
             }
+            if (missing)
+                import_logrotate_state();
+            bool created = false;
+            if (!o_.dry_run && !ready_state_dir(o_.state, created, error)) {
+                // Refused before anything is rotated: a rotation the state cannot record would
+                // be done again at the next run.
+                cli::error(o_.state, fmt::format("the state file cannot be written ({}); nothing rotated", error));
+                return cli::exit_trouble;
+            }
+            if (created)
+                log_.info("created the state file's directory", {{"file", o_.state}});
         }
         auto ex = plan::expand(cfg_);
         for (const auto& p : ex.missing) {
@@ -176,6 +188,26 @@ public:
     }
 
 private:
+    /// On the first run (no state file of logroll's yet), takes logrotate's records, so the
+    /// logs of a machine that logrotate rotated until now keep their days, weeks and months
+    /// instead of each starting a new period at this run.
+    void import_logrotate_state() {
+        unsigned bad = 0;
+        bool missing = false;
+        std::string error;
+        if (o_.logrotate_state.empty() ||
+            !load_state(o_.logrotate_state, imported_, bad, error, StateFormat::logrotate, &missing)) {
+            if (!error.empty())
+                log_.warn("cannot read logrotate's state file: nothing imported", {{"file", o_.logrotate_state},
+                                                                                  {"error", error}});
+            return;
+        }
+        if (!missing)
+            log_.info("first run: the last rotations are taken from logrotate's state file",
+                      {{"file", o_.logrotate_state}, {"records", std::uint64_t{imported_.size()}},
+                       {"lines_not_understood", std::uint64_t{bad}}});
+    }
+
     /// Runs one of a block's scripts, if it has it; false when it failed (and was logged).
     bool script(std::string_view what, const std::string& text, const config::Directives& d, const std::string& arg) {
         if (text.empty())
@@ -309,11 +341,16 @@ private:
         f.now = now_;
         f.force = o_.force;
         const bool timed = d.interval != config::Interval::none;
-        if (auto it = state_.find(j.path); timed && it != state_.end())
+        bool imported = false;
+        if (auto it = state_.find(j.path); timed && it != state_.end()) {
             f.last = it->second;
+        } else if (auto at = imported_.find(j.path); timed && at != imported_.end()) {
+            f.last = at->second;
+            imported = true;
+        }
         auto r = plan::decide(d, f);
-        if (timed && !f.last && !o_.dry_run) {
-            state_[j.path] = now_;
+        if (timed && (!f.last || imported) && !o_.dry_run) {
+            state_[j.path] = f.last.value_or(now_);
             state_changed_ = true;
         }
         j.why = r.why;
@@ -543,6 +580,7 @@ private:
     out::Sink& out_;
     const std::int64_t now_;
     State state_;
+    State imported_; ///< logrotate's records, on the first run
     std::map<std::string, Rotator::Listing> listings_; ///< by directory, for share_listing
     std::map<std::string, std::optional<uid_t>> users_;
     std::map<std::string, std::optional<gid_t>> groups_;
