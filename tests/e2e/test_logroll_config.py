@@ -480,3 +480,59 @@ def test_logrotate_state_names_are_read_as_logrotate_writes_them(run, tmp_path):
     assert r.rc == 1, r
     assert "records=4 lines_not_understood=0" in r.err, r
     assert sum(": not due: daily: last rotated " in l for l in r.lines()) == 4, r
+
+
+def test_scripts_under_su_run_with_su_rights_where_logrotate_runs_them_as_root(run, public_tmp):
+    """Side by side on one tree: logrotate 3.21 runs a su block's scripts as root; logroll
+    runs them as su's user and group (its only group), so a script cannot write where the
+    user cannot, unless the block says scriptsasroot.  The rotation is the same."""
+    need_root()
+    logs, root_only, out = public_tmp / "logs", public_tmp / "root-only", public_tmp / "out"
+    for d in (logs, root_only, out):
+        d.mkdir()
+    os.chown(logs, 65534, 65534)
+    root_only.chmod(0o700)
+    out.chmod(0o777)
+    scripts = "".join(f" {s}\n  echo {s} $(id -u) $(id -G) >> {out}/$(id -u).{s}\n  touch {root_only}/{s} || true\n"
+                      " endscript\n" for s in ("firstaction", "prerotate", "postrotate", "lastaction"))
+    block = f"{logs}/a.log {{\n su nobody nogroup\n rotate 2\n create\n{scripts}}}\n"
+
+    def fresh():
+        for p in (*logs.iterdir(), *root_only.iterdir(), *out.iterdir()):
+            p.unlink()
+        (logs / "a.log").write_text("a\n")
+        os.chown(logs / "a.log", 65534, 65534)
+
+    fresh()
+    p = logrotate(public_tmp / "lr.state", write_conf(public_tmp / "lr.conf", block))
+    assert p.returncode == 0, p
+    theirs = sorted(p.name for p in out.iterdir())
+    assert theirs == ["0.firstaction", "0.lastaction", "0.postrotate", "0.prerotate"], theirs
+    assert sorted(p.name for p in root_only.iterdir()) == ["firstaction", "lastaction", "postrotate", "prerotate"]
+    rotated_by_logrotate = sorted(p.name for p in logs.iterdir())
+
+    fresh()
+    conf = write_conf(public_tmp / "c.conf", block)
+    r = run("logroll", "--config", conf, "--state", public_tmp / "st", "--logrotate-state", public_tmp / "none")
+    assert r.rc == 0, r
+    ours = sorted(p.name for p in out.iterdir())
+    assert ours == ["65534.firstaction", "65534.lastaction", "65534.postrotate", "65534.prerotate"], ours
+    assert (out / "65534.prerotate").read_text() == "prerotate 65534 65534\n"
+    assert list(root_only.iterdir()) == []
+    assert sorted(p.name for p in logs.iterdir() if p.name != ".logroll.lock") == rotated_by_logrotate
+    assert (logs / "a.log.1").read_text() == "a\n"
+
+    fresh()
+    conf.write_text(block.replace(" su nobody nogroup\n", " su nobody nogroup\n scriptsasroot\n"))
+    r = run("logroll", "--config", conf, "--state", public_tmp / "st", "--logrotate-state", public_tmp / "none")
+    assert r.rc == 0, r
+    assert sorted(p.name for p in out.iterdir()) == theirs
+    assert (logs / "a.log.1").stat().st_uid == 65534
+
+    # --convert says how it differs from logrotate, and keeps scriptsasroot.
+    r = run("logroll", "--convert", conf)
+    assert r.rc == 0 and "    scriptsasroot" in r.lines(), r
+    conf.write_text(block)
+    r = run("logroll", "--convert", conf)
+    assert "# su nobody: the scripts run as nobody too (logrotate runs them as root); " \
+           "'scriptsasroot' runs them as root" in r.lines(), r

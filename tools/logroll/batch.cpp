@@ -58,17 +58,31 @@ public:
     Identity& operator=(const Identity&) = delete;
     ~Identity() { leave(); }
 
-    /// Switches to uid and gid; false, with error naming the call, when it cannot.
+    /// Switches to uid and gid, gid the only group (root's supplementary groups would
+    /// otherwise still open what su's group cannot); false, with error naming the call, when
+    /// it cannot.
     bool enter(uid_t uid, gid_t gid, std::string& error) {
         saved_uid_ = ::geteuid();
         saved_gid_ = ::getegid();
+        const int n = ::getgroups(0, nullptr);
+        saved_groups_.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+        if (n < 0 || ::getgroups(n, saved_groups_.data()) != n) {
+            error = fmt::format("getgroups: {}", std::strerror(errno));
+            return false;
+        }
+        if (::setgroups(1, &gid) != 0) {
+            error = fmt::format("setgroups({}): {}", gid, std::strerror(errno));
+            return false;
+        }
         if (::setegid(gid) != 0) {
             error = fmt::format("setegid({}): {}", gid, std::strerror(errno));
+            ::setgroups(saved_groups_.size(), saved_groups_.data());
             return false;
         }
         if (::seteuid(uid) != 0) {
             error = fmt::format("seteuid({}): {}", uid, std::strerror(errno));
             ::setegid(saved_gid_);
+            ::setgroups(saved_groups_.size(), saved_groups_.data());
             return false;
         }
         active_ = true;
@@ -79,7 +93,8 @@ public:
             return;
         // Back to the ids logroll started with, which the kernel lets it take again since
         // only the effective ones changed.
-        if (::seteuid(saved_uid_) != 0 || ::setegid(saved_gid_) != 0)
+        if (::seteuid(saved_uid_) != 0 || ::setegid(saved_gid_) != 0 ||
+            ::setgroups(saved_groups_.size(), saved_groups_.data()) != 0)
             std::abort();
         active_ = false;
     }
@@ -87,6 +102,7 @@ public:
 private:
     uid_t saved_uid_ = 0;
     gid_t saved_gid_ = 0;
+    std::vector<gid_t> saved_groups_;
     bool active_ = false;
 };
 
@@ -209,15 +225,20 @@ private:
     }
 
     /// Runs one of a block's scripts, if it has it; false when it failed (and was logged).
+    /// Under su, as su's user and group, unless the block says scriptsasroot.
     bool script(std::string_view what, const std::string& text, const config::Directives& d, const std::string& arg) {
         if (text.empty())
             return true;
+        std::optional<Credentials> as;
+        if (su_.set && !d.scripts_as_root)
+            as = Credentials{su_.uid, su_.gid};
+        const std::uint64_t uid = as ? as->uid : ::geteuid();
         if (o_.dry_run) {
-            log_.info("would run script", {{"script", what}, {"arg", arg}, {"dry_run", true}});
+            log_.info("would run script", {{"script", what}, {"arg", arg}, {"uid", uid}, {"dry_run", true}});
             return true;
         }
         std::string error;
-        if (run_script(what, text, arg, d.script_timeout, log_, error))
+        if (run_script(what, text, arg, d.script_timeout, as, log_, error))
             return true;
         log_.error("script failed", {{"script", what}, {"arg", arg}, {"error", error}});
         return false;
@@ -246,6 +267,7 @@ private:
             }
             su = {true, *uid, *gid};
         }
+        su_ = su;
         std::vector<Job> jobs;
         for (const auto& path : paths) {
             Job j;
@@ -581,6 +603,7 @@ private:
     const std::int64_t now_;
     State state_;
     State imported_; ///< logrotate's records, on the first run
+    Su su_;          ///< the su of the block being done, for its scripts
     std::map<std::string, Rotator::Listing> listings_; ///< by directory, for share_listing
     std::map<std::string, std::optional<uid_t>> users_;
     std::map<std::string, std::optional<gid_t>> groups_;
