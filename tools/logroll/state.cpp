@@ -128,6 +128,44 @@ State parse_state(std::string_view text, unsigned& bad) {
     return state;
 }
 
+namespace {
+
+/// logrotate's "2026-12-1-17:0:0" (or, before 3.8, "2026-12-1"), in local time.
+bool parse_logrotate_time(std::string_view date, std::int64_t& t) {
+    int v[6] = {0, 0, 0, 0, 0, 0};
+    int n = 0;
+    std::size_t i = 0;
+    while (n < 6) {
+        const std::size_t start = i;
+        while (i < date.size() && date[i] >= '0' && date[i] <= '9' && i - start < 5)
+            v[n] = v[n] * 10 + (date[i++] - '0');
+        if (i == start)
+            return false;
+        ++n;
+        if (i == date.size())
+            break;
+        // Separators: '-' after the year, month and day, ':' after the hour and minute.
+        if (n == 6 || date[i] != (n <= 3 ? '-' : ':'))
+            return false;
+        ++i;
+    }
+    if (i != date.size() || (n != 3 && n != 6) || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
+        v[4] > 59 || v[5] > 60)
+        return false;
+    std::tm tm{};
+    tm.tm_year = v[0] - 1900;
+    tm.tm_mon = v[1] - 1;
+    tm.tm_mday = v[2];
+    tm.tm_hour = v[3];
+    tm.tm_min = v[4];
+    tm.tm_sec = v[5];
+    tm.tm_isdst = -1;
+    t = std::mktime(&tm);
+    return true;
+}
+
+} // namespace
+
 State parse_logrotate_state(std::string_view text, unsigned& bad) {
     State state;
     bad = 0;
@@ -167,38 +205,12 @@ State parse_logrotate_state(std::string_view text, unsigned& bad) {
             path = line.substr(0, space);
             date = line.substr(space + 1);
         }
-        // year-month-day, then -hour:minute:second since logrotate 3.8.
-        int v[6] = {0, 0, 0, 0, 0, 0};
-        int n = 0;
-        std::size_t i = 0;
-        bool ok = !date.empty();
-        while (ok && n < 6) {
-            std::size_t start = i;
-            while (i < date.size() && date[i] >= '0' && date[i] <= '9' && i - start < 5)
-                v[n] = v[n] * 10 + (date[i++] - '0');
-            ok = i > start;
-            ++n;
-            if (i == date.size())
-                break;
-            const char want = n <= 3 ? '-' : ':';
-            ok = ok && n < 6 && date[i] == want;
-            ++i;
-        }
-        ok = ok && i == date.size() && (n == 3 || n == 6) && v[1] >= 1 && v[1] <= 12 && v[2] >= 1 && v[2] <= 31 &&
-             v[3] <= 23 && v[4] <= 59 && v[5] <= 60 && !path.empty();
-        if (!ok) {
+        std::int64_t t = 0;
+        if (path.empty() || !parse_logrotate_time(date, t)) {
             ++bad;
             continue;
         }
-        std::tm tm{};
-        tm.tm_year = v[0] - 1900;
-        tm.tm_mon = v[1] - 1;
-        tm.tm_mday = v[2];
-        tm.tm_hour = v[3];
-        tm.tm_min = v[4];
-        tm.tm_sec = v[5];
-        tm.tm_isdst = -1;
-        state[path] = std::mktime(&tm);
+        state[path] = t;
     }
     return state;
 }
