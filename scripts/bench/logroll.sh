@@ -44,17 +44,17 @@ prepare() { # prepare TOOL: an empty out/, with svlogd's config
 }
 args=()
 for c in "${cmds[@]}"; do
-    tool=${c%%:*}
-    args+=(-n "$tool" --prepare "$(prepare "$tool")" "${c#*:}")
+    name=${c%%:*}
+    args+=(-n "$name" --prepare "$(prepare "$name")" "${c#*:}")
 done
 bench_hyperfine times.json --warmup 1 --runs "$runs" "${args[@]}"
 
 # Correctness: one more run of each, kept.
 for c in "${cmds[@]}"; do
-    tool=${c%%:*}
-    bash -c "$(prepare "$tool")"
-    bash -c "${c#*:}" || die "$tool failed"
-    mv out "out-$tool"
+    name=${c%%:*}
+    bash -c "$(prepare "$name")"
+    bash -c "${c#*:}" || die "$name failed"
+    mv out "out-$name"
 done
 rm -rf out && mkdir out
 "$logroll" --size 10M --compress zstd out/app < input 2>/dev/null || die "logroll --compress zstd failed"
@@ -65,8 +65,8 @@ failed=0
 
 # Config mode: 1,000 logs of 4 KB (tree/), one block for both tools, twice: a first run (a
 # brand-new tree, no lock file, no state file of either tool), and the steady state of an
-# hourly timer (the lock file an earlier logroll run left, the state file of an earlier run
-# of each tool).
+# hourly timer (the lock file an earlier logroll run left, the state file an earlier
+# logrotate run left; logroll keeps none for a block without an interval).
 "$py" - <<'PY'
 import os
 os.mkdir("tree")
@@ -81,10 +81,10 @@ bench_hyperfine config-first.json --warmup 1 --runs "$runs" --prepare "$reset" \
     -n logroll "$(printf '%q' "$logroll") --config many.conf --state logroll.state -f" \
     -n logrotate "logrotate -s logrotate.state -f many.conf"
 bash -c "$reset"
-"$logroll" --config many.conf --state logroll.state.before -f 2>/dev/null || die "logroll --config failed"
+"$logroll" --config many.conf --state logroll.state -f 2>/dev/null || die "logroll --config failed"
 logrotate -s logrotate.state.before -f many.conf || die "logrotate failed"
 rm -rf steady && cp -a tree steady && cp many/.logroll.lock steady/
-reset="rm -rf many && cp -a steady many && cp logroll.state.before logroll.state && cp logrotate.state.before logrotate.state"
+reset="rm -rf many && cp -a steady many && rm -f logroll.state && cp logrotate.state.before logrotate.state"
 bench_hyperfine config-steady.json --warmup 1 --runs "$runs" --prepare "$reset" \
     -n logroll "$(printf '%q' "$logroll") --config many.conf --state logroll.state -f" \
     -n logrotate "logrotate -s logrotate.state -f many.conf"
