@@ -76,18 +76,19 @@ for i in range(1000):
 PY
 block=" {\n    rotate 4\n    create 0640 root adm\n    missingok\n    notifempty\n}\n"
 printf "%s/many/*.log$block" "$tmp" > many.conf
+config_row() { # config_row JSON RESET: both tools on many.conf, RESET before each run
+    bench_hyperfine "$1" --warmup 1 --runs "$runs" --prepare "$2" \
+        -n logroll "$(printf '%q' "$logroll") --config many.conf --state logroll.state -f" \
+        -n logrotate "logrotate -s logrotate.state -f many.conf"
+}
 reset="rm -rf many && cp -a tree many && rm -f logroll.state logrotate.state"
-bench_hyperfine config-first.json --warmup 1 --runs "$runs" --prepare "$reset" \
-    -n logroll "$(printf '%q' "$logroll") --config many.conf --state logroll.state -f" \
-    -n logrotate "logrotate -s logrotate.state -f many.conf"
+config_row config-first.json "$reset"
 bash -c "$reset"
 "$logroll" --config many.conf --state logroll.state -f 2>/dev/null || die "logroll --config failed"
 logrotate -s logrotate.state.before -f many.conf || die "logrotate failed"
 rm -rf steady && cp -a tree steady && cp many/.logroll.lock steady/
 reset="rm -rf many && cp -a steady many && rm -f logroll.state && cp logrotate.state.before logrotate.state"
-bench_hyperfine config-steady.json --warmup 1 --runs "$runs" --prepare "$reset" \
-    -n logroll "$(printf '%q' "$logroll") --config many.conf --state logroll.state -f" \
-    -n logrotate "logrotate -s logrotate.state -f many.conf"
+config_row config-steady.json "$reset"
 # Correctness: one more run of each, kept.
 bash -c "$reset"
 "$logroll" --config many.conf --state logroll.state -f 2>/dev/null || die "logroll --config failed"
