@@ -7,13 +7,15 @@ the input, byte for byte; exits 1 when the target is missed or a check fails
 import json, os, re, subprocess, sys
 target, cpus, runs = float(sys.argv[1]), sys.argv[2], sys.argv[3]
 inp = open("input", "rb").read()
-med = {r["command"]: r["median"] for r in json.load(open("times.json"))["results"]}
+res = json.load(open("times.json"))["results"]
+med = {r["command"]: r["median"] for r in res}
+cpu = {r["command"]: r["user"] + r["system"] for r in res}
 ok = True
 print(f"logroll benchmark: 2,000,000 lines, {len(inp) / 1e6:.0f} MB on standard input, --size 10M, {cpus} CPUs")
 print(f"warm cache, median of {runs} runs (hyperfine --warmup 1)")
 for tool in ("logroll", "rotatelogs", "multilog", "svlogd"):
-    ratio = "" if tool == "logroll" else f"  (logroll {med['logroll'] / med[tool]:.2f}x)"
-    print(f"  {tool:<10} {med[tool]:7.3f} s{ratio}")
+    ratio = "" if tool == "logroll" else f"  (logroll {med['logroll'] / med[tool]:.2f}x, cpu {cpu['logroll'] / cpu[tool]:.2f}x)"
+    print(f"  {tool:<10} {med[tool]:7.3f} s  cpu {cpu[tool]:6.3f} s{ratio}")
 r = med["logroll"] / med["rotatelogs"]
 ok &= r <= target
 print(f"  logroll/rotatelogs {r:.2f}  (target <= {target:.2f}): {'PASS' if r <= target else 'FAIL'}")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Result, assert_no_sanitizer_report, mounted_tmpfs, tool_env, tool_path, wait_until
+from logroll_writers import SteadyWriters
 
 STAMP = r"\d{8}T\d{6}Z"
 
@@ -211,7 +212,12 @@ def test_pipe_second_instance_refused(run, tmp_path):
         r = run("logroll", log, input=b"lost?\n")
         assert r.rc == 2, r
         assert f"logroll: {log}: another logroll is rotating this log" in r.err
-        assert (tmp_path / ".app.log.lock").exists()
+        assert (tmp_path / ".logroll.lock").exists()
+        assert not (tmp_path / ".app.log.lock").exists()
+        # The lock is the log's byte of the directory's lock file: another log beside it is free.
+        (tmp_path / "other.log").write_bytes(b"other\n")
+        r = run("logroll", "--once", tmp_path / "other.log")
+        assert r.rc == 0, r
         lr.p.stdin.write(b"kept\n")
         done = lr.finish()
     finally:
@@ -632,25 +638,6 @@ def test_watch_copytruncate(tmp_path):
 
 
 # Appends 50 sequence-numbered lines per write, about 6 MB/s, until SIGTERM; prints the count.
-STEADY_WRITER = r"""
-import os, signal, sys, time
-stop = False
-def term(*_):
-    global stop
-    stop = True
-signal.signal(signal.SIGTERM, term)
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-open(sys.argv[2], "w").write(f"{os.getpid()}\n")
-i = 0
-while not stop:
-    for _ in range(100):
-        os.write(fd, b"".join(b"%08d seq\n" % n for n in range(i, i + 50)))
-        i += 50
-    time.sleep(0.01)
-print(i)
-"""
-
-
 def test_copytruncate_splits_no_line_and_loses_less_than_logrotate(run, tmp_path):
     """Two writers appending as fast as they can, one log rotated by logroll --once --method
     copytruncate, the other by logrotate's copytruncate, five times each, turn about: every
@@ -661,14 +648,9 @@ def test_copytruncate_splits_no_line_and_loses_less_than_logrotate(run, tmp_path
     ours, theirs = tmp_path / "logroll", tmp_path / "logrotate"
     conf = tmp_path / "logrotate.conf"
     conf.write_text(f"{theirs}/app.log {{\n  copytruncate\n  rotate 1000\n}}\n")
-    writers = []
     for d in (ours, theirs):
         d.mkdir()
-        writers.append(subprocess.Popen([sys.executable, "-c", STEADY_WRITER, d / "app.log", d / "w.pid"],
-                                        stdout=subprocess.PIPE))
-    try:
-        for d in (ours, theirs):
-            wait_until((d / "w.pid").exists, timeout=15, what="the writers")
+    with SteadyWriters([ours, theirs]) as writers:
         err = ""
         for _ in range(5):
             time.sleep(0.2)
@@ -677,13 +659,7 @@ def test_copytruncate_splits_no_line_and_loses_less_than_logrotate(run, tmp_path
             err += r.err
             p = subprocess.run([logrotate, "-f", "-s", tmp_path / "state", conf], capture_output=True)
             assert p.returncode == 0, p
-        totals = []
-        for w in writers:
-            w.send_signal(signal.SIGTERM)
-            totals.append(int(w.communicate(timeout=15)[0]))
-    finally:
-        for w in writers:
-            w.kill()
+        totals = writers.stop()
     files = rotated(ours)
     assert len(files) == 5
     for f in files:
@@ -836,7 +812,7 @@ def test_next_run_compresses_what_a_crash_left_uncompressed(run, tmp_path):
     (tmp_path / "app.log.20200102T000000Z.gz").write_bytes(gzip.compress(b"both\n"))
     log.write_bytes(b"new\n")
     def listing():
-        return sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir() if p.name != ".app.log.lock")
+        return sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir() if p.name != ".logroll.lock")
     before = listing()
     r = run("logroll", "--once", "--compress", "gzip", "--dry-run", log)
     assert r.rc == 0, r

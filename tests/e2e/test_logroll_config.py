@@ -4,17 +4,15 @@ not promise (no line lost with copytruncate, the other logs done when one fails)
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import mounted_tmpfs, wait_until
-from test_logroll import STEADY_WRITER
+from conftest import mounted_tmpfs
+from logroll_writers import SteadyWriters
 
 LOGROTATE = shutil.which("logrotate") or "/usr/sbin/logrotate"
 # Debian's own files: apt and dpkg are on every Debian system; the others where installed.
@@ -172,7 +170,7 @@ def test_insecure_directory_is_refused_without_su_and_rotated_with_it(run, publi
     r = run("logroll", "--config", conf, "--state", tmp_path / "st")
     assert r.rc == 0, r
     assert (open_dir / "a.log.1").read_text() == "a\n"
-    assert (open_dir / ".a.log.lock").stat().st_uid == 65534
+    assert (open_dir / ".logroll.lock").stat().st_uid == 65534
     # su's user cannot write a directory of root's: the rotation fails, as that user's would.
     (safe / "b.log").write_text("b2\n")
     conf.write_text(f"{safe}/b.log {{\n su nobody nogroup\n rotate 2\n}}\n")
@@ -245,28 +243,17 @@ def test_copytruncate_under_a_writer_loses_no_line_where_logrotate_does(run, tmp
     the other by logrotate with the same block, five times each, turn about: logroll's files
     hold every line once and whole, and it loses fewer lines than logrotate (none, usually)."""
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    writers = []
     for d in (ours, theirs):
         d.mkdir()
         write_conf(tmp_path / f"{d.name}.conf", f"{d}/app.log {{\n copytruncate\n rotate 1000\n}}\n")
-        writers.append(subprocess.Popen([sys.executable, "-c", STEADY_WRITER, d / "app.log", d / "w.pid"],
-                                        stdout=subprocess.PIPE))
-    try:
-        for d in (ours, theirs):
-            wait_until((d / "w.pid").exists, timeout=15, what="the writers")
+    with SteadyWriters([ours, theirs]) as writers:
         for _ in range(5):
             time.sleep(0.2)
             r = run("logroll", "--config", tmp_path / "ours.conf", "--state", tmp_path / "st")
             assert r.rc == 0, r
             p = logrotate(tmp_path / "theirs.state", tmp_path / "theirs.conf")
             assert p.returncode == 0, p
-        totals = []
-        for w in writers:
-            w.send_signal(signal.SIGTERM)
-            totals.append(int(w.communicate(timeout=15)[0]))
-    finally:
-        for w in writers:
-            w.kill()
+        totals = writers.stop()
 
     def seqs(d: Path) -> list[int]:
         files = sorted((p for p in d.iterdir() if re.fullmatch(r"app\.log\.\d+", p.name)),
@@ -416,3 +403,136 @@ def test_usage_errors(run, tmp_path):
     assert r.rc == 2 and "logroll: --keep: cannot be combined with --config: the configuration says it per log" in r.err
     r = run("logroll", "--config", tmp_path / "nothing-here")
     assert r.rc == 2 and f"logroll: {tmp_path}/nothing-here: No such file or directory" in r.err, r
+
+
+def test_a_missing_state_directory_is_made_or_refused_before_anything_is_rotated(run, tmp_path):
+    """The state file's own directory is made when missing (logrotate gives up there, exit 3,
+    before rotating); one whose parent is missing too is refused, and no log is rotated."""
+    (tmp_path / "d.log").write_text("d\n")
+    conf = write_conf(tmp_path / "c.conf", f"{tmp_path}/d.log {{\n daily\n rotate 3\n}}\n")
+    p = subprocess.run([LOGROTATE, "-f", "-s", tmp_path / "gone" / "deeper" / "status", conf], capture_output=True)
+    assert p.returncode != 0 and not (tmp_path / "d.log.1").exists(), p
+    r = run("logroll", "--config", conf, "--state", tmp_path / "gone" / "deeper" / "status", "-f",
+            "--logrotate-state", tmp_path / "none")
+    assert r.rc == 2, r
+    assert "the state file cannot be written" in r.err and "nothing rotated" in r.err, r
+    assert (tmp_path / "d.log").read_text() == "d\n" and not (tmp_path / "d.log.1").exists()
+    r = run("logroll", "--config", conf, "--state", tmp_path / "gone" / "status", "-f",
+            "--logrotate-state", tmp_path / "none")
+    assert r.rc == 0, r
+    assert "created the state file's directory" in r.err, r
+    assert (tmp_path / "d.log.1").read_text() == "d\n"
+    assert f" {tmp_path}/d.log" in (tmp_path / "gone" / "status").read_text()
+    assert oct((tmp_path / "gone").stat().st_mode & 0o777) == "0o755"
+
+
+def test_the_first_run_takes_logrotates_state(run, tmp_path):
+    """With no state file of its own yet, logroll reads logrotate's: a log logrotate has just
+    seen stays in its day, one it rotated last month is due, and the records carry over into
+    logroll's state file; once that exists, logrotate's is not read again."""
+    for n in ("seen", "old", "new"):
+        (tmp_path / f"{n}.log").write_text(f"{n}\n")
+    conf = write_conf(tmp_path / "c.conf", f"{tmp_path}/seen.log {{\n daily\n rotate 3\n}}\n"
+                                           f"{tmp_path}/old.log {{\n monthly\n rotate 3\n create\n}}\n"
+                                           f"{tmp_path}/new.log {{\n weekly\n rotate 3\n}}\n")
+    theirs = tmp_path / "logrotate.status"
+    only_seen = write_conf(tmp_path / "seen.conf", f"{tmp_path}/seen.log {{\n daily\n rotate 3\n}}\n")
+    p = subprocess.run([LOGROTATE, "-s", theirs, only_seen], capture_output=True)
+    assert p.returncode == 0 and not (tmp_path / "seen.log.1").exists(), p
+    assert f'"{tmp_path}/seen.log" ' in theirs.read_text()
+    last_month = time.localtime(time.time() - 40 * 86400)
+    with theirs.open("a") as f:
+        f.write(f'"{tmp_path}/old.log" {last_month.tm_year}-{last_month.tm_mon}-{last_month.tm_mday}-3:0:0\n')
+    ours = tmp_path / "state" / "status"
+    r = run("logroll", "--config", conf, "--state", ours, "--logrotate-state", theirs, "--dry-run")
+    assert r.rc == 0, r
+    lines = r.lines()
+    assert any(l.startswith(f"{tmp_path}/seen.log: not due: daily: last rotated ") for l in lines), lines
+    assert any(l.startswith(f"{tmp_path}/old.log: would rotate to ") and "a new month since" in l for l in lines), lines
+    assert f"{tmp_path}/new.log: not due: weekly: no rotation recorded in the state file; the first week starts now" \
+        in lines, lines
+    r = run("logroll", "--config", conf, "--state", ours, "--logrotate-state", theirs)
+    assert r.rc == 0, r
+    assert "taken from logrotate's state file" in r.err and "records=2" in r.err, r
+    assert (tmp_path / "old.log.1").read_text() == "old\n"
+    assert not (tmp_path / "seen.log.1").exists() and not (tmp_path / "new.log.1").exists()
+    records = {l.split(" ", 1)[1] for l in ours.read_text().splitlines()[1:]}
+    assert records == {f"{tmp_path}/{n}.log" for n in ("seen", "old", "new")}, records
+    # logroll's own state from now on: logrotate's, even saying the log is long overdue, is not read.
+    theirs.write_text(f'logrotate state -- version 2\n"{tmp_path}/seen.log" 2000-1-1-0:0:0\n')
+    r = run("logroll", "--config", conf, "--state", ours, "--logrotate-state", theirs)
+    assert r.rc == 1, r
+    assert "logrotate's state" not in r.err
+
+
+def test_logrotate_state_names_are_read_as_logrotate_writes_them(run, tmp_path):
+    """Quotes, backslashes, spaces and newlines in names, as logrotate 3.21 escapes them."""
+    names = ['a"b.log', "c\\d.log", "sp ace.log", "nl\nx.log"]
+    for n in names:
+        (tmp_path / n).write_text("x\n")
+    theirs = tmp_path / "logrotate.status"
+    p = subprocess.run([LOGROTATE, "-s", theirs, write_conf(tmp_path / "lr.conf", f"{tmp_path}/*.log {{\n daily\n}}\n")],
+                       capture_output=True)
+    assert p.returncode == 0, p
+    ours = tmp_path / "status"
+    r = run("logroll", "--config", write_conf(tmp_path / "c.conf", f"{tmp_path}/*.log {{\n daily\n}}\n"),
+            "--state", ours, "--logrotate-state", theirs, "--dry-run")
+    assert r.rc == 1, r
+    assert "records=4 lines_not_understood=0" in r.err, r
+    assert sum(": not due: daily: last rotated " in l for l in r.lines()) == 4, r
+
+
+def test_scripts_under_su_run_with_su_rights_where_logrotate_runs_them_as_root(run, public_tmp):
+    """Side by side on one tree: logrotate 3.21 runs a su block's scripts as root; logroll
+    runs them as su's user and group (its only group), so a script cannot write where the
+    user cannot, unless the block says scriptsasroot.  The rotation is the same."""
+    need_root()
+    logs, root_only, out = public_tmp / "logs", public_tmp / "root-only", public_tmp / "out"
+    for d in (logs, root_only, out):
+        d.mkdir()
+    os.chown(logs, 65534, 65534)
+    root_only.chmod(0o700)
+    out.chmod(0o777)
+    scripts = "".join(f" {s}\n  echo {s} $(id -u) $(id -G) >> {out}/$(id -u).{s}\n  touch {root_only}/{s} || true\n"
+                      " endscript\n" for s in ("firstaction", "prerotate", "postrotate", "lastaction"))
+    block = f"{logs}/a.log {{\n su nobody nogroup\n rotate 2\n create\n{scripts}}}\n"
+
+    def fresh():
+        for p in (*logs.iterdir(), *root_only.iterdir(), *out.iterdir()):
+            p.unlink()
+        (logs / "a.log").write_text("a\n")
+        os.chown(logs / "a.log", 65534, 65534)
+
+    fresh()
+    p = logrotate(public_tmp / "lr.state", write_conf(public_tmp / "lr.conf", block))
+    assert p.returncode == 0, p
+    theirs = sorted(p.name for p in out.iterdir())
+    assert theirs == ["0.firstaction", "0.lastaction", "0.postrotate", "0.prerotate"], theirs
+    assert sorted(p.name for p in root_only.iterdir()) == ["firstaction", "lastaction", "postrotate", "prerotate"]
+    rotated_by_logrotate = sorted(p.name for p in logs.iterdir())
+
+    fresh()
+    conf = write_conf(public_tmp / "c.conf", block)
+    r = run("logroll", "--config", conf, "--state", public_tmp / "st", "--logrotate-state", public_tmp / "none")
+    assert r.rc == 0, r
+    ours = sorted(p.name for p in out.iterdir())
+    assert ours == ["65534.firstaction", "65534.lastaction", "65534.postrotate", "65534.prerotate"], ours
+    assert (out / "65534.prerotate").read_text() == "prerotate 65534 65534\n"
+    assert list(root_only.iterdir()) == []
+    assert sorted(p.name for p in logs.iterdir() if p.name != ".logroll.lock") == rotated_by_logrotate
+    assert (logs / "a.log.1").read_text() == "a\n"
+
+    fresh()
+    conf.write_text(block.replace(" su nobody nogroup\n", " su nobody nogroup\n scriptsasroot\n"))
+    r = run("logroll", "--config", conf, "--state", public_tmp / "st", "--logrotate-state", public_tmp / "none")
+    assert r.rc == 0, r
+    assert sorted(p.name for p in out.iterdir()) == theirs
+    assert (logs / "a.log.1").stat().st_uid == 65534
+
+    # --convert says how it differs from logrotate, and keeps scriptsasroot.
+    r = run("logroll", "--convert", conf)
+    assert r.rc == 0 and "    scriptsasroot" in r.lines(), r
+    conf.write_text(block)
+    r = run("logroll", "--convert", conf)
+    assert "# su nobody: the scripts run as nobody too (logrotate runs them as root); " \
+           "'scriptsasroot' runs them as root" in r.lines(), r

@@ -196,3 +196,22 @@ TEST_CASE("logroll config: to_text parses back to the same block") {
     CHECK(d.postrotate == "  kill -HUP 1\n");
     CHECK(d.maxage == 9 * 86400);
 }
+
+TEST_CASE("logroll config: a su block's scripts, as su's user unless scriptsasroot, and --convert says so") {
+    auto cfg = parsed("/a {\n su www-data adm\n postrotate\n  kill -HUP 1\n endscript\n}\n"
+                      "/b {\n su www-data adm\n scriptsasroot\n postrotate\n  kill -HUP 1\n endscript\n}\n"
+                      "/c {\n su root adm\n postrotate\n  true\n endscript\n}\n/d {\n su www-data\n}\n");
+    REQUIRE(cfg.errors.empty());
+    REQUIRE(cfg.blocks.size() == 4);
+    CHECK_FALSE(cfg.blocks[0].d.scripts_as_root);
+    CHECK(cfg.blocks[1].d.scripts_as_root);
+    const std::string said = "su www-data: the scripts run as www-data too (logrotate runs them as root); "
+                             "'scriptsasroot' runs them as root";
+    CHECK(cfg.blocks[0].comments == std::vector<std::string>{said});
+    CHECK(cfg.blocks[1].comments.empty()); // scriptsasroot: as logrotate
+    CHECK(cfg.blocks[2].comments.empty()); // su root: root either way
+    CHECK(cfg.blocks[3].comments.empty()); // no script
+    auto again = parsed(to_text(cfg.blocks[1]));
+    REQUIRE(again.blocks.size() == 1);
+    CHECK(again.blocks[0].d.scripts_as_root);
+}

@@ -102,6 +102,11 @@ TEST_CASE("logroll --config and --convert take the logs from the files") {
     CHECK(o.state == "/var/lib/logroll/status");
     CHECK(problem_of({"--config", "/etc/logroll.d", "--state", "/tmp/st"}, &o) == "");
     CHECK(o.state == "/tmp/st");
+    CHECK(o.logrotate_state == "/var/lib/logrotate/status");
+    CHECK(problem_of({"--config", "/etc/logroll.d", "--logrotate-state", "/tmp/lr"}, &o) == "");
+    CHECK(o.logrotate_state == "/tmp/lr");
+    CHECK(problem_of({"--convert", "a", "--logrotate-state", "b"}) == "--logrotate-state");
+    CHECK(problem_of({"--once", "/var/log/x", "--logrotate-state", "b"}) == "--logrotate-state");
     CHECK(problem_of({"--convert", "/etc/logrotate.d/apt"}, &o) == "");
     CHECK(o.mode == Mode::convert);
     CHECK(problem_of({"--config", "/etc/logroll.d", "/var/log/x"}) == "FILE");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <string>
 
 using namespace syskit::logroll;
@@ -48,4 +49,31 @@ TEST_CASE("logroll state: saved whole and loaded; a missing file is empty") {
     CHECK(error.find("No such file") != std::string::npos);
     unlink(path.c_str());
     rmdir(dir);
+}
+
+TEST_CASE("logroll state: logrotate's state file, both of its formats, read in local time") {
+    unsigned bad = 9;
+    auto s = parse_logrotate_state("logrotate state -- version 2\n"
+                                   "\"/var/log/a\\\"b \\\\c\\nd.log\" 2026-12-1-17:0:0\n"
+                                   "/var/log/old format.log 2026-11-30\n"
+                                   "\"/var/log/unclosed 2026-12-1-0:0:0\n"
+                                   "\"/var/log/bad-date\" 2026-13-1-0:0:0\n"
+                                   "\"/var/log/bad-time\" 2026-12-1-0:0\n"
+                                   "\"/var/log/trailing\" 2026-12-1-0:0:0x\n",
+                                   bad);
+    CHECK(bad == 4);
+    REQUIRE(s.size() == 2);
+    std::tm tm{};
+    tm.tm_year = 126;
+    tm.tm_mon = 11;
+    tm.tm_mday = 1;
+    tm.tm_hour = 17;
+    tm.tm_isdst = -1;
+    CHECK(s.at("/var/log/a\"b \\c\nd.log") == std::mktime(&tm));
+    tm = {};
+    tm.tm_year = 126;
+    tm.tm_mon = 10;
+    tm.tm_mday = 30;
+    tm.tm_isdst = -1;
+    CHECK(s.at("/var/log/old format.log") == std::mktime(&tm));
 }

@@ -58,17 +58,31 @@ public:
     Identity& operator=(const Identity&) = delete;
     ~Identity() { leave(); }
 
-    /// Switches to uid and gid; false, with error naming the call, when it cannot.
+    /// Switches to uid and gid, gid the only group (root's supplementary groups would
+    /// otherwise still open what su's group cannot); false, with error naming the call, when
+    /// it cannot.
     bool enter(uid_t uid, gid_t gid, std::string& error) {
         saved_uid_ = ::geteuid();
         saved_gid_ = ::getegid();
+        const int n = ::getgroups(0, nullptr);
+        saved_groups_.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+        if (n < 0 || ::getgroups(n, saved_groups_.data()) != n) {
+            error = fmt::format("getgroups: {}", std::strerror(errno));
+            return false;
+        }
+        if (::setgroups(1, &gid) != 0) {
+            error = fmt::format("setgroups({}): {}", gid, std::strerror(errno));
+            return false;
+        }
         if (::setegid(gid) != 0) {
             error = fmt::format("setegid({}): {}", gid, std::strerror(errno));
+            ::setgroups(saved_groups_.size(), saved_groups_.data());
             return false;
         }
         if (::seteuid(uid) != 0) {
             error = fmt::format("seteuid({}): {}", uid, std::strerror(errno));
             ::setegid(saved_gid_);
+            ::setgroups(saved_groups_.size(), saved_groups_.data());
             return false;
         }
         active_ = true;
@@ -79,7 +93,8 @@ public:
             return;
         // Back to the ids logroll started with, which the kernel lets it take again since
         // only the effective ones changed.
-        if (::seteuid(saved_uid_) != 0 || ::setegid(saved_gid_) != 0)
+        if (::seteuid(saved_uid_) != 0 || ::setegid(saved_gid_) != 0 ||
+            ::setgroups(saved_groups_.size(), saved_groups_.data()) != 0)
             std::abort();
         active_ = false;
     }
@@ -87,6 +102,7 @@ public:
 private:
     uid_t saved_uid_ = 0;
     gid_t saved_gid_ = 0;
+    std::vector<gid_t> saved_groups_;
     bool active_ = false;
 };
 
@@ -131,14 +147,26 @@ public:
             timed = timed || (b.d.interval != config::Interval::none);
         if (timed) {
             unsigned bad = 0;
+            bool missing = false;
             std::string error;
-            if (!load_state(o_.state, state_, bad, error)) {
+            if (!load_state(o_.state, state_, bad, error, StateFormat::logroll, &missing)) {
                 // Without it every timed log would look never rotated: none is rotated by time.
                 cli::error(o_.state, error);
                 failed_ = true;
             } else if (bad) {
                 cli::error(o_.state, fmt::format("{} line{} not understood, left out", bad, bad == 1 ? "" : "s"));
             }
+            if (missing)
+                import_logrotate_state();
+            bool created = false;
+            if (!o_.dry_run && !ready_state_dir(o_.state, created, error)) {
+                // Refused before anything is rotated: a rotation the state cannot record would
+                // be done again at the next run.
+                cli::error(o_.state, fmt::format("the state file cannot be written ({}); nothing rotated", error));
+                return cli::exit_trouble;
+            }
+            if (created)
+                log_.info("created the state file's directory", {{"file", o_.state}});
         }
         auto ex = plan::expand(cfg_);
         for (const auto& p : ex.missing) {
@@ -176,16 +204,41 @@ public:
     }
 
 private:
+    /// On the first run (no state file of logroll's yet), takes logrotate's records, so the
+    /// logs of a machine that logrotate rotated until now keep their days, weeks and months
+    /// instead of each starting a new period at this run.
+    void import_logrotate_state() {
+        unsigned bad = 0;
+        bool missing = false;
+        std::string error;
+        if (o_.logrotate_state.empty() ||
+            !load_state(o_.logrotate_state, imported_, bad, error, StateFormat::logrotate, &missing)) {
+            if (!error.empty())
+                log_.warn("cannot read logrotate's state file: nothing imported", {{"file", o_.logrotate_state},
+                                                                                  {"error", error}});
+            return;
+        }
+        if (!missing)
+            log_.info("first run: the last rotations are taken from logrotate's state file",
+                      {{"file", o_.logrotate_state}, {"records", std::uint64_t{imported_.size()}},
+                       {"lines_not_understood", std::uint64_t{bad}}});
+    }
+
     /// Runs one of a block's scripts, if it has it; false when it failed (and was logged).
+    /// Under su, as su's user and group, unless the block says scriptsasroot.
     bool script(std::string_view what, const std::string& text, const config::Directives& d, const std::string& arg) {
         if (text.empty())
             return true;
+        std::optional<Credentials> as;
+        if (su_.set && !d.scripts_as_root)
+            as = Credentials{su_.uid, su_.gid};
+        const std::uint64_t uid = as ? as->uid : ::geteuid();
         if (o_.dry_run) {
-            log_.info("would run script", {{"script", what}, {"arg", arg}, {"dry_run", true}});
+            log_.info("would run script", {{"script", what}, {"arg", arg}, {"uid", uid}, {"dry_run", true}});
             return true;
         }
         std::string error;
-        if (run_script(what, text, arg, d.script_timeout, log_, error))
+        if (run_script(what, text, arg, d.script_timeout, as, log_, error))
             return true;
         log_.error("script failed", {{"script", what}, {"arg", arg}, {"error", error}});
         return false;
@@ -214,6 +267,7 @@ private:
             }
             su = {true, *uid, *gid};
         }
+        su_ = su;
         std::vector<Job> jobs;
         for (const auto& path : paths) {
             Job j;
@@ -309,11 +363,16 @@ private:
         f.now = now_;
         f.force = o_.force;
         const bool timed = d.interval != config::Interval::none;
-        if (auto it = state_.find(j.path); timed && it != state_.end())
+        bool imported = false;
+        if (auto it = state_.find(j.path); timed && it != state_.end()) {
             f.last = it->second;
+        } else if (auto at = imported_.find(j.path); timed && at != imported_.end()) {
+            f.last = at->second;
+            imported = true;
+        }
         auto r = plan::decide(d, f);
-        if (timed && !f.last && !o_.dry_run) {
-            state_[j.path] = now_;
+        if (timed && (!f.last || imported) && !o_.dry_run) {
+            state_[j.path] = f.last.value_or(now_);
             state_changed_ = true;
         }
         j.why = r.why;
@@ -357,7 +416,7 @@ private:
         int err = lock_log(dirfd.get(), j.base, o_.wait, j.lock);
         if (err) {
             log_.error(err == EAGAIN || err == ETIMEDOUT ? "another logroll is rotating this log" : "cannot lock the log",
-                       {{"file", j.path}, {"lock", lock_name(j.base)}, {"error", std::string_view(std::strerror(err))}});
+                       {{"file", j.path}, {"lock", std::string_view(lock_file)}, {"error", std::string_view(std::strerror(err))}});
             return false;
         }
         RotateOptions ro;
@@ -543,6 +602,8 @@ private:
     out::Sink& out_;
     const std::int64_t now_;
     State state_;
+    State imported_; ///< logrotate's records, on the first run
+    Su su_;          ///< the su of the block being done, for its scripts
     std::map<std::string, Rotator::Listing> listings_; ///< by directory, for share_listing
     std::map<std::string, std::optional<uid_t>> users_;
     std::map<std::string, std::optional<gid_t>> groups_;

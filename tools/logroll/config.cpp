@@ -294,6 +294,10 @@ std::string apply(Directives& d, Config& cfg, const std::string& key, const std:
         d.su_group = args.size() > 1 ? args[1] : "";
         return "";
     }
+    if (key == "scriptsasroot")
+        return flag(d.scripts_as_root, true);
+    if (key == "noscriptsasroot")
+        return flag(d.scripts_as_root, false);
     if (key == "scripttimeout") {
         if (auto e = want(1, 1); !e.empty())
             return e;
@@ -323,6 +327,18 @@ std::string apply(Directives& d, Config& cfg, const std::string& key, const std:
         return "";
     }
     return fmt::format("{}: unknown directive", key);
+}
+
+/// block, its comments completed with what only its whole set of directives shows.
+Block finished(Block block) {
+    const Directives& d = block.d;
+    const bool scripts = !d.prerotate.empty() || !d.postrotate.empty() || !d.firstaction.empty() ||
+                         !d.lastaction.empty();
+    if (scripts && !d.su_user.empty() && d.su_user != "root" && d.su_user != "0" && !d.scripts_as_root)
+        block.comments.push_back(fmt::format("su {}: the scripts run as {} too (logrotate runs them as root); "
+                                             "'scriptsasroot' runs them as root",
+                                             d.su_user, d.su_user));
+    return block;
 }
 
 bool is_script(std::string_view key) {
@@ -410,7 +426,7 @@ void parse(std::string_view text, const std::string& name, Directives& defaults,
             if (state == State::block) {
                 if (first == "}") {
                     if (block_ok)
-                        cfg.blocks.push_back(std::move(block));
+                        cfg.blocks.push_back(finished(std::move(block)));
                     block = Block{};
                     state = State::outside;
                     ++i;
@@ -683,6 +699,8 @@ std::string to_text(const Block& b) {
         if (!d.su_group.empty())
             su += fmt::format(" {}", quoted(d.su_group));
         line(su);
+        if (d.scripts_as_root)
+            line("scriptsasroot");
     }
     if (d.script_timeout != 300)
         line(fmt::format("scripttimeout {}s", static_cast<std::int64_t>(d.script_timeout)));

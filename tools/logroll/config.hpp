@@ -43,6 +43,7 @@ struct Directives {
     std::string create_owner, create_group; ///< "": the rotated log's
     std::string olddir;         ///< "": beside the log; relative: to the log's directory
     std::string su_user, su_group; ///< "" when no su
+    bool scripts_as_root = false; ///< with su: scripts keep logroll's own ids (logrotate's way)
     std::string prerotate, postrotate, firstaction, lastaction;
     double script_timeout = 300; ///< seconds a script may run before it is killed
 };

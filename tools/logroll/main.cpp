@@ -54,13 +54,13 @@ int main(int argc, char** argv) {
     int err = lock_log(dirfd.get(), base, o.mode == Mode::once ? o.wait : 0, lock);
     if (err == EAGAIN || err == ETIMEDOUT) {
         cli::error(o.path, fmt::format("another logroll is rotating this log (it holds the lock on {}/{}){}", dir,
-                                       lock_name(base),
+                                       lock_file,
                                        o.mode == Mode::once ? (o.wait > 0 ? "; gave up waiting" : "; --wait SECS waits for it")
                                                             : ""));
         return cli::exit_trouble;
     }
     if (err) {
-        cli::error(fmt::format("{}/{}", dir, lock_name(base)), std::strerror(err));
+        cli::error(fmt::format("{}/{}", dir, lock_file), std::strerror(err));
         return cli::exit_trouble;
     }
 

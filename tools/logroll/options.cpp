@@ -18,6 +18,9 @@ constexpr double max_wait = 86400;
 /// The state file of --config when --state does not name one.
 constexpr const char* default_state = "/var/lib/logroll/status";
 
+/// The logrotate state file --config imports on its first run (Debian's).
+constexpr const char* default_logrotate_state = "/var/lib/logrotate/status";
+
 /// finish() for --config and --convert: the logs come from the files, so the options that
 /// describe one log on the command line do not apply.
 std::optional<cli::Problem> finish_config(Options& o) {
@@ -37,6 +40,9 @@ std::optional<cli::Problem> finish_config(Options& o) {
     for (auto [given, name] : per_log)
         if (given)
             return Problem{name, std::string("cannot be combined with ") + mode + ": the configuration says it per log"};
+    if (o.mode == Mode::convert && r.logrotate_state)
+        return Problem{"--logrotate-state", "is for --config; --convert only prints"};
+    o.logrotate_state = r.logrotate_state.value_or(default_logrotate_state);
     if (o.mode == Mode::convert && (o.dry_run || o.force || r.wait || !r.state.empty()))
         return Problem{o.dry_run ? "--dry-run" : o.force ? "--force" : r.wait ? "--wait" : "--state",
                        "is for --config; --convert only prints"};
@@ -98,6 +104,9 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--state", r.state, "--config: the state file for time triggers (/var/lib/logroll/status)")
         ->type_name("FILE");
     app.add_flag("-f,--force", o.force, "--config: rotate every log, due or not");
+    app.add_option("--logrotate-state", r.logrotate_state,
+                   "--config: logrotate's state file, imported while --state's is missing (/var/lib/logrotate/status)")
+        ->type_name("FILE");
 }
 
 int parse_signal(std::string_view name) {
@@ -125,6 +134,8 @@ std::optional<cli::Problem> finish(Options& o) {
         return finish_config(o);
     if (o.force || !r.state.empty())
         return Problem{o.force ? "--force" : "--state", "is for --config"};
+    if (r.logrotate_state)
+        return Problem{"--logrotate-state", "is for --config"};
     if (r.watch && r.once)
         return Problem{"--watch", "cannot be combined with --once"};
     o.mode = r.watch ? Mode::watch : r.once ? Mode::once : Mode::pipe;

@@ -37,6 +37,7 @@ struct Options {
     log::Format log_format = log::Format::logfmt;
     std::string config, convert; ///< --config PATH, --convert FILE
     std::string state;           ///< --config: the state file, set by finish()
+    std::string logrotate_state; ///< --config: logrotate's state file, read while state is missing
     bool force = false;          ///< --config: rotate every log, due or not
 
     /// The raw text of the options parsed by finish().
@@ -45,6 +46,7 @@ struct Options {
                                                       method = "rename", signal, log_format = "logfmt";
         std::optional<std::string> wait; ///< unset when not given: "" is refused
         std::string state;               ///< --state, "" when not given
+        std::optional<std::string> logrotate_state; ///< --logrotate-state, unset when not given
         bool watch = false, once = false, numbered = false;
     } raw;
 };

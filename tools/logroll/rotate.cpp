@@ -515,13 +515,23 @@ bool Rotator::apply_retention(bool dry_run, const std::optional<Candidate>& pend
     return ok;
 }
 
-std::string lock_name(const std::string& base) { return "." + base + ".lock"; }
+lock::Range lock_range(std::string_view base) {
+    // FNV-1a over the name, cut to 62 bits: a fixed function, so every logroll finds the same
+    // byte, and one that stays below the largest file offset.
+    std::uint64_t h = 14695981039346656037ULL;
+    for (unsigned char c : base) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    return {static_cast<std::int64_t>(h >> 2), 1};
+}
 
 int lock_log(int dirfd, const std::string& base, double wait, fs::UniqueFd& lockfd) {
-    lockfd.reset(::openat(dirfd, lock_name(base).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644));
+    lockfd.reset(::openat(dirfd, lock_file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644));
     if (!lockfd)
         return errno;
-    lock::Request r; // OFD, exclusive, whole file: released by the kernel whatever way logroll exits
+    lock::Request r; // OFD, exclusive: released by the kernel whatever way logroll exits
+    r.range = lock_range(base);
     return wait > 0 ? lock::lock_for(lockfd.get(), r, wait) : lock::try_lock(lockfd.get(), r);
 }
 

@@ -8,6 +8,7 @@
 #include "retention.hpp"
 
 #include "fs/fd.hpp"
+#include "lock/lock.hpp"
 #include "log/log.hpp"
 
 #include <sys/stat.h>
@@ -171,12 +172,17 @@ private:
     std::thread worker_;
 };
 
-/// Takes the exclusive OFD lock on ".BASE.lock" in dirfd (created 0644 if missing), waiting
-/// at most wait seconds (0: not at all).  Returns 0, EAGAIN or ETIMEDOUT when another
-/// logroll holds it, or another errno value.
-int lock_log(int dirfd, const std::string& base, double wait, fs::UniqueFd& lock);
+/// The file in a log's directory that holds the locks of every log there.
+inline constexpr const char* lock_file = ".logroll.lock";
 
-/// The lock file's name for a log named base.
-std::string lock_name(const std::string& base);
+/// The byte of lock_file that stands for the log named base: one file per directory, not
+/// one per log, so a directory of a thousand logs costs one inode, not a thousand creations.
+/// Two names share a byte only when their 62-bit hashes collide (then one waits for the other).
+lock::Range lock_range(std::string_view base);
+
+/// Takes the exclusive OFD lock on base's byte (lock_range) of lock_file in dirfd (created
+/// 0644 if missing), waiting at most wait seconds (0: not at all).  Returns 0, EAGAIN or
+/// ETIMEDOUT when another logroll holds it, or another errno value.
+int lock_log(int dirfd, const std::string& base, double wait, fs::UniqueFd& lock);
 
 } // namespace syskit::logroll

@@ -3,9 +3,9 @@
 #include "fs/fd.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,37 +45,78 @@ void log_lines(std::string& buf, bool at_end, std::string_view what, const std::
 } // namespace
 
 bool run_script(std::string_view what, const std::string& text, const std::string& arg, double timeout,
-                log::Logger& log, std::string& error) {
+                const std::optional<Credentials>& as, log::Logger& log, std::string& error) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
         error = fmt::format("pipe2: {}", std::strerror(errno));
         return false;
     }
     fs::UniqueFd rd(fds[0]), wr(fds[1]);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, wr.get(), 1);
-    posix_spawn_file_actions_adddup2(&fa, wr.get(), 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setpgroup(&attr, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    sigset_t dfl;
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    posix_spawnattr_setsigdefault(&attr, &dfl);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    // The child's report of the call that failed before execve; execve closes it unwritten.
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        error = fmt::format("pipe2: {}", std::strerror(errno));
+        return false;
+    }
+    fs::UniqueFd report_rd(fds[0]), report_wr(fds[1]);
+    fs::UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!devnull) {
+        error = fmt::format("open(/dev/null): {}", std::strerror(errno));
+        return false;
+    }
+    static constexpr const char* calls[] = {"setpgid", "dup2", "setgroups", "setresgid", "setresuid", "execve(/bin/sh)"};
     const char* argv[] = {"/bin/sh", "-c", text.c_str(), "logroll", arg.c_str(), nullptr};
-    pid_t pid = 0;
-    int err = posix_spawn(&pid, "/bin/sh", &fa, &attr, const_cast<char**>(argv), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
+    // fork, not posix_spawn, which cannot change the ids; the child makes only
+    // async-signal-safe calls until execve, logroll having threads.
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        error = fmt::format("fork: {}", std::strerror(errno));
+        return false;
+    }
+    if (pid == 0) {
+        int step = 0;
+        auto fail = [&] {
+            int report[2] = {step, errno};
+            [[maybe_unused]] auto n = ::write(report_wr.get(), report, sizeof report);
+            ::_exit(127);
+        };
+        if (::setpgid(0, 0) != 0)
+            fail();
+        step = 1;
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::signal(SIGPIPE, SIG_DFL);
+        if (::dup2(devnull.get(), 0) < 0 || ::dup2(wr.get(), 1) < 0 || ::dup2(wr.get(), 2) < 0)
+            fail();
+        if (as) {
+            step = 2;
+            if (::setgroups(1, &as->gid) != 0)
+                fail();
+            step = 3;
+            if (::setresgid(as->gid, as->gid, as->gid) != 0)
+                fail();
+            step = 4;
+            if (::setresuid(as->uid, as->uid, as->uid) != 0)
+                fail();
+        }
+        step = 5;
+        ::execve("/bin/sh", const_cast<char**>(argv), environ);
+        fail();
+    }
     wr.reset();
-    if (err) {
-        error = fmt::format("posix_spawn(/bin/sh): {}", std::strerror(err));
+    report_wr.reset();
+    int report[2] = {0, 0};
+    ssize_t got_report;
+    while ((got_report = ::read(report_rd.get(), report, sizeof report)) < 0 && errno == EINTR) {
+    }
+    if (got_report == sizeof report) {
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        const char* call = report[0] >= 0 && report[0] < 6 ? calls[report[0]] : "?";
+        error = fmt::format("{}: {}", call, std::strerror(report[1]));
+        if (as && report[0] >= 2 && report[0] <= 4)
+            error += fmt::format(" (su: user {}, group {})", as->uid, as->gid);
         return false;
     }
     // The script's end is seen through a pidfd, not the pipe's end of file: a daemon the

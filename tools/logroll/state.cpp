@@ -3,11 +3,13 @@
 #include "fs/fd.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -126,24 +128,141 @@ State parse_state(std::string_view text, unsigned& bad) {
     return state;
 }
 
-bool load_state(const std::string& path, State& state, unsigned& bad, std::string& error) {
+namespace {
+
+/// logrotate's "2026-12-1-17:0:0" (or, before 3.8, "2026-12-1"), in local time.
+bool parse_logrotate_time(std::string_view date, std::int64_t& t) {
+    int v[6] = {0, 0, 0, 0, 0, 0};
+    int n = 0;
+    std::size_t i = 0;
+    while (n < 6) {
+        const std::size_t start = i;
+        while (i < date.size() && date[i] >= '0' && date[i] <= '9' && i - start < 5)
+            v[n] = v[n] * 10 + (date[i++] - '0');
+        if (i == start)
+            return false;
+        ++n;
+        if (i == date.size())
+            break;
+        // Separators: '-' after the year, month and day, ':' after the hour and minute.
+        if (n == 6 || date[i] != (n <= 3 ? '-' : ':'))
+            return false;
+        ++i;
+    }
+    if (i != date.size() || (n != 3 && n != 6) || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
+        v[4] > 59 || v[5] > 60)
+        return false;
+    std::tm tm{};
+    tm.tm_year = v[0] - 1900;
+    tm.tm_mon = v[1] - 1;
+    tm.tm_mday = v[2];
+    tm.tm_hour = v[3];
+    tm.tm_min = v[4];
+    tm.tm_sec = v[5];
+    tm.tm_isdst = -1;
+    t = std::mktime(&tm);
+    return true;
+}
+
+} // namespace
+
+State parse_logrotate_state(std::string_view text, unsigned& bad) {
+    State state;
+    bad = 0;
+    std::size_t pos = 0;
+    bool header = true;
+    while (pos < text.size()) {
+        std::size_t nl = text.find('\n', pos);
+        std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        pos = nl == std::string_view::npos ? text.size() : nl + 1;
+        if (std::exchange(header, false) && line.starts_with("logrotate state"))
+            continue;
+        if (line.empty())
+            continue;
+        std::string path;
+        std::string_view date;
+        if (line[0] == '"') {
+            std::size_t i = 1;
+            for (; i < line.size() && line[i] != '"'; ++i) {
+                if (line[i] == '\\' && i + 1 < line.size()) {
+                    ++i;
+                    path += line[i] == 'n' ? '\n' : line[i];
+                } else {
+                    path += line[i];
+                }
+            }
+            if (i >= line.size() || i + 1 >= line.size() || line[i + 1] != ' ') {
+                ++bad;
+                continue;
+            }
+            date = line.substr(i + 2);
+        } else {
+            auto space = line.rfind(' ');
+            if (space == std::string_view::npos) {
+                ++bad;
+                continue;
+            }
+            path = line.substr(0, space);
+            date = line.substr(space + 1);
+        }
+        std::int64_t t = 0;
+        if (path.empty() || !parse_logrotate_time(date, t)) {
+            ++bad;
+            continue;
+        }
+        state[path] = t;
+    }
+    return state;
+}
+
+bool load_state(const std::string& path, State& state, unsigned& bad, std::string& error, StateFormat format,
+                bool* missing) {
     std::string text;
     bad = 0;
+    if (missing)
+        *missing = false;
     if (!fs::read_file(path.c_str(), text, 64 << 20, AT_FDCWD, O_NOFOLLOW)) {
         if (errno == ENOENT) {
             state.clear();
+            if (missing)
+                *missing = true;
             return true;
         }
         error = fmt::format("{}: {}", path, std::strerror(errno));
         return false;
     }
-    state = parse_state(text, bad);
+    state = format == StateFormat::logroll ? parse_state(text, bad) : parse_logrotate_state(text, bad);
+    return true;
+}
+
+namespace {
+
+std::string directory_of(const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+} // namespace
+
+bool ready_state_dir(const std::string& path, bool& created, std::string& error) {
+    const std::string dir = directory_of(path);
+    created = false;
+    if (::mkdir(dir.c_str(), 0755) == 0) {
+        created = true;
+    } else if (errno != EEXIST) {
+        error = fmt::format("mkdir({}): {}", dir, std::strerror(errno));
+        return false;
+    }
+    // The effective ids decide, as they will for the temporary file save_state creates there.
+    if (::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+        error = fmt::format("faccessat({}, W_OK): {}", dir, std::strerror(errno));
+        return false;
+    }
     return true;
 }
 
 bool save_state(const std::string& path, const State& state, std::string& error) {
-    auto slash = path.rfind('/');
-    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const std::string dir = directory_of(path);
     std::string tmp = path + ".tmp";
     auto fail = [&](const std::string& what) {
         error = fmt::format("{}: {}", what, std::strerror(errno));

@@ -19,9 +19,25 @@ std::string format_state(const State& state);
 /// Reads format_state's text into state; a line it cannot read is skipped and counted in bad.
 State parse_state(std::string_view text, unsigned& bad);
 
-/// Reads the state file at path; a missing file is an empty state.  False, with error set,
-/// when it cannot be read; bad counts the lines skipped.
-bool load_state(const std::string& path, State& state, unsigned& bad, std::string& error);
+/// Reads logrotate's state file text into a State: after its header line ("logrotate state
+/// -- version 2"), one log a line, "\"PATH\" 2026-12-1-17:0:0" in local time (\\, \" and \n
+/// escaped in the path), or "PATH 2026-12-1" as older versions wrote it.  A line it cannot
+/// read is skipped and counted in bad.
+State parse_logrotate_state(std::string_view text, unsigned& bad);
+
+/// Which program wrote a state file.
+enum class StateFormat { logroll, logrotate };
+
+/// Reads the state file at path, written by format's program; a missing file is an empty
+/// state, and sets *missing when missing is given.  False, with error set, when it cannot be
+/// read; bad counts the lines skipped.
+bool load_state(const std::string& path, State& state, unsigned& bad, std::string& error,
+                StateFormat format = StateFormat::logroll, bool* missing = nullptr);
+
+/// Makes sure the state file at path can be replaced before anything is rotated: creates its
+/// directory when that is missing (one level, 0755, as systemd's StateDirectory= would) and
+/// checks that logroll may create files in it.  False, with error naming the call, when not.
+bool ready_state_dir(const std::string& path, bool& created, std::string& error);
 
 /// Replaces the state file at path: writes a temporary beside it, fsyncs it, renames it over
 /// the file and fsyncs the directory, so a crash leaves the old state or the new one.  False,
