@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <thread>
 
 #include <fmt/format.h>
@@ -33,8 +34,51 @@ struct Seen {
     std::uint32_t mtime_nsec;
     std::int64_t ctime_sec;
     std::uint32_t ctime_nsec;
-    Name name;
+    std::string_view path; ///< in its worker's Store
+    std::uint32_t root;
+    std::uint32_t base; ///< Name::base
     std::string digest; ///< File::digest
+};
+
+/// One walk thread's Seen records and the bytes of their paths, in blocks that never move:
+/// a record costs no allocation of its own and no copy when the list grows, and a path no
+/// allocation until it becomes a candidate's Name.
+class Store {
+public:
+    Seen& add(Seen s, std::string_view path) {
+        if (seen_.empty() || seen_.back().size() == seen_block) {
+            seen_.emplace_back();
+            seen_.back().reserve(seen_block);
+        }
+        s.path = keep(path);
+        return seen_.back().emplace_back(std::move(s));
+    }
+    std::size_t size() const { return seen_.empty() ? 0 : (seen_.size() - 1) * seen_block + seen_.back().size(); }
+    template <class F> void each(F f) {
+        for (auto& block : seen_)
+            for (Seen& s : block)
+                f(s);
+    }
+
+private:
+    static constexpr std::size_t seen_block = 4096, path_block = 1 << 18;
+    std::string_view keep(std::string_view path) {
+        if (path.size() > left_) {
+            const std::size_t n = std::max(path_block, path.size());
+            paths_.push_back(std::make_unique_for_overwrite<char[]>(n));
+            next_ = paths_.back().get();
+            left_ = n;
+        }
+        std::memcpy(next_, path.data(), path.size());
+        std::string_view kept(next_, path.size());
+        next_ += path.size();
+        left_ -= path.size();
+        return kept;
+    }
+    std::vector<std::vector<Seen>> seen_;
+    std::vector<std::unique_ptr<char[]>> paths_;
+    char* next_ = nullptr;
+    std::size_t left_ = 0;
 };
 
 bool name_less(const Name& a, const Name& b) { return a.root != b.root ? a.root < b.root : a.path < b.path; }
@@ -226,11 +270,11 @@ CacheKey key_of(const File& f) {
 /// reads (and hashers, one per worker), the small files are read as SmallReads says;
 /// nothing else is read yet: reading while the walk goes reads in directory order, which on
 /// a cold cache is a seek per file.
-std::vector<std::vector<Seen>> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt, const OnError& on_error,
+std::vector<Store> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt, const OnError& on_error,
                                           FindCounters* counters, SmallReads* reads = nullptr,
                                           std::vector<Hasher>* hashers = nullptr) {
     const bool follow = wopt.flags & fs::walk_follow;
-    std::vector<std::vector<Seen>> per_worker(fs::walk_threads(wopt));
+    std::vector<Store> per_worker(fs::walk_threads(wopt));
     fs::walk(
         wopt,
         [&](const fs::Entry& e) {
@@ -267,10 +311,10 @@ std::vector<std::vector<Seen>> walk_files(const FindOptions& opt, const fs::Walk
                 return fs::Action::next;
             std::size_t slash = e.path.rfind('/');
             auto base = static_cast<std::uint32_t>(slash == std::string_view::npos ? 0 : slash + 1);
-            per_worker[e.worker].push_back(Seen{fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec,
-                                                st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec,
-                                                Name{std::string(e.path), static_cast<std::uint32_t>(e.root), base, follow},
-                                                {}});
+            Seen& seen = per_worker[e.worker].add(Seen{fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec,
+                                                       st.stx_mtime.tv_nsec, st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec,
+                                                       {}, static_cast<std::uint32_t>(e.root), base, {}},
+                                                  e.path);
             if (reads && reads->on() && st.stx_size > 0 && st.stx_size <= prefix_size) {
                 std::optional<CacheHashes> hit;
                 if (opt.cache)
@@ -278,8 +322,7 @@ std::vector<std::vector<Seen>> walk_files(const FindOptions& opt, const fs::Walk
                                                  st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec),
                                           opt.hash);
                 if (!hit || hit->full.empty())
-                    per_worker[e.worker].back().digest =
-                        hash_small(e, st, follow, (*hashers)[e.worker], *reads, counters);
+                    seen.digest = hash_small(e, st, follow, (*hashers)[e.worker], *reads, counters);
             }
             if (counters)
                 counters->files.fetch_add(1, std::memory_order_relaxed);
@@ -293,7 +336,7 @@ std::vector<std::vector<Seen>> walk_files(const FindOptions& opt, const fs::Walk
 /// 2. By size, then inode: names of one inode become one File.  Returns the files of each
 /// size that two or more have.  What is sorted is a small key per name, not the names: most
 /// of the time of this step went to moving them.
-std::vector<std::vector<File>> size_classes(std::vector<std::vector<Seen>> per_worker) {
+std::vector<std::vector<File>> size_classes(std::vector<Store> per_worker, bool follow) {
     struct Key {
         std::uint64_t size;
         fs::FileId id;
@@ -304,9 +347,8 @@ std::vector<std::vector<File>> size_classes(std::vector<std::vector<Seen>> per_w
         total += v.size();
     std::vector<Key> keys;
     keys.reserve(total);
-    for (auto& v : per_worker)
-        for (Seen& s : v)
-            keys.push_back(Key{s.size, s.id, &s});
+    for (Store& store : per_worker)
+        store.each([&](Seen& s) { keys.push_back(Key{s.size, s.id, &s}); });
     std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
         if (a.size != b.size)
             return a.size < b.size;
@@ -314,7 +356,8 @@ std::vector<std::vector<File>> size_classes(std::vector<std::vector<Seen>> per_w
             return a.id.dev < b.id.dev;
         if (a.id.ino != b.id.ino)
             return a.id.ino < b.id.ino;
-        return name_less(a.seen->name, b.seen->name);
+        const Seen &x = *a.seen, &y = *b.seen;
+        return x.root != y.root ? x.root < y.root : x.path < y.path;
     });
     std::vector<std::vector<File>> classes;
     for (std::size_t i = 0; i < keys.size();) {
@@ -323,12 +366,13 @@ std::vector<std::vector<File>> size_classes(std::vector<std::vector<Seen>> per_w
             ++j;
         if (j - i >= 2 && !(keys[i].id == keys[j - 1].id)) { // two or more inodes
             std::vector<File> files;
+            files.reserve(j - i);
             for (std::size_t k = i; k < j; ++k) {
                 Seen& s = *keys[k].seen;
                 if (files.empty() || !(files.back().id == s.id))
                     files.push_back(File{s.id, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec, s.ctime_nsec, {},
                                          std::move(s.digest)});
-                files.back().names.push_back(std::move(s.name));
+                files.back().names.push_back(Name{std::string(s.path), s.root, s.base, follow});
             }
             classes.push_back(std::move(files));
         }
@@ -552,7 +596,7 @@ fs::WalkOptions walk_options(const FindOptions& opt) {
 } // namespace
 
 std::vector<std::vector<File>> candidates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
-    return size_classes(walk_files(opt, walk_options(opt), on_error, counters));
+    return size_classes(walk_files(opt, walk_options(opt), on_error, counters), opt.walk.flags & fs::walk_follow);
 }
 
 std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
@@ -562,7 +606,8 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
     for (unsigned t = 0; t < threads; ++t)
         hashers.emplace_back(opt.hash);
     SmallReads reads;
-    auto classes = size_classes(walk_files(opt, walk_options(opt), on_error, counters, &reads, &hashers));
+    auto classes = size_classes(walk_files(opt, walk_options(opt), on_error, counters, &reads, &hashers),
+                                opt.walk.flags & fs::walk_follow);
     std::vector<Group> groups = hash_classes(std::move(classes), opt, hashers, reads.cold(), on_error, counters);
     if (opt.verify)
         groups = verify_groups(std::move(groups), opt.walk.roots, on_error);
