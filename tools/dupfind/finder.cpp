@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <thread>
 
 #include <fmt/format.h>
@@ -32,7 +34,51 @@ struct Seen {
     std::uint32_t mtime_nsec;
     std::int64_t ctime_sec;
     std::uint32_t ctime_nsec;
-    Name name;
+    std::string_view path; ///< in its worker's Store
+    std::uint32_t root;
+    std::uint32_t base; ///< Name::base
+    std::string digest; ///< File::digest
+};
+
+/// One walk thread's Seen records and the bytes of their paths, in blocks that never move:
+/// a record costs no allocation of its own and no copy when the list grows, and a path no
+/// allocation until it becomes a candidate's Name.
+class Store {
+public:
+    Seen& add(Seen s, std::string_view path) {
+        if (seen_.empty() || seen_.back().size() == seen_block) {
+            seen_.emplace_back();
+            seen_.back().reserve(seen_block);
+        }
+        s.path = keep(path);
+        return seen_.back().emplace_back(std::move(s));
+    }
+    std::size_t size() const { return seen_.empty() ? 0 : (seen_.size() - 1) * seen_block + seen_.back().size(); }
+    template <class F> void each(F f) {
+        for (auto& block : seen_)
+            for (Seen& s : block)
+                f(s);
+    }
+
+private:
+    static constexpr std::size_t seen_block = 4096, path_block = 1 << 18;
+    std::string_view keep(std::string_view path) {
+        if (path.size() > left_) {
+            const std::size_t n = std::max(path_block, path.size());
+            paths_.push_back(std::make_unique_for_overwrite<char[]>(n));
+            next_ = paths_.back().get();
+            left_ = n;
+        }
+        std::memcpy(next_, path.data(), path.size());
+        std::string_view kept(next_, path.size());
+        next_ += path.size();
+        left_ -= path.size();
+        return kept;
+    }
+    std::vector<std::vector<Seen>> seen_;
+    std::vector<std::unique_ptr<char[]>> paths_;
+    char* next_ = nullptr;
+    std::size_t left_ = 0;
 };
 
 bool name_less(const Name& a, const Name& b) { return a.root != b.root ? a.root < b.root : a.path < b.path; }
@@ -152,13 +198,83 @@ bool same_bytes(int a, int b, std::uint64_t size, int& err) {
 
 namespace {
 
-/// 1. Walk: every regular file in range, by name, in one list per worker thread.  Nothing is
-/// read yet: reading while the walk goes reads in directory order, which on a cold cache is
-/// a seek per file.
-std::vector<std::vector<Seen>> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt, const OnError& on_error,
-                                          FindCounters* counters) {
+/// Whether the walk reads the small files it finds.  It does while they come from the page
+/// cache: then one openat relative to the directory the walk has open and one read is the
+/// least a file costs, where the reading passes after the walk would open it by its path
+/// again.  On a cold cache it would read in directory order, a seek per file: after
+/// cold_after misses making an eighth of the files tried, it stops, and the passes read
+/// the rest in disk order.
+class SmallReads {
+public:
+    bool on() const { return !cold_.load(std::memory_order_relaxed); }
+    void hit() { hits_.fetch_add(1, std::memory_order_relaxed); }
+    void miss() {
+        const std::uint64_t m = misses_.fetch_add(1, std::memory_order_relaxed) + 1;
+        if (m >= cold_after && m * 8 >= hits_.load(std::memory_order_relaxed))
+            cold_.store(true, std::memory_order_relaxed);
+    }
+    /// Whether the cache looks cold: the walk stopped reading, or found nothing to read.
+    bool cold() const { return !on() || hits_.load(std::memory_order_relaxed) == 0; }
+
+private:
+    static constexpr std::uint64_t cold_after = 32;
+    std::atomic<std::uint64_t> hits_{0}, misses_{0};
+    std::atomic<bool> cold_{false};
+};
+
+/// Reads the file e names, size bytes at most prefix_size, while the walk has its directory
+/// open, and returns its digest; empty when it is not in the page cache (told to reads),
+/// cannot be read or is not size bytes long now (the reading passes try again, and report).
+std::string hash_small(const fs::Entry& e, const struct statx& st, bool follow, Hasher& h, SmallReads& reads,
+                       FindCounters* counters) {
+    static const uid_t euid = geteuid();
+    const std::size_t size = static_cast<std::size_t>(st.stx_size);
+    int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+    // O_NOATIME needs ownership or CAP_FOWNER: asked only where it may be granted.
+    const bool noatime = euid == 0 || st.stx_uid == euid;
+    fs::UniqueFd fd(openat(e.dirfd, e.at_name.data(), flags | (noatime ? O_NOATIME : 0)));
+    if (!fd && noatime && errno == EPERM)
+        fd.reset(openat(e.dirfd, e.at_name.data(), flags));
+    if (!fd)
+        return {};
+    char buf[prefix_size + 1];
+    struct iovec iov{buf, size + 1}; // one more than expected: a file that grew shows
+    ssize_t n = preadv2(fd.get(), &iov, 1, 0, RWF_NOWAIT);
+    if (n < 0 && errno == EAGAIN) {
+        reads.miss();
+        return {};
+    }
+    if (n < 0 && errno == EOPNOTSUPP) // the file system cannot tell: read it anyway
+        n = pread(fd.get(), buf, size + 1, 0);
+    if (n != static_cast<ssize_t>(size))
+        return {};
+    reads.hit();
+    if (counters)
+        counters->bytes_hashed.fetch_add(size, std::memory_order_relaxed);
+    h.reset();
+    h.update(buf, size);
+    return h.digest();
+}
+
+CacheKey key_of(const fs::FileId& id, std::uint64_t size, std::int64_t mtime_sec, std::uint32_t mtime_nsec,
+                std::int64_t ctime_sec, std::uint32_t ctime_nsec) {
+    return CacheKey{static_cast<std::uint64_t>(id.dev), static_cast<std::uint64_t>(id.ino), size, mtime_sec, mtime_nsec,
+                    ctime_sec, ctime_nsec};
+}
+
+CacheKey key_of(const File& f) {
+    return key_of(f.id, f.size, f.mtime_sec, f.mtime_nsec, f.ctime_sec, f.ctime_nsec);
+}
+
+/// 1. Walk: every regular file in range, by name, in one list per worker thread.  With
+/// reads (and hashers, one per worker), the small files are read as SmallReads says;
+/// nothing else is read yet: reading while the walk goes reads in directory order, which on
+/// a cold cache is a seek per file.
+std::vector<Store> walk_files(const FindOptions& opt, const fs::WalkOptions& wopt, const OnError& on_error,
+                                          FindCounters* counters, SmallReads* reads = nullptr,
+                                          std::vector<Hasher>* hashers = nullptr) {
     const bool follow = wopt.flags & fs::walk_follow;
-    std::vector<std::vector<Seen>> per_worker(fs::walk_threads(wopt));
+    std::vector<Store> per_worker(fs::walk_threads(wopt));
     fs::walk(
         wopt,
         [&](const fs::Entry& e) {
@@ -195,9 +311,19 @@ std::vector<std::vector<Seen>> walk_files(const FindOptions& opt, const fs::Walk
                 return fs::Action::next;
             std::size_t slash = e.path.rfind('/');
             auto base = static_cast<std::uint32_t>(slash == std::string_view::npos ? 0 : slash + 1);
-            per_worker[e.worker].push_back(Seen{fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec,
-                                                st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec,
-                                                Name{std::string(e.path), static_cast<std::uint32_t>(e.root), base, follow}});
+            Seen& seen = per_worker[e.worker].add(Seen{fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec,
+                                                       st.stx_mtime.tv_nsec, st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec,
+                                                       {}, static_cast<std::uint32_t>(e.root), base, {}},
+                                                  e.path);
+            if (reads && reads->on() && st.stx_size > 0 && st.stx_size <= prefix_size) {
+                std::optional<CacheHashes> hit;
+                if (opt.cache)
+                    hit = opt.cache->find(key_of(fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec,
+                                                 st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec),
+                                          opt.hash);
+                if (!hit || hit->full.empty())
+                    seen.digest = hash_small(e, st, follow, (*hashers)[e.worker], *reads, counters);
+            }
             if (counters)
                 counters->files.fetch_add(1, std::memory_order_relaxed);
             return fs::Action::next;
@@ -210,7 +336,7 @@ std::vector<std::vector<Seen>> walk_files(const FindOptions& opt, const fs::Walk
 /// 2. By size, then inode: names of one inode become one File.  Returns the files of each
 /// size that two or more have.  What is sorted is a small key per name, not the names: most
 /// of the time of this step went to moving them.
-std::vector<std::vector<File>> size_classes(std::vector<std::vector<Seen>> per_worker) {
+std::vector<std::vector<File>> size_classes(std::vector<Store> per_worker, bool follow) {
     struct Key {
         std::uint64_t size;
         fs::FileId id;
@@ -221,9 +347,8 @@ std::vector<std::vector<File>> size_classes(std::vector<std::vector<Seen>> per_w
         total += v.size();
     std::vector<Key> keys;
     keys.reserve(total);
-    for (auto& v : per_worker)
-        for (Seen& s : v)
-            keys.push_back(Key{s.size, s.id, &s});
+    for (Store& store : per_worker)
+        store.each([&](Seen& s) { keys.push_back(Key{s.size, s.id, &s}); });
     std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
         if (a.size != b.size)
             return a.size < b.size;
@@ -231,7 +356,8 @@ std::vector<std::vector<File>> size_classes(std::vector<std::vector<Seen>> per_w
             return a.id.dev < b.id.dev;
         if (a.id.ino != b.id.ino)
             return a.id.ino < b.id.ino;
-        return name_less(a.seen->name, b.seen->name);
+        const Seen &x = *a.seen, &y = *b.seen;
+        return x.root != y.root ? x.root < y.root : x.path < y.path;
     });
     std::vector<std::vector<File>> classes;
     for (std::size_t i = 0; i < keys.size();) {
@@ -240,11 +366,13 @@ std::vector<std::vector<File>> size_classes(std::vector<std::vector<Seen>> per_w
             ++j;
         if (j - i >= 2 && !(keys[i].id == keys[j - 1].id)) { // two or more inodes
             std::vector<File> files;
+            files.reserve(j - i);
             for (std::size_t k = i; k < j; ++k) {
                 Seen& s = *keys[k].seen;
                 if (files.empty() || !(files.back().id == s.id))
-                    files.push_back(File{s.id, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec, s.ctime_nsec, {}});
-                files.back().names.push_back(std::move(s.name));
+                    files.push_back(File{s.id, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec, s.ctime_nsec, {},
+                                         std::move(s.digest)});
+                files.back().names.push_back(Name{std::string(s.path), s.root, s.base, follow});
             }
             classes.push_back(std::move(files));
         }
@@ -262,26 +390,20 @@ struct Hashes {
     bool refresh = false;    ///< taken from a cache record last used long ago: mark it used
 };
 
-CacheKey key_of(const File& f) {
-    return CacheKey{static_cast<std::uint64_t>(f.id.dev), static_cast<std::uint64_t>(f.id.ino), f.size, f.mtime_sec,
-                    f.mtime_nsec, f.ctime_sec, f.ctime_nsec};
-}
-
 /// A cache record used within this long is not written back just to say it was used.
 constexpr std::int64_t use_refresh_seconds = 24 * 3600;
 
 /// 3. Hashing, in two passes over every size class at once, each reading in disk order
-/// (read_in_order): the first prefix_size bytes of every file (all of a file no larger),
-/// then all of the larger files whose prefixes collide.  The cache, when given, stands in
-/// for either read.  Returns the groups of equal full digests.
-std::vector<Group> hash_classes(std::vector<std::vector<File>> classes, const FindOptions& opt, unsigned threads,
-                                const OnError& on_error, FindCounters* counters) {
+/// (read_in_order, with its read-ahead when cold): the first prefix_size bytes of every
+/// file (all of a file no larger) the walk did not read, then all of the larger files whose
+/// prefixes collide.  The cache, when given, stands in for either read.  Returns the groups
+/// of equal full digests.  hashers: one per worker thread.
+std::vector<Group> hash_classes(std::vector<std::vector<File>> classes, const FindOptions& opt,
+                                std::vector<Hasher>& hashers, bool cold, const OnError& on_error,
+                                FindCounters* counters) {
     const std::vector<std::string>& roots = opt.walk.roots;
+    const auto threads = static_cast<unsigned>(hashers.size());
     const std::int64_t now = std::time(nullptr);
-    std::vector<Hasher> hashers;
-    hashers.reserve(threads);
-    for (unsigned t = 0; t < threads; ++t)
-        hashers.emplace_back(opt.hash);
     std::vector<std::vector<Hashes>> state(classes.size());
     // Job index: class << 32 | file.
     auto file_of = [&](std::size_t index) -> File& { return classes[index >> 32][index & 0xffffffff]; };
@@ -307,7 +429,7 @@ std::vector<Group> hash_classes(std::vector<std::vector<File>> classes, const Fi
         Hashes& s = hashes_of(job.index);
         (first ? s.first : s.full) = h.digest();
         s.fresh = true;
-        if (first && f.size > prefix_size)
+        if (first && cold && f.size > prefix_size)
             s.where = first_physical(fd);
     };
 
@@ -325,11 +447,15 @@ std::vector<Group> hash_classes(std::vector<std::vector<File>> classes, const Fi
                     s.refresh = hit->used < now - use_refresh_seconds;
                 }
             }
+            if (s.first.empty() && !f.digest.empty()) {
+                s.first = f.digest;
+                s.fresh = true;
+            }
             if (s.first.empty())
                 jobs.push_back(ReadJob{f.id.dev, f.id.ino, std::min(size, prefix_size), c << 32 | i});
         }
     }
-    read_in_order(jobs, threads, open,
+    read_in_order(jobs, threads, cold, open,
                   [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(job, fd, err, worker, true); });
 
     std::vector<std::size_t> all;
@@ -361,7 +487,7 @@ std::vector<Group> hash_classes(std::vector<std::vector<File>> classes, const Fi
             pending[c].push_back(std::move(run));
         }
     }
-    read_in_order(jobs, threads, open,
+    read_in_order(jobs, threads, cold, open,
                   [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(job, fd, err, worker, false); });
 
     std::vector<Group> groups;
@@ -458,15 +584,31 @@ void drop_repeated_names(std::vector<Group>& groups) {
 
 } // namespace
 
-std::vector<std::vector<File>> candidates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
+namespace {
+
+/// What the walk needs of each regular file: for hash_small, the owner too.
+fs::WalkOptions walk_options(const FindOptions& opt) {
     fs::WalkOptions wopt = opt.walk;
-    wopt.statx_mask = STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_MTIME | STATX_CTIME;
-    return size_classes(walk_files(opt, wopt, on_error, counters));
+    wopt.statx_mask = STATX_TYPE | STATX_MODE | STATX_UID | STATX_INO | STATX_SIZE | STATX_MTIME | STATX_CTIME;
+    return wopt;
+}
+
+} // namespace
+
+std::vector<std::vector<File>> candidates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
+    return size_classes(walk_files(opt, walk_options(opt), on_error, counters), opt.walk.flags & fs::walk_follow);
 }
 
 std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
     const unsigned threads = fs::walk_threads(opt.walk);
-    std::vector<Group> groups = hash_classes(candidates(opt, on_error, counters), opt, threads, on_error, counters);
+    std::vector<Hasher> hashers;
+    hashers.reserve(threads);
+    for (unsigned t = 0; t < threads; ++t)
+        hashers.emplace_back(opt.hash);
+    SmallReads reads;
+    auto classes = size_classes(walk_files(opt, walk_options(opt), on_error, counters, &reads, &hashers),
+                                opt.walk.flags & fs::walk_follow);
+    std::vector<Group> groups = hash_classes(std::move(classes), opt, hashers, reads.cold(), on_error, counters);
     if (opt.verify)
         groups = verify_groups(std::move(groups), opt.walk.roots, on_error);
     drop_repeated_names(groups);

@@ -36,6 +36,9 @@ struct File {
     std::int64_t ctime_sec = 0;
     std::uint32_t ctime_nsec = 0;
     std::vector<Name> names; ///< sorted by root, then path
+    /// The digest of the whole file when the walk read it already (a small file found in
+    /// the page cache), else empty.
+    std::string digest;
 };
 
 /// Files with the same content: two or more distinct inodes.
@@ -77,16 +80,19 @@ struct FindCounters {
 using OnError = std::function<void(std::string_view path, int err)>;
 
 /// Finds the groups of identical files below options.walk.roots.  Directories, symlinks
-/// (unless following), FIFOs, sockets and devices are never opened.  Only files with
-/// several candidates of their size are read: first prefix_size bytes, then, for those
-/// still colliding, all of them; each pass in the order the data lies on the disk
-/// (reader.hpp).  Files that change or vanish are reported and left out.  Groups come
-/// sorted by their first name.
+/// (unless following), FIFOs, sockets and devices are never opened.  Files of at most
+/// prefix_size bytes are read by the walk while it has their directory open, as long as
+/// they come from the page cache; once many do not (a cold cache), the walk reads nothing
+/// more.  After it, only files with several candidates of their size are read: first
+/// prefix_size bytes, then, for those still colliding, all of them; each pass in the order
+/// the data lies on the disk (reader.hpp), with read-ahead hints when the cache was found
+/// cold.  Files that change or vanish are reported and left out.  Groups come sorted by
+/// their first name.
 std::vector<Group> find_duplicates(const FindOptions& options, const OnError& on_error, FindCounters* counters);
 
 /// The walk and the grouping by size that find_duplicates starts with: the files (names of
 /// one inode together) of each size that two or more have, in range and matching include.
-/// Nothing is read.  tests/bench/dupfind_walk.cpp times it against the walk's floor.
+/// Nothing is read (find_duplicates's walk also reads the small files it finds cached).  tests/bench/dupfind_walk.cpp times it against the walk's floor.
 std::vector<std::vector<File>> candidates(const FindOptions& options, const OnError& on_error, FindCounters* counters);
 
 /// How much of a file the first hashing pass reads.

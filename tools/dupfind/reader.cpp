@@ -70,7 +70,7 @@ std::uint64_t first_physical(int fd) {
     return e.fe_physical;
 }
 
-void read_in_order(std::vector<ReadJob>& jobs, unsigned threads, const std::function<int(const ReadJob&)>& open,
+void read_in_order(std::vector<ReadJob>& jobs, unsigned threads, bool cold, const std::function<int(const ReadJob&)>& open,
                    const std::function<void(const ReadJob&, int fd, int err, unsigned worker)>& read) {
     std::sort(jobs.begin(), jobs.end(), [](const ReadJob& a, const ReadJob& b) {
         return a.dev != b.dev ? a.dev < b.dev : a.where != b.where ? a.where < b.where : a.index < b.index;
@@ -92,7 +92,7 @@ void read_in_order(std::vector<ReadJob>& jobs, unsigned threads, const std::func
             s.fd = open(job);
             if (s.fd < 0) {
                 s.err = errno;
-            } else {
+            } else if (cold) {
                 // One byte without waiting for the disk: whether the file was cached already.
                 char byte;
                 struct iovec iov{&byte, 1};

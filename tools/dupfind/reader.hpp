@@ -39,7 +39,11 @@ std::uint64_t first_physical(int fd);
 /// the page cache before are dropped from it (POSIX_FADV_DONTNEED): a run does not push
 /// out what the machine had cached, nor keep what only it read.  The descriptor is closed
 /// after read returns.
-void read_in_order(std::vector<ReadJob>& jobs, unsigned threads, const std::function<int(const ReadJob&)>& open,
+///
+/// cold false: the caller found the files it read so far in the page cache.  Then the probe
+/// of the page cache and the posix_fadvise calls are left out, a system call or three per
+/// file that would bring nothing: the jobs are opened and read in the same order, that is all.
+void read_in_order(std::vector<ReadJob>& jobs, unsigned threads, bool cold, const std::function<int(const ReadJob&)>& open,
                    const std::function<void(const ReadJob&, int fd, int err, unsigned worker)>& read);
 
 } // namespace syskit::dupfind
