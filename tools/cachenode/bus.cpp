@@ -46,6 +46,7 @@ struct Bus::Link {
     std::string local_ip; ///< the address this end has
     std::string feeds;    ///< a master: the replica this connection streams to (it sent SYNC)
     std::uint64_t sent = 0; ///< a master: the stream's offset sent so far on it
+    std::size_t copy_sent = 0; ///< a master: the bytes of the copy queued on it
     bool in_copy = false; ///< a replica: FULL chunks are arriving on it
     std::string copy, copy_replid;
     std::uint64_t copy_offset = 0;
@@ -341,7 +342,7 @@ void Bus::flush_feeds() {
         // A replica that does not read what it is sent would make this node hold the stream
         // without bound: it syncs again instead.
         if (!l->closing && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&l->tcp)) >
-                               std::max<std::size_t>(st_.repl_.backlog_size(), 2 * max_frame))
+                               l->copy_sent + std::max<std::size_t>(st_.repl_.backlog_size(), 2 * max_frame))
             close(*l, "the replica does not keep up (it will sync again)");
     }
 }
@@ -350,6 +351,7 @@ void Bus::start_feed(Link& l, const Message& m) {
     Replication& r = st_.repl_;
     std::uint64_t from = m.repl_offset;
     bool full = !r.can_continue(m.about, from);
+    std::size_t copy_len = 0;
     if (full) {
         std::string copy = r.copy(from);
         std::string replid = r.replid();
@@ -360,12 +362,14 @@ void Bus::start_feed(Link& l, const Message& m) {
                       pos + n == copy.size() ? mf_last : 0);
             pos += n;
         } while (pos < copy.size());
+        copy_len = copy.size();
         log_.info("replica syncing in full", {{"replica", m.sender}, {"offset", from}, {"bytes", std::uint64_t{copy.size()}}});
     } else {
         log_.info("replica continues the stream", {{"replica", m.sender}, {"offset", from}});
     }
     l.feeds = m.sender;
     l.sent = from;
+    l.copy_sent = full ? copy_len : 0;
     // Acknowledged only once it says so: a copy not loaded yet keeps nothing.
     r.ack(m.sender, full ? 0 : from);
     flush_feeds();
