@@ -54,6 +54,22 @@ bool parse_slot(std::string_view s, unsigned& slot, std::string& out) {
     return true;
 }
 
+/// The optional option after CLUSTER RESET or FAILOVER: its position in words (-1: none was
+/// given); false with Redis's syntax error when it is none of them, or more arguments follow.
+bool option_of(std::span<const std::string_view> argv, std::initializer_list<std::string_view> words, int& which,
+               std::string& out) {
+    which = -1;
+    if (argv.size() == 3)
+        for (std::size_t i = 0; i < words.size(); ++i)
+            if (iequals(argv[2], words.begin()[i]))
+                which = static_cast<int>(i);
+    if (argv.size() > 3 || (argv.size() == 3 && which < 0)) {
+        resp::error(out, "ERR syntax error");
+        return false;
+    }
+    return true;
+}
+
 std::string lower(std::string_view s) {
     std::string l(s.substr(0, 64));
     for (char& ch : l)
@@ -941,18 +957,10 @@ bool State::bump_epoch() {
 }
 
 void State::cmd_reset(std::span<const std::string_view> argv, std::string& out) {
-    bool hard = false;
-    if (argv.size() == 3) {
-        if (iequals(argv[2], "HARD"))
-            hard = true;
-        else if (!iequals(argv[2], "SOFT")) {
-            resp::error(out, "ERR syntax error");
-            return;
-        }
-    } else if (argv.size() > 3) {
-        resp::error(out, "ERR syntax error");
+    int option = -1;
+    if (!option_of(argv, {"HARD", "SOFT"}, option, out))
         return;
-    }
+    bool hard = option == 0;
     std::lock_guard lock(mu_);
     Node& mine = me();
     if ((mine.flags & f_master) && store_.size() != 0) {
@@ -1076,18 +1084,10 @@ void State::cmd_replicas(std::span<const std::string_view> argv, std::string& ou
 }
 
 void State::cmd_failover(std::span<const std::string_view> argv, std::string& out) {
-    bool force = false, takeover = false;
-    if (argv.size() == 3) {
-        force = iequals(argv[2], "FORCE");
-        takeover = iequals(argv[2], "TAKEOVER");
-        if (!force && !takeover) {
-            resp::error(out, "ERR syntax error");
-            return;
-        }
-    } else if (argv.size() > 3) {
-        resp::error(out, "ERR syntax error");
+    int option = -1;
+    if (!option_of(argv, {"FORCE", "TAKEOVER"}, option, out))
         return;
-    }
+    bool force = option == 0, takeover = option == 1;
     std::lock_guard lock(mu_);
     Node& mine = me();
     if (!(mine.flags & f_replica)) {
