@@ -111,6 +111,7 @@ def test_replicas_are_made_listed_and_fed(six):
     assert rep.cli_batch(("READONLY",), ("GET", f"{tag}a"), ("HGET", f"{tag}h", "f"), ("SET", f"{tag}a", "2")) == \
         ["OK", "1", "v", f"MOVED {slot} 127.0.0.1:{m.port}"]
     assert rep.cli("WAIT", "1", "10").startswith("ERR WAIT cannot be used with replica instances")
+    assert rep.cli("FLUSHALL") == "READONLY You can't write against a read only replica."
     rinfo = rep.cli("INFO", "replication")
     assert "role:slave" in rinfo and f"master_port:{m.port}" in rinfo and \
         f"slave_repl_offset:{info['master_repl_offset']}" in rinfo

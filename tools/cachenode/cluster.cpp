@@ -25,6 +25,9 @@ namespace syskit::cachenode::cluster {
 
 namespace {
 
+/// The longest WAIT, its timeout 0 ("no limit") included.
+constexpr long long max_wait_ms = 10000;
+
 std::int64_t wall_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -361,6 +364,7 @@ void State::update_state() {
     }
     ok_ = ok;
     const Node* mine = &me();
+    replica_.store(mine->flags & f_replica, std::memory_order_relaxed);
     for (unsigned s = 0; s < slot_count; ++s)
         local_[s].store(ok && owner_[s] == mine && !migrating_[s] && !importing_[s], std::memory_order_relaxed);
 }
@@ -435,8 +439,14 @@ bool State::route(std::span<const std::string_view> argv, const KeySpec& ks, Cli
              now = wall_ms(), until = paused_until_)
             unpaused_.wait_for(lock, std::chrono::milliseconds(until - now));
     }
-    if (ks.first <= 0 || static_cast<std::size_t>(ks.first) >= argv.size())
+    if (ks.first <= 0 || static_cast<std::size_t>(ks.first) >= argv.size()) {
+        // A write without keys (FLUSHALL) would change a replica's copy behind its master's back.
+        if (replica_.load(std::memory_order_relaxed) && ks.flags.find("write") != std::string_view::npos) {
+            resp::error(out, "READONLY You can't write against a read only replica.");
+            return false;
+        }
         return true;
+    }
     std::size_t last = ks.last < 0 ? argv.size() + ks.last : static_cast<std::size_t>(ks.last);
     last = std::min(last, argv.size() - 1);
     std::size_t step = ks.step > 0 ? static_cast<std::size_t>(ks.step) : 1;
@@ -588,6 +598,9 @@ void State::wait(std::span<const std::string_view> argv, std::string& out) {
             return;
         }
     }
+    // The wait holds this connection's event loop, so it is bounded even when Redis's would not be.
+    if (timeout == 0 || timeout > max_wait_ms)
+        timeout = max_wait_ms;
     resp::integer(out, static_cast<std::int64_t>(repl_.wait(static_cast<std::size_t>(n), timeout)));
 }
 

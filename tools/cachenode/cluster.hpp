@@ -113,7 +113,7 @@ public:
     /// ROLE's reply.
     void role(std::string& out) const;
     /// WAIT numreplicas timeout, argv[0] being "WAIT": blocks this thread until enough replicas
-    /// acknowledged the stream or the timeout passed (repl.hpp).
+    /// acknowledged the stream or the timeout passed (repl.hpp), 10 seconds at most.
     void wait(std::span<const std::string_view> argv, std::string& out);
     /// The replication stream and backlog of this node.
     Replication& repl() { return repl_; }
@@ -196,6 +196,7 @@ private:
     bool dirty_ = false; ///< the nodes file is behind
     std::uint64_t sent_ = 0, received_ = 0;
     std::unique_ptr<std::atomic<std::uint8_t>[]> local_;
+    std::atomic<bool> replica_{false}; ///< this node is a replica (route() reads it without the lock)
     Replication repl_;
 
     /// An election this replica runs for its failed master's slots (bus.cpp).

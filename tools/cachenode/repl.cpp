@@ -117,11 +117,7 @@ std::size_t Replication::wait(std::size_t n, std::int64_t timeout_ms) {
         return static_cast<std::size_t>(
             std::count_if(acks_.begin(), acks_.end(), [&](const auto& a) { return a.second.offset >= target; }));
     };
-    auto enough = [&] { return count() >= n; };
-    if (timeout_ms <= 0)
-        acked_.wait(lock, enough);
-    else
-        acked_.wait_for(lock, std::chrono::milliseconds(timeout_ms), enough);
+    acked_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return count() >= n; });
     return count();
 }
 

@@ -60,7 +60,7 @@ public:
     /// while no replica has ever attached.
     void feed(std::span<const std::string_view> argv, bool ok);
     /// WAIT: blocks until n replicas acknowledged the stream up to its current end, or for
-    /// timeout_ms (0: no limit); returns how many did.
+    /// timeout_ms; returns how many did.
     std::size_t wait(std::size_t n, std::int64_t timeout_ms);
 
     // ---- A master, on the bus thread.
