@@ -95,6 +95,8 @@ def test_replicas_are_made_listed_and_fed(six):
     assert m.cli("CLUSTER", "REPLICAS", rep_id) == "ERR The specified node is not a master"
     assert m.cli("CLUSTER", "REPLICATE", rep_id) == "ERR I can only replicate a master, not a replica."
     assert f"{rep.port}" in m.cli("CLUSTER", "SLOTS")
+    shards = m.cli("CLUSTER", "SHARDS").splitlines()
+    assert shards.count("replica") == 3 and shards.count("master") == 3, shards
     # Writes reach the replica; WAIT counts it.
     tag = tag_in(m, slots_of(m))
     assert m.cli("SET", f"{tag}a", "1") == "OK"
@@ -104,6 +106,14 @@ def test_replicas_are_made_listed_and_fed(six):
     info = dict(x.split(":", 1) for x in m.cli("INFO", "replication").splitlines() if ":" in x)
     assert info["role"] == "master" and info["connected_slaves"] == "1"
     assert info["slave0"].startswith(f"ip=127.0.0.1,port={rep.port},state=online,offset={info['master_repl_offset']}")
+    # redis-py's RedisCluster sees the replicas, and reads from them when asked to.
+    redis = pytest.importorskip("redis")
+    from redis.cluster import RedisCluster
+    rc = RedisCluster(host="127.0.0.1", port=m.port, read_from_replicas=True)
+    assert len(rc.get_nodes()) == 6
+    assert len(rc.get_replicas()) == 3
+    assert [rc.get(f"{tag}a") for _ in range(4)] == [b"1"] * 4
+    rc.close()
     # A replica redirects writes, and reads too until READONLY.
     slot = m.cli("CLUSTER", "KEYSLOT", f"{tag}a")
     assert rep.cli("SET", f"{tag}a", "2") == f"MOVED {slot} 127.0.0.1:{m.port}"

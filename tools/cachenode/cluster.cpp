@@ -747,7 +747,7 @@ void State::cmd_shards(std::string& out) const {
             resp::bulk(out, "role");
             resp::bulk(out, (n->flags & f_replica) ? "replica" : "master");
             resp::bulk(out, "replication-offset");
-            resp::integer(out, static_cast<std::int64_t>(n->repl_offset));
+            resp::integer(out, static_cast<std::int64_t>(n == &me() ? repl_.offset() : n->repl_offset));
             resp::bulk(out, "health");
             resp::bulk(out, (n->flags & f_fail) ? "fail" : "online");
         }
