@@ -386,6 +386,15 @@ void Bus::on_data(Link& l, const Message& m) {
     if (&l != master_link_)
         return; // from a node that is not (or no longer) this replica's master
     st_.master_last_io_ = now;
+    {
+        // The master's pong may wait behind a copy of many megabytes on this connection: the
+        // copy itself shows the connection alive, or it would be dropped as half-open.
+        std::lock_guard lock(st_.mu_);
+        if (Node* n = st_.find(l.node_id)) {
+            n->ping_sent = 0;
+            n->pong_received = now;
+        }
+    }
     if (m.type == MsgType::full) {
         if (!l.in_copy) {
             l.in_copy = true;
