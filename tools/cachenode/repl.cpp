@@ -72,14 +72,15 @@ std::uint64_t Replication::offset() const {
 
 std::pair<std::uint64_t, std::uint64_t> Replication::backlog() const {
     std::lock_guard lock(mu_);
-    return active_ ? std::pair{start_, std::uint64_t{buf_.size()}} : std::pair{std::uint64_t{0}, std::uint64_t{0}};
+    return active_.load() ? std::pair{start_, std::uint64_t{buf_.size()}}
+                          : std::pair{std::uint64_t{0}, std::uint64_t{0}};
 }
 
 void Replication::feed(std::span<const std::string_view> argv, bool ok) {
+    if (!active_.load(std::memory_order_relaxed))
+        return;
     {
         std::lock_guard lock(mu_);
-        if (!active_)
-            return;
         std::size_t before = buf_.size();
         if (iequals(argv[0], "migrate")) {
             // The keys left this node (unless COPY): on the replicas they are deleted; the

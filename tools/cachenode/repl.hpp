@@ -12,6 +12,7 @@
 // command threads append and WAIT.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -104,7 +105,9 @@ private:
     std::condition_variable acked_;
     std::string replid_;
     std::uint64_t end_ = 0;
-    bool active_ = false;     ///< a backlog is kept (a replica attached once)
+    /// A backlog is kept (a replica attached once); read without mu_ by feed(), so that a master
+    /// without replicas pays one load per write.
+    std::atomic<bool> active_{false};
     std::string buf_;         ///< the backlog: bytes [start_, end_) of the stream
     std::uint64_t start_ = 0;
     std::map<std::string, Ack> acks_;
