@@ -9,7 +9,10 @@
 #      Target: at least 1.0x for SET and GET at both depths.
 #   2. Reshard: 100,000 keys loaded, then redis-cli --cluster reshard of 4096 slots from the
 #      first master to the second; wall time.  Target: at most Redis's.
-# Failover time is not measured: cachenode's cluster has no replicas yet.
+#   3. Failover: on clusters of 3 masters and 3 replicas (both at a 1000 ms node timeout), a
+#      master killed with SIGKILL, timed until its replica answers ROLE as a master and sees the
+#      cluster up; the killed master is restarted (it rejoins as a replica) between rounds.
+#      Median over the rounds.  Target: at most Redis's.
 #   scripts/bench/cachenode-cluster.sh                   builds build/ and uses it
 #   SYSKIT_BUILD=DIR scripts/bench/cachenode-cluster.sh  builds cachenode in DIR
 #   CACHENODE_BENCH_RUNS=N (default 3) rounds of redis-benchmark.

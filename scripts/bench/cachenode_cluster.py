@@ -1,7 +1,9 @@
 """The measuring half of scripts/bench/cachenode-cluster.sh: starts a 3-master cachenode
 cluster and a 3-master Redis cluster, runs redis-benchmark --cluster against both in
-interleaved rounds and times a 4096-slot reshard of 100,000 keys on each; prints PASS/FAIL
-lines.  argv: CACHENODE TMPDIR RUNS."""
+interleaved rounds and times a 4096-slot reshard of 100,000 keys on each; then, on clusters of
+3 masters and 3 replicas with a 1000 ms node timeout, times failovers (a master killed with
+SIGKILL until its replica serves as master); prints PASS/FAIL lines.
+argv: CACHENODE TMPDIR RUNS."""
 import socket
 import statistics
 import subprocess
@@ -11,6 +13,8 @@ from pathlib import Path
 
 cachenode, tmp, runs = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 procs = []
+argvs = {}  # port -> the command line that started the server on it
+FAILOVER_TIMEOUT_MS = 1000
 
 
 def free_ports(n):
@@ -37,10 +41,11 @@ def wait_ready(port):
     sys.exit(f"bench/cachenode: the server on port {port} did not start")
 
 
-def start_cluster(kind):
-    """Three masters of kind ("cachenode" or "redis"), joined; their RESP ports."""
+def start_cluster(kind, replicas=0):
+    """Three masters of kind ("cachenode" or "redis"), each with replicas replicas, joined; their
+    RESP ports.  With replicas, the node timeout is FAILOVER_TIMEOUT_MS."""
     ports = []
-    for _ in range(3):
+    for _ in range(3 * (1 + replicas)):
         port, bus = free_ports(2)
         d = tmp / f"{kind}-{port}"
         d.mkdir()
@@ -48,6 +53,8 @@ def start_cluster(kind):
             argv = [cachenode, "--cluster", "--port", str(port), "--http-port", "0", "--threads", "1",
                     "--cluster-port", str(bus), "--cluster-config-file", str(d / "nodes.conf"),
                     "--max-memory", "1G", "--busy-poll", "0"]
+            if replicas:
+                argv += ["--cluster-node-timeout", str(FAILOVER_TIMEOUT_MS)]
         else:
             # Redis's bus is always its port + 10000: pick ports where that is free too.
             while True:
@@ -62,10 +69,15 @@ def start_cluster(kind):
             argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
                     "--cluster-config-file", str(d / "nodes.conf"), "--save", "", "--appendonly", "no",
                     "--dir", str(d), "--daemonize", "no", "--logfile", str(d / "log")]
-        procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(d / "err", "wb")))
+            if replicas:
+                argv += ["--cluster-node-timeout", str(FAILOVER_TIMEOUT_MS)]
+        argvs[port] = argv
+        procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(d / "err", "ab")))
         wait_ready(port)
         ports.append(port)
-    r = subprocess.run(["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports), "--cluster-yes"],
+    more = ["--cluster-replicas", str(replicas)] if replicas else []
+    r = subprocess.run(["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports), *more,
+                        "--cluster-yes"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
     if r.returncode != 0:
         sys.exit(f"bench/cachenode: {kind} cluster create failed:\n{r.stdout[-2000:]}")
@@ -114,6 +126,42 @@ def reshard_seconds(ports):
     return took
 
 
+def role(port):
+    return cli(port, "ROLE").splitlines()
+
+
+def failover_seconds(ports):
+    """Kills a master with SIGKILL and times until its replica answers ROLE as a
+    master in a cluster it sees up; then brings the old master back (it rejoins as a replica)."""
+    for _ in range(1000):
+        masters = [p for p in ports if role(p)[:1] == ["master"]]
+        pairs = {p: [q for q in ports if role(q)[:1] == ["slave"] and role(q)[2] == str(p)] for p in masters}
+        if len(masters) == 3 and all(len(v) == 1 for v in pairs.values()) and \
+                all("master_link_status:up" in cli(q, "INFO", "replication") for v in pairs.values() for q in v) and \
+                all("cluster_state:ok" in cli(p, "CLUSTER", "INFO") for p in ports):
+            break
+        time.sleep(0.05)
+    else:
+        sys.exit("bench/cachenode: the cluster with replicas did not settle")
+    victim = masters[0]
+    heir = pairs[victim][0]
+    proc = next(p for p in procs if p.args == argvs[victim] and p.poll() is None)
+    proc.kill()
+    proc.wait()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 60:
+        if role(heir)[:1] == ["master"] and "cluster_state:ok" in cli(heir, "CLUSTER", "INFO"):
+            break
+        time.sleep(0.01)
+    else:
+        sys.exit("bench/cachenode: no failover within 60 s")
+    took = time.monotonic() - t0
+    d = Path(argvs[victim][argvs[victim].index("--cluster-config-file") + 1]).parent
+    procs.append(subprocess.Popen(argvs[victim], stdout=subprocess.DEVNULL, stderr=open(d / "err", "ab")))
+    wait_ready(victim)
+    return took
+
+
 failed = False
 
 
@@ -144,6 +192,20 @@ try:
     verdict(times["cachenode"] <= times["redis"],
             f"reshard of 4096 slots, 100000 keys: cachenode {times['cachenode']:.1f} s, redis {times['redis']:.1f} s, "
             f"ratio {times['cachenode'] / times['redis']:.2f} (target <= 1.0x)")
+    for ports in clusters.values():
+        for p in ports:
+            proc = next(x for x in procs if x.args == argvs[p])
+            proc.terminate()
+            proc.wait(timeout=20)
+    ha = {"cachenode": start_cluster("cachenode", 1), "redis": start_cluster("redis", 1)}
+    took = {"cachenode": [], "redis": []}
+    for rnd in range(runs):
+        for kind in (["cachenode", "redis"] if rnd % 2 == 0 else ["redis", "cachenode"]):
+            took[kind].append(failover_seconds(ha[kind]))
+    ours, theirs = statistics.median(took["cachenode"]), statistics.median(took["redis"])
+    verdict(ours <= theirs,
+            f"failover at a {FAILOVER_TIMEOUT_MS} ms node timeout (SIGKILL to replica serving): cachenode {ours:.2f} s, "
+            f"redis {theirs:.2f} s, ratio {ours / theirs:.2f} (target <= 1.0x, median of {runs})")
 finally:
     for p in procs:
         p.terminate()

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <random>
 
 namespace syskit::cachenode::cluster {
 
@@ -43,6 +44,12 @@ struct Bus::Link {
     std::string node_id;  ///< outbound: the node it goes to
     std::string peer_ip;  ///< the address the other end has
     std::string local_ip; ///< the address this end has
+    std::string feeds;    ///< a master: the replica this connection streams to (it sent SYNC)
+    std::uint64_t sent = 0; ///< a master: the stream's offset sent so far on it
+    std::size_t copy_sent = 0; ///< a master: the bytes of the copy queued on it
+    bool in_copy = false; ///< a replica: FULL chunks are arriving on it
+    std::string copy, copy_replid;
+    std::uint64_t copy_offset = 0;
     char buf[64 * 1024];
 };
 
@@ -56,15 +63,19 @@ Bus::Bus(State& state, std::string bind, std::string secret, log::Logger& logger
             b->close(*l);
         uv_close(reinterpret_cast<uv_handle_t*>(&b->timer_), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(&b->listener_), nullptr);
+        uv_close(reinterpret_cast<uv_handle_t*>(&b->feed_async_), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
     });
     stop_async_.data = this;
+    uv_async_init(&loop_, &feed_async_, [](uv_async_t* a) { static_cast<Bus*>(a->data)->flush_feeds(); });
+    feed_async_.data = this;
 }
 
 Bus::~Bus() {
     stop();
     if (!started_) {
         uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
+        uv_close(reinterpret_cast<uv_handle_t*>(&feed_async_), nullptr);
         uv_run(&loop_, UV_RUN_DEFAULT);
     }
     uv_loop_close(&loop_);
@@ -93,6 +104,7 @@ bool Bus::start(std::string& error) {
     timer_.data = this;
     uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Bus*>(t->data)->cron(); }, 100, 100);
     started_ = true;
+    st_.repl_.on_feed([this] { uv_async_send(&feed_async_); });
     thread_ = std::thread([this] {
         sigset_t all;
         sigfillset(&all);
@@ -107,6 +119,7 @@ void Bus::stop() {
         return;
     uv_async_send(&stop_async_);
     thread_.join();
+    st_.repl_.on_feed(nullptr);
     // A change made since the last turn of cron() would be lost with the process.
     std::string text;
     {
@@ -130,6 +143,13 @@ void Bus::close(Link& l, std::string_view why) {
     if (!why.empty())
         log_.warn("cluster bus connection closed",
                   {{"peer", l.peer_ip}, {"node", l.node_id}, {"reason", why}, {"outbound", l.outbound}});
+    if (&l == master_link_) {
+        master_link_ = nullptr;
+        st_.master_link_up_ = false;
+    }
+    if (!l.feeds.empty() &&
+        std::none_of(links_.begin(), links_.end(), [&](auto& kv) { return kv.first != &l && kv.first->feeds == l.feeds; }))
+        st_.repl_.detach(l.feeds);
     if (l.outbound) {
         auto it = out_.find(l.node_id);
         if (it != out_.end() && it->second == &l)
@@ -253,19 +273,40 @@ void Bus::on_frames(Link& l) {
     l.in.erase(0, pos);
 }
 
-void Bus::send(Link& l, MsgType type, const std::string& about) {
+void Bus::send(Link& l, MsgType type, const std::string& about, std::uint16_t mflags) {
     std::string frame;
     {
         std::lock_guard lock(st_.mu_);
         const Node* to = l.outbound ? st_.find(l.node_id) : nullptr;
         Message m = message_locked(type, to);
         m.about = about;
+        m.mflags |= mflags;
+        if (type == MsgType::sync)
+            m.repl_offset = st_.repl_.offset();
         frame = encode(m, secret_);
         ++st_.sent_;
         if (type == MsgType::ping || type == MsgType::meet)
             if (Node* n = st_.find(l.node_id); n && n->ping_sent == 0)
                 n->ping_sent = wall_ms();
     }
+    write(l, std::move(frame));
+}
+
+void Bus::send_data(Link& l, MsgType type, std::string_view about, std::uint64_t offset, std::string_view data,
+                    std::uint16_t mflags) {
+    Message m;
+    m.type = type;
+    m.sender = st_.myself_id();
+    m.about = std::string(about);
+    m.repl_offset = offset;
+    m.mflags = mflags;
+    m.data = std::string(data);
+    write(l, encode(m, secret_));
+}
+
+void Bus::write(Link& l, std::string frame) {
+    if (l.closing)
+        return;
     struct Write {
         uv_write_t req;
         std::string data;
@@ -280,6 +321,124 @@ void Bus::send(Link& l, MsgType type, const std::string& about) {
     }
 }
 
+void Bus::flush_feeds() {
+    std::vector<Link*> feeds;
+    for (auto& [p, l] : links_)
+        if (!l->feeds.empty() && !l->closing)
+            feeds.push_back(l.get());
+    std::string chunk;
+    for (Link* l : feeds) {
+        for (;;) {
+            chunk.clear();
+            if (!st_.repl_.read(l->sent, max_data, chunk)) {
+                close(*l, "the replica fell behind the backlog (it will sync in full)");
+                break;
+            }
+            if (chunk.empty())
+                break;
+            send_data(*l, MsgType::stream, {}, l->sent, chunk);
+            l->sent += chunk.size();
+        }
+        // A replica that does not read what it is sent would make this node hold the stream
+        // without bound: it syncs again instead.
+        if (!l->closing && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&l->tcp)) >
+                               l->copy_sent + std::max<std::size_t>(st_.repl_.backlog_size(), 2 * max_frame))
+            close(*l, "the replica does not keep up (it will sync again)");
+    }
+}
+
+void Bus::start_feed(Link& l, const Message& m) {
+    Replication& r = st_.repl_;
+    std::uint64_t from = m.repl_offset;
+    bool full = !r.can_continue(m.about, from);
+    std::size_t copy_len = 0;
+    if (full) {
+        std::string copy = r.copy(from);
+        std::string replid = r.replid();
+        std::size_t pos = 0;
+        do {
+            std::size_t n = std::min(max_data, copy.size() - pos);
+            send_data(l, MsgType::full, replid, from, std::string_view(copy).substr(pos, n),
+                      pos + n == copy.size() ? mf_last : 0);
+            pos += n;
+        } while (pos < copy.size());
+        copy_len = copy.size();
+        log_.info("replica syncing in full", {{"replica", m.sender}, {"offset", from}, {"bytes", std::uint64_t{copy.size()}}});
+    } else {
+        log_.info("replica continues the stream", {{"replica", m.sender}, {"offset", from}});
+    }
+    l.feeds = m.sender;
+    l.sent = from;
+    l.copy_sent = full ? copy_len : 0;
+    // Acknowledged only once it says so: a copy not loaded yet keeps nothing.
+    r.ack(m.sender, full ? 0 : from);
+    flush_feeds();
+}
+
+void Bus::on_data(Link& l, const Message& m) {
+    std::int64_t now = wall_ms();
+    Replication& r = st_.repl_;
+    if (m.type == MsgType::ack) {
+        if (l.feeds == m.sender)
+            r.ack(m.sender, m.repl_offset);
+        return;
+    }
+    if (&l != master_link_)
+        return; // from a node that is not (or no longer) this replica's master
+    st_.master_last_io_ = now;
+    {
+        // The master's pong may wait behind a copy of many megabytes on this connection: the
+        // copy itself shows the connection alive, or it would be dropped as half-open.
+        std::lock_guard lock(st_.mu_);
+        if (Node* n = st_.find(l.node_id)) {
+            n->ping_sent = 0;
+            n->pong_received = now;
+        }
+    }
+    if (m.type == MsgType::full) {
+        if (!l.in_copy) {
+            l.in_copy = true;
+            l.copy.clear();
+            l.copy_replid = m.about;
+            l.copy_offset = m.repl_offset;
+        }
+        l.copy += m.data;
+        if (!(m.mflags & mf_last))
+            return;
+        std::string why;
+        l.in_copy = false;
+        bool ok = r.load(l.copy, l.copy_replid, l.copy_offset, why);
+        std::string().swap(l.copy);
+        if (!ok) {
+            close(l, why);
+            return;
+        }
+        log_.info("replica synced in full", {{"master", l.node_id}, {"offset", l.copy_offset}});
+        st_.master_link_up_ = true;
+    } else if (!r.apply(m.repl_offset, m.data)) {
+        close(l, "the stream from the master is out of step (syncing again)");
+        return;
+    }
+    acked_ = r.offset();
+    acked_at_ = now;
+    send_data(l, MsgType::ack, {}, acked_, {});
+}
+
+void Bus::announce() {
+    {
+        std::lock_guard lock(st_.mu_);
+        if (!st_.announce_)
+            return;
+        st_.announce_ = false;
+    }
+    std::vector<Link*> links;
+    for (auto& [id, l] : out_)
+        if (l->connected && !l->closing)
+            links.push_back(l);
+    for (Link* l : links)
+        send(*l, MsgType::pong);
+}
+
 Message Bus::message_locked(MsgType type, const Node* to) const {
     const Node& me = st_.me();
     Message m;
@@ -291,9 +450,17 @@ Message Bus::message_locked(MsgType type, const Node* to) const {
     m.port = me.port;
     m.cport = me.cport;
     m.master_id = me.master_id;
-    m.repl_offset = me.repl_offset;
+    m.repl_offset = st_.repl_.offset();
+    if (st_.paused_until_.load(std::memory_order_relaxed) > wall_ms())
+        m.mflags |= mf_paused;
+    // A replica speaks for its master's slots and config epoch, as Redis's do: what its
+    // election claims.
+    auto it = (me.flags & f_replica) ? st_.nodes_.find(me.master_id) : st_.nodes_.end();
+    const Node* speaks_for = it != st_.nodes_.end() ? it->second.get() : &me;
+    if (speaks_for != &me)
+        m.config_epoch = speaks_for->config_epoch;
     for (unsigned s = 0; s < slot_count; ++s)
-        if (st_.owner_[s] == &me)
+        if (st_.owner_[s] == speaks_for)
             m.set_slot(s);
     for (auto& [id, n] : st_.nodes_) {
         if (n.get() == &me || n.get() == to || (n->flags & (f_handshake | f_noaddr)))
@@ -304,7 +471,12 @@ Message Bus::message_locked(MsgType type, const Node* to) const {
 }
 
 void Bus::handle(Link& l, const Message& m) {
+    if (is_data(m.type)) {
+        on_data(l, m);
+        return;
+    }
     bool reply = false;
+    bool vote = false, sync = false;
     Link* stale = nullptr; ///< a connection to the sender's old address
     std::vector<std::string> announce; ///< nodes this message made us flag FAIL
     {
@@ -357,7 +529,7 @@ void Bus::handle(Link& l, const Message& m) {
                 st.changed();
             }
         }
-        reply = m.type == MsgType::ping || m.type == MsgType::meet;
+        reply = m.type == MsgType::ping || m.type == MsgType::meet || m.type == MsgType::mfstart;
         if (sender && !l.outbound && !l.peer_ip.empty() &&
             (sender->ip != l.peer_ip || sender->port != m.port || sender->cport != m.cport)) {
             // It came back at another address (a restart): reach it there from now on.
@@ -413,9 +585,12 @@ void Bus::handle(Link& l, const Message& m) {
                 sender->config_epoch = m.config_epoch;
                 st.changed();
             }
-            sender->repl_offset = m.repl_offset;
+            if (m.type != MsgType::sync)
+                sender->repl_offset = m.repl_offset;
+            sender->paused = m.mflags & mf_paused;
+            Node* my_master = (me.flags & f_replica) ? st.find(me.master_id) : nullptr;
             if (sender->flags & f_master) {
-                bool moved = false;
+                bool moved = false, lost_mine = false, lost_masters = false;
                 for (unsigned s = 0; s < slot_count; ++s) {
                     if (!m.has_slot(s) || st.owner_[s] == sender || st.importing_[s])
                         continue;
@@ -424,11 +599,21 @@ void Bus::handle(Link& l, const Message& m) {
                         continue;
                     if (cur == &me)
                         st.migrating_[s] = nullptr;
+                    lost_mine |= cur == &me;
+                    lost_masters |= cur && cur == my_master;
                     st.owner_[s] = sender;
                     moved = true;
                 }
                 if (moved)
                     st.changed();
+                // This node (a master) or its master lost its last slot to sender in a newer
+                // epoch: sender took over by a failover, and this node follows it.
+                Node* loser = lost_mine ? &me : lost_masters ? my_master : nullptr;
+                if (loser && std::find(st.owner_.begin(), st.owner_.end(), loser) == st.owner_.end()) {
+                    log_.info("slots taken over by a newer config epoch: now a replica of the node that took them",
+                              {{"master", sender->id}, {"epoch", m.config_epoch}});
+                    st.follow_locked(*sender);
+                }
                 // Two masters with the same config epoch: the one with the smaller id takes a new
                 // epoch, so that their claims can be ordered.
                 if ((me.flags & f_master) && m.config_epoch == me.config_epoch && me.id < sender->id) {
@@ -438,6 +623,21 @@ void Bus::handle(Link& l, const Message& m) {
                     log_.info("cluster config epoch collision", {{"node", m.sender}, {"epoch", me.config_epoch}});
                 }
             }
+            if (m.type == MsgType::auth_request)
+                vote = may_vote_locked(*sender, m, now);
+            if (m.type == MsgType::auth_ack && st.election_.epoch && m.current_epoch >= st.election_.epoch &&
+                (sender->flags & f_master) &&
+                std::find(st.owner_.begin(), st.owner_.end(), sender) != st.owner_.end() &&
+                std::find(st.election_.votes.begin(), st.election_.votes.end(), sender->id) ==
+                    st.election_.votes.end()) {
+                st.election_.votes.push_back(sender->id);
+                win_if_elected_locked();
+            }
+            if (m.type == MsgType::mfstart && sender->master_id == me.id && (me.flags & f_master)) {
+                st.paused_until_ = now + 5000;
+                log_.info("pausing writes for a manual failover", {{"replica", sender->id}});
+            }
+            sync = m.type == MsgType::sync;
             for (const Gossip& g : m.gossip) {
                 Node* about = g.id == me.id ? nullptr : st.find(g.id);
                 if (about && (sender->flags & f_master)) {
@@ -473,6 +673,51 @@ void Bus::handle(Link& l, const Message& m) {
         broadcast_fail(id);
     if (reply)
         send(l, MsgType::pong);
+    if (vote)
+        send(l, MsgType::auth_ack);
+    if (sync && !l.closing)
+        start_feed(l, m);
+    this->announce();
+}
+
+bool Bus::may_vote_locked(Node& requester, const Message& m, std::int64_t now) {
+    State& st = st_;
+    Node& me = st.me();
+    std::int64_t timeout = static_cast<std::int64_t>(st.cfg_.node_timeout_ms);
+    auto refuse = [&](std::string_view why) {
+        log_.info("failover vote refused", {{"replica", requester.id}, {"epoch", m.current_epoch}, {"reason", why}});
+        return false;
+    };
+    if (!(me.flags & f_master) || std::find(st.owner_.begin(), st.owner_.end(), &me) == st.owner_.end())
+        return false; // only masters that serve slots vote
+    if (m.current_epoch < st.current_epoch_ || st.last_vote_epoch_ >= m.current_epoch)
+        return refuse("already voted in this epoch");
+    Node* master = (requester.flags & f_replica) ? st.find(requester.master_id) : nullptr;
+    if (!master)
+        return refuse("not a replica of a known master");
+    if (!(master->flags & f_fail) && !(m.mflags & mf_force))
+        return refuse("its master is not failed");
+    if (now - master->voted_time < 2 * timeout)
+        return refuse("voted for a replica of the same master lately");
+    for (unsigned s = 0; s < slot_count; ++s)
+        if (m.has_slot(s) && st.owner_[s] && st.owner_[s]->config_epoch > m.config_epoch)
+            return refuse("a slot it claims has a newer owner");
+    st.last_vote_epoch_ = m.current_epoch;
+    master->voted_time = now;
+    st.dirty_ = true;
+    log_.info("failover vote given", {{"replica", requester.id}, {"epoch", m.current_epoch}});
+    return true;
+}
+
+void Bus::win_if_elected_locked() {
+    State& st = st_;
+    if (!st.election_.epoch || st.election_.votes.size() < st.voters_locked() / 2 + 1)
+        return;
+    std::uint64_t epoch = st.election_.epoch;
+    std::string old = st.me().master_id;
+    st.promote_locked(epoch);
+    log_.warn("failover: elected, now the master of the failed master's slots",
+              {{"old_master", old}, {"epoch", epoch}});
 }
 
 void Bus::cron() {
@@ -542,6 +787,103 @@ void Bus::cron() {
         send(*l, MsgType::ping);
     for (const std::string& id : announce)
         broadcast_fail(id);
+    replica_cron(now);
+    flush_feeds();
+    this->announce();
+}
+
+void Bus::replica_cron(std::int64_t now) {
+    Link* sync_on = nullptr;
+    Link* stale = nullptr;
+    Link* to_master = nullptr;
+    bool ask_votes = false, force = false, mfstart = false, ack = false;
+    std::string replid = st_.repl_.replid();
+    std::uint64_t offset = st_.repl_.offset();
+    [&] {
+        std::lock_guard lock(st_.mu_);
+        State& st = st_;
+        Node& me = st.me();
+        Node* master = (me.flags & f_replica) ? st.find(me.master_id) : nullptr;
+        if (master_link_ && (!master || master_link_->node_id != master->id)) {
+            stale = master_link_; // a new master (or none): sync afresh
+            master_link_ = nullptr;
+            st.master_link_up_ = false;
+        }
+        if (!master)
+            return;
+        if (auto o = out_.find(master->id); o != out_.end() && o->second->connected && !o->second->closing) {
+            to_master = o->second;
+            if (!master_link_) {
+                master_link_ = sync_on = to_master;
+                master_link_->in_copy = false;
+            }
+        }
+        ack = master_link_ && st.master_link_up_ && (acked_ != offset || now - acked_at_ >= 1000);
+        std::int64_t timeout = static_cast<std::int64_t>(st.cfg_.node_timeout_ms);
+        bool has_slots = std::find(st.owner_.begin(), st.owner_.end(), master) != st.owner_.end();
+        if (st.manual_until_) {
+            if (now > st.manual_until_) {
+                st.manual_until_ = 0;
+                log_.warn("manual failover timed out", {{"master", master->id}});
+            } else if (master->paused && master->repl_offset == offset && !st.election_.start) {
+                st.election_.start = now;
+                st.election_.force = true;
+            } else {
+                mfstart = !master->paused;
+            }
+        }
+        if (!has_slots || (!(master->flags & f_fail) && !st.election_.force))
+            return;
+        if (!st.election_.start) {
+            // Redis's delays, scaled to the node timeout: a fixed part for the FAIL to spread, a
+            // random part so that replicas do not ask at once, and a part per replica of the
+            // same master that has more of the stream than this one.
+            std::int64_t unit = std::clamp<std::int64_t>(timeout / 8, 20, 500);
+            unsigned rank = 0;
+            for (auto& [id, n] : st.nodes_)
+                rank += n.get() != &me && (n->flags & f_replica) && n->master_id == master->id &&
+                        !(n->flags & f_fail) && n->repl_offset > offset;
+            static thread_local std::minstd_rand rng{std::random_device{}()};
+            std::int64_t delay = st.election_.force ? 0 : unit + static_cast<std::int64_t>(rng() % unit) + 2 * unit * rank;
+            st.election_.start = now + delay;
+            log_.info("failover election planned", {{"master", master->id}, {"delay_ms", delay}, {"rank", std::uint64_t{rank}}});
+        } else if (!st.election_.epoch && now >= st.election_.start) {
+            st.election_.epoch = ++st.current_epoch_;
+            st.election_.asked = now;
+            st.dirty_ = true;
+            ask_votes = true;
+            force = st.election_.force;
+            log_.info("failover election: asking for votes", {{"epoch", st.election_.epoch}});
+        } else if (st.election_.epoch && now - st.election_.asked > std::max<std::int64_t>(2 * timeout, 1000)) {
+            log_.warn("failover election timed out: trying again", {{"epoch", st.election_.epoch}});
+            bool again = st.election_.force;
+            st.election_ = {};
+            st.election_.force = again;
+        } else {
+            win_if_elected_locked();
+        }
+    }();
+    if (stale)
+        close(*stale);
+    if (sync_on) {
+        log_.info("replica syncing with its master", {{"master", sync_on->node_id}, {"offset", offset}});
+        send(*sync_on, MsgType::sync, replid);
+    }
+    if (ack) {
+        acked_ = offset;
+        acked_at_ = now;
+        send_data(*master_link_, MsgType::ack, {}, offset, {});
+    }
+    if (mfstart && to_master)
+        send(*to_master, MsgType::mfstart);
+    if (ask_votes) {
+        std::vector<Link*> links;
+        for (auto& [id, l] : out_)
+            if (l->connected && !l->closing)
+                links.push_back(l);
+        for (Link* l : links)
+            send(*l, MsgType::auth_request, {}, force ? mf_force : 0);
+    }
 }
 
 bool Bus::fail_if_agreed(Node& n, std::int64_t now) {

@@ -7,6 +7,14 @@
 // authenticate (bus_proto.hpp) close their connection and are logged; the node goes on.
 // A suspected node becomes FAIL once a majority of the masters serving slots report it
 // silent in their gossip, and the node that sees the majority tells everyone (FAIL message).
+//
+// Replication (repl.hpp) rides on the same connections: a replica sends SYNC on its connection
+// to its master and gets the copy and the stream back on it, acknowledging as it applies.
+// When a master is FAIL, its replicas wait a delay that grows with their rank (the replica
+// with the most of the stream goes first), then ask the masters for their votes in a new
+// epoch; the one that a majority of the masters serving slots votes for takes the slots over
+// with that epoch as its config epoch, and the others (the old master too, when it is back)
+// see the higher epoch claim them and follow it.
 #pragma once
 
 #include "bus_proto.hpp"
@@ -47,8 +55,28 @@ private:
     void run();
     void cron();
     void connect(const Peer& n);
-    /// Sends a message of type to l; about: the failed node of a FAIL.
-    void send(Link& l, MsgType type, const std::string& about = {});
+    /// Sends a message of type to l; about: the failed node of a FAIL, the stream id of a SYNC.
+    void send(Link& l, MsgType type, const std::string& about = {}, std::uint16_t mflags = 0);
+    /// Sends a replication message (FULL, STREAM, ACK) to l.
+    void send_data(Link& l, MsgType type, std::string_view about, std::uint64_t offset, std::string_view data,
+                   std::uint16_t mflags = 0);
+    /// Queues frame on l's connection.
+    void write(Link& l, std::string frame);
+    /// A master: sends each attached replica the stream it has not had yet.
+    void flush_feeds();
+    /// A master: l's sender asks for the stream from m's offset.
+    void start_feed(Link& l, const Message& m);
+    /// A replica: replication data from its master.
+    void on_data(Link& l, const Message& m);
+    /// A replica: syncs with its master, acknowledges, runs its elections.
+    void replica_cron(std::int64_t now);
+    /// Whether this master votes for requester's election (m: its AUTH_REQUEST); under
+    /// st_.mu_.  Records the vote.
+    bool may_vote_locked(Node& requester, const Message& m, std::int64_t now);
+    /// Promotes this replica when its election has a majority of the votes; under st_.mu_.
+    void win_if_elected_locked();
+    /// Sends a PONG on every connection when this node's role or slots changed.
+    void announce();
     /// Flags n FAIL when it is PFAIL here and a majority of the masters that serve slots
     /// (counting this node, if a master) reported it silent; under st_.mu_.  Whether it did.
     bool fail_if_agreed(Node& n, std::int64_t now);
@@ -70,6 +98,10 @@ private:
     uv_tcp_t listener_{};
     uv_timer_t timer_{};
     uv_async_t stop_async_{};
+    uv_async_t feed_async_{}; ///< the command threads fed the stream
+    Link* master_link_ = nullptr; ///< a replica: the connection its master's stream comes on
+    std::uint64_t acked_ = 0;     ///< a replica: the offset it last acknowledged
+    std::int64_t acked_at_ = 0;
     std::map<Link*, std::unique_ptr<Link>> links_;
     std::map<std::string, Link*> out_; ///< node id -> the connection this node opened to it
     std::thread thread_;

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace syskit::cachenode::cluster {
@@ -14,22 +15,19 @@ constexpr char magic[4] = {'C', 'N', 'B', '1'};
 constexpr std::size_t mac_offset = 12, mac_len = 32;
 constexpr std::size_t max_gossip = 4096;
 
-void put16(std::string& o, std::uint16_t v) {
-    o += static_cast<char>(v & 0xff);
-    o += static_cast<char>(v >> 8);
-}
-void put32(std::string& o, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i)
-        o += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-void put64(std::string& o, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i)
-        o += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-void put_str(std::string& o, std::string_view s) {
-    o += static_cast<char>(s.size());
-    o += s;
-}
+/// Appends little-endian integers and length-prefixed strings: every field of every frame.
+struct Writer {
+    std::string& out;
+
+    void uint(std::uint64_t v, int bytes) {
+        for (int i = 0; i < bytes; ++i)
+            out += static_cast<char>((v >> (8 * i)) & 0xff);
+    }
+    void str(std::string_view s) {
+        uint(s.size(), 1);
+        out += s;
+    }
+};
 
 /// Reads fields from the body, failing (for good) at the first one that does not fit.
 struct Reader {
@@ -87,32 +85,40 @@ void mac_of(std::string_view frame, std::string_view secret, unsigned char* out)
 
 std::string encode(const Message& m, std::string_view secret) {
     std::string f(magic, 4);
-    f += static_cast<char>(m.type);
-    f.append(3, '\0');
-    put32(f, 0); // the length, filled below
+    Writer w{f};
+    w.uint(static_cast<std::uint8_t>(m.type), 4); // the type and three zero bytes
+    w.uint(0, 4);                                  // the length, filled below
     f.append(mac_len, '\0');
-    put_str(f, m.sender);
-    put64(f, m.current_epoch);
-    put64(f, m.config_epoch);
-    put16(f, m.flags);
-    put16(f, m.port);
-    put16(f, m.cport);
-    put_str(f, m.master_id);
-    put64(f, m.repl_offset);
-    f.append(reinterpret_cast<const char*>(m.slots.data()), m.slots.size());
-    put16(f, static_cast<std::uint16_t>(std::min(m.gossip.size(), max_gossip)));
-    for (std::size_t i = 0; i < m.gossip.size() && i < max_gossip; ++i) {
-        const Gossip& g = m.gossip[i];
-        put_str(f, g.id);
-        put_str(f, g.ip);
-        put16(f, g.port);
-        put16(f, g.cport);
-        put16(f, g.flags);
+    w.str(m.sender);
+    if (is_data(m.type)) {
+        w.str(m.about);
+        w.uint(m.repl_offset, 8);
+        w.uint(m.mflags, 2);
+        std::size_t n = std::min(m.data.size(), max_data);
+        w.uint(n, 4);
+        f.append(m.data, 0, n);
+    } else {
+        w.uint(m.current_epoch, 8);
+        w.uint(m.config_epoch, 8);
+        for (std::uint16_t v : {m.flags, m.mflags, m.port, m.cport})
+            w.uint(v, 2);
+        w.str(m.master_id);
+        w.uint(m.repl_offset, 8);
+        f.append(reinterpret_cast<const char*>(m.slots.data()), m.slots.size());
+        std::size_t n = std::min(m.gossip.size(), max_gossip);
+        w.uint(n, 2);
+        for (std::size_t i = 0; i < n; ++i) {
+            const Gossip& g = m.gossip[i];
+            w.str(g.id);
+            w.str(g.ip);
+            for (std::uint16_t v : {g.port, g.cport, g.flags})
+                w.uint(v, 2);
+        }
+        w.str(m.about);
     }
-    put_str(f, m.about);
-    std::uint32_t len = static_cast<std::uint32_t>(f.size());
-    for (int i = 0; i < 4; ++i)
-        f[8 + i] = static_cast<char>((len >> (8 * i)) & 0xff);
+    std::string len;
+    Writer{len}.uint(f.size(), 4);
+    f.replace(8, 4, len);
     unsigned char mac[mac_len];
     mac_of(f, secret, mac);
     std::memcpy(f.data() + mac_offset, mac, mac_len);
@@ -148,7 +154,7 @@ Decoded decode(std::string_view in, std::string_view secret, Message& m, std::si
         why = "reserved header bytes are not zero";
         return Decoded::error;
     }
-    if (type < 1 || type > 4) {
+    if (type < 1 || type > static_cast<std::uint8_t>(MsgType::ack)) {
         why = "unknown message type";
         return Decoded::error;
     }
@@ -156,32 +162,46 @@ Decoded decode(std::string_view in, std::string_view secret, Message& m, std::si
     m = Message{};
     m.type = static_cast<MsgType>(type);
     m.sender = r.str(40);
-    m.current_epoch = r.uint(8);
-    m.config_epoch = r.uint(8);
-    m.flags = r.u16();
-    m.port = r.u16();
-    m.cport = r.u16();
-    m.master_id = r.str(40);
-    m.repl_offset = r.uint(8);
-    if (r.need(m.slots.size())) {
-        std::memcpy(m.slots.data(), r.in.data() + r.pos, m.slots.size());
-        r.pos += m.slots.size();
-    }
-    std::size_t n = r.u16();
-    if (n > max_gossip)
-        r.ok = false;
-    for (std::size_t i = 0; i < n && r.ok; ++i) {
-        Gossip g;
-        g.id = r.str(40);
-        g.ip = r.str(46);
-        g.port = r.u16();
-        g.cport = r.u16();
-        g.flags = r.u16();
-        if (r.ok && !valid_id(g.id, false))
+    if (is_data(m.type)) {
+        m.about = r.str(40);
+        m.repl_offset = r.uint(8);
+        m.mflags = r.u16();
+        std::size_t n = static_cast<std::size_t>(r.uint(4));
+        if (n > max_data)
             r.ok = false;
-        m.gossip.push_back(std::move(g));
+        if (r.need(n)) {
+            m.data = std::string(r.in.substr(r.pos, n));
+            r.pos += n;
+        }
+    } else {
+        m.current_epoch = r.uint(8);
+        m.config_epoch = r.uint(8);
+        m.flags = r.u16();
+        m.mflags = r.u16();
+        m.port = r.u16();
+        m.cport = r.u16();
+        m.master_id = r.str(40);
+        m.repl_offset = r.uint(8);
+        if (r.need(m.slots.size())) {
+            std::memcpy(m.slots.data(), r.in.data() + r.pos, m.slots.size());
+            r.pos += m.slots.size();
+        }
+        std::size_t n = r.u16();
+        if (n > max_gossip)
+            r.ok = false;
+        for (std::size_t i = 0; i < n && r.ok; ++i) {
+            Gossip g;
+            g.id = r.str(40);
+            g.ip = r.str(46);
+            g.port = r.u16();
+            g.cport = r.u16();
+            g.flags = r.u16();
+            if (r.ok && !valid_id(g.id, false))
+                r.ok = false;
+            m.gossip.push_back(std::move(g));
+        }
+        m.about = r.str(40);
     }
-    m.about = r.str(40);
     if (!r.ok || r.pos != r.in.size()) {
         why = "malformed message";
         return Decoded::error;

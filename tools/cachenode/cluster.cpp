@@ -4,6 +4,7 @@
 #include "store.hpp"
 
 #include "fs/fd.hpp"
+#include "metrics/metrics.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -23,6 +24,9 @@
 namespace syskit::cachenode::cluster {
 
 namespace {
+
+/// The longest WAIT, its timeout 0 ("no limit") included.
+constexpr long long max_wait_ms = 10000;
 
 std::int64_t wall_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -50,6 +54,22 @@ bool parse_slot(std::string_view s, unsigned& slot, std::string& out) {
         return false;
     }
     slot = static_cast<unsigned>(v);
+    return true;
+}
+
+/// The optional option after CLUSTER RESET or FAILOVER: its position in words (-1: none was
+/// given); false with Redis's syntax error when it is none of them, or more arguments follow.
+bool option_of(std::span<const std::string_view> argv, std::initializer_list<std::string_view> words, int& which,
+               std::string& out) {
+    which = -1;
+    if (argv.size() == 3)
+        for (std::size_t i = 0; i < words.size(); ++i)
+            if (iequals(argv[2], words.begin()[i]))
+                which = static_cast<int>(i);
+    if (argv.size() > 3 || (argv.size() == 3 && which < 0)) {
+        resp::error(out, "ERR syntax error");
+        return false;
+    }
     return true;
 }
 
@@ -120,7 +140,8 @@ std::string new_id() {
 
 State::State(const ClusterConfig& cfg, std::string ip, std::uint16_t port, Store& store)
     : cfg_(cfg), store_(store), bus_port_(cfg.bus_port ? cfg.bus_port : static_cast<std::uint16_t>(port + 10000)),
-      init_ip_(std::move(ip)), init_port_(port), local_(new std::atomic<std::uint8_t>[slot_count]) {
+      init_ip_(std::move(ip)), init_port_(port), local_(new std::atomic<std::uint8_t>[slot_count]),
+      repl_(store, cfg.repl_backlog) {
     for (unsigned s = 0; s < slot_count; ++s)
         local_[s].store(0, std::memory_order_relaxed);
 }
@@ -343,6 +364,7 @@ void State::update_state() {
     }
     ok_ = ok;
     const Node* mine = &me();
+    replica_.store(mine->flags & f_replica, std::memory_order_relaxed);
     for (unsigned s = 0; s < slot_count; ++s)
         local_[s].store(ok && owner_[s] == mine && !migrating_[s] && !importing_[s], std::memory_order_relaxed);
 }
@@ -354,34 +376,36 @@ std::string State::nodes_text() const {
 
 std::string State::nodes_text_locked(bool for_file) const {
     std::string t;
+    for (auto& [id, np] : nodes_)
+        t += node_line_locked(*np, for_file) + '\n';
+    return t;
+}
+
+std::string State::node_line_locked(const Node& n, bool for_file) const {
     const Node* mine = &me();
-    for (auto& [id, np] : nodes_) {
-        const Node& n = *np;
-        bool myself = &n == mine;
-        t += fmt::format("{} {}:{}@{} {} {} {} {} {} {}", n.id, n.ip, n.port, n.cport, flags_text(n, myself),
-                         n.master_id.empty() ? "-" : n.master_id, myself ? 0 : n.ping_sent,
-                         myself ? 0 : n.pong_received, n.config_epoch,
-                         myself || n.link_up || for_file ? "connected" : "disconnected");
-        for (unsigned s = 0; s < slot_count;) {
-            if (owner_[s] != &n) {
-                ++s;
-                continue;
-            }
-            unsigned e = s;
-            while (e + 1 < slot_count && owner_[e + 1] == &n)
-                ++e;
-            t += e == s ? fmt::format(" {}", s) : fmt::format(" {}-{}", s, e);
-            s = e + 1;
+    bool myself = &n == mine;
+    std::string t = fmt::format("{} {}:{}@{} {} {} {} {} {} {}", n.id, n.ip, n.port, n.cport, flags_text(n, myself),
+                                n.master_id.empty() ? "-" : n.master_id, myself ? 0 : n.ping_sent,
+                                myself ? 0 : n.pong_received, n.config_epoch,
+                                myself || n.link_up || for_file ? "connected" : "disconnected");
+    for (unsigned s = 0; s < slot_count;) {
+        if (owner_[s] != &n) {
+            ++s;
+            continue;
         }
-        if (myself)
-            for (unsigned s = 0; s < slot_count; ++s) {
-                if (migrating_[s])
-                    t += fmt::format(" [{}->-{}]", s, migrating_[s]->id);
-                if (importing_[s])
-                    t += fmt::format(" [{}-<-{}]", s, importing_[s]->id);
-            }
-        t += '\n';
+        unsigned e = s;
+        while (e + 1 < slot_count && owner_[e + 1] == &n)
+            ++e;
+        t += e == s ? fmt::format(" {}", s) : fmt::format(" {}-{}", s, e);
+        s = e + 1;
     }
+    if (myself)
+        for (unsigned s = 0; s < slot_count; ++s) {
+            if (migrating_[s])
+                t += fmt::format(" [{}->-{}]", s, migrating_[s]->id);
+            if (importing_[s])
+                t += fmt::format(" [{}-<-{}]", s, importing_[s]->id);
+        }
     return t;
 }
 
@@ -407,8 +431,22 @@ bool State::route(std::span<const std::string_view> argv, const KeySpec& ks, Cli
     // RESTORE-ASKING (MIGRATE's) is asking by itself.
     bool asking = client.asking || ks.flags.find("asking") != std::string_view::npos;
     client.asking = false;
-    if (ks.first <= 0 || static_cast<std::size_t>(ks.first) >= argv.size())
+    if (paused_until_.load(std::memory_order_relaxed) && ks.flags.find("write") != std::string_view::npos) {
+        // A replica takes over by a manual failover: writes wait until it has, then go to it
+        // (MOVED below), or until the pause ends.
+        std::unique_lock lock(mu_);
+        for (std::int64_t now = wall_ms(), until = paused_until_; now < until;
+             now = wall_ms(), until = paused_until_)
+            unpaused_.wait_for(lock, std::chrono::milliseconds(until - now));
+    }
+    if (ks.first <= 0 || static_cast<std::size_t>(ks.first) >= argv.size()) {
+        // A write without keys (FLUSHALL) would change a replica's copy behind its master's back.
+        if (replica_.load(std::memory_order_relaxed) && ks.flags.find("write") != std::string_view::npos) {
+            resp::error(out, "READONLY You can't write against a read only replica.");
+            return false;
+        }
         return true;
+    }
     std::size_t last = ks.last < 0 ? argv.size() + ks.last : static_cast<std::size_t>(ks.last);
     last = std::min(last, argv.size() - 1);
     std::size_t step = ks.step > 0 ? static_cast<std::size_t>(ks.step) : 1;
@@ -467,6 +505,135 @@ bool State::route(std::span<const std::string_view> argv, const KeySpec& ks, Cli
         return true;
     resp::error(out, fmt::format("MOVED {} {}", slot, addr(*owner)));
     return false;
+}
+
+std::string State::replication_section() const {
+    auto acks = repl_.replicas();
+    auto [first, histlen] = repl_.backlog();
+    std::lock_guard lock(mu_);
+    const Node& mine = me();
+    std::string t = "# Replication\r\n";
+    const Node* master = (mine.flags & f_replica) ? nodes_.count(mine.master_id) ? nodes_.at(mine.master_id).get()
+                                                                                 : nullptr
+                                                   : nullptr;
+    std::uint64_t offset = repl_.offset();
+    if (mine.flags & f_replica) {
+        bool up = master_link_up_.load(std::memory_order_relaxed);
+        std::int64_t io = master_last_io_.load(std::memory_order_relaxed);
+        t += fmt::format("role:slave\r\nmaster_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\n"
+                         "master_last_io_seconds_ago:{}\r\nmaster_sync_in_progress:0\r\nslave_read_repl_offset:{}\r\n"
+                         "slave_repl_offset:{}\r\nslave_priority:100\r\nslave_read_only:1\r\n"
+                         "replica_announced:1\r\n",
+                         master ? master->ip : "", master ? master->port : 0, up ? "up" : "down",
+                         io ? (wall_ms() - io) / 1000 : -1, offset, offset);
+        if (!up)
+            t += fmt::format("master_link_down_since_seconds:{}\r\n", io ? (wall_ms() - io) / 1000 : -1);
+        t += "connected_slaves:0\r\n";
+    } else {
+        t += fmt::format("role:master\r\nconnected_slaves:{}\r\n", acks.size());
+        std::size_t i = 0;
+        std::int64_t now = wall_ms();
+        for (auto& [id, ack] : acks) {
+            auto it = nodes_.find(id);
+            if (it == nodes_.end())
+                continue;
+            t += fmt::format("slave{}:ip={},port={},state=online,offset={},lag={}\r\n", i++, it->second->ip,
+                             it->second->port, ack.offset, (now - ack.at) / 1000);
+        }
+    }
+    t += fmt::format("master_failover_state:{}\r\nmaster_replid:{}\r\n"
+                     "master_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:{}\r\n"
+                     "second_repl_offset:-1\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\n"
+                     "repl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
+                     paused_until_.load() > wall_ms() ? "waiting-for-sync" : "no-failover", repl_.replid(), offset,
+                     histlen || first ? 1 : 0, repl_.backlog_size(), histlen || first ? first + 1 : 0, histlen);
+    return t;
+}
+
+void State::role(std::string& out) const {
+    auto acks = repl_.replicas();
+    std::uint64_t offset = repl_.offset();
+    std::lock_guard lock(mu_);
+    const Node& mine = me();
+    if (mine.flags & f_replica) {
+        auto it = nodes_.find(mine.master_id);
+        resp::array(out, 5);
+        resp::bulk(out, "slave");
+        resp::bulk(out, it == nodes_.end() ? "" : it->second->ip);
+        resp::integer(out, it == nodes_.end() ? 0 : it->second->port);
+        resp::bulk(out, master_link_up_.load() ? "connected" : "connect");
+        resp::integer(out, static_cast<std::int64_t>(offset));
+        return;
+    }
+    resp::array(out, 3);
+    resp::bulk(out, "master");
+    resp::integer(out, static_cast<std::int64_t>(offset));
+    std::vector<const Node*> known;
+    for (auto& [id, ack] : acks)
+        if (auto it = nodes_.find(id); it != nodes_.end())
+            known.push_back(it->second.get());
+    resp::array(out, known.size());
+    for (const Node* n : known) {
+        resp::array(out, 3);
+        resp::bulk(out, n->ip);
+        resp::bulk(out, std::to_string(n->port));
+        resp::bulk(out, std::to_string(acks.at(n->id).offset));
+    }
+}
+
+void State::wait(std::span<const std::string_view> argv, std::string& out) {
+    long long n = 0, timeout = 0;
+    if (!parse_num(argv[1], n) || !parse_num(argv[2], timeout) || n < 0) {
+        resp::error(out, "ERR value is not an integer or out of range");
+        return;
+    }
+    if (timeout < 0) {
+        resp::error(out, "ERR timeout is negative");
+        return;
+    }
+    {
+        std::lock_guard lock(mu_);
+        if (me().flags & f_replica) {
+            resp::error(out, "ERR WAIT cannot be used with replica instances.");
+            return;
+        }
+    }
+    // The wait holds this connection's event loop, so it is bounded even when Redis's would not be.
+    if (timeout == 0 || timeout > max_wait_ms)
+        timeout = max_wait_ms;
+    resp::integer(out, static_cast<std::int64_t>(repl_.wait(static_cast<std::size_t>(n), timeout)));
+}
+
+std::string State::metrics() const {
+    auto acks = repl_.replicas();
+    std::uint64_t offset = repl_.offset();
+    std::lock_guard lock(mu_);
+    metrics::Writer w;
+    w.family("cachenode_cluster_state", "1 when the cluster is up as this node sees it (cluster_state:ok).", "gauge")
+        .sample("cachenode_cluster_state", {}, std::uint64_t{ok_});
+    std::uint64_t assigned = 0, mine = 0;
+    for (const Node* o : owner_) {
+        assigned += o != nullptr;
+        mine += o == &me();
+    }
+    w.family("cachenode_cluster_slots", "Hash slots assigned in the cluster, and served by this node.", "gauge")
+        .sample("cachenode_cluster_slots", {{"owner", "any"}}, assigned)
+        .sample("cachenode_cluster_slots", {{"owner", "myself"}}, mine);
+    std::uint64_t by_state[4] = {};
+    for (auto& [id, n] : nodes_)
+        ++by_state[(n->flags & f_fail) ? 2 : (n->flags & f_pfail) ? 1 : (n->flags & f_handshake) ? 3 : 0];
+    w.family("cachenode_cluster_nodes", "Nodes this node knows, by state.", "gauge");
+    const char* names[] = {"ok", "pfail", "fail", "handshake"};
+    for (int i = 0; i < 4; ++i)
+        w.sample("cachenode_cluster_nodes", {{"state", names[i]}}, by_state[i]);
+    w.family("cachenode_replication_offset_bytes",
+             "The replication offset: bytes of the write stream a master wrote or a replica applied.", "gauge")
+        .sample("cachenode_replication_offset_bytes", {{"role", (me().flags & f_replica) ? "replica" : "master"}},
+                offset);
+    w.family("cachenode_replica_lag_bytes", "A master's replicas: bytes of the stream not acknowledged yet.", "gauge");
+    for (auto& [id, ack] : acks)
+        w.sample("cachenode_replica_lag_bytes", {{"replica", id}}, offset - std::min(offset, ack.offset));
+    return w.str();
 }
 
 std::string State::info_section() const {
@@ -580,7 +747,7 @@ void State::cmd_shards(std::string& out) const {
             resp::bulk(out, "role");
             resp::bulk(out, (n->flags & f_replica) ? "replica" : "master");
             resp::bulk(out, "replication-offset");
-            resp::integer(out, static_cast<std::int64_t>(n->repl_offset));
+            resp::integer(out, static_cast<std::int64_t>(n == &me() ? repl_.offset() : n->repl_offset));
             resp::bulk(out, "health");
             resp::bulk(out, (n->flags & f_fail) ? "fail" : "online");
         }
@@ -803,18 +970,10 @@ bool State::bump_epoch() {
 }
 
 void State::cmd_reset(std::span<const std::string_view> argv, std::string& out) {
-    bool hard = false;
-    if (argv.size() == 3) {
-        if (iequals(argv[2], "HARD"))
-            hard = true;
-        else if (!iequals(argv[2], "SOFT")) {
-            resp::error(out, "ERR syntax error");
-            return;
-        }
-    } else if (argv.size() > 3) {
-        resp::error(out, "ERR syntax error");
+    int option = -1;
+    if (!option_of(argv, {"HARD", "SOFT"}, option, out))
         return;
-    }
+    bool hard = option == 0;
     std::lock_guard lock(mu_);
     Node& mine = me();
     if ((mine.flags & f_master) && store_.size() != 0) {
@@ -824,6 +983,13 @@ void State::cmd_reset(std::span<const std::string_view> argv, std::string& out) 
     owner_.fill(nullptr);
     migrating_.fill(nullptr);
     importing_.fill(nullptr);
+    if (mine.flags & f_replica) {
+        // A replica's keys are its master's: as Redis, it starts over empty.
+        store_.flush();
+        repl_.promote();
+    }
+    election_ = {};
+    manual_until_ = 0;
     auto keep = std::move(nodes_.at(myself_));
     nodes_.clear();
     keep->flags = f_master;
@@ -836,6 +1002,134 @@ void State::cmd_reset(std::span<const std::string_view> argv, std::string& out) 
     }
     nodes_.emplace(keep->id, std::move(keep));
     changed();
+    resp::simple(out, "OK");
+}
+
+std::size_t State::voters_locked() const {
+    std::size_t size = 0;
+    for (auto& [id, m] : nodes_)
+        if ((m->flags & f_master) && std::find(owner_.begin(), owner_.end(), m.get()) != owner_.end())
+            ++size;
+    return size;
+}
+
+void State::follow_locked(Node& master) {
+    Node& mine = me();
+    mine.flags = static_cast<std::uint16_t>((mine.flags & ~f_master) | f_replica);
+    mine.master_id = master.id;
+    for (unsigned s = 0; s < slot_count; ++s) {
+        if (owner_[s] == &mine)
+            owner_[s] = nullptr;
+        migrating_[s] = importing_[s] = nullptr;
+    }
+    election_ = {};
+    manual_until_ = 0;
+    paused_until_ = 0;
+    unpaused_.notify_all();
+    announce_ = true;
+    changed();
+}
+
+void State::promote_locked(std::uint64_t epoch) {
+    Node& mine = me();
+    Node* old = find(mine.master_id);
+    mine.flags = static_cast<std::uint16_t>((mine.flags & ~f_replica) | f_master);
+    mine.master_id.clear();
+    mine.config_epoch = epoch;
+    current_epoch_ = std::max(current_epoch_, epoch);
+    if (old)
+        for (unsigned s = 0; s < slot_count; ++s)
+            if (owner_[s] == old) {
+                owner_[s] = &mine;
+                migrating_[s] = importing_[s] = nullptr;
+            }
+    repl_.promote();
+    election_ = {};
+    manual_until_ = 0;
+    announce_ = true;
+    master_link_up_ = false;
+    changed();
+}
+
+void State::cmd_replicate(std::span<const std::string_view> argv, std::string& out) {
+    std::lock_guard lock(mu_);
+    Node* n = find(argv[2]);
+    Node& mine = me();
+    if (!n) {
+        resp::error(out, fmt::format("ERR Unknown node {}", argv[2].substr(0, 64)));
+        return;
+    }
+    if (n == &mine) {
+        resp::error(out, "ERR Can't replicate myself");
+        return;
+    }
+    if (!(n->flags & f_master)) {
+        resp::error(out, "ERR I can only replicate a master, not a replica.");
+        return;
+    }
+    bool has_slots = std::find(owner_.begin(), owner_.end(), &mine) != owner_.end();
+    if ((mine.flags & f_master) && (has_slots || store_.size() != 0)) {
+        resp::error(out, "ERR To set a master the node must be empty and without assigned slots.");
+        return;
+    }
+    follow_locked(*n);
+    resp::simple(out, "OK");
+}
+
+void State::cmd_replicas(std::span<const std::string_view> argv, std::string& out) {
+    std::lock_guard lock(mu_);
+    Node* n = find(argv[2]);
+    if (!n) {
+        resp::error(out, fmt::format("ERR Unknown node {}", argv[2].substr(0, 64)));
+        return;
+    }
+    if (!(n->flags & f_master)) {
+        resp::error(out, "ERR The specified node is not a master");
+        return;
+    }
+    std::vector<std::string> lines;
+    for (auto& [id, r] : nodes_)
+        if ((r->flags & f_replica) && r->master_id == n->id)
+            lines.push_back(node_line_locked(*r, false));
+    resp::array(out, lines.size());
+    for (const auto& l : lines)
+        resp::bulk(out, l);
+}
+
+void State::cmd_failover(std::span<const std::string_view> argv, std::string& out) {
+    int option = -1;
+    if (!option_of(argv, {"FORCE", "TAKEOVER"}, option, out))
+        return;
+    bool force = option == 0, takeover = option == 1;
+    std::lock_guard lock(mu_);
+    Node& mine = me();
+    if (!(mine.flags & f_replica)) {
+        resp::error(out, "ERR You should send CLUSTER FAILOVER to a replica");
+        return;
+    }
+    Node* master = find(mine.master_id);
+    if (!master) {
+        resp::error(out, "ERR I'm a replica but my master is unknown to me");
+        return;
+    }
+    if (!force && !takeover && ((master->flags & f_fail) || !master->link_up)) {
+        resp::error(out, "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE");
+        return;
+    }
+    std::int64_t now = wall_ms();
+    if (takeover) {
+        // No election: a config epoch above every other, taken alone, as Redis's TAKEOVER.
+        std::uint64_t max = current_epoch_;
+        for (auto& [id, n] : nodes_)
+            max = std::max(max, n->config_epoch);
+        promote_locked(max + 1);
+    } else if (force) {
+        election_ = {};
+        election_.start = now;
+        election_.force = true;
+    } else {
+        manual_until_ = now + 5000;
+    }
     resp::simple(out, "OK");
 }
 
@@ -931,6 +1225,14 @@ void State::command(std::span<const std::string_view> argv, std::string& out) {
         if (bumped)
             changed();
         resp::simple(out, fmt::format("{} {}", bumped ? "BUMPED" : "STILL", mine.config_epoch));
+    } else if (iequals(sub, "REPLICATE")) {
+        if (arity(3))
+            cmd_replicate(argv, out);
+    } else if (iequals(sub, "REPLICAS") || iequals(sub, "SLAVES")) {
+        if (arity(3))
+            cmd_replicas(argv, out);
+    } else if (iequals(sub, "FAILOVER")) {
+        cmd_failover(argv, out);
     } else if (iequals(sub, "SAVECONFIG")) {
         if (!arity(2))
             return;
@@ -949,6 +1251,7 @@ void State::command(std::span<const std::string_view> argv, std::string& out) {
             "COUNTKEYSINSLOT <slot>",
             "DELSLOTS <slot> [<slot> ...]",
             "DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+            "FAILOVER [FORCE|TAKEOVER]",
             "GETKEYSINSLOT <slot> <count>",
             "FORGET <node-id>",
             "INFO",
@@ -956,6 +1259,8 @@ void State::command(std::span<const std::string_view> argv, std::string& out) {
             "MEET <ip> <port> [<bus-port>]",
             "MYID",
             "NODES",
+            "REPLICATE <node-id>",
+            "REPLICAS <node-id>",
             "RESET [HARD|SOFT]",
             "SAVECONFIG",
             "SET-CONFIG-EPOCH <epoch>",

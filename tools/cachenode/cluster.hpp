@@ -13,10 +13,12 @@
 #pragma once
 
 #include "cluster_config.hpp"
+#include "repl.hpp"
 #include "slots.hpp"
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -63,6 +65,8 @@ struct Node {
     bool link_up = false;           ///< the bus has a connection to it
     std::uint64_t repl_offset = 0;
     std::int64_t fail_time = 0; ///< when it was flagged FAIL (ms since the epoch)
+    std::int64_t voted_time = 0; ///< a master: when this node last voted for one of its replicas
+    bool paused = false;         ///< its writes are paused for a manual failover (its last ping said)
     /// Masters that told us, in gossip, that they find this node silent: id -> when.
     std::map<std::string, std::int64_t, std::less<>> fail_reports;
 };
@@ -104,6 +108,18 @@ public:
 
     /// INFO's "# Cluster" section, without its trailing blank line.
     std::string info_section() const;
+    /// INFO's "# Replication" section, without its trailing blank line.
+    std::string replication_section() const;
+    /// ROLE's reply.
+    void role(std::string& out) const;
+    /// WAIT numreplicas timeout, argv[0] being "WAIT": blocks this thread until enough replicas
+    /// acknowledged the stream or the timeout passed (repl.hpp), 10 seconds at most.
+    void wait(std::span<const std::string_view> argv, std::string& out);
+    /// The replication stream and backlog of this node.
+    Replication& repl() { return repl_; }
+    /// Prometheus text of the cluster's metrics: slots, peers by state, replication offset
+    /// and each replica's lag.
+    std::string metrics() const;
 
     std::string myself_id() const;
     std::uint16_t bus_port() const { return bus_port_; }
@@ -124,6 +140,8 @@ private:
     const Node& me() const { return *nodes_.at(myself_); }
     Node* find(std::string_view id);
     std::string nodes_text_locked(bool for_file) const;
+    /// n's line of CLUSTER NODES, without its newline.
+    std::string node_line_locked(const Node& n, bool for_file) const;
     /// Recomputes local_ and the cluster's state after a change; marks the config to save.
     void changed();
     void update_state();
@@ -147,6 +165,15 @@ private:
     /// alone): what a node taking slots over without an election does.  Whether it changed.
     bool bump_epoch();
     void cmd_reset(std::span<const std::string_view> argv, std::string& out);
+    void cmd_replicate(std::span<const std::string_view> argv, std::string& out);
+    void cmd_replicas(std::span<const std::string_view> argv, std::string& out);
+    void cmd_failover(std::span<const std::string_view> argv, std::string& out);
+    /// A replica becomes the master of its master's slots with config epoch epoch; under mu_.
+    void promote_locked(std::uint64_t epoch);
+    /// Makes this node a replica of master; under mu_.
+    void follow_locked(Node& master);
+    /// The masters that serve slots: the electorate of FAIL reports and elections.
+    std::size_t voters_locked() const;
 
     const ClusterConfig& cfg_;
     Store& store_;
@@ -169,6 +196,27 @@ private:
     bool dirty_ = false; ///< the nodes file is behind
     std::uint64_t sent_ = 0, received_ = 0;
     std::unique_ptr<std::atomic<std::uint8_t>[]> local_;
+    std::atomic<bool> replica_{false}; ///< this node is a replica (route() reads it without the lock)
+    Replication repl_;
+
+    /// An election this replica runs for its failed master's slots (bus.cpp).
+    struct Election {
+        std::int64_t start = 0;    ///< when to ask for votes (0: none planned)
+        std::uint64_t epoch = 0;   ///< the epoch asked for (0: not asked yet)
+        std::int64_t asked = 0;    ///< when the votes were asked for
+        bool force = false;        ///< CLUSTER FAILOVER: the master need not be failed
+        std::vector<std::string> votes;
+    } election_;
+    /// CLUSTER FAILOVER without FORCE on this replica: the master is asked to pause, then the
+    /// election starts once this replica has all of the master's stream.
+    std::int64_t manual_until_ = 0;
+    bool announce_ = false; ///< this node's role or slots changed: the bus tells every node now
+    /// A replica: the link to its master is synced, and when the master last sent anything.
+    std::atomic<bool> master_link_up_{false};
+    std::atomic<std::int64_t> master_last_io_{0};
+    /// This master pauses its writes until then (a replica's manual failover); writes wait.
+    std::atomic<std::int64_t> paused_until_{0};
+    std::condition_variable unpaused_;
 };
 
 } // namespace syskit::cachenode::cluster

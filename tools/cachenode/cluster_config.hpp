@@ -13,6 +13,7 @@ struct ClusterConfig {
     std::uint64_t node_timeout_ms = 15000; ///< silence after which a peer is suspected (PFAIL)
     std::string secret_file;               ///< --cluster-secret-file; empty: the bus is unauthenticated
     std::string secret;                    ///< its contents, read by main() after finish()
+    std::size_t repl_backlog = 1 << 20;    ///< --repl-backlog-size: bytes of the stream kept for replicas
 };
 
 } // namespace syskit::cachenode

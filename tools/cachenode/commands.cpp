@@ -2105,6 +2105,8 @@ void cmd_readwrite(Ctx& c) {
 }
 
 void cmd_migrate(Ctx& c) { cluster::migrate(c.sh.store, c.argv, c.out); }
+void cmd_wait(Ctx& c) { c.sh.cluster->wait(c.argv, c.out); }
+void cmd_role(Ctx& c) { c.sh.cluster->role(c.out); }
 // RESTORE that a node importing the key's slot takes from MIGRATE (the route lets it through
 // as it lets a command after ASKING).
 void cmd_restore_asking(Ctx& c) { cmd_restore(c); }
@@ -2117,6 +2119,8 @@ constexpr Command cluster_commands[] = {
     {"asking", 1, false, Op::other, cmd_asking, "fast", 0, 0, 0, "@fast @connection"},
     {"readonly", 1, false, Op::other, cmd_readonly, "loading stale fast", 0, 0, 0, "@fast @connection"},
     {"readwrite", 1, false, Op::other, cmd_readwrite, "loading stale fast", 0, 0, 0, "@fast @connection"},
+    {"wait", 3, false, Op::other, cmd_wait, "noscript", 0, 0, 0, "@slow @connection"},
+    {"role", 1, false, Op::other, cmd_role, "noscript loading stale fast", 0, 0, 0, "@admin @fast @dangerous"},
 };
 
 const Command* cluster_lookup(std::string_view name) {
@@ -2574,7 +2578,9 @@ std::string info_text(const Shared& sh, std::string_view section) {
                          "keyspace_misses:{}\r\n\r\n",
                          sh.stats.connections(true), sh.stats.commands_processed(), sh.stats.connections(false),
                          st.expired, st.evictions, st.hits, st.misses);
-    if (want("replication"))
+    if (want("replication") && sh.cluster)
+        t += sh.cluster->replication_section() + "\r\n";
+    else if (want("replication"))
         t += "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
              "master_repl_offset:0\r\nrepl_backlog_active:0\r\n\r\n";
     if (want("persistence"))
@@ -2778,11 +2784,11 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     } else if ((cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
                (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity))) {
         resp::error(out, fmt::format("ERR wrong number of arguments for '{}' command", cmd->name));
-    } else if (sh_.cluster &&
+    } else if (sh_.cluster && !client_.master &&
                !sh_.cluster->route(argv, {cmd->first_key, cmd->last_key, cmd->key_step, cmd->flags}, client_.cluster,
                                    out)) {
         // Redirected or refused by the cluster (cluster.hpp): the reply is in out.
-    } else if (sh_.store.over_limit() && oom_refused(cmd->name)) {
+    } else if (!client_.master && sh_.store.over_limit() && oom_refused(cmd->name)) {
         // As Redis: over the limit, a command that may add memory is refused, and in MULTI
         // so is queueing anything but EXEC, DISCARD, QUIT and RESET.
         if (cmd->name == "exec") {
@@ -2800,10 +2806,18 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
         last_command_.store(index, std::memory_order_relaxed);
         auto start = std::chrono::steady_clock::now();
         queued_now_ = false;
+        // Cluster mode: a write and its place in the replication stream are one step (repl.hpp).
+        bool writes = sh_.cluster && !client_.master &&
+                      (cmd->flags.find("write") != std::string_view::npos || cmd->name == "exec");
+        std::unique_lock<std::recursive_mutex> ordered;
+        if (writes)
+            ordered = std::unique_lock(sh_.cluster->repl().write_mutex());
         if (!transaction(cmd->name, argv, out, quit)) {
             Ctx c{sh_, argv, out, quit, authed_, client_, *this};
             cmd->run(c);
         }
+        if (writes && !queued_now_ && cmd->name != "exec")
+            sh_.cluster->repl().feed(argv, out.size() > mark && out[mark] != '-');
         // A command queued in MULTI counts when EXEC runs it.
         if (!queued_now_ && index >= 0)
             account(index, argv, std::chrono::steady_clock::now() - start, out.size() > mark && out[mark] != '-');

@@ -80,6 +80,9 @@ struct ClientState {
     std::string name;
     enum class Reply { on, off, skip } reply = Reply::on;
     cluster::ClientFlags cluster{}; ///< ASKING and READONLY
+    /// The replication stream from this node's master (repl.hpp): neither routed nor refused
+    /// over the memory limit, and not fed to a stream of this node's own.
+    bool master = false;
     int resp = 2; ///< the protocol version HELLO chose
 };
 
@@ -113,6 +116,11 @@ public:
     std::uint64_t id() const { return client_.id; }
     const std::string& peer() const { return addr_; }
     const std::string& local() const { return laddr_; }
+    /// Makes this session the one that runs the replication stream from this node's master.
+    void replication_link() {
+        client_.master = authed_ = true;
+        parser_.set_limits(request_limits(sh_.cfg));
+    }
     /// CLIENT KILL: the connection closes within a second, or at its next request.
     void kill() { kill_.store(true, std::memory_order_relaxed); }
 

@@ -83,7 +83,10 @@ struct Route {
 
 void get_healthz(Exchange& x) { x.respond(200, text_plain, "ok\n"); }
 
-void get_metrics(Exchange& x) { x.respond(200, metrics::Writer::content_type, x.sh.stats.prometheus()); }
+void get_metrics(Exchange& x) {
+    x.respond(200, metrics::Writer::content_type,
+              x.sh.stats.prometheus() + (x.sh.cluster ? x.sh.cluster->metrics() : std::string()));
+}
 
 /// The book's GET /get?key=K: the value as JSON.
 void book_get(Exchange& x) {

@@ -107,8 +107,25 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
         cli::error(why.substr(0, why.find(": ")), why.substr(why.find(": ") + 2));
         return cli::exit_trouble;
     }
+    // A replica runs its master's stream (repl.hpp) as a client of its own, on the bus thread.
+    WorkerStats stream_stats;
+    RespSession from_master(shared, stream_stats);
+    from_master.replication_link();
     std::unique_ptr<cluster::Bus> bus;
     if (cluster_state) {
+        cluster_state->repl().on_apply([&from_master](std::string_view in) {
+            std::size_t done = 0;
+            std::string replies;
+            while (done < in.size()) {
+                std::size_t used = 0;
+                replies.clear();
+                from_master.on_data(in.substr(done), used, replies);
+                if (used == 0)
+                    break;
+                done += used;
+            }
+            return done;
+        });
         bus = std::make_unique<cluster::Bus>(*cluster_state, cfg.bind, cfg.cluster.secret, logger);
         if (!bus->start(why)) {
             cli::error(why.substr(0, why.find(": ")), why.substr(why.find(": ") + 2));

@@ -128,6 +128,12 @@ void add_options(CLI::App& app, Options& o) {
                    "Authenticate the cluster bus with the secret in FILE (the same on every node)")
         ->type_name("FILE")
         ->needs(cluster_opt);
+    app.add_option("--repl-backlog-size", r.repl_backlog,
+                   fmt::format("Bytes of writes a master keeps for its replicas to catch up from "
+                               "(default: {})",
+                               size_text(d.cluster.repl_backlog)))
+        ->type_name("SIZE")
+        ->needs(cluster_opt);
     app.add_flag("--check-config", o.check_config, "Check the options, certificate and token file, then exit");
 }
 
@@ -140,6 +146,8 @@ std::optional<cli::Problem> finish(Options& o) {
     if (auto p = size_of("--max-key", r.max_key, 1, Entry::max_key, c.max_key))
         return p;
     if (auto p = size_of("--max-value", r.max_value, 1, max_value_limit, c.store.max_value))
+        return p;
+    if (auto p = size_of("--repl-backlog-size", r.repl_backlog, 1024, std::size_t{1} << 34, c.cluster.repl_backlog))
         return p;
     if (auto p = size_of("--max-request", r.max_request, 1024, std::size_t{1} << 31, c.max_request))
         return p;

@@ -1,0 +1,119 @@
+// repl: the replication of a cluster master's writes to its replicas.  A master appends every
+// write command it runs, as RESP, to its stream; the stream's bytes are numbered from the
+// master's birth (the replication offset), and the last --repl-backlog-size of them are kept in
+// the backlog.  A replica attaching to a master asks for the stream from where it stands (SYNC
+// on the bus, bus.hpp): inside the backlog it gets the rest of the stream; otherwise, or under
+// another stream id, a full copy of the keys at an offset, then the stream from there.  A
+// replica acknowledges how far it has applied the stream, which is what WAIT counts.
+//
+// Every write command, on every thread, runs under the write mutex and appends to the stream
+// under it, so the stream orders writes as the store applied them, and a copy taken under the
+// same mutex stands exactly at one offset.  The bus thread reads the stream and the copy; the
+// command threads append and WAIT.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace syskit::cachenode {
+class Store;
+}
+
+namespace syskit::cachenode::cluster {
+
+class Replication {
+public:
+    /// How far a replica acknowledged the stream, and when (ms since the epoch).
+    struct Ack {
+        std::uint64_t offset = 0;
+        std::int64_t at = 0;
+    };
+
+    /// backlog: how many bytes of the stream a master keeps for replicas to catch up from.
+    Replication(Store& store, std::size_t backlog);
+    Replication(const Replication&) = delete;
+    Replication& operator=(const Replication&) = delete;
+
+    /// The stream's id (40 hex digits): new when a node starts and when a replica is promoted.
+    std::string replid() const;
+    /// The end of the stream: how many bytes a master wrote to it, or a replica applied.
+    std::uint64_t offset() const;
+    std::size_t backlog_size() const { return cap_; }
+    /// The offset of the backlog's first byte and how many bytes it holds (0, 0: no replica
+    /// attached yet, so no backlog is kept).
+    std::pair<std::uint64_t, std::uint64_t> backlog() const;
+
+    // ---- A master, on the command threads.
+
+    /// Held around each write command (and EXEC): see above.  Recursive: EXEC runs its writes
+    /// under its own hold.
+    std::recursive_mutex& write_mutex() { return write_mu_; }
+    /// Appends the write command argv (ran, with a reply that is an error when !ok) to the
+    /// stream, under write_mutex().  MIGRATE goes as a DEL of the keys it moved.  Nothing
+    /// while no replica has ever attached.
+    void feed(std::span<const std::string_view> argv, bool ok);
+    /// WAIT: blocks until n replicas acknowledged the stream up to its current end, or for
+    /// timeout_ms; returns how many did.
+    std::size_t wait(std::size_t n, std::int64_t timeout_ms);
+
+    // ---- A master, on the bus thread.
+
+    /// Called after each feed() that added bytes: the bus sends them.
+    void on_feed(std::function<void()> f) { wake_ = std::move(f); }
+    /// A copy of every key (records of key, TTL and DUMP payload) and the offset it stands at,
+    /// taken under write_mutex().  Starts the backlog.
+    std::string copy(std::uint64_t& offset);
+    /// Whether a replica that has the stream replid up to offset can continue from the backlog.
+    bool can_continue(std::string_view replid, std::uint64_t offset) const;
+    /// Up to max bytes of the stream from from, appended to out; false when from is no longer
+    /// (or not yet) in the backlog.
+    bool read(std::uint64_t from, std::size_t max, std::string& out) const;
+    /// Replica node acknowledged the stream up to offset.
+    void ack(const std::string& node, std::uint64_t offset);
+    /// Replica node is no longer attached.
+    void detach(const std::string& node);
+    /// The attached replicas and how far each acknowledged.
+    std::map<std::string, Ack> replicas() const;
+
+    // ---- A replica, on the bus thread.
+
+    /// Runs stream bytes as commands; returns how many bytes it consumed (whole commands).
+    void on_apply(std::function<std::size_t(std::string_view)> f) { exec_ = std::move(f); }
+    /// Replaces every key by the copy's (copy()'s format) and continues the stream replid at
+    /// offset.  False with error when the copy is malformed.
+    bool load(std::string_view copy, std::string_view replid, std::uint64_t offset, std::string& error);
+    /// Applies stream bytes starting at offset at; false when at is not offset() (the replica
+    /// then syncs again).
+    bool apply(std::uint64_t at, std::string_view bytes);
+    /// The replica becomes a master: a new stream id, its offset kept, no backlog until a
+    /// replica attaches.
+    void promote();
+
+private:
+    Store& store_;
+    std::size_t cap_;
+    std::recursive_mutex write_mu_;
+    mutable std::mutex mu_;
+    std::condition_variable acked_;
+    std::string replid_;
+    std::uint64_t end_ = 0;
+    /// A backlog is kept (a replica attached once); read without mu_ by feed(), so that a master
+    /// without replicas pays one load per write.
+    std::atomic<bool> active_{false};
+    std::string buf_;         ///< the backlog: bytes [start_, end_) of the stream
+    std::uint64_t start_ = 0;
+    std::map<std::string, Ack> acks_;
+    std::string pending_; ///< a replica's stream bytes not yet a whole command
+    std::function<void()> wake_;
+    std::function<std::size_t(std::string_view)> exec_;
+};
+
+} // namespace syskit::cachenode::cluster
