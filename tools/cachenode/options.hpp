@@ -23,7 +23,6 @@ struct Options {
     /// The raw text of the options finish() converts; unset ones keep Config's defaults.
     struct Raw {
         std::optional<std::string> max_memory, max_key, max_value, max_request, eviction;
-        std::string log_format;
     } raw;
 };
 
