@@ -1,42 +1,16 @@
 """The shared -q/--quiet and --color of the tools that had neither (fdlock, logroll, pipekit,
 sockkit, cachenode, usbtidy, btprox): -q silent when all is well and never on failure, --color
 painting only when asked or on a terminal, never with NO_COLOR or on a pipe."""
-import os
-import pty
 import signal
 import subprocess
-import termios
 import time
 
 import pytest
 
-from conftest import run_tool, tool_env, tool_path, wait_until
+from conftest import run_on_terminal, run_tool, tool_env, tool_path, wait_until
 
 ESC = "\x1b["
 RED_PREFIX = "\x1b[1;31m{}:\x1b[0m"
-
-
-def on_tty(tool, *args, env=None, cwd=None) -> bytes:
-    """What a terminal shows of TOOL ARGS run with stdout and stderr on it."""
-    master, slave = pty.openpty()
-    attrs = termios.tcgetattr(slave)
-    attrs[1] &= ~termios.OPOST  # no \n -> \r\n translation
-    termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    p = subprocess.Popen([str(tool_path(tool)), *map(str, args)], stdin=subprocess.DEVNULL, stdout=slave,
-                         stderr=slave, env=tool_env(env), cwd=cwd)
-    os.close(slave)
-    got = b""
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: every copy of the slave side is closed
-            break
-        if not data:
-            break
-        got += data
-    os.close(master)
-    p.wait(timeout=60)
-    return got
 
 
 def assert_colours_only_when_asked(tool, *args, cwd=None, env=None):
@@ -48,8 +22,8 @@ def assert_colours_only_when_asked(tool, *args, cwd=None, env=None):
     for variant in (["--color=never"], []):
         r = run_tool(tool, *variant, *args, cwd=cwd, env=env)
         assert ESC not in r.text + r.err, r
-    assert ESC.encode() in on_tty(tool, *args, cwd=cwd, env=env)
-    assert ESC.encode() not in on_tty(tool, *args, cwd=cwd, env={**env, "NO_COLOR": "1"})
+    assert ESC.encode() in run_on_terminal(tool, *args, cwd=cwd, env=env)
+    assert ESC.encode() not in run_on_terminal(tool, *args, cwd=cwd, env={**env, "NO_COLOR": "1"})
 
 
 # --- fdlock -----------------------------------------------------------------------------------
