@@ -50,6 +50,7 @@ Tool& Tool::add_color() {
     app_->add_option("--color", color_, "Colour the output: auto (a terminal, NO_COLOR unset), always, never")
         ->transform(one_of(std::vector<std::pair<std::string, Color>>{
             {"auto", Color::auto_}, {"always", Color::always}, {"never", Color::never}}));
+    has_color_ = true;
     return *this;
 }
 
@@ -74,6 +75,8 @@ Tool& Tool::footer(std::string text) {
 }
 
 bool Tool::color_stdout() const { return use_color(color_, STDOUT_FILENO); }
+
+bool Tool::color_stderr() const { return has_color_ && use_color(color_, STDERR_FILENO); }
 
 std::string Tool::help() const { return app_->help(); }
 
@@ -113,6 +116,8 @@ std::optional<int> Tool::parse(int argc, char** argv) {
     Problem problem;
     switch (run(argc, argv, &problem)) {
     case Outcome::parsed:
+        set_color(color_stderr());
+        set_quiet(quiet_);
         return std::nullopt;
     case Outcome::help:
         // CLI11's help() is that of the command asked for ("pipekit run --help").

@@ -41,10 +41,11 @@ public:
     Tool& add_null(std::string help = "Print paths only, each followed by a NUL byte");
     /// Frees -h for the tool's own use (du's -h): help is then --help alone.
     Tool& long_help_only();
-    /// --color auto|always|never.
+    /// --color auto|always|never.  Once parsed, it also colours the tool's diagnostics on
+    /// stderr (cli::set_color), when color_stderr() says so.
     Tool& add_color();
-    /// -q/--quiet: no progress line, no warnings that are not errors.  help: what else it
-    /// silences in this tool.
+    /// -q/--quiet: no progress line, no warnings that are not errors (once parsed,
+    /// cli::warn prints none).  help: what else it silences in this tool.
     Tool& add_quiet(std::string help = "No progress line, no warnings on stderr");
     /// -j/--jobs N, the number of worker threads (1 to 1024); 0 in jobs means the default,
     /// one per CPU (cli::cpu_count).  Further names (cachenode's --threads) are aliases.
@@ -70,6 +71,9 @@ public:
     bool quiet() const { return quiet_; }
     /// Whether to colour what goes to stdout, after --color and NO_COLOR.
     bool color_stdout() const;
+    /// Whether to colour what goes to stderr (diagnostics, a daemon's log lines), after
+    /// --color and NO_COLOR; false when the tool has no --color.
+    bool color_stderr() const;
 
 private:
     enum class Outcome { parsed, help, version, problem };
@@ -81,6 +85,7 @@ private:
     bool null_ = false;
     bool quiet_ = false;
     Color color_ = Color::auto_;
+    bool has_color_ = false; ///< add_color() was called
 };
 
 /// The build's features, as --version lists them after the version line ("features: TLS

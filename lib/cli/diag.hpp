@@ -37,6 +37,26 @@ void error(std::string_view subject, std::string_view message);
 /// Prints "tool: subject: strerror(err)" on stderr.
 void error_errno(std::string_view subject, int err);
 
+/// Prints "tool: subject: warning: message" on stderr: something not done, or not as asked,
+/// that is not a failure (a configuration directive ignored).  Nothing under --quiet.
+void warn(std::string_view subject, std::string_view message);
+
+/// Prints "tool: subject: message" on stderr, as error() does, for what the user asked to be
+/// told (--verbose): printed even under --quiet, but not coloured as an error.
+void note(std::string_view subject, std::string_view message);
+
+/// note() for what a tool tells along the way unasked (resuming a transfer where it
+/// stopped): nothing under --quiet.
+void info(std::string_view subject, std::string_view message);
+
+/// From now on, colour the diagnostics above (cli::Tool::parse calls it after --color): the
+/// "tool:" of an error in bold red, the "warning:" of a warning in bold yellow, the "tool:"
+/// of a note in bold.
+void set_color(bool on);
+
+/// From now on, print no warnings (cli::Tool::parse calls it after -q/--quiet).
+void set_quiet(bool on);
+
 /// A usage error, the one way every tool reports one (util-linux's errtryhelp): "tool:
 /// subject: message", then "Try 'tool --help' for more information.", on stderr.  Returns
 /// exit_trouble, the status to leave with.

@@ -1,5 +1,6 @@
 #include "log/log.hpp"
 
+#include "out/color.hpp"
 #include "out/json.hpp"
 #include "out/time.hpp"
 
@@ -146,8 +147,12 @@ std::string Logger::format_line(Level level, std::string_view msg, Fields fields
             line += time;
             line += ' ';
         }
-        line += "level=";
-        line += level_name(level);
+        std::string field = "level=" + std::string(level_name(level));
+        line += out::paint(field,
+                           level == Level::error ? out::sgr::bold_red
+                           : level == Level::warn ? out::sgr::bold_yellow
+                                                  : std::string_view(),
+                           color_);
         line += " msg=";
         append_logfmt(line, msg);
         for (const auto& [k, v] : fields) {

@@ -39,6 +39,9 @@ public:
     bool reopen(std::string& error);
 
     void set_min_level(Level l) { min_ = l; }
+    /// Colours the level of each logfmt line from now on (a daemon's --color, when its log
+    /// goes to a terminal): error in bold red, warn in bold yellow.  JSON lines stay plain.
+    void set_color(bool on) { color_ = on; }
     /// One line: time, level, msg, then the fields in order.
     void log(Level level, std::string_view msg, Fields fields = {});
     void info(std::string_view msg, Fields fields = {}) { log(Level::info, msg, fields); }
@@ -55,6 +58,7 @@ private:
     std::string path_;
     std::mutex reopen_mu_;
     Level min_ = Level::info;
+    bool color_ = false;
 };
 
 } // namespace syskit::log

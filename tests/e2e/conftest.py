@@ -15,9 +15,11 @@ Helpers: wait_until (polling for a condition), can_run_as_nobody, make_deep.
 import contextlib
 import json
 import os
+import pty
 import shutil
 import stat
 import subprocess
+import termios
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,6 +161,31 @@ def run_tool(tool: str, *args, cwd=None, input: bytes | None = None, env: dict |
     if check_sanitizer:
         assert_no_sanitizer_report(r)
     return r
+
+
+def run_on_terminal(tool: str, *args, env: dict | None = None, cwd=None) -> bytes:
+    """What a terminal shows of $SYSKIT_BUILD/tools/TOOL/TOOL ARGS run with stdout and stderr on
+    it (a pseudo-terminal, with no \\n -> \\r\\n translation): for what a tool does only on
+    a terminal (--color=auto, escaping names, a progress line)."""
+    master, slave = pty.openpty()
+    attrs = termios.tcgetattr(slave)
+    attrs[1] &= ~termios.OPOST
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    p = subprocess.Popen([os.fspath(tool_path(tool)), *map(str, args)], stdin=subprocess.DEVNULL, stdout=slave,
+                         stderr=slave, env=tool_env(env), cwd=cwd)
+    os.close(slave)
+    got = b""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: every copy of the slave side is closed
+            break
+        if not data:
+            break
+        got += data
+    os.close(master)
+    p.wait(timeout=60)
+    return got
 
 
 def assert_no_sanitizer_report(r: Result) -> None:

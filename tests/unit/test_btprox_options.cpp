@@ -93,5 +93,5 @@ TEST_CASE("btprox options: what watch refuses, in words") {
           "--lost: '1m' is not a number of seconds above 0, up to 86400");
     CHECK(problem_of({"watch", "--name", "p", "--lock-wait", "61"}) ==
           "--lock-wait: '61' is not a number of seconds from 0 to 60");
-    CHECK(problem_of({"watch", "--name", "p", "--log-format", "xml"}) == "--log-format: 'xml' is not logfmt or json");
+    CHECK(problem_of({"watch", "--name", "p", "--log-format", "xml"}) == "--log-format: 'xml' is not one of: logfmt, json");
 }

@@ -91,7 +91,7 @@ TEST_CASE("sockkit options: what is wrong, in words") {
     CHECK(problem_of({"http", "get", "unix:/x", "index.html"}) == "URLPATH: 'index.html' does not start with '/'");
     CHECK(problem_of({"http", "get", "unix:/x", "/", "-X", "get me"}) ==
           "--request: 'get me' is not a method such as GET or POST");
-    CHECK(problem_of({"echo", "serve", "unix:/x", "--log-format", "xml"}) == "--log-format: 'xml' is not logfmt or json");
+    CHECK(problem_of({"echo", "serve", "unix:/x", "--log-format", "xml"}) == "--log-format: 'xml' is not one of: logfmt, json");
 }
 
 TEST_CASE("sockkit chat names") {

@@ -57,5 +57,5 @@ TEST_CASE("usbtidy options: mistakes in words") {
     CHECK(problem_of({"watch", "--any", "--uuid", "1234"}) == "--any: choose one of --label, --uuid and --any");
     CHECK(problem_of({"watch", "--any", "--timeout", "0"}) ==
           "--timeout: '0' is not a number of seconds above 0, at most 3600");
-    CHECK(problem_of({"watch", "--any", "--log-format", "xml"}) == "--log-format: 'xml' is not logfmt or json");
+    CHECK(problem_of({"watch", "--any", "--log-format", "xml"}) == "--log-format: 'xml' is not one of: logfmt, json");
 }

@@ -13,7 +13,7 @@ using namespace syskit::btprox;
 
 int main(int argc, char** argv) {
     cli::Tool tool("btprox", "btprox - Bluetooth proximity: scan for devices, or lock the session when one goes away");
-    tool.add_format();
+    tool.add_format().add_quiet("watch: log only warnings and errors").add_color();
     Options o;
     add_options(tool.app(), o);
     if (auto rc = tool.parse(argc, argv))
@@ -24,12 +24,15 @@ int main(int argc, char** argv) {
     if (o.subcommand == Subcommand::watch) {
         if (o.json)
             return cli::usage_error("--format", "watch writes no records, only log lines (--log-format json)");
-        log::Logger log(o.log_json ? log::Format::json : log::Format::logfmt);
-        if (o.verbose)
-            log.set_min_level(log::Level::debug);
+        if (o.verbose && tool.quiet())
+            return cli::usage_error("--quiet", "cannot be combined with --verbose");
+        log::Logger log(o.log_format);
+        log.set_color(tool.color_stderr());
+        if (o.verbose || tool.quiet())
+            log.set_min_level(o.verbose ? log::Level::debug : log::Level::warn);
         return watch(o, log);
     }
     out::Sink sink;
-    int status = scan(o, sink);
+    int status = scan(o, sink, tool.color_stdout());
     return out::finish(sink, status);
 }

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include "cli/duration.hpp"
+#include "cli/log_format.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -38,8 +39,7 @@ void add_options(CLI::App& app, Options& o) {
     watch->add_option("--on-away", o.on_away, "Run CMD with /bin/sh -c when the device goes away")->type_name("CMD");
     watch->add_option("--on-near", o.on_near, "Run CMD with /bin/sh -c when the device comes near")->type_name("CMD");
     watch->add_flag("-v,--verbose", o.verbose, "Log every RSSI sample heard from the device");
-    watch->add_option("--log-format", r.log_format, "Log lines on stderr: logfmt (default) or json")
-        ->option_text("logfmt|json");
+    cli::add_log_format(*watch, o.log_format);
 }
 
 namespace {
@@ -65,9 +65,6 @@ std::optional<cli::Problem> finish(const CLI::App& app, Options& o) {
         o.transport = r.transport;
     else
         return Problem{"--transport", "'" + r.transport + "' is not auto, le or bredr"};
-    if (!r.log_format.empty() && r.log_format != "logfmt" && r.log_format != "json")
-        return Problem{"--log-format", "'" + r.log_format + "' is not logfmt or json"};
-    o.log_json = r.log_format == "json";
     if (scan) {
         if (!r.timeout.empty()) {
             auto v = cli::parse_seconds(r.timeout, 3600);

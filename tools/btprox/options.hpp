@@ -5,6 +5,7 @@
 #include "tracker.hpp"
 
 #include "cli/diag.hpp"
+#include "log/log.hpp"
 
 #include <optional>
 #include <string>
@@ -30,12 +31,12 @@ struct Options {
     bool lock = false;            ///< watch: --lock
     double lock_wait = 2;         ///< watch: seconds the desktop has to lock
     std::string on_away, on_near; ///< watch: shell commands run on each transition
-    bool log_json = false;        ///< --log-format json
+    log::Format log_format = log::Format::logfmt; ///< watch: --log-format
     bool verbose = false;         ///< watch: log every RSSI sample
 
     /// The raw text of the options parsed by finish().
     struct Raw {
-        std::string timeout, away, near, window, lost, lock_wait, smooth = "median", transport, log_format = "logfmt";
+        std::string timeout, away, near, window, lost, lock_wait, smooth = "median", transport;
     } raw;
 };
 

@@ -2,6 +2,7 @@
 
 #include "cli/diag.hpp"
 #include "loop/loop.hpp"
+#include "out/color.hpp"
 #include "out/json.hpp"
 
 #include <fmt/format.h>
@@ -12,9 +13,10 @@ namespace syskit::btprox {
 
 std::string device_header() { return fmt::format("{:<17}  {:>4}  {:<6}  {:<9}  {}", "ADDRESS", "RSSI", "PAIRED", "CONNECTED", "NAME"); }
 
-std::string device_text(const Device& d, bool escape) {
-    return fmt::format("{:<17}  {:>4}  {:<6}  {:<9}  {}", d.address, d.rssi ? std::to_string(*d.rssi) : "-",
-                       d.paired ? "yes" : "no", d.connected ? "yes" : "no", out::shown(d.name, escape));
+std::string device_text(const Device& d, bool escape, bool color) {
+    std::string connected = out::paint(fmt::format("{:<9}", d.connected ? "yes" : "no"), out::sgr::green, color && d.connected);
+    return fmt::format("{:<17}  {:>4}  {:<6}  {}  {}", d.address, d.rssi ? std::to_string(*d.rssi) : "-",
+                       d.paired ? "yes" : "no", connected, out::shown(d.name, escape));
 }
 
 std::string device_json(const Device& d, const std::string& adapter) {
@@ -28,7 +30,7 @@ std::string device_json(const Device& d, const std::string& adapter) {
     return o.str();
 }
 
-int scan(const Options& o, out::Sink& sink) {
+int scan(const Options& o, out::Sink& sink, bool color) {
     dbus::Failure f;
     dbus::Bus bus = dbus::Bus::connect(dbus::BusKind::system, f);
     if (!bus) {
@@ -66,7 +68,7 @@ int scan(const Options& o, out::Sink& sink) {
     if (!o.json)
         sink.line(device_header());
     for (auto& d : devices)
-        sink.line(o.json ? device_json(d, adapter.name) : device_text(d, escape));
+        sink.line(o.json ? device_json(d, adapter.name) : device_text(d, escape, color));
     return cli::exit_ok;
 }
 

@@ -12,11 +12,13 @@
 namespace syskit::btprox {
 
 /// Discovers for o.timeout seconds (SIGINT or SIGTERM end it early) and writes the devices of
-/// the adapter to sink.  Returns the exit status; errors are reported on stderr.
-int scan(const Options& o, out::Sink& sink);
+/// the adapter to sink.  Returns the exit status; errors are reported on stderr.  color:
+/// as device_text's.
+int scan(const Options& o, out::Sink& sink, bool color);
 
 /// One device as a line of the text table, or as a JSON object (rssi null when BlueZ has none).
-std::string device_text(const Device& d, bool escape);
+/// color (--color): a connected device's CONNECTED in green.
+std::string device_text(const Device& d, bool escape, bool color = false);
 std::string device_json(const Device& d, const std::string& adapter);
 /// The text table's header line.
 std::string device_header();

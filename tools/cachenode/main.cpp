@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     cli::Tool tool("cachenode", "cachenode - in-memory cache server speaking RESP2 (Redis) and HTTP");
     Options o;
     add_options(tool.app(), o);
+    tool.add_quiet("Log only warnings and errors; --check-config: say nothing when it is ok").add_color();
     if (auto rc = tool.parse(argc, argv))
         return *rc;
     if (auto problem = finish(o))
@@ -43,6 +44,9 @@ int main(int argc, char** argv) {
         cli::error(cfg.log_file, why);
         return cli::exit_trouble;
     }
+    logger.set_color(cfg.log_file.empty() && tool.color_stderr());
+    if (tool.quiet())
+        logger.set_min_level(log::Level::warn);
     if (!o.check_config) {
         if (!fit_descriptors(cfg, logger, why)) {
             cli::error("--max-clients", why);
@@ -51,6 +55,9 @@ int main(int argc, char** argv) {
         return serve(cfg, tls.get(), logger);
     }
 
+    // As nginx -t -q: the exit status says it.
+    if (tool.quiet())
+        return cli::exit_ok;
     out::Sink sink;
     sink.line(fmt::format("configuration ok: resp={} http={} threads={} max-memory={} eviction={} tls={} auth={}",
                           address(cfg, cfg.port), address(cfg, cfg.http_port), cfg.threads, cfg.store.max_memory,

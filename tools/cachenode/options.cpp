@@ -3,6 +3,7 @@
 #include "eviction.hpp"
 
 #include "cli/jobs.hpp"
+#include "cli/log_format.hpp"
 #include "cli/size.hpp"
 #include "cli/values.hpp"
 
@@ -103,9 +104,7 @@ void add_options(CLI::App& app, Options& o) {
     auto* key_opt = app.add_option("--tls-key", c.tls_key, "TLS private key (PEM)")->type_name("FILE");
     cert_opt->needs(key_opt);
     key_opt->needs(cert_opt);
-    app.add_option("--log-format", r.log_format, "Log lines as logfmt or json (default: logfmt)")
-        ->type_name("FORMAT")
-        ->check(cli::one_of({"logfmt", "json"}));
+    cli::add_log_format(app, c.log_format);
     app.add_option("--log-file", c.log_file, "Log to FILE instead of standard error; SIGHUP reopens it")
         ->type_name("FILE");
     // Redis Cluster mode (cluster.hpp).
@@ -161,10 +160,6 @@ std::optional<cli::Problem> finish(Options& o) {
                                 fmt::format("unknown policy '{}' (sieve, s3fifo, lru, noeviction)", *r.eviction)};
         c.store.policy = *policy;
     }
-    if (r.log_format == "json")
-        c.log_format = log::Format::json;
-    else if (r.log_format == "logfmt")
-        c.log_format = log::Format::logfmt;
     in6_addr addr{};
     if (inet_pton(AF_INET, c.bind.c_str(), &addr) != 1 && inet_pton(AF_INET6, c.bind.c_str(), &addr) != 1)
         return cli::Problem{"--bind", fmt::format("'{}' is not an IPv4 or IPv6 address", c.bind)};

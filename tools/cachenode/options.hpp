@@ -24,7 +24,6 @@ struct Options {
     struct Raw {
         std::optional<std::string> max_memory, max_key, max_value, max_request, eviction;
         std::optional<std::string> repl_backlog; ///< --repl-backlog-size
-        std::string log_format;
     } raw;
 };
 

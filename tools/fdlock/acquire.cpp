@@ -53,7 +53,7 @@ Acquired acquire(int fd, const AcquireOptions& o) {
     int err = lock::try_lock(fd, o.request);
     if (err == 0) {
         if (o.verbose)
-            cli::error(o.subject, "got " + describe_request(o.request) + " at once");
+            cli::note(o.subject, "got " + describe_request(o.request) + " at once");
         return Acquired::locked;
     }
     if (err != EAGAIN) {
@@ -62,12 +62,12 @@ Acquired acquire(int fd, const AcquireOptions& o) {
     }
     if (o.wait == 0) {
         if (o.verbose)
-            cli::error(o.subject, "cannot get " + describe_request(o.request) + held_by(fd, o.request) +
+            cli::note(o.subject, "cannot get " + describe_request(o.request) + held_by(fd, o.request) +
                                       ": not waiting");
         return Acquired::held;
     }
     if (o.verbose)
-        cli::error(o.subject, "waiting for " + describe_request(o.request) + held_by(fd, o.request));
+        cli::note(o.subject, "waiting for " + describe_request(o.request) + held_by(fd, o.request));
     if (o.wait < 0) {
         err = lock::lock(fd, o.request);
     } else {
@@ -76,12 +76,12 @@ Acquired acquire(int fd, const AcquireOptions& o) {
     }
     if (err == 0) {
         if (o.verbose)
-            cli::error(o.subject, "got " + describe_request(o.request) + " after waiting " + seconds_since(t0));
+            cli::note(o.subject, "got " + describe_request(o.request) + " after waiting " + seconds_since(t0));
         return Acquired::locked;
     }
     if (err == ETIMEDOUT) {
         if (o.verbose)
-            cli::error(o.subject, "gave up after waiting " + seconds_since(t0));
+            cli::note(o.subject, "gave up after waiting " + seconds_since(t0));
         return Acquired::held;
     }
     report_failure(fd, o, err, true);

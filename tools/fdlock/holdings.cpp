@@ -1,5 +1,6 @@
 #include "holdings.hpp"
 
+#include "out/color.hpp"
 #include "out/json.hpp"
 #include "out/text.hpp"
 
@@ -50,7 +51,7 @@ std::string bytes(std::int64_t start, std::int64_t length) {
 
 } // namespace
 
-std::string text_line(const lock::Holding& h, bool terminal) {
+std::string text_line(const lock::Holding& h, bool terminal, bool color) {
     auto maybe_escaped = [&](const std::string& s) { return terminal ? out::escape_for_terminal(s) : s; };
     std::string s = h.pid > 0 ? std::to_string(h.pid) : "-";
     s += ' ';
@@ -58,9 +59,11 @@ std::string text_line(const lock::Holding& h, bool terminal) {
     s += ' ';
     s += h.lock.type;
     s += ' ';
-    s += h.lock.mode;
-    if (h.lock.waiting)
-        s += '*';
+    s += out::paint(h.lock.waiting ? h.lock.mode + '*' : h.lock.mode,
+                    h.lock.waiting            ? out::sgr::yellow
+                    : h.lock.mode == "WRITE" ? out::sgr::red
+                                              : out::sgr::green,
+                    color);
     s += ' ';
     s += std::to_string(h.lock.start);
     s += ' ';
@@ -157,7 +160,7 @@ std::string describe_request(const lock::Request& r) {
 }
 
 int print_holdings(const lock::HoldingQuery& query, const std::optional<lock::Range>& range, cli::Format format,
-                   bool is_holder) {
+                   bool is_holder, bool color) {
     std::vector<lock::Holding> holdings;
     if (int err = lock::list_holdings(query, &holdings)) {
         cli::error("/proc/locks", std::strerror(err));
@@ -170,7 +173,7 @@ int print_holdings(const lock::HoldingQuery& query, const std::optional<lock::Ra
         // fdlock itself holds what it inherited from the shell (exec 9>FILE): not news.
         if (h.pid == getpid() || (range && !lock::overlaps(range_of(h.lock), *range)))
             continue;
-        sink.line(format == cli::Format::json ? json_line(h) : text_line(h, escape));
+        sink.line(format == cli::Format::json ? json_line(h) : text_line(h, escape, color));
         ++printed;
     }
     return out::finish(sink, is_holder && printed > 0 ? cli::exit_found : cli::exit_ok);

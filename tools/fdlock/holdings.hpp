@@ -16,8 +16,9 @@ namespace syskit::fdlock {
 /// MODE ends in '*' for a waiting request, as in lslocks(8); END is the last byte, or EOF.
 /// An unknown pid, command or path is "-".  Space, backslash and control bytes in COMMAND
 /// are written as \xHH, so that it stays one field; PATH, last, is written as it is, or
-/// escaped for the terminal when terminal is true.
-std::string text_line(const lock::Holding& h, bool terminal);
+/// escaped for the terminal when terminal is true.  color (--color): MODE painted by state,
+/// a lock waited for yellow, a held WRITE lock red, a held READ lock green.
+std::string text_line(const lock::Holding& h, bool terminal, bool color = false);
 
 /// One JSON object (without its newline):
 /// {"pid":4113,"command":"backup","type":"OFDLCK","mode":"WRITE","start":0,"end":null,
@@ -40,9 +41,10 @@ std::string describe_holders(const lock::FileKey& file, lock::Mode mode, const l
 
 /// --holder and --list: prints on stdout, as text_line or json_line, the holdings query
 /// finds, less fdlock's own and, with range, those outside it.  Returns exit_found when
-/// is_holder and someone holds a lock, exit_ok, or exit_trouble with a message.
+/// is_holder and someone holds a lock, exit_ok, or exit_trouble with a message.  color: as
+/// text_line's.
 int print_holdings(const lock::HoldingQuery& query, const std::optional<lock::Range>& range, cli::Format format,
-                   bool is_holder);
+                   bool is_holder, bool color);
 
 /// "an exclusive OFD lock on bytes 0-EOF", for --verbose.
 std::string describe_request(const lock::Request& r);

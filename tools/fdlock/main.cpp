@@ -33,7 +33,7 @@ void open_standard_descriptors() {
 }
 
 /// --holder FILE and --list.
-int holdings(const Options& o) {
+int holdings(const Options& o, bool color) {
     lock::HoldingQuery query;
     query.waiting = o.action == Action::list;
     if (o.action == Action::holder) {
@@ -44,7 +44,7 @@ int holdings(const Options& o) {
         }
         query.file = key;
     }
-    return print_holdings(query, o.range, o.format, o.action == Action::holder);
+    return print_holdings(query, o.range, o.format, o.action == Action::holder, color);
 }
 
 } // namespace
@@ -52,6 +52,7 @@ int holdings(const Options& o) {
 int main(int argc, char** argv) {
     open_standard_descriptors();
     cli::Tool tool("fdlock", "Hold an fcntl lock on a file while a command runs, or on a descriptor of the shell.");
+    tool.add_color();
     Options o;
     add_options(tool.app(), o);
     // Only what comes before FILE, and FILE, are fdlock's; the rest is the command.
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
     switch (o.action) {
     case Action::holder:
     case Action::list:
-        return holdings(o);
+        return holdings(o, tool.color_stdout());
     case Action::descriptor:
         return lock_descriptor(o);
     case Action::run:

@@ -56,7 +56,11 @@ void add_options(CLI::App& app, Options& o) {
            "Output format: text, or json (one object per line)")
         ->transform(cli::one_of(std::vector<std::pair<std::string, cli::Format>>{{"text", cli::Format::text},
                                                                                  {"json", cli::Format::json}}));
-    app.add_flag("--verbose", o.verbose, "Say how long it waited, and for whom");
+    // --verbose and -q: the last one given wins, as with wget(1).
+    auto verbose = [&o](bool on) { return [&o, on](std::int64_t) { o.verbose = on; }; };
+    app.add_flag_function("--verbose", verbose(true), "Say how long it waited, and for whom")->trigger_on_parse();
+    app.add_flag_function("-q,--quiet", verbose(false), "Say nothing but errors (the default): undo --verbose")
+        ->trigger_on_parse();
     // Noted when given, so that an empty FILE ("$LOCK" unset) is told apart from none.
     app.add_option("FILE", o.operand)->required(false)->each([&o](const std::string&) { o.raw.operand_given = true; });
     no_fork_opt->excludes(close_opt)->excludes(deadline_opt)->excludes(grace_opt);

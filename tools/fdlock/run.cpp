@@ -88,7 +88,7 @@ int lock_and_run(const Options& o) {
     if ((o.keep_fd || o.no_fork) && !hand_down(f.fd.get(), o.operand))
         return cli::exit_trouble;
     if (o.verbose)
-        cli::error(o.operand, "running " + command_text(argv));
+        cli::note(o.operand, "running " + command_text(argv));
     // The lock stays with the descriptor (OFD) or the process (POSIX), both of which the
     // command inherits.
     if (o.no_fork)

@@ -71,14 +71,14 @@ int run_command(const RunOptions& o) {
         return err == UV_ENOENT ? exit_not_found : exit_cannot_run;
     }
     if (o.verbose)
-        cli::error(name, "running as process group " + std::to_string(child.pid()));
+        cli::note(name, "running as process group " + std::to_string(child.pid()));
 
     std::optional<loop::Timer> deadline;
     if (o.deadline > 0) {
         deadline.emplace(loop, [&] {
             timed_out = true;
             if (o.verbose)
-                cli::error(name, "deadline of " + seconds_text(o.deadline) + " passed: SIGTERM to process group " +
+                cli::note(name, "deadline of " + seconds_text(o.deadline) + " passed: SIGTERM to process group " +
                                      std::to_string(child.pid()) + ", SIGKILL after " + seconds_text(o.grace));
             child.terminate(o.grace);
         });
@@ -87,9 +87,9 @@ int run_command(const RunOptions& o) {
     loop.run();
     if (o.verbose) {
         if (timed_out)
-            cli::error(name, child.killed() ? "ended by SIGKILL" : "ended by the deadline");
+            cli::note(name, child.killed() ? "ended by SIGKILL" : "ended by the deadline");
         else
-            cli::error(name, "exited with status " + std::to_string(status));
+            cli::note(name, "exited with status " + std::to_string(status));
     }
     return timed_out ? exit_deadline : status;
 }

@@ -178,7 +178,7 @@ public:
             failed_ = true;
         }
         for (const auto& s : ex.skipped)
-            cli::error(s, "skipped");
+            cli::warn("", s + ": skipped");
         if (o_.dry_run)
             for (std::size_t b = 0; b < cfg_.blocks.size(); ++b)
                 if (cfg_.blocks[b].d.missingok)
@@ -614,7 +614,7 @@ private:
 
 bool report_config(const config::Config& cfg) {
     for (const auto& w : cfg.warnings)
-        cli::error(fmt::format("{}:{}", w.file, w.line), "warning: " + w.text);
+        cli::warn(fmt::format("{}:{}", w.file, w.line), w.text);
     for (const auto& e : cfg.errors)
         cli::error(e.line ? fmt::format("{}:{}", e.file, e.line) : e.file, e.text);
     return !cfg.errors.empty();
@@ -640,6 +640,7 @@ int run_config_mode(const Options& o) {
     // A reader of a script's output that has gone must show as EPIPE, not kill logroll.
     ::signal(SIGPIPE, SIG_IGN);
     log::Logger log(o.log_format);
+    set_up_log(log, o);
     return out::finish(out, run_config(cfg, o, log, out));
 }
 

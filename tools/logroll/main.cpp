@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
     cli::Tool tool("logroll", "logroll - rotate logs without losing, splitting or duplicating a line");
     Options o;
     add_options(tool.app(), o);
+    tool.add_quiet("Log only warnings and errors (not with --dry-run); from cron, silent when all is well")
+        .add_color();
     tool.footer("Pipe mode: APP | logroll [OPTIONS] DIR/NAME.\nWatch mode: logroll --watch FILE --size SIZE.\n"
                 "One-shot: logroll --once FILE [--size SIZE] [--age DURATION].\n"
                 "Every log of a logrotate-style configuration: logroll --config PATH [--dry-run].");
@@ -33,6 +35,8 @@ int main(int argc, char** argv) {
         return *rc;
     if (auto problem = finish(o))
         return cli::usage_error(*problem);
+    o.quiet = tool.quiet() && !o.dry_run;
+    o.color = tool.color_stderr();
     if (o.mode == Mode::config || o.mode == Mode::convert)
         return run_config_mode(o);
 
@@ -67,6 +71,7 @@ int main(int argc, char** argv) {
     // A reader of ours that has gone must show as EPIPE on the log's writes, not kill us.
     ::signal(SIGPIPE, SIG_IGN);
     log::Logger logger(o.log_format);
+    set_up_log(logger, o);
     Rotator rotator(std::move(dirfd), dir, base, o.rotate, logger);
     rotator.remove_temporaries(o.mode == Mode::once && o.dry_run);
     rotator.resume_compression(o.mode == Mode::once && o.dry_run);

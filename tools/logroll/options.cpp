@@ -1,12 +1,16 @@
 #include "options.hpp"
 
 #include "cli/duration.hpp"
+#include "cli/log_format.hpp"
 #include "cli/size.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <signal.h>
 #include <strings.h>
+
+#include <type_traits>
+#include <variant>
 
 namespace syskit::logroll {
 
@@ -20,6 +24,17 @@ constexpr const char* default_state = "/var/lib/logroll/status";
 
 /// The logrotate state file --config imports on its first run (Debian's).
 constexpr const char* default_logrotate_state = "/var/lib/logrotate/status";
+
+/// --wait's SECS into wait, when given.
+std::optional<cli::Problem> wait_of(const std::optional<std::string>& text, double& wait) {
+    if (!text)
+        return std::nullopt;
+    auto v = cli::parse_seconds(*text, max_wait);
+    if (!v)
+        return cli::Problem{"--wait", "'" + *text + "' is not a number of seconds from 0 to 86400"};
+    wait = *v;
+    return std::nullopt;
+}
 
 /// finish() for --config and --convert: the logs come from the files, so the options that
 /// describe one log on the command line do not apply.
@@ -46,18 +61,8 @@ std::optional<cli::Problem> finish_config(Options& o) {
     if (o.mode == Mode::convert && (o.dry_run || o.force || r.wait || !r.state.empty()))
         return Problem{o.dry_run ? "--dry-run" : o.force ? "--force" : r.wait ? "--wait" : "--state",
                        "is for --config; --convert only prints"};
-    if (r.wait) {
-        auto v = cli::parse_seconds(*r.wait, max_wait);
-        if (!v)
-            return Problem{"--wait", "'" + *r.wait + "' is not a number of seconds from 0 to 86400"};
-        o.wait = *v;
-    }
-    if (r.log_format == "logfmt")
-        o.log_format = log::Format::logfmt;
-    else if (r.log_format == "json")
-        o.log_format = log::Format::json;
-    else
-        return Problem{"--log-format", "'" + r.log_format + "' is not logfmt or json"};
+    if (auto p = wait_of(r.wait, o.wait))
+        return p;
     o.state = r.state.empty() ? default_state : r.state;
     return std::nullopt;
 }
@@ -68,45 +73,57 @@ void add_options(CLI::App& app, Options& o) {
     auto& r = o.raw;
     app.add_option("FILE", o.path, "The log: written (pipe mode), watched (--watch) or checked (--once)")
         ->type_name("");
-    app.add_flag("--watch", r.watch, "Watch FILE, which another program appends to, and rotate it");
-    app.add_flag("--once", r.once, "Rotate FILE if a condition holds, then exit (0 rotated, 1 nothing to do)");
-    app.add_option("-s,--size", r.size, "Rotate once the log would pass SIZE bytes (10M, 1G)")->type_name("SIZE");
-    app.add_option("-i,--interval", r.interval, "Rotate every DURATION, aligned to the UTC clock (1h, 1d)")
-        ->type_name("DURATION");
-    app.add_option("--age", r.age, "--once: rotate when the log was created at least DURATION ago")
-        ->type_name("DURATION");
-    app.add_option("--timestamp", r.timestamp, "Prefix each line: iso8601, tai64n or none (default)")
-        ->option_text("iso8601|tai64n|none");
-    app.add_flag("--numbered", r.numbered, "Name rotated files NAME.1, NAME.2, ... (newest highest)");
-    app.add_option("-k,--keep", r.keep, "Keep the N newest rotated files, delete older ones")->type_name("N");
-    app.add_option("--max-age", r.max_age, "Delete rotated files last written more than DURATION ago")
-        ->type_name("DURATION");
-    app.add_option("--max-total", r.max_total, "Delete the oldest rotated files past SIZE bytes in all")
-        ->type_name("SIZE");
-    app.add_option("-z,--compress", r.compress, "Compress rotated files: gzip, zstd or none (default)")
-        ->option_text("gzip|zstd|none");
-    app.add_option("--method", r.method, "--watch, --once: rename (default) or copytruncate")
-        ->option_text("rename|copytruncate");
-    app.add_option("--signal", r.signal, "After a rename, send SIG to the --pidfile's process (default HUP)")
-        ->type_name("SIG");
-    app.add_option("--pidfile", o.pidfile, "The writer's pid file, for --signal")->type_name("FILE");
-    app.add_option("--reopen-cmd", o.reopen_cmd, "After a rename, run CMD with /bin/sh -c to make the writer reopen")
-        ->type_name("CMD");
-    app.add_option("--wait", r.wait, "--once: wait up to SECS for another logroll's lock (default: do not)")
-        ->type_name("SECS");
-    app.add_flag("-n,--dry-run", o.dry_run, "--once: say what would be rotated and deleted, change nothing");
-    app.add_option("--log-format", r.log_format, "Log lines on stderr: logfmt (default) or json")
-        ->option_text("logfmt|json");
-    app.add_option("--config", o.config, "Rotate the logs a logrotate-style file or directory names (logroll(1))")
-        ->type_name("PATH");
-    app.add_option("--convert", o.convert, "Print a logrotate file as logroll reads it, with what changes")
-        ->type_name("FILE");
-    app.add_option("--state", r.state, "--config: the state file for time triggers (/var/lib/logroll/status)")
-        ->type_name("FILE");
-    app.add_flag("-f,--force", o.force, "--config: rotate every log, due or not");
-    app.add_option("--logrotate-state", r.logrotate_state,
-                   "--config: logrotate's state file, imported while --state's is missing (/var/lib/logrotate/status)")
-        ->type_name("FILE");
+    // One line an option, in --help's order: a flag, an option with a value named VALUE, or
+    // with a list of values ("a|b") shown as they are.
+    using Into = std::variant<bool*, std::string*, std::optional<std::string>*, log::Format*>;
+    const struct {
+        const char* names;
+        Into into;
+        const char* value;
+        const char* help;
+    } options[] = {
+        {"--watch", &r.watch, "", "Watch FILE, which another program appends to, and rotate it"},
+        {"--once", &r.once, "", "Rotate FILE if a condition holds, then exit (0 rotated, 1 nothing to do)"},
+        {"-s,--size", &r.size, "SIZE", "Rotate once the log would pass SIZE bytes (10M, 1G)"},
+        {"-i,--interval", &r.interval, "DURATION", "Rotate every DURATION, aligned to the UTC clock (1h, 1d)"},
+        {"--age", &r.age, "DURATION", "--once: rotate when the log was created at least DURATION ago"},
+        {"--timestamp", &r.timestamp, "iso8601|tai64n|none", "Prefix each line: iso8601, tai64n or none (default)"},
+        {"--numbered", &r.numbered, "", "Name rotated files NAME.1, NAME.2, ... (newest highest)"},
+        {"-k,--keep", &r.keep, "N", "Keep the N newest rotated files, delete older ones"},
+        {"--max-age", &r.max_age, "DURATION", "Delete rotated files last written more than DURATION ago"},
+        {"--max-total", &r.max_total, "SIZE", "Delete the oldest rotated files past SIZE bytes in all"},
+        {"-z,--compress", &r.compress, "gzip|zstd|none", "Compress rotated files: gzip, zstd or none (default)"},
+        {"--method", &r.method, "rename|copytruncate", "--watch, --once: rename (default) or copytruncate"},
+        {"--signal", &r.signal, "SIG", "After a rename, send SIG to the --pidfile's process (default HUP)"},
+        {"--pidfile", &o.pidfile, "FILE", "The writer's pid file, for --signal"},
+        {"--reopen-cmd", &o.reopen_cmd, "CMD", "After a rename, run CMD with /bin/sh -c to make the writer reopen"},
+        {"--wait", &r.wait, "SECS", "--once: wait up to SECS for another logroll's lock (default: do not)"},
+        {"-n,--dry-run", &o.dry_run, "", "--once: say what would be rotated and deleted, change nothing"},
+        {"--log-format", &o.log_format, "", ""}, // cli::add_log_format's value list and help
+        {"--config", &o.config, "PATH", "Rotate the logs a logrotate-style file or directory names (logroll(1))"},
+        {"--convert", &o.convert, "FILE", "Print a logrotate file as logroll reads it, with what changes"},
+        {"--state", &r.state, "FILE", "--config: the state file for time triggers (/var/lib/logroll/status)"},
+        {"-f,--force", &o.force, "", "--config: rotate every log, due or not"},
+        {"--logrotate-state", &r.logrotate_state, "FILE",
+         "--config: logrotate's state file, imported while --state's is missing (/var/lib/logrotate/status)"},
+    };
+    for (const auto& d : options)
+        std::visit(
+            [&](auto* into) {
+                using T = std::remove_pointer_t<decltype(into)>;
+                if constexpr (std::is_same_v<T, bool>) {
+                    app.add_flag(d.names, *into, d.help);
+                } else if constexpr (std::is_same_v<T, log::Format>) {
+                    cli::add_log_format(app, *into);
+                } else {
+                    auto* option = app.add_option(d.names, *into, d.help);
+                    if (std::string_view(d.value).find('|') != std::string_view::npos)
+                        option->option_text(d.value);
+                    else
+                        option->type_name(d.value);
+                }
+            },
+            d.into);
 }
 
 int parse_signal(std::string_view name) {
@@ -169,12 +186,8 @@ std::optional<cli::Problem> finish(Options& o) {
         return p;
     if (auto p = duration_of(r.max_age, "--max-age", o.rotate.retention.max_age))
         return p;
-    if (r.wait) {
-        auto v = cli::parse_seconds(*r.wait, max_wait);
-        if (!v)
-            return Problem{"--wait", "'" + *r.wait + "' is not a number of seconds from 0 to 86400"};
-        o.wait = *v;
-    }
+    if (auto p = wait_of(r.wait, o.wait))
+        return p;
     if (!r.keep.empty()) {
         std::uint64_t n = 0;
         if (r.keep.size() > 9 || r.keep.find_first_not_of("0123456789") != std::string::npos ||
@@ -204,12 +217,6 @@ std::optional<cli::Problem> finish(Options& o) {
         o.method = Method::copytruncate;
     else
         return Problem{"--method", "'" + r.method + "' is not rename or copytruncate"};
-    if (r.log_format == "logfmt")
-        o.log_format = log::Format::logfmt;
-    else if (r.log_format == "json")
-        o.log_format = log::Format::json;
-    else
-        return Problem{"--log-format", "'" + r.log_format + "' is not logfmt or json"};
     o.rotate.scheme = r.numbered ? Scheme::numbered : Scheme::timestamp;
     if (!r.signal.empty() && (o.signal = parse_signal(r.signal)) == 0)
         return Problem{"--signal", "'" + r.signal + "' is not a signal name or number"};
@@ -246,6 +253,12 @@ std::optional<cli::Problem> finish(Options& o) {
     if (o.mode != Mode::once && (o.dry_run || o.wait > 0))
         return Problem{o.dry_run ? "--dry-run" : "--wait", "is for --once"};
     return std::nullopt;
+}
+
+void set_up_log(log::Logger& log, const Options& o) {
+    log.set_color(o.color);
+    if (o.quiet)
+        log.set_min_level(log::Level::warn);
 }
 
 } // namespace syskit::logroll

@@ -39,11 +39,15 @@ struct Options {
     std::string state;           ///< --config: the state file, set by finish()
     std::string logrotate_state; ///< --config: logrotate's state file, read while state is missing
     bool force = false;          ///< --config: rotate every log, due or not
+    /// -q: log warnings and errors only, not what was done (rotated, deleted, a script's
+    /// output); never with --dry-run, whose lines are its result.  Set by main().
+    bool quiet = false;
+    bool color = false; ///< --color: the levels of logfmt lines coloured.  Set by main().
 
     /// The raw text of the options parsed by finish().
     struct Raw {
         std::string size, interval, age, timestamp = "none", keep, max_age, max_total, compress = "none",
-                                                      method = "rename", signal, log_format = "logfmt";
+                                                      method = "rename", signal;
         std::optional<std::string> wait; ///< unset when not given: "" is refused
         std::string state;               ///< --state, "" when not given
         std::optional<std::string> logrotate_state; ///< --logrotate-state, unset when not given
@@ -57,6 +61,9 @@ void add_options(CLI::App& app, Options& o);
 /// Turns o.raw into o's typed fields and checks how the options combine: what is wrong with
 /// the command line, or nullopt.
 std::optional<cli::Problem> finish(Options& o);
+
+/// Applies -q and --color (o.quiet, o.color) to log.
+void set_up_log(log::Logger& log, const Options& o);
 
 /// A signal's number from "HUP", "SIGHUP", "hup" or "1"; 0 when unknown.
 int parse_signal(std::string_view name);

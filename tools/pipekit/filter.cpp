@@ -3,6 +3,7 @@
 #include "cli/diag.hpp"
 #include "fs/fd.hpp"
 #include "fs/fifo.hpp"
+#include "out/color.hpp"
 #include "out/text.hpp"
 
 #include <fmt/format.h>
@@ -28,6 +29,27 @@ constexpr std::size_t read_size = 256 * 1024;
 volatile sig_atomic_t stop_signal = 0;
 
 void on_stop(int sig) { stop_signal = sig; }
+
+/// A line kept, painted for --color by its level as journalctl(1) paints priorities: emerg
+/// to crit bold red, error red, warning yellow, notice bold, debug and trace cyan.  The
+/// newline stays outside the colour.
+std::string painted(std::string_view kept) {
+    std::string_view text = kept.substr(0, kept.size() - (kept.ends_with('\n') ? 1 : 0));
+    std::string_view color;
+    switch (line_level(text)) {
+    case Level::emerg:
+    case Level::alert:
+    case Level::crit: color = out::sgr::bold_red; break;
+    case Level::error: color = out::sgr::red; break;
+    case Level::warning: color = out::sgr::yellow; break;
+    case Level::notice: color = out::sgr::bold; break;
+    case Level::debug:
+    case Level::trace: color = out::sgr::cyan; break;
+    case Level::info:
+    case Level::none: break;
+    }
+    return out::paint(text, color, true) + std::string(kept.substr(text.size()));
+}
 
 } // namespace
 
@@ -120,7 +142,11 @@ void LineFilter::end() {
 int filter(const FilterOptions& o) {
     out::Sink sink;
     LineFilter lines(o.level, o.all, [&](std::string_view kept) {
-        if (!o.count)
+        if (o.count)
+            return;
+        if (o.color)
+            sink.write(painted(kept));
+        else
             sink.write(kept);
     });
     bool from_stdin = o.source.empty() || o.source == "-";

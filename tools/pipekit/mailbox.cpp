@@ -49,9 +49,9 @@ struct Tally {
 void summary(const char* verb, const Tally& t) {
     double secs = std::chrono::duration<double>(clock::now() - t.start).count();
     double rate = secs > 0 ? static_cast<double>(t.bytes) / secs : 0;
-    cli::error(verb, fmt::format("{}, {} in {:.3f} s ({}/s)", out::plural(t.records, "record"),
-                                 out::plural(t.bytes, "byte"), secs,
-                                 out::human_size(static_cast<std::uint64_t>(rate))));
+    cli::note(verb, fmt::format("{}, {} in {:.3f} s ({}/s)", out::plural(t.records, "record"),
+                                out::plural(t.bytes, "byte"), secs,
+                                out::human_size(static_cast<std::uint64_t>(rate))));
 }
 
 /// Writes what batch holds to fd.  A write of at most PIPE_BUF bytes is atomic: the kernel

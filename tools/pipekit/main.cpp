@@ -19,11 +19,14 @@ int main(int argc, char** argv) {
     cli::Tool tool("pipekit", "pipekit - pipelines without a shell, safe FIFOs, a FIFO mailbox, a log filter, a pump");
     Options o;
     add_options(tool.app(), o);
+    tool.add_quiet("No progress line (pump), no warnings on stderr").add_color();
     tool.footer("'pipekit COMMAND --help' shows a command's options.");
     if (auto rc = tool.parse(argc, argv))
         return *rc;
     if (auto problem = finish(tool.app(), o))
         return cli::usage_error(*problem);
+    o.pump.quiet = tool.quiet();
+    o.filter.color = tool.color_stdout();
 
     switch (o.command) {
     case Command::run:

@@ -71,6 +71,8 @@ std::optional<cli::Problem> finish_mail(MailOptions& m, const std::string& compr
 void add_options(CLI::App& app, Options& o) {
     auto& r = o.raw;
     app.require_subcommand(1, 1);
+    // The shared options (-q, --color) are the tool's, and may follow the subcommand too.
+    app.fallthrough();
 
     auto run = app.add_subcommand("run", "Run a pipeline of commands, each stage a quoted command line, no shell");
     run->add_option("STAGE", o.run.stages, "A stage: a command and its arguments, split as sh splits words")
@@ -114,7 +116,6 @@ void add_options(CLI::App& app, Options& o) {
     pump->add_option("-b,--buffer", r.buffer, "Hold up to SIZE bytes in memory to absorb bursts")->type_name("SIZE");
     pump->add_option("-L,--rate-limit", r.rate, "At most RATE bytes per second (10M)")->type_name("RATE");
     pump->add_option("-s,--size", r.size, "The size expected, for the progress line's ETA")->type_name("SIZE");
-    pump->add_flag("-q,--quiet", o.pump.quiet, "No progress line on stderr");
 }
 
 std::optional<cli::Problem> finish(const CLI::App& app, Options& o) {

@@ -54,13 +54,14 @@ struct FilterOptions {
     Level level = Level::error;  ///< the least severe level kept
     bool all = false;            ///< --level all: every line, with a level or not
     bool follow = false, count = false;
+    bool color = false;          ///< --color: the lines kept painted by level, as journalctl does
 };
 
 struct PumpOptions {
     std::uint64_t buffer = 0;     ///< 0: no buffer of our own
     std::uint64_t rate = 0;       ///< bytes per second, 0: no limit
     std::optional<std::uint64_t> size; ///< --size, for the progress line's ETA
-    bool quiet = false;
+    bool quiet = false;                ///< -q: no progress line
 };
 
 struct Options {

@@ -243,7 +243,7 @@ int run_pipeline(const RunOptions& o) {
         std::string line;
         for (int s : statuses)
             line += fmt::format("{}{}", line.empty() ? "" : " ", s);
-        cli::error("status", line);
+        cli::note("status", line);
     }
     if (timed_out) {
         cli::error("", fmt::format("the pipeline ran out of time after {} s and was ended{}", o.timeout,

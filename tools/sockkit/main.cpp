@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     cli::Tool tool("sockkit", "sockkit - Unix, TCP and UDP sockets: echo, chat, HTTP, WebSocket, file transfer");
     Options o;
     add_options(tool.app(), o);
+    tool.add_quiet("Servers log only warnings and errors; no progress notes on stderr").add_color();
     tool.footer("Addresses: unix:PATH, abstract:NAME, tcp:HOST:PORT, udp:HOST:PORT.");
     if (auto rc = tool.parse(argc, argv))
         return *rc;
@@ -31,6 +32,9 @@ int main(int argc, char** argv) {
     // A peer that has gone must show as EPIPE on a write, not kill the process.
     ::signal(SIGPIPE, SIG_IGN);
     log::Logger logger(o.log_format);
+    logger.set_color(tool.color_stderr());
+    if (tool.quiet())
+        logger.set_min_level(log::Level::warn);
     int status = cli::exit_ok;
     switch (o.command) {
     case Command::echo_serve: {

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include "cli/duration.hpp"
+#include "cli/log_format.hpp"
 #include "cli/size.hpp"
 
 #include <CLI/CLI.hpp>
@@ -24,8 +25,7 @@ void add_server(CLI::App* sub, Options& o) {
     sub->add_option("--max-queue", o.raw.max_queue,
                     "Bytes that may wait to be sent to one client (default 1M)")
         ->type_name("SIZE");
-    sub->add_option("--log-format", o.raw.log_format, "Log lines on stderr: logfmt (default) or json")
-        ->option_text("logfmt|json");
+    cli::add_log_format(*sub, o.log_format);
 }
 
 void add_ws_limits(CLI::App* sub, Options& o) {
@@ -62,6 +62,8 @@ bool valid_name(std::string_view name) {
 
 void add_options(CLI::App& app, Options& o) {
     app.require_subcommand(1);
+    // The shared options (-q, --color) are the tool's, and may follow the subcommand too.
+    app.fallthrough();
     auto leaf = [&o](CLI::App* group, const char* name, const char* help, Command c) {
         auto* sub = group->add_subcommand(name, help);
         sub->callback([&o, c] { o.command = c; });
@@ -171,8 +173,6 @@ std::optional<cli::Problem> finish(Options& o) {
         }
         return std::nullopt;
     }
-    const bool server = o.command == Command::echo_serve || o.command == Command::chat_serve ||
-                        o.command == Command::http_serve || o.command == Command::ws_serve;
     if (r.address.empty())
         return Problem{"ADDR", "missing: unix:PATH, abstract:NAME or tcp:HOST:PORT"};
     std::string why;
@@ -287,14 +287,6 @@ std::optional<cli::Problem> finish(Options& o) {
     }
     if (!o.name.empty() && !valid_name(o.name))
         return Problem{"--name", "'" + o.name + "' is not 1 to 32 letters, digits, '-', '_' or '.'"};
-    if (server) {
-        if (r.log_format == "logfmt")
-            o.log_format = log::Format::logfmt;
-        else if (r.log_format == "json")
-            o.log_format = log::Format::json;
-        else
-            return Problem{"--log-format", "'" + r.log_format + "' is not logfmt or json"};
-    }
     if (o.command == Command::http_serve) {
         if (o.root.empty() == !o.echo)
             return Problem{o.echo ? "--echo" : "--root", o.echo ? "cannot be combined with --root"

@@ -55,7 +55,7 @@ struct Options {
 
     struct Raw {
         std::string address, mode, history, max_queue, max_line, ws, max_frame, max_message, loss, chunk, window,
-            timeout, bench_count, bench_size, bench_bytes, log_format = "logfmt";
+            timeout, bench_count, bench_size, bench_bytes;
         std::vector<std::string> tls, allow_uid, allow_gid;
     } raw;
 };

@@ -470,7 +470,7 @@ int udp_recv(const Options& o) {
                 have += g != 0;
             while (cum < total && got[cum])
                 ++cum;
-            fmt::print(stderr, "sockkit: {}: resuming with {} of {} chunks\n", part, have, total);
+            cli::info(part, fmt::format("resuming with {} of {} chunks", have, total));
         } else if (ftruncate(fd.get(), 0) != 0 || ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
             cli::error(part, std::string("ftruncate: ") + std::strerror(errno));
             return false;

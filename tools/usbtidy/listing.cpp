@@ -2,6 +2,7 @@
 
 #include "mounts.hpp"
 
+#include "out/color.hpp"
 #include "out/json.hpp"
 
 #include <fmt/format.h>
@@ -13,7 +14,8 @@
 
 namespace syskit::usbtidy {
 
-void report_devices(out::Sink& sink, cli::Format format, bool escape, const std::vector<Listed>& rows) {
+void report_devices(out::Sink& sink, cli::Format format, bool escape, const std::vector<Listed>& rows,
+                    bool color) {
     if (format == cli::Format::json) {
         for (auto& r : rows) {
             out::Object o;
@@ -37,15 +39,18 @@ void report_devices(out::Sink& sink, cli::Format format, bool escape, const std:
     for (auto& row : table)
         for (std::size_t i = 0; i < row.size(); ++i)
             width[i] = std::max(width[i], row[i].size());
-    for (auto& row : table) {
+    for (std::size_t r = 0; r < table.size(); ++r) {
+        const Row& row = table[r];
         std::string line;
-        for (std::size_t i = 0; i < row.size(); ++i)
-            line += i + 1 == row.size() ? row[i] : fmt::format("{:<{}}  ", row[i], width[i]);
-        sink.line(line);
+        for (std::size_t i = 0; i + 1 < row.size(); ++i)
+            line += fmt::format("{:<{}}  ", row[i], width[i]);
+        // The last column, unpadded, is the only one a colour cannot misalign: a mounted
+        // drive's mount point in green.
+        sink.line(line + out::paint(row.back(), out::sgr::green, color && r > 0 && !rows[r - 1].mount_point.empty()));
     }
 }
 
-int run_list(cli::Format format, out::Sink& sink) {
+int run_list(cli::Format format, out::Sink& sink, bool color) {
     Udev u(udev_new());
     if (!u) {
         cli::error("udev_new", std::strerror(errno));
@@ -67,7 +72,7 @@ int run_list(cli::Format format, out::Sink& sink) {
         }
         rows.push_back({std::move(d), m ? m->target : ""});
     }
-    report_devices(sink, format, out::escape_stdout(), rows);
+    report_devices(sink, format, out::escape_stdout(), rows, color);
     return cli::exit_ok;
 }
 

@@ -22,10 +22,11 @@ struct Listed {
 /// The rows: a table with a header (DEVICE TYPE FSTYPE LABEL UUID SIZE MOUNTPOINT, sizes
 /// for people, "-" for what is unknown, names escaped when escape is set), or one JSON
 /// object a device (sizes in bytes, mountpoint null when not mounted).
-void report_devices(out::Sink& sink, cli::Format format, bool escape, const std::vector<Listed>& rows);
+void report_devices(out::Sink& sink, cli::Format format, bool escape, const std::vector<Listed>& rows,
+                    bool color = false);
 
 /// usbtidy list: enumerates, looks up the mounts, prints.  0, or 2 when udev or the mount
 /// table cannot be read.
-int run_list(cli::Format format, out::Sink& sink);
+int run_list(cli::Format format, out::Sink& sink, bool color);
 
 } // namespace syskit::usbtidy

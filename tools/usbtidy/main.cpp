@@ -16,18 +16,22 @@ int main(int argc, char** argv) {
     cli::Tool tool("usbtidy", "usbtidy - tidy a USB drive's files into folders by extension, and undo it");
     Options o;
     add_options(tool.app(), o);
+    tool.add_quiet("organize, undo: no lines for the moves made; watch: log only warnings and errors")
+        .add_color();
     tool.footer("'usbtidy COMMAND --help' shows a command's options.");
     if (auto rc = tool.parse(argc, argv))
         return *rc;
     if (auto problem = finish(o))
         return cli::usage_error(*problem);
+    o.quiet = tool.quiet();
+    o.color = tool.color_stdout();
 
     out::Sink sink;
     int status = cli::exit_ok;
     switch (o.command) {
     case Command::organize: status = run_organize(o, sink); break;
     case Command::undo: status = run_undo(o, sink); break;
-    case Command::list: status = run_list(o.format, sink); break;
+    case Command::list: status = run_list(o.format, sink, o.color); break;
     case Command::watch: {
         std::string why;
         auto rules = load_rules(o.rules, why);
@@ -37,6 +41,9 @@ int main(int argc, char** argv) {
             break;
         }
         log::Logger logger(o.log_format);
+        logger.set_color(tool.color_stderr());
+        if (o.quiet)
+            logger.set_min_level(log::Level::warn);
         status = run_watch(o, std::move(*rules), logger);
         break;
     }

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include "cli/duration.hpp"
+#include "cli/log_format.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -16,6 +17,8 @@ constexpr double max_timeout = 3600;
 void add_options(CLI::App& app, Options& o) {
     auto& r = o.raw;
     app.require_subcommand(0, 1);
+    // The shared options (-q, --color) are the tool's, and may follow the subcommand too.
+    app.fallthrough();
     auto org = app.add_subcommand("organize", "Move DIR's files into folders by extension, journaled for undo");
     org->add_option("DIR", o.dir, "The directory to tidy: a drive's mount point")->type_name("");
     org->add_flag("-n,--dry-run", o.dry_run, "Print the moves, make none");
@@ -46,8 +49,7 @@ void add_options(CLI::App& app, Options& o) {
         ->type_name("CMD");
     wa->add_option("--rules", o.rules, "Group extensions into folders as FILE says")->type_name("FILE");
     wa->add_option("--timeout", r.timeout, "Seconds to wait for the mount (default 30)")->type_name("SECS");
-    wa->add_option("--log-format", r.log_format, "Log lines on stderr: logfmt (default) or json")
-        ->type_name("FMT");
+    cli::add_log_format(*wa, o.log_format);
     wa->callback([&r] { r.watch = true; });
 }
 
@@ -84,12 +86,6 @@ std::optional<cli::Problem> finish(Options& o) {
             return Problem{"--timeout", "'" + r.timeout + "' is not a number of seconds above 0, at most 3600"};
         o.timeout = *v;
     }
-    if (r.log_format == "logfmt")
-        o.log_format = log::Format::logfmt;
-    else if (r.log_format == "json")
-        o.log_format = log::Format::json;
-    else
-        return Problem{"--log-format", "'" + r.log_format + "' is not logfmt or json"};
     return std::nullopt;
 }
 

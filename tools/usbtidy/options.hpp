@@ -22,6 +22,8 @@ struct Options {
     bool dry_run = false;   ///< organize
     std::string rules;      ///< organize, watch: --rules FILE ("" for the book's rule)
     cli::Format format = cli::Format::text;
+    bool quiet = false;     ///< -q: organize, undo: no lines for the moves made (--dry-run's still)
+    bool color = false;     ///< --color: moves' destinations, mounted drives' mount points in green
     // watch
     std::string label, uuid; ///< --label, --uuid ("" when not given)
     bool any = false, mount = false, notify = false;
@@ -30,7 +32,7 @@ struct Options {
     log::Format log_format = log::Format::logfmt;
 
     struct Raw {
-        std::string format = "text", timeout, log_format = "logfmt";
+        std::string format = "text", timeout;
         bool organize = false, undo = false, list = false, watch = false;
     } raw;
 };

@@ -12,7 +12,7 @@ namespace syskit::usbtidy {
 
 /// One move as a line: "FROM -> TO" (names escaped when stdout is a terminal), or a JSON
 /// object {"from": ..., "to": ...} with names escaped losslessly.  back: undo's direction,
-/// FOLDER/NAME -> SRC.
-void report_move(out::Sink& sink, cli::Format format, bool escape, const Move& m, bool back);
+/// FOLDER/NAME -> SRC.  color (--color): TO, where the file is now, in green.
+void report_move(out::Sink& sink, cli::Format format, bool escape, const Move& m, bool back, bool color = false);
 
 } // namespace syskit::usbtidy

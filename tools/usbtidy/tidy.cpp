@@ -29,7 +29,11 @@ fs::UniqueFd open_dir(const std::string& dir) {
 
 Events events(const Options& o, out::Sink& sink, bool back) {
     bool escape = out::escape_stdout();
-    return {[&sink, &o, escape, back](const Move& m) { report_move(sink, o.format, escape, m, back); },
+    return {[&sink, &o, escape, back](const Move& m) {
+                // -q: the moves made go unsaid; the moves --dry-run would make are its result.
+                if (!o.quiet || o.dry_run)
+                    report_move(sink, o.format, escape, m, back, o.color);
+            },
             [escape](std::string_view subject, std::string_view message) {
                 cli::error(out::shown(subject, escape), message);
             }};
