@@ -137,6 +137,22 @@ std::string State::myself_id() const {
 
 std::string State::addr(const Node& n) const { return fmt::format("{}:{}", n.ip, n.port); }
 
+std::optional<State::PeerView> State::owner_of(unsigned slot) const {
+    std::lock_guard lock(mu_);
+    const Node* n = slot < slot_count ? owner_[slot] : nullptr;
+    if (!n)
+        return std::nullopt;
+    return PeerView{n->id, addr(*n), n == &me(), (n->flags & (f_pfail | f_fail)) != 0};
+}
+
+std::optional<State::PeerView> State::node_at(std::string_view where) const {
+    std::lock_guard lock(mu_);
+    for (auto& [id, n] : nodes_)
+        if (!(n->flags & f_handshake) && addr(*n) == where)
+            return PeerView{n->id, addr(*n), n.get() == &me(), (n->flags & (f_pfail | f_fail)) != 0};
+    return std::nullopt;
+}
+
 bool State::load(std::string& error) {
     std::lock_guard lock(mu_);
     std::ifstream in(cfg_.config_file, std::ios::binary);

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -110,6 +111,18 @@ public:
 
     /// CLUSTER NODES's text (the nodes file's lines too).
     std::string nodes_text() const;
+
+    /// A node as the HTTP API's forwarding sees it.
+    struct PeerView {
+        std::string id;
+        std::string addr;     ///< its RESP listener, "ip:port"
+        bool myself = false;
+        bool failing = false; ///< flagged PFAIL or FAIL
+    };
+    /// The node that owns slot; nullopt when none does.
+    std::optional<PeerView> owner_of(unsigned slot) const;
+    /// The node whose RESP listener is addr ("ip:port"); nullopt when none is.
+    std::optional<PeerView> node_at(std::string_view addr) const;
 
 private:
     friend class Bus;
