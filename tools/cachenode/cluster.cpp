@@ -145,6 +145,32 @@ std::optional<State::PeerView> State::owner_of(unsigned slot) const {
     return PeerView{n->id, addr(*n), n == &me(), (n->flags & (f_pfail | f_fail)) != 0};
 }
 
+std::vector<State::NodeView> State::view() const {
+    std::lock_guard lock(mu_);
+    std::vector<NodeView> all;
+    const Node* mine = &me();
+    for (auto& [id, n] : nodes_) {
+        NodeView v{n->id, n->ip, n->master_id, n->port, n->cport, n->flags, n.get() == mine, n->link_up,
+                   n->pong_received, n->config_epoch, {}, {}, {}};
+        for (unsigned s = 0; s < slot_count; ++s) {
+            if (owner_[s] != n.get())
+                continue;
+            if (!v.slots.empty() && v.slots.back().second + 1 == s)
+                v.slots.back().second = s;
+            else
+                v.slots.emplace_back(s, s);
+            if (v.myself && migrating_[s])
+                v.migrating.emplace_back(s, migrating_[s]->id);
+        }
+        if (v.myself)
+            for (unsigned s = 0; s < slot_count; ++s)
+                if (importing_[s])
+                    v.importing.emplace_back(s, importing_[s]->id);
+        all.push_back(std::move(v));
+    }
+    return all;
+}
+
 std::optional<State::PeerView> State::node_at(std::string_view where) const {
     std::lock_guard lock(mu_);
     for (auto& [id, n] : nodes_)

@@ -124,6 +124,20 @@ public:
     /// The node whose RESP listener is addr ("ip:port"); nullopt when none is.
     std::optional<PeerView> node_at(std::string_view addr) const;
 
+    /// A node as GET /cluster and the metrics show it.
+    struct NodeView {
+        std::string id, ip, master_id;
+        std::uint16_t port = 0, cport = 0, flags = 0;
+        bool myself = false, link_up = false;
+        std::int64_t pong_received = 0; ///< ms since the epoch; 0: never
+        std::uint64_t config_epoch = 0;
+        std::vector<std::pair<unsigned, unsigned>> slots; ///< the ranges it owns
+        /// The slots it is moving, with the other node's id (this node's only).
+        std::vector<std::pair<unsigned, std::string>> migrating, importing;
+    };
+    /// Every node this node knows, itself included, in CLUSTER NODES's order.
+    std::vector<NodeView> view() const;
+
 private:
     friend class Bus;
 

@@ -53,66 +53,28 @@ std::map<std::string, std::string, std::less<>> info_of(cluster::State& cl) {
     return fields;
 }
 
-/// One line of CLUSTER NODES.
-struct NodeLine {
-    std::string_view id, addr, master, link;
-    std::uint16_t bus_port = 0;
-    std::vector<std::string_view> flags;
-    std::int64_t pong_ms = 0;
-    std::uint64_t epoch = 0;
-    std::vector<std::pair<unsigned, unsigned>> slots;
-    std::vector<std::pair<unsigned, std::string_view>> migrating, importing;
+/// A numeric field of CLUSTER INFO; 0 when it is not there.
+std::uint64_t field(const std::map<std::string, std::string, std::less<>>& info, std::string_view key) {
+    auto it = info.find(key);
+    return it == info.end() ? 0 : number(it->second);
+}
 
-    bool has(std::string_view f) const { return std::find(flags.begin(), flags.end(), f) != flags.end(); }
-    std::string_view role() const { return has("slave") ? "replica" : "master"; }
-    std::string_view state() const {
-        return has("fail") ? "fail" : has("fail?") ? "pfail" : has("handshake") ? "handshake" : "ok";
-    }
-    std::uint64_t slot_count() const {
-        std::uint64_t n = 0;
-        for (auto [lo, hi] : slots)
-            n += hi - lo + 1;
-        return n;
-    }
-};
+using NodeView = cluster::State::NodeView;
 
-std::vector<NodeLine> nodes_of(const std::string& text) {
-    std::vector<NodeLine> nodes;
-    for (std::string_view line : split(text, '\n')) {
-        auto w = split(line, ' ');
-        if (w.size() < 8)
-            continue;
-        NodeLine n;
-        n.id = w[0];
-        std::size_t at = w[1].find('@');
-        n.addr = w[1].substr(0, at);
-        if (at != std::string_view::npos)
-            n.bus_port = static_cast<std::uint16_t>(number(w[1].substr(at + 1, w[1].find(',') - at - 1)));
-        n.flags = split(w[2], ',');
-        n.master = w[3] == "-" ? std::string_view() : w[3];
-        n.pong_ms = static_cast<std::int64_t>(number(w[5]));
-        n.epoch = number(w[6]);
-        n.link = w[7];
-        for (std::size_t i = 8; i < w.size(); ++i) {
-            std::string_view s = w[i];
-            if (s.front() == '[') {
-                std::size_t arrow = s.find("->-"), back = s.find("-<-");
-                bool mig = arrow != std::string_view::npos;
-                std::size_t p = mig ? arrow : back;
-                if (p == std::string_view::npos)
-                    continue;
-                auto slot = static_cast<unsigned>(number(s.substr(1, p - 1)));
-                (mig ? n.migrating : n.importing).emplace_back(slot, s.substr(p + 3, s.size() - p - 4));
-                continue;
-            }
-            std::size_t dash = s.find('-');
-            auto lo = static_cast<unsigned>(number(s.substr(0, dash)));
-            auto hi = dash == std::string_view::npos ? lo : static_cast<unsigned>(number(s.substr(dash + 1)));
-            n.slots.emplace_back(lo, hi);
-        }
-        nodes.push_back(std::move(n));
-    }
-    return nodes;
+std::string_view role(const NodeView& n) { return (n.flags & cluster::f_replica) ? "replica" : "master"; }
+
+std::string_view state(const NodeView& n) {
+    return (n.flags & cluster::f_fail)        ? "fail"
+           : (n.flags & cluster::f_pfail)     ? "pfail"
+           : (n.flags & cluster::f_handshake) ? "handshake"
+                                              : "ok";
+}
+
+std::uint64_t slot_count(const NodeView& n) {
+    std::uint64_t c = 0;
+    for (auto [lo, hi] : n.slots)
+        c += hi - lo + 1;
+    return c;
 }
 
 void json_string(std::string& out, std::string_view s) {
@@ -125,12 +87,8 @@ void json_string(std::string& out, std::string_view s) {
 
 std::string cluster_json(cluster::State& cl) {
     auto info = info_of(cl);
-    std::string text = cl.nodes_text();
-    auto nodes = nodes_of(text);
-    auto num = [&](std::string_view k) {
-        auto it = info.find(k);
-        return it == info.end() ? 0 : number(it->second);
-    };
+    auto nodes = cl.view();
+    auto num = [&](std::string_view k) { return field(info, k); };
     std::string j = "{\"state\":";
     json_string(j, info["cluster_state"]);
     fmt::format_to(std::back_inserter(j),
@@ -142,29 +100,30 @@ std::string cluster_json(cluster::State& cl) {
     json_string(j, cl.myself_id());
     j += ",\"nodes\":[";
     bool first = true;
-    for (const NodeLine& n : nodes) {
+    for (const NodeView& n : nodes) {
         j += first ? "{\"id\":" : ",{\"id\":";
         first = false;
         json_string(j, n.id);
         j += ",\"address\":";
-        json_string(j, n.addr);
-        fmt::format_to(std::back_inserter(j), ",\"bus_port\":{},\"myself\":{},\"role\":\"{}\",\"master\":", n.bus_port,
-                       n.has("myself"), n.role());
-        if (n.master.empty())
+        json_string(j, fmt::format("{}:{}", n.ip, n.port));
+        fmt::format_to(std::back_inserter(j), ",\"bus_port\":{},\"myself\":{},\"role\":\"{}\",\"master\":", n.cport,
+                       n.myself, role(n));
+        if (n.master_id.empty())
             j += "null";
         else
-            json_string(j, n.master);
-        fmt::format_to(std::back_inserter(j), ",\"state\":\"{}\",\"link\":", n.state());
-        json_string(j, n.link);
+            json_string(j, n.master_id);
+        fmt::format_to(std::back_inserter(j), ",\"state\":\"{}\",\"link\":\"{}\"", state(n),
+                       n.myself || n.link_up ? "connected" : "disconnected");
         j += ",\"last_pong\":";
-        if (n.pong_ms > 0) {
-            timespec ts{static_cast<time_t>(n.pong_ms / 1000), static_cast<long>(n.pong_ms % 1000) * 1000000};
+        if (!n.myself && n.pong_received > 0) {
+            timespec ts{static_cast<time_t>(n.pong_received / 1000),
+                        static_cast<long>(n.pong_received % 1000) * 1000000};
             json_string(j, out::rfc3339(ts, 3));
         } else {
             j += "null";
         }
-        fmt::format_to(std::back_inserter(j), ",\"config_epoch\":{},\"slot_count\":{},\"slots\":[", n.epoch,
-                       n.slot_count());
+        fmt::format_to(std::back_inserter(j), ",\"config_epoch\":{},\"slot_count\":{},\"slots\":[", n.config_epoch,
+                       slot_count(n));
         for (std::size_t i = 0; i < n.slots.size(); ++i)
             fmt::format_to(std::back_inserter(j), "{}[{},{}]", i ? "," : "", n.slots[i].first, n.slots[i].second);
         j += "]";
@@ -185,11 +144,8 @@ std::string cluster_json(cluster::State& cl) {
 
 std::string cluster_metrics(cluster::State& cl) {
     auto info = info_of(cl);
-    auto nodes = nodes_of(cl.nodes_text());
-    auto num = [&](std::string_view k) {
-        auto it = info.find(k);
-        return it == info.end() ? 0 : number(it->second);
-    };
+    auto nodes = cl.view();
+    auto num = [&](std::string_view k) { return field(info, k); };
     metrics::Writer w;
     w.family("cachenode_cluster_state", "1 when the cluster is up (every slot served, a majority reachable).", "gauge")
         .sample("cachenode_cluster_state", {}, std::uint64_t{info["cluster_state"] == "ok"});
@@ -198,18 +154,18 @@ std::string cluster_metrics(cluster::State& cl) {
                               std::pair{"fail", "cluster_slots_fail"}})
         w.sample("cachenode_cluster_slots", {{"state", state}}, num(key));
     w.family("cachenode_cluster_nodes", "Nodes this node knows, by role and state (itself included).", "gauge");
-    for (std::string_view role : {"master", "replica"})
-        for (std::string_view state : {"ok", "pfail", "fail", "handshake"}) {
+    for (std::string_view r : {"master", "replica"})
+        for (std::string_view st : {"ok", "pfail", "fail", "handshake"}) {
             std::uint64_t n = 0;
-            for (const NodeLine& l : nodes)
-                n += l.role() == role && l.state() == state;
-            w.sample("cachenode_cluster_nodes", {{"role", role}, {"state", state}}, n);
+            for (const NodeView& v : nodes)
+                n += cachenode::role(v) == r && cachenode::state(v) == st;
+            w.sample("cachenode_cluster_nodes", {{"role", r}, {"state", st}}, n);
         }
     std::uint64_t mine = 0, moving = 0;
-    for (const NodeLine& l : nodes)
-        if (l.has("myself")) {
-            mine = l.slot_count();
-            moving = l.migrating.size() + l.importing.size();
+    for (const NodeView& v : nodes)
+        if (v.myself) {
+            mine = slot_count(v);
+            moving = v.migrating.size() + v.importing.size();
         }
     w.family("cachenode_cluster_myself_slots", "Slots this node owns.", "gauge")
         .sample("cachenode_cluster_myself_slots", {}, mine);

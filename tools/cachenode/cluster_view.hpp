@@ -1,5 +1,5 @@
 // cluster_view: a cluster node's view of its cluster for HTTP users: GET /cluster's JSON and
-// the cluster's metrics on /metrics, both read from CLUSTER INFO and CLUSTER NODES.
+// the cluster's metrics on /metrics, both read from CLUSTER INFO and State::view().
 #pragma once
 
 #include "cluster.hpp"
