@@ -89,6 +89,8 @@ private:
     void received(const char* data, std::size_t n);
     void process(std::string_view data, bool from_in);
     void resume_stalled();
+    /// The session has the reply it held back (Session::attached).
+    void resume();
     void flush();
     /// Closes the connection when its pending output is over the hard limit, or has been over
     /// the soft one for too long; true when it did.
@@ -145,6 +147,7 @@ void Connection::start() {
     uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&peer), &peer_len);
     uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&local), &local_len);
     session_->connected(address_text(peer), address_text(local));
+    session_->attached(server_.loop_, [this] { resume(); });
     if (server_.opt_.tls)
         tls_ = std::make_unique<TlsSession>(*server_.opt_.tls);
     uv_tcp_nodelay(&tcp_, 1);
@@ -233,6 +236,11 @@ void Connection::resume_stalled() {
         }
         flush();
     }
+}
+
+void Connection::resume() {
+    if (!closing_ && !close_after_write_)
+        process(in_, true);
 }
 
 bool Connection::over_output_limits(std::uint64_t now) {

@@ -57,6 +57,12 @@ public:
     /// Whether the session wants its connection closed now, without waiting for input (another
     /// connection asked for it: CLIENT KILL).  Looked at by Server::tick, once a second.
     virtual bool killed() const { return false; }
+    /// Given once, before any data: the connection's loop, and resume, which makes the
+    /// connection give on_data what it holds again (even nothing new) and send what that
+    /// appends.  For a session that answers a request later than it reads it (a proxy): its
+    /// on_data returns without the reply, and it calls resume on the loop's thread once the
+    /// reply is ready.  resume must not be called after the session is destroyed.
+    virtual void attached(uv_loop_t* /*loop*/, std::function<void()> /*resume*/) {}
 };
 
 /// Limits on a connection's pending output beyond which it is closed (Redis's

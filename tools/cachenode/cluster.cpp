@@ -158,6 +158,48 @@ std::string State::myself_id() const {
 
 std::string State::addr(const Node& n) const { return fmt::format("{}:{}", n.ip, n.port); }
 
+std::optional<State::PeerView> State::owner_of(unsigned slot) const {
+    std::lock_guard lock(mu_);
+    const Node* n = slot < slot_count ? owner_[slot] : nullptr;
+    if (!n)
+        return std::nullopt;
+    return PeerView{n->id, addr(*n), n == &me(), (n->flags & (f_pfail | f_fail)) != 0};
+}
+
+std::vector<State::NodeView> State::view() const {
+    std::lock_guard lock(mu_);
+    std::vector<NodeView> all;
+    const Node* mine = &me();
+    for (auto& [id, n] : nodes_) {
+        NodeView v{n->id, n->ip, n->master_id, n->port, n->cport, n->flags, n.get() == mine, n->link_up,
+                   n->pong_received, n->config_epoch, {}, {}, {}};
+        for (unsigned s = 0; s < slot_count; ++s) {
+            if (owner_[s] != n.get())
+                continue;
+            if (!v.slots.empty() && v.slots.back().second + 1 == s)
+                v.slots.back().second = s;
+            else
+                v.slots.emplace_back(s, s);
+            if (v.myself && migrating_[s])
+                v.migrating.emplace_back(s, migrating_[s]->id);
+        }
+        if (v.myself)
+            for (unsigned s = 0; s < slot_count; ++s)
+                if (importing_[s])
+                    v.importing.emplace_back(s, importing_[s]->id);
+        all.push_back(std::move(v));
+    }
+    return all;
+}
+
+std::optional<State::PeerView> State::node_at(std::string_view where) const {
+    std::lock_guard lock(mu_);
+    for (auto& [id, n] : nodes_)
+        if (!(n->flags & f_handshake) && addr(*n) == where)
+            return PeerView{n->id, addr(*n), n.get() == &me(), (n->flags & (f_pfail | f_fail)) != 0};
+    return std::nullopt;
+}
+
 bool State::load(std::string& error) {
     std::lock_guard lock(mu_);
     std::ifstream in(cfg_.config_file, std::ios::binary);
@@ -609,23 +651,6 @@ std::string State::metrics() const {
     std::uint64_t offset = repl_.offset();
     std::lock_guard lock(mu_);
     metrics::Writer w;
-    w.family("cachenode_cluster_state", "1 when the cluster is up as this node sees it (cluster_state:ok).", "gauge")
-        .sample("cachenode_cluster_state", {}, std::uint64_t{ok_});
-    std::uint64_t assigned = 0, mine = 0;
-    for (const Node* o : owner_) {
-        assigned += o != nullptr;
-        mine += o == &me();
-    }
-    w.family("cachenode_cluster_slots", "Hash slots assigned in the cluster, and served by this node.", "gauge")
-        .sample("cachenode_cluster_slots", {{"owner", "any"}}, assigned)
-        .sample("cachenode_cluster_slots", {{"owner", "myself"}}, mine);
-    std::uint64_t by_state[4] = {};
-    for (auto& [id, n] : nodes_)
-        ++by_state[(n->flags & f_fail) ? 2 : (n->flags & f_pfail) ? 1 : (n->flags & f_handshake) ? 3 : 0];
-    w.family("cachenode_cluster_nodes", "Nodes this node knows, by state.", "gauge");
-    const char* names[] = {"ok", "pfail", "fail", "handshake"};
-    for (int i = 0; i < 4; ++i)
-        w.sample("cachenode_cluster_nodes", {{"state", names[i]}}, by_state[i]);
     w.family("cachenode_replication_offset_bytes",
              "The replication offset: bytes of the write stream a master wrote or a replica applied.", "gauge")
         .sample("cachenode_replication_offset_bytes", {{"role", (me().flags & f_replica) ? "replica" : "master"}},

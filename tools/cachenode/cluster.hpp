@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -117,8 +118,8 @@ public:
     void wait(std::span<const std::string_view> argv, std::string& out);
     /// The replication stream and backlog of this node.
     Replication& repl() { return repl_; }
-    /// Prometheus text of the cluster's metrics: slots, peers by state, replication offset
-    /// and each replica's lag.
+    /// Prometheus text of the replication metrics: this node's offset and each replica's lag
+    /// (cluster_metrics() in cluster_view.hpp gives the slots and peers).
     std::string metrics() const;
 
     std::string myself_id() const;
@@ -126,6 +127,32 @@ public:
 
     /// CLUSTER NODES's text (the nodes file's lines too).
     std::string nodes_text() const;
+
+    /// A node as the HTTP API's forwarding sees it.
+    struct PeerView {
+        std::string id;
+        std::string addr;     ///< its RESP listener, "ip:port"
+        bool myself = false;
+        bool failing = false; ///< flagged PFAIL or FAIL
+    };
+    /// The node that owns slot; nullopt when none does.
+    std::optional<PeerView> owner_of(unsigned slot) const;
+    /// The node whose RESP listener is addr ("ip:port"); nullopt when none is.
+    std::optional<PeerView> node_at(std::string_view addr) const;
+
+    /// A node as GET /cluster and the metrics show it.
+    struct NodeView {
+        std::string id, ip, master_id;
+        std::uint16_t port = 0, cport = 0, flags = 0;
+        bool myself = false, link_up = false;
+        std::int64_t pong_received = 0; ///< ms since the epoch; 0: never
+        std::uint64_t config_epoch = 0;
+        std::vector<std::pair<unsigned, unsigned>> slots; ///< the ranges it owns
+        /// The slots it is moving, with the other node's id (this node's only).
+        std::vector<std::pair<unsigned, std::string>> migrating, importing;
+    };
+    /// Every node this node knows, itself included, in CLUSTER NODES's order.
+    std::vector<NodeView> view() const;
 
 private:
     friend class Bus;

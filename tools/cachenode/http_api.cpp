@@ -1,5 +1,7 @@
 #include "http_api.hpp"
 
+#include "cluster_view.hpp"
+
 #include "metrics/metrics.hpp"
 #include "out/json.hpp"
 
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <limits>
 #include <optional>
+#include <span>
 
 namespace syskit::cachenode {
 
@@ -34,12 +37,18 @@ bool ieq_prefix(std::string_view s, std::string_view prefix) {
     return true;
 }
 
+using Answer = HttpSession::Answer;
+
 /// One request being answered: what a route's handler reads, and where it writes the reply.
 struct Exchange {
     Shared& sh;
     const http::Request& r;
     std::string& out;
+    uv_loop_t* loop = nullptr;
+    std::function<void()> resume;
     bool ok = false; ///< whether it went well, for the counters
+    /// Set when the request went to another node and its answer comes later.
+    std::unique_ptr<HttpSession::Pending> pending;
 
     void respond(int status, std::string_view type, std::string_view body, std::string_view extra = {}) {
         http::write_response(out, status, type, body, r.keep_alive, extra, r.method == "HEAD");
@@ -59,6 +68,119 @@ struct Exchange {
         return false;
     }
 };
+
+/// Writes the answer to a forwarded operation, as the route would have answered it here, with
+/// the node that answered and the hops in headers; whether it went well.
+bool answer(std::string& out, const Forwarded& f, Answer how, bool keep_alive, bool head) {
+    std::string extra =
+        f.node.empty() ? std::string() : fmt::format("Cachenode-Node: {}\r\nCachenode-Hops: {}\r\n", f.node, f.hops);
+    auto respond = [&](int status, std::string_view type, std::string_view body) {
+        http::write_response(out, status, type, body, keep_alive, extra, head);
+        return status < 400;
+    };
+    switch (f.outcome) {
+    case Forwarded::Outcome::missing:
+        respond(404, text_plain, "404 page not found\n");
+        return true;
+    case Forwarded::Outcome::value:
+        if (how == Answer::key_get)
+            return respond(200, "application/octet-stream", f.value);
+        else {
+            std::string body = "{\"value\":\"";
+            out::append_json_string(body, f.value);
+            body += "\"}\n";
+            return respond(200, "application/json", body);
+        }
+    case Forwarded::Outcome::done:
+        return respond(how == Answer::book_set ? 200 : 204, "", "");
+    case Forwarded::Outcome::failed:
+    case Forwarded::Outcome::here:
+        break;
+    }
+    respond(f.status, text_plain, f.message + "\n");
+    return false;
+}
+
+/// Runs write, which changes the store and says whether it did, as one step with its place in
+/// the replication stream (in cluster mode, as RESP writes are: repl.hpp); argv is the
+/// command a replica applies.
+template <class Write>
+bool replicated(Shared& sh, std::initializer_list<std::string_view> argv, Write&& write) {
+    if (!sh.cluster)
+        return write();
+    std::unique_lock lock(sh.cluster->repl().write_mutex());
+    bool ok = write();
+    sh.cluster->repl().feed(std::span<const std::string_view>(argv.begin(), argv.size()), ok);
+    return ok;
+}
+
+/// Sets key to value (expiring in ttl_ms, or never when 0) and replicates it; the store's
+/// status.
+Status set_replicated(Shared& sh, std::string_view key, std::string_view value, std::int64_t ttl_ms) {
+    SetArgs args;
+    if (ttl_ms > 0)
+        args.expire_at = sh.store.now() + ttl_ms;
+    std::string ms = std::to_string(ttl_ms);
+    Status st = Status::ok;
+    auto write = [&] { return (st = sh.store.set(key, value, args)) == Status::ok; };
+    if (ttl_ms > 0)
+        replicated(sh, {"SET", key, value, "PX", ms}, write);
+    else
+        replicated(sh, {"SET", key, value}, write);
+    return st;
+}
+
+/// Deletes key and replicates it; whether it was there.
+bool del_replicated(Shared& sh, std::string_view key) {
+    return replicated(sh, {"DEL", key}, [&] { return sh.store.del(key); });
+}
+
+/// Runs here a forwarded operation that a redirection brought back to this node.
+Forwarded run_here(Shared& sh, const HttpSession::Pending& p) {
+    Forwarded f;
+    f.outcome = Forwarded::Outcome::done;
+    f.hops = 0;
+    switch (p.kind) {
+    case KeyOp::Kind::get:
+        if (!sh.store.get(p.key, [&](std::string_view v) { f.value = v; }))
+            f.outcome = Forwarded::Outcome::missing;
+        else
+            f.outcome = Forwarded::Outcome::value;
+        break;
+    case KeyOp::Kind::del:
+        if (!del_replicated(sh, p.key))
+            f.outcome = Forwarded::Outcome::missing;
+        break;
+    case KeyOp::Kind::set: {
+        if (set_replicated(sh, p.key, p.value, p.ttl_ms) != Status::ok) {
+            f.outcome = Forwarded::Outcome::failed;
+            f.status = 507;
+            f.message = "out of memory: the cache is full and the eviction policy is noeviction";
+        }
+        break;
+    }
+    }
+    return f;
+}
+
+/// In a cluster, whether op's key is another node's: then the request went there, and is
+/// answered (when that was decided at once) or pending in x.
+bool elsewhere(Exchange& x, const KeyOp& op, Answer how) {
+    if (!x.sh.cluster)
+        return false;
+    auto f = forward(*x.sh.cluster, x.sh.cfg, x.loop, op, x.resume);
+    if (!f)
+        return false;
+    bool head = x.r.method == "HEAD";
+    if (f->finished()) {
+        x.ok = answer(x.out, f->result(), how, x.r.keep_alive, head);
+        return true;
+    }
+    x.pending = std::make_unique<HttpSession::Pending>(HttpSession::Pending{
+        std::move(f), how, Op::other, x.r.keep_alive, head, op.kind, std::string(op.key), std::string(op.value),
+        op.ttl_ms, std::chrono::steady_clock::now()});
+    return true;
+}
 
 using Handler = void (*)(Exchange&);
 
@@ -84,8 +206,17 @@ struct Route {
 void get_healthz(Exchange& x) { x.respond(200, text_plain, "ok\n"); }
 
 void get_metrics(Exchange& x) {
-    x.respond(200, metrics::Writer::content_type,
-              x.sh.stats.prometheus() + (x.sh.cluster ? x.sh.cluster->metrics() : std::string()));
+    std::string page = x.sh.stats.prometheus();
+    if (x.sh.cluster)
+        page += cluster_metrics(*x.sh.cluster) + x.sh.cluster->metrics();
+    x.respond(200, metrics::Writer::content_type, page);
+}
+
+/// GET /cluster: the nodes, their roles, slots and states, as this node sees them.
+void get_cluster(Exchange& x) {
+    if (!x.sh.cluster)
+        return x.error(404, "cluster mode is off: this cachenode was started without --cluster");
+    x.respond(200, "application/json", cluster_json(*x.sh.cluster));
 }
 
 /// The book's GET /get?key=K: the value as JSON.
@@ -93,6 +224,8 @@ void book_get(Exchange& x) {
     auto key = http::query_param(x.r.query(), "key");
     if (!key)
         return x.error(400, "missing query parameter: key");
+    if (elsewhere(x, {KeyOp::Kind::get, *key}, Answer::book_get))
+        return;
     std::string body;
     bool found = x.sh.store.get(*key, [&](std::string_view v) {
         body = "{\"value\":\"";
@@ -127,7 +260,10 @@ void book_set(Exchange& x) {
         return x.error(400, fmt::format("key is larger than max-key ({} bytes)", cfg.max_key));
     if (value.size() > cfg.store.max_value)
         return x.error(413, fmt::format("value is larger than max-value ({} bytes)", cfg.store.max_value));
-    if (x.stored(x.sh.store.set(key, value, args)))
+    std::int64_t ttl_ms = args.expire_at ? args.expire_at - x.sh.store.now() : 0;
+    if (elsewhere(x, {KeyOp::Kind::set, key, value, ttl_ms}, Answer::book_set))
+        return;
+    if (x.stored(set_replicated(x.sh, key, value, ttl_ms)))
         x.respond(200, "", "");
 }
 
@@ -151,6 +287,8 @@ void key_get(Exchange& x) {
     auto key = path_key(x);
     if (!key)
         return;
+    if (elsewhere(x, {KeyOp::Kind::get, *key}, Answer::key_get))
+        return;
     std::string body;
     if (!x.sh.store.get(*key, [&](std::string_view v) { body = v; }))
         return x.miss();
@@ -172,7 +310,10 @@ void key_put(Exchange& x) {
     }
     if (x.r.body.size() > x.sh.cfg.store.max_value)
         return x.error(413, fmt::format("value is larger than max-value ({} bytes)", x.sh.cfg.store.max_value));
-    if (x.stored(x.sh.store.set(*key, x.r.body, args)))
+    std::int64_t ttl_ms = args.expire_at ? args.expire_at - x.sh.store.now() : 0;
+    if (elsewhere(x, {KeyOp::Kind::set, *key, x.r.body, ttl_ms}, Answer::key_put))
+        return;
+    if (x.stored(set_replicated(x.sh, *key, x.r.body, ttl_ms)))
         x.respond(204, "", "");
 }
 
@@ -181,7 +322,9 @@ void key_delete(Exchange& x) {
     auto key = path_key(x);
     if (!key)
         return;
-    if (!x.sh.store.del(*key))
+    if (elsewhere(x, {KeyOp::Kind::del, *key}, Answer::key_delete))
+        return;
+    if (!del_replicated(x.sh, *key))
         return x.miss();
     x.respond(204, "", "");
 }
@@ -191,6 +334,7 @@ void key_delete(Exchange& x) {
 constexpr Route routes[] = {
     {"/healthz", "GET, HEAD", true, Op::healthz, get_healthz},
     {"/metrics", "GET, HEAD", false, Op::metrics, get_metrics},
+    {"/cluster", "GET, HEAD", false, Op::metrics, get_cluster},
     {"/get", "GET, HEAD", false, Op::get, book_get},
     {"/set", "POST", false, Op::set, book_set},
     {keys_prefix, "GET, HEAD", false, Op::get, key_get},
@@ -209,6 +353,16 @@ HttpSession::HttpSession(Shared& shared, WorkerStats& stats) : sh_(shared), ws_(
     };
 }
 
+HttpSession::~HttpSession() {
+    if (pending_)
+        pending_->forwarding->cancel();
+}
+
+void HttpSession::attached(uv_loop_t* loop, std::function<void()> resume) {
+    loop_ = loop;
+    resume_ = std::move(resume);
+}
+
 bool HttpSession::authorized(const http::Request& r) const {
     if (!sh_.auth.required())
         return true;
@@ -225,6 +379,22 @@ net::After HttpSession::on_data(std::string_view in, std::size_t& consumed, std:
     consumed = 0;
     auto start = std::chrono::steady_clock::now();
     Store::TimeScope at(sh_.store, start);
+    if (pending_) {
+        // Requests behind a forwarded one wait for its answer, which comes within the peers'
+        // timeouts; a client that sends much more meanwhile is cut off.
+        if (!pending_->forwarding->finished())
+            return in.size() > 2 * sh_.cfg.max_request ? net::After::close : net::After::keep;
+        Forwarded f = pending_->forwarding->result();
+        if (f.outcome == Forwarded::Outcome::here)
+            f = run_here(sh_, *pending_);
+        bool ok = answer(out, f, pending_->answer, pending_->keep_alive, pending_->head);
+        ws_.record(Proto::http, pending_->op, ok);
+        ws_.answered(1, std::chrono::steady_clock::now() - pending_->start);
+        bool keep_alive = pending_->keep_alive;
+        pending_.reset();
+        if (!keep_alive)
+            return net::After::close;
+    }
     std::uint64_t answered = 0;
     net::After after = net::After::keep;
     while (consumed < in.size()) {
@@ -245,6 +415,10 @@ net::After HttpSession::on_data(std::string_view in, std::size_t& consumed, std:
         http::Request& req = parser_.request();
         bool ok = false;
         Op op = handle(req, out, ok);
+        if (pending_) {
+            pending_->op = op;
+            break;
+        }
         ws_.record(Proto::http, op, ok);
         ++answered;
         if (!req.keep_alive) {
@@ -259,7 +433,7 @@ net::After HttpSession::on_data(std::string_view in, std::size_t& consumed, std:
 }
 
 Op HttpSession::handle(const http::Request& r, std::string& out, bool& ok) {
-    Exchange x{sh_, r, out};
+    Exchange x{sh_, r, out, loop_, resume_};
     std::string_view path = r.path();
     const Route* end = std::end(routes);
     const Route* first = std::find_if(std::begin(routes), end, [&](const Route& rt) { return rt.matches(path); });
@@ -289,6 +463,7 @@ Op HttpSession::handle(const http::Request& r, std::string& out, bool& ok) {
         x.respond(405, text_plain, "method not allowed\n", fmt::format("Allow: {}\r\n", allow));
     }
     ok = x.ok;
+    pending_ = std::move(x.pending);
     return op;
 }
 

@@ -100,7 +100,8 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
         protocols.push_back({Proto::http, cfg.http_port,
                              [&shared](WorkerStats& ws) { return std::make_unique<HttpSession>(shared, ws); },
                              "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: "
-                             "28\r\nConnection: close\r\n\r\nmax number of clients reached\n"});
+                             "28\r\nConnection: close\r\n\r\nmax number of clients reached\n",
+                             nullptr, close_forwarding});
     Server server(cfg, stats, tls, std::move(protocols));
     std::string why;
     if (!server.listen(why)) {

@@ -201,6 +201,9 @@ void Server::Worker::shutdown() {
     stopping = true;
     for (auto& s : servers)
         s->stop();
+    for (const Protocol& p : owner.protocols_)
+        if (p.on_loop_stop)
+            p.on_loop_stop(&loop);
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_async), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&tick_timer), nullptr);
     // A client that never reads its replies would hold the loop open for ever.

@@ -26,6 +26,9 @@ struct Protocol {
     std::function<std::unique_ptr<net::Session>(WorkerStats&)> make_session;
     std::string reject_message; ///< sent to a client over --max-clients
     const net::OutputLimits* output_limits = nullptr;
+    /// Called on each loop's thread as the loop stops, to close what the protocol's sessions
+    /// opened on it beside their connections (the HTTP API's forwarding links).
+    std::function<void(uv_loop_t*)> on_loop_stop;
 };
 
 struct ServerHooks {
