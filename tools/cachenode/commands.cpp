@@ -2698,6 +2698,7 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
     last_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(start.time_since_epoch()).count(),
                    std::memory_order_relaxed);
     Store::TimeScope at(sh_.store, start);
+    clock_ = start;
     std::uint64_t answered = 0;
     net::After after = net::After::keep;
     stalled_ = false;
@@ -2730,9 +2731,9 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
             break;
         }
     }
-    // Two clock readings per read, not per command: the replies leave together anyway.
+    // The read's time ends where its last command's did (execute() reads the clock after each).
     if (answered)
-        ws_.answered(answered, std::chrono::steady_clock::now() - start);
+        ws_.answered(answered, clock_ - start);
     return after;
 }
 
@@ -2750,15 +2751,25 @@ bool RespSession::oom_refused(std::string_view name) const {
 
 void RespSession::execute(std::span<const std::string_view> argv, std::string& out, bool& quit) {
     std::size_t mark = out.size();
-    const Command* cmd = lookup(argv[0]);
-    if (!cmd && sh_.cluster)
-        cmd = cluster_lookup(argv[0]);
     // The command's row in the table INFO commandstats counts by; -1 for none (unknown, or
-    // one of cluster mode's commands, which are not counted).
-    std::less<const Command*> before;
-    int index = cmd && !before(cmd, std::begin(commands)) && before(cmd, std::end(commands))
-                    ? static_cast<int>(cmd - std::begin(commands))
-                    : -1;
+    // one of cluster mode's commands, which are not counted).  A pipeline repeats one command,
+    // so the name as last spelled is tried before the table.
+    const Command* cmd;
+    int index = -1;
+    if (last_index_ >= 0 && argv[0] == last_name_) {
+        index = last_index_;
+        cmd = &commands[index];
+    } else {
+        cmd = lookup(argv[0]);
+        if (!cmd && sh_.cluster)
+            cmd = cluster_lookup(argv[0]);
+        std::less<const Command*> before;
+        if (cmd && !before(cmd, std::begin(commands)) && before(cmd, std::end(commands))) {
+            index = static_cast<int>(cmd - std::begin(commands));
+            last_name_.assign(argv[0]);
+            last_index_ = index;
+        }
+    }
     bool was_authed = authed_;
     Op op = cmd ? cmd->op : Op::unknown;
     bool bad = !cmd || (cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
@@ -2798,15 +2809,18 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
         }
     } else {
         last_command_.store(index, std::memory_order_relaxed);
-        auto start = std::chrono::steady_clock::now();
         queued_now_ = false;
         if (!transaction(cmd->name, argv, out, quit)) {
             Ctx c{sh_, argv, out, quit, authed_, client_, *this};
             cmd->run(c);
         }
+        // One clock reading per command: its time runs from the end of the one before it (or
+        // the read that brought it), which adds only the parsing of its request.
+        auto now = std::chrono::steady_clock::now();
         // A command queued in MULTI counts when EXEC runs it.
         if (!queued_now_ && index >= 0)
-            account(index, argv, std::chrono::steady_clock::now() - start, out.size() > mark && out[mark] != '-');
+            account(index, argv, now - clock_, out.size() > mark && out[mark] != '-');
+        clock_ = now;
         ran = true;
     }
     if (!ran && index >= 0)
