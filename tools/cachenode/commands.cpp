@@ -887,38 +887,48 @@ bool cursor_arg(Ctx& c, std::string_view a, std::uint64_t& cursor) {
     return false;
 }
 
-void cmd_scan(Ctx& c) {
-    std::uint64_t cursor = 0;
-    if (!cursor_arg(c, c.argv[1], cursor))
-        return;
+/// SCAN's and HSCAN's options: COUNT, MATCH and (SCAN's only) TYPE.
+struct ScanOptions {
     std::string_view pattern, type;
     bool has_pattern = false, has_type = false;
     std::int64_t count = 10;
-    for (std::size_t i = 2; i < c.argv.size(); ++i) {
+};
+
+/// Reads the options from argv[first] on; false, answered, when one is wrong.
+bool scan_options(Ctx& c, std::size_t first, bool with_type, ScanOptions& o) {
+    for (std::size_t i = first; i < c.argv.size(); ++i) {
         bool next = i + 1 < c.argv.size();
         if (next && iequals(c.argv[i], "COUNT")) {
-            if (!parse_i64(c.argv[++i], count)) {
+            if (!parse_i64(c.argv[++i], o.count)) {
                 err_not_integer(c.out);
-                return;
+                return false;
             }
-            if (count < 1) {
+            if (o.count < 1) {
                 err_syntax(c.out);
-                return;
+                return false;
             }
         } else if (next && iequals(c.argv[i], "MATCH")) {
-            pattern = c.argv[++i];
-            has_pattern = pattern != "*";
-        } else if (next && iequals(c.argv[i], "TYPE")) {
-            type = c.argv[++i];
-            has_type = true;
+            o.pattern = c.argv[++i];
+            o.has_pattern = o.pattern != "*";
+        } else if (with_type && next && iequals(c.argv[i], "TYPE")) {
+            o.type = c.argv[++i];
+            o.has_type = true;
         } else {
             err_syntax(c.out);
-            return;
+            return false;
         }
     }
+    return true;
+}
+
+void cmd_scan(Ctx& c) {
+    std::uint64_t cursor = 0;
+    ScanOptions o;
+    if (!cursor_arg(c, c.argv[1], cursor) || !scan_options(c, 2, true, o))
+        return;
     std::vector<std::string> keys;
-    std::uint64_t next = c.sh.store.scan(cursor, static_cast<std::size_t>(count), [&](std::string_view k, Type t) {
-        if ((!has_type || iequals(type, type_name(t))) && (!has_pattern || glob_match(pattern, k)))
+    std::uint64_t next = c.sh.store.scan(cursor, static_cast<std::size_t>(o.count), [&](std::string_view k, Type t) {
+        if ((!o.has_type || iequals(o.type, type_name(t))) && (!o.has_pattern || glob_match(o.pattern, k)))
             keys.emplace_back(k);
     });
     resp::array(c.out, 2);
@@ -1675,36 +1685,17 @@ void cmd_hscan(Ctx& c) {
         err_wrongtype(c.out);
         return;
     }
-    std::string_view pattern;
-    bool has_pattern = false;
-    std::int64_t count = 10;
-    for (std::size_t i = 3; i < c.argv.size(); ++i) {
-        bool next = i + 1 < c.argv.size();
-        if (next && iequals(c.argv[i], "COUNT")) {
-            if (!parse_i64(c.argv[++i], count)) {
-                err_not_integer(c.out);
-                return;
-            }
-            if (count < 1) {
-                err_syntax(c.out);
-                return;
-            }
-        } else if (next && iequals(c.argv[i], "MATCH")) {
-            pattern = c.argv[++i];
-            has_pattern = pattern != "*";
-        } else {
-            err_syntax(c.out);
-            return;
-        }
-    }
+    ScanOptions o;
+    if (!scan_options(c, 3, false, o))
+        return;
     std::vector<std::string> items;
     std::uint64_t next = 0;
     Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
         // A hash Redis keeps as a listpack comes whole in one reply, as Redis sends it.
         std::size_t n = std::string_view(h.encoding()) == "listpack" ? std::numeric_limits<std::size_t>::max()
-                                                                      : static_cast<std::size_t>(count);
+                                                                      : static_cast<std::size_t>(o.count);
         next = h.scan(cursor, n, [&](std::string_view f, std::string_view v) {
-            if (has_pattern && !glob_match(pattern, f))
+            if (o.has_pattern && !glob_match(o.pattern, f))
                 return;
             items.emplace_back(f);
             items.emplace_back(v);

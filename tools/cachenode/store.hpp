@@ -38,6 +38,10 @@ struct StoreConfig {
     std::size_t max_value = std::size_t{1} << 20;
     unsigned shards = 0;                    ///< a power of two; 0: chosen as above
     std::int64_t (*clock)() = monotonic_ms; ///< tests replace it
+    /// Keep the keys of each Redis Cluster slot (slots.hpp) apart, so that keys_in_slot() and
+    /// keys_of_slot() need not walk every key: for cluster mode, at the cost of a copy of each
+    /// key outside the memory limit.
+    bool slot_index = false;
 };
 
 /// The types of value a key can hold.
@@ -317,6 +321,13 @@ public:
     std::uint64_t size() const;
     void flush();
 
+    /// The number of keys in Redis Cluster slot `slot`.  With StoreConfig::slot_index, keys
+    /// whose deadline has passed count until they are reclaimed, as in Redis; without it every
+    /// key is looked at.
+    std::uint64_t keys_in_slot(unsigned slot);
+    /// Up to max keys of slot `slot` (in no particular order), as keys_in_slot() counts them.
+    std::vector<std::string> keys_of_slot(unsigned slot, std::size_t max);
+
     unsigned shard_count() const { return shard_count_; }
     /// Looks at up to n random entries with a TTL in one shard and deletes the expired ones.
     ExpireSample expire_sample(unsigned shard, unsigned n);
@@ -434,6 +445,21 @@ private:
     static Entry* make_hash(std::string_view key, Hash* hash, std::int64_t at);
     static void destroy(Entry* e);
 
+    /// StoreConfig::slot_index: each slot's keys, under a lock striped by slot that is taken
+    /// inside a shard's, never around one.
+    struct SlotIndex {
+        static constexpr unsigned stripes = 64;
+        std::mutex mu[stripes];
+        std::vector<std::vector<std::string>> keys;
+        void add(std::string_view key);
+        void remove(std::string_view key);
+    };
+    /// The keys of slot `slot` that f(key) takes, f returning false to stop, by walking every
+    /// key (no slot index).
+    template <class F>
+    void walk_slot(unsigned slot, F&& f);
+
+    std::unique_ptr<SlotIndex> slots_;
     std::unique_ptr<Shard[]> shards_;
     unsigned shard_count_ = 1;
     unsigned shard_bits_ = 0;
