@@ -446,33 +446,23 @@ void Store::settle_hash(Shard& s, Entry** link) {
 }
 
 std::size_t Store::memory_usage(std::string_view key) {
-    std::uint64_t h = hash(key);
-    Shard& s = shard_for(h);
-    Guard lock(*this, s);
-    Entry* e = lookup(s, key, h, now());
-    return e ? e->charge() : 0;
+    return peek(key, [](const Entry* e) { return e ? e->charge() : std::size_t{0}; });
 }
 
 bool Store::frequency(std::string_view key, unsigned& f) {
-    std::uint64_t h = hash(key);
-    Shard& s = shard_for(h);
-    Guard lock(*this, s);
-    Entry* e = lookup(s, key, h, now());
-    if (!e)
-        return false;
-    f = e->freq();
-    return true;
+    return peek(key, [&](const Entry* e) {
+        if (e)
+            f = e->freq();
+        return e != nullptr;
+    });
 }
 
 bool Store::type_of(std::string_view key, Type& type) {
-    std::uint64_t h = hash(key);
-    Shard& s = shard_for(h);
-    Guard lock(*this, s);
-    Entry* e = lookup(s, key, h, now());
-    if (!e)
-        return false;
-    type = e->is_hash() ? Type::hash : Type::string;
-    return true;
+    return peek(key, [&](const Entry* e) {
+        if (e)
+            type = e->is_hash() ? Type::hash : Type::string;
+        return e != nullptr;
+    });
 }
 
 bool Store::snapshot(std::string_view key, Value& v, std::int64_t& expire_at) {

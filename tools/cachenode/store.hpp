@@ -162,33 +162,13 @@ public:
     /// As get(), saying why not: not_found, or wrongtype for a hash.
     template <class F>
     Status read(std::string_view key, F&& f) {
-        std::uint64_t h = hash(key);
-        Shard& s = shard_for(h);
-        Guard lock(*this, s);
-        Entry* e = lookup(s, key, h, now());
-        count_access(s, e);
-        if (!e)
-            return Status::not_found;
-        if (e->is_hash())
-            return Status::wrongtype;
-        f(e->value());
-        return Status::ok;
+        return read_as(key, false, [&](const Entry& e) { f(e.value()); });
     }
     /// Calls f(const Hash&) under the shard's lock when key holds a hash: not_found when it is
     /// missing, wrongtype when it holds a string.  Counts a hit or a miss.
     template <class F>
     Status read_hash(std::string_view key, F&& f) {
-        std::uint64_t h = hash(key);
-        Shard& s = shard_for(h);
-        Guard lock(*this, s);
-        Entry* e = lookup(s, key, h, now());
-        count_access(s, e);
-        if (!e)
-            return Status::not_found;
-        if (!e->is_hash())
-            return Status::wrongtype;
-        f(static_cast<const Hash&>(*e->hash_ref().hash));
-        return Status::ok;
+        return read_as(key, true, [&](const Entry& e) { f(static_cast<const Hash&>(*e.hash_ref().hash)); });
     }
     /// Changes the hash in key in one step under its shard's lock: f(Hash&) changes it, and
     /// the shard counts its new size; a hash left empty is deleted, as Redis deletes it.
@@ -396,6 +376,31 @@ private:
     };
 
     static std::uint64_t reverse_bits(std::uint64_t v);
+    /// read() and read_hash(): f(const Entry&) under the shard's lock when key holds a hash
+    /// (is_hash) or a string (not); counts a hit or a miss.
+    template <class F>
+    Status read_as(std::string_view key, bool is_hash, F&& f) {
+        std::uint64_t h = hash(key);
+        Shard& s = shard_for(h);
+        Guard lock(*this, s);
+        Entry* e = lookup(s, key, h, now());
+        count_access(s, e);
+        if (!e)
+            return Status::not_found;
+        if (e->is_hash() != is_hash)
+            return Status::wrongtype;
+        f(static_cast<const Entry&>(*e));
+        return Status::ok;
+    }
+    /// f(const Entry*) with key's live entry (null when missing) under its shard's lock,
+    /// counting no access: what OBJECT, TYPE and MEMORY USAGE look at.
+    template <class F>
+    auto peek(std::string_view key, F&& f) {
+        std::uint64_t h = hash(key);
+        Shard& s = shard_for(h);
+        Guard lock(*this, s);
+        return f(static_cast<const Entry*>(lookup(s, key, h, now())));
+    }
     /// Whether this thread's Lock holds s.
     bool holds(const Shard& s) const;
     /// The innermost Lock of this thread.
