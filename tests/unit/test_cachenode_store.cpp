@@ -324,3 +324,32 @@ TEST_CASE("eviction: policy names") {
     CHECK_FALSE(parse_policy("LRU").has_value());
     CHECK(std::string(policy_name(Policy::sieve)) == "sieve");
 }
+
+TEST_CASE("store: keys by Redis Cluster slot, with the slot index and without") {
+    for (bool indexed : {true, false}) {
+        CAPTURE(indexed);
+        StoreConfig c = config();
+        c.slot_index = indexed;
+        Store s(c);
+        // {a} and {b} hash tags: slots 15495 and 3300, whatever follows them.
+        for (int i = 0; i < 50; ++i) {
+            REQUIRE(s.set(k("{a}", i), "v") == Status::ok);
+            REQUIRE(s.set(k("{b}", i), "v") == Status::ok);
+        }
+        CHECK(s.set("{a}0", "again") == Status::ok); // a write to a present key adds nothing
+        CHECK(s.keys_in_slot(15495) == 50);
+        CHECK(s.keys_in_slot(3300) == 50);
+        CHECK(s.keys_in_slot(0) == 0);
+        CHECK(s.del("{a}7"));
+        CHECK(s.keys_in_slot(15495) == 49);
+        auto keys = s.keys_of_slot(15495, 10);
+        CHECK(keys.size() == 10);
+        for (const auto& key : keys)
+            CHECK(key.rfind("{a}", 0) == 0);
+        CHECK(s.keys_of_slot(15495, 1000).size() == 49);
+        CHECK(s.keys_of_slot(15495, 0).empty());
+        s.flush();
+        CHECK(s.keys_in_slot(15495) == 0);
+        CHECK(s.keys_of_slot(3300, 10).empty());
+    }
+}

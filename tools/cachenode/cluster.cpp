@@ -451,21 +451,10 @@ std::string State::node_line_locked(const Node& n, bool for_file) const {
     return t;
 }
 
-std::uint64_t State::keys_in_slot(unsigned slot) const {
-    std::uint64_t n = 0;
-    for (unsigned i = 0; i < store_.shard_count(); ++i)
-        store_.for_each(i, [&](std::string_view key, std::string_view, std::int64_t) { n += key_slot(key) == slot; });
-    return n;
-}
+std::uint64_t State::keys_in_slot(unsigned slot) const { return store_.keys_in_slot(slot); }
 
 std::vector<std::string> State::keys_of_slot(unsigned slot, std::size_t max) const {
-    std::vector<std::string> keys;
-    for (unsigned i = 0; i < store_.shard_count() && keys.size() < max; ++i)
-        store_.for_each(i, [&](std::string_view key, std::string_view, std::int64_t) {
-            if (keys.size() < max && key_slot(key) == slot)
-                keys.emplace_back(key);
-        });
-    return keys;
+    return store_.keys_of_slot(slot, max);
 }
 
 bool State::route(std::span<const std::string_view> argv, const KeySpec& ks, ClientFlags& client,

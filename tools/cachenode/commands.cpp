@@ -887,38 +887,48 @@ bool cursor_arg(Ctx& c, std::string_view a, std::uint64_t& cursor) {
     return false;
 }
 
-void cmd_scan(Ctx& c) {
-    std::uint64_t cursor = 0;
-    if (!cursor_arg(c, c.argv[1], cursor))
-        return;
+/// SCAN's and HSCAN's options: COUNT, MATCH and (SCAN's only) TYPE.
+struct ScanOptions {
     std::string_view pattern, type;
     bool has_pattern = false, has_type = false;
     std::int64_t count = 10;
-    for (std::size_t i = 2; i < c.argv.size(); ++i) {
+};
+
+/// Reads the options from argv[first] on; false, answered, when one is wrong.
+bool scan_options(Ctx& c, std::size_t first, bool with_type, ScanOptions& o) {
+    for (std::size_t i = first; i < c.argv.size(); ++i) {
         bool next = i + 1 < c.argv.size();
         if (next && iequals(c.argv[i], "COUNT")) {
-            if (!parse_i64(c.argv[++i], count)) {
+            if (!parse_i64(c.argv[++i], o.count)) {
                 err_not_integer(c.out);
-                return;
+                return false;
             }
-            if (count < 1) {
+            if (o.count < 1) {
                 err_syntax(c.out);
-                return;
+                return false;
             }
         } else if (next && iequals(c.argv[i], "MATCH")) {
-            pattern = c.argv[++i];
-            has_pattern = pattern != "*";
-        } else if (next && iequals(c.argv[i], "TYPE")) {
-            type = c.argv[++i];
-            has_type = true;
+            o.pattern = c.argv[++i];
+            o.has_pattern = o.pattern != "*";
+        } else if (with_type && next && iequals(c.argv[i], "TYPE")) {
+            o.type = c.argv[++i];
+            o.has_type = true;
         } else {
             err_syntax(c.out);
-            return;
+            return false;
         }
     }
+    return true;
+}
+
+void cmd_scan(Ctx& c) {
+    std::uint64_t cursor = 0;
+    ScanOptions o;
+    if (!cursor_arg(c, c.argv[1], cursor) || !scan_options(c, 2, true, o))
+        return;
     std::vector<std::string> keys;
-    std::uint64_t next = c.sh.store.scan(cursor, static_cast<std::size_t>(count), [&](std::string_view k, Type t) {
-        if ((!has_type || iequals(type, type_name(t))) && (!has_pattern || glob_match(pattern, k)))
+    std::uint64_t next = c.sh.store.scan(cursor, static_cast<std::size_t>(o.count), [&](std::string_view k, Type t) {
+        if ((!o.has_type || iequals(o.type, type_name(t))) && (!o.has_pattern || glob_match(o.pattern, k)))
             keys.emplace_back(k);
     });
     resp::array(c.out, 2);
@@ -1675,36 +1685,17 @@ void cmd_hscan(Ctx& c) {
         err_wrongtype(c.out);
         return;
     }
-    std::string_view pattern;
-    bool has_pattern = false;
-    std::int64_t count = 10;
-    for (std::size_t i = 3; i < c.argv.size(); ++i) {
-        bool next = i + 1 < c.argv.size();
-        if (next && iequals(c.argv[i], "COUNT")) {
-            if (!parse_i64(c.argv[++i], count)) {
-                err_not_integer(c.out);
-                return;
-            }
-            if (count < 1) {
-                err_syntax(c.out);
-                return;
-            }
-        } else if (next && iequals(c.argv[i], "MATCH")) {
-            pattern = c.argv[++i];
-            has_pattern = pattern != "*";
-        } else {
-            err_syntax(c.out);
-            return;
-        }
-    }
+    ScanOptions o;
+    if (!scan_options(c, 3, false, o))
+        return;
     std::vector<std::string> items;
     std::uint64_t next = 0;
     Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
         // A hash Redis keeps as a listpack comes whole in one reply, as Redis sends it.
         std::size_t n = std::string_view(h.encoding()) == "listpack" ? std::numeric_limits<std::size_t>::max()
-                                                                      : static_cast<std::size_t>(count);
+                                                                      : static_cast<std::size_t>(o.count);
         next = h.scan(cursor, n, [&](std::string_view f, std::string_view v) {
-            if (has_pattern && !glob_match(pattern, f))
+            if (o.has_pattern && !glob_match(o.pattern, f))
                 return;
             items.emplace_back(f);
             items.emplace_back(v);
@@ -2704,6 +2695,7 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
     last_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(start.time_since_epoch()).count(),
                    std::memory_order_relaxed);
     Store::TimeScope at(sh_.store, start);
+    clock_ = start;
     std::uint64_t answered = 0;
     net::After after = net::After::keep;
     stalled_ = false;
@@ -2736,9 +2728,9 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
             break;
         }
     }
-    // Two clock readings per read, not per command: the replies leave together anyway.
+    // The read's time ends where its last command's did (execute() reads the clock after each).
     if (answered)
-        ws_.answered(answered, std::chrono::steady_clock::now() - start);
+        ws_.answered(answered, clock_ - start);
     return after;
 }
 
@@ -2756,15 +2748,25 @@ bool RespSession::oom_refused(std::string_view name) const {
 
 void RespSession::execute(std::span<const std::string_view> argv, std::string& out, bool& quit) {
     std::size_t mark = out.size();
-    const Command* cmd = lookup(argv[0]);
-    if (!cmd && sh_.cluster)
-        cmd = cluster_lookup(argv[0]);
     // The command's row in the table INFO commandstats counts by; -1 for none (unknown, or
-    // one of cluster mode's commands, which are not counted).
-    std::less<const Command*> before;
-    int index = cmd && !before(cmd, std::begin(commands)) && before(cmd, std::end(commands))
-                    ? static_cast<int>(cmd - std::begin(commands))
-                    : -1;
+    // one of cluster mode's commands, which are not counted).  A pipeline repeats one command,
+    // so the name as last spelled is tried before the table.
+    const Command* cmd;
+    int index = -1;
+    if (last_index_ >= 0 && argv[0] == last_name_) {
+        index = last_index_;
+        cmd = &commands[index];
+    } else {
+        cmd = lookup(argv[0]);
+        if (!cmd && sh_.cluster)
+            cmd = cluster_lookup(argv[0]);
+        std::less<const Command*> before;
+        if (cmd && !before(cmd, std::begin(commands)) && before(cmd, std::end(commands))) {
+            index = static_cast<int>(cmd - std::begin(commands));
+            last_name_.assign(argv[0]);
+            last_index_ = index;
+        }
+    }
     bool was_authed = authed_;
     Op op = cmd ? cmd->op : Op::unknown;
     bool bad = !cmd || (cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
@@ -2804,7 +2806,6 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
         }
     } else {
         last_command_.store(index, std::memory_order_relaxed);
-        auto start = std::chrono::steady_clock::now();
         queued_now_ = false;
         // Cluster mode: a write and its place in the replication stream are one step (repl.hpp).
         bool writes = sh_.cluster && !client_.master &&
@@ -2818,9 +2819,13 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
         }
         if (writes && !queued_now_ && cmd->name != "exec")
             sh_.cluster->repl().feed(argv, out.size() > mark && out[mark] != '-');
+        // One clock reading per command: its time runs from the end of the one before it (or
+        // the read that brought it), which adds only the parsing of its request.
+        auto now = std::chrono::steady_clock::now();
         // A command queued in MULTI counts when EXEC runs it.
         if (!queued_now_ && index >= 0)
-            account(index, argv, std::chrono::steady_clock::now() - start, out.size() > mark && out[mark] != '-');
+            account(index, argv, now - clock_, out.size() > mark && out[mark] != '-');
+        clock_ = now;
         ran = true;
     }
     if (!ran && index >= 0)

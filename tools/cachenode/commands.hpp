@@ -145,6 +145,12 @@ private:
     std::atomic<bool> kill_{false};
     bool registered_ = false;
     bool queued_now_ = false; ///< the command execute() runs was queued in MULTI
+    /// When the last command ended, or the read that brought the next one came (on_data).
+    std::chrono::steady_clock::time_point clock_{};
+    /// The command name last found in the command table, as the client spelled it, and its
+    /// position there (-1: none yet).
+    std::string last_name_;
+    int last_index_ = -1;
     /// Whether the command named (lower case) is refused while the store is over its limit
     /// (see execute()).
     bool oom_refused(std::string_view name) const;

@@ -72,7 +72,9 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
         sigaddset(&stop_signals, sig);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-    Store store(cfg.store);
+    StoreConfig store_cfg = cfg.store;
+    store_cfg.slot_index = cfg.cluster.enabled;
+    Store store(store_cfg);
     ExpiryThread expiry(store);
     Stats stats(cfg, store);
     Auth auth(cfg.password);

@@ -1,5 +1,7 @@
 #include "store.hpp"
 
+#include "slots.hpp"
+
 #include <xxhash.h>
 
 #include <algorithm>
@@ -122,6 +124,10 @@ Store::Store(const StoreConfig& config)
     shard_count_ = std::bit_floor(n);
     shard_bits_ = static_cast<unsigned>(std::countr_zero(shard_count_));
     shards_ = std::make_unique<Shard[]>(shard_count_);
+    if (config.slot_index) {
+        slots_ = std::make_unique<SlotIndex>();
+        slots_->keys.resize(cluster::slot_count);
+    }
     for (unsigned i = 0; i < shard_count_; ++i) {
         Shard& s = shards_[i];
         s.limit = limit_ / shard_count_;
@@ -239,6 +245,8 @@ void Store::unlink(Shard& s, Entry** link) {
         drop_ttl(s, e);
     s.entry_bytes -= e->charge();
     --s.count;
+    if (slots_)
+        slots_->remove(e->key());
     destroy(e);
 }
 
@@ -356,6 +364,8 @@ void Store::insert(Shard& s, std::uint64_t h, Entry* e) {
     e->hnext = head;
     head = e;
     ++s.count;
+    if (slots_)
+        slots_->add(e->key());
     s.entry_bytes += e->charge();
     s.policy->inserted(e, h);
     if (e->has_ttl())
@@ -436,33 +446,23 @@ void Store::settle_hash(Shard& s, Entry** link) {
 }
 
 std::size_t Store::memory_usage(std::string_view key) {
-    std::uint64_t h = hash(key);
-    Shard& s = shard_for(h);
-    Guard lock(*this, s);
-    Entry* e = lookup(s, key, h, now());
-    return e ? e->charge() : 0;
+    return peek(key, [](const Entry* e) { return e ? e->charge() : std::size_t{0}; });
 }
 
 bool Store::frequency(std::string_view key, unsigned& f) {
-    std::uint64_t h = hash(key);
-    Shard& s = shard_for(h);
-    Guard lock(*this, s);
-    Entry* e = lookup(s, key, h, now());
-    if (!e)
-        return false;
-    f = e->freq();
-    return true;
+    return peek(key, [&](const Entry* e) {
+        if (e)
+            f = e->freq();
+        return e != nullptr;
+    });
 }
 
 bool Store::type_of(std::string_view key, Type& type) {
-    std::uint64_t h = hash(key);
-    Shard& s = shard_for(h);
-    Guard lock(*this, s);
-    Entry* e = lookup(s, key, h, now());
-    if (!e)
-        return false;
-    type = e->is_hash() ? Type::hash : Type::string;
-    return true;
+    return peek(key, [&](const Entry* e) {
+        if (e)
+            type = e->is_hash() ? Type::hash : Type::string;
+        return e != nullptr;
+    });
 }
 
 bool Store::snapshot(std::string_view key, Value& v, std::int64_t& expire_at) {
@@ -741,6 +741,65 @@ void Store::flush() {
         s.entry_bytes = 0;
         publish(s);
     }
+    if (slots_)
+        for (unsigned slot = 0; slot < cluster::slot_count; ++slot) {
+            std::lock_guard lock(slots_->mu[slot % SlotIndex::stripes]);
+            std::vector<std::string>().swap(slots_->keys[slot]);
+        }
+}
+
+void Store::SlotIndex::add(std::string_view key) {
+    unsigned slot = cluster::key_slot(key);
+    std::lock_guard lock(mu[slot % stripes]);
+    keys[slot].emplace_back(key);
+}
+
+void Store::SlotIndex::remove(std::string_view key) {
+    unsigned slot = cluster::key_slot(key);
+    std::lock_guard lock(mu[slot % stripes]);
+    auto& in = keys[slot];
+    auto it = std::find(in.begin(), in.end(), key);
+    if (it == in.end())
+        return;
+    *it = std::move(in.back());
+    in.pop_back();
+}
+
+template <class F>
+void Store::walk_slot(unsigned slot, F&& f) {
+    bool more = true;
+    for (unsigned i = 0; i < shard_count_ && more; ++i)
+        for_each(i, [&](std::string_view key, std::string_view, std::int64_t) {
+            if (more && cluster::key_slot(key) == slot)
+                more = f(key);
+        });
+}
+
+std::uint64_t Store::keys_in_slot(unsigned slot) {
+    if (slots_) {
+        std::lock_guard lock(slots_->mu[slot % SlotIndex::stripes]);
+        return slots_->keys[slot].size();
+    }
+    std::uint64_t n = 0;
+    walk_slot(slot, [&](std::string_view) { return ++n, true; });
+    return n;
+}
+
+std::vector<std::string> Store::keys_of_slot(unsigned slot, std::size_t max) {
+    std::vector<std::string> keys;
+    if (slots_) {
+        std::lock_guard lock(slots_->mu[slot % SlotIndex::stripes]);
+        const auto& in = slots_->keys[slot];
+        keys.assign(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(std::min(max, in.size())));
+        return keys;
+    }
+    if (max == 0)
+        return keys;
+    walk_slot(slot, [&](std::string_view key) {
+        keys.emplace_back(key);
+        return keys.size() < max;
+    });
+    return keys;
 }
 
 void Store::set_limit(std::size_t max_memory) {

@@ -38,6 +38,10 @@ struct StoreConfig {
     std::size_t max_value = std::size_t{1} << 20;
     unsigned shards = 0;                    ///< a power of two; 0: chosen as above
     std::int64_t (*clock)() = monotonic_ms; ///< tests replace it
+    /// Keep the keys of each Redis Cluster slot (slots.hpp) apart, so that keys_in_slot() and
+    /// keys_of_slot() need not walk every key: for cluster mode, at the cost of a copy of each
+    /// key outside the memory limit.
+    bool slot_index = false;
 };
 
 /// The types of value a key can hold.
@@ -158,33 +162,13 @@ public:
     /// As get(), saying why not: not_found, or wrongtype for a hash.
     template <class F>
     Status read(std::string_view key, F&& f) {
-        std::uint64_t h = hash(key);
-        Shard& s = shard_for(h);
-        Guard lock(*this, s);
-        Entry* e = lookup(s, key, h, now());
-        count_access(s, e);
-        if (!e)
-            return Status::not_found;
-        if (e->is_hash())
-            return Status::wrongtype;
-        f(e->value());
-        return Status::ok;
+        return read_as(key, false, [&](const Entry& e) { f(e.value()); });
     }
     /// Calls f(const Hash&) under the shard's lock when key holds a hash: not_found when it is
     /// missing, wrongtype when it holds a string.  Counts a hit or a miss.
     template <class F>
     Status read_hash(std::string_view key, F&& f) {
-        std::uint64_t h = hash(key);
-        Shard& s = shard_for(h);
-        Guard lock(*this, s);
-        Entry* e = lookup(s, key, h, now());
-        count_access(s, e);
-        if (!e)
-            return Status::not_found;
-        if (!e->is_hash())
-            return Status::wrongtype;
-        f(static_cast<const Hash&>(*e->hash_ref().hash));
-        return Status::ok;
+        return read_as(key, true, [&](const Entry& e) { f(static_cast<const Hash&>(*e.hash_ref().hash)); });
     }
     /// Changes the hash in key in one step under its shard's lock: f(Hash&) changes it, and
     /// the shard counts its new size; a hash left empty is deleted, as Redis deletes it.
@@ -317,6 +301,13 @@ public:
     std::uint64_t size() const;
     void flush();
 
+    /// The number of keys in Redis Cluster slot `slot`.  With StoreConfig::slot_index, keys
+    /// whose deadline has passed count until they are reclaimed, as in Redis; without it every
+    /// key is looked at.
+    std::uint64_t keys_in_slot(unsigned slot);
+    /// Up to max keys of slot `slot` (in no particular order), as keys_in_slot() counts them.
+    std::vector<std::string> keys_of_slot(unsigned slot, std::size_t max);
+
     unsigned shard_count() const { return shard_count_; }
     /// Looks at up to n random entries with a TTL in one shard and deletes the expired ones.
     ExpireSample expire_sample(unsigned shard, unsigned n);
@@ -385,6 +376,31 @@ private:
     };
 
     static std::uint64_t reverse_bits(std::uint64_t v);
+    /// read() and read_hash(): f(const Entry&) under the shard's lock when key holds a hash
+    /// (is_hash) or a string (not); counts a hit or a miss.
+    template <class F>
+    Status read_as(std::string_view key, bool is_hash, F&& f) {
+        std::uint64_t h = hash(key);
+        Shard& s = shard_for(h);
+        Guard lock(*this, s);
+        Entry* e = lookup(s, key, h, now());
+        count_access(s, e);
+        if (!e)
+            return Status::not_found;
+        if (e->is_hash() != is_hash)
+            return Status::wrongtype;
+        f(static_cast<const Entry&>(*e));
+        return Status::ok;
+    }
+    /// f(const Entry*) with key's live entry (null when missing) under its shard's lock,
+    /// counting no access: what OBJECT, TYPE and MEMORY USAGE look at.
+    template <class F>
+    auto peek(std::string_view key, F&& f) {
+        std::uint64_t h = hash(key);
+        Shard& s = shard_for(h);
+        Guard lock(*this, s);
+        return f(static_cast<const Entry*>(lookup(s, key, h, now())));
+    }
     /// Whether this thread's Lock holds s.
     bool holds(const Shard& s) const;
     /// The innermost Lock of this thread.
@@ -434,6 +450,21 @@ private:
     static Entry* make_hash(std::string_view key, Hash* hash, std::int64_t at);
     static void destroy(Entry* e);
 
+    /// StoreConfig::slot_index: each slot's keys, under a lock striped by slot that is taken
+    /// inside a shard's, never around one.
+    struct SlotIndex {
+        static constexpr unsigned stripes = 64;
+        std::mutex mu[stripes];
+        std::vector<std::vector<std::string>> keys;
+        void add(std::string_view key);
+        void remove(std::string_view key);
+    };
+    /// The keys of slot `slot` that f(key) takes, f returning false to stop, by walking every
+    /// key (no slot index).
+    template <class F>
+    void walk_slot(unsigned slot, F&& f);
+
+    std::unique_ptr<SlotIndex> slots_;
     std::unique_ptr<Shard[]> shards_;
     unsigned shard_count_ = 1;
     unsigned shard_bits_ = 0;
