@@ -12,6 +12,8 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.parse
+import urllib.request
 import uuid
 
 import pytest
@@ -65,6 +67,13 @@ def slots_of(n) -> list[tuple[int, int]]:
         lo, _, hi = s.partition("-")
         ranges.append((int(lo), int(hi or lo)))
     return ranges
+
+
+def http_key(node, method: str, key: str, body: bytes | None = None) -> int:
+    """The status of METHOD /v1/keys/KEY on node's HTTP port."""
+    url = f"http://127.0.0.1:{node.http_port}/v1/keys/{urllib.parse.quote(key, safe='')}"
+    with urllib.request.urlopen(urllib.request.Request(url, data=body, method=method), timeout=10) as r:
+        return r.status
 
 
 def tag_in(node, ranges) -> str:
@@ -133,6 +142,16 @@ def test_replicas_are_made_listed_and_fed(six):
     served = sum(hi - lo + 1 for lo, hi in slots_of(m))
     assert f'cachenode_cluster_myself_slots {served}\n' in metrics, metrics
     assert re.search(rf'^cachenode_replica_lag_bytes{{replica="{rep_id}"}} 0$', metrics, re.M), metrics
+    # Writes through the HTTP API, made on the master or forwarded to it by the replica, reach
+    # the replica as RESP writes do.
+    assert http_key(m, "PUT", f"{tag}web", b"on the master") == 204
+    assert http_key(rep, "PUT", f"{tag}web2", b"through the replica") == 204
+    assert m.cli("WAIT", "1", "1000") == "1"
+    assert rep.cli_batch(("READONLY",), ("GET", f"{tag}web"), ("GET", f"{tag}web2")) == \
+        ["OK", "on the master", "through the replica"]
+    assert http_key(m, "DELETE", f"{tag}web") == 204
+    assert m.cli("WAIT", "1", "1000") == "1"
+    assert rep.cli_batch(("READONLY",), ("EXISTS", f"{tag}web")) == ["OK", "0"]
     # A replica restarted with its nodes file syncs again, in full.
     rep.stop()
     back = Node(rep.nodes_file.parent, "--cluster", "--cluster-port", rep.bus_port, "--cluster-config-file",

@@ -29,9 +29,6 @@ std::optional<cli::Problem> problem_of(std::vector<std::string> args, Options* o
     return p;
 }
 
-/// "subject: message" of a problem, or "" for none.
-std::string words(const std::optional<cli::Problem>& p) { return p ? p->subject + ": " + p->message : ""; }
-
 Options parsed(std::vector<std::string> args) {
     Options o;
     auto p = problem_of(std::move(args), &o);

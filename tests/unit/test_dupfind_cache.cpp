@@ -21,12 +21,6 @@ CacheKey key(std::uint64_t ino, std::uint64_t size = 100) { return CacheKey{7, i
 
 std::string digest_of(HashKind kind, char c) { return std::string(digest_size(kind), c); }
 
-std::string read_bytes(const std::string& path) {
-    std::string s;
-    REQUIRE(fs::read_file(path.c_str(), s));
-    return s;
-}
-
 void write_bytes(const std::string& path, const std::string& bytes) {
     fs::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     REQUIRE(fd);

@@ -224,7 +224,7 @@ void book_get(Exchange& x) {
     auto key = http::query_param(x.r.query(), "key");
     if (!key)
         return x.error(400, "missing query parameter: key");
-    if (elsewhere(x, {KeyOp::Kind::get, *key}, Answer::book_get))
+    if (elsewhere(x, {KeyOp::Kind::get, *key, {}, 0}, Answer::book_get))
         return;
     std::string body;
     bool found = x.sh.store.get(*key, [&](std::string_view v) {
@@ -287,7 +287,7 @@ void key_get(Exchange& x) {
     auto key = path_key(x);
     if (!key)
         return;
-    if (elsewhere(x, {KeyOp::Kind::get, *key}, Answer::key_get))
+    if (elsewhere(x, {KeyOp::Kind::get, *key, {}, 0}, Answer::key_get))
         return;
     std::string body;
     if (!x.sh.store.get(*key, [&](std::string_view v) { body = v; }))
@@ -322,7 +322,7 @@ void key_delete(Exchange& x) {
     auto key = path_key(x);
     if (!key)
         return;
-    if (elsewhere(x, {KeyOp::Kind::del, *key}, Answer::key_delete))
+    if (elsewhere(x, {KeyOp::Kind::del, *key, {}, 0}, Answer::key_delete))
         return;
     if (!del_replicated(x.sh, *key))
         return x.miss();
@@ -433,7 +433,7 @@ net::After HttpSession::on_data(std::string_view in, std::size_t& consumed, std:
 }
 
 Op HttpSession::handle(const http::Request& r, std::string& out, bool& ok) {
-    Exchange x{sh_, r, out, loop_, resume_};
+    Exchange x{sh_, r, out, loop_, resume_, false, nullptr};
     std::string_view path = r.path();
     const Route* end = std::end(routes);
     const Route* first = std::find_if(std::begin(routes), end, [&](const Route& rt) { return rt.matches(path); });

@@ -97,7 +97,7 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
     if (cfg.port)
         protocols.push_back({Proto::resp, cfg.port,
                              [&shared](WorkerStats& ws) { return std::make_unique<RespSession>(shared, ws); },
-                             "-ERR max number of clients reached\r\n", &shared.output_limits});
+                             "-ERR max number of clients reached\r\n", &shared.output_limits, {}});
     if (cfg.http_port)
         protocols.push_back({Proto::http, cfg.http_port,
                              [&shared](WorkerStats& ws) { return std::make_unique<HttpSession>(shared, ws); },
