@@ -167,7 +167,9 @@ mem_cn_rss=$(rss "$mem_cn_pid")
 stop_all
 
 # 4. Hit ratio.
-default_policy=$("$cachenode" --help | sed -n 's/.*--eviction.*(default: \([a-z0-9]*\)).*/\1/p')
+# --help wraps an option's text: the default is on a line after --eviction's.
+default_policy=$("$cachenode" --help |
+  awk '/--eviction / { f = 1 } f && match($0, /default: [a-z0-9]+/) { print substr($0, RSTART + 9, RLENGTH - 9); exit }')
 [ -n "$default_policy" ] || die "cachenode --help names no default eviction policy"
 "$hitratio" --keys 1000000 --alpha 0.99 --cache-percent 10 >"$tmp/hitratio.txt" 2>&1 ||
     die "cachenode-hitratio failed: $(tail -c 500 "$tmp/hitratio.txt")"
