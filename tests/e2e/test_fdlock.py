@@ -460,7 +460,13 @@ def test_with_keep_fd_the_command_keeps_an_ofd_lock_after_fdlock_dies(bg, tmp_pa
 # --- signals and the deadline ---------------------------------------------------------------
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
-def test_signals_are_passed_to_the_command(bg, tmp_path, sig):
+def test_signals_are_passed_to_the_command(bg, tmp_path, sig, request):
+    # fdlock leaves a signal ignored on entry ignored, as programs do (nohup relies on it): when
+    # the tests themselves run with sig ignored (under nohup, or as a background job), fdlock
+    # gets the default disposition here.
+    if signal.getsignal(sig) == signal.SIG_IGN:
+        signal.signal(sig, signal.SIG_DFL)
+        request.addfinalizer(lambda: signal.signal(sig, signal.SIG_IGN))
     h = holder(bg, tmp_path, "h", keep=f"trap 'echo {sig.name} > {tmp_path}/got; exit 7' {sig.name[3:]}; ")
     h.signal(sig)
     r = h.wait()

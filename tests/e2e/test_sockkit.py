@@ -532,9 +532,14 @@ class Browser:
                 return answer["result"]
 
     def open(self, url: str) -> str:
-        """Opens url in a new page and returns the DevTools session attached to it."""
-        target = self.call("Target.createTarget", url=url)["targetId"]
-        return self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        """Opens url in a new page and returns the DevTools session attached to it.  The page
+        starts blank and is navigated once attached: a target created with the url itself now
+        and then never started loading it (no connection reached the server in 60 s)."""
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        navigated = self.call("Page.navigate", session=session, url=url)
+        assert "errorText" not in navigated, (url, navigated)
+        return session
 
     def wait_for(self, page: str, condition: str, then: str, timeout: float = 60):
         """Evaluates the JavaScript condition in the page until it is true, then returns then's value."""
