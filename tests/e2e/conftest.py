@@ -163,16 +163,18 @@ def run_tool(tool: str, *args, cwd=None, input: bytes | None = None, env: dict |
     return r
 
 
-def run_on_terminal(tool: str, *args, env: dict | None = None, cwd=None) -> bytes:
-    """What a terminal shows of $SYSKIT_BUILD/tools/TOOL/TOOL ARGS run with stdout and stderr on
-    it (a pseudo-terminal, with no \\n -> \\r\\n translation): for what a tool does only on
-    a terminal (--color=auto, escaping names, a progress line)."""
+def on_terminal(argv: list, streams=("stdout", "stderr"), env: dict | None = None, cwd=None):
+    """Runs argv with the named streams on one pseudo-terminal (with no \\n -> \\r\\n
+    translation) and the others on pipes: (exit status, what the terminal received, the piped
+    stdout, the piped stderr), for what a tool does only on a terminal (--color=auto, escaping
+    names, a progress line)."""
     master, slave = pty.openpty()
     attrs = termios.tcgetattr(slave)
     attrs[1] &= ~termios.OPOST
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    p = subprocess.Popen([os.fspath(tool_path(tool)), *map(str, args)], stdin=subprocess.DEVNULL, stdout=slave,
-                         stderr=slave, env=tool_env(env), cwd=cwd)
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                         stdout=slave if "stdout" in streams else subprocess.PIPE,
+                         stderr=slave if "stderr" in streams else subprocess.PIPE, env=tool_env(env), cwd=cwd)
     os.close(slave)
     got = b""
     while True:
@@ -184,8 +186,13 @@ def run_on_terminal(tool: str, *args, env: dict | None = None, cwd=None) -> byte
             break
         got += data
     os.close(master)
-    p.wait(timeout=60)
-    return got
+    out, err = p.communicate(timeout=60)
+    return p.returncode, got, out, err
+
+
+def run_on_terminal(tool: str, *args, env: dict | None = None, cwd=None) -> bytes:
+    """What a terminal shows of $SYSKIT_BUILD/tools/TOOL/TOOL ARGS run with stdout and stderr on it."""
+    return on_terminal([os.fspath(tool_path(tool)), *map(str, args)], env=env, cwd=cwd)[1]
 
 
 def assert_no_sanitizer_report(r: Result) -> None:

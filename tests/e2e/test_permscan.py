@@ -6,18 +6,16 @@ checks the natural order on its own."""
 import datetime
 import json
 import os
-import pty
 import re
 import shutil
 import stat
 import subprocess
-import termios
 from pathlib import Path
 
 import pytest
 
 from conftest import (REPO, Result, Tree, assert_no_sanitizer_report, bind_mounted, can_run_as_nobody, make_deep,
-                      mounted_tmpfs, run_tool, tool_env, tool_path)
+                      mounted_tmpfs, on_terminal, run_tool, tool_env, tool_path)
 
 CHECKS = ["world-writable-file", "world-writable-dir", "setuid", "setgid", "exposed-secret",
           "dangling-symlink", "symlink-loop", "unknown-owner", "writable-executable",
@@ -1076,31 +1074,12 @@ def test_corpus_nothing_else(corpus):
 def run_on_tty(*args, tty="stdout", env=None):
     """permscan ARGS with stdout (or stderr) on a pseudo-terminal; returns a Result with
     what the terminal received in out (stdout) or err (stderr)."""
-    master, slave = pty.openpty()
-    attrs = termios.tcgetattr(slave)
-    attrs[1] &= ~termios.OPOST  # no \n -> \r\n translation
-    termios.tcsetattr(slave, termios.TCSANOW, attrs)
     argv = [str(tool_path("permscan")), *map(str, args)]
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                         stdout=slave if tty == "stdout" else subprocess.PIPE,
-                         stderr=slave if tty == "stderr" else subprocess.PIPE, env=tool_env(env))
-    os.close(slave)
-    got = b""
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: every copy of the slave side is closed
-            break
-        if not data:
-            break
-        got += data
-    os.close(master)
-    out, err = p.communicate(timeout=60)
-    other = err if tty == "stdout" else out
+    rc, got, out, err = on_terminal(argv, (tty,), env=env)
     if tty == "stdout":
-        r = Result(argv, p.returncode, got, other.decode("utf-8", "surrogateescape"))
+        r = Result(argv, rc, got, err.decode("utf-8", "surrogateescape"))
     else:
-        r = Result(argv, p.returncode, other, got.decode("utf-8", "surrogateescape"))
+        r = Result(argv, rc, out, got.decode("utf-8", "surrogateescape"))
     assert_no_sanitizer_report(r)
     return r
 
