@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (REPO, Result, Tree, assert_no_sanitizer_report, bind_mounted, can_run_as_nobody, make_deep,
-                      mounted_tmpfs, on_terminal, run_tool, tool_env, tool_path)
+                      mounted_tmpfs, on_terminal, run_tool, tool_path)
 
 CHECKS = ["world-writable-file", "world-writable-dir", "setuid", "setgid", "exposed-secret",
           "dangling-symlink", "symlink-loop", "unknown-owner", "writable-executable",
