@@ -288,6 +288,121 @@ def test_a_replica_beyond_the_backlog_syncs_in_full(tmp_path):
             assert n.stop().rc == 0
 
 
+def pair(tmp_path, *args):
+    """A master serving every slot and its replica (redis-cli's add-node --cluster-slave)."""
+    a = ClusterNode(tmp_path, *args)
+    b = ClusterNode(tmp_path, *args)
+    assert a.cli("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == "OK"
+    assert wait_until(lambda: a.info()["cluster_state"] == "ok", 10)
+    r = subprocess.run([REDIS_CLI, "--cluster", "add-node", b.addr, a.addr, "--cluster-slave"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert r.returncode == 0 and "[OK] New node added correctly." in r.stdout, r.stdout
+    assert wait_until(lambda: link_up(b), 10)
+    return a, b
+
+
+def test_a_transaction_reaches_a_replica_whole(tmp_path):
+    """MULTI/EXEC on the master: a reader of the replica sees all of it or none, never half."""
+    redis = pytest.importorskip("redis")
+    a, b = pair(tmp_path)
+    keys = [f"{{tx}}k{i}" for i in range(100)]
+    try:
+        stop = threading.Event()
+        torn, seen = [], set()
+
+        def reader():
+            # A transaction of its own on the replica reads every key at one moment.
+            c = redis.Redis(port=b.port, socket_timeout=5)
+            c.execute_command("READONLY")
+            while not stop.is_set():
+                p = c.pipeline(transaction=True)
+                for k in keys:
+                    p.get(k)
+                got = set(p.execute())
+                seen.update(got)
+                if len(got) != 1:
+                    torn.append(sorted(x or b"" for x in got))
+
+        t = threading.Thread(target=reader)
+        t.start()
+        try:
+            w = redis.Redis(port=a.port, socket_timeout=5)
+            deadline = time.monotonic() + 2
+            i = 0
+            while time.monotonic() < deadline or len(seen) < 20:
+                p = w.pipeline(transaction=True)
+                for k in keys:
+                    p.set(k, i)
+                p.execute()
+                i += 1
+                if i > 100000:
+                    break
+        finally:
+            stop.set()
+            t.join(10)
+        assert not torn, torn[:3]
+        assert len(seen) >= 20, seen
+        # All of the last one arrived, and the stream holds it as one unit.
+        assert a.cli("WAIT", "1", "1000") == "1"
+        c = redis.Redis(port=b.port, socket_timeout=5)
+        c.execute_command("READONLY")
+        assert set(c.mget(keys)) == {str(i - 1).encode()}
+        # A transaction that writes nothing adds nothing to the stream.
+        offset = a.cli("INFO", "replication")
+        assert a.cli_batch(("MULTI",), ("GET", keys[0]), ("EXEC",)) == ["OK", "QUEUED", str(i - 1)]
+        assert a.cli("INFO", "replication").split("master_repl_offset:")[1].split()[0] == \
+            offset.split("master_repl_offset:")[1].split()[0]
+    finally:
+        for n in (a, b):
+            assert n.stop().rc == 0
+
+
+def replication(n) -> dict:
+    return dict(x.split(":", 1) for x in n.cli("INFO", "replication").splitlines() if ":" in x)
+
+
+def test_after_a_failover_the_other_replicas_continue_the_stream(six, tmp_path):
+    """A master with two replicas killed: the one elected keeps the old stream id as its second
+    one, and the other replica continues the stream from it instead of copying every key."""
+    m = next(n for n in six if role(n)[0] == "master")
+    first = next(n for n in six if role(n)[0] == "slave" and master_of(n, six) is m)
+    second = ClusterNode(tmp_path)
+    try:
+        r = subprocess.run([REDIS_CLI, "--cluster", "add-node", second.addr, m.addr, "--cluster-slave",
+                            "--cluster-master-id", m.myid()],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+        assert r.returncode == 0 and "[OK] New node added correctly." in r.stdout, r.stdout
+        assert wait_until(lambda: link_up(second), 10)
+        tag = tag_in(m, slots_of(m))
+        script = "".join(f"SET {tag}k{i} v{i}\n" for i in range(2000))
+        subprocess.run([REDIS_CLI, "-p", str(m.port)], input=script, stdout=subprocess.DEVNULL, text=True,
+                       timeout=60, check=True)
+        assert m.cli("WAIT", "2", "2000") == "2"
+        old_replid = replication(m)["master_replid"]
+        offset = int(replication(m)["master_repl_offset"])
+        m.proc.send_signal(signal.SIGKILL)
+        m.proc.wait()
+        replicas = (first, second)
+        assert wait_until(lambda: any(role(n)[0] == "master" for n in replicas), 3 * TIMEOUT_S, step=0.05)
+        heir = next(n for n in replicas if role(n)[0] == "master")
+        other = next(n for n in replicas if n is not heir)
+        info = replication(heir)
+        assert info["master_replid2"] == old_replid and info["second_repl_offset"] == str(offset + 1), info
+        assert info["master_replid"] != old_replid
+        # The other replica follows the new master and continues its stream: no copy.
+        assert wait_until(lambda: role(other)[:3] == ["slave", "127.0.0.1", str(heir.port)] and link_up(other), 10)
+        assert wait_until(lambda: replication(heir)["sync_partial_ok"] == "1", 10), replication(heir)
+        assert replication(heir)["sync_full"] == "0"
+        assert "replica continues the stream" in heir.stderr() and "replica syncing in full" not in heir.stderr()
+        assert replication(other)["master_replid"] == replication(heir)["master_replid"]
+        assert heir.cli("SET", f"{tag}after", "1") == "OK"
+        assert heir.cli("WAIT", "1", "1000") == "1"
+        assert other.cli_batch(("READONLY",), ("GET", f"{tag}after"), ("GET", f"{tag}k1999"), ("DBSIZE",))[1:] == \
+            ["1", "v1999", heir.cli("DBSIZE")]
+    finally:
+        assert second.stop().rc == 0
+
+
 # ---- A network partition: one master alone in a network namespace of its own ----
 
 IP = shutil.which("ip")

@@ -365,6 +365,8 @@ void Bus::start_feed(Link& l, const Message& m) {
         copy_len = copy.size();
         log_.info("replica syncing in full", {{"replica", m.sender}, {"offset", from}, {"bytes", std::uint64_t{copy.size()}}});
     } else {
+        // The replica takes this node's stream id (it may have asked under its old master's).
+        send_data(l, MsgType::stream, r.replid(), from, {});
         log_.info("replica continues the stream", {{"replica", m.sender}, {"offset", from}});
     }
     l.feeds = m.sender;
@@ -415,9 +417,12 @@ void Bus::on_data(Link& l, const Message& m) {
         }
         log_.info("replica synced in full", {{"master", l.node_id}, {"offset", l.copy_offset}});
         st_.master_link_up_ = true;
-    } else if (!r.apply(m.repl_offset, m.data)) {
+    } else if (!r.apply(m.repl_offset, m.data, m.about)) {
         close(l, "the stream from the master is out of step (syncing again)");
         return;
+    } else if (!m.about.empty()) {
+        log_.info("continuing the master's stream", {{"master", l.node_id}, {"offset", m.repl_offset}});
+        st_.master_link_up_ = true;
     }
     acked_ = r.offset();
     acked_at_ = now;

@@ -541,6 +541,8 @@ bool State::route(std::span<const std::string_view> argv, const KeySpec& ks, Cli
 std::string State::replication_section() const {
     auto acks = repl_.replicas();
     auto [first, histlen] = repl_.backlog();
+    auto [replid2, offset2] = repl_.second_id();
+    auto [full, partial] = repl_.syncs();
     std::lock_guard lock(mu_);
     const Node& mine = me();
     std::string t = "# Replication\r\n";
@@ -572,12 +574,15 @@ std::string State::replication_section() const {
                              it->second->port, ack.offset, (now - ack.at) / 1000);
         }
     }
-    t += fmt::format("master_failover_state:{}\r\nmaster_replid:{}\r\n"
-                     "master_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:{}\r\n"
-                     "second_repl_offset:-1\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\n"
-                     "repl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
-                     paused_until_.load() > wall_ms() ? "waiting-for-sync" : "no-failover", repl_.replid(), offset,
-                     histlen || first ? 1 : 0, repl_.backlog_size(), histlen || first ? first + 1 : 0, histlen);
+    // sync_full and sync_partial_ok are in Redis's Stats section; here they sit with the rest
+    // of replication.
+    t += fmt::format("master_failover_state:{}\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\n"
+                     "second_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\n"
+                     "repl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\nsync_full:{}\r\n"
+                     "sync_partial_ok:{}\r\n",
+                     paused_until_.load() > wall_ms() ? "waiting-for-sync" : "no-failover", repl_.replid(), replid2,
+                     offset, offset2, histlen || first ? 1 : 0, repl_.backlog_size(), histlen || first ? first + 1 : 0,
+                     histlen, full, partial);
     return t;
 }
 
@@ -647,6 +652,12 @@ std::string State::metrics() const {
     w.family("cachenode_replica_lag_bytes", "A master's replicas: bytes of the stream not acknowledged yet.", "gauge");
     for (auto& [id, ack] : acks)
         w.sample("cachenode_replica_lag_bytes", {{"replica", id}}, offset - std::min(offset, ack.offset));
+    auto [full, partial] = repl_.syncs();
+    w.family("cachenode_replica_syncs_total",
+             "Replicas this node fed: from a full copy of the keys, or continuing the stream from the backlog.",
+             "counter")
+        .sample("cachenode_replica_syncs_total", {{"kind", "full"}}, full)
+        .sample("cachenode_replica_syncs_total", {{"kind", "partial"}}, partial);
     return w.str();
 }
 
@@ -1000,7 +1011,7 @@ void State::cmd_reset(std::span<const std::string_view> argv, std::string& out) 
     if (mine.flags & f_replica) {
         // A replica's keys are its master's: as Redis, it starts over empty.
         store_.flush();
-        repl_.promote();
+        repl_.restart();
     }
     election_ = {};
     manual_until_ = 0;

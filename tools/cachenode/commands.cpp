@@ -2813,6 +2813,10 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
         std::unique_lock<std::recursive_mutex> ordered;
         if (writes)
             ordered = std::unique_lock(sh_.cluster->repl().write_mutex());
+        // EXEC's writes reach the replicas as one transaction.
+        std::optional<cluster::Replication::Transaction> unit;
+        if (writes && cmd->name == "exec" && in_multi_)
+            unit.emplace(sh_.cluster->repl());
         if (!transaction(cmd->name, argv, out, quit)) {
             Ctx c{sh_, argv, out, quit, authed_, client_, *this};
             cmd->run(c);

@@ -5,6 +5,7 @@
 #include "store.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 
@@ -42,18 +43,62 @@ bool get_field(std::string_view in, std::size_t& pos, std::string_view& s) {
     return true;
 }
 
+/// "*N\r\n" or "$N\r\n" appended to out.
+void append_length(std::string& out, char type, std::size_t n) {
+    char buf[24];
+    buf[0] = type;
+    char* end = std::to_chars(buf + 1, buf + sizeof buf - 2, n).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    out.append(buf, end);
+}
+
 /// A command as a RESP array of bulk strings: what the stream holds.
 void append_command(std::string& out, std::span<const std::string_view> argv) {
-    out += '*';
-    out += std::to_string(argv.size());
-    out += "\r\n";
+    append_length(out, '*', argv.size());
     for (std::string_view a : argv) {
-        out += '$';
-        out += std::to_string(a.size());
-        out += "\r\n";
+        append_length(out, '$', a.size());
         out += a;
         out += "\r\n";
     }
+}
+
+/// Reads the "*N\r\n" or "$N\r\n" at pos; false when it is not all there yet.  Anything
+/// else there (a stream that is not append_command()'s) reads as a length that runs to the end
+/// of in, so that the session that runs it rejects it.
+bool read_length(std::string_view in, std::size_t& pos, char type, std::uint64_t& n) {
+    std::size_t eol = in.find("\r\n", pos);
+    if (eol == std::string_view::npos)
+        return false;
+    const char* first = in.data() + pos + 1;
+    const char* last = in.data() + eol;
+    if (in[pos] != type || first == last || std::from_chars(first, last, n).ptr != last) {
+        pos = in.size();
+        n = 0;
+        return true;
+    }
+    pos = eol + 2;
+    return true;
+}
+
+/// Where the command that starts at pos in the stream in ends, and its name; npos when it is
+/// not all there yet.
+std::size_t command_end(std::string_view in, std::size_t pos, std::string_view& name) {
+    std::uint64_t argc = 0;
+    if (!read_length(in, pos, '*', argc))
+        return std::string_view::npos;
+    name = {};
+    for (std::uint64_t i = 0; i < argc && pos < in.size(); ++i) {
+        std::uint64_t len = 0;
+        if (!read_length(in, pos, '$', len))
+            return std::string_view::npos;
+        if (in.size() - pos < len + 2)
+            return std::string_view::npos;
+        if (i == 0)
+            name = in.substr(pos, len);
+        pos += len + 2;
+    }
+    return pos;
 }
 
 } // namespace
@@ -76,39 +121,73 @@ std::pair<std::uint64_t, std::uint64_t> Replication::backlog() const {
                           : std::pair{std::uint64_t{0}, std::uint64_t{0}};
 }
 
+bool Replication::append_locked(std::span<const std::string_view> argv, bool ok) {
+    if (!iequals(argv[0], "migrate")) {
+        append_command(buf_, argv);
+        return true;
+    }
+    // The keys left this node (unless COPY): on the replicas they are deleted; the replicas do
+    // not migrate anything themselves.
+    bool copy = std::any_of(argv.begin() + 3, argv.end(), [](std::string_view a) { return iequals(a, "copy"); });
+    if (!ok || copy)
+        return false;
+    std::vector<std::string_view> del{"DEL"};
+    if (!argv[3].empty())
+        del.push_back(argv[3]);
+    auto keys = std::find_if(argv.begin() + 6, argv.end(), [](std::string_view a) { return iequals(a, "keys"); });
+    if (keys != argv.end())
+        del.insert(del.end(), keys + 1, argv.end());
+    if (del.size() == 1)
+        return false;
+    append_command(buf_, del);
+    return true;
+}
+
+void Replication::trim_locked() {
+    if (buf_.size() > 2 * cap_) {
+        std::size_t drop = buf_.size() - cap_;
+        buf_.erase(0, drop);
+        start_ += drop;
+    }
+}
+
 void Replication::feed(std::span<const std::string_view> argv, bool ok) {
     if (!active_.load(std::memory_order_relaxed))
         return;
     {
         std::lock_guard lock(mu_);
         std::size_t before = buf_.size();
-        if (iequals(argv[0], "migrate")) {
-            // The keys left this node (unless COPY): on the replicas they are deleted; the
-            // replicas do not migrate anything themselves.
-            bool copy = std::any_of(argv.begin() + 3, argv.end(), [](std::string_view a) { return iequals(a, "copy"); });
-            if (!ok || copy)
-                return;
-            std::vector<std::string_view> del{"DEL"};
-            if (!argv[3].empty())
-                del.push_back(argv[3]);
-            auto keys = std::find_if(argv.begin() + 6, argv.end(), [](std::string_view a) { return iequals(a, "keys"); });
-            if (keys != argv.end())
-                del.insert(del.end(), keys + 1, argv.end());
-            if (del.size() == 1)
-                return;
-            append_command(buf_, del);
-        } else {
-            append_command(buf_, argv);
+        if (in_transaction_ && !multi_fed_) {
+            constexpr std::string_view multi[] = {"MULTI"};
+            append_command(buf_, multi);
         }
+        if (!append_locked(argv, ok)) {
+            buf_.resize(before);
+            return;
+        }
+        multi_fed_ = in_transaction_;
         end_ += buf_.size() - before;
-        if (buf_.size() > 2 * cap_) {
-            std::size_t drop = buf_.size() - cap_;
-            buf_.erase(0, drop);
-            start_ += drop;
-        }
+        trim_locked();
     }
-    if (wake_)
+    if (wake_ && !in_transaction_)
         wake_();
+}
+
+Replication::Transaction::~Transaction() {
+    bool fed = r_.multi_fed_;
+    r_.in_transaction_ = r_.multi_fed_ = false;
+    if (!fed)
+        return;
+    {
+        std::lock_guard lock(r_.mu_);
+        std::size_t before = r_.buf_.size();
+        constexpr std::string_view exec[] = {"EXEC"};
+        append_command(r_.buf_, exec);
+        r_.end_ += r_.buf_.size() - before;
+        r_.trim_locked();
+    }
+    if (r_.wake_)
+        r_.wake_();
 }
 
 std::size_t Replication::wait(std::size_t n, std::int64_t timeout_ms) {
@@ -153,13 +232,17 @@ std::string Replication::copy(std::uint64_t& offset) {
         start_ = end_;
         buf_.clear();
     }
+    ++full_syncs_;
     offset = end_;
     return out;
 }
 
-bool Replication::can_continue(std::string_view replid, std::uint64_t offset) const {
+bool Replication::can_continue(std::string_view replid, std::uint64_t offset) {
     std::lock_guard lock(mu_);
-    return active_ && replid == replid_ && offset >= start_ && offset <= end_;
+    bool ours = replid == replid_ || (!replid2_.empty() && replid == replid2_ && offset <= offset2_);
+    bool ok = active_ && ours && offset >= start_ && offset <= end_;
+    partial_syncs_ += ok;
+    return ok;
 }
 
 bool Replication::read(std::uint64_t from, std::size_t max, std::string& out) const {
@@ -191,6 +274,19 @@ std::map<std::string, Replication::Ack> Replication::replicas() const {
     return acks_;
 }
 
+std::pair<std::string, std::int64_t> Replication::second_id() const {
+    std::lock_guard lock(mu_);
+    if (replid2_.empty())
+        return {std::string(id_len, '0'), -1};
+    // Redis's convention: the offset of the first byte the second id does not cover.
+    return {replid2_, static_cast<std::int64_t>(offset2_) + 1};
+}
+
+std::pair<std::uint64_t, std::uint64_t> Replication::syncs() const {
+    std::lock_guard lock(mu_);
+    return {full_syncs_, partial_syncs_};
+}
+
 bool Replication::load(std::string_view copy, std::string_view replid, std::uint64_t offset, std::string& error) {
     std::lock_guard writes(write_mu_);
     store_.flush();
@@ -209,33 +305,82 @@ bool Replication::load(std::string_view copy, std::string_view replid, std::uint
     }
     std::lock_guard lock(mu_);
     replid_ = std::string(replid);
-    end_ = offset;
-    active_ = false;
+    replid2_.clear();
+    end_ = start_ = offset;
+    active_ = true;
     buf_.clear();
-    pending_.clear();
+    drop_pending_locked();
     return true;
 }
 
-bool Replication::apply(std::uint64_t at, std::string_view bytes) {
+void Replication::drop_pending_locked() {
+    pending_.clear();
+    scanned_ = 0;
+    scan_in_multi_ = false;
+}
+
+bool Replication::apply(std::uint64_t at, std::string_view bytes, std::string_view replid) {
+    std::string units;
     {
         std::lock_guard lock(mu_);
-        if (at != end_)
+        if (at == end_ && !pending_.empty())
+            drop_pending_locked(); // a new link: the unit it cut is sent again
+        else if (at != end_ + pending_.size())
             return false;
-        end_ += bytes.size();
+        if (!replid.empty())
+            replid_ = std::string(replid);
+        pending_ += bytes;
+        std::size_t whole = 0;
+        for (std::string_view name;;) {
+            std::size_t end = command_end(pending_, scanned_, name);
+            if (end == std::string_view::npos)
+                break;
+            scanned_ = end;
+            if (iequals(name, "multi"))
+                scan_in_multi_ = true;
+            else if (iequals(name, "exec"))
+                scan_in_multi_ = false;
+            if (!scan_in_multi_)
+                whole = scanned_;
+        }
+        units.assign(pending_, 0, whole);
+        pending_.erase(0, whole);
+        scanned_ -= whole;
+        end_ += whole;
+        // What this replica applied is its backlog: its master's other replicas continue from
+        // it should it be promoted.
+        if (active_) {
+            buf_ += units;
+            trim_locked();
+        }
     }
-    pending_ += bytes;
-    std::size_t used = exec_ ? exec_(pending_) : pending_.size();
-    pending_.erase(0, used);
+    if (!units.empty() && exec_)
+        exec_(units);
     return true;
 }
 
 void Replication::promote() {
     std::lock_guard lock(mu_);
+    replid2_ = replid_;
+    offset2_ = end_;
     replid_ = new_id();
+    if (!active_) {
+        active_ = true;
+        start_ = end_;
+        buf_.clear();
+    }
+    drop_pending_locked();
+    acks_.clear();
+}
+
+void Replication::restart() {
+    std::lock_guard lock(mu_);
+    replid_ = new_id();
+    replid2_.clear();
     active_ = false;
     buf_.clear();
     start_ = end_;
-    pending_.clear();
+    drop_pending_locked();
     acks_.clear();
 }
 

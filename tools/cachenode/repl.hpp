@@ -6,6 +6,16 @@
 // another stream id, a full copy of the keys at an offset, then the stream from there.  A
 // replica acknowledges how far it has applied the stream, which is what WAIT counts.
 //
+// A transaction (EXEC) goes into the stream as MULTI, its writes and EXEC, and a replica runs
+// only whole units: a command, or a transaction once its EXEC has come, which it applies with
+// every shard locked.  Its offset counts what it applied, so a replica never stands inside a
+// transaction, whether it is promoted or syncs again.
+//
+// A replica keeps the stream it applied in a backlog of its own, and a promoted replica keeps
+// its master's stream id as a second id, valid up to the offset where it took over (Redis's
+// PSYNC2): the other replicas of the failed master continue the stream from the new master
+// instead of copying every key again.
+//
 // Every write command, on every thread, runs under the write mutex and appends to the stream
 // under it, so the stream orders writes as the store applied them, and a copy taken under the
 // same mutex stands exactly at one offset.  The bus thread reads the stream and the copy; the
@@ -66,13 +76,30 @@ public:
 
     // ---- A master, on the bus thread.
 
-    /// Called after each feed() that added bytes: the bus sends them.
+    /// EXEC, from before its first command runs to after its last, under write_mutex(): the
+    /// writes fed meanwhile reach the replicas as one unit, between MULTI and EXEC (nothing when
+    /// the transaction wrote nothing).
+    class Transaction {
+    public:
+        explicit Transaction(Replication& r) : r_(r) { r_.in_transaction_ = true; }
+        ~Transaction();
+        Transaction(const Transaction&) = delete;
+        Transaction& operator=(const Transaction&) = delete;
+
+    private:
+        Replication& r_;
+    };
+
+    /// Called after each feed() that added bytes (a transaction's: once, at its end): the bus
+    /// sends them.
     void on_feed(std::function<void()> f) { wake_ = std::move(f); }
     /// A copy of every key (records of key, TTL and DUMP payload) and the offset it stands at,
     /// taken under write_mutex().  Starts the backlog.
     std::string copy(std::uint64_t& offset);
-    /// Whether a replica that has the stream replid up to offset can continue from the backlog.
-    bool can_continue(std::string_view replid, std::uint64_t offset) const;
+    /// Whether a replica that has the stream replid up to offset can continue from the backlog:
+    /// replid is this node's stream, or the one it continued as a promoted replica up to where
+    /// it took over.  Counts the partial syncs it allows (copy() counts the full ones).
+    bool can_continue(std::string_view replid, std::uint64_t offset);
     /// Up to max bytes of the stream from from, appended to out; false when from is no longer
     /// (or not yet) in the backlog.
     bool read(std::uint64_t from, std::size_t max, std::string& out) const;
@@ -82,6 +109,11 @@ public:
     void detach(const std::string& node);
     /// The attached replicas and how far each acknowledged.
     std::map<std::string, Ack> replicas() const;
+    /// The second stream id (all zeros when there is none) and the offset up to which it is
+    /// valid, as INFO's master_replid2 and second_repl_offset show them (-1: none).
+    std::pair<std::string, std::int64_t> second_id() const;
+    /// How many replicas this node fed from a full copy, and how many continued the stream.
+    std::pair<std::uint64_t, std::uint64_t> syncs() const;
 
     // ---- A replica, on the bus thread.
 
@@ -90,12 +122,18 @@ public:
     /// Replaces every key by the copy's (copy()'s format) and continues the stream replid at
     /// offset.  False with error when the copy is malformed.
     bool load(std::string_view copy, std::string_view replid, std::uint64_t offset, std::string& error);
-    /// Applies stream bytes starting at offset at; false when at is not offset() (the replica
-    /// then syncs again).
-    bool apply(std::uint64_t at, std::string_view bytes);
-    /// The replica becomes a master: a new stream id, its offset kept, no backlog until a
-    /// replica attaches.
+    /// Receives stream bytes starting at offset at and runs the whole units among them (see
+    /// above); false when at is neither where the bytes received so far end (the same link
+    /// goes on) nor offset() (a link that starts again: what came after offset() is dropped),
+    /// and the replica then syncs again.  replid, when not empty, is the master's stream id,
+    /// which this replica takes (the master's first message when it continues the stream).
+    bool apply(std::uint64_t at, std::string_view bytes, std::string_view replid = {});
+    /// The replica becomes a master: a new stream id, the old one kept as the second id up to
+    /// its offset, the backlog of what it applied kept for its master's other replicas.
     void promote();
+    /// The node dropped every key (CLUSTER RESET of a replica): a new stream id with nothing
+    /// to continue from, its offset kept.
+    void restart();
 
 private:
     Store& store_;
@@ -110,10 +148,29 @@ private:
     std::atomic<bool> active_{false};
     std::string buf_;         ///< the backlog: bytes [start_, end_) of the stream
     std::uint64_t start_ = 0;
+    std::string replid2_;     ///< the stream this node continued as a replica before its promotion
+    std::uint64_t offset2_ = 0; ///< where replid2_ ends: its offset at the promotion
+    std::uint64_t full_syncs_ = 0, partial_syncs_ = 0;
     std::map<std::string, Ack> acks_;
-    std::string pending_; ///< a replica's stream bytes not yet a whole command
+    /// A replica's stream bytes received after offset(): the unit not whole yet.  The commands
+    /// in its first scanned_ bytes have been looked at; scan_in_multi_: the last of them is
+    /// inside a transaction.
+    std::string pending_;
+    std::size_t scanned_ = 0;
+    bool scan_in_multi_ = false;
+    /// An EXEC runs (under write_mu_), and whether it wrote MULTI to the stream yet.
+    bool in_transaction_ = false;
+    bool multi_fed_ = false;
     std::function<void()> wake_;
     std::function<std::size_t(std::string_view)> exec_;
+
+    /// Appends argv to the backlog under mu_ (MIGRATE as the DEL of the keys it moved); whether
+    /// it appended anything.
+    bool append_locked(std::span<const std::string_view> argv, bool ok);
+    /// Drops the backlog's oldest bytes beyond twice its size; under mu_.
+    void trim_locked();
+    /// Forgets the stream bytes received and not applied; under mu_.
+    void drop_pending_locked();
 };
 
 } // namespace syskit::cachenode::cluster
