@@ -2695,6 +2695,10 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
     last_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(start.time_since_epoch()).count(),
                    std::memory_order_relaxed);
     Store::TimeScope at(sh_.store, start);
+    // Cluster mode: the bus sends the replicas this read's writes at once, after the last.
+    std::optional<cluster::Replication::Batch> batch;
+    if (sh_.cluster)
+        batch.emplace(sh_.cluster->repl());
     clock_ = start;
     std::uint64_t answered = 0;
     net::After after = net::After::keep;

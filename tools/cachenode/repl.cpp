@@ -13,6 +13,10 @@ namespace syskit::cachenode::cluster {
 
 namespace {
 
+/// This thread's Batch: how many are open, and whether a feed in them is still to wake the bus.
+thread_local unsigned batch_depth = 0;
+thread_local bool wake_deferred = false;
+
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() &&
            std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
@@ -169,8 +173,24 @@ void Replication::feed(std::span<const std::string_view> argv, bool ok) {
         end_ += buf_.size() - before;
         trim_locked();
     }
-    if (wake_ && !in_transaction_)
+    if (!in_transaction_)
+        wake();
+}
+
+void Replication::wake() {
+    if (batch_depth > 0)
+        wake_deferred = true;
+    else if (wake_)
         wake_();
+}
+
+Replication::Batch::Batch(Replication& r) : r_(r) { ++batch_depth; }
+
+Replication::Batch::~Batch() {
+    if (--batch_depth == 0 && wake_deferred) {
+        wake_deferred = false;
+        r_.wake();
+    }
 }
 
 Replication::Transaction::~Transaction() {
@@ -186,11 +206,15 @@ Replication::Transaction::~Transaction() {
         r_.end_ += r_.buf_.size() - before;
         r_.trim_locked();
     }
-    if (r_.wake_)
-        r_.wake_();
+    r_.wake();
 }
 
 std::size_t Replication::wait(std::size_t n, std::int64_t timeout_ms) {
+    if (wake_deferred && wake_) {
+        // This read's writes are to reach the replicas before the end of the read.
+        wake_deferred = false;
+        wake_();
+    }
     std::unique_lock lock(mu_);
     std::uint64_t target = end_;
     auto count = [&] {

@@ -90,8 +90,23 @@ public:
         Replication& r_;
     };
 
-    /// Called after each feed() that added bytes (a transaction's: once, at its end): the bus
-    /// sends them.
+    /// The commands of one read from a client (RespSession::on_data), on its thread: the bus is
+    /// woken once, after the last of them, for all they fed, rather than once per write (WAIT
+    /// wakes it before it waits).  Nests; the state is per thread, as there is one Replication
+    /// per process.
+    class Batch {
+    public:
+        explicit Batch(Replication& r);
+        ~Batch();
+        Batch(const Batch&) = delete;
+        Batch& operator=(const Batch&) = delete;
+
+    private:
+        Replication& r_;
+    };
+
+    /// Called after each feed() that added bytes (a transaction's: once, at its end; a Batch's:
+    /// once, at its end): the bus sends them.
     void on_feed(std::function<void()> f) { wake_ = std::move(f); }
     /// A copy of every key (records of key, TTL and DUMP payload) and the offset it stands at,
     /// taken under write_mutex().  Starts the backlog.
@@ -167,6 +182,8 @@ private:
     /// Appends argv to the backlog under mu_ (MIGRATE as the DEL of the keys it moved); whether
     /// it appended anything.
     bool append_locked(std::span<const std::string_view> argv, bool ok);
+    /// Calls wake_ now, or at the end of this thread's Batch.
+    void wake();
     /// Drops the backlog's oldest bytes beyond twice its size; under mu_.
     void trim_locked();
     /// Forgets the stream bytes received and not applied; under mu_.
