@@ -600,7 +600,10 @@ void Bus::handle(Link& l, const Message& m) {
                     if (!m.has_slot(s) || st.owner_[s] == sender || st.importing_[s])
                         continue;
                     Node* cur = st.owner_[s];
-                    if (cur && cur->config_epoch >= m.config_epoch)
+                    // An owner that has turned replica keeps no claim: its pings carry its new
+                    // master's config epoch, which would otherwise shield its old slots from
+                    // that very master.
+                    if (cur && (cur->flags & f_master) && cur->config_epoch >= m.config_epoch)
                         continue;
                     if (cur == &me)
                         st.migrating_[s] = nullptr;
