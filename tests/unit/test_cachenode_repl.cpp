@@ -180,3 +180,100 @@ TEST_CASE("cachenode repl: the bus frames of replication and elections round-tri
     bad[4] = 12;
     CHECK(decode(bad, "", back, used, why) == Decoded::error);
 }
+
+TEST_CASE("cachenode repl: a transaction's writes go into the stream between MULTI and EXEC, one wake") {
+    StoreConfig cfg;
+    Store store(cfg);
+    Replication r(store, 1 << 20);
+    int wakes = 0;
+    r.on_feed([&] { ++wakes; });
+    std::uint64_t at = 0;
+    r.copy(at);
+    {
+        Replication::Transaction tx(r);
+        r.feed(std::vector<std::string_view>{"SET", "a", "1"}, true);
+        r.feed(std::vector<std::string_view>{"DEL", "b"}, true);
+        CHECK(wakes == 0);
+    }
+    CHECK(wakes == 1);
+    std::string out;
+    REQUIRE(r.read(0, 1 << 20, out));
+    CHECK(out == stream_of({"MULTI"}) + stream_of({"SET", "a", "1"}) + stream_of({"DEL", "b"}) + stream_of({"EXEC"}));
+    // A transaction that wrote nothing leaves no trace.
+    std::uint64_t end = r.offset();
+    { Replication::Transaction tx(r); }
+    CHECK(r.offset() == end);
+    CHECK(wakes == 1);
+    // The writes of one read wake the bus once, at its end.
+    {
+        Replication::Batch batch(r);
+        r.feed(std::vector<std::string_view>{"SET", "a", "2"}, true);
+        r.feed(std::vector<std::string_view>{"SET", "a", "3"}, true);
+        CHECK(wakes == 1);
+    }
+    CHECK(wakes == 2);
+}
+
+TEST_CASE("cachenode repl: a replica runs a transaction only once its EXEC has come") {
+    StoreConfig cfg;
+    Store store(cfg);
+    Replication r(store, 1 << 20);
+    std::string error;
+    REQUIRE(r.load("", std::string(40, 'a'), 100, error));
+    std::vector<std::string> ran;
+    r.on_apply([&](std::string_view in) {
+        ran.emplace_back(in);
+        return in.size();
+    });
+    std::string set = stream_of({"SET", "a", "1"});
+    std::string tx = stream_of({"multi"}) + stream_of({"SET", "b", "1"}) + stream_of({"SET", "c", "1"});
+    std::string exec = stream_of({"EXEC"});
+    REQUIRE(r.apply(100, set + tx));
+    CHECK(ran == std::vector<std::string>{set});
+    CHECK(r.offset() == 100 + set.size());
+    // The link breaks inside the transaction: the next one starts again where the replica stands,
+    // and what it had of the transaction is dropped.
+    CHECK_FALSE(r.apply(100 + set.size() + 1, "x"));
+    REQUIRE(r.apply(100 + set.size(), tx.substr(0, 7)));
+    REQUIRE(r.apply(100 + set.size() + 7, tx.substr(7) + exec.substr(0, 3)));
+    CHECK(ran.size() == 1);
+    REQUIRE(r.apply(100 + set.size() + tx.size() + 3, exec.substr(3) + set));
+    CHECK(ran == std::vector<std::string>{set, tx + exec + set});
+    CHECK(r.offset() == 100 + 2 * set.size() + tx.size() + exec.size());
+    // What the replica applied is its backlog.
+    CHECK(r.backlog() == std::pair<std::uint64_t, std::uint64_t>{100, r.offset() - 100});
+}
+
+TEST_CASE("cachenode repl: a promoted replica lets its master's other replicas continue (PSYNC2)") {
+    StoreConfig cfg;
+    Store store(cfg);
+    Replication r(store, 1 << 20);
+    std::string error, old_id(40, 'a');
+    REQUIRE(r.load("", old_id, 100, error));
+    r.on_apply([](std::string_view in) { return in.size(); });
+    std::string set = stream_of({"SET", "a", "1"});
+    REQUIRE(r.apply(100, set + stream_of({"MULTI"})));
+    std::uint64_t end = r.offset();
+    CHECK(end == 100 + set.size());
+    CHECK(r.second_id() == std::pair<std::string, std::int64_t>{std::string(40, '0'), -1});
+    r.promote();
+    CHECK(r.replid() != old_id);
+    CHECK(r.offset() == end); // the half transaction is not counted
+    CHECK(r.second_id() == std::pair<std::string, std::int64_t>{old_id, static_cast<std::int64_t>(end) + 1});
+    // A sibling at or behind the promotion continues, under the old id or the new one.
+    CHECK(r.can_continue(old_id, end));
+    CHECK(r.can_continue(old_id, 100));
+    CHECK_FALSE(r.can_continue(old_id, 99));
+    CHECK_FALSE(r.can_continue(old_id, end + 1));
+    r.feed(std::vector<std::string_view>{"SET", "b", "2"}, true);
+    CHECK(r.can_continue(r.replid(), end));
+    CHECK_FALSE(r.can_continue(old_id, r.offset()));
+    CHECK(r.syncs() == std::pair<std::uint64_t, std::uint64_t>{0, 3});
+    std::string out;
+    REQUIRE(r.read(100, 1 << 20, out));
+    CHECK(out == set + stream_of({"SET", "b", "2"}));
+    // A node whose keys are gone has nothing anyone may continue.
+    r.restart();
+    CHECK_FALSE(r.can_continue(old_id, end));
+    CHECK(r.second_id().second == -1);
+}
