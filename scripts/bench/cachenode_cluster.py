@@ -4,6 +4,7 @@ interleaved rounds and times a 4096-slot reshard of 100,000 keys on each; then, 
 3 masters and 3 replicas with a 1000 ms node timeout, times failovers (a master killed with
 SIGKILL until its replica serves as master); prints PASS/FAIL lines.
 argv: CACHENODE TMPDIR RUNS."""
+import os
 import socket
 import statistics
 import subprocess
@@ -14,6 +15,8 @@ from pathlib import Path
 cachenode, tmp, runs = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 procs = []
 argvs = {}  # port -> the command line that started the server on it
+pids = {}  # port -> the pid of the server on it
+TICK = os.sysconf("SC_CLK_TCK")
 FAILOVER_TIMEOUT_MS = 1000
 
 
@@ -73,6 +76,7 @@ def start_cluster(kind, replicas=0):
                 argv += ["--cluster-node-timeout", str(FAILOVER_TIMEOUT_MS)]
         argvs[port] = argv
         procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(d / "err", "ab")))
+        pids[port] = procs[-1].pid
         wait_ready(port)
         ports.append(port)
     more = ["--cluster-replicas", str(replicas)] if replicas else []
@@ -88,11 +92,25 @@ def start_cluster(kind, replicas=0):
     sys.exit(f"bench/cachenode: the {kind} cluster did not come up")
 
 
-def benchmark(port, pipeline):
-    """ops/s for SET and GET."""
-    r = subprocess.run(["redis-benchmark", "-p", str(port), "--cluster", "-t", "set,get", "-c", "50", "-d", "100",
-                        "-n", "200000" if pipeline == 1 else "1000000", "-P", str(pipeline), "-r", "100000", "-q",
-                        "--csv"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=600)
+def cpu_seconds(ports):
+    """User and system time the servers on ports have used (every thread), from /proc/PID/stat."""
+    total = 0
+    for p in ports:
+        with open(f"/proc/{pids[p]}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+def benchmark(ports, pipeline):
+    """ops/s for SET and GET, and the servers' CPU time per request (microseconds): on a shared
+    machine the CPU a request costs is steadier than the wall clock's rate."""
+    n = 200000 if pipeline == 1 else 1000000
+    cpu0 = cpu_seconds(ports)
+    r = subprocess.run(["redis-benchmark", "-p", str(ports[0]), "--cluster", "-t", "set,get", "-c", "50", "-d", "100",
+                        "-n", str(n), "-P", str(pipeline), "-r", "100000", "-q", "--csv"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=600)
+    cpu_us = (cpu_seconds(ports) - cpu0) * 1e6 / (2 * n)
     out = {}
     for line in r.stdout.splitlines():
         parts = [p.strip('"') for p in line.split(",")]
@@ -100,7 +118,7 @@ def benchmark(port, pipeline):
             out[parts[0]] = float(parts[1])
     if set(out) != {"SET", "GET"}:
         sys.exit(f"bench/cachenode: redis-benchmark printed no figures:\n{r.stdout[-1000:]}")
-    return out
+    return out, cpu_us
 
 
 def reshard_seconds(ports):
@@ -176,9 +194,13 @@ try:
     for pipeline in (1, 16):
         ratios = {"SET": [], "GET": []}
         figures = {("cachenode", "SET"): [], ("cachenode", "GET"): [], ("redis", "SET"): [], ("redis", "GET"): []}
+        cpu = {"cachenode": [], "redis": []}
         for rnd in range(runs):
             order = ["cachenode", "redis"] if rnd % 2 == 0 else ["redis", "cachenode"]
-            got = {kind: benchmark(clusters[kind][0], pipeline) for kind in order}
+            got = {}
+            for kind in order:
+                got[kind], used = benchmark(clusters[kind], pipeline)
+                cpu[kind].append(used)
             for t in ("SET", "GET"):
                 ratios[t].append(got["cachenode"][t] / got["redis"][t])
                 for kind in order:
@@ -188,6 +210,9 @@ try:
             ours, theirs = statistics.median(figures[("cachenode", t)]), statistics.median(figures[("redis", t)])
             verdict(ratio >= 1.0, f"cluster {t} -P {pipeline}: cachenode {ours:.0f} ops/s, redis {theirs:.0f} ops/s, "
                     f"ratio {ratio:.2f} (target >= 1.0x, median of {runs})")
+        ours, theirs = statistics.median(cpu["cachenode"]), statistics.median(cpu["redis"])
+        print(f"INFO cluster SET+GET -P {pipeline}: servers' CPU per request: cachenode {ours:.2f} us, "
+              f"redis {theirs:.2f} us, ratio {ours / theirs:.2f} (lower is better; median of {runs})")
     times = {kind: reshard_seconds(clusters[kind]) for kind in ("cachenode", "redis")}
     verdict(times["cachenode"] <= times["redis"],
             f"reshard of 4096 slots, 100000 keys: cachenode {times['cachenode']:.1f} s, redis {times['redis']:.1f} s, "
