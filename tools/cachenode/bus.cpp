@@ -1,5 +1,7 @@
 #include "bus.hpp"
 
+#include "auth.hpp"
+
 #include "net/tcp.hpp"
 
 #include <arpa/inet.h>
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <csignal>
 #include <random>
+#include <utility>
 
 namespace syskit::cachenode::cluster {
 
@@ -50,6 +53,8 @@ struct Bus::Link {
     bool in_copy = false; ///< a replica: FULL chunks are arriving on it
     std::string copy, copy_replid;
     std::uint64_t copy_offset = 0;
+    std::unique_ptr<net::TlsSession> tls; ///< with TLS between nodes
+    std::string held;                     ///< frames waiting for the TLS handshake to end
     char buf[64 * 1024];
 };
 
@@ -202,6 +207,9 @@ void Bus::on_connected(uv_connect_t* req, int status) {
                       *buf = uv_buf_init(link->buf, sizeof link->buf);
                   },
                   on_read);
+    b->start_tls(*l, net::TlsSession::Side::connect);
+    if (l->closing)
+        return;
     bool meet = false;
     {
         std::lock_guard lock(b->st_.mu_);
@@ -242,16 +250,51 @@ void Bus::on_connection(uv_stream_t* server, int status) {
                       *buf = uv_buf_init(lk->buf, sizeof lk->buf);
                   },
                   on_read);
+    b->start_tls(l, net::TlsSession::Side::accept);
 }
 
 void Bus::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) {
     auto* l = static_cast<Link*>(s->data);
     if (n < 0) {
-        l->bus->close(*l);
+        // A peer that hangs up during the handshake refused it, or never spoke TLS.
+        if (l->tls && !l->tls->ready())
+            l->bus->close(*l, "the peer closed the connection during the TLS handshake (it does not speak TLS, or "
+                              "refused this node's certificate)");
+        else
+            l->bus->close(*l);
         return;
     }
-    l->in.append(l->buf, static_cast<std::size_t>(n));
+    std::string_view got(l->buf, static_cast<std::size_t>(n));
+    if (!l->tls)
+        l->in.append(got);
+    else if (!l->bus->decrypt(*l, got))
+        return;
     l->bus->on_frames(*l);
+}
+
+void Bus::start_tls(Link& l, net::TlsSession::Side side) {
+    const net::TlsContext* ctx = peer_tls();
+    if (!ctx)
+        return;
+    l.tls = std::make_unique<net::TlsSession>(*ctx, side);
+    if (side == net::TlsSession::Side::connect)
+        decrypt(l, {});
+}
+
+bool Bus::decrypt(Link& l, std::string_view cipher) {
+    bool was_ready = l.tls->ready();
+    bool ok = l.tls->feed(cipher, l.in);
+    std::string answer; // handshake messages, or the alert that says why it failed
+    l.tls->drain(answer);
+    if (!answer.empty())
+        write_raw(l, std::move(answer));
+    if (!ok) {
+        close(l, was_ready ? l.tls->error() : "TLS handshake failed: " + l.tls->error());
+        return false;
+    }
+    if (l.tls->ready() && !l.held.empty())
+        write(l, std::exchange(l.held, {}));
+    return !l.closing;
 }
 
 void Bus::on_frames(Link& l) {
@@ -307,11 +350,29 @@ void Bus::send_data(Link& l, MsgType type, std::string_view about, std::uint64_t
 void Bus::write(Link& l, std::string frame) {
     if (l.closing)
         return;
+    if (l.tls) {
+        if (!l.tls->ready()) {
+            l.held += frame;
+            return;
+        }
+        std::string cipher;
+        if (!l.tls->encrypt(frame, cipher)) {
+            close(l, l.tls->error());
+            return;
+        }
+        frame = std::move(cipher);
+    }
+    write_raw(l, std::move(frame));
+}
+
+void Bus::write_raw(Link& l, std::string bytes) {
+    if (l.closing)
+        return;
     struct Write {
         uv_write_t req;
         std::string data;
     };
-    auto* w = new Write{{}, std::move(frame)};
+    auto* w = new Write{{}, std::move(bytes)};
     uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
     int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&l.tcp), &buf, 1,
                       [](uv_write_t* req, int) { delete reinterpret_cast<Write*>(req); });
