@@ -124,6 +124,8 @@ def test_a_cluster_over_tls(tls_nodes, pki):
         {n.port for n in nodes}
     slots = nodes[0].cli("CLUSTER", "SLOTS").splitlines()
     assert {int(x) for x in slots if x.isdigit() and int(x) in {n.port for n in nodes}} == {n.port for n in nodes}
+    shards = nodes[0].cli("CLUSTER", "SHARDS").splitlines()
+    assert shards.count("tls-port") == 6 and "port" not in shards, shards
 
     # redis-cli -c --tls follows the redirections: 1,000 keys set and read back.
     script = "".join(f"SET tls:{i} v{i}\n" for i in range(1000)) + "".join(f"GET tls:{i}\n" for i in range(1000))
