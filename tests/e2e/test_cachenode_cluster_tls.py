@@ -144,11 +144,13 @@ def test_a_cluster_over_tls(tls_nodes, pki):
 
     # MIGRATE over TLS: a reshard moves slots and their keys from one master to another.
     before = sum(int(n.cli("DBSIZE")) for n in masters)
+    taker_before = int(masters[1].cli("DBSIZE"))
     r = manager(cluster.ca, "reshard", nodes[0].addr, "--cluster-from", masters[0].myid(), "--cluster-to",
                 masters[1].myid(), "--cluster-slots", 500, "--cluster-yes")
     assert r.returncode == 0, r.stdout[-2000:]
     assert "Moving slot" in r.stdout
     assert sum(int(n.cli("DBSIZE")) for n in masters) == before
+    assert int(masters[1].cli("DBSIZE")) > taker_before
     assert nodes[2].cli("MIGRATE", "127.0.0.1", masters[1].port, "no-such-key", 0, 1000) == "NOKEY"
 
     # A failover over TLS: the master killed, its replica elected by the other masters.
