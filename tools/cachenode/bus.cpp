@@ -44,6 +44,7 @@ struct Bus::Link {
     bool outbound = false;
     bool connected = false;
     bool closing = false;
+    std::int64_t created = 0; ///< outbound: when it was opened (wall_ms())
     std::string node_id;  ///< outbound: the node it goes to
     std::string peer_ip;  ///< the address the other end has
     std::string local_ip; ///< the address this end has
@@ -174,6 +175,7 @@ void Bus::connect(const Peer& n) {
     Link& l = *link;
     l.bus = this;
     l.outbound = true;
+    l.created = wall_ms();
     l.node_id = n.id;
     l.peer_ip = n.ip;
     uv_tcp_init(&loop_, &l.tcp);
@@ -813,8 +815,12 @@ void Bus::cron() {
                     n.ping_sent = now; // the silence counts from the first try to reach it
                 to_connect.push_back({n.id, n.ip, n.cport});
             } else if (o->second->connected) {
-                if (n.ping_sent && now - n.ping_sent > timeout / 2)
-                    to_drop.push_back(o->second); // half-open, perhaps: connect afresh
+                // Half-open, perhaps: connect afresh.  A connection gets the node timeout to
+                // come up first, as Redis's do: the silence counts from the first try, and one
+                // opened after it (a TLS handshake on a loaded machine) would be dropped again
+                // and again before its first pong.
+                if (n.ping_sent && now - n.ping_sent > timeout / 2 && now - o->second->created > timeout)
+                    to_drop.push_back(o->second);
                 else if (n.ping_sent == 0 && now - n.pong_received >= every)
                     to_ping.push_back(o->second);
             }
@@ -872,15 +878,20 @@ void Bus::replica_cron(std::int64_t now) {
         }
         if (!master)
             return;
+        std::int64_t timeout = static_cast<std::int64_t>(st.cfg_.node_timeout_ms);
         if (auto o = out_.find(master->id); o != out_.end() && o->second->connected && !o->second->closing) {
             to_master = o->second;
             if (!master_link_) {
                 master_link_ = sync_on = to_master;
                 master_link_->in_copy = false;
+            } else if (!st.master_link_up_ && !master_link_->in_copy &&
+                       now - sync_sent_ > std::max<std::int64_t>(2 * timeout, 2000)) {
+                // No copy came: a master that did not know this node yet (its handshake
+                // with it still going on) ignored the SYNC.  Asked again.
+                sync_on = master_link_;
             }
         }
         ack = master_link_ && st.master_link_up_ && (acked_ != offset || now - acked_at_ >= 1000);
-        std::int64_t timeout = static_cast<std::int64_t>(st.cfg_.node_timeout_ms);
         bool has_slots = std::find(st.owner_.begin(), st.owner_.end(), master) != st.owner_.end();
         if (st.manual_until_) {
             if (now > st.manual_until_) {
@@ -928,6 +939,7 @@ void Bus::replica_cron(std::int64_t now) {
         close(*stale);
     if (sync_on) {
         log_.info("replica syncing with its master", {{"master", sync_on->node_id}, {"offset", offset}});
+        sync_sent_ = now;
         send(*sync_on, MsgType::sync, replid);
     }
     if (ack) {

@@ -111,6 +111,7 @@ private:
     Link* master_link_ = nullptr; ///< a replica: the connection its master's stream comes on
     std::uint64_t acked_ = 0;     ///< a replica: the offset it last acknowledged
     std::int64_t acked_at_ = 0;
+    std::int64_t sync_sent_ = 0;  ///< a replica: when it last sent SYNC
     std::map<Link*, std::unique_ptr<Link>> links_;
     std::map<std::string, Link*> out_; ///< node id -> the connection this node opened to it
     std::thread thread_;
