@@ -17,6 +17,14 @@ public:
     /// read, do not parse or do not match.  TLS 1.2 is the oldest version offered.
     static std::unique_ptr<TlsContext> load(const std::string& cert_file, const std::string& key_file,
                                             std::string& error);
+    /// For connections between peers that prove themselves to each other, as a cluster's
+    /// nodes do: cert_file and key_file as load() takes them, presented by both ends, and
+    /// ca_file (PEM), the certificates a peer's chain must lead to.  The context serves either
+    /// end of a connection (TlsSession::Side); a peer without a certificate, or with one that
+    /// ca_file's certificates did not sign, is refused.  Names are not checked: the CA is the
+    /// peers' identity.  nullptr with error set when a file cannot be loaded.
+    static std::unique_ptr<TlsContext> load_mutual(const std::string& cert_file, const std::string& key_file,
+                                                   const std::string& ca_file, std::string& error);
     ~TlsContext();
     TlsContext(const TlsContext&) = delete;
     TlsContext& operator=(const TlsContext&) = delete;
@@ -27,11 +35,16 @@ private:
     SSL_CTX* ctx_;
 };
 
-/// The server side of one TLS connection.  Ciphertext goes in with feed() and comes out with
-/// drain(); plaintext comes out of feed() and goes in with encrypt().
+/// One TLS connection, the server side unless told otherwise.  Ciphertext goes in with feed()
+/// and comes out with drain(); plaintext comes out of feed() and goes in with encrypt().
 class TlsSession {
 public:
+    /// Which end of the connection a session is.
+    enum class Side { accept, connect };
     explicit TlsSession(const TlsContext& ctx);
+    /// A session for side.  connect needs a context that may connect (load_mutual()'s); its
+    /// first feed(), of nothing, writes the handshake's first message for drain().
+    TlsSession(const TlsContext& ctx, Side side);
     ~TlsSession();
     TlsSession(const TlsSession&) = delete;
     TlsSession& operator=(const TlsSession&) = delete;
@@ -44,8 +57,11 @@ public:
     bool encrypt(std::string_view plain, std::string& cipher);
     /// Appends the ciphertext waiting to be sent (handshake messages, records, alerts) to cipher.
     void drain(std::string& cipher);
-    /// Why the last feed() or encrypt() failed.
+    /// Why the last feed() or encrypt() failed.  A peer certificate the context refused is
+    /// named as such: "the peer's certificate: " and the reason.
     const std::string& error() const { return error_; }
+    /// Whether the handshake is over.  encrypt() needs it: plaintext waits until then.
+    bool ready() const;
 
 private:
     SSL* ssl_;

@@ -23,7 +23,7 @@ NODE_TIMEOUT_MS = 1000
 class ClusterNode(Node):
     """A cachenode started with --cluster, its nodes file and bus port its own."""
 
-    def __init__(self, tmp_path: Path, *args, name=None):
+    def __init__(self, tmp_path: Path, *args, name=None, node_timeout_ms=NODE_TIMEOUT_MS):
         # free_port() finds ports that were free a moment ago: a test running beside this one
         # may take one first, and then the node is started again on others.
         for attempt in range(3):
@@ -31,7 +31,7 @@ class ClusterNode(Node):
             self.nodes_file = tmp_path / f"nodes-{name or self.bus_port}.conf"
             try:
                 super().__init__(tmp_path, "--cluster", "--cluster-port", self.bus_port, "--cluster-config-file",
-                                 self.nodes_file, "--cluster-node-timeout", NODE_TIMEOUT_MS, *args)
+                                 self.nodes_file, "--cluster-node-timeout", node_timeout_ms, *args)
                 return
             except AssertionError as e:
                 if "is taken by another listener" not in str(e) or attempt == 2:

@@ -97,3 +97,18 @@ TEST_CASE("cachenode options: CLI11 refuses what it checks itself") {
     CHECK(problem_of({"--tls-cert", "c.pem"}) == "--tls-cert: only with --tls-key");
     CHECK(problem_of({"--requirepass", "a", "--token-file", "t"}) == "--requirepass: cannot be used with --token-file");
 }
+
+TEST_CASE("cachenode options: a cluster node with TLS needs the CA of its peers") {
+    const std::vector<std::string> tls{"--tls-cert", "c.pem", "--tls-key", "k.pem"};
+    auto with = [&](std::vector<std::string> more) {
+        more.insert(more.end(), tls.begin(), tls.end());
+        return more;
+    };
+    CHECK(problem_of(with({"--cluster"})).starts_with("--tls-ca-cert: a cluster node with TLS checks its peers'"));
+    Options o;
+    CHECK(problem_of(with({"--cluster", "--tls-ca-cert", "ca.pem"}), &o) == "");
+    CHECK(o.cfg.tls_ca_cert == "ca.pem");
+    CHECK(problem_of(with({"--tls-ca-cert", "ca.pem"})).starts_with("--tls-ca-cert: "));
+    CHECK(problem_of({"--cluster", "--tls-ca-cert", "ca.pem"}).starts_with("--tls-ca-cert: "));
+    CHECK(problem_of(with({})) == "");
+}

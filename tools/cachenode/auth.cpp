@@ -51,4 +51,16 @@ bool read_token(const std::string& path, std::string& token, std::string& error)
     return true;
 }
 
+namespace cluster {
+
+namespace {
+std::unique_ptr<net::TlsContext> peer_context;
+} // namespace
+
+const net::TlsContext* peer_tls() { return peer_context.get(); }
+
+void set_peer_tls(std::unique_ptr<net::TlsContext> ctx) { peer_context = std::move(ctx); }
+
+} // namespace cluster
+
 } // namespace syskit::cachenode

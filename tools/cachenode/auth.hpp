@@ -1,8 +1,11 @@
 // auth: the shared secret of --requirepass / --token-file, checked by RESP AUTH and HTTP
-// "Authorization: Bearer".
+// "Authorization: Bearer"; and the TLS a cluster's nodes prove themselves to each other with.
 #pragma once
 
+#include "net/tls.hpp"
+
 #include <array>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -26,5 +29,19 @@ private:
 /// (or CR LF).  False with error set when the file cannot be read, is larger than 4096 bytes
 /// or holds nothing.
 bool read_token(const std::string& path, std::string& token, std::string& error);
+
+namespace cluster {
+
+/// The TLS between the nodes of a cluster, both ends verified against the cluster's CA
+/// (TlsContext::load_mutual): the cluster bus and the replication it carries, MIGRATE, and the
+/// HTTP API's forwarding all use it, so a node whose clients must use TLS never sends its data
+/// in the clear.  Null, the default, without TLS: they speak plain TCP.  MIGRATE and the
+/// forwarding are called through interfaces that carry no TLS settings: all three read it here.
+const net::TlsContext* peer_tls();
+/// Makes ctx what peer_tls() returns for the rest of the process; main() calls it once, before
+/// any thread starts.
+void set_peer_tls(std::unique_ptr<net::TlsContext> ctx);
+
+} // namespace cluster
 
 } // namespace syskit::cachenode

@@ -1,5 +1,7 @@
 #include "bus.hpp"
 
+#include "auth.hpp"
+
 #include "net/tcp.hpp"
 
 #include <arpa/inet.h>
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <csignal>
 #include <random>
+#include <utility>
 
 namespace syskit::cachenode::cluster {
 
@@ -41,6 +44,7 @@ struct Bus::Link {
     bool outbound = false;
     bool connected = false;
     bool closing = false;
+    std::int64_t created = 0; ///< outbound: when it was opened (wall_ms())
     std::string node_id;  ///< outbound: the node it goes to
     std::string peer_ip;  ///< the address the other end has
     std::string local_ip; ///< the address this end has
@@ -50,6 +54,8 @@ struct Bus::Link {
     bool in_copy = false; ///< a replica: FULL chunks are arriving on it
     std::string copy, copy_replid;
     std::uint64_t copy_offset = 0;
+    std::unique_ptr<net::TlsSession> tls; ///< with TLS between nodes
+    std::string held;                     ///< frames waiting for the TLS handshake to end
     char buf[64 * 1024];
 };
 
@@ -169,6 +175,7 @@ void Bus::connect(const Peer& n) {
     Link& l = *link;
     l.bus = this;
     l.outbound = true;
+    l.created = wall_ms();
     l.node_id = n.id;
     l.peer_ip = n.ip;
     uv_tcp_init(&loop_, &l.tcp);
@@ -202,6 +209,9 @@ void Bus::on_connected(uv_connect_t* req, int status) {
                       *buf = uv_buf_init(link->buf, sizeof link->buf);
                   },
                   on_read);
+    b->start_tls(*l, net::TlsSession::Side::connect);
+    if (l->closing)
+        return;
     bool meet = false;
     {
         std::lock_guard lock(b->st_.mu_);
@@ -242,16 +252,51 @@ void Bus::on_connection(uv_stream_t* server, int status) {
                       *buf = uv_buf_init(lk->buf, sizeof lk->buf);
                   },
                   on_read);
+    b->start_tls(l, net::TlsSession::Side::accept);
 }
 
 void Bus::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) {
     auto* l = static_cast<Link*>(s->data);
     if (n < 0) {
-        l->bus->close(*l);
+        // A peer that hangs up during the handshake refused it, or never spoke TLS.
+        if (l->tls && !l->tls->ready())
+            l->bus->close(*l, "the peer closed the connection during the TLS handshake (it does not speak TLS, or "
+                              "refused this node's certificate)");
+        else
+            l->bus->close(*l);
         return;
     }
-    l->in.append(l->buf, static_cast<std::size_t>(n));
+    std::string_view got(l->buf, static_cast<std::size_t>(n));
+    if (!l->tls)
+        l->in.append(got);
+    else if (!l->bus->decrypt(*l, got))
+        return;
     l->bus->on_frames(*l);
+}
+
+void Bus::start_tls(Link& l, net::TlsSession::Side side) {
+    const net::TlsContext* ctx = peer_tls();
+    if (!ctx)
+        return;
+    l.tls = std::make_unique<net::TlsSession>(*ctx, side);
+    if (side == net::TlsSession::Side::connect)
+        decrypt(l, {});
+}
+
+bool Bus::decrypt(Link& l, std::string_view cipher) {
+    bool was_ready = l.tls->ready();
+    bool ok = l.tls->feed(cipher, l.in);
+    std::string answer; // handshake messages, or the alert that says why it failed
+    l.tls->drain(answer);
+    if (!answer.empty())
+        write_raw(l, std::move(answer));
+    if (!ok) {
+        close(l, was_ready ? l.tls->error() : "TLS handshake failed: " + l.tls->error());
+        return false;
+    }
+    if (l.tls->ready() && !l.held.empty())
+        write(l, std::exchange(l.held, {}));
+    return !l.closing;
 }
 
 void Bus::on_frames(Link& l) {
@@ -307,11 +352,29 @@ void Bus::send_data(Link& l, MsgType type, std::string_view about, std::uint64_t
 void Bus::write(Link& l, std::string frame) {
     if (l.closing)
         return;
+    if (l.tls) {
+        if (!l.tls->ready()) {
+            l.held += frame;
+            return;
+        }
+        std::string cipher;
+        if (!l.tls->encrypt(frame, cipher)) {
+            close(l, l.tls->error());
+            return;
+        }
+        frame = std::move(cipher);
+    }
+    write_raw(l, std::move(frame));
+}
+
+void Bus::write_raw(Link& l, std::string bytes) {
+    if (l.closing)
+        return;
     struct Write {
         uv_write_t req;
         std::string data;
     };
-    auto* w = new Write{{}, std::move(frame)};
+    auto* w = new Write{{}, std::move(bytes)};
     uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
     int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&l.tcp), &buf, 1,
                       [](uv_write_t* req, int) { delete reinterpret_cast<Write*>(req); });
@@ -760,8 +823,12 @@ void Bus::cron() {
                     n.ping_sent = now; // the silence counts from the first try to reach it
                 to_connect.push_back({n.id, n.ip, n.cport});
             } else if (o->second->connected) {
-                if (n.ping_sent && now - n.ping_sent > timeout / 2)
-                    to_drop.push_back(o->second); // half-open, perhaps: connect afresh
+                // Half-open, perhaps: connect afresh.  A connection gets the node timeout to
+                // come up first, as Redis's do: the silence counts from the first try, and one
+                // opened after it (a TLS handshake on a loaded machine) would be dropped again
+                // and again before its first pong.
+                if (n.ping_sent && now - n.ping_sent > timeout / 2 && now - o->second->created > timeout)
+                    to_drop.push_back(o->second);
                 else if (n.ping_sent == 0 && now - n.pong_received >= every)
                     to_ping.push_back(o->second);
             }
@@ -819,15 +886,20 @@ void Bus::replica_cron(std::int64_t now) {
         }
         if (!master)
             return;
+        std::int64_t timeout = static_cast<std::int64_t>(st.cfg_.node_timeout_ms);
         if (auto o = out_.find(master->id); o != out_.end() && o->second->connected && !o->second->closing) {
             to_master = o->second;
             if (!master_link_) {
                 master_link_ = sync_on = to_master;
                 master_link_->in_copy = false;
+            } else if (!st.master_link_up_ && !master_link_->in_copy &&
+                       now - sync_sent_ > std::max<std::int64_t>(2 * timeout, 2000)) {
+                // No copy came: a master that did not know this node yet (its handshake
+                // with it still going on) ignored the SYNC.  Asked again.
+                sync_on = master_link_;
             }
         }
         ack = master_link_ && st.master_link_up_ && (acked_ != offset || now - acked_at_ >= 1000);
-        std::int64_t timeout = static_cast<std::int64_t>(st.cfg_.node_timeout_ms);
         bool has_slots = std::find(st.owner_.begin(), st.owner_.end(), master) != st.owner_.end();
         if (st.manual_until_) {
             if (now > st.manual_until_) {
@@ -875,6 +947,7 @@ void Bus::replica_cron(std::int64_t now) {
         close(*stale);
     if (sync_on) {
         log_.info("replica syncing with its master", {{"master", sync_on->node_id}, {"offset", offset}});
+        sync_sent_ = now;
         send(*sync_on, MsgType::sync, replid);
     }
     if (ack) {

@@ -21,6 +21,7 @@
 #include "cluster.hpp"
 
 #include "log/log.hpp"
+#include "net/tls.hpp"
 
 #include <uv.h>
 
@@ -60,8 +61,16 @@ private:
     /// Sends a replication message (FULL, STREAM, ACK) to l.
     void send_data(Link& l, MsgType type, std::string_view about, std::uint64_t offset, std::string_view data,
                    std::uint16_t mflags = 0);
-    /// Queues frame on l's connection.
+    /// Queues frame on l's connection (encrypted, with TLS; held until the handshake ends).
     void write(Link& l, std::string frame);
+    /// Queues bytes on l's socket as they are.
+    void write_raw(Link& l, std::string bytes);
+    /// With TLS: starts l's session, as the end side is; a connecting end sends its hello.
+    void start_tls(Link& l, net::TlsSession::Side side);
+    /// With TLS: takes cipher from the peer into l.in, sends what the session answers and,
+    /// once the handshake is over, the frames held for it.  False when l was closed (a failed
+    /// handshake, a TLS error).
+    bool decrypt(Link& l, std::string_view cipher);
     /// A master: sends each attached replica the stream it has not had yet.
     void flush_feeds();
     /// A master: l's sender asks for the stream from m's offset.
@@ -102,6 +111,7 @@ private:
     Link* master_link_ = nullptr; ///< a replica: the connection its master's stream comes on
     std::uint64_t acked_ = 0;     ///< a replica: the offset it last acknowledged
     std::int64_t acked_at_ = 0;
+    std::int64_t sync_sent_ = 0;  ///< a replica: when it last sent SYNC
     std::map<Link*, std::unique_ptr<Link>> links_;
     std::map<std::string, Link*> out_; ///< node id -> the connection this node opened to it
     std::thread thread_;

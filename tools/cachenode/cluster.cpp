@@ -1,5 +1,6 @@
 #include "cluster.hpp"
 
+#include "auth.hpp"
 #include "resp.hpp"
 #include "store.hpp"
 
@@ -763,7 +764,8 @@ void State::cmd_shards(std::string& out) const {
             resp::array(out, 14);
             resp::bulk(out, "id");
             resp::bulk(out, n->id);
-            resp::bulk(out, "port");
+            // As Redis 7 with tls-cluster: the port of a TLS cluster's nodes is their TLS port.
+            resp::bulk(out, peer_tls() ? "tls-port" : "port");
             resp::integer(out, n->port);
             resp::bulk(out, "ip");
             resp::bulk(out, n->ip);

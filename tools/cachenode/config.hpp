@@ -25,6 +25,7 @@ struct Config {
     std::uint64_t busy_poll_us = 0;     ///< 0: a loop sleeps as soon as it has nothing to do
     std::string password;               ///< empty: no authentication
     std::string tls_cert, tls_key;
+    std::string tls_ca_cert; ///< --tls-ca-cert: the CA a cluster's nodes check each other against
     log::Format log_format = log::Format::logfmt;
     std::string log_file; ///< empty: standard error
     ClusterConfig cluster; ///< Redis Cluster mode (cluster.hpp)

@@ -1,5 +1,6 @@
 #include "forward.hpp"
 
+#include "auth.hpp"
 #include "resp.hpp"
 #include "slots.hpp"
 
@@ -10,6 +11,7 @@
 #include <charconv>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 
 namespace syskit::cachenode {
@@ -110,6 +112,8 @@ private:
     static void on_close(uv_handle_t* h);
     void connect();
     void flush();
+    /// With TLS: the peer's ciphertext, its plaintext on to received().
+    void decrypt(std::string_view cipher);
     void received(std::string_view data);
     void arm_timer();
 
@@ -120,6 +124,8 @@ private:
     uv_connect_t creq_{};
     uv_write_t wreq_{};
     std::string out_, writing_, in_;
+    /// With TLS between nodes; out_ waits for its handshake.
+    std::unique_ptr<net::TlsSession> tls_;
     std::deque<Waiter> waiting_;
     int hello_ = 0; ///< replies to AUTH and CLIENT SETNAME still to come
     bool connecting_ = false, connected_ = false, write_pending_ = false, closing_ = false;
@@ -369,10 +375,21 @@ void Peer::send(std::shared_ptr<Op> op, bool asking, const std::string& cmd) {
 void Peer::arm_timer() { uv_timer_start(&timer_, on_timer, pool_.timeout_ms(), 0); }
 
 void Peer::flush() {
-    if (!connected_ || write_pending_ || out_.empty() || closing_)
+    if (!connected_ || write_pending_ || closing_)
         return;
-    writing_.swap(out_);
-    out_.clear();
+    if (!tls_) {
+        writing_.swap(out_);
+        out_.clear();
+    } else {
+        tls_->drain(writing_); // handshake messages first
+        if (tls_->ready() && !out_.empty()) {
+            if (!tls_->encrypt(out_, writing_))
+                return close(tls_->error());
+            out_.clear();
+        }
+    }
+    if (writing_.empty())
+        return;
     uv_buf_t b = uv_buf_init(writing_.data(), static_cast<unsigned>(writing_.size()));
     int rc = uv_write(&wreq_, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1, on_write);
     if (rc != 0)
@@ -392,6 +409,12 @@ void Peer::on_connect(uv_connect_t* req, int status) {
     int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&p->tcp_), on_alloc, on_read);
     if (rc != 0)
         return p->close(std::string("read: ") + uv_strerror(rc));
+    if (const net::TlsContext* ctx = cluster::peer_tls()) {
+        p->tls_ = std::make_unique<net::TlsSession>(*ctx, net::TlsSession::Side::connect);
+        std::string none;
+        if (!p->tls_->feed({}, none))
+            return p->close(p->tls_->error());
+    }
     p->flush();
 }
 
@@ -416,10 +439,26 @@ void Peer::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     if (p->closing_)
         return;
     if (nread < 0)
-        return p->close(nread == UV_EOF ? "the peer closed the connection"
+        return p->close(nread == UV_EOF ? p->tls_ && !p->tls_->ready()
+                                              ? "the peer closed the connection during the TLS handshake"
+                                              : "the peer closed the connection"
                                         : std::string("read: ") + uv_strerror(static_cast<int>(nread)));
-    if (nread > 0)
-        p->received(std::string_view(buf->base, static_cast<std::size_t>(nread)));
+    std::string_view got(buf->base, static_cast<std::size_t>(nread));
+    if (p->tls_)
+        p->decrypt(got);
+    else if (nread > 0)
+        p->received(got);
+}
+
+void Peer::decrypt(std::string_view cipher) {
+    bool was_ready = tls_->ready();
+    std::string plain;
+    if (!tls_->feed(cipher, plain))
+        return close(was_ready ? tls_->error() : "TLS handshake failed: " + tls_->error());
+    // The handshake's answers, and the requests that waited for its end.
+    flush();
+    if (!plain.empty() && !closing_)
+        received(plain);
 }
 
 void Peer::received(std::string_view data) {

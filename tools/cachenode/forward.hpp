@@ -7,7 +7,8 @@
 // answers -MOVED or -ASK.  Only the node the client reached follows those, to at most max_hops
 // nodes, so a request whose slot keeps moving ends in a 503, never in a loop.  The forwarding
 // connections name themselves "http-forward" (CLIENT LIST on the owner shows them): the hop is
-// marked.
+// marked.  With TLS between nodes (peer_tls(), auth.hpp) the links are TLS, the peer's
+// certificate checked against the cluster's CA, and requests wait for the handshake to end.
 #pragma once
 
 #include "cluster.hpp"

@@ -39,6 +39,15 @@ int main(int argc, char** argv) {
         cli::error("--tls-cert", why);
         return cli::exit_trouble;
     }
+    // A cluster node with TLS speaks it to its peers too, checking their certificates.
+    if (tls && cfg.cluster.enabled) {
+        auto peers = net::TlsContext::load_mutual(cfg.tls_cert, cfg.tls_key, cfg.tls_ca_cert, why);
+        if (!peers) {
+            cli::error("--tls-ca-cert", why);
+            return cli::exit_trouble;
+        }
+        cluster::set_peer_tls(std::move(peers));
+    }
     log::Logger logger(cfg.log_format);
     if (!cfg.log_file.empty() && !logger.open(cfg.log_file, why)) {
         cli::error(cfg.log_file, why);

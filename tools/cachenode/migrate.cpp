@@ -1,5 +1,6 @@
 #include "migrate.hpp"
 
+#include "auth.hpp"
 #include "dump.hpp"
 #include "resp.hpp"
 #include "store.hpp"
@@ -20,6 +21,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace syskit::cachenode::cluster {
@@ -75,10 +77,78 @@ public:
             return false;
         int one = 1;
         setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        return true;
+        const net::TlsContext* ctx = peer_tls();
+        return !ctx || handshake(*ctx);
     }
 
+    /// Why open() failed in the TLS handshake; empty when it failed before, or did not.
+    const std::string& tls_error() const { return tls_error_; }
+
     bool write_all(std::string_view data) {
+        if (!tls_)
+            return send_all(data);
+        std::string cipher;
+        if (!tls_->encrypt(data, cipher))
+            return false;
+        return send_all(cipher);
+    }
+
+    /// One reply line (a simple string or an error: all RESTORE-ASKING and AUTH answer),
+    /// without its CR LF.
+    bool read_line(std::string& line) {
+        for (;;) {
+            std::size_t eol = buf_.find("\r\n");
+            if (eol != std::string::npos) {
+                line = buf_.substr(0, eol);
+                buf_.erase(0, eol + 2);
+                return true;
+            }
+            if (buf_.size() > 64 * 1024 || !receive())
+                return false;
+        }
+    }
+
+private:
+    /// The TLS handshake with the target, with this node's certificate, checking the target's.
+    bool handshake(const net::TlsContext& ctx) {
+        tls_ = std::make_unique<net::TlsSession>(ctx, net::TlsSession::Side::connect);
+        bool ok = tls_->feed({}, buf_);
+        while (ok) {
+            std::string out;
+            tls_->drain(out);
+            if (!send_all(out))
+                break;
+            if (tls_->ready())
+                return true;
+            ok = receive();
+        }
+        tls_error_ = tls_->error().empty() ? "the target closed the connection or did not answer" : tls_->error();
+        return false;
+    }
+
+    /// Receives what the socket has (waiting for it within the timeout), appending the
+    /// plaintext to buf_.
+    bool receive() {
+        char tmp[16384];
+        for (;;) {
+            ssize_t n = ::recv(fd_.get(), tmp, sizeof tmp, 0);
+            if (n > 0) {
+                std::string_view got(tmp, static_cast<std::size_t>(n));
+                if (!tls_) {
+                    buf_.append(got);
+                    return true;
+                }
+                return tls_->feed(got, buf_);
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && errno == EAGAIN && wait(POLLIN))
+                continue;
+            return false;
+        }
+    }
+
+    bool send_all(std::string_view data) {
         while (!data.empty()) {
             ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
             if (n > 0) {
@@ -94,33 +164,6 @@ public:
         return true;
     }
 
-    /// One reply line (a simple string or an error: all RESTORE-ASKING and AUTH answer),
-    /// without its CR LF.
-    bool read_line(std::string& line) {
-        for (;;) {
-            std::size_t eol = buf_.find("\r\n");
-            if (eol != std::string::npos) {
-                line = buf_.substr(0, eol);
-                buf_.erase(0, eol + 2);
-                return true;
-            }
-            if (buf_.size() > 64 * 1024)
-                return false;
-            char tmp[4096];
-            ssize_t n = ::recv(fd_.get(), tmp, sizeof tmp, 0);
-            if (n > 0) {
-                buf_.append(tmp, static_cast<std::size_t>(n));
-                continue;
-            }
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0 && errno == EAGAIN && wait(POLLIN))
-                continue;
-            return false;
-        }
-    }
-
-private:
     bool wait(short events) {
         pollfd p{fd_.get(), events, 0};
         int r;
@@ -132,7 +175,9 @@ private:
 
     fs::UniqueFd fd_;
     int timeout_ms_ = 1000;
-    std::string buf_;
+    std::string buf_; ///< received plaintext not read yet
+    std::unique_ptr<net::TlsSession> tls_; ///< with TLS between nodes
+    std::string tls_error_;
 };
 
 } // namespace
@@ -216,7 +261,8 @@ void migrate(Store& store, std::span<const std::string_view> argv, std::string& 
     }
     Link link;
     if (!link.open(std::string(argv[1]), static_cast<std::uint16_t>(port), static_cast<int>(timeout))) {
-        resp::error(out, "IOERR error or timeout connecting to the client");
+        resp::error(out, link.tls_error().empty() ? "IOERR error or timeout connecting to the client"
+                                                  : "IOERR TLS handshake with the target failed: " + link.tls_error());
         return;
     }
     if (!link.write_all(request)) {

@@ -1,7 +1,9 @@
 // migrate: moving keys between cachenodes: MIGRATE on the sending node and RESTORE-ASKING on
 // the receiving one (RESTORE, let through as after ASKING), as redis-cli --cluster reshard, rebalance and del-node drive them.
 //
-// A key travels as DUMP's payload (dump.hpp) and its TTL in milliseconds.
+// A key travels as DUMP's payload (dump.hpp) and its TTL in milliseconds.  With TLS between nodes
+// (peer_tls(), auth.hpp) the connection to the target is TLS, its certificate checked against
+// the cluster's CA.
 #pragma once
 
 #include <cstdint>

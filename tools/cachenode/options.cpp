@@ -133,6 +133,13 @@ void add_options(CLI::App& app, Options& o) {
                                size_text(d.cluster.repl_backlog)))
         ->type_name("SIZE")
         ->needs(cluster_opt);
+    // TLS between a cluster's nodes (auth.hpp's peer_tls()).
+    app.add_option("--tls-ca-cert", c.tls_ca_cert,
+                   "CA certificates (PEM) that signed the cluster's nodes' certificates; a TLS cluster node "
+                   "needs it")
+        ->type_name("FILE")
+        ->needs(cert_opt)
+        ->needs(cluster_opt);
     app.add_flag("--check-config", o.check_config, "Check the options, certificate and token file, then exit");
 }
 
@@ -173,6 +180,9 @@ std::optional<cli::Problem> finish(Options& o) {
         return cli::Problem{"--port", fmt::format("{} + 10000 is not a port: give --cluster-port", c.port)};
     if (c.cluster.enabled && (c.cluster.bus_port == c.port || c.cluster.bus_port == c.http_port) && c.cluster.bus_port)
         return cli::Problem{"--cluster-port", fmt::format("port {} is taken by another listener", c.cluster.bus_port)};
+    if (c.cluster.enabled && !c.tls_cert.empty() && c.tls_ca_cert.empty())
+        return cli::Problem{"--tls-ca-cert", "a cluster node with TLS checks its peers' certificates: give the CA "
+                                             "that signed them"};
     if (c.threads == 0)
         c.threads = cli::cpu_count();
     return std::nullopt;
