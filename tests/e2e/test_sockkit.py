@@ -232,6 +232,37 @@ def test_echo_send_from_a_file_with_sendfile(tmp_path):
         r = send(f"tcp:127.0.0.1:{srv.port}")
         assert (r.rc, r.out == data) == (0, True), r.err
 
+def test_echo_serve_stops_reading_a_client_that_does_not_read(tmp_path):
+    # A client that sends without reading: the server stops reading it as soon as the socket
+    # takes no more of the echo, whatever --max-queue allows, so what the client can push in
+    # is what the kernel's buffers hold (a few hundred KiB each way), not 64 MiB copied into
+    # the server.  Then it reads, and gets back every byte in order.
+    sock = tmp_path / "e.sock"
+    with Server(tmp_path, "echo", "serve", f"unix:{sock}", "--max-queue", "64M"):
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(os.fspath(sock))
+        c.setblocking(False)
+        sent = bytearray()
+        chunk = os.urandom(65536)
+        idle_since = time.monotonic()
+        while time.monotonic() - idle_since < 1.0 and len(sent) < (64 << 20):
+            try:
+                n = c.send(chunk)
+                sent += chunk[:n]
+                idle_since = time.monotonic()
+            except BlockingIOError:
+                time.sleep(0.01)
+        assert len(sent) < (16 << 20), f"the server took {len(sent)} bytes from a client that does not read"
+        c.shutdown(socket.SHUT_WR)
+        c.setblocking(True)
+        c.settimeout(30)
+        got = bytearray()
+        while (d := c.recv(1 << 20)):
+            got += d
+        c.close()
+        assert got == sent
+
+
 @pytest.fixture
 def cert(tmp_path):
     if not OPENSSL:

@@ -106,3 +106,19 @@ TEST_CASE("pipekit gather: records built in its room go out between the others, 
     CHECK(flushed(g) == want);
     CHECK(g.room().size == 1000);
 }
+
+TEST_CASE("pipekit gather: borrows only while a record added in place waits to be flushed") {
+    Gather g(true, '\n', 65536);
+    g.add("small, copied");
+    g.add_copy(std::string(3000, 'c'));
+    CHECK_FALSE(g.borrows()); // all copies: the caller may reuse its bytes before the flush
+    const std::string large(3000, 'l');
+    g.add(large);
+    CHECK(g.borrows());
+    flushed(g);
+    CHECK_FALSE(g.borrows());
+    Gather lines(false, '\n', 65536);
+    const std::string input = "a line\n";
+    lines.add(std::string_view(input).substr(0, 6), true);
+    CHECK(lines.borrows());
+}

@@ -28,6 +28,7 @@ void Gather::add(std::string_view record, bool followed) {
     constexpr std::size_t copy_below = 2048;
     if (!frame_ && followed) {
         records_++;
+        borrows_ = true;
         push(record.data(), record.size() + 1);
     } else if (record.size() < copy_below) {
         add_copy(record);
@@ -39,6 +40,7 @@ void Gather::add(std::string_view record, bool followed) {
             push(copies_.get() + copied_, frame_header);
             copied_ += frame_header;
         }
+        borrows_ = true;
         push(record.data(), record.size());
         if (!frame_)
             push(&separator_, 1);
@@ -66,6 +68,7 @@ bool Gather::flush(int fd) {
     iov_.clear();
     copied_ = 0;
     bytes_ = records_ = 0;
+    borrows_ = false;
     errno = err;
     return ok;
 }

@@ -74,6 +74,9 @@ public:
 
     /// Bytes and records gathered since the last flush.
     std::size_t bytes() const { return bytes_; }
+    /// Whether what was gathered points into bytes the caller holds (add() of a record not
+    /// copied), which must then stay where they are until the next flush.
+    bool borrows() const { return borrows_; }
     std::size_t records() const { return records_; }
     /// Writes what was gathered to fd with writev(2), going on after short writes, and starts
     /// again empty.  False with errno set when a write fails (what was gathered is dropped).
@@ -105,6 +108,7 @@ private:
     std::unique_ptr<char[]> copies_;
     std::size_t copied_ = 0, room_ = 0; ///< bytes used in copies_, and its size
     std::size_t bytes_ = 0, records_ = 0;
+    bool borrows_ = false;
 };
 
 } // namespace syskit::pipekit

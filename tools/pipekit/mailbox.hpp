@@ -11,10 +11,10 @@ constexpr int exit_timeout = 124;
 
 /// Writes the records of o.file (standard input when empty or "-") into the FIFO o.fifo,
 /// then, unless o.no_eod, the end-of-data record.  Records (lines, or frames with o.frame)
-/// are gathered into writes of whole records, up to 128 KiB, each made under an exclusive
-/// flock(2) on the FIFO when it is longer than PIPE_BUF, so that several pipekit writers never
-/// interleave; with o.atomic every write is at most PIPE_BUF bytes (a longer record alone),
-/// which no writer, pipekit or not, can interleave with.  Returns the exit status: 0, 124 (no
+/// are gathered into writes of whole records, up to 512 KiB, each made under an exclusive
+/// flock(2) on the FIFO, so that several pipekit writers never interleave; with o.atomic every
+/// write is at most PIPE_BUF bytes (a longer record alone, under the lock), which no writer,
+/// pipekit or not, can interleave with.  Returns the exit status: 0, 124 (no
 /// reader within o.timeout), 2 (the FIFO refused, a record too long, the reader went away:
 /// EPIPE, reported with how many records had been written).
 int send(const MailOptions& o);

@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     switch (o.command) {
     case Command::echo_serve: {
         EchoService echo;
-        status = serve(o, {{o.address, &echo, {.max_queue = o.max_queue, .overflow = Overflow::pause}}}, logger);
+        status = serve(o, {{o.address, &echo, {.max_queue = o.max_queue, .overflow = Overflow::pause, .pause_when_full = true}}}, logger);
         break;
     }
     case Command::echo_send:

@@ -195,13 +195,30 @@ void Conn::send(std::string_view data) {
             drop("TLS: " + tls_->error());
             return;
         }
+        flush();
+    } else if (out_.empty() && !write_pending_) {
+        // Nothing queued before: what the socket takes at once goes from where it lies (for
+        // echo, the read buffer), and only the rest is copied.
+        ssize_t n = try_write(data);
+        if (n < 0)
+            return;
+        if (static_cast<std::size_t>(n) == data.size()) {
+            if (close_after_send_)
+                close_handle("");
+            return;
+        }
+        out_.append(data.substr(static_cast<std::size_t>(n)));
+        // The socket just refused the rest: straight to libuv, which writes when it can.
+        flush(false);
     } else {
         out_.append(data);
+        flush();
     }
-    flush();
-    if (!closing_ && queued() > server_.config_.max_queue) {
-        if (server_.config_.overflow == Overflow::disconnect) {
-            drop(fmt::format("too slow: more than {} bytes waiting to be sent", server_.config_.max_queue));
+    const auto& config = server_.config_;
+    if (!closing_ && (queued() > config.max_queue ||
+                      (config.pause_when_full && config.overflow == Overflow::pause && queued() > 0))) {
+        if (config.overflow == Overflow::disconnect) {
+            drop(fmt::format("too slow: more than {} bytes waiting to be sent", config.max_queue));
         } else {
             paused_by_queue_ = true;
             update_reading();
@@ -209,25 +226,38 @@ void Conn::send(std::string_view data) {
     }
 }
 
-void Conn::flush() {
+ssize_t Conn::try_write(std::string_view data) {
+    if (data.empty())
+        return 0;
+    uv_buf_t b = uv_buf_init(const_cast<char*>(data.data()),
+                             static_cast<unsigned>(std::min<std::size_t>(data.size(), 1u << 30)));
+    int n = uv_try_write(stream(), &b, 1);
+    if (n >= 0)
+        return n;
+    if (n == UV_EAGAIN || n == UV_ENOSYS)
+        return 0;
+    drop(std::string("write: ") + uv_strerror(n));
+    return -1;
+}
+
+void Conn::flush(bool try_now) {
     if (write_pending_ || out_.empty() || closing_)
         return;
     // Most writes fit the socket buffer: try at once, and queue a libuv write only for the rest.
-    uv_buf_t b = uv_buf_init(out_.data(), static_cast<unsigned>(std::min<std::size_t>(out_.size(), 1u << 30)));
-    int n = uv_try_write(stream(), &b, 1);
-    if (n > 0)
-        out_.erase(0, static_cast<std::size_t>(n));
-    else if (n != UV_EAGAIN && n != UV_ENOSYS) {
-        drop(std::string("write: ") + uv_strerror(n));
+    ssize_t n = try_now ? try_write(out_) : 0;
+    if (n < 0)
         return;
-    }
-    if (out_.empty()) {
+    if (static_cast<std::size_t>(n) == out_.size()) {
+        out_.clear();
         if (close_after_send_)
             close_handle("");
         return;
     }
+    // The rest goes from where it lies in writing_, not moved to its front.
     writing_.swap(out_);
-    b = uv_buf_init(writing_.data(), static_cast<unsigned>(writing_.size()));
+    out_.clear();
+    written_ = static_cast<std::size_t>(n);
+    uv_buf_t b = uv_buf_init(writing_.data() + written_, static_cast<unsigned>(writing_.size() - written_));
     wreq_.data = this;
     write_pending_ = true;
     if (int rc = uv_write(&wreq_, stream(), &b, 1, on_write); rc != 0) {
@@ -240,6 +270,7 @@ void Conn::on_write(uv_write_t* req, int status) {
     auto* c = static_cast<Conn*>(req->data);
     c->write_pending_ = false;
     c->writing_.clear();
+    c->written_ = 0;
     if (c->closing_)
         return;
     if (status < 0) {
