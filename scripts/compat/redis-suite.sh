@@ -5,6 +5,10 @@
 # need DEBUG, replication or persistence) are the ones not counted against cachenode.
 #   scripts/compat/redis-suite.sh REDIS_SRC [UNIT ...]
 #   SYSKIT_BUILD=DIR   the build whose cachenode runs (default: build/)
+#   SUITE_LOGS=DIR     keep each run's log there (UNIT-PORT.log, colour codes removed)
+#   SUITE_TAGS=TAGS    the suite's --tags (default "-needs:debug -needs:repl -needs:save": the
+#                      tests that need DEBUG, replication or persistence are left out, as the
+#                      bar counts without them; SUITE_TAGS= runs every test)
 # UNIT defaults to the ten the issue names (type/string, type/incr, type/hash, expire, keyspace,
 # protocol, multi, info-command, introspection-2, querybuf).  Needs tclsh (Debian's tcl) and
 # redis-server.  Exit 0 when every unit ran, 2 on trouble.
@@ -54,16 +58,21 @@ pids+=($!)
 wait_port "$ours"
 wait_port "$theirs"
 
+tags=${SUITE_TAGS--needs:debug -needs:repl -needs:save}
+tag_args=()
+[[ -z $tags ]] || tag_args=(--tags "$tags")
+
 # Passed tests of one unit against one port: the suite's "[ok]:" lines, colour codes removed.
 run_unit() {
     local port=$1 unit=$2 base=$3
     (cd "$src" && timeout 600 ./runtest --host 127.0.0.1 --port "$port" --baseport "$base" --portcount 50 \
-        --singledb --ignore-encoding --ignore-digest --durable --single "unit/$unit" --timeout 120) \
+        --singledb --ignore-encoding --ignore-digest --durable --single "unit/$unit" --timeout 120 "${tag_args[@]}") \
         >"$work/out" 2>&1 || true
     sed 's/\x1b\[[0-9;]*m//g' "$work/out" >"$work/$(echo "$unit" | tr / _)-$port.log"
     local ok err
     ok=$(grep -c '^\[ok\]:' "$work/$(echo "$unit" | tr / _)-$port.log" || true)
     err=$(grep -Ec '^\[(err|exception)\]:' "$work/$(echo "$unit" | tr / _)-$port.log" || true)
+    [[ -z ${SUITE_LOGS:-} ]] || cp "$work/$(echo "$unit" | tr / _)-$port.log" "$SUITE_LOGS/"
     echo "$ok $err"
 }
 

@@ -1691,10 +1691,7 @@ void cmd_hscan(Ctx& c) {
     std::vector<std::string> items;
     std::uint64_t next = 0;
     Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
-        // A hash Redis keeps as a listpack comes whole in one reply, as Redis sends it.
-        std::size_t n = std::string_view(h.encoding()) == "listpack" ? std::numeric_limits<std::size_t>::max()
-                                                                      : static_cast<std::size_t>(o.count);
-        next = h.scan(cursor, n, [&](std::string_view f, std::string_view v) {
+        next = h.scan(cursor, static_cast<std::size_t>(o.count), [&](std::string_view f, std::string_view v) {
             if (o.has_pattern && !glob_match(o.pattern, f))
                 return;
             items.emplace_back(f);
