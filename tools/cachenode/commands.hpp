@@ -178,7 +178,8 @@ private:
                      bool& quit);
 };
 
-/// The INFO text for the given section ("" or "default" or "all": every section).
-std::string info_text(const Shared& sh, std::string_view section);
+/// The INFO text for the given sections, lower case, each section once (none, "default": all
+/// but commandstats; "all", "everything": every section).
+std::string info_text(const Shared& sh, std::span<const std::string> sections);
 
 } // namespace syskit::cachenode
