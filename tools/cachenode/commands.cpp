@@ -1307,6 +1307,50 @@ void cmd_client(Ctx& c) {
         } else {
             err_syntax(c.out);
         }
+    } else if (iequals(sub, "PAUSE")) {
+        if (c.argv.size() != 3 && c.argv.size() != 4) {
+            arity(3);
+            return;
+        }
+        std::int64_t ms = 0;
+        if (!parse_i64(c.argv[2], ms)) {
+            resp::error(c.out, "ERR timeout is not an integer or out of range");
+            return;
+        }
+        if (ms < 0) {
+            resp::error(c.out, "ERR timeout is negative");
+            return;
+        }
+        auto mode = Shared::Pause::all;
+        if (c.argv.size() == 4) {
+            if (iequals(c.argv[3], "WRITE")) {
+                mode = Shared::Pause::write;
+            } else if (!iequals(c.argv[3], "ALL")) {
+                resp::error(c.out, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+                return;
+            }
+        }
+        auto& p = c.sh.pause;
+        std::lock_guard lock(p.mu);
+        std::int64_t now = monotonic_ms(), end = now > std::numeric_limits<std::int64_t>::max() - ms
+                                                    ? std::numeric_limits<std::int64_t>::max()
+                                                    : now + ms;
+        // As Redis: a pause under way is lengthened, never shortened, and WRITE does not
+        // weaken ALL.
+        if (p.end_ms.load() > now) {
+            end = std::max(end, p.end_ms.load());
+            mode = std::max(mode, p.mode.load());
+        }
+        p.mode.store(mode);
+        p.end_ms.store(end);
+        resp::simple(c.out, "OK");
+    } else if (iequals(sub, "UNPAUSE")) {
+        if (!arity(2))
+            return;
+        std::lock_guard lock(c.sh.pause.mu);
+        c.sh.pause.end_ms.store(0);
+        c.sh.pause.mode.store(Shared::Pause::none);
+        resp::simple(c.out, "OK");
     } else if (iequals(sub, "NO-EVICT")) {
         // Every client is served alike: eviction never looks at who asks.
         if (!arity(3))
@@ -2494,12 +2538,12 @@ void document(Ctx& c, const Described& d) {
         subs += s.container == d.full;
     resp::map(c.out, subs ? 4 : 3, r3(c));
     resp::bulk(c.out, "summary");
-    resp::simple(c.out, it == std::end(docs) ? std::string_view() : it->summary);
+    resp::bulk(c.out, it == std::end(docs) ? std::string_view() : it->summary);
     resp::bulk(c.out, "since");
-    resp::simple(c.out, it == std::end(docs) ? std::string_view() : it->since);
+    resp::bulk(c.out, it == std::end(docs) ? std::string_view() : it->since);
     resp::bulk(c.out, "group");
     std::string_view base = d.full.substr(0, d.full.find('|'));
-    resp::simple(c.out, doc_group(d.acl, base));
+    resp::bulk(c.out, doc_group(d.acl, base));
     if (!subs)
         return;
     resp::bulk(c.out, "subcommands");
@@ -2752,8 +2796,26 @@ const Param params[] = {
              c.sh.store.set_policy(*p);
          return true;
      }},
-    {"maxclients", nullptr, [](Ctx& c) { return std::to_string(c.sh.cfg.max_clients); }, nullptr},
-    {"timeout", nullptr, [](Ctx& c) { return std::to_string(c.sh.cfg.idle_timeout_s); }, nullptr},
+    {"maxclients", nullptr, [](Ctx& c) { return std::to_string(c.sh.stats.limits.max_clients.load()); },
+     [](Ctx& c, std::string_view v) {
+         std::int64_t n = 0;
+         std::uint64_t fit = 0;
+         std::string error;
+         // As Redis: at least one, and no more than the open files limit (raised if it can be) allows.
+         if (!set_i64(v, n) || n < 1 || !descriptors_for(static_cast<std::uint64_t>(n), c.sh.cfg.threads, fit, error) ||
+             fit < static_cast<std::uint64_t>(n))
+             return false;
+         c.sh.stats.limits.max_clients.store(fit);
+         return true;
+     }},
+    {"timeout", nullptr, [](Ctx& c) { return std::to_string(c.sh.stats.limits.idle_timeout_ms.load() / 1000); },
+     [](Ctx& c, std::string_view v) {
+         std::int64_t n = 0;
+         if (!set_i64(v, n) || n < 0 || n > std::numeric_limits<std::int64_t>::max() / 1000)
+             return false;
+         c.sh.stats.limits.idle_timeout_ms.store(static_cast<std::uint64_t>(n) * 1000);
+         return true;
+     }},
     {"proto-max-bulk-len", nullptr,
      [](Ctx& c) { return std::to_string(std::max(c.sh.cfg.store.max_value, c.sh.cfg.max_key)); }, nullptr},
     {"client-output-buffer-limit", nullptr,
@@ -2948,7 +3010,7 @@ std::string info_text(const Shared& sh, std::span<const std::string> sections) {
     }
     if (want("clients"))
         t += fmt::format("# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n\r\n",
-                         sh.stats.clients.load(std::memory_order_relaxed), cfg.max_clients);
+                         sh.stats.clients.load(std::memory_order_relaxed), sh.stats.limits.max_clients.load());
     StoreStats st = sh.stats.store_stats();
     if (want("memory")) {
         std::size_t rss = resident_bytes();
@@ -3017,6 +3079,9 @@ RespSession::RespSession(Shared& shared, WorkerStats& stats)
 }
 
 RespSession::~RespSession() {
+    if (pause_timer_)
+        uv_close(reinterpret_cast<uv_handle_t*>(pause_timer_),
+                 [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     if (!registered_)
         return;
     std::lock_guard lock(sh_.clients.mu);
@@ -3113,6 +3178,11 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
             after = net::After::close;
             break;
         }
+        if (!argv_.empty() && held(argv_)) {
+            // Left unconsumed, to be parsed again once the pause ends.
+            wait_for_unpause();
+            break;
+        }
         consumed += used;
         if (argv_.empty())
             continue;
@@ -3128,6 +3198,48 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
     if (answered)
         ws_.answered(answered, clock_ - start);
     return after;
+}
+
+bool RespSession::held(std::span<const std::string_view> argv) const {
+    auto mode = sh_.pause.mode.load(std::memory_order_relaxed);
+    if (mode == Shared::Pause::none || client_.master || monotonic_ms() >= sh_.pause.end_ms.load(std::memory_order_relaxed))
+        return false;
+    if (mode == Shared::Pause::all)
+        return true;
+    // WRITE: what would change data waits; inside MULTI, commands are queued as usual and
+    // EXEC waits when one of them writes.
+    auto writes = [](std::string_view name) {
+        const Command* cmd = lookup(name);
+        return cmd && cmd->flags.find("write") != std::string_view::npos;
+    };
+    if (iequals(argv[0], "EXEC"))
+        return in_multi_ && std::any_of(queued_.begin(), queued_.end(), [&](const auto& q) { return writes(q[0]); });
+    if (in_multi_ && !iequals(argv[0], "MULTI") && !iequals(argv[0], "DISCARD") && !iequals(argv[0], "WATCH"))
+        return false;
+    return writes(argv[0]);
+}
+
+void RespSession::wait_for_unpause() {
+    if (!loop_)
+        return;
+    if (!pause_timer_) {
+        pause_timer_ = new uv_timer_t;
+        uv_timer_init(loop_, pause_timer_);
+        pause_timer_->data = this;
+    }
+    // Looked at every 10 ms rather than once at the end, so CLIENT UNPAUSE takes effect at once.
+    uv_timer_start(pause_timer_,
+                   [](uv_timer_t* t) {
+                       auto* self = static_cast<RespSession*>(t->data);
+                       uv_timer_stop(t);
+                       self->resume_();
+                   },
+                   10, 0);
+}
+
+void RespSession::attached(uv_loop_t* loop, std::function<void()> resume) {
+    loop_ = loop;
+    resume_ = std::move(resume);
 }
 
 bool RespSession::oom_refused(std::string_view name) const {
