@@ -1309,7 +1309,8 @@ void cmd_client(Ctx& c) {
         }
     } else if (iequals(sub, "PAUSE")) {
         if (c.argv.size() != 3 && c.argv.size() != 4) {
-            arity(3);
+            resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+                                           sub.substr(0, 128)));
             return;
         }
         std::int64_t ms = 0;
@@ -2274,8 +2275,8 @@ constexpr Subcommand subcommands[] = {
     {"client", "unpause", 2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous @connection"},
     {"command", "count", 2, "loading stale", 0, 0, 0, "@slow @connection"},
     {"command", "docs", -2, "loading stale", 0, 0, 0, "@slow @connection"},
-    {"command", "getkeys", -3, "loading stale", 0, 0, 0, "@slow @connection"},
-    {"command", "getkeysandflags", -3, "loading stale", 0, 0, 0, "@slow @connection"},
+    {"command", "getkeys", -4, "loading stale", 0, 0, 0, "@slow @connection"},
+    {"command", "getkeysandflags", -4, "loading stale", 0, 0, 0, "@slow @connection"},
     {"command", "info", -2, "loading stale", 0, 0, 0, "@slow @connection"},
     {"command", "list", -2, "loading stale", 0, 0, 0, "@slow @connection"},
     {"config", "get", -3, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
@@ -2296,6 +2297,19 @@ constexpr Subcommand subcommands[] = {
     {"slowlog", "len", 2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
     {"slowlog", "reset", 2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
 };
+
+/// The subcommand of container (a command's name in the table) named sub, any case; null if none.
+const Subcommand* find_subcommand(std::string_view container, std::string_view sub) {
+    // Most commands have none: a short list is looked at first, on every command's path.
+    constexpr std::string_view containers[] = {"client", "command", "config", "function",
+                                               "latency", "memory", "object", "slowlog"};
+    if (std::find(std::begin(containers), std::end(containers), container) == std::end(containers))
+        return nullptr;
+    for (const Subcommand& s : subcommands)
+        if (s.container == container && iequals(s.name, sub))
+            return &s;
+    return nullptr;
+}
 
 /// COMMAND DOCS: the Redis version that brought each command, and what it does in a line.
 struct Doc {
@@ -2492,11 +2506,11 @@ std::optional<Described> find_described(std::string_view name) {
             return std::nullopt;
         return described(*cmd);
     }
-    std::string_view container = name.substr(0, bar), sub = name.substr(bar + 1);
-    for (const Subcommand& s : subcommands)
-        if (iequals(s.container, container) && iequals(s.name, sub))
-            return described(s);
-    return std::nullopt;
+    const Command* cmd = lookup(name.substr(0, bar));
+    const Subcommand* s = cmd ? find_subcommand(cmd->name, name.substr(bar + 1)) : nullptr;
+    if (!s)
+        return std::nullopt;
+    return described(*s);
 }
 
 void describe(Ctx& c, const Described& d) {
@@ -2660,17 +2674,16 @@ void command_list(Ctx& c) {
 
 void cmd_command(Ctx& c) {
     std::string_view sub = c.argv.size() >= 2 ? c.argv[1] : std::string_view();
-    auto wrong = [&] {
-        resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try COMMAND HELP.",
-                                       sub.substr(0, 128)));
-    };
+    // The subcommand's arity was checked before (execute()).
+    if (c.argv.size() >= 2 && !find_subcommand("command", sub)) {
+        resp::error(c.out, fmt::format("ERR unknown subcommand '{}'. Try COMMAND HELP.", sub.substr(0, 128)));
+        return;
+    }
     if (c.argv.size() == 1) {
         resp::array(c.out, std::size(commands));
         for (const Command& cmd : commands)
             describe(c, described(cmd));
     } else if (iequals(sub, "COUNT")) {
-        if (c.argv.size() != 2)
-            return wrong();
         resp::integer(c.out, std::size(commands));
     } else if (iequals(sub, "INFO") || iequals(sub, "DOCS")) {
         bool info = iequals(sub, "INFO");
@@ -2703,13 +2716,9 @@ void cmd_command(Ctx& c) {
             info ? describe(c, d) : document(c, d);
         }
     } else if (iequals(sub, "GETKEYS") || iequals(sub, "GETKEYSANDFLAGS")) {
-        if (c.argv.size() < 3)
-            return wrong();
         command_getkeys(c, iequals(sub, "GETKEYSANDFLAGS"));
-    } else if (iequals(sub, "LIST")) {
-        command_list(c);
     } else {
-        wrong();
+        command_list(c);
     }
 }
 
@@ -3277,8 +3286,13 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     }
     bool was_authed = authed_;
     Op op = cmd ? cmd->op : Op::unknown;
-    bool bad = !cmd || (cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
-               (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity));
+    auto wrong_arity = [&](int arity) {
+        return (arity > 0 && argv.size() != static_cast<std::size_t>(arity)) ||
+               (arity < 0 && argv.size() < static_cast<std::size_t>(-arity));
+    };
+    // As Redis: a subcommand's arity is checked before it runs, or is queued.
+    const Subcommand* sub = cmd && argv.size() >= 2 ? find_subcommand(cmd->name, argv[1]) : nullptr;
+    bool bad = !cmd || wrong_arity(cmd->arity) || (sub && wrong_arity(sub->arity));
     if (in_multi_ && bad && authed_)
         multi_dirty_ = true; // the error below, then EXECABORT
     bool ran = false;
@@ -3291,9 +3305,10 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
         for (std::size_t i = 1; i < argv.size() && msg.size() < 1024; ++i)
             msg += fmt::format("'{}' ", quoted(argv[i]));
         resp::error(out, msg);
-    } else if ((cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
-               (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity))) {
+    } else if (wrong_arity(cmd->arity)) {
         resp::error(out, fmt::format("ERR wrong number of arguments for '{}' command", cmd->name));
+    } else if (sub && wrong_arity(sub->arity)) {
+        resp::error(out, fmt::format("ERR wrong number of arguments for '{}|{}' command", sub->container, sub->name));
     } else if (sh_.cluster && !client_.master &&
                !sh_.cluster->route(argv, {cmd->first_key, cmd->last_key, cmd->key_step, cmd->flags}, client_.cluster,
                                    out)) {
