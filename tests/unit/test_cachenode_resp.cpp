@@ -129,7 +129,11 @@ TEST_CASE("cachenode RESP: --max-key and --max-value, and CONFIG GET reports the
           "+OK\r\n*2\r\n$9\r\nmaxmemory\r\n$7\r\n2097152\r\n");
     std::string count = c.send(cmd({"COMMAND", "COUNT"}));
     CHECK(c.send(cmd({"COMMAND"})).starts_with("*" + count.substr(1)));
-    CHECK(c.send(cmd({"COMMAND", "DOCS"})) == "*0\r\n");
+    // DOCS: a name and its documentation per command (a flat map in RESP2).
+    CHECK(c.send(cmd({"COMMAND", "DOCS"})).starts_with(fmt::format("*{}\r\n", 2 * std::stoi(count.substr(1)))));
+    CHECK(c.send(cmd({"COMMAND", "DOCS", "ping", "nosuch"})) ==
+          "*2\r\n$4\r\nping\r\n*6\r\n$7\r\nsummary\r\n$30\r\nReturns PONG, or its argument.\r\n$5\r\nsince\r\n"
+          "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n");
     CHECK(c.send(cmd({"COMMAND", "INFO", "get", "nosuch"})) ==
           "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n"
           "*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n*-1\r\n");

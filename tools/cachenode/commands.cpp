@@ -2298,6 +2298,11 @@ constexpr Subcommand subcommands[] = {
     {"slowlog", "reset", 2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
 };
 
+/// Whether n arguments (the name included) fit Redis's arity: exactly arity, or at least -arity.
+bool arity_ok(int arity, std::size_t n) {
+    return arity > 0 ? n == static_cast<std::size_t>(arity) : n >= static_cast<std::size_t>(-arity);
+}
+
 /// The subcommand of container (a command's name in the table) named sub, any case; null if none.
 const Subcommand* find_subcommand(std::string_view container, std::string_view sub) {
     // Most commands have none: a short list is looked at first, on every command's path.
@@ -2604,8 +2609,7 @@ void command_getkeys(Ctx& c, bool with_flags) {
         resp::error(c.out, "ERR Invalid command specified");
         return;
     }
-    if ((d->arity > 0 && line.size() != static_cast<std::size_t>(d->arity)) ||
-        (d->arity < 0 && line.size() < static_cast<std::size_t>(-d->arity))) {
+    if (!arity_ok(d->arity, line.size())) {
         resp::error(c.out, "ERR Invalid number of arguments specified for command");
         return;
     }
@@ -3286,10 +3290,7 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     }
     bool was_authed = authed_;
     Op op = cmd ? cmd->op : Op::unknown;
-    auto wrong_arity = [&](int arity) {
-        return (arity > 0 && argv.size() != static_cast<std::size_t>(arity)) ||
-               (arity < 0 && argv.size() < static_cast<std::size_t>(-arity));
-    };
+    auto wrong_arity = [&](int arity) { return !arity_ok(arity, argv.size()); };
     // As Redis: a subcommand's arity is checked before it runs, or is queued.
     const Subcommand* sub = cmd && argv.size() >= 2 ? find_subcommand(cmd->name, argv[1]) : nullptr;
     bool bad = !cmd || wrong_arity(cmd->arity) || (sub && wrong_arity(sub->arity));
