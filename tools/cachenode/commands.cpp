@@ -2561,7 +2561,7 @@ void document(Ctx& c, const Described& d) {
     resp::bulk(c.out, "since");
     resp::bulk(c.out, it == std::end(docs) ? std::string_view() : it->since);
     resp::bulk(c.out, "group");
-    std::string_view base = d.full.substr(0, d.full.find('|'));
+    std::string_view base = std::string_view(d.full).substr(0, d.full.find('|'));
     resp::bulk(c.out, doc_group(d.acl, base));
     if (!subs)
         return;
