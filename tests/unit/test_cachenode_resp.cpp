@@ -208,3 +208,22 @@ TEST_CASE("cachenode RESP: before AUTH, little is allowed and requests are small
                   cmd({"PING", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}) + cmd({"STRLEN", "k"})) ==
           "+OK\r\n+OK\r\n-ERR wrong number of arguments for 'ping' command\r\n:4000\r\n");
 }
+
+TEST_CASE("cachenode RESP: CLIENT PAUSE WRITE leaves a write and what follows it unread until UNPAUSE") {
+    Conn c;
+    CHECK(c.send(cmd({"CLIENT", "PAUSE", "60000", "WRITE"})) == "+OK\r\n");
+    std::string pipeline = cmd({"GET", "k"}) + cmd({"SET", "k", "v"}) + cmd({"GET", "k"});
+    // The read goes on; the write, and the read after it, wait.
+    CHECK(c.read(pipeline) == "$-1\r\n");
+    CHECK(c.consumed == cmd({"GET", "k"}).size());
+    std::string rest = pipeline.substr(c.consumed);
+    CHECK(c.read(rest).empty());
+    CHECK(c.consumed == 0);
+    // Another session's UNPAUSE: then they run.
+    RespSession other(c.w.shared, c.w.ws);
+    std::size_t used = 0;
+    std::string out;
+    other.on_data(cmd({"CLIENT", "UNPAUSE"}), used, out);
+    CHECK(out == "+OK\r\n");
+    CHECK(c.send(rest) == "+OK\r\n$1\r\nv\r\n");
+}
