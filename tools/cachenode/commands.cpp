@@ -1262,25 +1262,15 @@ void client_kill(Ctx& c) {
 
 void cmd_client(Ctx& c) {
     std::string_view sub = c.argv[1];
-    auto arity = [&](std::size_t n) {
-        if (c.argv.size() == n)
-            return true;
-        resp::error(c.out, fmt::format("ERR wrong number of arguments for 'client|{}' command", sub.substr(0, 32)));
-        return false;
-    };
+    // Each subcommand's arity was checked before (execute()).
     if (iequals(sub, "ID")) {
-        if (arity(2))
-            resp::integer(c.out, static_cast<std::int64_t>(c.client.id));
+        resp::integer(c.out, static_cast<std::int64_t>(c.client.id));
     } else if (iequals(sub, "GETNAME")) {
-        if (!arity(2))
-            return;
         if (c.client.name.empty())
             nil(c);
         else
             resp::bulk(c.out, c.client.name);
     } else if (iequals(sub, "SETNAME")) {
-        if (!arity(3))
-            return;
         if (!name_ok(c.argv[2])) {
             resp::error(c.out, "ERR Client names cannot contain spaces, newlines or special characters.");
             return;
@@ -1288,15 +1278,12 @@ void cmd_client(Ctx& c) {
         c.client.name.assign(c.argv[2]);
         resp::simple(c.out, "OK");
     } else if (iequals(sub, "INFO")) {
-        if (arity(2))
-            resp::verbatim(c.out, "txt", c.self.describe() + "\n", r3(c));
+        resp::verbatim(c.out, "txt", c.self.describe() + "\n", r3(c));
     } else if (iequals(sub, "LIST")) {
         client_list(c);
     } else if (iequals(sub, "KILL")) {
         client_kill(c);
     } else if (iequals(sub, "REPLY")) {
-        if (!arity(3))
-            return;
         if (iequals(c.argv[2], "ON")) {
             c.client.reply = ClientState::Reply::on;
             resp::simple(c.out, "OK");
@@ -1346,16 +1333,12 @@ void cmd_client(Ctx& c) {
         p.end_ms.store(end);
         resp::simple(c.out, "OK");
     } else if (iequals(sub, "UNPAUSE")) {
-        if (!arity(2))
-            return;
         std::lock_guard lock(c.sh.pause.mu);
         c.sh.pause.end_ms.store(0);
         c.sh.pause.mode.store(Shared::Pause::none);
         resp::simple(c.out, "OK");
     } else if (iequals(sub, "NO-EVICT")) {
         // Every client is served alike: eviction never looks at who asks.
-        if (!arity(3))
-            return;
         if (iequals(c.argv[2], "ON") || iequals(c.argv[2], "OFF"))
             resp::simple(c.out, "OK");
         else

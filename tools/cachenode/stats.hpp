@@ -66,12 +66,12 @@ struct CommandTotals {
     std::uint64_t calls = 0, usec = 0, rejected = 0, failed = 0;
 };
 
-/// Everything the INFO command and /metrics report.
 /// Raises the soft limit on open files towards the hard one, to what clients connections on
 /// threads loops need, and sets fit to how many clients it then allows (clients at most).
 /// False with error set when getrlimit fails or not even one client would fit.
 bool descriptors_for(std::uint64_t clients, unsigned threads, std::uint64_t& fit, std::string& error);
 
+/// Everything the INFO command and /metrics report.
 class Stats {
 public:
     Stats(const Config& cfg, Store& store);
