@@ -522,7 +522,9 @@ void Server::on_connection(uv_stream_t* listener, int status) {
         return;
     }
     auto* clients = srv->opt_.clients;
-    bool full = clients && srv->opt_.max_clients && clients->load(std::memory_order_relaxed) >= srv->opt_.max_clients;
+    std::uint64_t max_clients = srv->opt_.live ? srv->opt_.live->max_clients.load(std::memory_order_relaxed)
+                                               : srv->opt_.max_clients;
+    bool full = clients && max_clients && clients->load(std::memory_order_relaxed) >= max_clients;
     if (srv->opt_.on_accept)
         srv->opt_.on_accept(!full);
     if (full) {
@@ -580,6 +582,7 @@ void Server::close_all() {
 }
 
 void Server::tick(std::uint64_t now) {
+    std::uint64_t idle_ms = opt_.live ? opt_.live->idle_timeout_ms.load(std::memory_order_relaxed) : opt_.idle_timeout_ms;
     for (Connection* c = head_; c; c = c->next) {
         if (c->closing())
             continue;
@@ -589,7 +592,7 @@ void Server::tick(std::uint64_t now) {
         }
         if (c->over_output_limits(now))
             continue;
-        if (c->lingering_too_long(now) || (opt_.idle_timeout_ms && now - c->last_active() > opt_.idle_timeout_ms))
+        if (c->lingering_too_long(now) || (idle_ms && now - c->last_active() > idle_ms))
             c->close();
     }
 }

@@ -74,6 +74,13 @@ struct OutputLimits {
     std::atomic<std::uint64_t> soft_ms{0};
 };
 
+/// Limits a server reads afresh each time it applies them, so that they can be changed while it
+/// runs (a Redis server's CONFIG SET maxclients and timeout).  0: no limit.
+struct LiveLimits {
+    std::atomic<std::uint64_t> max_clients{0};
+    std::atomic<std::uint64_t> idle_timeout_ms{0};
+};
+
 struct ServerOptions {
     /// Called for each new connection.
     std::function<std::unique_ptr<Session>()> make_session;
@@ -90,6 +97,8 @@ struct ServerOptions {
     /// Connections silent for longer are closed by close_idle() (0: never).
     std::uint64_t idle_timeout_ms = 0;
     const TlsContext* tls = nullptr;
+    /// When set, its values are used instead of max_clients and idle_timeout_ms.
+    const LiveLimits* live = nullptr;
     /// Called with each accepted and each rejected connection (for counters).
     std::function<void(bool accepted)> on_accept;
     /// For this long after a read brought data, the loop polls without sleeping (0: never).

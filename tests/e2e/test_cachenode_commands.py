@@ -279,3 +279,110 @@ def test_client_list_and_kill(start):
     # The killed connection closes by itself within about a second.
     b.s.settimeout(3)
     assert b.s.recv(100) == b""
+
+
+def test_client_pause_holds_writes_or_everything_until_unpause(start):
+    n = start("--threads", "2")
+    a, b = Client(n.port), Client(n.port)
+    assert a.call("SET", "k", "1") == b"+OK"
+    assert a.call("CLIENT", "PAUSE", "20000", "WRITE") == b"+OK"
+    # Reads go on; a write waits, its reply and everything after it.
+    assert b.call("GET", "k") == b"1"
+    b.s.sendall(resp_command("SET", "k", "2") + resp_command("GET", "k"))
+    b.s.settimeout(0.3)
+    try:
+        got = b.s.recv(100)
+    except TimeoutError:
+        got = b""
+    assert got == b""
+    b.s.settimeout(10)
+    assert a.call("GET", "k") == b"1"
+    # Inside MULTI commands are queued as usual; EXEC with a write waits too.
+    assert a.call("CLIENT", "UNPAUSE") == b"+OK"
+    assert b.read() == b"+OK" and b.read() == b"2"
+    # ALL: every command waits until the pause's end.
+    assert a.call("CLIENT", "PAUSE", "400", "ALL") == b"+OK"
+    t = time.monotonic()
+    assert b.call("PING") == b"+PONG"
+    assert time.monotonic() - t >= 0.3
+    assert a.call("CLIENT", "PAUSE", "-1") == b"-ERR timeout is negative"
+    assert a.call("CLIENT", "PAUSE", "10", "READ") == b"-ERR CLIENT PAUSE mode must be WRITE or ALL"
+
+
+def test_config_set_maxclients_and_timeout_apply_at_once(start):
+    n = start()
+    a = Client(n.port)
+    assert a.call("CONFIG", "SET", "maxclients", "2") == b"+OK"
+    assert a.call("CONFIG", "GET", "maxclients") == [b"maxclients", b"2"]
+    b = Client(n.port)
+    assert b.call("PING") == b"+PONG"
+    c = n.connect()
+    c.settimeout(5)
+    assert c.recv(100) == b"-ERR max number of clients reached\r\n"
+    assert a.call("CONFIG", "SET", "maxclients", "0").startswith(b"-ERR CONFIG SET failed")
+    assert a.call("CONFIG", "SET", "maxclients", "10") == b"+OK"
+    assert a.call("CONFIG", "SET", "timeout", "1") == b"+OK"
+    assert a.call("CONFIG", "GET", "timeout") == [b"timeout", b"1"]
+    # An idle client is closed at the next tick past a second of silence.
+    idle = n.connect()
+    idle.settimeout(5)
+    t = time.monotonic()
+    assert idle.recv(100) == b""
+    assert time.monotonic() - t < 4.5
+
+
+def test_command_docs_list_info_and_getkeys_agree(start):
+    n = start()
+    a = Client(n.port)
+    count = a.call("COMMAND", "COUNT")
+    infos = a.call("COMMAND")
+    assert len(infos) == count
+    names = {i[0] for i in infos}
+    docs = a.call("COMMAND", "DOCS")
+    assert {docs[i] for i in range(0, len(docs), 2)} == names
+    for doc in docs[1::2]:
+        fields = dict(zip(doc[::2], doc[1::2]))
+        assert fields[b"summary"] and fields[b"since"] and fields[b"group"], doc
+    listed = set(a.call("COMMAND", "LIST"))
+    assert names <= listed
+    subs = {x for x in listed if b"|" in x}
+    assert {b"client|pause", b"config|set", b"command|docs", b"memory|usage"} <= subs
+    # Each subcommand is described by COMMAND INFO and documented under its container.
+    client = a.call("COMMAND", "INFO", "client")[0]
+    assert b"client|pause" in {s[0] for s in client[9]}
+    assert a.call("COMMAND", "INFO", "config|get")[0][:2] == [b"config|get", -3]
+    assert a.call("COMMAND", "INFO", "get|key", "nosuch") == [None, None]
+    assert a.call("COMMAND", "LIST", "FILTERBY", "PATTERN", "hs*") == [b"hset", b"hsetnx", b"hstrlen", b"hscan"]
+    assert a.call("COMMAND", "LIST", "FILTERBY", "ACLCAT", "hash")[0] == b"hset"
+    assert a.call("COMMAND", "LIST", "junk") == b"-ERR syntax error"
+    assert a.call("COMMAND", "GETKEYS", "MEMORY", "USAGE", "k") == [b"k"]
+    assert a.call("COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2") == [b"a", b"b"]
+    assert a.call("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "1") == [[b"a", [b"+OW", b"+update"]]]
+    assert a.call("COMMAND", "GETKEYS", "PING", "x") == b"-ERR The command has no key arguments"
+    assert a.call("COMMAND", "GETKEYS", "NOSUCH", "x") == b"-ERR Invalid command specified"
+    assert a.call("CLIENT", "ID", "x") == b"-ERR wrong number of arguments for 'client|id' command"
+
+
+def test_info_several_sections_each_once(start):
+    n = start()
+    a = Client(n.port)
+    assert a.call("PING") == b"+PONG"  # for commandstats to list
+    text = a.call("INFO", "cpu", "all").decode()
+    assert text.count("used_cpu_user_children") == 1
+    assert "# Memory" in text and "rejected_calls" in text
+    text = a.call("INFO", "cpu", "default").decode()
+    assert "# Memory" in text and "rejected_calls" not in text
+    text = a.call("INFO", "cpu", "keyspace").decode()
+    assert "# CPU" in text and "# Keyspace" in text and "# Memory" not in text
+
+
+def test_small_hash_lists_fields_in_insertion_order(start):
+    n = start()
+    a = Client(n.port)
+    fields = [f"f{i}".encode() for i in (5, 1, 9, 3, 7, 0)]
+    for f in fields:
+        a.call("HSET", "h", f, b"v" + f)
+    a.call("HSET", "h", "f1", "changed")
+    assert a.call("HKEYS", "h") == fields
+    assert a.call("HSCAN", "h", "0", "COUNT", "1") == [b"0", [x for f in fields
+                                                            for x in (f, b"changed" if f == b"f1" else b"v" + f)]]

@@ -2,35 +2,16 @@
 // accounting, eviction as one key, copies in and out.
 #include "cachenode/hash.hpp"
 #include "cachenode/store.hpp"
+#include "cachenode_store_fixture.hpp"
 
 #include <doctest/doctest.h>
 
 #include <set>
 #include <string>
+#include <vector>
 
 using namespace syskit::cachenode;
-
-namespace {
-
-std::int64_t g_now = 1000;
-std::int64_t test_clock() { return g_now; }
-
-StoreConfig config(Policy p, std::size_t max_memory, unsigned shards = 1) {
-    StoreConfig c;
-    c.policy = p;
-    c.max_memory = max_memory;
-    c.shards = shards;
-    c.clock = test_clock;
-    return c;
-}
-
-std::string name(std::string_view prefix, long n) {
-    std::string r(prefix);
-    r += std::to_string(n);
-    return r;
-}
-
-} // namespace
+using namespace syskit::cachenode::test;
 
 TEST_CASE("hash: set, get, erase, binary fields, bytes back to an empty table's") {
     Hash h;
@@ -76,6 +57,36 @@ TEST_CASE("hash: a scan returns every field present throughout, while the table 
         CHECK(seen.count(name("keep", i)) == 1);
 }
 
+TEST_CASE("hash: a small hash lists its fields in insertion order, as Redis's listpack does") {
+    Hash h;
+    for (int i = 0; i < 20; ++i)
+        h.set(name("f", i), "v");
+    h.set("f3", "a longer value than before");
+    h.erase("f7");
+    h.set("f7", "back");
+    std::vector<std::string> want;
+    for (int i = 0; i < 20; ++i)
+        if (i != 7)
+            want.push_back(name("f", i));
+    want.emplace_back("f7");
+    std::vector<std::string> listed, scanned;
+    h.for_each([&](std::string_view f, std::string_view) { listed.emplace_back(f); });
+    CHECK(listed == want);
+    // One step from any cursor gives all of it and ends the scan.
+    CHECK(h.scan(12345, 1, [&](std::string_view f, std::string_view) { scanned.emplace_back(f); }) == 0);
+    CHECK(scanned == want);
+    std::string_view v;
+    REQUIRE(h.get("f3", v));
+    CHECK(v == "a longer value than before");
+    CHECK(std::string_view(h.encoding()) == "listpack");
+    for (int i = 20; i < 200; ++i)
+        h.set(name("f", i), "v");
+    CHECK(std::string_view(h.encoding()) == "hashtable");
+    std::size_t n = 0;
+    h.for_each([&](std::string_view, std::string_view) { ++n; });
+    CHECK(n == 200);
+}
+
 TEST_CASE("hash: random fields come from the hash") {
     Hash h;
     h.set("a", "1");
@@ -92,7 +103,7 @@ TEST_CASE("hash: random fields come from the hash") {
 }
 
 TEST_CASE("store: hash keys, wrong types, empty hashes deleted, memory counted") {
-    Store s(config(Policy::sieve, std::size_t{64} << 20));
+    Store s(config(Policy::sieve, std::size_t{64} << 20, 1));
     // The shard's list of keys with a TTL keeps its capacity: made once before the baseline.
     s.set("warm", "x", {SetArgs::Cond::always, g_now + 1, false});
     s.del("warm");
@@ -124,7 +135,7 @@ TEST_CASE("store: hash keys, wrong types, empty hashes deleted, memory counted")
 }
 
 TEST_CASE("store: snapshot and put copy a hash with its deadline; SET replaces a hash") {
-    Store s(config(Policy::lru, std::size_t{64} << 20));
+    Store s(config(Policy::lru, std::size_t{64} << 20, 1));
     s.modify_hash("h", 1000, true, [](Hash& h) {
         h.set("a", "1");
         h.set("b", "2");
@@ -155,7 +166,7 @@ TEST_CASE("store: snapshot and put copy a hash with its deadline; SET replaces a
 
 TEST_CASE("store: a hash is evicted as one key, and the limit holds while hashes grow") {
     std::size_t limit = 256 * 1024;
-    Store s(config(Policy::s3fifo, limit));
+    Store s(config(Policy::s3fifo, limit, 1));
     std::string value(200, 'v');
     for (int k = 0; k < 40; ++k)
         for (int f = 0; f < 100; ++f) {
@@ -178,7 +189,7 @@ TEST_CASE("store: a hash is evicted as one key, and the limit holds while hashes
 }
 
 TEST_CASE("store: noeviction refuses a hash's growth past the limit, and its deletion still runs") {
-    Store s(config(Policy::noeviction, 64 * 1024));
+    Store s(config(Policy::noeviction, 64 * 1024, 1));
     std::string value(1000, 'v');
     Status st = Status::ok;
     int f = 0;

@@ -129,7 +129,11 @@ TEST_CASE("cachenode RESP: --max-key and --max-value, and CONFIG GET reports the
           "+OK\r\n*2\r\n$9\r\nmaxmemory\r\n$7\r\n2097152\r\n");
     std::string count = c.send(cmd({"COMMAND", "COUNT"}));
     CHECK(c.send(cmd({"COMMAND"})).starts_with("*" + count.substr(1)));
-    CHECK(c.send(cmd({"COMMAND", "DOCS"})) == "*0\r\n");
+    // DOCS: a name and its documentation per command (a flat map in RESP2).
+    CHECK(c.send(cmd({"COMMAND", "DOCS"})).starts_with(fmt::format("*{}\r\n", 2 * std::stoi(count.substr(1)))));
+    CHECK(c.send(cmd({"COMMAND", "DOCS", "ping", "nosuch"})) ==
+          "*2\r\n$4\r\nping\r\n*6\r\n$7\r\nsummary\r\n$30\r\nReturns PONG, or its argument.\r\n$5\r\nsince\r\n"
+          "$5\r\n1.0.0\r\n$5\r\ngroup\r\n$10\r\nconnection\r\n");
     CHECK(c.send(cmd({"COMMAND", "INFO", "get", "nosuch"})) ==
           "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n"
           "*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n*-1\r\n");
@@ -203,4 +207,23 @@ TEST_CASE("cachenode RESP: before AUTH, little is allowed and requests are small
     CHECK(ok.send(cmd({"AUTH", "default", "s3cret"}) + cmd({"SET", "k", std::string(4000, 'x')}) +
                   cmd({"PING", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}) + cmd({"STRLEN", "k"})) ==
           "+OK\r\n+OK\r\n-ERR wrong number of arguments for 'ping' command\r\n:4000\r\n");
+}
+
+TEST_CASE("cachenode RESP: CLIENT PAUSE WRITE leaves a write and what follows it unread until UNPAUSE") {
+    Conn c;
+    CHECK(c.send(cmd({"CLIENT", "PAUSE", "60000", "WRITE"})) == "+OK\r\n");
+    std::string pipeline = cmd({"GET", "k"}) + cmd({"SET", "k", "v"}) + cmd({"GET", "k"});
+    // The read goes on; the write, and the read after it, wait.
+    CHECK(c.read(pipeline) == "$-1\r\n");
+    CHECK(c.consumed == cmd({"GET", "k"}).size());
+    std::string rest = pipeline.substr(c.consumed);
+    CHECK(c.read(rest).empty());
+    CHECK(c.consumed == 0);
+    // Another session's UNPAUSE: then they run.
+    RespSession other(c.w.shared, c.w.ws);
+    std::size_t used = 0;
+    std::string out;
+    other.on_data(cmd({"CLIENT", "UNPAUSE"}), used, out);
+    CHECK(out == "+OK\r\n");
+    CHECK(c.send(rest) == "+OK\r\n$1\r\nv\r\n");
 }

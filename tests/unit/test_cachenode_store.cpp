@@ -3,6 +3,7 @@
 #include "cachenode/eviction.hpp"
 #include "cachenode/expire.hpp"
 #include "cachenode/store.hpp"
+#include "cachenode_store_fixture.hpp"
 
 #include <doctest/doctest.h>
 
@@ -10,28 +11,9 @@
 #include <string>
 
 using namespace syskit::cachenode;
+using namespace syskit::cachenode::test;
 
 namespace {
-
-std::int64_t g_now = 1000;
-std::int64_t test_clock() { return g_now; }
-
-StoreConfig config(Policy p = Policy::sieve, std::size_t max_memory = std::size_t{64} << 20, unsigned shards = 4) {
-    StoreConfig c;
-    c.policy = p;
-    c.max_memory = max_memory;
-    c.shards = shards;
-    c.clock = test_clock;
-    return c;
-}
-
-/// prefix followed by n: a key name.  (Not "k" + std::to_string(n), which makes g++ 12 warn
-/// falsely, -Wrestrict.)
-std::string k(std::string_view prefix, long n) {
-    std::string r(prefix);
-    r += std::to_string(n);
-    return r;
-}
 
 std::string get(Store& s, std::string_view key) {
     std::string v = "<missing>";
@@ -63,10 +45,10 @@ TEST_CASE("store: set, get, del, exists with binary keys and values") {
 TEST_CASE("store: many keys grow the tables and stay reachable") {
     Store s(config());
     for (int i = 0; i < 20000; ++i)
-        REQUIRE(s.set(k("key:", i), std::to_string(i * 7)) == Status::ok);
+        REQUIRE(s.set(name("key:", i), std::to_string(i * 7)) == Status::ok);
     CHECK(s.size() == 20000);
     for (int i = 0; i < 20000; i += 997)
-        CHECK(get(s, k("key:", i)) == std::to_string(i * 7));
+        CHECK(get(s, name("key:", i)) == std::to_string(i * 7));
     s.flush();
     CHECK(s.size() == 0);
     CHECK(get(s, "key:1") == "<missing>");
@@ -145,11 +127,11 @@ TEST_CASE("store: active expiry deletes keys nobody reads, and only expired ones
     g_now = 1000;
     Store s(config(Policy::sieve, std::size_t{64} << 20, 8));
     for (int i = 0; i < 5000; ++i)
-        s.set(k("t", i), "x", SetArgs{SetArgs::Cond::always, 2000, false});
+        s.set(name("t", i), "x", SetArgs{SetArgs::Cond::always, 2000, false});
     for (int i = 0; i < 1000; ++i)
-        s.set(k("p", i), "x");
+        s.set(name("p", i), "x");
     for (int i = 0; i < 100; ++i)
-        s.set(k("later", i), "x", SetArgs{SetArgs::Cond::always, 100000, false});
+        s.set(name("later", i), "x", SetArgs{SetArgs::Cond::always, 100000, false});
     ActiveExpiry active(s);
     CHECK(active.cycle(std::chrono::seconds(5)) == 0);
     g_now = 2000;
@@ -223,7 +205,7 @@ TEST_CASE("store: a full cache evicts and stays within its limit") {
         Store s(config(p, limit, 4));
         std::string value(1000, 'v');
         for (int i = 0; i < 5000; ++i)
-            REQUIRE(s.set(k("k", i), value) == Status::ok);
+            REQUIRE(s.set(name("k", i), value) == Status::ok);
         auto st = s.stats();
         CHECK(st.used <= limit);
         CHECK(st.evictions > 0);
@@ -238,7 +220,7 @@ TEST_CASE("store: noeviction refuses writes when full, and accepts them again af
     Store s(config(Policy::noeviction, limit, 1));
     std::string value(1000, 'v');
     int stored = 0;
-    while (s.set(k("k", stored), value) == Status::ok)
+    while (s.set(name("k", stored), value) == Status::ok)
         ++stored;
     CHECK(stored > 30);
     CHECK(s.stats().evictions == 0);
@@ -255,11 +237,11 @@ TEST_CASE("eviction: LRU evicts the least recently used") {
     std::size_t per = Entry::charge(Entry::alloc_size(2, 10000, false));
     int fit = static_cast<int>((1 << 20) / per) - 2;
     for (int i = 0; i < fit; ++i)
-        s.set(k("k", i % 10) + std::to_string(i / 10), std::string(10000, 'x'));
+        s.set(name("k", i % 10) + std::to_string(i / 10), std::string(10000, 'x'));
     CHECK(s.stats().evictions == 0);
     get(s, "k00"); // k00 was first in; now it is the most recent
     for (int i = 0; i < 10; ++i)
-        s.set(k("new", i), std::string(10000, 'x'));
+        s.set(name("new", i), std::string(10000, 'x'));
     CHECK(s.stats().evictions >= 5);
     CHECK(s.exists("k00"));
     CHECK_FALSE(s.exists("k10")); // the next oldest went
@@ -270,16 +252,16 @@ TEST_CASE("eviction: SIEVE keeps visited entries and evicts unvisited ones") {
     std::string v(10000, 'x');
     int fit = static_cast<int>((1 << 20) / Entry::charge(Entry::alloc_size(3, 10000, false))) - 2;
     for (int i = 0; i < fit; ++i)
-        s.set(k("k", 100 + i), v);
+        s.set(name("k", 100 + i), v);
     for (int i = 0; i < fit; i += 2)
-        get(s, k("k", 100 + i)); // visit the even ones
+        get(s, name("k", 100 + i)); // visit the even ones
     for (int i = 0; i < 20; ++i)
-        s.set(k("n", 100 + i), v);
+        s.set(name("n", 100 + i), v);
     std::uint64_t evicted = s.stats().evictions;
     CHECK(evicted >= 10);
     int even_lost = 0;
     for (int i = 0; i < fit; i += 2)
-        even_lost += !s.exists(k("k", 100 + i));
+        even_lost += !s.exists(name("k", 100 + i));
     CHECK(even_lost == 0);
 }
 
@@ -288,15 +270,15 @@ TEST_CASE("eviction: S3-FIFO evicts one-hit wonders before entries hit twice") {
     std::string v(10000, 'x');
     // Hot keys, read right after they are written, move from the small queue to main.
     for (int i = 0; i < 20; ++i) {
-        s.set(k("hot", i), v);
-        get(s, k("hot", i));
+        s.set(name("hot", i), v);
+        get(s, name("hot", i));
     }
     // A scan of keys seen once pushes everything through the small queue.
     for (int i = 0; i < 300; ++i)
-        s.set(k("scan", i), v);
+        s.set(name("scan", i), v);
     int hot_left = 0;
     for (int i = 0; i < 20; ++i)
-        hot_left += s.exists(k("hot", i));
+        hot_left += s.exists(name("hot", i));
     CHECK(hot_left == 20);
     CHECK(s.stats().evictions > 200);
 }
@@ -333,8 +315,8 @@ TEST_CASE("store: keys by Redis Cluster slot, with the slot index and without") 
         Store s(c);
         // {a} and {b} hash tags: slots 15495 and 3300, whatever follows them.
         for (int i = 0; i < 50; ++i) {
-            REQUIRE(s.set(k("{a}", i), "v") == Status::ok);
-            REQUIRE(s.set(k("{b}", i), "v") == Status::ok);
+            REQUIRE(s.set(name("{a}", i), "v") == Status::ok);
+            REQUIRE(s.set(name("{b}", i), "v") == Status::ok);
         }
         CHECK(s.set("{a}0", "again") == Status::ok); // a write to a present key adds nothing
         CHECK(s.keys_in_slot(15495) == 50);

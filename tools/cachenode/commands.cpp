@@ -1039,17 +1039,13 @@ void cmd_flushall(Ctx& c) {
 }
 
 void cmd_info(Ctx& c) {
-    std::string text;
-    if (c.argv.size() == 1) {
-        text = info_text(c.sh, "");
-    } else {
-        for (std::size_t i = 1; i < c.argv.size(); ++i) {
-            std::string section(c.argv[i]);
-            std::transform(section.begin(), section.end(), section.begin(), [](char ch) { return ch | 0x20; });
-            text += info_text(c.sh, section);
-        }
+    std::vector<std::string> sections;
+    for (std::size_t i = 1; i < c.argv.size(); ++i) {
+        std::string section(c.argv[i]);
+        std::transform(section.begin(), section.end(), section.begin(), [](char ch) { return ch | 0x20; });
+        sections.push_back(std::move(section));
     }
-    resp::verbatim(c.out, "txt", text, r3(c));
+    resp::verbatim(c.out, "txt", info_text(c.sh, sections), r3(c));
 }
 
 void cmd_auth(Ctx& c) {
@@ -1266,25 +1262,15 @@ void client_kill(Ctx& c) {
 
 void cmd_client(Ctx& c) {
     std::string_view sub = c.argv[1];
-    auto arity = [&](std::size_t n) {
-        if (c.argv.size() == n)
-            return true;
-        resp::error(c.out, fmt::format("ERR wrong number of arguments for 'client|{}' command", sub.substr(0, 32)));
-        return false;
-    };
+    // Each subcommand's arity was checked before (execute()).
     if (iequals(sub, "ID")) {
-        if (arity(2))
-            resp::integer(c.out, static_cast<std::int64_t>(c.client.id));
+        resp::integer(c.out, static_cast<std::int64_t>(c.client.id));
     } else if (iequals(sub, "GETNAME")) {
-        if (!arity(2))
-            return;
         if (c.client.name.empty())
             nil(c);
         else
             resp::bulk(c.out, c.client.name);
     } else if (iequals(sub, "SETNAME")) {
-        if (!arity(3))
-            return;
         if (!name_ok(c.argv[2])) {
             resp::error(c.out, "ERR Client names cannot contain spaces, newlines or special characters.");
             return;
@@ -1292,15 +1278,12 @@ void cmd_client(Ctx& c) {
         c.client.name.assign(c.argv[2]);
         resp::simple(c.out, "OK");
     } else if (iequals(sub, "INFO")) {
-        if (arity(2))
-            resp::verbatim(c.out, "txt", c.self.describe() + "\n", r3(c));
+        resp::verbatim(c.out, "txt", c.self.describe() + "\n", r3(c));
     } else if (iequals(sub, "LIST")) {
         client_list(c);
     } else if (iequals(sub, "KILL")) {
         client_kill(c);
     } else if (iequals(sub, "REPLY")) {
-        if (!arity(3))
-            return;
         if (iequals(c.argv[2], "ON")) {
             c.client.reply = ClientState::Reply::on;
             resp::simple(c.out, "OK");
@@ -1311,10 +1294,51 @@ void cmd_client(Ctx& c) {
         } else {
             err_syntax(c.out);
         }
+    } else if (iequals(sub, "PAUSE")) {
+        if (c.argv.size() != 3 && c.argv.size() != 4) {
+            resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+                                           sub.substr(0, 128)));
+            return;
+        }
+        std::int64_t ms = 0;
+        if (!parse_i64(c.argv[2], ms)) {
+            resp::error(c.out, "ERR timeout is not an integer or out of range");
+            return;
+        }
+        if (ms < 0) {
+            resp::error(c.out, "ERR timeout is negative");
+            return;
+        }
+        auto mode = Shared::Pause::all;
+        if (c.argv.size() == 4) {
+            if (iequals(c.argv[3], "WRITE")) {
+                mode = Shared::Pause::write;
+            } else if (!iequals(c.argv[3], "ALL")) {
+                resp::error(c.out, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+                return;
+            }
+        }
+        auto& p = c.sh.pause;
+        std::lock_guard lock(p.mu);
+        std::int64_t now = monotonic_ms(), end = now > std::numeric_limits<std::int64_t>::max() - ms
+                                                    ? std::numeric_limits<std::int64_t>::max()
+                                                    : now + ms;
+        // As Redis: a pause under way is lengthened, never shortened, and WRITE does not
+        // weaken ALL.
+        if (p.end_ms.load() > now) {
+            end = std::max(end, p.end_ms.load());
+            mode = std::max(mode, p.mode.load());
+        }
+        p.mode.store(mode);
+        p.end_ms.store(end);
+        resp::simple(c.out, "OK");
+    } else if (iequals(sub, "UNPAUSE")) {
+        std::lock_guard lock(c.sh.pause.mu);
+        c.sh.pause.end_ms.store(0);
+        c.sh.pause.mode.store(Shared::Pause::none);
+        resp::simple(c.out, "OK");
     } else if (iequals(sub, "NO-EVICT")) {
         // Every client is served alike: eviction never looks at who asks.
-        if (!arity(3))
-            return;
         if (iequals(c.argv[2], "ON") || iequals(c.argv[2], "OFF"))
             resp::simple(c.out, "OK");
         else
@@ -1691,10 +1715,7 @@ void cmd_hscan(Ctx& c) {
     std::vector<std::string> items;
     std::uint64_t next = 0;
     Status st = c.sh.store.read_hash(c.argv[1], [&](const Hash& h) {
-        // A hash Redis keeps as a listpack comes whole in one reply, as Redis sends it.
-        std::size_t n = std::string_view(h.encoding()) == "listpack" ? std::numeric_limits<std::size_t>::max()
-                                                                      : static_cast<std::size_t>(o.count);
-        next = h.scan(cursor, n, [&](std::string_view f, std::string_view v) {
+        next = h.scan(cursor, static_cast<std::size_t>(o.count), [&](std::string_view f, std::string_view v) {
             if (o.has_pattern && !glob_match(o.pattern, f))
                 return;
             items.emplace_back(f);
@@ -2214,65 +2235,477 @@ constexpr Command commands[] = {
     {"config", -2, false, Op::config, cmd_config, "", 0, 0, 0, "@slow"},
 };
 
-void cmd_command(Ctx& c) {
-    if (c.argv.size() >= 2 && iequals(c.argv[1], "COUNT")) {
-        resp::integer(c.out, std::size(commands));
-        return;
-    }
-    if (c.argv.size() >= 2 && iequals(c.argv[1], "DOCS")) {
-        // No documentation to give: redis-cli then falls back to the help built into it.
-        resp::array(c.out, 0);
-        return;
-    }
-    bool info = c.argv.size() >= 2 && iequals(c.argv[1], "INFO");
-    if (c.argv.size() >= 2 && !info) {
-        resp::error(c.out, fmt::format("ERR unknown subcommand '{}'. Try COMMAND HELP.", c.argv[1].substr(0, 128)));
-        return;
-    }
-    auto words = [&](std::string_view list) {
-        std::vector<std::string_view> w;
-        for (std::size_t i = 0; i < list.size();) {
-            std::size_t j = std::min(list.find(' ', i), list.size());
+/// A subcommand of a container command (CLIENT, CONFIG, ...), as Redis 7.0 lists it in COMMAND:
+/// "container|name", its own arity (counting the container's name), flags, keys and categories.
+struct Subcommand {
+    std::string_view container, name;
+    int arity;
+    std::string_view flags;
+    int first_key, last_key, key_step;
+    std::string_view acl;
+};
+
+constexpr Subcommand subcommands[] = {
+    {"client", "id", 2, "noscript loading stale", 0, 0, 0, "@slow @connection"},
+    {"client", "getname", 2, "noscript loading stale", 0, 0, 0, "@slow @connection"},
+    {"client", "setname", 3, "noscript loading stale", 0, 0, 0, "@slow @connection"},
+    {"client", "info", 2, "noscript loading stale", 0, 0, 0, "@slow @connection"},
+    {"client", "list", -2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous @connection"},
+    {"client", "kill", -3, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous @connection"},
+    {"client", "reply", 3, "noscript loading stale", 0, 0, 0, "@slow @connection"},
+    {"client", "no-evict", 3, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous @connection"},
+    {"client", "pause", -3, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous @connection"},
+    {"client", "unpause", 2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous @connection"},
+    {"command", "count", 2, "loading stale", 0, 0, 0, "@slow @connection"},
+    {"command", "docs", -2, "loading stale", 0, 0, 0, "@slow @connection"},
+    {"command", "getkeys", -4, "loading stale", 0, 0, 0, "@slow @connection"},
+    {"command", "getkeysandflags", -4, "loading stale", 0, 0, 0, "@slow @connection"},
+    {"command", "info", -2, "loading stale", 0, 0, 0, "@slow @connection"},
+    {"command", "list", -2, "loading stale", 0, 0, 0, "@slow @connection"},
+    {"config", "get", -3, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"config", "set", -4, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"config", "resetstat", 2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"config", "rewrite", 2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"function", "flush", -2, "noscript write", 0, 0, 0, "@write @slow @scripting"},
+    {"latency", "latest", 2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"latency", "reset", -2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"memory", "stats", 2, "readonly", 0, 0, 0, "@slow"},
+    {"memory", "usage", -3, "readonly", 2, 2, 1, "@read @slow"},
+    {"object", "encoding", 3, "readonly", 2, 2, 1, "@keyspace @read @slow"},
+    {"object", "freq", 3, "readonly", 2, 2, 1, "@keyspace @read @slow"},
+    {"object", "help", 2, "loading stale", 0, 0, 0, "@keyspace @slow"},
+    {"object", "idletime", 3, "readonly", 2, 2, 1, "@keyspace @read @slow"},
+    {"object", "refcount", 3, "readonly", 2, 2, 1, "@keyspace @read @slow"},
+    {"slowlog", "get", -2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"slowlog", "len", 2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"slowlog", "reset", 2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+};
+
+/// Whether n arguments (the name included) fit Redis's arity: exactly arity, or at least -arity.
+bool arity_ok(int arity, std::size_t n) {
+    return arity > 0 ? n == static_cast<std::size_t>(arity) : n >= static_cast<std::size_t>(-arity);
+}
+
+/// The subcommand of container (a command's name in the table) named sub, any case; null if none.
+const Subcommand* find_subcommand(std::string_view container, std::string_view sub) {
+    // Most commands have none: a short list is looked at first, on every command's path.
+    constexpr std::string_view containers[] = {"client", "command", "config", "function",
+                                               "latency", "memory", "object", "slowlog"};
+    if (std::find(std::begin(containers), std::end(containers), container) == std::end(containers))
+        return nullptr;
+    for (const Subcommand& s : subcommands)
+        if (s.container == container && iequals(s.name, sub))
+            return &s;
+    return nullptr;
+}
+
+/// COMMAND DOCS: the Redis version that brought each command, and what it does in a line.
+struct Doc {
+    std::string_view name, since, summary;
+};
+
+constexpr Doc docs[] = {
+    {"append", "2.0.0", "Appends a string to a key's value, making the key when it is absent."},
+    {"asking", "3.0.0", "Lets the next command reach a slot this node is importing."},
+    {"auth", "1.0.0", "Authenticates the connection."},
+    {"client", "2.4.0", "Inspects and controls client connections."},
+    {"client|getname", "2.6.9", "Returns the connection's name."},
+    {"client|id", "5.0.0", "Returns the connection's unique id."},
+    {"client|info", "6.2.0", "Describes this connection as CLIENT LIST does."},
+    {"client|kill", "2.4.0", "Closes the connections that match the filters."},
+    {"client|list", "2.4.0", "Describes every connection, one line each."},
+    {"client|no-evict", "7.0.0", "Accepted for compatibility: eviction does not depend on the client."},
+    {"client|pause", "2.9.50", "Holds back clients' commands (all, or those that write) for a time."},
+    {"client|reply", "3.2.0", "Turns this connection's replies on, off, or off for one command."},
+    {"client|setname", "2.6.9", "Names the connection."},
+    {"client|unpause", "6.2.0", "Ends a CLIENT PAUSE early."},
+    {"cluster", "3.0.0", "Redis Cluster's state and configuration."},
+    {"command", "2.8.13", "Describes the commands the server answers."},
+    {"command|count", "2.8.13", "Returns how many commands there are."},
+    {"command|docs", "7.0.0", "Returns each command's version, group and summary."},
+    {"command|getkeys", "2.8.13", "Returns the keys a full command line names."},
+    {"command|getkeysandflags", "7.0.0", "Returns the keys a full command line names, with how each is used."},
+    {"command|info", "2.8.13", "Describes the commands named, or all."},
+    {"command|list", "7.0.0", "Lists command names, optionally filtered."},
+    {"config", "2.0.0", "Reads and changes settings at run time."},
+    {"config|get", "2.0.0", "Returns the settings whose names match the patterns."},
+    {"config|resetstat", "2.0.0", "Zeroes the statistics INFO reports."},
+    {"config|rewrite", "2.8.0", "Refused: there is no configuration file to rewrite."},
+    {"config|set", "2.0.0", "Changes settings that can change at run time."},
+    {"copy", "6.2.0", "Copies a key's value to another key."},
+    {"dbsize", "1.0.0", "Returns the number of keys."},
+    {"decr", "1.0.0", "Subtracts one from a key's integer value."},
+    {"decrby", "1.0.0", "Subtracts an integer from a key's integer value."},
+    {"del", "1.0.0", "Deletes keys."},
+    {"discard", "2.0.0", "Drops the commands queued since MULTI."},
+    {"dump", "2.6.0", "Serializes a key's value for RESTORE."},
+    {"echo", "1.0.0", "Returns its argument."},
+    {"exec", "1.2.0", "Runs the commands queued since MULTI, as one step."},
+    {"exists", "1.0.0", "Counts how many of the keys exist."},
+    {"expire", "1.0.0", "Sets a key's time to live in seconds."},
+    {"expireat", "1.2.0", "Sets a key's expiry as a Unix time in seconds."},
+    {"expiretime", "7.0.0", "Returns a key's expiry as a Unix time in seconds."},
+    {"flushall", "1.0.0", "Deletes every key."},
+    {"flushdb", "1.0.0", "Deletes every key of the (single) database."},
+    {"function", "7.0.0", "Functions: only FLUSH, which has nothing to remove."},
+    {"function|flush", "7.0.0", "Removes every function: there are none."},
+    {"get", "1.0.0", "Returns a key's string value."},
+    {"getbit", "2.2.0", "Returns one bit of a key's string value."},
+    {"getdel", "6.2.0", "Returns a key's string value and deletes the key."},
+    {"getex", "6.2.0", "Returns a key's string value and changes its expiry."},
+    {"getrange", "2.4.0", "Returns a part of a key's string value."},
+    {"getset", "1.0.0", "Sets a key's string value and returns the old one."},
+    {"hdel", "2.0.0", "Removes fields from a hash."},
+    {"hello", "6.0.0", "Chooses the protocol version, optionally authenticating and naming the connection."},
+    {"hexists", "2.0.0", "Tells whether a hash has a field."},
+    {"hget", "2.0.0", "Returns a hash field's value."},
+    {"hgetall", "2.0.0", "Returns every field and value of a hash."},
+    {"hincrby", "2.0.0", "Adds an integer to a hash field's integer value."},
+    {"hincrbyfloat", "2.6.0", "Adds a number to a hash field's numeric value."},
+    {"hkeys", "2.0.0", "Returns the fields of a hash."},
+    {"hlen", "2.0.0", "Returns the number of fields of a hash."},
+    {"hmget", "2.0.0", "Returns the values of several hash fields."},
+    {"hmset", "2.0.0", "Sets several hash fields (HSET does the same and counts new fields)."},
+    {"hrandfield", "6.2.0", "Returns random fields of a hash."},
+    {"hscan", "2.8.0", "Iterates over a hash's fields and values."},
+    {"hset", "2.0.0", "Sets hash fields, making the hash when it is absent."},
+    {"hsetnx", "2.0.0", "Sets a hash field only when it is absent."},
+    {"hstrlen", "3.2.0", "Returns the length of a hash field's value."},
+    {"hvals", "2.0.0", "Returns the values of a hash."},
+    {"incr", "1.0.0", "Adds one to a key's integer value."},
+    {"incrby", "1.0.0", "Adds an integer to a key's integer value."},
+    {"incrbyfloat", "2.6.0", "Adds a number to a key's numeric value."},
+    {"info", "1.0.0", "Returns the server's state and statistics, by section."},
+    {"keys", "1.0.0", "Returns the keys that match a pattern."},
+    {"lastsave", "1.0.0", "Returns when the server started: nothing is ever saved."},
+    {"latency", "2.8.13", "The latency monitor of slow commands."},
+    {"latency|latest", "2.8.13", "Returns the latest and longest slow command event."},
+    {"latency|reset", "2.8.13", "Forgets the recorded events."},
+    {"lcs", "7.0.0", "Returns the longest common subsequence of two string values."},
+    {"memory", "4.0.0", "Memory use of keys and of the server."},
+    {"memory|stats", "4.0.0", "Returns the server's memory use."},
+    {"memory|usage", "4.0.0", "Returns the bytes a key and its value take."},
+    {"mget", "1.0.0", "Returns the string values of several keys."},
+    {"migrate", "2.6.0", "Moves keys to another node."},
+    {"mset", "1.0.1", "Sets the string values of several keys, as one step."},
+    {"msetnx", "1.0.1", "Sets several keys only when none exists, as one step."},
+    {"multi", "1.2.0", "Starts queueing commands for EXEC."},
+    {"object", "2.2.3", "Internals of a key's value."},
+    {"object|encoding", "2.2.3", "Returns how a key's value is encoded, in Redis's names."},
+    {"object|freq", "4.0.0", "Returns a key's access frequency under an LFU policy."},
+    {"object|help", "6.2.0", "Lists OBJECT's subcommands."},
+    {"object|idletime", "2.2.3", "Refused: no access time is kept per key."},
+    {"object|refcount", "2.2.3", "Returns a key's value's reference count."},
+    {"persist", "2.2.0", "Removes a key's expiry."},
+    {"pexpire", "2.6.0", "Sets a key's time to live in milliseconds."},
+    {"pexpireat", "2.6.0", "Sets a key's expiry as a Unix time in milliseconds."},
+    {"pexpiretime", "7.0.0", "Returns a key's expiry as a Unix time in milliseconds."},
+    {"ping", "1.0.0", "Returns PONG, or its argument."},
+    {"psetex", "2.6.0", "Sets a key's string value and time to live in milliseconds."},
+    {"pttl", "2.6.0", "Returns a key's time to live in milliseconds."},
+    {"quit", "1.0.0", "Closes the connection."},
+    {"randomkey", "1.0.0", "Returns a random key."},
+    {"readonly", "3.0.0", "Lets the connection read from a replica in Redis Cluster mode."},
+    {"readwrite", "3.0.0", "Ends READONLY."},
+    {"rename", "1.0.0", "Renames a key, replacing the target."},
+    {"renamenx", "1.0.0", "Renames a key only when the target is absent."},
+    {"reset", "6.2.0", "Resets the connection's state."},
+    {"restore", "2.6.0", "Makes a key from a DUMP payload."},
+    {"restore-asking", "3.0.0", "RESTORE sent by MIGRATE to a node importing the key's slot."},
+    {"role", "2.8.12", "Returns the node's replication role."},
+    {"scan", "2.8.0", "Iterates over the keys."},
+    {"select", "1.0.0", "Selects the database: only 0 exists."},
+    {"set", "1.0.0", "Sets a key's string value, with conditions and expiry."},
+    {"setbit", "2.2.0", "Sets one bit of a key's string value."},
+    {"setex", "2.0.0", "Sets a key's string value and time to live in seconds."},
+    {"setnx", "1.0.0", "Sets a key's string value only when the key is absent."},
+    {"setrange", "2.2.0", "Overwrites part of a key's string value."},
+    {"slowlog", "2.2.12", "The log of slow commands."},
+    {"slowlog|get", "2.2.12", "Returns the newest slow log entries."},
+    {"slowlog|len", "2.2.12", "Returns the number of slow log entries."},
+    {"slowlog|reset", "2.2.12", "Empties the slow log."},
+    {"strlen", "2.2.0", "Returns the length of a key's string value."},
+    {"substr", "1.0.0", "GETRANGE's older name."},
+    {"swapdb", "4.0.0", "Refused: there is a single database."},
+    {"time", "2.6.0", "Returns the server's time."},
+    {"touch", "3.2.1", "Counts how many of the keys exist, as an access."},
+    {"ttl", "1.0.0", "Returns a key's time to live in seconds."},
+    {"type", "1.0.0", "Returns the type of a key's value."},
+    {"unlink", "4.0.0", "Deletes keys."},
+    {"unwatch", "2.2.0", "Forgets the keys WATCH watches."},
+    {"wait", "3.0.0", "Waits until replicas have the writes made so far."},
+    {"watch", "2.2.0", "Makes the next EXEC fail if a key changes before it."},
+};
+
+/// COMMAND DOCS's group: Redis's name for the family, from the command's categories.
+std::string_view doc_group(std::string_view acl, std::string_view name) {
+    if (name == "cluster" || name == "asking" || name == "readonly" || name == "readwrite")
+        return "cluster";
+    const std::pair<std::string_view, std::string_view> groups[] = {
+        {"@string", "string"}, {"@hash", "hash"},         {"@bitmap", "bitmap"},         {"@transaction", "transactions"},
+        {"@scripting", "scripting"}, {"@keyspace", "generic"}, {"@connection", "connection"}};
+    for (const auto& [cat, group] : groups)
+        if (acl.find(cat) != std::string_view::npos)
+            return group;
+    return "server";
+}
+
+/// The words of a space-separated list.
+std::vector<std::string_view> words(std::string_view list) {
+    std::vector<std::string_view> w;
+    for (std::size_t i = 0; i < list.size();) {
+        std::size_t j = std::min(list.find(' ', i), list.size());
+        if (j > i)
             w.push_back(list.substr(i, j - i));
-            i = j + 1;
+        i = j + 1;
+    }
+    return w;
+}
+
+/// One command or subcommand as COMMAND describes it.
+struct Described {
+    std::string full; ///< "get", "client|list"
+    int arity;
+    std::string_view flags;
+    int first_key, last_key, key_step;
+    std::string_view acl;
+    bool container; ///< has subcommands
+};
+
+Described described(const Command& cmd) {
+    bool container = std::any_of(std::begin(subcommands), std::end(subcommands),
+                                 [&](const Subcommand& s) { return s.container == cmd.name; });
+    return {std::string(cmd.name), cmd.arity, cmd.flags, cmd.first_key, cmd.last_key, cmd.key_step, cmd.acl, container};
+}
+
+Described described(const Subcommand& s) {
+    return {fmt::format("{}|{}", s.container, s.name), s.arity, s.flags, s.first_key, s.last_key, s.key_step, s.acl,
+            false};
+}
+
+const Command* lookup(std::string_view name);
+
+/// A command or "container|subcommand" by name, any case.
+std::optional<Described> find_described(std::string_view name) {
+    std::size_t bar = name.find('|');
+    if (bar == std::string_view::npos) {
+        const Command* cmd = lookup(name);
+        if (!cmd)
+            return std::nullopt;
+        return described(*cmd);
+    }
+    const Command* cmd = lookup(name.substr(0, bar));
+    const Subcommand* s = cmd ? find_subcommand(cmd->name, name.substr(bar + 1)) : nullptr;
+    if (!s)
+        return std::nullopt;
+    return described(*s);
+}
+
+void describe(Ctx& c, const Described& d) {
+    // Redis 7.0's ten fields: name, arity, flags, first key, last key, step, ACL categories,
+    // tips, key specifications, subcommands.
+    resp::array(c.out, 10);
+    resp::bulk(c.out, d.full);
+    resp::integer(c.out, d.arity);
+    auto flags = words(d.flags);
+    resp::set(c.out, flags.size(), r3(c));
+    for (auto f : flags)
+        resp::simple(c.out, f);
+    resp::integer(c.out, d.first_key);
+    resp::integer(c.out, d.last_key);
+    resp::integer(c.out, d.key_step);
+    auto acl = words(d.acl);
+    resp::set(c.out, acl.size(), r3(c));
+    for (auto a : acl)
+        resp::simple(c.out, a);
+    resp::array(c.out, 0);
+    resp::array(c.out, 0);
+    if (!d.container) {
+        resp::array(c.out, 0);
+        return;
+    }
+    std::size_t n = 0;
+    for (const Subcommand& s : subcommands)
+        n += s.container == d.full;
+    resp::array(c.out, n);
+    for (const Subcommand& s : subcommands)
+        if (s.container == d.full)
+            describe(c, described(s));
+}
+
+void document(Ctx& c, const Described& d) {
+    auto it = std::find_if(std::begin(docs), std::end(docs), [&](const Doc& doc) { return doc.name == d.full; });
+    std::size_t subs = 0;
+    for (const Subcommand& s : subcommands)
+        subs += s.container == d.full;
+    resp::map(c.out, subs ? 4 : 3, r3(c));
+    resp::bulk(c.out, "summary");
+    resp::bulk(c.out, it == std::end(docs) ? std::string_view() : it->summary);
+    resp::bulk(c.out, "since");
+    resp::bulk(c.out, it == std::end(docs) ? std::string_view() : it->since);
+    resp::bulk(c.out, "group");
+    std::string_view base = std::string_view(d.full).substr(0, d.full.find('|'));
+    resp::bulk(c.out, doc_group(d.acl, base));
+    if (!subs)
+        return;
+    resp::bulk(c.out, "subcommands");
+    resp::map(c.out, subs, r3(c));
+    for (const Subcommand& s : subcommands)
+        if (s.container == d.full) {
+            Described sd = described(s);
+            resp::bulk(c.out, sd.full);
+            document(c, sd);
         }
-        return w;
-    };
-    auto describe = [&](const Command& cmd) {
-        // Redis 7.0's ten fields: name, arity, flags, first key, last key, step, ACL
-        // categories, tips, key specifications, subcommands.
-        resp::array(c.out, 10);
-        resp::bulk(c.out, cmd.name);
-        resp::integer(c.out, cmd.arity);
-        auto flags = words(cmd.flags);
-        resp::set(c.out, flags.size(), r3(c));
-        for (auto f : flags)
-            resp::simple(c.out, f);
-        resp::integer(c.out, cmd.first_key);
-        resp::integer(c.out, cmd.last_key);
-        resp::integer(c.out, cmd.key_step);
-        auto acl = words(cmd.acl);
-        resp::set(c.out, acl.size(), r3(c));
-        for (auto a : acl)
-            resp::simple(c.out, a);
-        resp::array(c.out, 0);
-        resp::array(c.out, 0);
-        resp::array(c.out, 0);
-    };
-    if (!info) {
+}
+
+/// COMMAND GETKEYSANDFLAGS's flags for the key at position i of a command line: how the
+/// command uses it (Redis's key specification flags).
+std::string_view key_flags(std::string_view name, std::size_t i, std::string_view flags) {
+    const std::pair<std::string_view, std::string_view> special[] = {
+        {"set", "OW update"},   {"setex", "OW update"}, {"psetex", "OW update"},  {"mset", "OW update"},
+        {"msetnx", "OW insert"}, {"setnx", "OW insert"}, {"restore", "OW update"}, {"del", "RM delete"},
+        {"unlink", "RM delete"}, {"getdel", "RW access delete"}};
+    for (const auto& [cmd, f] : special)
+        if (name == cmd)
+            return f;
+    if (name == "rename" || name == "renamenx")
+        return i == 1 ? "RW access delete" : "OW insert";
+    if (name == "copy")
+        return i == 1 ? "RO access" : "OW insert";
+    if (flags.find("write") != std::string_view::npos)
+        return "RW access update";
+    return "RO access";
+}
+
+/// COMMAND GETKEYS and GETKEYSANDFLAGS.
+void command_getkeys(Ctx& c, bool with_flags) {
+    auto line = c.argv.subspan(2);
+    const Command* cmd = lookup(line[0]);
+    std::optional<Described> d;
+    if (cmd) {
+        d = described(*cmd);
+        if (d->container && line.size() >= 2)
+            if (auto sub = find_described(fmt::format("{}|{}", cmd->name, line[1])))
+                d = sub;
+    }
+    if (!d) {
+        resp::error(c.out, "ERR Invalid command specified");
+        return;
+    }
+    if (!arity_ok(d->arity, line.size())) {
+        resp::error(c.out, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    if (d->first_key == 0) {
+        resp::error(c.out, "ERR The command has no key arguments");
+        return;
+    }
+    std::vector<std::size_t> at;
+    std::size_t last = d->last_key < 0 ? line.size() - static_cast<std::size_t>(-d->last_key)
+                                       : static_cast<std::size_t>(d->last_key);
+    for (std::size_t i = static_cast<std::size_t>(d->first_key); i <= last && i < line.size();
+         i += static_cast<std::size_t>(d->key_step))
+        at.push_back(i);
+    resp::array(c.out, at.size());
+    for (std::size_t i : at) {
+        if (!with_flags) {
+            resp::bulk(c.out, line[i]);
+            continue;
+        }
+        resp::array(c.out, 2);
+        resp::bulk(c.out, line[i]);
+        auto f = words(key_flags(d->full, i, d->flags));
+        resp::set(c.out, f.size(), r3(c));
+        for (auto w : f)
+            resp::simple(c.out, w);
+    }
+}
+
+/// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern].
+void command_list(Ctx& c) {
+    enum class By { all, module, aclcat, pattern } by = By::all;
+    std::string_view arg;
+    if (c.argv.size() == 5 && iequals(c.argv[2], "FILTERBY")) {
+        arg = c.argv[4];
+        if (iequals(c.argv[3], "MODULE"))
+            by = By::module;
+        else if (iequals(c.argv[3], "ACLCAT"))
+            by = By::aclcat;
+        else if (iequals(c.argv[3], "PATTERN"))
+            by = By::pattern;
+        else
+            return err_syntax(c.out);
+    } else if (c.argv.size() != 2) {
+        return err_syntax(c.out);
+    }
+    std::vector<Described> all;
+    for (const Command& cmd : commands)
+        all.push_back(described(cmd));
+    for (const Subcommand& s : subcommands)
+        all.push_back(described(s));
+    std::vector<std::string_view> names;
+    for (const Described& d : all) {
+        bool take = by == By::all;
+        if (by == By::aclcat)
+            for (auto cat : words(d.acl))
+                take |= iequals(cat.substr(1), arg);
+        if (by == By::pattern)
+            take = glob_match(arg, d.full, true);
+        if (take)
+            names.push_back(d.full);
+    }
+    resp::array(c.out, names.size());
+    for (auto n : names)
+        resp::bulk(c.out, n);
+}
+
+void cmd_command(Ctx& c) {
+    std::string_view sub = c.argv.size() >= 2 ? c.argv[1] : std::string_view();
+    // The subcommand's arity was checked before (execute()).
+    if (c.argv.size() >= 2 && !find_subcommand("command", sub)) {
+        resp::error(c.out, fmt::format("ERR unknown subcommand '{}'. Try COMMAND HELP.", sub.substr(0, 128)));
+        return;
+    }
+    if (c.argv.size() == 1) {
         resp::array(c.out, std::size(commands));
         for (const Command& cmd : commands)
-            describe(cmd);
-        return;
-    }
-    resp::array(c.out, c.argv.size() - 2);
-    for (std::size_t i = 2; i < c.argv.size(); ++i) {
-        auto it = std::find_if(std::begin(commands), std::end(commands),
-                               [&](const Command& cmd) { return iequals(cmd.name, c.argv[i]); });
-        if (it == std::end(commands))
-            resp::null_array(c.out, r3(c));
-        else
-            describe(*it);
+            describe(c, described(cmd));
+    } else if (iequals(sub, "COUNT")) {
+        resp::integer(c.out, std::size(commands));
+    } else if (iequals(sub, "INFO") || iequals(sub, "DOCS")) {
+        bool info = iequals(sub, "INFO");
+        if (c.argv.size() == 2) {
+            info ? resp::array(c.out, std::size(commands)) : resp::map(c.out, std::size(commands), r3(c));
+            for (const Command& cmd : commands) {
+                if (!info)
+                    resp::bulk(c.out, cmd.name);
+                info ? describe(c, described(cmd)) : document(c, described(cmd));
+            }
+            return;
+        }
+        std::vector<Described> found;
+        for (std::size_t i = 2; i < c.argv.size(); ++i) {
+            auto d = find_described(c.argv[i]);
+            if (info && !d)
+                found.push_back({});
+            else if (d)
+                found.push_back(*d);
+        }
+        // INFO answers each name, a null for one unknown; DOCS leaves unknown ones out.
+        info ? resp::array(c.out, found.size()) : resp::map(c.out, found.size(), r3(c));
+        for (const Described& d : found) {
+            if (info && d.full.empty()) {
+                resp::null_array(c.out, r3(c));
+                continue;
+            }
+            if (!info)
+                resp::bulk(c.out, d.full);
+            info ? describe(c, d) : document(c, d);
+        }
+    } else if (iequals(sub, "GETKEYS") || iequals(sub, "GETKEYSANDFLAGS")) {
+        command_getkeys(c, iequals(sub, "GETKEYSANDFLAGS"));
+    } else {
+        command_list(c);
     }
 }
 
@@ -2359,8 +2792,26 @@ const Param params[] = {
              c.sh.store.set_policy(*p);
          return true;
      }},
-    {"maxclients", nullptr, [](Ctx& c) { return std::to_string(c.sh.cfg.max_clients); }, nullptr},
-    {"timeout", nullptr, [](Ctx& c) { return std::to_string(c.sh.cfg.idle_timeout_s); }, nullptr},
+    {"maxclients", nullptr, [](Ctx& c) { return std::to_string(c.sh.stats.limits.max_clients.load()); },
+     [](Ctx& c, std::string_view v) {
+         std::int64_t n = 0;
+         std::uint64_t fit = 0;
+         std::string error;
+         // As Redis: at least one, and no more than the open files limit (raised if it can be) allows.
+         if (!set_i64(v, n) || n < 1 || !descriptors_for(static_cast<std::uint64_t>(n), c.sh.cfg.threads, fit, error) ||
+             fit < static_cast<std::uint64_t>(n))
+             return false;
+         c.sh.stats.limits.max_clients.store(fit);
+         return true;
+     }},
+    {"timeout", nullptr, [](Ctx& c) { return std::to_string(c.sh.stats.limits.idle_timeout_ms.load() / 1000); },
+     [](Ctx& c, std::string_view v) {
+         std::int64_t n = 0;
+         if (!set_i64(v, n) || n < 0 || n > std::numeric_limits<std::int64_t>::max() / 1000)
+             return false;
+         c.sh.stats.limits.idle_timeout_ms.store(static_cast<std::uint64_t>(n) * 1000);
+         return true;
+     }},
     {"proto-max-bulk-len", nullptr,
      [](Ctx& c) { return std::to_string(std::max(c.sh.cfg.store.max_value, c.sh.cfg.max_key)); }, nullptr},
     {"client-output-buffer-limit", nullptr,
@@ -2532,11 +2983,14 @@ resp::ParseLimits request_limits(const Config& cfg) {
     return l;
 }
 
-std::string info_text(const Shared& sh, std::string_view section) {
-    bool all = section.empty() || section == "default" || section == "all" || section == "everything";
-    bool every = section == "all" || section == "everything";
+std::string info_text(const Shared& sh, std::span<const std::string> sections) {
+    auto asked = [&](std::string_view s) { return std::find(sections.begin(), sections.end(), s) != sections.end(); };
+    // As Redis: several sections give each once; "default" (also no section) is every section
+    // but commandstats, which "all" and "everything" add.
+    bool every = asked("all") || asked("everything");
+    bool all = sections.empty() || every || asked("default");
     std::string t;
-    auto want = [&](std::string_view s) { return all || section == s; };
+    auto want = [&](std::string_view s) { return all || asked(s); };
     const Config& cfg = sh.cfg;
     if (want("server")) {
         utsname u{};
@@ -2552,7 +3006,7 @@ std::string info_text(const Shared& sh, std::string_view section) {
     }
     if (want("clients"))
         t += fmt::format("# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n\r\n",
-                         sh.stats.clients.load(std::memory_order_relaxed), cfg.max_clients);
+                         sh.stats.clients.load(std::memory_order_relaxed), sh.stats.limits.max_clients.load());
     StoreStats st = sh.stats.store_stats();
     if (want("memory")) {
         std::size_t rss = resident_bytes();
@@ -2587,7 +3041,7 @@ std::string info_text(const Shared& sh, std::string_view section) {
                          "used_cpu_user_children:{:.6f}\r\n\r\n",
                          secs(self.ru_stime), secs(self.ru_utime), secs(children.ru_stime), secs(children.ru_utime));
     }
-    if (every || section == "commandstats") {
+    if (every || asked("commandstats")) {
         t += "# Commandstats\r\n";
         for (std::size_t i = 0; i < std::size(commands); ++i) {
             CommandTotals ct = sh.stats.command(i);
@@ -2621,6 +3075,9 @@ RespSession::RespSession(Shared& shared, WorkerStats& stats)
 }
 
 RespSession::~RespSession() {
+    if (pause_timer_)
+        uv_close(reinterpret_cast<uv_handle_t*>(pause_timer_),
+                 [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     if (!registered_)
         return;
     std::lock_guard lock(sh_.clients.mu);
@@ -2721,6 +3178,11 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
             after = net::After::close;
             break;
         }
+        if (!argv_.empty() && held(argv_)) {
+            // Left unconsumed, to be parsed again once the pause ends.
+            wait_for_unpause();
+            break;
+        }
         consumed += used;
         if (argv_.empty())
             continue;
@@ -2736,6 +3198,48 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
     if (answered)
         ws_.answered(answered, clock_ - start);
     return after;
+}
+
+bool RespSession::held(std::span<const std::string_view> argv) const {
+    auto mode = sh_.pause.mode.load(std::memory_order_relaxed);
+    if (mode == Shared::Pause::none || client_.master || monotonic_ms() >= sh_.pause.end_ms.load(std::memory_order_relaxed))
+        return false;
+    if (mode == Shared::Pause::all)
+        return true;
+    // WRITE: what would change data waits; inside MULTI, commands are queued as usual and
+    // EXEC waits when one of them writes.
+    auto writes = [](std::string_view name) {
+        const Command* cmd = lookup(name);
+        return cmd && cmd->flags.find("write") != std::string_view::npos;
+    };
+    if (iequals(argv[0], "EXEC"))
+        return in_multi_ && std::any_of(queued_.begin(), queued_.end(), [&](const auto& q) { return writes(q[0]); });
+    if (in_multi_ && !iequals(argv[0], "MULTI") && !iequals(argv[0], "DISCARD") && !iequals(argv[0], "WATCH"))
+        return false;
+    return writes(argv[0]);
+}
+
+void RespSession::wait_for_unpause() {
+    if (!loop_)
+        return;
+    if (!pause_timer_) {
+        pause_timer_ = new uv_timer_t;
+        uv_timer_init(loop_, pause_timer_);
+        pause_timer_->data = this;
+    }
+    // Looked at every 10 ms rather than once at the end, so CLIENT UNPAUSE takes effect at once.
+    uv_timer_start(pause_timer_,
+                   [](uv_timer_t* t) {
+                       auto* self = static_cast<RespSession*>(t->data);
+                       uv_timer_stop(t);
+                       self->resume_();
+                   },
+                   10, 0);
+}
+
+void RespSession::attached(uv_loop_t* loop, std::function<void()> resume) {
+    loop_ = loop;
+    resume_ = std::move(resume);
 }
 
 bool RespSession::oom_refused(std::string_view name) const {
@@ -2773,8 +3277,10 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     }
     bool was_authed = authed_;
     Op op = cmd ? cmd->op : Op::unknown;
-    bool bad = !cmd || (cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
-               (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity));
+    auto wrong_arity = [&](int arity) { return !arity_ok(arity, argv.size()); };
+    // As Redis: a subcommand's arity is checked before it runs, or is queued.
+    const Subcommand* sub = cmd && argv.size() >= 2 ? find_subcommand(cmd->name, argv[1]) : nullptr;
+    bool bad = !cmd || wrong_arity(cmd->arity) || (sub && wrong_arity(sub->arity));
     if (in_multi_ && bad && authed_)
         multi_dirty_ = true; // the error below, then EXECABORT
     bool ran = false;
@@ -2787,9 +3293,10 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
         for (std::size_t i = 1; i < argv.size() && msg.size() < 1024; ++i)
             msg += fmt::format("'{}' ", quoted(argv[i]));
         resp::error(out, msg);
-    } else if ((cmd->arity > 0 && argv.size() != static_cast<std::size_t>(cmd->arity)) ||
-               (cmd->arity < 0 && argv.size() < static_cast<std::size_t>(-cmd->arity))) {
+    } else if (wrong_arity(cmd->arity)) {
         resp::error(out, fmt::format("ERR wrong number of arguments for '{}' command", cmd->name));
+    } else if (sub && wrong_arity(sub->arity)) {
+        resp::error(out, fmt::format("ERR wrong number of arguments for '{}|{}' command", sub->container, sub->name));
     } else if (sh_.cluster && !client_.master &&
                !sh_.cluster->route(argv, {cmd->first_key, cmd->last_key, cmd->key_step, cmd->flags}, client_.cluster,
                                    out)) {

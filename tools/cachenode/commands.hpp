@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <unordered_map>
@@ -72,6 +73,13 @@ struct Shared {
     std::atomic<std::int64_t> slowlog_slower_than{10000}; ///< microseconds; negative: off
     std::atomic<std::uint64_t> slowlog_max_len{128};
     std::atomic<std::uint64_t> latency_threshold_ms{0}; ///< 0: off
+    /// CLIENT PAUSE: until when (monotonic milliseconds) which commands wait.
+    enum class Pause { none, write, all };
+    struct {
+        std::mutex mu; ///< held to change end and mode together
+        std::atomic<std::int64_t> end_ms{0};
+        std::atomic<Pause> mode{Pause::none};
+    } pause{};
 };
 
 /// What a connection is to CLIENT and HELLO.
@@ -106,6 +114,7 @@ public:
     bool killed() const override { return kill_.load(std::memory_order_relaxed); }
     net::After on_data(std::string_view in, std::size_t& consumed, std::string& out) override;
     bool stalled() const override { return stalled_; }
+    void attached(uv_loop_t* loop, std::function<void()> resume) override;
 
     /// Runs one request; sets quit when the connection is to close after the reply.
     void execute(std::span<const std::string_view> argv, std::string& out, bool& quit);
@@ -132,6 +141,14 @@ private:
     std::string error_;
     bool authed_;
     bool stalled_ = false;
+    // CLIENT PAUSE: a command that must wait stays unread; a timer on the connection's loop
+    // gives it to on_data again (null loop: the session is driven without one, in tests).
+    uv_loop_t* loop_ = nullptr;
+    std::function<void()> resume_;
+    uv_timer_t* pause_timer_ = nullptr;
+    /// Whether argv must wait for a CLIENT PAUSE to end.
+    bool held(std::span<const std::string_view> argv) const;
+    void wait_for_unpause();
     ClientState client_;
     bool skip_next_ = false; ///< CLIENT REPLY SKIP: drop the next command's reply
     // Seen by CLIENT LIST from other threads: written by this session's thread, name under
@@ -178,7 +195,8 @@ private:
                      bool& quit);
 };
 
-/// The INFO text for the given section ("" or "default" or "all": every section).
-std::string info_text(const Shared& sh, std::string_view section);
+/// The INFO text for the given sections, lower case, each section once (none, "default": all
+/// but commandstats; "all", "everything": every section).
+std::string info_text(const Shared& sh, std::span<const std::string> sections);
 
 } // namespace syskit::cachenode

@@ -21,7 +21,7 @@ std::uint64_t hash_field(std::string_view f) { return XXH3_64bits(f.data(), f.si
 
 } // namespace
 
-Hash::Hash() : buckets_(min_buckets, nullptr), bytes_(Entry::charge(sizeof(Hash))) { account_table(0); }
+Hash::Hash() : buckets_(min_buckets, nullptr), bytes_(Entry::charge(sizeof(Hash))) {}
 
 Hash::~Hash() {
     for (Node* n : buckets_)
@@ -55,9 +55,9 @@ Hash::Node* Hash::make(std::string_view field, std::string_view value) {
     return n;
 }
 
-void Hash::account_table(std::size_t old_capacity) {
-    bytes_ -= old_capacity * sizeof(Node*);
-    bytes_ += buckets_.capacity() * sizeof(Node*);
+void Hash::become_big() {
+    big_ = true;
+    std::vector<Node*>().swap(order_);
 }
 
 Hash::Node** Hash::find(std::string_view field) const {
@@ -77,13 +77,14 @@ bool Hash::get(std::string_view field, std::string_view& value) const {
 }
 
 std::size_t Hash::growth(std::size_t field_len, std::size_t value_len) {
-    return node_charge(field_len, value_len) + 2 * sizeof(Node*);
+    // Each table (buckets, and the order while small) holds up to two pointers per field.
+    return node_charge(field_len, value_len) + 4 * sizeof(Node*);
 }
 
 bool Hash::set(std::string_view field, std::string_view value) {
     std::size_t longest = max_value.load(std::memory_order_relaxed);
-    if (field.size() > longest || value.size() > longest)
-        big_ = true;
+    if (!big_ && (field.size() > longest || value.size() > longest))
+        become_big();
     if (Node** link = find(field)) {
         Node* old = *link;
         if (old->vlen == value.size()) {
@@ -94,6 +95,8 @@ bool Hash::set(std::string_view field, std::string_view value) {
         Node* fresh = make(field, value);
         fresh->next = old->next;
         *link = fresh;
+        if (!big_)
+            *std::find(order_.begin(), order_.end(), old) = fresh;
         bytes_ += node_charge(field.size(), value.size());
         bytes_ -= node_charge(old->flen, old->vlen);
         ::operator delete(old);
@@ -105,8 +108,10 @@ bool Hash::set(std::string_view field, std::string_view value) {
     head = n;
     ++count_;
     bytes_ += node_charge(field.size(), value.size());
-    if (count_ > max_entries.load(std::memory_order_relaxed))
-        big_ = true;
+    if (!big_ && count_ > max_entries.load(std::memory_order_relaxed))
+        become_big();
+    if (!big_)
+        order_.push_back(n);
     if (count_ > buckets_.size())
         rehash(buckets_.size() * 2);
     return true;
@@ -118,6 +123,11 @@ bool Hash::erase(std::string_view field) {
         return false;
     Node* n = *link;
     *link = n->next;
+    if (!big_) {
+        order_.erase(std::find(order_.begin(), order_.end(), n));
+        if (order_.size() < order_.capacity() / 4)
+            order_.shrink_to_fit();
+    }
     bytes_ -= node_charge(n->flen, n->vlen);
     ::operator delete(n);
     --count_;
@@ -130,7 +140,6 @@ bool Hash::erase(std::string_view field) {
 
 void Hash::rehash(std::size_t n) {
     std::vector<Node*> fresh(n, nullptr);
-    std::size_t old_capacity = buckets_.capacity();
     for (Node* head : buckets_)
         while (head) {
             Node* next = head->next;
@@ -140,7 +149,6 @@ void Hash::rehash(std::size_t n) {
             head = next;
         }
     buckets_.swap(fresh);
-    account_table(old_capacity);
 }
 
 void Hash::random(std::uint64_t& rng, std::string_view& field, std::string_view& value) const {
@@ -150,6 +158,12 @@ void Hash::random(std::uint64_t& rng, std::string_view& field, std::string_view&
         rng ^= rng << 17;
         return rng;
     };
+    if (!big_) {
+        const Node* n = order_[next() % order_.size()];
+        field = n->field();
+        value = n->value();
+        return;
+    }
     // Every field equally likely: a random bucket and a random place among chain_slots, taken
     // only when a node is there (rejection sampling).  A chain is that long only in a table
     // that is full and unlucky, so few tries are needed, and bias is left only past its end.

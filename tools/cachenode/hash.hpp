@@ -1,6 +1,8 @@
 // hash: the value of a Redis hash key: binary-safe fields and values in a chained hash table
 // of power-of-two size, each field with its value in one allocation, its bytes counted as the
-// store's memory limit counts them (Entry::charge).
+// store's memory limit counts them (Entry::charge).  A hash small enough that Redis would keep
+// it as a listpack also keeps its fields in insertion order, so HGETALL, HKEYS and HSCAN list
+// them in the order Redis lists them.
 #pragma once
 
 #include <cstdint>
@@ -26,14 +28,20 @@ public:
     /// Removes field; false when it was absent.
     bool erase(std::string_view field);
     /// Bytes the table and its fields hold in the heap, as the memory limit counts them.
-    std::size_t bytes() const { return bytes_; }
+    std::size_t bytes() const { return bytes_ + (buckets_.capacity() + order_.capacity()) * sizeof(Node*); }
     /// About what bytes() grows by when a field of these sizes is set: its node and its share
     /// of a table that doubles as it fills.
     static std::size_t growth(std::size_t field_len, std::size_t value_len);
 
-    /// Calls f(field, value) for every field.
+    /// Calls f(field, value) for every field: in insertion order while encoding() is
+    /// "listpack".
     template <class F>
     void for_each(F&& f) const {
+        if (!big_) {
+            for (const Node* n : order_)
+                f(n->field(), n->value());
+            return;
+        }
         for (const Node* n : buckets_)
             for (; n; n = n->next)
                 f(n->field(), n->value());
@@ -42,8 +50,14 @@ public:
     /// few buckets, at least count unless the scan ends, and returns the next cursor (0: over).
     /// Buckets are visited in reverse binary order, as Redis's SCAN does, so a field present
     /// for the whole scan is returned at least once even when the table grows or shrinks.
+    /// While encoding() is "listpack" every field comes in one step, in order, as Redis sends
+    /// a listpack whole.
     template <class F>
     std::uint64_t scan(std::uint64_t cursor, std::size_t count, F&& f) const {
+        if (!big_) {
+            for_each(f);
+            return 0;
+        }
         std::size_t seen = 0;
         std::uint64_t mask = buckets_.size() - 1;
         do {
@@ -81,11 +95,14 @@ private:
     static std::uint64_t reverse_bits(std::uint64_t v);
     Node** find(std::string_view field) const;
     void rehash(std::size_t buckets);
-    void account_table(std::size_t old_capacity);
+    /// Past the listpack limits: the order is no longer kept.
+    void become_big();
 
     std::vector<Node*> buckets_;
+    /// The fields in insertion order while !big_; empty after.
+    std::vector<Node*> order_;
     std::size_t count_ = 0;
-    std::size_t bytes_ = 0;
+    std::size_t bytes_ = 0; ///< the nodes and the object itself; bytes() adds the tables
     bool big_ = false; ///< past Redis's listpack limits once (for encoding())
 };
 

@@ -28,35 +28,16 @@ std::string address(const Config& cfg, std::uint16_t port) {
 }
 
 bool fit_descriptors(Config& cfg, log::Logger& logger, std::string& error) {
-    // Descriptors that are not clients: each loop's epoll, eventfd and listening sockets (two
-    // per protocol: ours and libuv's), the reserve kept for EMFILE, standard streams, the log,
-    // and a margin as Redis keeps one.
-    std::uint64_t reserved = 32 + 6 * std::uint64_t{std::max(1u, cfg.threads)};
-    std::uint64_t want = cfg.max_clients + reserved;
-    rlimit rl{};
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-        error = std::string("getrlimit: ") + std::strerror(errno);
+    std::uint64_t fit = 0;
+    if (!descriptors_for(cfg.max_clients, cfg.threads, fit, error))
         return false;
+    if (fit < cfg.max_clients) {
+        rlimit rl{};
+        getrlimit(RLIMIT_NOFILE, &rl);
+        logger.warn("max-clients reduced to fit the open files limit",
+                    {{"requested", cfg.max_clients}, {"max_clients", fit}, {"open_files_limit", std::uint64_t{rl.rlim_cur}}});
+        cfg.max_clients = fit;
     }
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
-        rlimit raised = rl;
-        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : std::min<rlim_t>(rl.rlim_max, want);
-        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
-            rl = raised;
-    }
-    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
-        return true;
-    if (rl.rlim_cur <= reserved) {
-        error = fmt::format("the open files limit ({}) leaves no room for clients; at least {} are needed "
-                            "(ulimit -n)",
-                            rl.rlim_cur, reserved + 1);
-        return false;
-    }
-    std::uint64_t fit = rl.rlim_cur - reserved;
-    logger.warn(
-        "max-clients reduced to fit the open files limit",
-        {{"requested", cfg.max_clients}, {"max_clients", fit}, {"open_files_limit", std::uint64_t{rl.rlim_cur}}});
-    cfg.max_clients = fit;
     return true;
 }
 

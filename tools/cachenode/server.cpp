@@ -127,6 +127,7 @@ void Server::Worker::run(ServerHooks h) {
         opt.clients = &owner.stats_.clients;
         opt.max_clients = cfg.max_clients;
         opt.idle_timeout_ms = cfg.idle_timeout_s * 1000;
+        opt.live = &owner.stats_.limits;
         opt.busy_poll_us = cfg.busy_poll_us;
         opt.tls = owner.tls_;
         Proto proto = p.proto;

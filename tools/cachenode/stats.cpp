@@ -2,9 +2,15 @@
 
 #include "fs/fd.hpp"
 
+#include <fmt/format.h>
+#include <sys/resource.h>
+
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace syskit::cachenode {
 
@@ -28,7 +34,41 @@ std::string_view op_name(Op op) { return op_names[static_cast<unsigned>(op)]; }
 
 WorkerStats::WorkerStats() : latency(latency_bounds) {}
 
-Stats::Stats(const Config& cfg, Store& store) : cfg_(cfg), store_(store) {}
+bool descriptors_for(std::uint64_t clients, unsigned threads, std::uint64_t& fit, std::string& error) {
+    // Descriptors that are not clients: each loop's epoll, eventfd and listening sockets (two
+    // per protocol: ours and libuv's), the reserve kept for EMFILE, standard streams, the log,
+    // and a margin as Redis keeps one.
+    std::uint64_t reserved = 32 + 6 * std::uint64_t{std::max(1u, threads)};
+    std::uint64_t want = clients + reserved;
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        error = std::string("getrlimit: ") + std::strerror(errno);
+        return false;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : std::min<rlim_t>(rl.rlim_max, want);
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl = raised;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want) {
+        fit = clients;
+        return true;
+    }
+    if (rl.rlim_cur <= reserved) {
+        error = fmt::format("the open files limit ({}) leaves no room for clients; at least {} are needed "
+                            "(ulimit -n)",
+                            rl.rlim_cur, reserved + 1);
+        return false;
+    }
+    fit = rl.rlim_cur - reserved;
+    return true;
+}
+
+Stats::Stats(const Config& cfg, Store& store) : cfg_(cfg), store_(store) {
+    limits.max_clients.store(cfg.max_clients);
+    limits.idle_timeout_ms.store(cfg.idle_timeout_s * 1000);
+}
 
 WorkerStats& Stats::add_worker() {
     workers_.push_back(std::make_unique<WorkerStats>());

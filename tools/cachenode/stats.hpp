@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config.hpp"
+#include "net/tcp.hpp"
 #include "metrics/metrics.hpp"
 #include "store.hpp"
 
@@ -65,6 +66,11 @@ struct CommandTotals {
     std::uint64_t calls = 0, usec = 0, rejected = 0, failed = 0;
 };
 
+/// Raises the soft limit on open files towards the hard one, to what clients connections on
+/// threads loops need, and sets fit to how many clients it then allows (clients at most).
+/// False with error set when getrlimit fails or not even one client would fit.
+bool descriptors_for(std::uint64_t clients, unsigned threads, std::uint64_t& fit, std::string& error);
+
 /// Everything the INFO command and /metrics report.
 class Stats {
 public:
@@ -73,6 +79,9 @@ public:
     WorkerStats& add_worker();
 
     std::atomic<std::uint64_t> clients{0};
+    /// maxclients and timeout, as CONFIG SET changes them (from --max-clients and
+    /// --idle-timeout at start).
+    net::LiveLimits limits;
 
     std::uint64_t commands_processed() const;
     std::uint64_t connections(bool accepted) const;
