@@ -428,6 +428,8 @@ struct Hashes {
     std::uint64_t where = 0; ///< where its data starts on the disk (FIEMAP), when it was read
     bool fresh = false;      ///< hashed by this run rather than taken from the cache
     bool refresh = false;    ///< taken from a cache record last used long ago: mark it used
+    /// User-provided, so that a vector of them is not zero-filled first (130 bytes a file).
+    Hashes() {}
 };
 
 /// A cache record used within this long is not written back just to say it was used.
