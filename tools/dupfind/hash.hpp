@@ -34,6 +34,7 @@ public:
     std::string_view view() const { return {bytes_.data(), size_}; }
     std::string str() const { return std::string(view()); }
     bool empty() const { return size_ == 0; }
+    std::size_t size() const { return size_; }
     bool operator==(const Digest& o) const { return view() == o.view(); }
     bool operator<(const Digest& o) const { return view() < o.view(); }
 
