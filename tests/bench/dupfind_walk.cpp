@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i)
         opt.walk.roots.emplace_back(argv[i]);
     bool failed = false;
-    auto classes = syskit::dupfind::candidates(
+    const auto found = syskit::dupfind::candidates(
         opt,
         [&](std::string_view path, int err) {
             std::fprintf(stderr, "dupfind-walk: %.*s: %s\n", static_cast<int>(path.size()), path.data(),
@@ -28,9 +28,6 @@ int main(int argc, char** argv) {
             failed = true;
         },
         nullptr);
-    std::size_t files = 0;
-    for (const auto& c : classes)
-        files += c.size();
-    std::printf("%zu candidate files in %zu size classes\n", files, classes.size());
+    std::printf("%zu candidate files in %zu size classes\n", found.files, found.classes);
     return failed ? 2 : 0;
 }

@@ -59,6 +59,31 @@ TEST_CASE("HashCache: put, serialize and parse give the same records back") {
     CHECK(back->serialize() == bytes);
 }
 
+TEST_CASE("HashCache: every one of many records is found again, and no other key") {
+    // Enough records for the hash table's probes to run into each other.
+    HashCache c;
+    for (std::uint64_t i = 0; i < 5000; ++i)
+        c.put(key(i * 7, i % 13), {HashKind::xxh3, digest_of(HashKind::xxh3, static_cast<char>('a' + i % 26)), ""}, 1);
+    std::string why;
+    auto back = HashCache::parse(c.serialize(), why);
+    REQUIRE_MESSAGE(back.has_value(), why);
+    std::size_t found = 0, wrong = 0;
+    for (std::uint64_t i = 0; i < 5000; ++i) {
+        auto v = back->view(key(i * 7, i % 13), HashKind::xxh3);
+        found += v.has_value();
+        wrong += v && v->prefix != digest_of(HashKind::xxh3, static_cast<char>('a' + i % 26));
+        CHECK_FALSE(back->view(key(i * 7 + 1, i % 13), HashKind::xxh3).has_value());
+    }
+    CHECK(found == 5000);
+    CHECK(wrong == 0);
+    // What put() adds is found once merged by bound().
+    back->put(key(1), {HashKind::xxh3, "", digest_of(HashKind::xxh3, 'z')}, 2);
+    back->bound(cache_max_records);
+    REQUIRE(back->view(key(1), HashKind::xxh3).has_value());
+    CHECK(back->view(key(1), HashKind::xxh3)->full == digest_of(HashKind::xxh3, 'z'));
+    CHECK(back->size() == 5001);
+}
+
 TEST_CASE("HashCache: a later put completes or replaces a record") {
     HashCache c;
     c.put(key(1), {HashKind::xxh3, digest_of(HashKind::xxh3, 'p'), ""}, 10);

@@ -56,6 +56,24 @@ TEST_CASE("Hasher streams, and reset starts over") {
     }
 }
 
+TEST_CASE("Hasher::result is digest held inline, and Digests compare as their bytes") {
+    for (HashKind k : {HashKind::xxh3, HashKind::sha256, HashKind::blake2b, HashKind::md5}) {
+        CAPTURE(hash_name(k));
+        Hasher h(k);
+        h.update("abc", 3);
+        const Digest d = h.result();
+        CHECK(d.size() == digest_size(k));
+        CHECK(to_hex(d.view()) == hex_digest(k, "abc"));
+        CHECK(d.str() == std::string(d.view()));
+    }
+    CHECK(Digest().empty());
+    CHECK(Digest("ab") == Digest(std::string("ab")));
+    CHECK(Digest("ab") != Digest("ac"));
+    CHECK(Digest("ab") < Digest("ac"));
+    CHECK(Digest("a") < Digest("ab"));
+    CHECK(Digest(std::string(100, 'x')).size() == Digest::max_size); // no more than it holds
+}
+
 TEST_CASE("to_hex") {
     CHECK(to_hex("") == "");
     CHECK(to_hex(std::string("\x00\x0f\xf0\xff", 4)) == "000ff0ff");

@@ -26,32 +26,39 @@ namespace {
 
 constexpr std::size_t read_block = 1 << 18;
 
-/// What the walk keeps of a regular file name.
+/// What the walk keeps of a regular file name: 72 bytes, and its path and digest in its
+/// worker's Store.
 struct Seen {
     fs::FileId id;
     std::uint64_t size;
     std::int64_t mtime_sec;
-    std::uint32_t mtime_nsec;
     std::int64_t ctime_sec;
+    std::uint32_t mtime_nsec;
     std::uint32_t ctime_nsec;
-    std::string_view path; ///< in its worker's Store
+    const char* bytes;        ///< the path, a NUL, then the digest
+    std::uint32_t path_size;
     std::uint32_t root;
-    std::uint32_t base; ///< Name::base
-    std::string digest; ///< File::digest
+    std::uint32_t base;       ///< Name::base
+    std::uint8_t digest_size; ///< of File::digest, 0 when the walk did not read the file
+
+    std::string_view path() const { return {bytes, path_size}; }
+    std::string_view digest() const { return {bytes + path_size + 1, digest_size}; }
 };
 
-/// One walk thread's Seen records and the bytes of their paths, in blocks that never move:
-/// a record costs no allocation of its own and no copy when the list grows, and a path no
-/// allocation until it becomes a candidate's Name.
+/// One walk thread's Seen records and the bytes of their paths and digests, in blocks that
+/// never move: a record costs no allocation of its own and no copy when the list grows, and
+/// a path no allocation until it becomes a candidate's Name.
 class Store {
 public:
-    Seen& add(Seen s, std::string_view path) {
+    void add(Seen s, std::string_view path, std::string_view digest) {
         if (seen_.empty() || seen_.back().size() == seen_block) {
             seen_.emplace_back();
             seen_.back().reserve(seen_block);
         }
-        s.path = keep(path);
-        return seen_.back().emplace_back(std::move(s));
+        s.bytes = keep(path, digest);
+        s.path_size = static_cast<std::uint32_t>(path.size());
+        s.digest_size = static_cast<std::uint8_t>(digest.size());
+        seen_.back().push_back(s);
     }
     std::size_t size() const { return seen_.empty() ? 0 : (seen_.size() - 1) * seen_block + seen_.back().size(); }
     template <class F> void each(F f) {
@@ -62,17 +69,20 @@ public:
 
 private:
     static constexpr std::size_t seen_block = 4096, path_block = 1 << 18;
-    std::string_view keep(std::string_view path) {
-        if (path.size() > left_) {
-            const std::size_t n = std::max(path_block, path.size());
+    const char* keep(std::string_view path, std::string_view digest) {
+        const std::size_t size = path.size() + 1 + digest.size();
+        if (size > left_) {
+            const std::size_t n = std::max(path_block, size);
             paths_.push_back(std::make_unique_for_overwrite<char[]>(n));
             next_ = paths_.back().get();
             left_ = n;
         }
-        std::memcpy(next_, path.data(), path.size());
-        std::string_view kept(next_, path.size());
-        next_ += path.size();
-        left_ -= path.size();
+        char* kept = next_;
+        std::memcpy(kept, path.data(), path.size());
+        kept[path.size()] = '\0'; // for open(2)
+        std::memcpy(kept + path.size() + 1, digest.data(), digest.size());
+        next_ += size;
+        left_ -= size;
         return kept;
     }
     std::vector<std::vector<Seen>> seen_;
@@ -82,20 +92,23 @@ private:
 };
 
 bool name_less(const Name& a, const Name& b) { return a.root != b.root ? a.root < b.root : a.path < b.path; }
+bool seen_less(const Seen& a, const Seen& b) { return a.root != b.root ? a.root < b.root : a.path() < b.path(); }
 
-/// The indices of files (all of one size) grouped by equal digest, runs of two or more
-/// only, each in name order; an empty digest (unread) matches nothing.
-std::vector<std::vector<std::size_t>> equal_runs(const std::vector<File>& files, const std::vector<std::string>& digests,
-                                                 std::vector<std::size_t> among) {
+/// The indices among (files of one size) grouped by equal digest_of(index), runs of two or
+/// more only, each in the order of the names first_of(index); an empty digest (unread)
+/// matches nothing.
+template <class DigestOf, class FirstOf>
+std::vector<std::vector<std::size_t>> equal_runs(std::vector<std::size_t> among, DigestOf digest_of, FirstOf first_of) {
     std::sort(among.begin(), among.end(), [&](std::size_t a, std::size_t b) {
-        return digests[a] != digests[b] ? digests[a] < digests[b] : name_less(files[a].names[0], files[b].names[0]);
+        const Digest &x = digest_of(a), &y = digest_of(b);
+        return x != y ? x < y : seen_less(first_of(a), first_of(b));
     });
     std::vector<std::vector<std::size_t>> runs;
     for (std::size_t i = 0; i < among.size();) {
         std::size_t j = i;
-        while (j < among.size() && digests[among[j]] == digests[among[i]])
+        while (j < among.size() && digest_of(among[j]) == digest_of(among[i]))
             ++j;
-        if (j - i >= 2 && !digests[among[i]].empty())
+        if (j - i >= 2 && !digest_of(among[i]).empty())
             runs.emplace_back(among.begin() + static_cast<std::ptrdiff_t>(i), among.begin() + static_cast<std::ptrdiff_t>(j));
         i = j;
     }
@@ -144,8 +157,9 @@ fs::UniqueFd open_dir(const Name& name, const std::vector<std::string>& roots) {
     return fd;
 }
 
-/// Opens path, relative to dirfd, and checks it is still the file f the walk saw.
-int open_in(int dirfd, const char* path, const File& f, bool follow) {
+/// Opens path, relative to dirfd, and checks it is still the file f (a File or a Seen) the
+/// walk saw.
+template <class F> int open_in(int dirfd, const char* path, const F& f, bool follow) {
     const char* base = path;
     int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
     fs::UniqueFd fd(openat(dirfd, base, flags | O_NOATIME));
@@ -174,6 +188,19 @@ int open_unchanged(const File& f, const Name& name, const std::vector<std::strin
     fs::UniqueFd dir = open_dir(name, roots);
     return dir ? open_in(dir.get(), name.path.c_str() + name.base, f, name.follow) : -1;
 }
+
+namespace {
+
+/// open_unchanged for a name the walk kept.
+int open_seen(const Seen& s, bool follow, const std::vector<std::string>& roots) {
+    int fd = open_in(AT_FDCWD, s.bytes, s, follow);
+    if (fd >= 0 || errno != ENAMETOOLONG)
+        return fd;
+    fs::UniqueFd dir = open_dir(Name{std::string(s.path()), s.root, s.base, follow}, roots);
+    return dir ? open_in(dir.get(), s.bytes + s.base, s, follow) : -1;
+}
+
+} // namespace
 
 bool same_bytes(int a, int b, std::uint64_t size, int& err) {
     thread_local std::vector<char> ba(read_block), bb(read_block);
@@ -225,8 +252,8 @@ private:
 /// Reads the file e names, size bytes at most prefix_size, while the walk has its directory
 /// open, and returns its digest; empty when it is not in the page cache (told to reads),
 /// cannot be read or is not size bytes long now (the reading passes try again, and report).
-std::string hash_small(const fs::Entry& e, const struct statx& st, bool follow, Hasher& h, SmallReads& reads,
-                       FindCounters* counters) {
+Digest hash_small(const fs::Entry& e, const struct statx& st, bool follow, Hasher& h, SmallReads& reads,
+                  FindCounters* counters) {
     static const uid_t euid = geteuid();
     const std::size_t size = static_cast<std::size_t>(st.stx_size);
     int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
@@ -253,7 +280,7 @@ std::string hash_small(const fs::Entry& e, const struct statx& st, bool follow, 
         counters->bytes_hashed.fetch_add(size, std::memory_order_relaxed);
     h.reset();
     h.update(buf, size);
-    return h.digest();
+    return h.result();
 }
 
 CacheKey key_of(const fs::FileId& id, std::uint64_t size, std::int64_t mtime_sec, std::uint32_t mtime_nsec,
@@ -262,7 +289,7 @@ CacheKey key_of(const fs::FileId& id, std::uint64_t size, std::int64_t mtime_sec
                     ctime_sec, ctime_nsec};
 }
 
-CacheKey key_of(const File& f) {
+template <class F> CacheKey key_of(const F& f) {
     return key_of(f.id, f.size, f.mtime_sec, f.mtime_nsec, f.ctime_sec, f.ctime_nsec);
 }
 
@@ -311,19 +338,18 @@ std::vector<Store> walk_files(const FindOptions& opt, const fs::WalkOptions& wop
                 return fs::Action::next;
             std::size_t slash = e.path.rfind('/');
             auto base = static_cast<std::uint32_t>(slash == std::string_view::npos ? 0 : slash + 1);
-            Seen& seen = per_worker[e.worker].add(Seen{fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec,
-                                                       st.stx_mtime.tv_nsec, st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec,
-                                                       {}, static_cast<std::uint32_t>(e.root), base, {}},
-                                                  e.path);
+            const Seen seen{fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec, st.stx_ctime.tv_sec,
+                            st.stx_mtime.tv_nsec, st.stx_ctime.tv_nsec, nullptr, 0, static_cast<std::uint32_t>(e.root),
+                            base, 0};
+            Digest digest;
             if (reads && reads->on() && st.stx_size > 0 && st.stx_size <= prefix_size) {
-                std::optional<CacheHashes> hit;
+                std::optional<CacheView> hit;
                 if (opt.cache)
-                    hit = opt.cache->find(key_of(fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec,
-                                                 st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec),
-                                          opt.hash);
+                    hit = opt.cache->view(key_of(seen), opt.hash);
                 if (!hit || hit->full.empty())
-                    seen.digest = hash_small(e, st, follow, (*hashers)[e.worker], *reads, counters);
+                    digest = hash_small(e, st, follow, (*hashers)[e.worker], *reads, counters);
             }
+            per_worker[e.worker].add(seen, e.path, digest.view());
             if (counters)
                 counters->files.fetch_add(1, std::memory_order_relaxed);
             return fs::Action::next;
@@ -333,14 +359,31 @@ std::vector<Store> walk_files(const FindOptions& opt, const fs::WalkOptions& wop
     return per_worker;
 }
 
-/// 2. By size, then inode: names of one inode become one File.  Returns the files of each
-/// size that two or more have.  What is sorted is a small key per name, not the names: most
-/// of the time of this step went to moving them.
-std::vector<std::vector<File>> size_classes(std::vector<Store> per_worker, bool follow) {
+/// 2's result: the candidates, as references into the walk's Stores.  Files become Files,
+/// with a std::string per name, only once they are in a group: most candidates never are.
+struct Classes {
+    /// Every name of every candidate, by size, inode, root and path: the names of one
+    /// candidate are a run.
+    std::vector<const Seen*> names;
+    /// One candidate (an inode): its names are names[first, first + count).
+    struct Cand {
+        std::uint32_t first, count;
+    };
+    std::vector<Cand> files; ///< by size, then inode
+    /// Each size class: files[begin, end).
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> classes;
+
+    const Seen& seen(std::size_t file) const { return *names[files[file].first]; }
+};
+
+/// 2. By size, then inode: names of one inode become one candidate, and the inodes of each
+/// size that two or more have a class.  What is sorted is a small key per name, not the
+/// names: most of the time of this step went to moving them.
+Classes size_classes(std::vector<Store>& per_worker) {
     struct Key {
         std::uint64_t size;
         fs::FileId id;
-        Seen* seen;
+        const Seen* seen;
     };
     std::size_t total = 0;
     for (const auto& v : per_worker)
@@ -356,38 +399,37 @@ std::vector<std::vector<File>> size_classes(std::vector<Store> per_worker, bool 
             return a.id.dev < b.id.dev;
         if (a.id.ino != b.id.ino)
             return a.id.ino < b.id.ino;
-        const Seen &x = *a.seen, &y = *b.seen;
-        return x.root != y.root ? x.root < y.root : x.path < y.path;
+        return seen_less(*a.seen, *b.seen);
     });
-    std::vector<std::vector<File>> classes;
+    Classes out;
     for (std::size_t i = 0; i < keys.size();) {
         std::size_t j = i + 1;
         while (j < keys.size() && keys[j].size == keys[i].size)
             ++j;
         if (j - i >= 2 && !(keys[i].id == keys[j - 1].id)) { // two or more inodes
-            std::vector<File> files;
-            files.reserve(j - i);
+            const auto begin = static_cast<std::uint32_t>(out.files.size());
             for (std::size_t k = i; k < j; ++k) {
-                Seen& s = *keys[k].seen;
-                if (files.empty() || !(files.back().id == s.id))
-                    files.push_back(File{s.id, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec, s.ctime_nsec, {},
-                                         std::move(s.digest)});
-                files.back().names.push_back(Name{std::string(s.path), s.root, s.base, follow});
+                if (k == i || !(keys[k].id == keys[k - 1].id))
+                    out.files.push_back({static_cast<std::uint32_t>(out.names.size()), 0});
+                out.names.push_back(keys[k].seen);
+                ++out.files.back().count;
             }
-            classes.push_back(std::move(files));
+            out.classes.emplace_back(begin, static_cast<std::uint32_t>(out.files.size()));
         }
         i = j;
     }
-    return classes;
+    return out;
 }
 
 /// What the hashing passes know of one file.
 struct Hashes {
-    std::string first;       ///< of its first prefix_size bytes (of all of it, when that is less)
-    std::string full;        ///< of all of it, when needed
+    Digest first;            ///< of its first prefix_size bytes (of all of it, when that is less)
+    Digest full;             ///< of all of it, when needed
     std::uint64_t where = 0; ///< where its data starts on the disk (FIEMAP), when it was read
     bool fresh = false;      ///< hashed by this run rather than taken from the cache
     bool refresh = false;    ///< taken from a cache record last used long ago: mark it used
+    /// User-provided, so that a vector of them is not zero-filled first (130 bytes a file).
+    Hashes() {}
 };
 
 /// A cache record used within this long is not written back just to say it was used.
@@ -398,127 +440,120 @@ constexpr std::int64_t use_refresh_seconds = 24 * 3600;
 /// file (all of a file no larger) the walk did not read, then all of the larger files whose
 /// prefixes collide.  The cache, when given, stands in for either read.  Returns the groups
 /// of equal full digests.  hashers: one per worker thread.
-std::vector<Group> hash_classes(std::vector<std::vector<File>> classes, const FindOptions& opt,
-                                std::vector<Hasher>& hashers, bool cold, const OnError& on_error,
-                                FindCounters* counters) {
+std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOptions& opt, std::vector<Hasher>& hashers,
+                                bool cold, const OnError& on_error, FindCounters* counters) {
     const std::vector<std::string>& roots = opt.walk.roots;
     const auto threads = static_cast<unsigned>(hashers.size());
     const std::int64_t now = std::time(nullptr);
-    std::vector<std::vector<Hashes>> state(classes.size());
-    // Job index: class << 32 | file.
-    auto file_of = [&](std::size_t index) -> File& { return classes[index >> 32][index & 0xffffffff]; };
-    auto hashes_of = [&](std::size_t index) -> Hashes& { return state[index >> 32][index & 0xffffffff]; };
-    auto open = [&](const ReadJob& job) {
-        const File& f = file_of(job.index);
-        return open_unchanged(f, f.names[0], roots);
-    };
+    std::vector<Hashes> state(cl.files.size()); // job index: the file's in cl.files
+    auto seen = [&](std::size_t file) -> const Seen& { return cl.seen(file); };
+    auto open = [&](const ReadJob& job) { return open_seen(seen(job.index), follow, roots); };
     auto hash = [&](const ReadJob& job, int fd, int err, unsigned worker, bool first) {
-        const File& f = file_of(job.index);
+        const Seen& f = seen(job.index);
         if (fd < 0) {
-            on_error(f.names[0].path, err);
+            on_error(f.path(), err);
             return;
         }
         Hasher& h = hashers[worker];
         h.reset();
         if (!hash_range(fd, job.limit, h)) {
-            on_error(f.names[0].path, errno);
+            on_error(f.path(), errno);
             return;
         }
         if (counters)
             counters->bytes_hashed.fetch_add(job.limit, std::memory_order_relaxed);
-        Hashes& s = hashes_of(job.index);
-        (first ? s.first : s.full) = h.digest();
+        Hashes& s = state[job.index];
+        (first ? s.first : s.full) = h.result();
         s.fresh = true;
         if (first && cold && f.size > prefix_size)
             s.where = first_physical(fd);
     };
 
     std::vector<ReadJob> jobs;
-    for (std::size_t c = 0; c < classes.size(); ++c) {
-        state[c].resize(classes[c].size());
-        const std::uint64_t size = classes[c][0].size;
-        for (std::size_t i = 0; i < classes[c].size() && size > 0; ++i) {
-            const File& f = classes[c][i];
-            Hashes& s = state[c][i];
-            if (opt.cache) {
-                if (auto hit = opt.cache->find(key_of(f), opt.hash)) {
-                    s.first = size <= prefix_size ? hit->full : hit->prefix;
-                    s.full = hit->full;
-                    s.refresh = hit->used < now - use_refresh_seconds;
-                }
+    for (std::size_t i = 0; i < cl.files.size(); ++i) {
+        const Seen& f = seen(i);
+        Hashes& s = state[i];
+        if (f.size == 0)
+            continue;
+        if (opt.cache) {
+            if (auto hit = opt.cache->view(key_of(f), opt.hash)) {
+                s.first = Digest(f.size <= prefix_size ? hit->full : hit->prefix);
+                s.full = Digest(hit->full);
+                s.refresh = hit->used < now - use_refresh_seconds;
             }
-            if (s.first.empty() && !f.digest.empty()) {
-                s.first = f.digest;
-                s.fresh = true;
-            }
-            if (s.first.empty())
-                jobs.push_back(ReadJob{f.id.dev, f.id.ino, std::min(size, prefix_size), c << 32 | i});
         }
+        if (s.first.empty() && f.digest_size) {
+            s.first = Digest(f.digest());
+            s.fresh = true;
+        }
+        if (s.first.empty())
+            jobs.push_back(ReadJob{f.id.dev, f.id.ino, std::min(f.size, prefix_size), i});
     }
     read_in_order(jobs, threads, cold, open,
                   [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(job, fd, err, worker, true); });
 
+    auto first_of = [&](std::size_t i) -> const Digest& { return state[i].first; };
+    auto full_of = [&](std::size_t i) -> const Digest& { return state[i].full; };
     std::vector<std::size_t> all;
-    std::vector<std::vector<std::vector<std::size_t>>> pending(classes.size()); // prefix runs of larger files
-    std::vector<std::vector<std::vector<std::size_t>>> runs(classes.size());
+    std::vector<std::vector<std::size_t>> runs, pending; // groups; prefix runs of larger files
     jobs.clear();
-    for (std::size_t c = 0; c < classes.size(); ++c) {
-        std::vector<File>& files = classes[c];
-        const std::uint64_t size = files[0].size;
-        all.resize(files.size());
-        for (std::size_t i = 0; i < all.size(); ++i)
-            all[i] = i;
-        if (size == 0) {
-            runs[c].push_back(all); // empty files are all equal
+    for (auto [begin, end] : cl.classes) {
+        const std::uint64_t size = seen(begin).size;
+        all.clear();
+        for (std::size_t i = begin; i < end; ++i)
+            all.push_back(i);
+        if (size == 0) { // empty files are all equal
+            std::sort(all.begin(), all.end(), [&](std::size_t a, std::size_t b) { return seen_less(seen(a), seen(b)); });
+            runs.push_back(all);
             continue;
         }
-        std::vector<std::string> firsts(files.size());
-        for (std::size_t i = 0; i < files.size(); ++i)
-            firsts[i] = state[c][i].first;
-        for (auto& run : equal_runs(files, firsts, all)) {
+        for (auto& run : equal_runs(all, first_of, seen)) {
             if (size <= prefix_size) {
-                runs[c].push_back(std::move(run));
+                runs.push_back(std::move(run));
                 continue;
             }
             for (std::size_t i : run)
-                if (state[c][i].full.empty())
-                    jobs.push_back(ReadJob{files[i].id.dev, state[c][i].where ? state[c][i].where : files[i].id.ino,
-                                           size, c << 32 | i});
-            pending[c].push_back(std::move(run));
+                if (state[i].full.empty())
+                    jobs.push_back(ReadJob{seen(i).id.dev, state[i].where ? state[i].where : seen(i).id.ino, size, i});
+            pending.push_back(std::move(run));
         }
     }
     read_in_order(jobs, threads, cold, open,
                   [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(job, fd, err, worker, false); });
+    for (const auto& run : pending)
+        for (auto& r : equal_runs(run, full_of, seen))
+            runs.push_back(std::move(r));
 
-    std::vector<Group> groups;
-    Hasher empty(opt.hash);
-    for (std::size_t c = 0; c < classes.size(); ++c) {
-        std::vector<File>& files = classes[c];
-        const std::uint64_t size = files[0].size;
-        std::vector<std::string> digests(files.size());
-        for (std::size_t i = 0; i < files.size(); ++i)
-            digests[i] = size == 0 ? empty.digest() : size <= prefix_size ? state[c][i].first : state[c][i].full;
-        for (const auto& run : pending[c])
-            for (auto& r : equal_runs(files, digests, run))
-                runs[c].push_back(std::move(r));
-        if (opt.learned) {
-            for (std::size_t i = 0; i < files.size(); ++i) {
-                const Hashes& s = state[c][i];
-                if (size > 0 && (s.fresh || s.refresh))
-                    opt.learned->emplace_back(key_of(files[i]),
-                                              CacheHashes{opt.hash, size <= prefix_size ? "" : s.first,
-                                                          size <= prefix_size ? s.first : s.full, 0});
-            }
+    if (opt.learned) {
+        for (std::size_t i = 0; i < cl.files.size(); ++i) {
+            const Hashes& s = state[i];
+            const Seen& f = seen(i);
+            if (f.size > 0 && (s.fresh || s.refresh))
+                opt.learned->emplace_back(key_of(f), CacheHashes{opt.hash, f.size <= prefix_size ? "" : s.first.str(),
+                                                                 (f.size <= prefix_size ? s.first : s.full).str(), 0});
         }
-        for (const auto& run : runs[c]) {
-            Group g{size, digests[run[0]], {}};
-            for (std::size_t i : run)
-                g.files.push_back(std::move(files[i]));
-            groups.push_back(std::move(g));
-        }
-        if (counters)
-            counters->groups.fetch_add(runs[c].size(), std::memory_order_relaxed);
     }
+    const Digest empty_digest = Hasher(opt.hash).result();
+    std::vector<Group> groups;
+    groups.reserve(runs.size());
+    for (const auto& run : runs) {
+        const Seen& one = seen(run[0]);
+        const Digest& d = one.size == 0 ? empty_digest : one.size <= prefix_size ? state[run[0]].first : state[run[0]].full;
+        Group g{one.size, d.str(), {}};
+        g.files.reserve(run.size());
+        for (std::size_t i : run) {
+            const Seen& s = seen(i);
+            File f{s.id, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec, s.ctime_nsec, {}};
+            const Classes::Cand& c = cl.files[i];
+            f.names.reserve(c.count);
+            for (std::size_t n = c.first; n < c.first + c.count; ++n)
+                f.names.push_back(Name{std::string(cl.names[n]->path()), cl.names[n]->root, cl.names[n]->base, follow});
+            g.files.push_back(std::move(f));
+        }
+        groups.push_back(std::move(g));
+    }
+    if (counters)
+        counters->groups.fetch_add(groups.size(), std::memory_order_relaxed);
     return groups;
 }
 
@@ -595,8 +630,10 @@ fs::WalkOptions walk_options(const FindOptions& opt) {
 
 } // namespace
 
-std::vector<std::vector<File>> candidates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
-    return size_classes(walk_files(opt, walk_options(opt), on_error, counters), opt.walk.flags & fs::walk_follow);
+CandidateCount candidates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
+    std::vector<Store> seen = walk_files(opt, walk_options(opt), on_error, counters);
+    const Classes classes = size_classes(seen);
+    return {classes.files.size(), classes.classes.size()};
 }
 
 std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
@@ -606,9 +643,12 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
     for (unsigned t = 0; t < threads; ++t)
         hashers.emplace_back(opt.hash);
     SmallReads reads;
-    auto classes = size_classes(walk_files(opt, walk_options(opt), on_error, counters, &reads, &hashers),
-                                opt.walk.flags & fs::walk_follow);
-    std::vector<Group> groups = hash_classes(std::move(classes), opt, hashers, reads.cold(), on_error, counters);
+    std::vector<Group> groups;
+    {
+        std::vector<Store> seen = walk_files(opt, walk_options(opt), on_error, counters, &reads, &hashers);
+        groups = hash_classes(size_classes(seen), opt.walk.flags & fs::walk_follow, opt, hashers, reads.cold(), on_error,
+                              counters);
+    }
     if (opt.verify)
         groups = verify_groups(std::move(groups), opt.walk.roots, on_error);
     drop_repeated_names(groups);

@@ -36,9 +36,6 @@ struct File {
     std::int64_t ctime_sec = 0;
     std::uint32_t ctime_nsec = 0;
     std::vector<Name> names; ///< sorted by root, then path
-    /// The digest of the whole file when the walk read it already (a small file found in
-    /// the page cache), else empty.
-    std::string digest;
 };
 
 /// Files with the same content: two or more distinct inodes.
@@ -90,10 +87,17 @@ using OnError = std::function<void(std::string_view path, int err)>;
 /// their first name.
 std::vector<Group> find_duplicates(const FindOptions& options, const OnError& on_error, FindCounters* counters);
 
+/// What candidates() found.
+struct CandidateCount {
+    std::size_t files = 0;   ///< inodes whose size another inode has
+    std::size_t classes = 0; ///< sizes two or more inodes have
+};
+
 /// The walk and the grouping by size that find_duplicates starts with: the files (names of
-/// one inode together) of each size that two or more have, in range and matching include.
-/// Nothing is read (find_duplicates's walk also reads the small files it finds cached).  tests/bench/dupfind_walk.cpp times it against the walk's floor.
-std::vector<std::vector<File>> candidates(const FindOptions& options, const OnError& on_error, FindCounters* counters);
+/// one inode together) of each size that two or more have, in range and matching include,
+/// counted.  Nothing is read (find_duplicates's walk also reads the small files it finds
+/// cached).  tests/bench/dupfind_walk.cpp times it against the walk's floor.
+CandidateCount candidates(const FindOptions& options, const OnError& on_error, FindCounters* counters);
 
 /// How much of a file the first hashing pass reads.
 inline constexpr std::uint64_t prefix_size = 4096;

@@ -82,16 +82,18 @@ void Hasher::update(const void* data, std::size_t size) {
         EVP_DigestUpdate(state_->evp, data, size);
 }
 
-std::string Hasher::digest() {
+std::string Hasher::digest() { return result().str(); }
+
+Digest Hasher::result() {
     if (state_->xxh) {
         XXH128_canonical_t c;
         XXH128_canonicalFromHash(&c, XXH3_128bits_digest(state_->xxh));
-        return std::string(reinterpret_cast<const char*>(c.digest), sizeof c.digest);
+        return Digest(std::string_view(reinterpret_cast<const char*>(c.digest), sizeof c.digest));
     }
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     EVP_DigestFinal_ex(state_->evp, out, &n);
-    return std::string(reinterpret_cast<const char*>(out), n);
+    return Digest(std::string_view(reinterpret_cast<const char*>(out), n));
 }
 
 std::string to_hex(std::string_view bytes) {
