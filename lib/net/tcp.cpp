@@ -133,7 +133,11 @@ std::string address_text(const sockaddr_storage& ss) {
     if (ss.ss_family == AF_INET6) {
         const auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);
         inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof host);
-        return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6.sin6_port));
+        std::string text = "[";
+        text += host;
+        text += "]:";
+        text += std::to_string(ntohs(in6.sin6_port));
+        return text;
     }
     return {};
 }
