@@ -61,6 +61,31 @@ struct EchoLater : net::Session {
     bool due_ = false;
 };
 
+/// A loop, and a server with opt on it listening on a free loopback port (addr), which stop,
+/// sent from another thread, stops.
+struct Served {
+    explicit Served(net::ServerOptions opt) {
+        uv_loop_init(&loop);
+        std::string error;
+        fs::UniqueFd fd = net::listen_tcp({"127.0.0.1", 0}, false, 64, error);
+        REQUIRE_MESSAGE(fd, error);
+        socklen_t len = sizeof addr;
+        REQUIRE(getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        server = std::make_unique<net::Server>(&loop, std::move(fd), std::move(opt));
+        REQUIRE_MESSAGE(server->start(error), error);
+        stop.data = server.get();
+        uv_async_init(&loop, &stop, [](uv_async_t* a) {
+            static_cast<net::Server*>(a->data)->stop();
+            uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
+        });
+    }
+
+    uv_loop_t loop{};
+    sockaddr_in addr{};
+    std::unique_ptr<net::Server> server;
+    uv_async_t stop{};
+};
+
 /// How often a loop came round while one echo server with busy_poll_us served one client:
 /// during the 20 ms after a reply, and during 100 ms starting long after the polling window.
 struct Iterations {
@@ -70,15 +95,6 @@ struct Iterations {
 };
 
 Iterations serve_one_request(std::uint64_t busy_poll_us, bool batch_writes = false, bool later = false) {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    std::string error;
-    fs::UniqueFd fd = net::listen_tcp({"127.0.0.1", 0}, false, 16, error);
-    REQUIRE_MESSAGE(fd, error);
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    REQUIRE(getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-
     net::ServerOptions opt;
     opt.make_session = [later]() -> std::unique_ptr<net::Session> {
         if (later)
@@ -87,8 +103,9 @@ Iterations serve_one_request(std::uint64_t busy_poll_us, bool batch_writes = fal
     };
     opt.busy_poll_us = busy_poll_us;
     opt.batch_writes = batch_writes;
-    net::Server server(&loop, std::move(fd), std::move(opt));
-    REQUIRE_MESSAGE(server.start(error), error);
+    Served served(std::move(opt));
+    uv_loop_t& loop = served.loop;
+    const sockaddr_in& addr = served.addr;
 
     // A prepare handle runs once per iteration, just before the loop polls (and maybe sleeps).
     static std::atomic<std::uint64_t> iterations;
@@ -97,12 +114,6 @@ Iterations serve_one_request(std::uint64_t busy_poll_us, bool batch_writes = fal
     uv_prepare_init(&loop, &counter);
     uv_prepare_start(&counter, [](uv_prepare_t*) { iterations.fetch_add(1, std::memory_order_relaxed); });
     uv_unref(reinterpret_cast<uv_handle_t*>(&counter));
-    uv_async_t stop;
-    stop.data = &server;
-    uv_async_init(&loop, &stop, [](uv_async_t* a) {
-        static_cast<net::Server*>(a->data)->stop();
-        uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
-    });
 
     Iterations result;
     std::thread client([&] {
@@ -110,7 +121,7 @@ Iterations serve_one_request(std::uint64_t busy_poll_us, bool batch_writes = fal
         int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         timeval patience{2, 0}; // a reply that never comes fails the test instead of hanging it
         if (s >= 0 && setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience) == 0 &&
-            connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && write(s, "ping", 4) == 4) {
+            connect(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 && write(s, "ping", 4) == 4) {
             char buf[4];
             ssize_t got = 0;
             for (ssize_t n = 1; got < 4 && n > 0; got += n)
@@ -126,7 +137,7 @@ Iterations serve_one_request(std::uint64_t busy_poll_us, bool batch_writes = fal
         }
         if (s >= 0)
             close(s);
-        uv_async_send(&stop);
+        uv_async_send(&served.stop);
     });
     uv_run(&loop, UV_RUN_DEFAULT);
     client.join();
@@ -165,25 +176,11 @@ TEST_CASE("tcp: batched writes answer, a reply made outside the poll too, and th
 }
 
 TEST_CASE("tcp: batched writes: each of many clients gets its own replies, in order") {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    std::string error;
-    fs::UniqueFd fd = net::listen_tcp({"127.0.0.1", 0}, false, 64, error);
-    REQUIRE_MESSAGE(fd, error);
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    REQUIRE(getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0);
     net::ServerOptions opt;
     opt.make_session = [] { return std::make_unique<Echo>(); };
     opt.batch_writes = true;
-    net::Server server(&loop, std::move(fd), std::move(opt));
-    REQUIRE_MESSAGE(server.start(error), error);
-    uv_async_t stop;
-    stop.data = &server;
-    uv_async_init(&loop, &stop, [](uv_async_t* a) {
-        static_cast<net::Server*>(a->data)->stop();
-        uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
-    });
+    Served served(std::move(opt));
+    const sockaddr_in& addr = served.addr;
 
     constexpr int clients = 20, rounds = 50;
     std::atomic<int> right{0};
@@ -195,7 +192,7 @@ TEST_CASE("tcp: batched writes: each of many clients gets its own replies, in or
                 c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 timeval patience{2, 0};
                 if (c < 0 || setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience) != 0 ||
-                    connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+                    connect(c, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
                     return;
             }
             // Every client writes before any reads, so that a turn of the loop has many to answer.
@@ -219,10 +216,10 @@ TEST_CASE("tcp: batched writes: each of many clients gets its own replies, in or
         for (int c : s)
             if (c >= 0)
                 close(c);
-        uv_async_send(&stop);
+        uv_async_send(&served.stop);
     });
-    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_run(&served.loop, UV_RUN_DEFAULT);
     driver.join();
     CHECK(right == clients * rounds);
-    CHECK(uv_loop_close(&loop) == 0);
+    CHECK(uv_loop_close(&served.loop) == 0);
 }
