@@ -3,8 +3,19 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace syskit::http {
+
+namespace {
+
+/// A body's memory kept for the connection's next request up to this size; a larger one is
+/// given back.
+constexpr std::size_t kept_body = 64 * 1024;
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+} // namespace
 
 std::string_view Request::path() const {
     std::string_view t = target;
@@ -53,7 +64,16 @@ bool RequestParser::count_head(std::size_t n) {
 
 int RequestParser::on_message_begin(http_parser* p) {
     auto* self = static_cast<RequestParser*>(p->data);
-    self->req_ = Request{};
+    // Cleared rather than replaced, so that the next request of the connection reuses the
+    // memory, except for a large body's.
+    Request& r = self->req_;
+    r.method.clear();
+    r.target.clear();
+    r.headers.clear();
+    if (r.body.capacity() > kept_body)
+        std::string().swap(r.body);
+    r.body.clear();
+    r.keep_alive = true;
     self->head_bytes_ = 0;
     self->in_value_ = false;
     self->complete_ = false;
@@ -80,8 +100,11 @@ int RequestParser::on_header_field(http_parser* p, const char* at, std::size_t n
     // section 5.1 says to answer 400, as a proxy may read such a field differently.
     if (std::find_if(at, at + n, [](char c) { return c == ' ' || c == '\t'; }) != at + n)
         return self->fail(400, "white space in a header field name"), 1;
+    std::string& name = hs.back().first;
+    std::size_t had = name.size();
+    name.resize(had + n);
     for (std::size_t i = 0; i < n; ++i)
-        hs.back().first += static_cast<char>(std::tolower(static_cast<unsigned char>(at[i])));
+        name[had + i] = ascii_lower(at[i]);
     return 0;
 }
 
@@ -209,16 +232,38 @@ std::string_view reason(int status) {
     }
 }
 
+void write_head(std::string& out, int status, std::string_view content_type, std::size_t content_length,
+                bool keep_alive, std::string_view extra_headers) {
+    // Written in place, with room made once, rather than formatted: this runs once per request.
+    std::string_view why = reason(status);
+    std::size_t at = out.size();
+    out.resize(at + 112 + why.size() + content_type.size() + extra_headers.size());
+    char* p = out.data() + at;
+    auto put = [&](std::string_view s) { p = std::copy(s.begin(), s.end(), p); };
+    put("HTTP/1.1 ");
+    p = std::to_chars(p, p + 11, status).ptr;
+    put(" ");
+    put(why);
+    put("\r\n");
+    if (!content_type.empty()) {
+        put("Content-Type: ");
+        put(content_type);
+        put("\r\n");
+    }
+    if (status != 204) {
+        put("Content-Length: ");
+        p = std::to_chars(p, p + 20, content_length).ptr;
+        put("\r\n");
+    }
+    put(keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+    put(extra_headers);
+    put("\r\n");
+    out.resize(static_cast<std::size_t>(p - out.data()));
+}
+
 void write_response(std::string& out, int status, std::string_view content_type, std::string_view body,
                     bool keep_alive, std::string_view extra_headers, bool head_only) {
-    fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", status, reason(status));
-    if (!content_type.empty())
-        fmt::format_to(std::back_inserter(out), "Content-Type: {}\r\n", content_type);
-    if (status != 204)
-        fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", body.size());
-    out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
-    out += extra_headers;
-    out += "\r\n";
+    write_head(out, status, content_type, body.size(), keep_alive, extra_headers);
     if (!head_only && status != 204)
         out += body;
 }
@@ -239,20 +284,25 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
     std::string r;
     r.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c == '%') {
-            if (i + 2 >= s.size())
-                return std::nullopt;
-            int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return std::nullopt;
-            r += static_cast<char>(hi * 16 + lo);
-            i += 2;
-        } else if (c == '+' && plus_is_space) {
+        // What needs no decoding goes in as one piece.
+        std::size_t run = i;
+        while (run < s.size() && s[run] != '%' && !(plus_is_space && s[run] == '+'))
+            ++run;
+        r.append(s.data() + i, run - i);
+        i = run;
+        if (i == s.size())
+            break;
+        if (s[i] == '+') {
             r += ' ';
-        } else {
-            r += c;
+            continue;
         }
+        if (i + 2 >= s.size())
+            return std::nullopt;
+        int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+        if (hi < 0 || lo < 0)
+            return std::nullopt;
+        r += static_cast<char>(hi * 16 + lo);
+        i += 2;
     }
     return r;
 }

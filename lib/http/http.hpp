@@ -96,6 +96,12 @@ private:
 /// "OK", "Not Found", ...; "Unknown" for a code it does not know.
 std::string_view reason(int status);
 
+/// Appends a response's head: status line, Content-Type (when not empty), Content-Length (but
+/// for a 204), Connection, the extra header lines (each ending in CRLF), the empty line.  For a
+/// caller that appends a body of content_length bytes itself.
+void write_head(std::string& out, int status, std::string_view content_type, std::size_t content_length,
+                bool keep_alive, std::string_view extra_headers = {});
+
 /// Appends a whole response: status line, Content-Type (when not empty), Content-Length,
 /// Connection, the extra header lines (each ending in CRLF), then body unless head_only.
 void write_response(std::string& out, int status, std::string_view content_type, std::string_view body,

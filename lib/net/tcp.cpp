@@ -116,6 +116,7 @@ private:
     bool write_pending_ = false;
     bool close_after_write_ = false;
     bool closing_ = false;
+    bool to_send_ = false; ///< in Server::to_send_
 
     friend class Server;
 };
@@ -220,6 +221,10 @@ void Connection::process(std::string_view data, bool from_in) {
         std::string().swap(in_); // a large request has gone; give its memory back
     if (after == After::close) {
         finish(true);
+        return;
+    }
+    if (server_.batching_) {
+        server_.send_later(this);
         return;
     }
     flush();
@@ -416,7 +421,45 @@ bool Server::start(std::string& error) {
         uv_unref(reinterpret_cast<uv_handle_t*>(&polled_)); // it must not keep the loop running
         busy_poll_ = true;
     }
+    if (opt_.batch_writes) {
+        uv_check_init(loop_, &turn_end_);
+        uv_idle_init(loop_, &no_sleep_);
+        turn_end_.data = this;
+        uv_check_start(&turn_end_, on_turn_end);
+        uv_unref(reinterpret_cast<uv_handle_t*>(&turn_end_));
+        batching_ = true;
+    }
     return true;
+}
+
+void Server::send_later(Connection* c) {
+    if (c->to_send_)
+        return;
+    c->to_send_ = true;
+    to_send_.push_back(c);
+    if (to_send_.size() == 1)
+        uv_idle_start(&no_sleep_, [](uv_idle_t*) {});
+}
+
+void Server::on_turn_end(uv_check_t* h) { static_cast<Server*>(h->data)->send_batch(); }
+
+void Server::send_batch() {
+    if (to_send_.empty())
+        return;
+    uv_idle_stop(&no_sleep_);
+    // Swapped out first: a flush that closes a connection or resumes a stalled one may
+    // append to the list again.
+    std::vector<Connection*> batch;
+    batch.swap(to_send_);
+    for (Connection* c : batch) {
+        c->to_send_ = false;
+        c->flush();
+        c->resume_stalled();
+    }
+    if (to_send_.empty()) {
+        batch.clear();
+        batch.swap(to_send_); // keeps the list's memory for the next turn
+    }
 }
 
 bool Server::listen_again(std::string& error) {
@@ -554,6 +597,8 @@ void Server::link(Connection* c) {
 }
 
 void Server::unlink(Connection* c) {
+    if (c->to_send_)
+        std::erase(to_send_, c);
     (c->prev ? c->prev->next : head_) = c->next;
     if (c->next)
         c->next->prev = c->prev;
@@ -574,6 +619,12 @@ void Server::stop() {
     if (busy_poll_) {
         uv_close(reinterpret_cast<uv_handle_t*>(&polled_), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(&spin_), nullptr);
+    }
+    if (batching_) {
+        send_batch();
+        batching_ = false;
+        uv_close(reinterpret_cast<uv_handle_t*>(&turn_end_), nullptr);
+        uv_close(reinterpret_cast<uv_handle_t*>(&no_sleep_), nullptr);
     }
     for (Connection* c = head_; c; c = c->next)
         if (!c->closing())

@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace syskit::net {
 
@@ -106,6 +107,12 @@ struct ServerOptions {
     /// client writing to it pays for putting a thread to sleep and waking it per request.  An
     /// idle server sleeps as before, after at most this much spinning.
     std::uint64_t busy_poll_us = 0;
+    /// Replies are sent once per turn of the loop, after everything the poll brought has been
+    /// read and answered, rather than as each read is answered (as Redis writes before it
+    /// sleeps).  Clients waiting on several connections then get their replies in one burst
+    /// instead of being woken for each, and the server is less often preempted by the clients
+    /// its writes wake.  The system calls are the same.
+    bool batch_writes = false;
 };
 
 class Connection;
@@ -143,6 +150,10 @@ private:
     static void on_backoff(uv_timer_t* t);
     static void on_polled(uv_check_t* h);
     static void on_spin(uv_idle_t* h);
+    /// batch_writes: c has replies to send at the end of this turn of the loop.
+    void send_later(Connection* c);
+    static void on_turn_end(uv_check_t* h);
+    void send_batch();
     void link(Connection* c);
     void unlink(Connection* c);
 
@@ -166,6 +177,13 @@ private:
     std::uint64_t reads_ = 0;
     std::uint64_t reads_seen_ = 0;
     std::uint64_t last_read_ns_ = 0;
+    // batch_writes: the connections with replies to send once the poll's callbacks are done (the
+    // check handle runs then; the idle one, active while any wait, keeps the next poll from
+    // sleeping when replies were made outside the poll's callbacks).
+    uv_check_t turn_end_{};
+    uv_idle_t no_sleep_{};
+    bool batching_ = false;
+    std::vector<Connection*> to_send_;
     /// Where reads land; sessions consume them before the next read, so one buffer per
     /// loop is enough and an idle connection holds none.
     std::array<char, 65536> scratch_{};

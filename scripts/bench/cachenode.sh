@@ -7,15 +7,19 @@
 #      for SET and GET at both depths, as the median of the ratios within each round.  The
 #      default threads are printed for information.  The same for hashes: -t hset (HSET myhash
 #      element:__rand_int__ VALUE) and, as a custom command, HGET myhash element:__rand_int__:
-#      target at least 1.0x Redis's ops/s at both depths.
+#      target at least 1.0x Redis's ops/s at both depths.  Each test runs on its own, and each
+#      server's CPU time per operation in it is printed too (utime and stime from /proc/PID/stat
+#      around the run): on a loaded machine the ops/s of one run swing with the load, the CPU
+#      an operation costs much less.
 #   2. Memory: 1,000,000 keys with 100-byte values loaded through redis-cli --pipe into a fresh
 #      server of each; VmRSS from /proc/PID/status.  Target: cachenode's at most Redis's.
 #   3. HTTP: wrk -c 50 -d 5s on GET /get?key=k (a 100-byte value), median of the runs, against
 #      the book's chapter 13 cache (scripts/bench/gocache, built with Debian's Go) in the same
 #      rounds.  Target: at least 3x its requests/s.  Each server's CPU time per request is
-#      printed too (utime and stime from /proc/PID/stat around each run), and wrk's own, and
-#      from them the most any server could do here: two CPUs shared by wrk's CPU time per
-#      request and the server's time in the kernel for it.
+#      printed too (utime and stime from /proc/PID/stat around each run), and wrk's own; from
+#      them, the requests/s each server would reach on this machine were nothing else running
+#      (the CPUs shared by wrk and the server only: CPUs / their CPU time per request), and the
+#      most any server could reach: the CPUs shared by wrk and the server's time in the kernel.
 #   4. Hit ratio: cachenode-hitratio, Zipf 0.99 over 1,000,000 keys with room for 10% of them.
 #      Target: the default policy's hit ratio above LRU's.
 #   scripts/bench/cachenode.sh                   builds build/ and uses it
@@ -83,9 +87,14 @@ start_cachenode() { # start_cachenode PORT HTTP_PORT [OPTIONS...]; sets pid
 (cd "$repo/scripts/bench/gocache" && go build -o "$tmp/gocache" .) >"$tmp/go-build.txt" 2>&1 ||
     die "building scripts/bench/gocache failed: $(tail -c 500 "$tmp/go-build.txt")"
 
+# utime and stime of a process, in clock ticks; cpu_ticks PID: their sum.
+ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 # 1. Throughput and p99 latency.
 redis_port=${ports[0]} cn1_port=${ports[1]} cn1_http=${ports[2]} cnN_port=${ports[3]} cnN_http=${ports[4]}
 start_redis "$redis_port"
+redis_pid=$pid
 start_cachenode "$cn1_port" "$cn1_http" --threads 1
 cn1_pid=$pid
 start_cachenode "$cnN_port" "$cnN_http"
@@ -99,18 +108,22 @@ for round in $(seq "$runs"); do
         # few milliseconds does not move the p99.
         if [ "$depth" = 1 ]; then n=150000; else n=2500000; fi
         for server in "${order[@]}"; do
-            declare -n port=${server}_port
-            redis-benchmark -h 127.0.0.1 -p "$port" -t set,get -c 50 -d 100 -n "$n" -P "$depth" --csv \
-                >"$tmp/rb-$server-$depth-$round.csv" 2>"$tmp/rb.err" ||
-                die "redis-benchmark against $server failed: $(tail -c 500 "$tmp/rb.err")"
-            # Hashes, into the same file without the CSV header.
-            for hash_test in "-t hset" "HGET myhash element:__rand_int__"; do
+            declare -n port=${server}_port server_pid=${server}_pid
+            # One test per run, so that each has its server's CPU time: "TICKS REQUESTS TEST"
+            # lines beside the CSV rows (TEST as the CSV names it).
+            for test in "-t set" "-t get" "-t hset" "HGET myhash element:__rand_int__"; do
+                csv=$tmp/rb-$server-$depth-$round.csv
+                before=$(cpu_ticks "$server_pid")
                 # shellcheck disable=SC2086 # the words of the test are separate arguments
-                redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -d 100 -n "$n" -P "$depth" --csv $hash_test \
-                    2>"$tmp/rb.err" | tail -n +2 >>"$tmp/rb-$server-$depth-$round.csv" ||
-                    die "redis-benchmark $hash_test against $server failed: $(tail -c 500 "$tmp/rb.err")"
+                redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -d 100 -n "$n" -P "$depth" --csv $test \
+                    >"$tmp/rb.csv" 2>"$tmp/rb.err" ||
+                    die "redis-benchmark $test against $server failed: $(tail -c 500 "$tmp/rb.err")"
+                after=$(cpu_ticks "$server_pid")
+                if [ -f "$csv" ]; then tail -n +2 "$tmp/rb.csv" >>"$csv"; else cp "$tmp/rb.csv" "$csv"; fi
+                echo "$((after - before)) $n $(tail -n 1 "$tmp/rb.csv" | cut -d, -f1 | tr -d '"')" \
+                    >>"$tmp/rb-$server-$depth-$round.ticks"
             done
-            unset -n port
+            unset -n port server_pid
         done
     done
     order=("${order[@]:1}" "${order[0]}")
@@ -131,17 +144,16 @@ done
     die "the Go cache does not answer GET /get?key=k with the value set"
 redis-cli -p "$cnN_port" set k "$value" >/dev/null
 redis-cli -p "$cn1_port" set k "$value" >/dev/null
-cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 declare -A http_pid=([cnN]=$cnN_pid [cn1]=$cn1_pid [go]=$go_pid)
 declare -A http_at=([cnN]=$cnN_http [cn1]=$cn1_http [go]=$go_http)
 for round in $(seq "$http_runs"); do
     for server in cnN cn1 go; do
         out=$tmp/wrk-$server-$round.txt
-        echo "server_ticks_before: $(cpu_ticks "${http_pid[$server]}")" >"$out"
+        echo "server_ticks_before: $(ticks "${http_pid[$server]}")" >"$out"
         /usr/bin/time -f "wrk_seconds: %U %S" -a -o "$out" \
             wrk -t 2 -c 50 -d 5s "http://127.0.0.1:${http_at[$server]}/get?key=k" >>"$out" 2>&1 ||
             die "wrk against $server failed: $(tail -c 500 "$out")"
-        echo "server_ticks_after: $(cpu_ticks "${http_pid[$server]}")" >>"$out"
+        echo "server_ticks_after: $(ticks "${http_pid[$server]}")" >>"$out"
     done
 done
 redis_version=$(redis-cli -p "$redis_port" info server | tr -d '\r' | sed -n 's/^redis_version://p')

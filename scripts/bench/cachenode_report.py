@@ -25,6 +25,22 @@ for path in glob.glob(f"{tmp}/rb-*.csv"):
         per_round[int(rnd)] = (float(row["rps"]), float(row["p99_latency_ms"]))
 
 
+# {(server, depth, test): [microseconds of the server's CPU per operation, each round]}
+cpu_per_op = {}
+for path in glob.glob(f"{tmp}/rb-*.ticks"):
+    server, depth = re.match(r".*/rb-(\w+)-(\d+)-\d+\.ticks$", path).groups()
+    for line in open(path):
+        ticks, n, test = line.rstrip("\n").split(" ", 2)
+        cpu_per_op.setdefault((server, int(depth), test), []).append(int(ticks) / float(clk_tck) * 1e6 / int(n))
+
+
+def cpu_line(depth, test, label):
+    """The servers' CPU time per operation, medians over the rounds."""
+    r, c, n = (med(cpu_per_op[(s, depth, test)]) for s in ("redis", "cn1", "cnN"))
+    return (f"  -P {depth:<2} {label}  server CPU per op: redis {r:.2f} us, cachenode -t 1 {c:.2f} us ({c / r:.2f}x), "
+            f"cachenode -t {cnN_threads} {n:.2f} us")
+
+
 def medians(server, depth, test):
     rounds = figures[(server, depth, test)].values()
     return med(r for r, _ in rounds), med(p for _, p in rounds)
@@ -62,6 +78,7 @@ for depth in (1, 16):
         print(f"  -P {depth:<2} {test}  each round, cachenode -t 1 / redis: ops/s "
               + " ".join(f"{x:.2f}" for x in ratios("cn1", depth, test, 0)) + "; p99 "
               + " ".join(f"{x:.2f}" for x in ratios("cn1", depth, test, 1)))
+        print(cpu_line(depth, test, test))
 
 print("hashes: redis-benchmark -t hset -c 50 -d 100, and HGET myhash element:__rand_int__, same rounds")
 for depth in (1, 16):
@@ -74,6 +91,7 @@ for depth in (1, 16):
               f" | {names['cnN']}: {n_rps:9.0f} ops/s")
         print(f"  -P {depth:<2} {label}  cachenode -t 1 / redis: ops/s {rps_x:.2f}x (target >= 1.00): "
               f"{verdict(rps_x >= 1)}; each round: " + " ".join(f"{x:.2f}" for x in ratios("cn1", depth, test, 0)))
+        print(cpu_line(depth, test, label))
 
 rk, ck = int(mem_redis_keys), int(mem_cn_keys)
 rr, cr = int(mem_redis_rss) / 1024, int(mem_cn_rss) / 1024
@@ -113,9 +131,15 @@ print(f"  cachenode -t {cnN_threads}: {n_http:.0f} req/s, {n_cpu:.1f} us ({n_sys
 print(f"  cachenode -t 1: {c_http:.0f} req/s, {c_cpu:.1f} us ({c_sys:.1f} us), wrk {c_wrk:.1f} us")
 print(f"  cachenode -t {cnN_threads} / Go cache: req/s {n_x:.2f}x (target >= 3.00x): "
       f"{verdict(n_x >= 3)}; server CPU per request {n_cpu / g_cpu:.2f}x")
+# With only wrk and the server running, both CPU-bound on the machine's CPUs, each request
+# costs the two's CPU time: the requests/s that gives, and for a server that did nothing but
+# its system calls (its kernel time).
+quiet_n, quiet_g = int(cpus) / ((n_cpu + n_wrk) / 1e6), int(cpus) / ((g_cpu + g_wrk) / 1e6)
 ceiling = int(cpus) / ((n_wrk + n_sys) / 1e6)
-print(f"  ceiling here: {cpus} CPUs / (wrk {n_wrk:.1f} us + cachenode's kernel time {n_sys:.1f} us) = "
-      f"{ceiling:.0f} req/s, {ceiling / g_http:.2f}x the Go cache, for a server that did no work of its own")
+print(f"  on this machine with nothing else running, {cpus} CPUs / (server + wrk CPU per request): cachenode -t "
+      f"{cnN_threads} {quiet_n:.0f} req/s, the Go cache {quiet_g:.0f} req/s: {quiet_n / quiet_g:.2f}x")
+print(f"  ceiling: {cpus} CPUs / (wrk {n_wrk:.1f} us + cachenode's kernel time {n_sys:.1f} us) = {ceiling:.0f} req/s, "
+      f"{ceiling / quiet_g:.2f}x the Go cache's, for a server that did no work of its own")
 
 text = open(f"{tmp}/hitratio.txt").read()
 ratios = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(\w+)\s+hit ratio ([\d.]+)", text, re.M)}

@@ -2,9 +2,12 @@
 // drives it (http_api.cpp over lib/http).
 #include "../fuzz/cachenode_world.hpp"
 #include "cachenode/http_api.hpp"
+#include "out/json.hpp"
 
 #include <doctest/doctest.h>
 
+#include <iterator>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -96,6 +99,29 @@ TEST_CASE("cachenode HTTP: the book's API, POST /set and GET /get") {
     CHECK(c.count(Op::set, false) == 10);
     CHECK(c.count(Op::get, true) == 2); // a miss is an answer
     CHECK(c.count(Op::get, false) == 2);
+}
+
+TEST_CASE("cachenode HTTP: GET /get escapes any value as JSON, byte for byte as lib/out does") {
+    Conn c;
+    // Pieces that a fast path over plain characters could get wrong: the characters JSON
+    // escapes, the ends of 8-byte words, UTF-8 sequences whole, cut, and next to plain bytes.
+    const std::string_view pieces[] = {"abcdefgh", "x", "\"", "\\", "\n", std::string_view("\0", 1),
+                                       "\x1f", "\x7f", " ~", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                       "\xc3", "\xe2\x82", "\xa9", "\xff", "\xed\xa0\x80", "0123456"};
+    std::mt19937 rng(14);
+    for (int round = 0; round < 300; ++round) {
+        std::string value;
+        for (int n = static_cast<int>(rng() % 8); n >= 0; --n)
+            value += pieces[rng() % std::size(pieces)];
+        CAPTURE(value);
+        REQUIRE(c.send(with_body("PUT /v1/keys/k HTTP/1.1", value)) == no_content);
+        std::string body = "{\"value\":\"";
+        out::append_json_string(body, value);
+        body += "\"}\n";
+        CHECK(c.send("GET /get?key=k HTTP/1.1\r\n\r\n") ==
+              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                  "\r\nConnection: keep-alive\r\n\r\n" + body);
+    }
 }
 
 TEST_CASE("cachenode HTTP: the REST form, /v1/keys/KEY") {

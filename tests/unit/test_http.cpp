@@ -53,6 +53,26 @@ TEST_CASE("http: pipelined requests come out one at a time") {
     REQUIRE(p.parse(std::string_view(in).substr(at), consumed) == Result::request);
     CHECK(consumed == c.size());
     CHECK_FALSE(p.request().keep_alive);
+    CHECK(p.request().body.empty()); // nor does the second one's body stay
+    CHECK(p.request().headers.size() == 1);
+}
+
+TEST_CASE("http: a request after a large one starts empty") {
+    http::RequestParser p;
+    std::string big = "PUT /big HTTP/1.1\r\nContent-Length: 100000\r\nX-Long: " + std::string(300, 'h') +
+                      "\r\n\r\n" + std::string(100000, 'b');
+    std::string small = "GET /small HTTP/1.0\r\nHOST: x\r\n\r\n";
+    std::size_t consumed = 0;
+    REQUIRE(p.parse(big, consumed) == Result::request);
+    CHECK(p.request().body.size() == 100000);
+    REQUIRE(p.parse(small, consumed) == Result::request);
+    const http::Request& r = p.request();
+    CHECK(r.method == "GET");
+    CHECK(r.target == "/small");
+    CHECK(r.body.empty());
+    REQUIRE(r.headers.size() == 1);
+    CHECK(r.headers[0].first == "host");
+    CHECK_FALSE(r.keep_alive); // HTTP/1.0 without keep-alive, whatever came before
 }
 
 TEST_CASE("http: a request cut anywhere is complete once its last byte arrives") {
@@ -201,6 +221,13 @@ TEST_CASE("http: responses, byte for byte") {
     out = "before|";
     http::write_response(out, 200, "a/b", "body", true, {}, true);
     CHECK(out == "before|HTTP/1.1 200 OK\r\nContent-Type: a/b\r\nContent-Length: 4\r\nConnection: keep-alive\r\n\r\n");
+    out = "x";
+    http::write_head(out, 201, "text/plain", 12345678901, false, "Location: /a\r\n");
+    CHECK(out == "xHTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nContent-Length: 12345678901\r\n"
+                 "Connection: close\r\nLocation: /a\r\n\r\n");
+    out.clear();
+    http::write_head(out, 299, "", 0, true);
+    CHECK(out == "HTTP/1.1 299 Unknown\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n");
     CHECK(http::reason(413) == "Content Too Large");
     CHECK(http::reason(507) == "Insufficient Storage");
     CHECK(http::reason(299) == "Unknown");
@@ -215,6 +242,10 @@ TEST_CASE("http: percent-decoding and query parameters") {
     CHECK_FALSE(http::percent_decode("bad%zz", false));
     CHECK_FALSE(http::percent_decode("end%2", false));
     CHECK_FALSE(http::percent_decode("end%", false));
+    CHECK(http::percent_decode("++a+%41%2b+", true) == "  a A+ ");
+    CHECK(http::percent_decode("%41%42", false) == "AB");
+    CHECK(http::percent_decode("plain", true) == "plain");
+    CHECK_FALSE(http::percent_decode("a+%4", true));
 
     CHECK(http::query_param("key=a%20b&x=1", "key") == "a b");
     CHECK(http::query_param("key=a+b", "key") == "a b");

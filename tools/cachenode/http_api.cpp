@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <span>
@@ -21,6 +22,8 @@ namespace {
 
 constexpr std::string_view text_plain = "text/plain; charset=utf-8";
 constexpr std::string_view keys_prefix = "/v1/keys/";
+/// HttpSession::body_ keeps its memory between requests up to this size.
+constexpr std::size_t kept_body = 64 * 1024;
 
 /// A TTL in milliseconds from a query or JSON: a positive decimal integer.
 bool parse_ttl(std::string_view s, std::int64_t& ms) {
@@ -39,13 +42,51 @@ bool ieq_prefix(std::string_view s, std::string_view prefix) {
 
 using Answer = HttpSession::Answer;
 
+/// Whether byte c goes into a JSON string as it is: printable ASCII but '"' and '\\'.
+bool json_plain(char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; }
+
+/// How many bytes at the start of s are plain (json_plain): eight at a time while no byte of
+/// the eight is below 0x20, at or above 0x7F, '"' or '\\' (tests on all the bytes of a word
+/// at once: "Bit Twiddling Hacks", determine if a word has a byte less than n), then one by one.
+std::size_t plain_prefix(std::string_view s) {
+    constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
+    auto below = [&](std::uint64_t w, std::uint64_t n) { return (w - ones * n) & ~w & highs; };
+    std::size_t i = 0;
+    for (std::uint64_t w; i + 8 <= s.size(); i += 8) {
+        std::memcpy(&w, s.data() + i, 8);
+        if (below(w, 0x20) | (w & highs) | below(w ^ (ones * 0x7F), 1) | below(w ^ (ones * '"'), 1) |
+            below(w ^ (ones * '\\'), 1))
+            break;
+    }
+    while (i < s.size() && json_plain(s[i]))
+        ++i;
+    return i;
+}
+
+/// Appends s escaped as out::append_json_string does, with runs of plain characters (a value's
+/// usual content) copied whole.  It splits s only beside an ASCII byte, which is never part of
+/// a UTF-8 sequence, so each piece is escaped as it would be within the whole.
+void append_json_value(std::string& dst, std::string_view s) {
+    while (!s.empty()) {
+        std::size_t plain = plain_prefix(s);
+        dst.append(s.data(), plain);
+        std::size_t other = plain;
+        while (other < s.size() && !json_plain(s[other]))
+            ++other;
+        out::append_json_string(dst, s.substr(plain, other - plain));
+        s.remove_prefix(other);
+    }
+}
+
 /// One request being answered: what a route's handler reads, and where it writes the reply.
 struct Exchange {
     Shared& sh;
     const http::Request& r;
     std::string& out;
+    /// Where a handler builds a body: the session's, which keeps its memory between requests.
+    std::string& body;
     uv_loop_t* loop = nullptr;
-    std::function<void()> resume;
+    const std::function<void()>& resume;
     bool ok = false; ///< whether it went well, for the counters
     /// Set when the request went to another node and its answer comes later.
     std::unique_ptr<HttpSession::Pending> pending;
@@ -87,7 +128,7 @@ bool answer(std::string& out, const Forwarded& f, Answer how, bool keep_alive, b
             return respond(200, "application/octet-stream", f.value);
         else {
             std::string body = "{\"value\":\"";
-            out::append_json_string(body, f.value);
+            append_json_value(body, f.value);
             body += "\"}\n";
             return respond(200, "application/json", body);
         }
@@ -226,15 +267,14 @@ void book_get(Exchange& x) {
         return x.error(400, "missing query parameter: key");
     if (elsewhere(x, {KeyOp::Kind::get, *key, {}, 0}, Answer::book_get))
         return;
-    std::string body;
     bool found = x.sh.store.get(*key, [&](std::string_view v) {
-        body = "{\"value\":\"";
-        out::append_json_string(body, v);
-        body += "\"}\n";
+        x.body = "{\"value\":\"";
+        append_json_value(x.body, v);
+        x.body += "\"}\n";
     });
     if (!found)
         return x.miss();
-    x.respond(200, "application/json", body);
+    x.respond(200, "application/json", x.body);
 }
 
 /// The book's POST /set with {"key": K, "value": V, "ttl_ms": N}.
@@ -289,10 +329,9 @@ void key_get(Exchange& x) {
         return;
     if (elsewhere(x, {KeyOp::Kind::get, *key, {}, 0}, Answer::key_get))
         return;
-    std::string body;
-    if (!x.sh.store.get(*key, [&](std::string_view v) { body = v; }))
+    if (!x.sh.store.get(*key, [&](std::string_view v) { x.body = v; }))
         return x.miss();
-    x.respond(200, "application/octet-stream", body);
+    x.respond(200, "application/octet-stream", x.body);
 }
 
 /// PUT /v1/keys/KEY?ttl_ms=N: the body is the value.
@@ -433,7 +472,7 @@ net::After HttpSession::on_data(std::string_view in, std::size_t& consumed, std:
 }
 
 Op HttpSession::handle(const http::Request& r, std::string& out, bool& ok) {
-    Exchange x{sh_, r, out, loop_, resume_, false, nullptr};
+    Exchange x{sh_, r, out, body_, loop_, resume_, false, nullptr};
     std::string_view path = r.path();
     const Route* end = std::end(routes);
     const Route* first = std::find_if(std::begin(routes), end, [&](const Route& rt) { return rt.matches(path); });
@@ -464,6 +503,8 @@ Op HttpSession::handle(const http::Request& r, std::string& out, bool& ok) {
     }
     ok = x.ok;
     pending_ = std::move(x.pending);
+    if (body_.capacity() > kept_body)
+        std::string().swap(body_); // an idle connection does not hold a large value's copy
     return op;
 }
 

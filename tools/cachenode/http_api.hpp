@@ -52,6 +52,7 @@ private:
     uv_loop_t* loop_ = nullptr;
     std::function<void()> resume_;
     std::unique_ptr<Pending> pending_;
+    std::string body_; ///< where a reply's body is built (Exchange::body)
 };
 
 } // namespace syskit::cachenode

@@ -129,6 +129,7 @@ void Server::Worker::run(ServerHooks h) {
         opt.idle_timeout_ms = cfg.idle_timeout_s * 1000;
         opt.live = &owner.stats_.limits;
         opt.busy_poll_us = cfg.busy_poll_us;
+        opt.batch_writes = true;
         opt.tls = owner.tls_;
         Proto proto = p.proto;
         opt.on_accept = [ws, proto](bool accepted) { ws->connection(proto, accepted); };
