@@ -138,8 +138,10 @@ int RequestParser::on_headers_complete(http_parser* p) {
             std::equal(scheme.begin(), scheme.end(), t.begin(),
                        [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
             std::size_t slash = t.find_first_of("/?", scheme.size());
-            r.target = slash == std::string_view::npos ? std::string("/")
-                                                      : (t[slash] == '?' ? "/" : "") + std::string(t.substr(slash));
+            std::string path = slash == std::string_view::npos || t[slash] == '?' ? "/" : "";
+            if (slash != std::string_view::npos)
+                path += t.substr(slash);
+            r.target = std::move(path);
             break;
         }
     self->body_max_ = self->body_limit ? self->body_limit(r) : self->limits_.max_body;
