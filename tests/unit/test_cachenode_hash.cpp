@@ -12,15 +12,15 @@ using namespace syskit::cachenode;
 
 namespace {
 
-std::int64_t g_now = 1000;
-std::int64_t test_clock() { return g_now; }
+std::int64_t hash_now = 1000;
+std::int64_t hash_clock() { return hash_now; }
 
-StoreConfig config(Policy p, std::size_t max_memory, unsigned shards = 1) {
+StoreConfig hash_config(Policy p, std::size_t max_memory, unsigned shards = 1) {
     StoreConfig c;
     c.policy = p;
     c.max_memory = max_memory;
     c.shards = shards;
-    c.clock = test_clock;
+    c.clock = hash_clock;
     return c;
 }
 
@@ -92,9 +92,9 @@ TEST_CASE("hash: random fields come from the hash") {
 }
 
 TEST_CASE("store: hash keys, wrong types, empty hashes deleted, memory counted") {
-    Store s(config(Policy::sieve, std::size_t{64} << 20));
+    Store s(hash_config(Policy::sieve, std::size_t{64} << 20));
     // The shard's list of keys with a TTL keeps its capacity: made once before the baseline.
-    s.set("warm", "x", {SetArgs::Cond::always, g_now + 1, false});
+    s.set("warm", "x", {SetArgs::Cond::always, hash_now + 1, false});
     s.del("warm");
     std::size_t base = s.stats().used;
     CHECK(s.modify_hash("h", Hash::growth(1, 1), true, [](Hash& h) { h.set("f", "v"); }) == Status::ok);
@@ -112,7 +112,7 @@ TEST_CASE("store: hash keys, wrong types, empty hashes deleted, memory counted")
     CHECK(s.modify_hash("h", Hash::growth(8, 1000), true, [](Hash& h) { h.set("big", std::string(1000, 'x')); }) ==
           Status::ok);
     CHECK(s.stats().used >= one + 1000);
-    CHECK(s.expire_at("h", g_now + 10000) == Status::ok);
+    CHECK(s.expire_at("h", hash_now + 10000) == Status::ok);
     CHECK(s.pttl("h") == 10000);
     CHECK(s.modify_hash("h", 0, false, [](Hash& h) {
         h.erase("f");
@@ -124,18 +124,18 @@ TEST_CASE("store: hash keys, wrong types, empty hashes deleted, memory counted")
 }
 
 TEST_CASE("store: snapshot and put copy a hash with its deadline; SET replaces a hash") {
-    Store s(config(Policy::lru, std::size_t{64} << 20));
+    Store s(hash_config(Policy::lru, std::size_t{64} << 20));
     s.modify_hash("h", 1000, true, [](Hash& h) {
         h.set("a", "1");
         h.set("b", "2");
     });
-    s.expire_at("h", g_now + 5000);
+    s.expire_at("h", hash_now + 5000);
     Value v;
     std::int64_t at = 0;
     REQUIRE(s.snapshot("h", v, at));
     CHECK(v.type == Type::hash);
     CHECK(v.fields.size() == 2);
-    CHECK(at == g_now + 5000);
+    CHECK(at == hash_now + 5000);
     CHECK(s.put("copy", v, at) == Status::ok);
     std::string got;
     CHECK(s.read_hash("copy", [&](const Hash& h) {
@@ -155,7 +155,7 @@ TEST_CASE("store: snapshot and put copy a hash with its deadline; SET replaces a
 
 TEST_CASE("store: a hash is evicted as one key, and the limit holds while hashes grow") {
     std::size_t limit = 256 * 1024;
-    Store s(config(Policy::s3fifo, limit));
+    Store s(hash_config(Policy::s3fifo, limit));
     std::string value(200, 'v');
     for (int k = 0; k < 40; ++k)
         for (int f = 0; f < 100; ++f) {
@@ -178,7 +178,7 @@ TEST_CASE("store: a hash is evicted as one key, and the limit holds while hashes
 }
 
 TEST_CASE("store: noeviction refuses a hash's growth past the limit, and its deletion still runs") {
-    Store s(config(Policy::noeviction, 64 * 1024));
+    Store s(hash_config(Policy::noeviction, 64 * 1024));
     std::string value(1000, 'v');
     Status st = Status::ok;
     int f = 0;
