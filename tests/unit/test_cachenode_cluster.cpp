@@ -32,13 +32,13 @@ std::string key_in(unsigned slot) {
 }
 
 /// A fresh directory for nodes files, removed at the end of the test.
-struct TempDir {
+struct NodesDir {
     std::filesystem::path path;
-    TempDir() {
+    NodesDir() {
         char tmpl[] = "/tmp/cachenode-cluster-XXXXXX";
         path = mkdtemp(tmpl);
     }
-    ~TempDir() { std::filesystem::remove_all(path); }
+    ~NodesDir() { std::filesystem::remove_all(path); }
     std::string file(const char* name) const { return (path / name).string(); }
 };
 
@@ -55,7 +55,7 @@ std::string two_node_file() {
 }
 
 struct World {
-    TempDir dir;
+    NodesDir dir;
     ClusterConfig cfg;
     StoreConfig scfg;
     Store store{scfg};
@@ -127,7 +127,7 @@ TEST_CASE("cachenode cluster: the nodes file keeps slots, epochs and moving slot
 }
 
 TEST_CASE("cachenode cluster: a nodes file that is not one is refused") {
-    TempDir dir;
+    NodesDir dir;
     ClusterConfig cfg;
     cfg.config_file = dir.file("nodes.conf");
     StoreConfig scfg;

@@ -17,8 +17,8 @@ using namespace syskit::cachenode;
 namespace {
 
 /// One connection: what a read brings in, what goes back, and what the session wants next.
-struct Conn {
-    explicit Conn(std::string_view password = {}) : w(password), s(w.shared, w.ws) {}
+struct HttpConn {
+    explicit HttpConn(std::string_view password = {}) : w(password), s(w.shared, w.ws) {}
     /// The reply to in, which the session always consumes whole.
     std::string send(std::string_view in) {
         std::string out;
@@ -54,7 +54,7 @@ const std::string not_found = text("404 Not Found", "404 page not found\n");
 } // namespace
 
 TEST_CASE("cachenode HTTP: /healthz, HEAD, and a method it does not take") {
-    Conn c;
+    HttpConn c;
     CHECK(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") == text("200 OK", "ok\n"));
     CHECK(c.send("HEAD /healthz HTTP/1.1\r\n\r\n") ==
           "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\n"
@@ -67,7 +67,7 @@ TEST_CASE("cachenode HTTP: /healthz, HEAD, and a method it does not take") {
 }
 
 TEST_CASE("cachenode HTTP: the book's API, POST /set and GET /get") {
-    Conn c;
+    HttpConn c;
     CHECK(c.send(with_body("POST /set HTTP/1.1", R"({"key":"name","value":"sp\"ewg"})")) ==
           "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n");
     CHECK(c.send("GET /get?key=name HTTP/1.1\r\n\r\n") ==
@@ -125,7 +125,7 @@ TEST_CASE("cachenode HTTP: GET /get escapes any value as JSON, byte for byte as 
 }
 
 TEST_CASE("cachenode HTTP: the REST form, /v1/keys/KEY") {
-    Conn c;
+    HttpConn c;
     std::string value("\0\x01binary\r\n\xff", 11);
     CHECK(c.send(with_body("PUT /v1/keys/a%2Fb%20c HTTP/1.1", value)) == no_content);
     CHECK(c.send("GET /v1/keys/a%2Fb%20c HTTP/1.1\r\n\r\n") ==
@@ -187,7 +187,7 @@ TEST_CASE("cachenode HTTP: a full cache under noeviction answers 507") {
 }
 
 TEST_CASE("cachenode HTTP: Bearer tokens; /healthz needs none") {
-    Conn c("s3cret");
+    HttpConn c("s3cret");
     const std::string unauthorized =
         text("401 Unauthorized", "authentication required\n", "WWW-Authenticate: Bearer realm=\"cachenode\"\r\n");
     CHECK(c.send("GET /get?key=k HTTP/1.1\r\n\r\n") == unauthorized);
@@ -205,7 +205,7 @@ TEST_CASE("cachenode HTTP: Bearer tokens; /healthz needs none") {
     CHECK(c.count(Op::auth, false) == 6);
 
     // Without credentials a body may be 16 KiB; with them, --max-request.
-    Conn big("s3cret");
+    HttpConn big("s3cret");
     big.w.cfg.max_request = 1 << 20;
     HttpSession s(big.w.shared, big.w.ws);
     std::string out;
@@ -221,7 +221,7 @@ TEST_CASE("cachenode HTTP: Bearer tokens; /healthz needs none") {
 }
 
 TEST_CASE("cachenode HTTP: /metrics") {
-    Conn c;
+    HttpConn c;
     c.send("GET /get?key=k HTTP/1.1\r\n\r\n");
     std::string page = c.send("GET /metrics HTTP/1.1\r\n\r\n");
     CHECK(page.starts_with("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
@@ -235,7 +235,7 @@ TEST_CASE("cachenode HTTP: /metrics") {
 }
 
 TEST_CASE("cachenode HTTP: pipelining, keep-alive, Connection: close and 100-continue") {
-    Conn c;
+    HttpConn c;
     CHECK(c.send(with_body("PUT /v1/keys/k HTTP/1.1", "hi") + "GET /v1/keys/k HTTP/1.1\r\n\r\n") ==
           no_content +
               "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 2\r\n"
@@ -246,12 +246,12 @@ TEST_CASE("cachenode HTTP: pipelining, keep-alive, Connection: close and 100-con
     std::string whole = with_body("PUT /v1/keys/cut HTTP/1.1", "value");
     for (std::size_t cut = 1; cut < whole.size(); ++cut) {
         CAPTURE(cut);
-        Conn fresh;
+        HttpConn fresh;
         CHECK(fresh.send(whole.substr(0, cut)) == "");
         CHECK(fresh.send(whole.substr(cut)) == no_content);
     }
 
-    Conn closing;
+    HttpConn closing;
     std::string close = "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n";
     std::string out;
     std::size_t consumed = 0;
@@ -260,11 +260,11 @@ TEST_CASE("cachenode HTTP: pipelining, keep-alive, Connection: close and 100-con
     CHECK(out == "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\n"
                  "Connection: close\r\n\r\nok\n");
 
-    Conn old;
+    HttpConn old;
     CHECK(old.send("GET /healthz HTTP/1.0\r\n\r\n").find("Connection: close\r\n") != std::string::npos);
     CHECK(old.after == net::After::close);
 
-    Conn expect;
+    HttpConn expect;
     CHECK(expect.send("PUT /v1/keys/k HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n") ==
           "HTTP/1.1 100 Continue\r\n\r\n");
     CHECK(expect.send("hi") == no_content);
@@ -288,7 +288,7 @@ TEST_CASE("cachenode HTTP: malformed requests get an error, then the connection 
         const std::string& in = kase.in;
         const std::string& reply = kase.reply;
         CAPTURE(in.substr(0, 40));
-        Conn c;
+        HttpConn c;
         CHECK(c.send("GET /healthz HTTP/1.1\r\n\r\n" + in) == text("200 OK", "ok\n") + "HTTP/1.1 " + reply);
         CHECK(c.after == net::After::close);
         CHECK(c.count(Op::bad_request, false) == 1);

@@ -1,6 +1,7 @@
 #include "notify/inotify.hpp"
 
 #include "tmpdir.hpp"
+#include "elapsed.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -66,10 +67,6 @@ Parsed parse(const std::string& bytes, std::size_t offset = 0) {
         p.names.emplace_back(e.name);
     });
     return p;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 struct Reports {

@@ -4,6 +4,7 @@
 
 #include "fs/fd.hpp"
 #include "tmpdir.hpp"
+#include "elapsed.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/core.h>
@@ -23,10 +24,6 @@ using namespace syskit;
 using namespace syskit::lock;
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 Request exclusive(Range r = {}) { return {Owner::ofd, Mode::exclusive, r}; }
 Request shared(Range r = {}) { return {Owner::ofd, Mode::shared, r}; }

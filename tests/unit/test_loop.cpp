@@ -3,6 +3,7 @@
 #include "loop/process.hpp"
 
 #include "tmpdir.hpp"
+#include "elapsed.hpp"
 
 #include <doctest/doctest.h>
 
@@ -17,10 +18,6 @@
 using namespace syskit::loop;
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 /// Runs the loop, but never longer than limit seconds: a broken test fails instead of hanging.
 bool run_at_most(Loop& loop, double limit) {

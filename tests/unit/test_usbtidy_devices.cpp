@@ -9,7 +9,7 @@
 
 using namespace syskit::usbtidy;
 
-using test::stick;
+using syskit::usbtidy::test::stick;
 
 TEST_CASE("usbtidy devices with a file system: partitions and superfloppy disks, not containers") {
     CHECK(stick("partition", "vfat").has_filesystem());

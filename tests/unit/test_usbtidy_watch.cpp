@@ -8,7 +8,7 @@
 
 using namespace syskit::usbtidy;
 
-using test::stick;
+using syskit::usbtidy::test::stick;
 
 TEST_CASE("usbtidy watch selects by exact label, UUID in any case, or any") {
     Options o;
