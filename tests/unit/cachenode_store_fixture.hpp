@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace syskit::cachenode::test {
+namespace syskit::cachenode::store_fixture {
 
 /// The store's clock in milliseconds: tests set it to move time.
 inline std::int64_t g_now = 1000;
@@ -33,4 +33,4 @@ inline std::string name(std::string_view prefix, long n) {
     return r;
 }
 
-} // namespace syskit::cachenode::test
+} // namespace syskit::cachenode::store_fixture

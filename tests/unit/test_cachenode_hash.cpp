@@ -11,7 +11,7 @@
 #include <vector>
 
 using namespace syskit::cachenode;
-using namespace syskit::cachenode::test;
+using namespace syskit::cachenode::store_fixture;
 
 TEST_CASE("hash: set, get, erase, binary fields, bytes back to an empty table's") {
     Hash h;

@@ -11,7 +11,7 @@
 #include <string>
 
 using namespace syskit::cachenode;
-using namespace syskit::cachenode::test;
+using namespace syskit::cachenode::store_fixture;
 
 namespace {
 

@@ -6,8 +6,8 @@
 
 namespace syskit::dirsize {
 
-namespace {
-
+// Not in an anonymous namespace: Tally::Worker holds them, and a member of a type with
+// internal linkage in a class with external linkage is what -Wsubobject-linkage warns of.
 struct DirSum {
     std::uint64_t own = 0; ///< the directory itself and the files directly in it
     int depth = 0;
@@ -21,6 +21,8 @@ struct Linked {
     std::uint64_t size;
     int depth;
 };
+
+namespace {
 
 bool larger(const Sized& a, const Sized& b) { return a.size != b.size ? a.size > b.size : a.path < b.path; }
 
