@@ -102,7 +102,7 @@ TEST_CASE("cachenode HTTP: the book's API, POST /set and GET /get") {
 }
 
 TEST_CASE("cachenode HTTP: GET /get escapes any value as JSON, byte for byte as lib/out does") {
-    Conn c;
+    HttpConn c;
     // Pieces that a fast path over plain characters could get wrong: the characters JSON
     // escapes, the ends of 8-byte words, UTF-8 sequences whole, cut, and next to plain bytes.
     const std::string_view pieces[] = {"abcdefgh", "x", "\"", "\\", "\n", std::string_view("\0", 1),
