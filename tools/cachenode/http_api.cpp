@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <cstring>
 #include <limits>
 #include <optional>
 #include <span>
@@ -41,42 +40,6 @@ bool ieq_prefix(std::string_view s, std::string_view prefix) {
 }
 
 using Answer = HttpSession::Answer;
-
-/// Whether byte c goes into a JSON string as it is: printable ASCII but '"' and '\\'.
-bool json_plain(char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; }
-
-/// How many bytes at the start of s are plain (json_plain): eight at a time while no byte of
-/// the eight is below 0x20, at or above 0x7F, '"' or '\\' (tests on all the bytes of a word
-/// at once: "Bit Twiddling Hacks", determine if a word has a byte less than n), then one by one.
-std::size_t plain_prefix(std::string_view s) {
-    constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
-    auto below = [&](std::uint64_t w, std::uint64_t n) { return (w - ones * n) & ~w & highs; };
-    std::size_t i = 0;
-    for (std::uint64_t w; i + 8 <= s.size(); i += 8) {
-        std::memcpy(&w, s.data() + i, 8);
-        if (below(w, 0x20) | (w & highs) | below(w ^ (ones * 0x7F), 1) | below(w ^ (ones * '"'), 1) |
-            below(w ^ (ones * '\\'), 1))
-            break;
-    }
-    while (i < s.size() && json_plain(s[i]))
-        ++i;
-    return i;
-}
-
-/// Appends s escaped as out::append_json_string does, with runs of plain characters (a value's
-/// usual content) copied whole.  It splits s only beside an ASCII byte, which is never part of
-/// a UTF-8 sequence, so each piece is escaped as it would be within the whole.
-void append_json_value(std::string& dst, std::string_view s) {
-    while (!s.empty()) {
-        std::size_t plain = plain_prefix(s);
-        dst.append(s.data(), plain);
-        std::size_t other = plain;
-        while (other < s.size() && !json_plain(s[other]))
-            ++other;
-        out::append_json_string(dst, s.substr(plain, other - plain));
-        s.remove_prefix(other);
-    }
-}
 
 /// One request being answered: what a route's handler reads, and where it writes the reply.
 struct Exchange {
@@ -128,7 +91,7 @@ bool answer(std::string& out, const Forwarded& f, Answer how, bool keep_alive, b
             return respond(200, "application/octet-stream", f.value);
         else {
             std::string body = "{\"value\":\"";
-            append_json_value(body, f.value);
+            out::append_json_string(body, f.value);
             body += "\"}\n";
             return respond(200, "application/json", body);
         }
@@ -269,7 +232,7 @@ void book_get(Exchange& x) {
         return;
     bool found = x.sh.store.get(*key, [&](std::string_view v) {
         x.body = "{\"value\":\"";
-        append_json_value(x.body, v);
+        out::append_json_string(x.body, v);
         x.body += "\"}\n";
     });
     if (!found)
