@@ -7,8 +7,12 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <set>
 #include <string>
+#include <thread>
 
 using namespace syskit::cachenode;
 using namespace syskit::cachenode::store_fixture;
@@ -334,4 +338,51 @@ TEST_CASE("store: keys by Redis Cluster slot, with the slot index and without") 
         CHECK(s.keys_in_slot(15495) == 0);
         CHECK(s.keys_of_slot(3300, 10).empty());
     }
+}
+
+TEST_CASE("store: keys by slot stay exact while other threads write and the tables grow") {
+    StoreConfig c = config();
+    c.slot_index = true;
+    Store s(c);
+    // Slot 15495's keys ({a}) stay put while two threads add and delete keys of other slots
+    // (their tables doubling many times over) and overwrite and re-time {a} keys.
+    for (int i = 0; i < 200; ++i)
+        REQUIRE(s.set(name("{a}", i), "v") == Status::ok);
+    std::atomic<bool> stop{false};
+    auto writer = [&](int id) {
+        for (int round = 0; !stop.load(); ++round) {
+            for (int i = 0; i < 2000; ++i)
+                s.set(name(id ? "y" : "x", round * 2000 + i), "value");
+            for (int i = 0; i < 2000; ++i)
+                s.del(name(id ? "y" : "x", round * 2000 + i));
+            s.set(name("{a}", round % 200), "rewritten");
+            s.expire_at(name("{a}", (round + 1) % 200), g_now + 100000);
+        }
+    };
+    std::thread t1(writer, 0), t2(writer, 1);
+    for (int check = 0; check < 200; ++check) {
+        CHECK(s.keys_in_slot(15495) == 200);
+        auto keys = s.keys_of_slot(15495, 1000);
+        std::sort(keys.begin(), keys.end());
+        CHECK(keys.size() == 200);
+        CHECK(std::adjacent_find(keys.begin(), keys.end()) == keys.end());
+        for (const auto& key : keys)
+            CHECK(key.rfind("{a}", 0) == 0);
+    }
+    stop = true;
+    t1.join();
+    t2.join();
+    // Every key is counted in its slot, and nothing else: the counts add up to the keys.
+    std::uint64_t total = 0;
+    for (unsigned slot = 0; slot < 16384; ++slot)
+        total += s.keys_in_slot(slot);
+    CHECK(total == s.size());
+    CHECK(s.keys_of_slot(15495, 1000).size() == 200);
+    // SCAN still sees every key once through the split tables.
+    std::set<std::string> seen;
+    std::uint64_t cursor = 0;
+    do
+        cursor = s.scan(cursor, 10, [&](std::string_view k, Type) { seen.emplace(k); });
+    while (cursor != 0);
+    CHECK(seen.size() == s.size());
 }

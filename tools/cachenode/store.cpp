@@ -52,6 +52,8 @@ bool parse_int(std::string_view s, std::int64_t& out) {
 
 std::uint64_t Store::hash(std::string_view key) { return hash_key(key); }
 
+std::uint64_t Store::slotted_hash(std::string_view key) { return hash_key(key) << slot_bits | cluster::key_slot(key); }
+
 const char* type_name(Type t) { return t == Type::hash ? "hash" : "string"; }
 
 Store::TimeScope::TimeScope(const Store& store, std::chrono::steady_clock::time_point at)
@@ -72,14 +74,13 @@ Store::TimeScope::~TimeScope() {
 std::int64_t Store::now() const { return scope_store == this ? scope_now : clock_(); }
 
 std::size_t Store::Shard::footprint() const {
-    return entry_bytes + buckets.capacity() * sizeof(Entry*) + ttl_entries.capacity() * sizeof(Entry*) +
-           policy->overhead();
+    return entry_bytes + table_bytes + ttl_entries.capacity() * sizeof(Entry*) + policy->overhead();
 }
 
 Store::Lock::Lock(Store& store, std::span<const std::string_view> keys, std::size_t step)
     : store_(store), outer_(held_) {
     for (std::size_t i = 0; i < keys.size(); i += step)
-        shards_.push_back(store.index_of(hash(keys[i])));
+        shards_.push_back(store.index_of(store.key_hash(keys[i])));
     std::sort(shards_.begin(), shards_.end());
     shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
     acquire();
@@ -125,14 +126,16 @@ Store::Store(const StoreConfig& config)
     shard_bits_ = static_cast<unsigned>(std::countr_zero(shard_count_));
     shards_ = std::make_unique<Shard[]>(shard_count_);
     if (config.slot_index) {
-        slots_ = std::make_unique<SlotIndex>();
-        slots_->keys.resize(cluster::slot_count);
+        slot_keys_ = std::make_unique<std::atomic<std::uint32_t>[]>(cluster::slot_count);
+        group_bits_ = slot_group_bits;
+        group_mask_ = cluster::slot_count - 1;
+        bucket_shift_ = slot_bits;
     }
     for (unsigned i = 0; i < shard_count_; ++i) {
         Shard& s = shards_[i];
         s.limit = limit_ / shard_count_;
         s.policy = make_policy(policy_, s.limit);
-        s.buckets.assign(initial_buckets, nullptr);
+        reset_tables(s);
         s.rng = 0x9E3779B97F4A7C15ull * (i + 1);
         publish(s);
     }
@@ -140,12 +143,23 @@ Store::Store(const StoreConfig& config)
 
 Store::~Store() {
     for (unsigned i = 0; i < shard_count_; ++i)
-        for (Entry* head : shards_[i].buckets)
-            while (head) {
-                Entry* next = head->hnext;
-                destroy(head);
-                head = next;
-            }
+        for (Table& t : shards_[i].tables)
+            for (Entry* head : t.buckets)
+                while (head) {
+                    Entry* next = head->hnext;
+                    destroy(head);
+                    head = next;
+                }
+}
+
+void Store::reset_tables(Shard& s) {
+    // Split by slot, a shard's keys spread over 64 tables: each starts with one bucket, so
+    // that an empty cluster node's tables stay small.
+    std::size_t buckets = group_bits_ ? 1 : initial_buckets;
+    std::vector<Table>(std::size_t{1} << group_bits_).swap(s.tables);
+    for (Table& t : s.tables)
+        t.buckets.assign(buckets, nullptr);
+    s.table_bytes = s.tables.capacity() * sizeof(Table) + s.tables.size() * buckets * sizeof(Entry*);
 }
 
 Entry* Store::make(std::string_view key, std::string_view value, std::int64_t at) {
@@ -190,7 +204,7 @@ void Store::publish(Shard& s) {
 }
 
 Entry** Store::find(Shard& s, std::string_view key, std::uint64_t h) {
-    Entry** link = &s.buckets[h & (s.buckets.size() - 1)];
+    Entry** link = &bucket_for(table_for(s, h), h);
     for (; *link; link = &(*link)->hnext) {
         Entry* e = *link;
         if (e->klen == key.size() && std::memcmp(e->key_data(), key.data(), key.size()) == 0)
@@ -245,8 +259,13 @@ void Store::unlink(Shard& s, Entry** link) {
         drop_ttl(s, e);
     s.entry_bytes -= e->charge();
     --s.count;
-    if (slots_)
-        slots_->remove(e->key());
+    if (slot_keys_) {
+        unsigned slot = cluster::key_slot(e->key());
+        --s.tables[slot >> (slot_bits - group_bits_)].count;
+        slot_keys_[slot].fetch_sub(1, std::memory_order_relaxed);
+    } else {
+        --s.tables[0].count;
+    }
     destroy(e);
 }
 
@@ -283,16 +302,18 @@ void Store::retime(Shard& s, Entry** link, std::int64_t at) {
     replace(s, link, fresh);
 }
 
-void Store::grow(Shard& s) {
-    // A whole-shard rehash: a shard holds 1/64 of the keys, so this stays short, and it
-    // happens only when the shard's key count doubles.
-    std::vector<Entry*> old(s.buckets.size() * 2, nullptr);
-    old.swap(s.buckets);
-    std::size_t mask = s.buckets.size() - 1;
+void Store::grow(Shard& s, Table& t) {
+    // A whole-table rehash: a shard holds 1/64 of the keys, so this stays short, and it
+    // happens only when the table's key count doubles.  The bucket index is the same bits of
+    // XXH3 with slot_index or without (slotted_hash shifts it up by what bucket_shift_ takes).
+    s.table_bytes += t.buckets.size() * sizeof(Entry*);
+    std::vector<Entry*> old(t.buckets.size() * 2, nullptr);
+    old.swap(t.buckets);
+    std::size_t mask = t.buckets.size() - 1;
     for (Entry* e : old)
         while (e) {
             Entry* next = e->hnext;
-            Entry*& head = s.buckets[hash_key(e->key()) & mask];
+            Entry*& head = t.buckets[hash_key(e->key()) & mask];
             e->hnext = head;
             head = e;
             e = next;
@@ -314,14 +335,14 @@ bool Store::evict_for(Shard& s, std::size_t add, const Entry* old, bool& evicted
     }
     auto over = [&] { return s.footprint() + add > s.limit + credit; };
     while (over()) {
-        Entry* v = s.policy->victim(hash_key);
+        Entry* v = s.policy->victim(slot_keys_ ? slotted_hash : hash_key);
         if (!v)
             return false;
         if (v == old) {
             evicted_old = true;
             credit = 0;
         }
-        unlink(s, find(s, v->key(), hash_key(v->key())));
+        unlink(s, find(s, v->key(), key_hash(v->key())));
         bump(s.evictions);
     }
     return true;
@@ -360,18 +381,20 @@ Status Store::write(Shard& s, std::string_view key, std::uint64_t h, Entry** lin
 }
 
 void Store::insert(Shard& s, std::uint64_t h, Entry* e) {
-    Entry*& head = s.buckets[h & (s.buckets.size() - 1)];
+    Table& t = table_for(s, h);
+    Entry*& head = bucket_for(t, h);
     e->hnext = head;
     head = e;
     ++s.count;
-    if (slots_)
-        slots_->add(e->key());
+    ++t.count;
+    if (slot_keys_)
+        slot_keys_[h & (cluster::slot_count - 1)].fetch_add(1, std::memory_order_relaxed);
     s.entry_bytes += e->charge();
     s.policy->inserted(e, h);
     if (e->has_ttl())
         add_ttl(s, e);
-    if (s.count > s.buckets.size())
-        grow(s);
+    if (t.count > t.buckets.size())
+        grow(s, t);
 }
 
 Status Store::install(Shard& s, std::string_view key, std::uint64_t h, Entry** link, Entry* fresh) {
@@ -466,7 +489,7 @@ bool Store::type_of(std::string_view key, Type& type) {
 }
 
 bool Store::snapshot(std::string_view key, Value& v, std::int64_t& expire_at) {
-    std::uint64_t h = hash(key);
+    std::uint64_t h = key_hash(key);
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     Entry* e = lookup(s, key, h, now());
@@ -488,7 +511,7 @@ bool Store::snapshot(std::string_view key, Value& v, std::int64_t& expire_at) {
 }
 
 Status Store::put(std::string_view key, const Value& v, std::int64_t expire_at) {
-    std::uint64_t h = hash(key);
+    std::uint64_t h = key_hash(key);
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
@@ -508,7 +531,7 @@ Status Store::put(std::string_view key, const Value& v, std::int64_t expire_at) 
 }
 
 Status Store::set(std::string_view key, std::string_view value, const SetArgs& args) {
-    std::uint64_t h = hash(key);
+    std::uint64_t h = key_hash(key);
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
@@ -525,7 +548,7 @@ Status Store::mset(std::span<const std::string_view> kv) {
     Lock lock(*this, kv, 2);
     std::int64_t now = this->now();
     for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
-        std::uint64_t h = hash(kv[i]);
+        std::uint64_t h = key_hash(kv[i]);
         Shard& s = shard_for(h);
         Entry** link = lookup_link(s, kv[i], h, now);
         if (Status st = write(s, kv[i], h, link, kv[i + 1], 0, true); st != Status::ok)
@@ -535,7 +558,7 @@ Status Store::mset(std::span<const std::string_view> kv) {
 }
 
 bool Store::del(std::string_view key) {
-    std::uint64_t h = hash(key);
+    std::uint64_t h = key_hash(key);
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
@@ -547,14 +570,14 @@ bool Store::del(std::string_view key) {
 }
 
 bool Store::exists(std::string_view key) {
-    std::uint64_t h = hash(key);
+    std::uint64_t h = key_hash(key);
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     return lookup(s, key, h, now()) != nullptr;
 }
 
 Status Store::expire_at(std::string_view key, std::int64_t at, ExpireCond cond) {
-    std::uint64_t h = hash(key);
+    std::uint64_t h = key_hash(key);
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     std::int64_t now = this->now();
@@ -618,7 +641,7 @@ Status Store::apply(Shard& s, std::string_view key, std::uint64_t h, Entry** lin
 }
 
 bool Store::persist(std::string_view key) {
-    std::uint64_t h = hash(key);
+    std::uint64_t h = key_hash(key);
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
@@ -630,7 +653,7 @@ bool Store::persist(std::string_view key) {
 }
 
 std::int64_t Store::pttl(std::string_view key) {
-    std::uint64_t h = hash(key);
+    std::uint64_t h = key_hash(key);
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     std::int64_t now = this->now();
@@ -641,7 +664,7 @@ std::int64_t Store::pttl(std::string_view key) {
 }
 
 Status Store::incr_by(std::string_view key, std::int64_t delta, std::int64_t& result) {
-    std::uint64_t h = hash(key);
+    std::uint64_t h = key_hash(key);
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
@@ -662,7 +685,7 @@ Status Store::incr_by(std::string_view key, std::int64_t delta, std::int64_t& re
 }
 
 Status Store::append(std::string_view key, std::string_view data, std::size_t& new_len) {
-    std::uint64_t h = hash(key);
+    std::uint64_t h = key_hash(key);
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
@@ -680,7 +703,7 @@ Status Store::append(std::string_view key, std::string_view data, std::size_t& n
 }
 
 std::size_t Store::strlen(std::string_view key) {
-    std::uint64_t h = hash(key);
+    std::uint64_t h = key_hash(key);
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     Entry* e = lookup(s, key, h, now());
@@ -702,12 +725,16 @@ bool Store::random_key(std::string& key) {
         if (s.count == 0)
             continue;
         std::int64_t now = this->now();
-        std::size_t n = s.buckets.size();
+        std::size_t n = 0;
+        for (const Table& t : s.tables)
+            n += t.buckets.size();
         for (std::size_t j = 0; j < n; ++j) {
             s.rng ^= s.rng << 13;
             s.rng ^= s.rng >> 7;
             s.rng ^= s.rng << 17;
-            for (Entry* e = s.buckets[s.rng & (n - 1)]; e; e = e->hnext)
+            // The table from the top bits, the bucket from the low ones.
+            const Table& t = s.tables[(s.rng >> 58) & (s.tables.size() - 1)];
+            for (Entry* e = t.buckets[s.rng & (t.buckets.size() - 1)]; e; e = e->hnext)
                 if (!expired(e, now)) {
                     key.assign(e->key());
                     return true;
@@ -728,41 +755,23 @@ void Store::flush() {
     for (unsigned i = 0; i < shard_count_; ++i) {
         Shard& s = shards_[i];
         Guard lock(*this, s);
-        for (Entry* head : s.buckets)
-            while (head) {
-                Entry* next = head->hnext;
-                destroy(head);
-                head = next;
-            }
-        std::vector<Entry*>(initial_buckets, nullptr).swap(s.buckets);
+        for (Table& t : s.tables)
+            for (Entry* head : t.buckets)
+                while (head) {
+                    Entry* next = head->hnext;
+                    // Key by key: writes to other shards go on meanwhile.
+                    if (slot_keys_)
+                        slot_keys_[cluster::key_slot(head->key())].fetch_sub(1, std::memory_order_relaxed);
+                    destroy(head);
+                    head = next;
+                }
+        reset_tables(s);
         std::vector<Entry*>().swap(s.ttl_entries);
         s.policy = make_policy(policy_, s.limit);
         s.count = 0;
         s.entry_bytes = 0;
         publish(s);
     }
-    if (slots_)
-        for (unsigned slot = 0; slot < cluster::slot_count; ++slot) {
-            std::lock_guard lock(slots_->mu[slot % SlotIndex::stripes]);
-            std::vector<std::string>().swap(slots_->keys[slot]);
-        }
-}
-
-void Store::SlotIndex::add(std::string_view key) {
-    unsigned slot = cluster::key_slot(key);
-    std::lock_guard lock(mu[slot % stripes]);
-    keys[slot].emplace_back(key);
-}
-
-void Store::SlotIndex::remove(std::string_view key) {
-    unsigned slot = cluster::key_slot(key);
-    std::lock_guard lock(mu[slot % stripes]);
-    auto& in = keys[slot];
-    auto it = std::find(in.begin(), in.end(), key);
-    if (it == in.end())
-        return;
-    *it = std::move(in.back());
-    in.pop_back();
 }
 
 template <class F>
@@ -776,10 +785,8 @@ void Store::walk_slot(unsigned slot, F&& f) {
 }
 
 std::uint64_t Store::keys_in_slot(unsigned slot) {
-    if (slots_) {
-        std::lock_guard lock(slots_->mu[slot % SlotIndex::stripes]);
-        return slots_->keys[slot].size();
-    }
+    if (slot_keys_)
+        return slot_keys_[slot].load(std::memory_order_relaxed);
     std::uint64_t n = 0;
     walk_slot(slot, [&](std::string_view) { return ++n, true; });
     return n;
@@ -787,14 +794,23 @@ std::uint64_t Store::keys_in_slot(unsigned slot) {
 
 std::vector<std::string> Store::keys_of_slot(unsigned slot, std::size_t max) {
     std::vector<std::string> keys;
-    if (slots_) {
-        std::lock_guard lock(slots_->mu[slot % SlotIndex::stripes]);
-        const auto& in = slots_->keys[slot];
-        keys.assign(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(std::min(max, in.size())));
+    if (max == 0 || (slot_keys_ && slot_keys_[slot].load(std::memory_order_relaxed) == 0))
+        return keys;
+    if (slot_keys_) {
+        // The slot's keys are in one table of each shard, with the other slots of its group.
+        for (unsigned i = 0; i < shard_count_; ++i) {
+            Shard& s = shards_[i];
+            Guard lock(*this, s);
+            for (Entry* e : s.tables[slot >> (slot_bits - group_bits_)].buckets)
+                for (; e; e = e->hnext)
+                    if (cluster::key_slot(e->key()) == slot) {
+                        keys.emplace_back(e->key());
+                        if (keys.size() == max)
+                            return keys;
+                    }
+        }
         return keys;
     }
-    if (max == 0)
-        return keys;
     walk_slot(slot, [&](std::string_view key) {
         keys.emplace_back(key);
         return keys.size() < max;
@@ -834,11 +850,12 @@ void Store::set_policy(Policy p) {
     for (unsigned i = 0; i < shard_count_; ++i) {
         Shard& s = shards_[i];
         s.policy = make_policy(p, s.limit);
-        for (Entry* e : s.buckets)
-            for (; e; e = e->hnext) {
-                e->flags = static_cast<std::uint8_t>(e->flags & ~policy_bits);
-                s.policy->inserted(e, hash_key(e->key()));
-            }
+        for (Table& t : s.tables)
+            for (Entry* e : t.buckets)
+                for (; e; e = e->hnext) {
+                    e->flags = static_cast<std::uint8_t>(e->flags & ~policy_bits);
+                    s.policy->inserted(e, key_hash(e->key()));
+                }
         bool evicted_none = false;
         evict_for(s, 0, nullptr, evicted_none);
         publish(s);
@@ -858,7 +875,7 @@ ExpireSample Store::expire_sample(unsigned shard, unsigned n) {
         Entry* e = s.ttl_entries[s.rng % s.ttl_entries.size()];
         if (e->ttl()->expire_at > now)
             continue;
-        unlink(s, find(s, e->key(), hash_key(e->key())));
+        unlink(s, find(s, e->key(), key_hash(e->key())));
         bump(s.expired);
         ++r.expired;
     }

@@ -38,9 +38,10 @@ struct StoreConfig {
     std::size_t max_value = std::size_t{1} << 20;
     unsigned shards = 0;                    ///< a power of two; 0: chosen as above
     std::int64_t (*clock)() = monotonic_ms; ///< tests replace it
-    /// Keep the keys of each Redis Cluster slot (slots.hpp) apart, so that keys_in_slot() and
-    /// keys_of_slot() need not walk every key: for cluster mode, at the cost of a copy of each
-    /// key outside the memory limit.
+    /// Keep the keys of each Redis Cluster slot (slots.hpp) together, so that keys_in_slot()
+    /// is a load and keys_of_slot() looks at a 64th of the keys instead of every one: for
+    /// cluster mode.  Each shard's hash table is then split by slot into 64 tables that grow
+    /// on their own, and each slot's keys are counted: nothing is added per key.
     bool slot_index = false;
 };
 
@@ -113,6 +114,7 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
+    /// A 64-bit digest of bytes (XXH3): where keys are kept without slot_index.
     static std::uint64_t hash(std::string_view key);
 
     /// While alive, operations on this store from the constructing thread take the time from
@@ -178,7 +180,7 @@ public:
     /// growth cannot fit.
     template <class F>
     Status modify_hash(std::string_view key, std::size_t growth, bool create, F&& f) {
-        std::uint64_t h = hash(key);
+        std::uint64_t h = key_hash(key);
         Shard& s = shard_for(h);
         Guard lock(*this, s);
         Entry** link = lookup_link(s, key, h, now());
@@ -215,7 +217,7 @@ public:
     /// Update.  Status::oom when a write does not fit.
     template <class F>
     Status modify(std::string_view key, F&& f) {
-        std::uint64_t h = hash(key);
+        std::uint64_t h = key_hash(key);
         Shard& s = shard_for(h);
         Guard lock(*this, s);
         Entry** link = lookup_link(s, key, h, now());
@@ -256,28 +258,34 @@ public:
         Shard& s = shards_[i];
         Guard lock(*this, s);
         std::int64_t now = this->now();
-        for (Entry* e : s.buckets)
-            for (; e; e = e->hnext)
-                if (!(e->has_ttl() && e->ttl()->expire_at <= now))
-                    f(e->key(), e->is_hash() ? std::string_view() : e->value(),
-                      e->has_ttl() ? e->ttl()->expire_at : 0);
+        for (Table& t : s.tables)
+            for (Entry* e : t.buckets)
+                for (; e; e = e->hnext)
+                    if (!(e->has_ttl() && e->ttl()->expire_at <= now))
+                        f(e->key(), e->is_hash() ? std::string_view() : e->value(),
+                          e->has_ttl() ? e->ttl()->expire_at : 0);
     }
     /// One step of SCAN from cursor (0: the start): calls f(key, type) for the live keys of a
     /// few buckets, at least count keys unless the scan ends, and returns the next cursor (0: the
-    /// scan is over).  The cursor walks each shard's buckets in reverse binary order, as Redis's
-    /// does, so a key present from start to end is returned at least once even if tables grow.
+    /// scan is over).  The cursor holds a shard, one of its tables (slot_index) and a bucket,
+    /// and walks each table's buckets in reverse binary order, as Redis's does, so a key present
+    /// from start to end is returned at least once even if tables grow.
     template <class F>
     std::uint64_t scan(std::uint64_t cursor, std::size_t count, F&& f) {
         std::size_t seen = 0;
+        const unsigned low_bits = shard_bits_ + group_bits_;
+        const unsigned groups = 1u << group_bits_;
         while (seen < count) {
             unsigned i = static_cast<unsigned>(cursor & (shard_count_ - 1));
-            std::uint64_t v = cursor >> shard_bits_;
+            unsigned g = static_cast<unsigned>((cursor >> shard_bits_) & (groups - 1));
+            std::uint64_t v = cursor >> low_bits;
             {
                 Shard& s = shards_[i];
                 Guard lock(*this, s);
                 std::int64_t now = this->now();
-                std::uint64_t mask = s.buckets.size() - 1;
-                for (Entry* e = s.buckets[v & mask]; e; e = e->hnext)
+                const Table& t = s.tables[g];
+                std::uint64_t mask = t.buckets.size() - 1;
+                for (Entry* e = t.buckets[v & mask]; e; e = e->hnext)
                     if (!(e->has_ttl() && e->ttl()->expire_at <= now)) {
                         f(e->key(), e->is_hash() ? Type::hash : Type::string);
                         ++seen;
@@ -286,12 +294,13 @@ public:
                 v = reverse_bits(v) + 1;
                 v = reverse_bits(v);
             }
-            if (v == 0) {
+            if (v == 0 && ++g == groups) {
+                g = 0;
                 if (i + 1 == shard_count_)
                     return 0;
                 ++i;
             }
-            cursor = (v << shard_bits_) | i;
+            cursor = (v << low_bits) | (std::uint64_t{g} << shard_bits_) | i;
         }
         return cursor;
     }
@@ -302,10 +311,12 @@ public:
     void flush();
 
     /// The number of keys in Redis Cluster slot `slot`.  With StoreConfig::slot_index, keys
-    /// whose deadline has passed count until they are reclaimed, as in Redis; without it every
-    /// key is looked at.
+    /// whose deadline has passed count until they are reclaimed, as in Redis, and the answer
+    /// is one load; without it every key is looked at.
     std::uint64_t keys_in_slot(unsigned slot);
-    /// Up to max keys of slot `slot` (in no particular order), as keys_in_slot() counts them.
+    /// Up to max keys of slot `slot` (in no particular order), as keys_in_slot() counts them:
+    /// with StoreConfig::slot_index, the keys of the slot's table in each shard are looked at,
+    /// under that shard's lock; without it, every key.
     std::vector<std::string> keys_of_slot(unsigned slot, std::size_t max);
 
     unsigned shard_count() const { return shard_count_; }
@@ -339,9 +350,16 @@ public:
 private:
     // Counters are written under the shard's lock and read without it, hence atomics that
     // are only ever loaded and stored (no read-modify-write on the hot path).
+    /// A chained hash table: the key of hash h is in bucket (h >> bucket_shift_) & mask.
+    struct Table {
+        std::vector<Entry*> buckets; ///< a power of two of them
+        std::size_t count = 0;
+    };
     struct alignas(64) Shard {
         std::mutex mu;
-        std::vector<Entry*> buckets;
+        /// One table; with slot_index one per group of slots, a key's slot choosing its table.
+        std::vector<Table> tables;
+        std::size_t table_bytes = 0; ///< what tables and their buckets take
         std::vector<Entry*> ttl_entries;
         std::unique_ptr<EvictionPolicy> policy;
         std::size_t count = 0;
@@ -380,7 +398,7 @@ private:
     /// (is_hash) or a string (not); counts a hit or a miss.
     template <class F>
     Status read_as(std::string_view key, bool is_hash, F&& f) {
-        std::uint64_t h = hash(key);
+        std::uint64_t h = key_hash(key);
         Shard& s = shard_for(h);
         Guard lock(*this, s);
         Entry* e = lookup(s, key, h, now());
@@ -396,7 +414,7 @@ private:
     /// counting no access: what OBJECT, TYPE and MEMORY USAGE look at.
     template <class F>
     auto peek(std::string_view key, F&& f) {
-        std::uint64_t h = hash(key);
+        std::uint64_t h = key_hash(key);
         Shard& s = shard_for(h);
         Guard lock(*this, s);
         return f(static_cast<const Entry*>(lookup(s, key, h, now())));
@@ -406,9 +424,20 @@ private:
     /// The innermost Lock of this thread.
     static inline thread_local const Lock* held_ = nullptr;
 
+    /// The hash key is kept by: hash(key), or with slot_index slotted_hash(key).  Its top bits
+    /// choose the shard; with slot_index, its low bits the table.
+    std::uint64_t key_hash(std::string_view key) const { return slot_keys_ ? slotted_hash(key) : hash(key); }
+    /// hash(key) shifted up by slot_bits, key's slot in the bits freed.
+    static std::uint64_t slotted_hash(std::string_view key);
     unsigned index_of(std::uint64_t h) const { return shard_bits_ ? static_cast<unsigned>(h >> (64 - shard_bits_)) : 0; }
     Shard& shard_for(std::uint64_t h) { return shards_[shard_bits_ ? h >> (64 - shard_bits_) : 0]; }
-    static Entry** find(Shard& s, std::string_view key, std::uint64_t h);
+    Table& table_for(Shard& s, std::uint64_t h) const {
+        return s.tables[(h & group_mask_) >> (slot_bits - group_bits_)];
+    }
+    Entry*& bucket_for(Table& t, std::uint64_t h) const {
+        return t.buckets[(h >> bucket_shift_) & (t.buckets.size() - 1)];
+    }
+    Entry** find(Shard& s, std::string_view key, std::uint64_t h);
     /// The live entry for key; an expired one is removed on the way.
     Entry* lookup(Shard& s, std::string_view key, std::uint64_t h, std::int64_t now);
     Entry** lookup_link(Shard& s, std::string_view key, std::uint64_t h, std::int64_t now);
@@ -435,7 +464,10 @@ private:
     void unlink(Shard& s, Entry** link);
     void add_ttl(Shard& s, Entry* e);
     void drop_ttl(Shard& s, Entry* e);
-    void grow(Shard& s);
+    /// Doubles t's buckets.
+    void grow(Shard& s, Table& t);
+    /// Empties s's tables, sized as at start.
+    void reset_tables(Shard& s);
     /// Evicts until `add` more bytes fit, old's bytes (when given and kept) being freed by the
     /// write.  False when they cannot fit.
     bool evict_for(Shard& s, std::size_t add, const Entry* old, bool& evicted_old);
@@ -450,24 +482,25 @@ private:
     static Entry* make_hash(std::string_view key, Hash* hash, std::int64_t at);
     static void destroy(Entry* e);
 
-    /// StoreConfig::slot_index: each slot's keys, under a lock striped by slot that is taken
-    /// inside a shard's, never around one.
-    struct SlotIndex {
-        static constexpr unsigned stripes = 64;
-        std::mutex mu[stripes];
-        std::vector<std::vector<std::string>> keys;
-        void add(std::string_view key);
-        void remove(std::string_view key);
-    };
+    /// slotted_hash()'s low bits: the slot.
+    static constexpr unsigned slot_bits = 14;
+    /// With slot_index, each shard's table is split in 2^slot_group_bits by the slot's top
+    /// bits: keys_of_slot() looks at a 64th of the keys, for 64 table headers and first buckets
+    /// per shard (160 KB for 64 shards).
+    static constexpr unsigned slot_group_bits = 6;
     /// The keys of slot `slot` that f(key) takes, f returning false to stop, by walking every
     /// key (no slot index).
     template <class F>
     void walk_slot(unsigned slot, F&& f);
 
-    std::unique_ptr<SlotIndex> slots_;
+    /// slot_index: the number of keys of each slot, changed under the lock of the key's shard.
+    std::unique_ptr<std::atomic<std::uint32_t>[]> slot_keys_;
     std::unique_ptr<Shard[]> shards_;
     unsigned shard_count_ = 1;
     unsigned shard_bits_ = 0;
+    unsigned group_bits_ = 0;      ///< slot_index: slot_group_bits
+    std::uint64_t group_mask_ = 0; ///< slot_index: the bits of a key's hash that choose its table
+    unsigned bucket_shift_ = 0;    ///< slot_index: slot_bits, past the slot
     std::atomic<std::size_t> limit_;
     /// Sum of the shards' footprints: what noeviction checks, as its limit is global.
     std::atomic<std::int64_t> used_total_{0};
