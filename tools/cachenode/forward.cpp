@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 namespace syskit::cachenode {
 
@@ -133,7 +134,14 @@ private:
     std::string deferred_error_; ///< a failure to report from the timer, outside send()
 };
 
-/// The forwarding links of one event loop.
+/// A request waiting on a timer of its pool's loop to be tried again (Op::again()).
+struct Retry {
+    uv_timer_t timer{};
+    Pool* pool;
+    std::shared_ptr<Op> op;
+};
+
+/// The forwarding links of one event loop, and the requests waiting to be tried again.
 class Pool {
 public:
     Pool(uv_loop_t* loop, const Config& cfg) : loop_(loop), cfg_(cfg) {}
@@ -144,11 +152,9 @@ public:
         return *it->second;
     }
     void forget(const std::string& addr) { peers_.erase(addr); }
-    void close() {
-        closed_ = true;
-        while (!peers_.empty())
-            peers_.begin()->second->close("the node is stopping");
-    }
+    void close();
+    /// Calls op->resume() in ms milliseconds, on the loop.
+    void retry_later(std::shared_ptr<Op> op, std::uint64_t ms);
     bool closed() const { return closed_; }
     uv_loop_t* loop() const { return loop_; }
     const Config& cfg() const { return cfg_; }
@@ -158,7 +164,11 @@ public:
 private:
     uv_loop_t* loop_;
     const Config& cfg_;
+    static void on_retry(uv_timer_t* t);
+    static void on_retry_closed(uv_handle_t* h) { delete static_cast<Retry*>(h->data); }
+
     std::map<std::string, Peer*, std::less<>> peers_;
+    std::set<Retry*> retries_;
     bool closed_ = false;
 };
 
@@ -205,6 +215,11 @@ public:
     /// which the peer may have closed meanwhile (a restart, its idle timeout): tried once more
     /// on a new one.
     void failed(const std::string& why, bool reused);
+    /// A new round after a wait (Pool::retry_later): from this node's own view, which the
+    /// cluster may have changed meanwhile.
+    void resume();
+    /// Given up without an answer: why (a 503).
+    void abandon(std::string why) { fail(503, std::move(why)); }
 
 private:
     void finish(Forwarded f) {
@@ -228,6 +243,9 @@ private:
         return n ? fmt::format("node {} ({})", n->id, addr) : fmt::format("node {}", addr);
     }
 
+    /// The slot is moving (why): tried again after a wait while the waits last, else a 503.
+    void again(std::string why);
+
     cluster::State& cl_;
     Pool& pool_;
     KeyOp::Kind kind_;
@@ -241,8 +259,61 @@ private:
     bool retried_ = false;
     bool last_ask_ = false;
     int hops_ = 0;
+    int round_hops_ = 0; ///< hops of this round, at most max_hops
+    unsigned retries_ = 0;
+    std::uint64_t waited_ms_ = 0;
     std::string last_; ///< the node asked last
 };
+
+void Op::again(std::string why) {
+    if (retries_ == retry_waits_ms.size() || pool_.closed()) {
+        if (retries_ > 0)
+            why += fmt::format(", in each of {} tries over {} ms", retries_ + 1, waited_ms_);
+        return fail(503, std::move(why));
+    }
+    std::uint64_t ms = retry_waits_ms[retries_++];
+    waited_ms_ += ms;
+    asked_ = true; // the answer comes through on_done, also when no peer was asked yet
+    pool_.retry_later(shared_from_this(), ms);
+}
+
+void Op::resume() {
+    if (!on_done_)
+        return; // cancelled: nobody waits for it
+    round_hops_ = 0;
+    step(std::nullopt);
+}
+
+void Pool::retry_later(std::shared_ptr<Op> op, std::uint64_t ms) {
+    auto* r = new Retry{};
+    r->pool = this;
+    r->op = std::move(op);
+    r->timer.data = r;
+    uv_timer_init(loop_, &r->timer);
+    uv_timer_start(&r->timer, on_retry, ms, 0);
+    retries_.insert(r);
+}
+
+void Pool::on_retry(uv_timer_t* t) {
+    auto* r = static_cast<Retry*>(t->data);
+    auto op = std::move(r->op);
+    r->pool->retries_.erase(r);
+    uv_close(reinterpret_cast<uv_handle_t*>(t), on_retry_closed);
+    op->resume();
+}
+
+void Pool::close() {
+    closed_ = true;
+    while (!peers_.empty())
+        peers_.begin()->second->close("the node is stopping");
+    auto retries = std::move(retries_);
+    retries_.clear();
+    for (Retry* r : retries) {
+        auto op = std::move(r->op);
+        uv_close(reinterpret_cast<uv_handle_t*>(&r->timer), on_retry_closed);
+        op->abandon("the node is stopping");
+    }
+}
 
 void Op::step(std::optional<Redirect> next) {
     for (;;) {
@@ -268,13 +339,14 @@ void Op::step(std::optional<Redirect> next) {
                                              owner->id, owner->addr, err));
             }
         }
-        if (hops_ == max_hops)
-            return fail(503, fmt::format("slot {} is moving: redirected on after {} nodes, the last {}", slot_, hops_,
-                                         node_name(last_)));
+        if (round_hops_ == max_hops)
+            return again(fmt::format("slot {} is moving: redirected on after {} nodes, the last {}", slot_,
+                                     round_hops_, node_name(last_)));
         auto peer = cl_.node_at(next->addr);
         if (peer && peer->myself) {
             // Sent back here: this node's own view decides again.
             ++hops_;
+            ++round_hops_;
             next.reset();
             continue;
         }
@@ -286,6 +358,7 @@ void Op::step(std::optional<Redirect> next) {
         if (pool_.closed())
             return fail(503, "the node is stopping");
         ++hops_;
+        ++round_hops_;
         last_ = next->addr;
         last_ask_ = next->ask;
         asked_ = true;
@@ -298,6 +371,8 @@ void Op::replied(const Reply& r) {
     if (r.type == '-') {
         if (auto next = parse_redirect(r.text))
             return step(std::move(next));
+        if (r.text.starts_with("TRYAGAIN"))
+            return again(fmt::format("slot {}: {} answered: {}", slot_, node_name(last_), r.text));
         int status = r.text.starts_with("OOM") ? 507
                      : r.text.starts_with("CLUSTERDOWN") || r.text.starts_with("TRYAGAIN") ||
                              r.text.starts_with("LOADING")

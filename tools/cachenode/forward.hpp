@@ -5,7 +5,8 @@
 // The book's forwarding re-sends the HTTP request and counts on a header to stop loops.  Here a
 // forwarded request arrives over RESP, where a node never forwards: it runs the command or
 // answers -MOVED or -ASK.  Only the node the client reached follows those, to at most max_hops
-// nodes, so a request whose slot keeps moving ends in a 503, never in a loop.  The forwarding
+// nodes a round; a slot still moving then (a migration's moment when its nodes disagree) gets
+// a few more rounds after short waits (retry_waits_ms), and then a 503, never a loop.  The forwarding
 // connections name themselves "http-forward" (CLIENT LIST on the owner shows them): the hop is
 // marked.  With TLS between nodes (peer_tls(), auth.hpp) the links are TLS, the peer's
 // certificate checked against the cluster's CA, and requests wait for the handshake to end.
@@ -16,6 +17,7 @@
 
 #include <uv.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,8 +26,12 @@
 
 namespace syskit::cachenode {
 
-/// How many nodes one HTTP request may be sent to before it is given up as moving.
+/// How many nodes one round of an HTTP request may be sent to before the slot counts as moving.
 constexpr int max_hops = 3;
+/// The waits (ms) before each new round of a request whose slot is moving (redirections beyond
+/// max_hops, or TRYAGAIN): a slot's owners disagree for a moment while it migrates, and Redis
+/// Cluster clients back off and retry then too.  After the last, a 503: 750 ms at most.
+constexpr std::array<unsigned, 4> retry_waits_ms{50, 100, 200, 400};
 
 /// A key operation of the HTTP API.
 struct KeyOp {
