@@ -15,6 +15,9 @@
 #      master killed with SIGKILL, timed until its replica answers ROLE as a master and sees the
 #      cluster up; the killed master is restarted (it rejoins as a replica) between rounds.
 #      Median over the rounds.  Target: at most Redis's.
+#   4. Memory: a lone cluster node (every slot) and a cachenode without --cluster, each given the
+#      same 100,000 keys of 100 bytes; what the keys added to INFO used_memory and to VmRSS, per
+#      key.  Target: the cluster node's at most the single node's (1.0x), on both.
 #   scripts/bench/cachenode-cluster.sh                   builds build/ and uses it
 #   SYSKIT_BUILD=DIR scripts/bench/cachenode-cluster.sh  builds cachenode in DIR
 #   CACHENODE_BENCH_RUNS=N (default 3) rounds of redis-benchmark.

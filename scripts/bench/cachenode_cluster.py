@@ -2,7 +2,8 @@
 cluster and a 3-master Redis cluster, runs redis-benchmark --cluster against both in
 interleaved rounds and times a 4096-slot reshard of 100,000 keys on each; then, on clusters of
 3 masters and 3 replicas with a 1000 ms node timeout, times failovers (a master killed with
-SIGKILL until its replica serves as master); prints PASS/FAIL lines.
+SIGKILL until its replica serves as master); and compares the memory per key of a cluster node
+with a single cachenode's; prints PASS/FAIL lines.
 argv: CACHENODE TMPDIR RUNS."""
 import os
 import socket
@@ -18,6 +19,7 @@ argvs = {}  # port -> the command line that started the server on it
 pids = {}  # port -> the pid of the server on it
 TICK = os.sysconf("SC_CLK_TCK")
 FAILOVER_TIMEOUT_MS = 1000
+MEMORY_KEYS = 100000
 
 
 def free_ports(n):
@@ -144,6 +146,50 @@ def reshard_seconds(ports):
     return took
 
 
+def memory_per_key():
+    """Bytes per key (INFO used_memory, and VmRSS) of a lone cluster node serving every slot and
+    of a cachenode without --cluster, each loaded with the same MEMORY_KEYS keys of 100 bytes:
+    what the keys added to each, over their number."""
+    ports = {}
+    for kind in ("single", "cluster"):
+        port, bus = free_ports(2)
+        d = tmp / f"memory-{kind}-{port}"
+        d.mkdir()
+        argv = [cachenode, "--port", str(port), "--http-port", "0", "--threads", "1", "--max-memory", "1G",
+                "--busy-poll", "0"]
+        if kind == "cluster":
+            argv += ["--cluster", "--cluster-port", str(bus), "--cluster-config-file", str(d / "nodes.conf")]
+        procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        pids[port] = procs[-1].pid
+        wait_ready(port)
+        ports[kind] = port
+    cli(ports["cluster"], "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+    for _ in range(500):
+        if "cluster_state:ok" in cli(ports["cluster"], "CLUSTER", "INFO"):
+            break
+        time.sleep(0.02)
+
+    def measure(port):
+        info = dict(line.split(":", 1) for line in cli(port, "INFO", "memory").splitlines() if ":" in line)
+        status = Path(f"/proc/{pids[port]}/status").read_text()
+        rss_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+        return int(info["used_memory"]), rss_kb * 1024
+
+    value = "x" * 100
+    load = "".join(f"*3\r\n$3\r\nSET\r\n${len(k)}\r\n{k}\r\n$100\r\n{value}\r\n"
+                   for k in (f"key:{i}" for i in range(MEMORY_KEYS)))
+    per_key = {}
+    for kind, port in ports.items():
+        used0, rss0 = measure(port)
+        subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=load, stdout=subprocess.DEVNULL, text=True,
+                       timeout=600, check=True)
+        if int(cli(port, "DBSIZE")) != MEMORY_KEYS:
+            sys.exit(f"bench/cachenode: the {kind} node did not take the {MEMORY_KEYS} keys")
+        used1, rss1 = measure(port)
+        per_key[kind] = ((used1 - used0) / MEMORY_KEYS, (rss1 - rss0) / MEMORY_KEYS)
+    return per_key
+
+
 def role(port):
     return cli(port, "ROLE").splitlines()
 
@@ -190,6 +236,11 @@ def verdict(ok, text):
 
 
 try:
+    mem = memory_per_key()
+    for i, what in enumerate(("used_memory", "VmRSS")):
+        ours, single = mem["cluster"][i], mem["single"][i]
+        verdict(ours <= single, f"memory per key ({what}), {MEMORY_KEYS} keys of 100 bytes: cluster node {ours:.1f} B, "
+                f"single cachenode {single:.1f} B, ratio {ours / single:.2f} (target <= 1.0x)")
     clusters = {"cachenode": start_cluster("cachenode"), "redis": start_cluster("redis")}
     for pipeline in (1, 16):
         ratios = {"SET": [], "GET": []}
