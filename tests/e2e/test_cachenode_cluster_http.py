@@ -245,19 +245,26 @@ def test_a_down_owner_is_a_503_naming_slot_and_node(cluster_nodes):
         c.close()
 
 
+def migrating_unimported(a: ClusterNode, b: ClusterNode, key: str) -> int:
+    """a serving every slot and b joined, a migrating key's slot to b, which does not import it:
+    the slot, whose two nodes then send a request for key to each other."""
+    assert a.cli("CLUSTER", "ADDSLOTSRANGE", 0, 16383) == "OK"
+    assert meet_bus(a, b) == "OK"
+    assert wait_until(lambda: know_each_other([a, b]), 10)
+    assert wait_until(lambda: len(owners(b)) == 16384, 10)
+    slot = int(a.cli("CLUSTER", "KEYSLOT", key))
+    assert a.cli("CLUSTER", "SETSLOT", slot, "MIGRATING", b.myid()) == "OK"
+    return slot
+
+
 def test_views_that_disagree_end_in_a_503_not_a_loop(cluster_nodes):
     """The book's loop: a thinks b serves the slot, b thinks a does.  a migrating the slot to b
     that b does not import gives exactly that: a answers ASK b for a key it lacks, b answers
     MOVED a.  Every request ends in a 503 after rounds of max_hops nodes with waits between them
     (forward.hpp's retry_waits_ms: 750 ms), whichever node it reached."""
     a, b = cluster_nodes(2)
-    assert a.cli("CLUSTER", "ADDSLOTSRANGE", 0, 16383) == "OK"
-    assert meet_bus(a, b) == "OK"
-    assert wait_until(lambda: know_each_other([a, b]), 10)
-    assert wait_until(lambda: len(owners(b)) == 16384, 10)
     key = "loop"
-    slot = int(a.cli("CLUSTER", "KEYSLOT", key))
-    assert a.cli("CLUSTER", "SETSLOT", slot, "MIGRATING", b.myid()) == "OK"
+    slot = migrating_unimported(a, b, key)
     assert a.cli("GET", key) == f"ASK {slot} {b.addr}"
     assert b.cli("GET", key) == f"MOVED {slot} {a.addr}"
     for n in (a, b):
@@ -292,13 +299,8 @@ def test_a_moving_slot_is_tried_again_after_a_wait(cluster_nodes):
     other end's IMPORTING): the request bounces, waits, and is tried again, so it succeeds once
     they agree instead of ending in a 503."""
     a, b = cluster_nodes(2)
-    assert a.cli("CLUSTER", "ADDSLOTSRANGE", 0, 16383) == "OK"
-    assert meet_bus(a, b) == "OK"
-    assert wait_until(lambda: know_each_other([a, b]), 10)
-    assert wait_until(lambda: len(owners(b)) == 16384, 10)
     key = "later"
-    slot = int(a.cli("CLUSTER", "KEYSLOT", key))
-    assert a.cli("CLUSTER", "SETSLOT", slot, "MIGRATING", b.myid()) == "OK"
+    slot = migrating_unimported(a, b, key)
     got = {}
 
     def put():
