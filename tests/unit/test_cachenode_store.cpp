@@ -2,6 +2,7 @@
 // eviction policies and noeviction.
 #include "cachenode/eviction.hpp"
 #include "cachenode/expire.hpp"
+#include "cachenode/slots.hpp"
 #include "cachenode/store.hpp"
 #include "cachenode_store_fixture.hpp"
 
@@ -345,16 +346,23 @@ TEST_CASE("store: keys by slot stay exact while other threads write and the tabl
     c.slot_index = true;
     Store s(c);
     // Slot 15495's keys ({a}) stay put while two threads add and delete keys of other slots
-    // (their tables doubling many times over) and overwrite and re-time {a} keys.
+    // (their tables doubling many times over) and overwrite and re-time {a} keys.  A writer's
+    // key that happens to hash to slot 15495 is left out: it would change the count checked.
     for (int i = 0; i < 200; ++i)
         REQUIRE(s.set(name("{a}", i), "v") == Status::ok);
     std::atomic<bool> stop{false};
     auto writer = [&](int id) {
+        auto other = [&](int n) {
+            std::string key = name(id ? "y" : "x", n);
+            return cluster::key_slot(key) == 15495 ? std::string() : key;
+        };
         for (int round = 0; !stop.load(); ++round) {
             for (int i = 0; i < 2000; ++i)
-                s.set(name(id ? "y" : "x", round * 2000 + i), "value");
+                if (auto key = other(round * 2000 + i); !key.empty())
+                    s.set(key, "value");
             for (int i = 0; i < 2000; ++i)
-                s.del(name(id ? "y" : "x", round * 2000 + i));
+                if (auto key = other(round * 2000 + i); !key.empty())
+                    s.del(key);
             s.set(name("{a}", round % 200), "rewritten");
             s.expire_at(name("{a}", (round + 1) % 200), g_now + 100000);
         }
