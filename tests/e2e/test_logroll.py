@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import termios
@@ -358,6 +359,61 @@ def test_socket_activated_fifo_survives_ten_kill9s(tmp_path):
     assert all(f.name.endswith(".gz") for f in files), files
     assert all(decompressed(f).endswith(b"\n") for f in files)
     assert read_all(tmp_path) == bytes(sent)
+
+
+def launched(fd: int, listen_fds: str, *args) -> Result:
+    """logroll exec'd as a socket unit's service with descriptor fd as 3 and LISTEN_FDS set to
+    listen_fds, run to its end."""
+    launch = LAUNCH.replace("LISTEN_FDS='1'", f"LISTEN_FDS={listen_fds!r}")
+    argv = [sys.executable, "-c", launch, str(fd), os.fspath(tool_path("logroll"))] + [os.fspath(a) for a in args]
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, pass_fds=[fd], env=tool_env(),
+                       timeout=30)
+    return Result(argv, p.returncode, p.stdout, p.stderr.decode())
+
+
+def test_socket_activation_refuses_what_is_not_one_fifo(tmp_path):
+    """LISTEN_FDS that is not a number, more than one descriptor, a descriptor that is not a
+    FIFO: each named, exit 2, and no log made."""
+    log = tmp_path / "app.log"
+    plain = os.open(tmp_path / "plain", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        r = launched(plain, "x", log)
+        assert r.rc == 2 and "logroll: LISTEN_FDS: 'x' is not a number of descriptors" in r.err, r
+        r = launched(plain, "2", log)
+        assert r.rc == 2 and "logroll: LISTEN_FDS: systemd passed 2 descriptors; logroll takes one FIFO" in r.err, r
+        r = launched(plain, "1", log)
+        assert r.rc == 2 and "logroll: LISTEN_FDS: the descriptor systemd passed is not a FIFO" in r.err, r
+    finally:
+        os.close(plain)
+    assert not log.exists()
+
+
+@pytest.mark.parametrize("abstract", [False, True], ids=["path", "abstract"])
+def test_ready_reaches_notify_socket(tmp_path, abstract):
+    """Type=notify: READY=1 goes to $NOTIFY_SOCKET, a path or an abstract name ('@'), once the
+    log is open, in pipe mode and in watch mode."""
+    name = f"@syskit-e2e-logroll-{os.getpid()}-{id(tmp_path)}" if abstract else os.fspath(tmp_path / "notify")
+    log = tmp_path / "app.log"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind("\0" + name[1:] if abstract else name)
+        sock.settimeout(10)
+        lr = Running(log, env={"NOTIFY_SOCKET": name})
+        try:
+            assert sock.recv(4096) == b"READY=1"
+            assert log.exists()
+            lr.p.stdin.write(b"a line\n")
+            r = lr.finish()
+            assert r.rc == 0, r
+        finally:
+            lr.kill()
+        log.write_bytes(b"")
+        lr = Running("--watch", "--size", "1M", log, stdin=subprocess.DEVNULL, env={"NOTIFY_SOCKET": name})
+        try:
+            assert sock.recv(4096) == b"READY=1"
+            lr.p.send_signal(signal.SIGTERM)
+            assert lr.finish().rc == 0
+        finally:
+            lr.kill()
 
 
 # --- naming and retention --------------------------------------------------------------------

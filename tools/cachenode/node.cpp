@@ -10,10 +10,10 @@
 #include "store.hpp"
 
 #include "cli/diag.hpp"
+#include "svc/svc.hpp"
 
 #include <fmt/format.h>
 #include <sys/resource.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -124,12 +124,13 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
                               {"max_memory", std::uint64_t{cfg.store.max_memory}},
                               {"eviction", policy_name(cfg.store.policy)},
                               {"shards", std::uint64_t{store.shard_count()}}});
-    sd_notifyf(0, "READY=1\nSTATUS=serving RESP on %s, HTTP on %s\nMAINPID=%d", resp_addr.c_str(),
-               http_addr.c_str(), static_cast<int>(getpid()));
+    if (int err = svc::notify(fmt::format("READY=1\nSTATUS=serving RESP on {}, HTTP on {}\nMAINPID={}", resp_addr,
+                                          http_addr, ::getpid())))
+        logger.error("cannot notify systemd", {{"error", std::strerror(err)}});
 
     ServerHooks hooks;
     hooks.on_stop_signal = [&] {
-        sd_notify(0, "STOPPING=1");
+        svc::notify("STOPPING=1");
         logger.info("stopping", {{"clients", stats.clients.load()}});
     };
     hooks.on_hangup = [&] {

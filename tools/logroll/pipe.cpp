@@ -4,13 +4,13 @@
 #include "schedule.hpp"
 
 #include "cli/diag.hpp"
+#include "svc/svc.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,24 +72,25 @@ int PipeMode::open_log() {
 bool PipeMode::open_input() {
     // Under logroll@.socket, systemd passes the FIFO it holds open (ListenFIFO=) as fd 3:
     // a restart of logroll then leaves the writer's FIFO open, and what it holds, unread.
-    int n = sd_listen_fds(1);
-    if (n < 0) {
-        cli::error("sd_listen_fds", std::strerror(-n));
+    int n = 0;
+    std::string why;
+    if (!svc::listen_fds(n, why)) {
+        cli::error("", why);
         return false;
     }
     if (n > 1) {
         cli::error("LISTEN_FDS", fmt::format("systemd passed {} descriptors; logroll takes one FIFO", n));
         return false;
     }
+    struct stat st{};
     if (n == 1) {
-        if (sd_is_fifo(SD_LISTEN_FDS_START, nullptr) <= 0) {
+        listened_.reset(svc::listen_fds_start);
+        if (::fstat(svc::listen_fds_start, &st) != 0 || !S_ISFIFO(st.st_mode)) {
             cli::error("LISTEN_FDS", "the descriptor systemd passed is not a FIFO (the socket unit needs ListenFIFO=)");
             return false;
         }
-        listened_.reset(SD_LISTEN_FDS_START);
-        in_ = SD_LISTEN_FDS_START;
+        in_ = svc::listen_fds_start;
     }
-    struct stat st{};
     if (::fstat(in_, &st) != 0 || !S_ISFIFO(st.st_mode))
         return true;
     ::fcntl(in_, F_SETPIPE_SZ, static_cast<int>(block_size)); // fewer wake-ups; a failure costs nothing
@@ -151,7 +152,8 @@ int PipeMode::run() {
         });
     arm_interval();
     log_.info("started", {{"file", path_}, {"bytes", used_}, {"continuing_line", mid_line_}});
-    sd_notify(0, "READY=1");
+    if (int err = svc::notify("READY=1"))
+        log_.error("cannot notify systemd", {{"error", std::strerror(err)}});
     start_reading();
     loop_.run();
     return status_;

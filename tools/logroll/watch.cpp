@@ -6,11 +6,11 @@
 #include "cli/diag.hpp"
 #include "loop/poll.hpp"
 #include "notify/inotify.hpp"
+#include "svc/svc.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 
 #include <cstring>
 #include <ctime>
@@ -79,7 +79,8 @@ int run_watch(loop::Loop& loop, const Options& o, Rotator& rotator, log::Logger&
         signals.emplace_back(loop, sig, [&](int) { rotate("signal"); });
     signals.emplace_back(loop, SIGHUP, [&](int) { check(); });
     log.info("watching", {{"file", file}});
-    sd_notify(0, "READY=1");
+    if (int err = svc::notify("READY=1"))
+        log.error("cannot notify systemd", {{"error", std::strerror(err)}});
     check();
     loop.run();
     if (!rotator.wait())
