@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -1362,6 +1363,53 @@ void cmd_lastsave(Ctx& c) {
     resp::integer(c.out, static_cast<std::int64_t>(wall_ms() / 1000 - c.sh.stats.uptime_s()));
 }
 
+/// SAVE, BGSAVE and BGREWRITEAOF: where Redis (even with --save "" --appendonly no) writes a
+/// file, cachenode has none to write, and says so rather than answering as if it had.
+void cmd_save(Ctx& c) {
+    if (iequals(c.argv[0], "bgsave") && c.argv.size() == 2 && !iequals(c.argv[1], "SCHEDULE"))
+        return err_syntax(c.out);
+    if (c.argv.size() > 2)
+        return err_syntax(c.out);
+    std::string name(c.argv[0]);
+    std::transform(name.begin(), name.end(), name.begin(), [](char ch) { return static_cast<char>(ch & ~0x20); });
+    resp::error(c.out, fmt::format("ERR {} is not supported: cachenode has no persistence, there is no file to write",
+                                   name));
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] | SHUTDOWN ABORT, with Redis's syntax: the same
+/// graceful stop as SIGTERM (the signal is sent to this process, whose first loop handles it),
+/// and the connection closes without a reply, as Redis's does.  There is nothing to save, so
+/// SAVE is refused unless FORCE (which in Redis exits even when saving failed) comes with it;
+/// there are no replicas to wait for, so NOW changes nothing and no stop is ever pending for
+/// ABORT to cancel.
+void cmd_shutdown(Ctx& c) {
+    bool save = false, nosave = false, force = false, abort = false, other = false;
+    for (std::size_t i = 1; i < c.argv.size(); ++i) {
+        std::string_view a = c.argv[i];
+        if (iequals(a, "NOSAVE"))
+            nosave = true;
+        else if (iequals(a, "SAVE"))
+            save = true;
+        else if (iequals(a, "NOW"))
+            other = true;
+        else if (iequals(a, "FORCE"))
+            force = other = true;
+        else if (iequals(a, "ABORT"))
+            abort = true;
+        else
+            return err_syntax(c.out);
+    }
+    if ((abort && (save || nosave || other)) || (save && nosave))
+        return err_syntax(c.out);
+    if (abort)
+        return resp::error(c.out, "ERR No shutdown in progress.");
+    if (save && !force)
+        return resp::error(c.out, "ERR Errors trying to SHUTDOWN: cachenode has no persistence, SAVE cannot save "
+                                  "(SHUTDOWN NOSAVE, or SAVE FORCE, stops without saving)");
+    kill(getpid(), SIGTERM);
+    c.quit = true;
+}
+
 void cmd_swapdb(Ctx& c) { resp::error(c.out, "ERR SWAPDB is not supported: cachenode has a single database"); }
 
 /// FUNCTION FLUSH: there are no functions, so there is nothing to flush; tools that reset a
@@ -2205,6 +2253,11 @@ constexpr Command commands[] = {
     {"client", -2, false, Op::other, cmd_client, "noscript loading stale", 0, 0, 0, "@slow @connection"},
     {"time", 1, false, Op::other, cmd_time, "loading stale fast", 0, 0, 0, "@fast"},
     {"lastsave", 1, false, Op::other, cmd_lastsave, "loading stale fast", 0, 0, 0, "@fast @admin @dangerous"},
+    {"shutdown", -1, false, Op::other, cmd_shutdown, "admin noscript loading stale no_multi allow_busy", 0, 0, 0,
+     "@admin @slow @dangerous"},
+    {"save", 1, false, Op::other, cmd_save, "admin noscript no_multi", 0, 0, 0, "@admin @slow @dangerous"},
+    {"bgsave", -1, false, Op::other, cmd_save, "admin noscript", 0, 0, 0, "@admin @slow @dangerous"},
+    {"bgrewriteaof", 1, false, Op::other, cmd_save, "admin noscript", 0, 0, 0, "@admin @slow @dangerous"},
     {"swapdb", 3, false, Op::other, cmd_swapdb, "write fast", 0, 0, 0, "@keyspace @write @fast @dangerous"},
     {"function", -2, false, Op::other, cmd_function, "noscript write", 0, 0, 0, "@write @slow @scripting"},
     {"reset", 1, true, Op::other, cmd_reset, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "@fast @connection"},
@@ -2308,6 +2361,8 @@ constexpr Doc docs[] = {
     {"append", "2.0.0", "Appends a string to a key's value, making the key when it is absent."},
     {"asking", "3.0.0", "Lets the next command reach a slot this node is importing."},
     {"auth", "1.0.0", "Authenticates the connection."},
+    {"bgrewriteaof", "1.0.0", "Refused: there is no persistence, so no append-only file to rewrite."},
+    {"bgsave", "1.0.0", "Refused: there is no persistence, so nothing to save."},
     {"client", "2.4.0", "Inspects and controls client connections."},
     {"client|getname", "2.6.9", "Returns the connection's name."},
     {"client|id", "5.0.0", "Returns the connection's unique id."},
@@ -2413,6 +2468,7 @@ constexpr Doc docs[] = {
     {"restore", "2.6.0", "Makes a key from a DUMP payload."},
     {"restore-asking", "3.0.0", "RESTORE sent by MIGRATE to a node importing the key's slot."},
     {"role", "2.8.12", "Returns the node's replication role."},
+    {"save", "1.0.0", "Refused: there is no persistence, so nothing to save."},
     {"scan", "2.8.0", "Iterates over the keys."},
     {"select", "1.0.0", "Selects the database: only 0 exists."},
     {"set", "1.0.0", "Sets a key's string value, with conditions and expiry."},
@@ -2424,6 +2480,7 @@ constexpr Doc docs[] = {
     {"slowlog|get", "2.2.12", "Returns the newest slow log entries."},
     {"slowlog|len", "2.2.12", "Returns the number of slow log entries."},
     {"slowlog|reset", "2.2.12", "Empties the slow log."},
+    {"shutdown", "1.0.0", "Stops the server as SIGTERM does; SAVE is refused."},
     {"strlen", "2.2.0", "Returns the length of a key's string value."},
     {"substr", "1.0.0", "GETRANGE's older name."},
     {"swapdb", "4.0.0", "Refused: there is a single database."},
@@ -3301,6 +3358,9 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
                !sh_.cluster->route(argv, {cmd->first_key, cmd->last_key, cmd->key_step, cmd->flags}, client_.cluster,
                                    out)) {
         // Redirected or refused by the cluster (cluster.hpp): the reply is in out.
+    } else if (in_multi_ && cmd->flags.find("no_multi") != std::string_view::npos) {
+        multi_dirty_ = true;
+        resp::error(out, "ERR Command not allowed inside a transaction");
     } else if (!client_.master && sh_.store.over_limit() && oom_refused(cmd->name)) {
         // As Redis: over the limit, a command that may add memory is refused, and in MULTI
         // so is queueing anything but EXEC, DISCARD, QUIT and RESET.
