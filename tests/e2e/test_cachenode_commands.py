@@ -432,3 +432,20 @@ def test_shutdown_save_force_stops_without_saving(start):
     assert recv_all(a.s) == b""
     n.proc.wait(timeout=10)
     assert n.stop().rc == 0
+
+
+def test_client_pause_stops_active_expiry(start):
+    n = start()
+    a = Client(n.port)
+    for i in range(50):
+        assert a.call("SET", f"t{i}", "v", "PX", "50") == b"+OK"
+    # As Redis: while clients are paused (WRITE, or ALL) the dataset stays still, so keys
+    # nobody reads stay until the pause ends.
+    assert a.call("CLIENT", "PAUSE", "5000", "WRITE") == b"+OK"
+    time.sleep(0.6)
+    assert a.call("DBSIZE") == 50
+    assert a.call("CLIENT", "UNPAUSE") == b"+OK"
+    deadline = time.monotonic() + 5
+    while a.call("DBSIZE") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert a.call("DBSIZE") == 0

@@ -80,6 +80,12 @@ struct Shared {
         std::atomic<std::int64_t> end_ms{0};
         std::atomic<Pause> mode{Pause::none};
     } pause{};
+    /// Whether a CLIENT PAUSE (WRITE or ALL) is under way: the expiry thread then deletes
+    /// nothing, as Redis keeps the dataset still while clients are paused.
+    bool paused() const {
+        return pause.mode.load(std::memory_order_relaxed) != Pause::none &&
+               monotonic_ms() < pause.end_ms.load(std::memory_order_relaxed);
+    }
 };
 
 /// What a connection is to CLIENT and HELLO.
