@@ -449,3 +449,22 @@ def test_client_pause_stops_active_expiry(start):
     while a.call("DBSIZE") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert a.call("DBSIZE") == 0
+
+
+def test_config_set_request_limits_apply_to_every_client(start):
+    n = start("--max-value", "16M", "--max-request", "32M")
+    a, b = Client(n.port), Client(n.port)
+    assert a.call("CONFIG", "SET", "proto-max-bulk-len", "2mb", "client-query-buffer-limit", "3mb") == b"+OK"
+    assert a.call("CONFIG", "GET", "proto-max-bulk-len") == [b"proto-max-bulk-len", b"2097152"]
+    assert a.call("CONFIG", "GET", "client-query-buffer-limit") == [b"client-query-buffer-limit", b"3145728"]
+    assert a.call("CONFIG", "SET", "proto-max-bulk-len", "1000").startswith(b"-ERR CONFIG SET failed")
+    assert b.call("SET", "k", "v" * (2 << 20)) == b"+OK"
+    # One byte more than the new limit, from a client connected before it: refused as Redis
+    # refuses it, and the connection closed.
+    b.s.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n" % ((2 << 20) + 1))
+    assert recv_all(b.s) == b"-ERR Protocol error: invalid bulk length\r\n"
+    # A request of arguments each within the limit, but larger than the query buffer's.
+    c = Client(n.port)
+    c.s.sendall(resp_command("MSET", "x", "v" * (2 << 20), "y", "v" * (2 << 20)))
+    assert recv_all(c.s).startswith(b"-ERR Protocol error: request larger than 3145728 bytes")
+    assert a.call("STRLEN", "k") == 2 << 20 and a.call("EXISTS", "x") == 0

@@ -1974,6 +1974,13 @@ void cmd_memory(Ctx& c) {
                                    sub.substr(0, 128)));
 }
 
+/// proto-max-bulk-len: as CONFIG SET made it, else the largest key or value the command line
+/// allows (larger arguments reach the command, which refuses them in its own words).
+std::size_t proto_max_bulk_len(const Shared& sh) {
+    std::size_t set = sh.max_bulk.load(std::memory_order_relaxed);
+    return set ? set : std::max(sh.cfg.store.max_value, sh.cfg.max_key);
+}
+
 // LCS, as Redis's: the whole table of prefix lengths, then a walk back from its end.
 void cmd_lcs(Ctx& c) {
     std::string a, b;
@@ -2009,7 +2016,7 @@ void cmd_lcs(Ctx& c) {
     }
     std::size_t alen = a.size(), blen = b.size();
     std::uint64_t cells = static_cast<std::uint64_t>(alen + 1) * (blen + 1);
-    if (cells * sizeof(std::uint32_t) > std::max(c.sh.cfg.store.max_value, c.sh.cfg.max_key)) {
+    if (cells * sizeof(std::uint32_t) > proto_max_bulk_len(c.sh)) {
         resp::error(c.out, "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
         return;
     }
@@ -2824,6 +2831,15 @@ bool set_size(std::string_view v, std::size_t& out) { return parse_memory(v, out
 
 bool set_i64(std::string_view v, std::int64_t& out) { return parse_i64(v, out); }
 
+/// CONFIG SET proto-max-bulk-len and client-query-buffer-limit: at least 1 MiB, as Redis takes.
+bool set_request_limit(std::string_view v, std::atomic<std::size_t>& limit) {
+    std::size_t n = 0;
+    if (!set_size(v, n) || n < (std::size_t{1} << 20))
+        return false;
+    limit.store(n, std::memory_order_relaxed);
+    return true;
+}
+
 const Param params[] = {
     {"bind", nullptr, [](Ctx& c) { return c.sh.cfg.bind; }, nullptr},
     {"port", nullptr, [](Ctx& c) { return std::to_string(c.sh.cfg.port); }, nullptr},
@@ -2869,8 +2885,11 @@ const Param params[] = {
          c.sh.stats.limits.idle_timeout_ms.store(static_cast<std::uint64_t>(n) * 1000);
          return true;
      }},
-    {"proto-max-bulk-len", nullptr,
-     [](Ctx& c) { return std::to_string(std::max(c.sh.cfg.store.max_value, c.sh.cfg.max_key)); }, nullptr},
+    {"proto-max-bulk-len", nullptr, [](Ctx& c) { return std::to_string(proto_max_bulk_len(c.sh)); },
+     [](Ctx& c, std::string_view v) { return set_request_limit(v, c.sh.max_bulk); }},
+    {"client-query-buffer-limit", nullptr,
+     [](Ctx& c) { return std::to_string(request_limits(c.sh).max_request); },
+     [](Ctx& c, std::string_view v) { return set_request_limit(v, c.sh.max_request); }},
     {"client-output-buffer-limit", nullptr,
      [](Ctx& c) {
          const net::OutputLimits& ol = c.sh.output_limits;
@@ -3040,6 +3059,15 @@ resp::ParseLimits request_limits(const Config& cfg) {
     return l;
 }
 
+resp::ParseLimits request_limits(const Shared& sh) {
+    resp::ParseLimits l = request_limits(sh.cfg);
+    if (std::size_t b = sh.max_bulk.load(std::memory_order_relaxed))
+        l.max_bulk = b;
+    if (std::size_t r = sh.max_request.load(std::memory_order_relaxed))
+        l.max_request = r;
+    return l;
+}
+
 std::string info_text(const Shared& sh, std::span<const std::string> sections) {
     auto asked = [&](std::string_view s) { return std::find(sections.begin(), sections.end(), s) != sections.end(); };
     // As Redis: several sections give each once; "default" (also no section) is every section
@@ -3128,7 +3156,7 @@ static_assert(std::size(commands) <= max_commands, "stats.hpp: max_commands is t
 RespSession::RespSession(Shared& shared, WorkerStats& stats)
     : sh_(shared), ws_(stats), authed_(!shared.auth.required()), created_ms_(monotonic_ms()), last_ms_(created_ms_) {
     client_.id = shared.next_client_id.fetch_add(1, std::memory_order_relaxed);
-    parser_.set_limits(authed_ ? request_limits(sh_.cfg) : unauthenticated_limits);
+    parser_.set_limits(authed_ ? request_limits(sh_) : unauthenticated_limits);
 }
 
 RespSession::~RespSession() {
@@ -3214,6 +3242,9 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
     if (sh_.cluster)
         batch.emplace(sh_.cluster->repl());
     clock_ = start;
+    // CONFIG SET of the request limits, by any client, holds from this client's next read.
+    if (authed_)
+        parser_.set_limits(request_limits(sh_));
     std::uint64_t answered = 0;
     net::After after = net::After::keep;
     stalled_ = false;
@@ -3413,7 +3444,7 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     }
     multi_count_.store(in_multi_ ? static_cast<int>(queued_.size()) : -1, std::memory_order_relaxed);
     if (authed_ && !was_authed)
-        parser_.set_limits(request_limits(sh_.cfg));
+        parser_.set_limits(request_limits(sh_));
     bool ok = out.size() > mark && out[mark] != '-';
     // CLIENT REPLY OFF and SKIP: the command ran, its reply is dropped (SKIP: this once, after
     // the SKIP itself).
