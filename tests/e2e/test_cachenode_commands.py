@@ -3,7 +3,7 @@
 import threading
 import time
 
-from test_cachenode import resp_command, start  # noqa: F401
+from test_cachenode import recv_all, resp_command, start  # noqa: F401
 from test_cachenode_differential import Client
 
 
@@ -386,3 +386,85 @@ def test_small_hash_lists_fields_in_insertion_order(start):
     assert a.call("HKEYS", "h") == fields
     assert a.call("HSCAN", "h", "0", "COUNT", "1") == [b"0", [x for f in fields
                                                             for x in (f, b"changed" if f == b"f1" else b"v" + f)]]
+
+
+def test_save_commands_say_there_is_no_persistence_and_refuse_multi(start):
+    n = start()
+    a = Client(n.port)
+    for cmd in (("SAVE",), ("BGSAVE",), ("BGSAVE", "SCHEDULE"), ("BGREWRITEAOF",)):
+        assert a.call(*cmd) == (f"-ERR {cmd[0]} is not supported: cachenode has no persistence, "
+                                "there is no file to write").encode()
+    assert a.call("BGSAVE", "NOW") == b"-ERR syntax error"
+    # As Redis 7.0: SAVE and SHUTDOWN are no_multi; refusing one aborts the transaction.
+    for cmd in ("SAVE", "SHUTDOWN"):
+        assert a.call("MULTI") == b"+OK"
+        assert a.call("SET", "foo", "bar") == b"+QUEUED"
+        assert a.call(cmd) == b"-ERR Command not allowed inside a transaction"
+        assert a.call("EXEC") == b"-EXECABORT Transaction discarded because of previous errors."
+        assert a.call("GET", "foo") is None
+    info = a.call("COMMAND", "INFO", "shutdown", "save")
+    assert info[0][2] == [b"+admin", b"+noscript", b"+loading", b"+stale", b"+no_multi", b"+allow_busy"]
+    assert info[1][2] == [b"+admin", b"+noscript", b"+no_multi"]
+
+
+def test_shutdown_stops_as_sigterm_does(start):
+    n = start()
+    a = Client(n.port)
+    assert a.call("SHUTDOWN", "NOSAVE", "SAVE") == b"-ERR syntax error"
+    assert a.call("SHUTDOWN", "ABORT", "NOW") == b"-ERR syntax error"
+    assert a.call("SHUTDOWN", "LATER") == b"-ERR syntax error"
+    assert a.call("SHUTDOWN", "ABORT") == b"-ERR No shutdown in progress."
+    assert a.call("SHUTDOWN", "SAVE").startswith(b"-ERR Errors trying to SHUTDOWN: cachenode has no persistence")
+    assert a.call("PING") == b"+PONG"
+    # The connection closes without a reply, and the server stops, logging as for SIGTERM.
+    a.s.sendall(resp_command("SHUTDOWN", "NOW"))
+    assert recv_all(a.s) == b""
+    n.proc.wait(timeout=10)
+    r = n.stop()
+    assert r.rc == 0
+    assert "stopping" in r.err and "stopped" in r.err
+
+
+def test_shutdown_save_force_stops_without_saving(start):
+    n = start()
+    a = Client(n.port)
+    a.s.sendall(resp_command("shutdown", "save", "force"))
+    assert recv_all(a.s) == b""
+    n.proc.wait(timeout=10)
+    assert n.stop().rc == 0
+
+
+def test_client_pause_stops_active_expiry(start):
+    n = start()
+    a = Client(n.port)
+    for i in range(50):
+        assert a.call("SET", f"t{i}", "v", "PX", "50") == b"+OK"
+    # As Redis: while clients are paused (WRITE, or ALL) the dataset stays still, so keys
+    # nobody reads stay until the pause ends.
+    assert a.call("CLIENT", "PAUSE", "5000", "WRITE") == b"+OK"
+    time.sleep(0.6)
+    assert a.call("DBSIZE") == 50
+    assert a.call("CLIENT", "UNPAUSE") == b"+OK"
+    deadline = time.monotonic() + 5
+    while a.call("DBSIZE") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert a.call("DBSIZE") == 0
+
+
+def test_config_set_request_limits_apply_to_every_client(start):
+    n = start("--max-value", "16M", "--max-request", "32M")
+    a, b = Client(n.port), Client(n.port)
+    assert a.call("CONFIG", "SET", "proto-max-bulk-len", "2mb", "client-query-buffer-limit", "3mb") == b"+OK"
+    assert a.call("CONFIG", "GET", "proto-max-bulk-len") == [b"proto-max-bulk-len", b"2097152"]
+    assert a.call("CONFIG", "GET", "client-query-buffer-limit") == [b"client-query-buffer-limit", b"3145728"]
+    assert a.call("CONFIG", "SET", "proto-max-bulk-len", "1000").startswith(b"-ERR CONFIG SET failed")
+    assert b.call("SET", "k", "v" * (2 << 20)) == b"+OK"
+    # One byte more than the new limit, from a client connected before it: refused as Redis
+    # refuses it, and the connection closed.
+    b.s.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n" % ((2 << 20) + 1))
+    assert recv_all(b.s) == b"-ERR Protocol error: invalid bulk length\r\n"
+    # A request of arguments each within the limit, but larger than the query buffer's.
+    c = Client(n.port)
+    c.s.sendall(resp_command("MSET", "x", "v" * (2 << 20), "y", "v" * (2 << 20)))
+    assert recv_all(c.s).startswith(b"-ERR Protocol error: request larger than 3145728 bytes")
+    assert a.call("STRLEN", "k") == 2 << 20 and a.call("EXISTS", "x") == 0

@@ -160,6 +160,9 @@ def random_command(r: random.Random) -> list[bytes]:
         lambda: [b"COMMAND", b"INFO", pick(r, [b"get|key", b"nosuch", b"config|get|key"])],
         lambda: [b"CONFIG", b"SET", b"timeout", pick(r, [b"0", b"300", b"100"])],
         lambda: [b"CONFIG", b"GET", b"timeout"],
+        lambda: [b"CONFIG", b"SET", b"proto-max-bulk-len", pick(r, [b"1mb", b"2097152", b"512mb"])],
+        lambda: [b"CONFIG", b"SET", b"client-query-buffer-limit", pick(r, [b"1048576", b"4mb", b"1gb"])],
+        lambda: [b"CONFIG", b"GET", pick(r, [b"proto-max-bulk-len", b"client-query-buffer-limit"])],
         lambda: [b"CLIENT", b"PAUSE", *r.choice([[b"abc"], [b"-1"], [b"1", b"junk"], [b"0", b"WRITE"], [b"0"],
                                                  [b"0", b"ALL", b"x"]])],
         lambda: [b"CLIENT", b"UNPAUSE"],
@@ -203,13 +206,16 @@ def test_random_commands_match_redis(start, redis, seed):
     assert theirs.call("FLUSHALL") == b"+OK"
     # The idle timeout's defaults differ (Redis: none, cachenode: 300 s); CONFIG SET changes it.
     assert ours.call("CONFIG", "SET", "timeout", "0") == theirs.call("CONFIG", "SET", "timeout", "0") == b"+OK"
+    # So do the request limits' (Redis: 512 MB arguments, 1 GB requests).
+    for name, value in (("proto-max-bulk-len", "512mb"), ("client-query-buffer-limit", "1gb")):
+        assert ours.call("CONFIG", "SET", name, value) == theirs.call("CONFIG", "SET", name, value) == b"+OK"
     r = random.Random(seed)
     in_multi = False
     for i in range(2500):
         cmd = random_command(r)
         # Inside MULTI, only commands whose replies compare exactly: EXEC's array is compared whole.
         while in_multi and cmd[0] in (b"KEYS", b"TTL", b"PTTL", b"EXPIRETIME", b"PEXPIRETIME", b"HKEYS", b"HVALS",
-                                      b"HGETALL", b"HSCAN", b"HRANDFIELD"):
+                                      b"HGETALL", b"HSCAN", b"HRANDFIELD", b"COMMAND"):
             cmd = random_command(r)
         a, b = ours.call(*cmd), theirs.call(*cmd)
         listpack = not in_multi and len(cmd) > 1 and theirs.call("OBJECT", "ENCODING", cmd[1]) == b"listpack"

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -1362,6 +1363,53 @@ void cmd_lastsave(Ctx& c) {
     resp::integer(c.out, static_cast<std::int64_t>(wall_ms() / 1000 - c.sh.stats.uptime_s()));
 }
 
+/// SAVE, BGSAVE and BGREWRITEAOF: where Redis (even with --save "" --appendonly no) writes a
+/// file, cachenode has none to write, and says so rather than answering as if it had.
+void cmd_save(Ctx& c) {
+    if (iequals(c.argv[0], "bgsave") && c.argv.size() == 2 && !iequals(c.argv[1], "SCHEDULE"))
+        return err_syntax(c.out);
+    if (c.argv.size() > 2)
+        return err_syntax(c.out);
+    std::string name(c.argv[0]);
+    std::transform(name.begin(), name.end(), name.begin(), [](char ch) { return static_cast<char>(ch & ~0x20); });
+    resp::error(c.out, fmt::format("ERR {} is not supported: cachenode has no persistence, there is no file to write",
+                                   name));
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] | SHUTDOWN ABORT, with Redis's syntax: the same
+/// graceful stop as SIGTERM (the signal is sent to this process, whose first loop handles it),
+/// and the connection closes without a reply, as Redis's does.  There is nothing to save, so
+/// SAVE is refused unless FORCE (which in Redis exits even when saving failed) comes with it;
+/// there are no replicas to wait for, so NOW changes nothing and no stop is ever pending for
+/// ABORT to cancel.
+void cmd_shutdown(Ctx& c) {
+    bool save = false, nosave = false, force = false, abort = false, other = false;
+    for (std::size_t i = 1; i < c.argv.size(); ++i) {
+        std::string_view a = c.argv[i];
+        if (iequals(a, "NOSAVE"))
+            nosave = true;
+        else if (iequals(a, "SAVE"))
+            save = true;
+        else if (iequals(a, "NOW"))
+            other = true;
+        else if (iequals(a, "FORCE"))
+            force = other = true;
+        else if (iequals(a, "ABORT"))
+            abort = true;
+        else
+            return err_syntax(c.out);
+    }
+    if ((abort && (save || nosave || other)) || (save && nosave))
+        return err_syntax(c.out);
+    if (abort)
+        return resp::error(c.out, "ERR No shutdown in progress.");
+    if (save && !force)
+        return resp::error(c.out, "ERR Errors trying to SHUTDOWN: cachenode has no persistence, SAVE cannot save "
+                                  "(SHUTDOWN NOSAVE, or SAVE FORCE, stops without saving)");
+    kill(getpid(), SIGTERM);
+    c.quit = true;
+}
+
 void cmd_swapdb(Ctx& c) { resp::error(c.out, "ERR SWAPDB is not supported: cachenode has a single database"); }
 
 /// FUNCTION FLUSH: there are no functions, so there is nothing to flush; tools that reset a
@@ -1926,6 +1974,13 @@ void cmd_memory(Ctx& c) {
                                    sub.substr(0, 128)));
 }
 
+/// proto-max-bulk-len: as CONFIG SET made it, else the largest key or value the command line
+/// allows (larger arguments reach the command, which refuses them in its own words).
+std::size_t proto_max_bulk_len(const Shared& sh) {
+    std::size_t set = sh.max_bulk.load(std::memory_order_relaxed);
+    return set ? set : std::max(sh.cfg.store.max_value, sh.cfg.max_key);
+}
+
 // LCS, as Redis's: the whole table of prefix lengths, then a walk back from its end.
 void cmd_lcs(Ctx& c) {
     std::string a, b;
@@ -1961,7 +2016,7 @@ void cmd_lcs(Ctx& c) {
     }
     std::size_t alen = a.size(), blen = b.size();
     std::uint64_t cells = static_cast<std::uint64_t>(alen + 1) * (blen + 1);
-    if (cells * sizeof(std::uint32_t) > std::max(c.sh.cfg.store.max_value, c.sh.cfg.max_key)) {
+    if (cells * sizeof(std::uint32_t) > proto_max_bulk_len(c.sh)) {
         resp::error(c.out, "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
         return;
     }
@@ -2205,6 +2260,11 @@ constexpr Command commands[] = {
     {"client", -2, false, Op::other, cmd_client, "noscript loading stale", 0, 0, 0, "@slow @connection"},
     {"time", 1, false, Op::other, cmd_time, "loading stale fast", 0, 0, 0, "@fast"},
     {"lastsave", 1, false, Op::other, cmd_lastsave, "loading stale fast", 0, 0, 0, "@fast @admin @dangerous"},
+    {"shutdown", -1, false, Op::other, cmd_shutdown, "admin noscript loading stale no_multi allow_busy", 0, 0, 0,
+     "@admin @slow @dangerous"},
+    {"save", 1, false, Op::other, cmd_save, "admin noscript no_multi", 0, 0, 0, "@admin @slow @dangerous"},
+    {"bgsave", -1, false, Op::other, cmd_save, "admin noscript", 0, 0, 0, "@admin @slow @dangerous"},
+    {"bgrewriteaof", 1, false, Op::other, cmd_save, "admin noscript", 0, 0, 0, "@admin @slow @dangerous"},
     {"swapdb", 3, false, Op::other, cmd_swapdb, "write fast", 0, 0, 0, "@keyspace @write @fast @dangerous"},
     {"function", -2, false, Op::other, cmd_function, "noscript write", 0, 0, 0, "@write @slow @scripting"},
     {"reset", 1, true, Op::other, cmd_reset, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "@fast @connection"},
@@ -2308,6 +2368,8 @@ constexpr Doc docs[] = {
     {"append", "2.0.0", "Appends a string to a key's value, making the key when it is absent."},
     {"asking", "3.0.0", "Lets the next command reach a slot this node is importing."},
     {"auth", "1.0.0", "Authenticates the connection."},
+    {"bgrewriteaof", "1.0.0", "Refused: there is no persistence, so no append-only file to rewrite."},
+    {"bgsave", "1.0.0", "Refused: there is no persistence, so nothing to save."},
     {"client", "2.4.0", "Inspects and controls client connections."},
     {"client|getname", "2.6.9", "Returns the connection's name."},
     {"client|id", "5.0.0", "Returns the connection's unique id."},
@@ -2413,6 +2475,7 @@ constexpr Doc docs[] = {
     {"restore", "2.6.0", "Makes a key from a DUMP payload."},
     {"restore-asking", "3.0.0", "RESTORE sent by MIGRATE to a node importing the key's slot."},
     {"role", "2.8.12", "Returns the node's replication role."},
+    {"save", "1.0.0", "Refused: there is no persistence, so nothing to save."},
     {"scan", "2.8.0", "Iterates over the keys."},
     {"select", "1.0.0", "Selects the database: only 0 exists."},
     {"set", "1.0.0", "Sets a key's string value, with conditions and expiry."},
@@ -2424,6 +2487,7 @@ constexpr Doc docs[] = {
     {"slowlog|get", "2.2.12", "Returns the newest slow log entries."},
     {"slowlog|len", "2.2.12", "Returns the number of slow log entries."},
     {"slowlog|reset", "2.2.12", "Empties the slow log."},
+    {"shutdown", "1.0.0", "Stops the server as SIGTERM does; SAVE is refused."},
     {"strlen", "2.2.0", "Returns the length of a key's string value."},
     {"substr", "1.0.0", "GETRANGE's older name."},
     {"swapdb", "4.0.0", "Refused: there is a single database."},
@@ -2767,6 +2831,15 @@ bool set_size(std::string_view v, std::size_t& out) { return parse_memory(v, out
 
 bool set_i64(std::string_view v, std::int64_t& out) { return parse_i64(v, out); }
 
+/// CONFIG SET proto-max-bulk-len and client-query-buffer-limit: at least 1 MiB, as Redis takes.
+bool set_request_limit(std::string_view v, std::atomic<std::size_t>& limit) {
+    std::size_t n = 0;
+    if (!set_size(v, n) || n < (std::size_t{1} << 20))
+        return false;
+    limit.store(n, std::memory_order_relaxed);
+    return true;
+}
+
 const Param params[] = {
     {"bind", nullptr, [](Ctx& c) { return c.sh.cfg.bind; }, nullptr},
     {"port", nullptr, [](Ctx& c) { return std::to_string(c.sh.cfg.port); }, nullptr},
@@ -2812,8 +2885,11 @@ const Param params[] = {
          c.sh.stats.limits.idle_timeout_ms.store(static_cast<std::uint64_t>(n) * 1000);
          return true;
      }},
-    {"proto-max-bulk-len", nullptr,
-     [](Ctx& c) { return std::to_string(std::max(c.sh.cfg.store.max_value, c.sh.cfg.max_key)); }, nullptr},
+    {"proto-max-bulk-len", nullptr, [](Ctx& c) { return std::to_string(proto_max_bulk_len(c.sh)); },
+     [](Ctx& c, std::string_view v) { return set_request_limit(v, c.sh.max_bulk); }},
+    {"client-query-buffer-limit", nullptr,
+     [](Ctx& c) { return std::to_string(request_limits(c.sh).max_request); },
+     [](Ctx& c, std::string_view v) { return set_request_limit(v, c.sh.max_request); }},
     {"client-output-buffer-limit", nullptr,
      [](Ctx& c) {
          const net::OutputLimits& ol = c.sh.output_limits;
@@ -2983,6 +3059,15 @@ resp::ParseLimits request_limits(const Config& cfg) {
     return l;
 }
 
+resp::ParseLimits request_limits(const Shared& sh) {
+    resp::ParseLimits l = request_limits(sh.cfg);
+    if (std::size_t b = sh.max_bulk.load(std::memory_order_relaxed))
+        l.max_bulk = b;
+    if (std::size_t r = sh.max_request.load(std::memory_order_relaxed))
+        l.max_request = r;
+    return l;
+}
+
 std::string info_text(const Shared& sh, std::span<const std::string> sections) {
     auto asked = [&](std::string_view s) { return std::find(sections.begin(), sections.end(), s) != sections.end(); };
     // As Redis: several sections give each once; "default" (also no section) is every section
@@ -3071,7 +3156,7 @@ static_assert(std::size(commands) <= max_commands, "stats.hpp: max_commands is t
 RespSession::RespSession(Shared& shared, WorkerStats& stats)
     : sh_(shared), ws_(stats), authed_(!shared.auth.required()), created_ms_(monotonic_ms()), last_ms_(created_ms_) {
     client_.id = shared.next_client_id.fetch_add(1, std::memory_order_relaxed);
-    parser_.set_limits(authed_ ? request_limits(sh_.cfg) : unauthenticated_limits);
+    parser_.set_limits(authed_ ? request_limits(sh_) : unauthenticated_limits);
 }
 
 RespSession::~RespSession() {
@@ -3157,6 +3242,9 @@ net::After RespSession::on_data(std::string_view in, std::size_t& consumed, std:
     if (sh_.cluster)
         batch.emplace(sh_.cluster->repl());
     clock_ = start;
+    // CONFIG SET of the request limits, by any client, holds from this client's next read.
+    if (authed_)
+        parser_.set_limits(request_limits(sh_));
     std::uint64_t answered = 0;
     net::After after = net::After::keep;
     stalled_ = false;
@@ -3301,6 +3389,9 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
                !sh_.cluster->route(argv, {cmd->first_key, cmd->last_key, cmd->key_step, cmd->flags}, client_.cluster,
                                    out)) {
         // Redirected or refused by the cluster (cluster.hpp): the reply is in out.
+    } else if (in_multi_ && cmd->flags.find("no_multi") != std::string_view::npos) {
+        multi_dirty_ = true;
+        resp::error(out, "ERR Command not allowed inside a transaction");
     } else if (!client_.master && sh_.store.over_limit() && oom_refused(cmd->name)) {
         // As Redis: over the limit, a command that may add memory is refused, and in MULTI
         // so is queueing anything but EXEC, DISCARD, QUIT and RESET.
@@ -3353,7 +3444,7 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     }
     multi_count_.store(in_multi_ ? static_cast<int>(queued_.size()) : -1, std::memory_order_relaxed);
     if (authed_ && !was_authed)
-        parser_.set_limits(request_limits(sh_.cfg));
+        parser_.set_limits(request_limits(sh_));
     bool ok = out.size() > mark && out[mark] != '-';
     // CLIENT REPLY OFF and SKIP: the command ran, its reply is dropped (SKIP: this once, after
     // the SKIP itself).

@@ -73,6 +73,10 @@ struct Shared {
     std::atomic<std::int64_t> slowlog_slower_than{10000}; ///< microseconds; negative: off
     std::atomic<std::uint64_t> slowlog_max_len{128};
     std::atomic<std::uint64_t> latency_threshold_ms{0}; ///< 0: off
+    /// CONFIG SET proto-max-bulk-len and client-query-buffer-limit: the largest argument and
+    /// the largest request an authenticated client may send from then on (0: not set, the
+    /// command line's limits hold).
+    std::atomic<std::size_t> max_bulk{0}, max_request{0};
     /// CLIENT PAUSE: until when (monotonic milliseconds) which commands wait.
     enum class Pause { none, write, all };
     struct {
@@ -80,6 +84,12 @@ struct Shared {
         std::atomic<std::int64_t> end_ms{0};
         std::atomic<Pause> mode{Pause::none};
     } pause{};
+    /// Whether a CLIENT PAUSE (WRITE or ALL) is under way: the expiry thread then deletes
+    /// nothing, as Redis keeps the dataset still while clients are paused.
+    bool paused() const {
+        return pause.mode.load(std::memory_order_relaxed) != Pause::none &&
+               monotonic_ms() < pause.end_ms.load(std::memory_order_relaxed);
+    }
 };
 
 /// What a connection is to CLIENT and HELLO.
@@ -103,6 +113,8 @@ constexpr resp::ParseLimits unauthenticated_limits{10, 16 * 1024, 16 * 1024};
 
 /// The limits on requests from an authenticated client.
 resp::ParseLimits request_limits(const Config& cfg);
+/// The same, with those CONFIG SET changed since.
+resp::ParseLimits request_limits(const Shared& sh);
 
 class RespSession final : public net::Session {
 public:
@@ -128,7 +140,7 @@ public:
     /// Makes this session the one that runs the replication stream from this node's master.
     void replication_link() {
         client_.master = authed_ = true;
-        parser_.set_limits(request_limits(sh_.cfg));
+        parser_.set_limits(request_limits(sh_));
     }
     /// CLIENT KILL: the connection closes within a second, or at its next request.
     void kill() { kill_.store(true, std::memory_order_relaxed); }

@@ -27,8 +27,8 @@ std::uint64_t ActiveExpiry::cycle(std::chrono::microseconds budget) {
     return deleted;
 }
 
-ExpiryThread::ExpiryThread(Store& store, std::chrono::milliseconds period)
-    : expiry_(store), period_(period), thread_([this] { run(); }) {}
+ExpiryThread::ExpiryThread(Store& store, std::chrono::milliseconds period, std::function<bool()> paused)
+    : expiry_(store), period_(period), paused_(std::move(paused)), thread_([this] { run(); }) {}
 
 ExpiryThread::~ExpiryThread() {
     {
@@ -47,6 +47,8 @@ void ExpiryThread::run() {
     pthread_sigmask(SIG_BLOCK, &all, nullptr);
     std::unique_lock lock(mu_);
     while (!wake_.wait_for(lock, period_, [this] { return stop_; })) {
+        if (paused_ && paused_())
+            continue;
         lock.unlock();
         expiry_.cycle(std::chrono::duration_cast<std::chrono::microseconds>(period_) / 4);
         lock.lock();

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -32,10 +33,12 @@ private:
 };
 
 /// A thread that runs ActiveExpiry::cycle every period (10 times a second by default, with a
-/// budget of a quarter of the period, as Redis's hz 10 and 25% do) until destroyed.
+/// budget of a quarter of the period, as Redis's hz 10 and 25% do) until destroyed, skipping
+/// the cycles during which paused() (when given) is true.
 class ExpiryThread {
 public:
-    explicit ExpiryThread(Store& store, std::chrono::milliseconds period = std::chrono::milliseconds(100));
+    explicit ExpiryThread(Store& store, std::chrono::milliseconds period = std::chrono::milliseconds(100),
+                          std::function<bool()> paused = {});
     ~ExpiryThread();
     ExpiryThread(const ExpiryThread&) = delete;
     ExpiryThread& operator=(const ExpiryThread&) = delete;
@@ -45,6 +48,7 @@ private:
 
     ActiveExpiry expiry_;
     std::chrono::milliseconds period_;
+    std::function<bool()> paused_;
     std::mutex mu_;
     std::condition_variable wake_;
     bool stop_ = false;

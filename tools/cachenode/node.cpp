@@ -56,10 +56,10 @@ int serve(const Config& cfg, const net::TlsContext* tls, log::Logger& logger) {
     StoreConfig store_cfg = cfg.store;
     store_cfg.slot_index = cfg.cluster.enabled;
     Store store(store_cfg);
-    ExpiryThread expiry(store);
     Stats stats(cfg, store);
     Auth auth(cfg.password);
     Shared shared{store, cfg, stats, auth, {}, {1}};
+    ExpiryThread expiry(store, std::chrono::milliseconds(100), [&shared] { return shared.paused(); });
     std::unique_ptr<cluster::State> cluster_state;
     if (cfg.cluster.enabled) {
         // Bound to a wildcard, the node learns its address from the first peer that reaches it.
