@@ -114,10 +114,10 @@ void HashCache::fold(Record& acc, const Record& next) {
         return;
     }
     // The same algorithm, and next lacks a digest acc has: keep that one.
-    std::string p = digests_.substr(next.prefix_len ? next.offset : acc.offset,
-                                    next.prefix_len ? next.prefix_len : acc.prefix_len);
-    std::string f = next.full_len ? digests_.substr(next.offset + next.prefix_len, next.full_len)
-                                  : digests_.substr(acc.offset + acc.prefix_len, acc.full_len);
+    const std::string_view all(digests_);
+    std::string p(all.substr(next.prefix_len ? next.offset : acc.offset, next.prefix_len ? next.prefix_len : acc.prefix_len));
+    std::string f(next.full_len ? all.substr(next.offset + next.prefix_len, next.full_len)
+                                : all.substr(acc.offset + acc.prefix_len, acc.full_len));
     acc = next;
     acc.offset = static_cast<std::uint32_t>(digests_.size());
     acc.prefix_len = static_cast<std::uint8_t>(p.size());
@@ -127,7 +127,7 @@ void HashCache::fold(Record& acc, const Record& next) {
 }
 
 void HashCache::compact() {
-    std::string kept;
+    Bytes kept;
     kept.reserve(records_.size() * 32);
     for (Record& r : records_) {
         std::string_view d(digests_.data() + r.offset, std::size_t{r.prefix_len} + r.full_len);
@@ -143,7 +143,7 @@ void HashCache::merge() {
     // Later puts win over earlier ones and over what was read, a digest missing from a
     // later one being kept from before (fold).
     std::stable_sort(added_.begin(), added_.end(), [](const Record& a, const Record& b) { return a.key < b.key; });
-    std::vector<Record> merged;
+    Records merged;
     merged.reserve(records_.size() + added_.size());
     std::size_t i = 0, j = 0;
     while (i < records_.size() || j < added_.size()) {
@@ -179,7 +179,7 @@ void HashCache::bound(std::size_t max_records) {
                      [&](std::size_t a, std::size_t b) { return records_[a].used > records_[b].used; });
     order.resize(max_records);
     std::sort(order.begin(), order.end());
-    std::vector<Record> kept;
+    Records kept;
     kept.reserve(max_records);
     for (std::size_t i : order)
         kept.push_back(records_[i]);
@@ -209,7 +209,7 @@ std::string HashCache::serialize() {
         out += static_cast<char>(r.kind);
         out += static_cast<char>(r.prefix_len);
         out += static_cast<char>(r.full_len);
-        out.append(digests_, r.offset, std::size_t{r.prefix_len} + r.full_len);
+        out.append(digests_.data() + r.offset, std::size_t{r.prefix_len} + r.full_len);
     }
     std::string body_size;
     put_le(body_size, out.size() - header_size, 8);
@@ -245,6 +245,7 @@ std::optional<HashCache> HashCache::parse(std::string_view bytes, std::string& w
         return std::nullopt;
     }
     c.records_.reserve(count);
+    c.digests_.reserve(body); // no copies as it grows: the digests are a part of the body
     const unsigned char* p = base + header_size;
     const unsigned char* end = base + bytes.size() - 8;
     for (std::uint64_t i = 0; i < count; ++i) {

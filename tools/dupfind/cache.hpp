@@ -12,6 +12,7 @@
 #pragma once
 
 #include "hash.hpp"
+#include "huge.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -84,14 +85,17 @@ private:
         std::uint32_t offset = 0; ///< of the prefix digest in digests_; the full one follows
         std::uint8_t kind = 0, prefix_len = 0, full_len = 0;
     };
-    std::vector<Record> records_;
-    std::string digests_;
+    /// In huge pages (huge.hpp), as slots_: a cached run's page faults were mostly these.
+    using Records = std::vector<Record, HugeAllocator<Record>>;
+    using Bytes = std::basic_string<char, std::char_traits<char>, HugeAllocator<char>>;
+    Records records_;
+    Bytes digests_;
     /// put() appends here, merge() sorts them in.
     std::vector<Record> added_;
     /// Open addressing over records_: an index + 1 per slot, 0 for an empty slot; a power of
     /// two at least twice the records.  A binary search over the corpus's 100,000 records
     /// cost about 450 ns a lookup, a cache miss at each step.
-    std::vector<std::uint32_t> slots_;
+    std::vector<std::uint32_t, HugeAllocator<std::uint32_t>> slots_;
 
     const Record* lookup(const CacheKey& key) const;
     /// Rebuilds slots_ after records_ changed.

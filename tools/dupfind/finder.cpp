@@ -3,6 +3,7 @@
 #include "cli/walk.hpp"
 #include "fs/beneath.hpp"
 #include "fs/fd.hpp"
+#include "huge.hpp"
 #include "reader.hpp"
 
 #include <fcntl.h>
@@ -47,7 +48,9 @@ struct Seen {
 
 /// One walk thread's Seen records and the bytes of their paths and digests, in blocks that
 /// never move: a record costs no allocation of its own and no copy when the list grows, and
-/// a path no allocation until it becomes a candidate's Name.
+/// a path no allocation until it becomes a candidate's Name.  A block is a huge page
+/// (huge.hpp): the first writes to 4 KiB pages were most of what the walk cost above its
+/// system calls.
 class Store {
 public:
     void add(Seen s, std::string_view path, std::string_view digest) {
@@ -68,12 +71,16 @@ public:
     }
 
 private:
-    static constexpr std::size_t seen_block = 4096, path_block = 1 << 18;
+    static constexpr std::size_t path_block = std::size_t{2} << 20, seen_block = path_block / sizeof(Seen);
+    struct Free {
+        std::size_t bytes;
+        void operator()(char* p) const noexcept { huge_free(p, bytes); }
+    };
     const char* keep(std::string_view path, std::string_view digest) {
         const std::size_t size = path.size() + 1 + digest.size();
         if (size > left_) {
             const std::size_t n = std::max(path_block, size);
-            paths_.push_back(std::make_unique_for_overwrite<char[]>(n));
+            paths_.emplace_back(static_cast<char*>(huge_allocate(n)), Free{n});
             next_ = paths_.back().get();
             left_ = n;
         }
@@ -85,8 +92,8 @@ private:
         left_ -= size;
         return kept;
     }
-    std::vector<std::vector<Seen>> seen_;
-    std::vector<std::unique_ptr<char[]>> paths_;
+    std::vector<std::vector<Seen, HugeAllocator<Seen>>> seen_;
+    std::vector<std::unique_ptr<char[], Free>> paths_;
     char* next_ = nullptr;
     std::size_t left_ = 0;
 };
@@ -364,12 +371,12 @@ std::vector<Store> walk_files(const FindOptions& opt, const fs::WalkOptions& wop
 struct Classes {
     /// Every name of every candidate, by size, inode, root and path: the names of one
     /// candidate are a run.
-    std::vector<const Seen*> names;
+    std::vector<const Seen*, HugeAllocator<const Seen*>> names;
     /// One candidate (an inode): its names are names[first, first + count).
     struct Cand {
         std::uint32_t first, count;
     };
-    std::vector<Cand> files; ///< by size, then inode
+    std::vector<Cand, HugeAllocator<Cand>> files; ///< by size, then inode
     /// Each size class: files[begin, end).
     std::vector<std::pair<std::uint32_t, std::uint32_t>> classes;
 
@@ -388,7 +395,7 @@ Classes size_classes(std::vector<Store>& per_worker) {
     std::size_t total = 0;
     for (const auto& v : per_worker)
         total += v.size();
-    std::vector<Key> keys;
+    std::vector<Key, HugeAllocator<Key>> keys;
     keys.reserve(total);
     for (Store& store : per_worker)
         store.each([&](Seen& s) { keys.push_back(Key{s.size, s.id, &s}); });
@@ -402,6 +409,8 @@ Classes size_classes(std::vector<Store>& per_worker) {
         return seen_less(*a.seen, *b.seen);
     });
     Classes out;
+    out.names.reserve(total); // at most every name: no copies as they grow, nor the faults of new pages
+    out.files.reserve(total);
     for (std::size_t i = 0; i < keys.size();) {
         std::size_t j = i + 1;
         while (j < keys.size() && keys[j].size == keys[i].size)
@@ -445,7 +454,7 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
     const std::vector<std::string>& roots = opt.walk.roots;
     const auto threads = static_cast<unsigned>(hashers.size());
     const std::int64_t now = std::time(nullptr);
-    std::vector<Hashes> state(cl.files.size()); // job index: the file's in cl.files
+    std::vector<Hashes, HugeAllocator<Hashes>> state(cl.files.size()); // job index: the file's in cl.files
     auto seen = [&](std::size_t file) -> const Seen& { return cl.seen(file); };
     auto open = [&](const ReadJob& job) { return open_seen(seen(job.index), follow, roots); };
     auto hash = [&](const ReadJob& job, int fd, int err, unsigned worker, bool first) {
