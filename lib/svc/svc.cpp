@@ -60,11 +60,12 @@ bool listen_fds(int& count, std::string& error) {
     const char* pid_text = std::getenv("LISTEN_PID");
     const char* fds_text = std::getenv("LISTEN_FDS");
     // Copies: unsetenv frees the strings getenv returned.
-    std::string pid_s = pid_text ? pid_text : "", fds_s = fds_text ? fds_text : "";
+    const bool has_pid = pid_text != nullptr, has_fds = fds_text != nullptr;
+    std::string pid_s = has_pid ? pid_text : "", fds_s = has_fds ? fds_text : "";
     ::unsetenv("LISTEN_PID");
     ::unsetenv("LISTEN_FDS");
     ::unsetenv("LISTEN_FDNAMES");
-    if (pid_text == nullptr)
+    if (!has_pid)
         return true;
     long long pid = 0, n = 0;
     if (!parse_count(pid_s.c_str(), INT_MAX, pid) || pid == 0) {
@@ -74,7 +75,7 @@ bool listen_fds(int& count, std::string& error) {
     // The descriptors were meant for another process (the variables were inherited).
     if (pid != ::getpid())
         return true;
-    if (fds_text == nullptr)
+    if (!has_fds)
         return true;
     if (!parse_count(fds_s.c_str(), INT_MAX - listen_fds_start, n)) {
         error = fmt::format("LISTEN_FDS: '{}' is not a number of descriptors", fds_s);

@@ -374,10 +374,8 @@ void Op::replied(const Reply& r) {
         if (r.text.starts_with("TRYAGAIN"))
             return again(fmt::format("slot {}: {} answered: {}", slot_, node_name(last_), r.text));
         int status = r.text.starts_with("OOM") ? 507
-                     : r.text.starts_with("CLUSTERDOWN") || r.text.starts_with("TRYAGAIN") ||
-                             r.text.starts_with("LOADING")
-                         ? 503
-                         : 502;
+                     : r.text.starts_with("CLUSTERDOWN") || r.text.starts_with("LOADING") ? 503
+                     : 502;
         return fail(status, fmt::format("slot {}: {} answered: {}", slot_, node_name(last_), r.text));
     }
     Forwarded f;
