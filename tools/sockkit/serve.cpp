@@ -19,6 +19,21 @@ int serve(const Options& o, const std::vector<Endpoint>& endpoints, log::Logger&
     // files last.
     std::list<net::Listener> listeners;
     std::list<Server> servers;
+    loop::Timer ticker(loop, [&] {
+        for (auto& e : endpoints)
+            e.service->tick(uv_now(loop.get()));
+    });
+    // Taken before the first socket exists: a SIGINT or SIGTERM that comes as soon as a socket
+    // can be seen (or "listening" read) stops the server cleanly, its socket files removed,
+    // rather than by the signal's default action.
+    auto stop = [&](int signum) {
+        logger.info("stopping", {{"signal", std::string_view(signum == SIGINT ? "INT" : "TERM")}});
+        for (auto& s : servers)
+            s.stop();
+        ticker.stop();
+        loop.stop();
+    };
+    loop::Signal on_int(loop, SIGINT, stop), on_term(loop, SIGTERM, stop);
     for (auto& e : endpoints) {
         auto& listener = listeners.emplace_back();
         if (!listener.open(e.address, o.mode, 511, why)) {
@@ -47,20 +62,8 @@ int serve(const Options& o, const std::vector<Endpoint>& endpoints, log::Logger&
     for (auto& e : endpoints)
         if (e.config.tick_ms > 0 && (tick_ms == 0 || e.config.tick_ms < tick_ms))
             tick_ms = e.config.tick_ms;
-    loop::Timer ticker(loop, [&] {
-        for (auto& e : endpoints)
-            e.service->tick(uv_now(loop.get()));
-    });
     if (tick_ms > 0)
         ticker.start(static_cast<double>(tick_ms) / 1000, static_cast<double>(tick_ms) / 1000);
-    auto stop = [&](int signum) {
-        logger.info("stopping", {{"signal", std::string_view(signum == SIGINT ? "INT" : "TERM")}});
-        for (auto& s : servers)
-            s.stop();
-        ticker.stop();
-        loop.stop();
-    };
-    loop::Signal on_int(loop, SIGINT, stop), on_term(loop, SIGTERM, stop);
     loop.run();
     return cli::exit_ok;
 }
