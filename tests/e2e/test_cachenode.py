@@ -37,28 +37,63 @@ class Node:
     """A running cachenode; stop() ends it with SIGTERM and checks how it ended."""
 
     def __init__(self, tmp_path: Path, *args, env=None):
-        self.port = free_port()
-        self.http_port = free_port()
-        while self.http_port == self.port:
+        # free_port() finds ports that were free a moment ago: a test running beside this one may
+        # take one first. Then this server exits on bind, and is started again on others. Ready
+        # means READY=1 on a notify socket of this node's own (a connection to the port could
+        # reach the other test's server); a test that sets NOTIFY_SOCKET itself gets the probe.
+        for attempt in range(3):
+            self.port = free_port()
             self.http_port = free_port()
-        self.err_path = tmp_path / f"cachenode-{self.port}.err"
-        self.argv = [str(tool_path("cachenode")), "--port", str(self.port), "--http-port", str(self.http_port),
-                     *map(str, args)]
-        if "--threads" not in args:
-            self.argv += ["--threads", "1"]
-        self.err = open(self.err_path, "wb")
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.err,
-                                     env=tool_env(env))
-        self.stopped = False
+            while self.http_port == self.port:
+                self.http_port = free_port()
+            self.err_path = tmp_path / f"cachenode-{self.port}.err"
+            self.argv = [str(tool_path("cachenode")), "--port", str(self.port), "--http-port", str(self.http_port),
+                         *map(str, args)]
+            if "--threads" not in args:
+                self.argv += ["--threads", "1"]
+            notify, run_env = None, env
+            if not env or "NOTIFY_SOCKET" not in env:
+                name = f"syskit-test-cachenode-{os.getpid()}-{id(self)}-{attempt}"
+                notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                notify.bind("\0" + name)
+                run_env = {**(env or {}), "NOTIFY_SOCKET": "@" + name}
+            self.err = open(self.err_path, "wb")
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=self.err, env=tool_env(run_env))
+            self.stopped = False
+            try:
+                ready = self.wait_ready(notify)
+            finally:
+                if notify:
+                    notify.close()
+            if ready:
+                return
+            self.proc.wait()
+            self.err.close()
+            if "Address already in use" not in self.stderr() or attempt == 2:
+                raise AssertionError(f"cachenode did not start:\n{self.stderr()}")
+
+    def wait_ready(self, notify) -> bool:
+        """True once the server is ready, False if it exited first; raises after 10 s."""
         deadline = time.monotonic() + 10
-        while True:
+        while self.proc.poll() is None:
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                raise AssertionError(f"cachenode did not start within 10 s:\n{self.stderr()}")
+            if notify:
+                notify.settimeout(0.1)
+                try:
+                    if "READY=1" in notify.recv(4096).decode().split("\n"):
+                        return True
+                except TimeoutError:
+                    pass
+                continue
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
+                return True
             except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"cachenode did not start:\n{self.stderr()}")
                 time.sleep(0.02)
+        return False
 
     def stderr(self) -> str:
         return self.err_path.read_bytes().decode("utf-8", "surrogateescape")
