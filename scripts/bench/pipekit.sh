@@ -6,8 +6,10 @@
 #              that keeps the same lines;
 #   send/recv  framed, through a FIFO, against cat FILE > FIFO with cat FIFO on the other side.
 # The source and sink of the pump pipelines are pipekit_splice too, so that neither costs more
-# than the kernel's moves.  Then the peak RSS of pump and filter, and the outputs checked:
-# filter's equal to grep's, recv's to the input, pump's to its input.
+# than the kernel's moves.  Then the peak RSS of pump and filter, the CPU time of each side of
+# the two FIFO pairs (time(1), RUNS runs: on a loaded machine steadier than their elapsed
+# time, and no target), and the outputs checked: filter's equal to grep's, recv's to the input,
+# pump's to its input.
 #   scripts/bench/pipekit.sh [RUNS] [SIZE_MB]      (defaults 5 and 1000)
 # Targets (issue 16): pump <= 1.0x cat and pv -q, floor/pump >= 0.8; filter <= 1.0x grep -E;
 # send/recv <= 1.0x the cat pair; peak RSS of pump and filter < 16 MiB.
@@ -51,6 +53,13 @@ bench_rss "$pipekit" filter log > rss.filter
 md5sum < log > log.md5
 "$pipekit" recv --frame "$fifo" > recv.out & "$pipekit" send --frame "$fifo" log
 wait
+cpu() { /usr/bin/time -a -o "cpu.$1" -f '%U %S' "${@:2}"; } # cpu SIDE COMMAND...
+for ((i = 0; i < runs; i++)); do
+    cpu recv "$pipekit" recv --frame "$fifo" > /dev/null & cpu send "$pipekit" send --frame "$fifo" log
+    wait
+    cpu catr cat "$fifo" > /dev/null & cpu catw cat log > "$fifo"
+    wait
+done
 grep -E "$pattern" log > grep.out || true
 "$pipekit" filter log > filter.out
 

@@ -20,6 +20,17 @@ def check(name: str, value: float, target: str, passed: bool) -> None:
 print(f"pipekit benchmark: {size_mb} MB, {cpus} CPUs, warm cache, median of {runs} runs (hyperfine --warmup 1)")
 for name in ("pump", "cat", "pv", "splice", "filter", "grep", "send/recv", "cat pair"):
     print(f"  {name:<10} {med[name]:7.3f} s")
+
+
+def cpu(side: str) -> float:
+    """The median CPU time (user + system) of one side of a FIFO pair, from time(1)."""
+    times = sorted(sum(map(float, line.split())) for line in open(f"cpu.{side}"))
+    return times[len(times) // 2]
+
+
+pair, cats = cpu("send") + cpu("recv"), cpu("catw") + cpu("catr")
+print(f"  CPU, median of {runs}: send {cpu('send'):.2f} + recv {cpu('recv'):.2f} = {pair:.2f} s, "
+      f"cat writer {cpu('catw'):.2f} + reader {cpu('catr'):.2f} = {cats:.2f} s: {pair / cats:.2f}x (no target)")
 print("ratios (time of pipekit / time of the anchor; the floor's as floor / pump)")
 check("pump / cat", med["pump"] / med["cat"], "<= 1.00", med["pump"] <= med["cat"])
 check("pump / pv -q", med["pump"] / med["pv"], "<= 1.00", med["pump"] <= med["pv"])
