@@ -1,6 +1,7 @@
 #include "bus.hpp"
 
 #include "auth.hpp"
+#include "cluster_common.hpp"
 
 #include "net/tcp.hpp"
 
@@ -10,7 +11,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <csignal>
 #include <random>
 #include <utility>
@@ -18,11 +18,6 @@
 namespace syskit::cachenode::cluster {
 
 namespace {
-
-std::int64_t wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 /// The numeric address of sa ("" when it is neither IPv4 nor IPv6).
 std::string ip_of(const sockaddr_storage& sa) {

@@ -1,6 +1,7 @@
 #include "cluster.hpp"
 
 #include "auth.hpp"
+#include "cluster_common.hpp"
 #include "resp.hpp"
 #include "store.hpp"
 
@@ -28,16 +29,6 @@ namespace {
 
 /// The longest WAIT, its timeout 0 ("no limit") included.
 constexpr long long max_wait_ms = 10000;
-
-std::int64_t wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
-}
 
 template <class T>
 bool parse_num(std::string_view s, T& v) {

@@ -19,12 +19,6 @@ namespace syskit::cachenode {
 
 namespace {
 
-void append_command(std::string& out, std::initializer_list<std::string_view> args) {
-    resp::array(out, args.size());
-    for (std::string_view a : args)
-        resp::bulk(out, a);
-}
-
 /// One reply from a peer: a simple string, an error, an integer or a bulk string.
 struct Reply {
     char type = 0;
@@ -86,7 +80,7 @@ std::optional<Redirect> parse_redirect(std::string_view err) {
     return r;
 }
 
-class Op;
+class ForwardedOp;
 class Pool;
 
 /// The link of one loop to one peer: one connection, the requests pipelined on it, their
@@ -95,13 +89,13 @@ class Peer {
 public:
     Peer(Pool& pool, std::string addr);
     /// Queues cmd (after ASKING when asking) for op, connecting first if need be.
-    void send(std::shared_ptr<Op> op, bool asking, const std::string& cmd);
+    void send(std::shared_ptr<ForwardedOp> op, bool asking, const std::string& cmd);
     /// Fails every request waiting with why and closes the link.
     void close(const std::string& why);
 
 private:
     struct Waiter {
-        std::shared_ptr<Op> op;
+        std::shared_ptr<ForwardedOp> op;
         int skip;   ///< replies to drop before op's (ASKING's)
         bool reused; ///< sent on a connection that was already open
     };
@@ -134,11 +128,11 @@ private:
     std::string deferred_error_; ///< a failure to report from the timer, outside send()
 };
 
-/// A request waiting on a timer of its pool's loop to be tried again (Op::again()).
+/// A request waiting on a timer of its pool's loop to be tried again (ForwardedOp::again()).
 struct Retry {
     uv_timer_t timer{};
     Pool* pool;
-    std::shared_ptr<Op> op;
+    std::shared_ptr<ForwardedOp> op;
 };
 
 /// The forwarding links of one event loop, and the requests waiting to be tried again.
@@ -154,7 +148,7 @@ public:
     void forget(const std::string& addr) { peers_.erase(addr); }
     void close();
     /// Calls op->resume() in ms milliseconds, on the loop.
-    void retry_later(std::shared_ptr<Op> op, std::uint64_t ms);
+    void retry_later(std::shared_ptr<ForwardedOp> op, std::uint64_t ms);
     bool closed() const { return closed_; }
     uv_loop_t* loop() const { return loop_; }
     const Config& cfg() const { return cfg_; }
@@ -183,23 +177,23 @@ Pool& pool_of(uv_loop_t* loop, const Config& cfg) {
 }
 
 /// One HTTP request's operation on its way through the cluster.
-class Op final : public Forwarding, public std::enable_shared_from_this<Op> {
+class ForwardedOp final : public Forwarding, public std::enable_shared_from_this<ForwardedOp> {
 public:
-    Op(cluster::State& cl, Pool& pool, const KeyOp& op, std::function<void()> on_done)
+    ForwardedOp(cluster::State& cl, Pool& pool, const KeyOp& op, std::function<void()> on_done)
         : cl_(cl), pool_(pool), kind_(op.kind), key_(op.key), slot_(cluster::key_slot(op.key)),
           on_done_(std::move(on_done)) {
         switch (op.kind) {
         case KeyOp::Kind::get:
-            append_command(cmd_, {"GET", op.key});
+            resp::command(cmd_, {"GET", op.key});
             break;
         case KeyOp::Kind::del:
-            append_command(cmd_, {"DEL", op.key});
+            resp::command(cmd_, {"DEL", op.key});
             break;
         case KeyOp::Kind::set:
             if (op.ttl_ms > 0)
-                append_command(cmd_, {"SET", op.key, op.value, "PX", std::to_string(op.ttl_ms)});
+                resp::command(cmd_, {"SET", op.key, op.value, "PX", std::to_string(op.ttl_ms)});
             else
-                append_command(cmd_, {"SET", op.key, op.value});
+                resp::command(cmd_, {"SET", op.key, op.value});
             break;
         }
     }
@@ -265,7 +259,7 @@ private:
     std::string last_; ///< the node asked last
 };
 
-void Op::again(std::string why) {
+void ForwardedOp::again(std::string why) {
     if (retries_ == retry_waits_ms.size() || pool_.closed()) {
         if (retries_ > 0)
             why += fmt::format(", in each of {} tries over {} ms", retries_ + 1, waited_ms_);
@@ -277,14 +271,14 @@ void Op::again(std::string why) {
     pool_.retry_later(shared_from_this(), ms);
 }
 
-void Op::resume() {
+void ForwardedOp::resume() {
     if (!on_done_)
         return; // cancelled: nobody waits for it
     round_hops_ = 0;
     step(std::nullopt);
 }
 
-void Pool::retry_later(std::shared_ptr<Op> op, std::uint64_t ms) {
+void Pool::retry_later(std::shared_ptr<ForwardedOp> op, std::uint64_t ms) {
     auto* r = new Retry{};
     r->pool = this;
     r->op = std::move(op);
@@ -315,7 +309,7 @@ void Pool::close() {
     }
 }
 
-void Op::step(std::optional<Redirect> next) {
+void ForwardedOp::step(std::optional<Redirect> next) {
     for (;;) {
         if (!next) {
             const bool write = kind_ != KeyOp::Kind::get;
@@ -367,7 +361,7 @@ void Op::step(std::optional<Redirect> next) {
     }
 }
 
-void Op::replied(const Reply& r) {
+void ForwardedOp::replied(const Reply& r) {
     if (r.type == '-') {
         if (auto next = parse_redirect(r.text))
             return step(std::move(next));
@@ -390,7 +384,7 @@ void Op::replied(const Reply& r) {
     finish(std::move(f));
 }
 
-void Op::failed(const std::string& why, bool reused) {
+void ForwardedOp::failed(const std::string& why, bool reused) {
     if (reused && !retried_ && !pool_.closed()) {
         retried_ = true;
         pool_.peer(last_).send(shared_from_this(), last_ask_, cmd_);
@@ -425,19 +419,19 @@ void Peer::connect() {
     }
     const Config& cfg = pool_.cfg();
     if (!cfg.password.empty()) {
-        append_command(out_, {"AUTH", cfg.password});
+        resp::command(out_, {"AUTH", cfg.password});
         ++hello_;
     }
-    append_command(out_, {"CLIENT", "SETNAME", "http-forward"});
+    resp::command(out_, {"CLIENT", "SETNAME", "http-forward"});
     ++hello_;
 }
 
-void Peer::send(std::shared_ptr<Op> op, bool asking, const std::string& cmd) {
+void Peer::send(std::shared_ptr<ForwardedOp> op, bool asking, const std::string& cmd) {
     bool reused = connected_;
     if (!connecting_ && !connected_)
         connect();
     if (asking)
-        append_command(out_, {"ASKING"});
+        resp::command(out_, {"ASKING"});
     out_ += cmd;
     waiting_.push_back({std::move(op), asking ? 1 : 0, reused});
     if (waiting_.size() == 1 && deferred_error_.empty())
@@ -604,7 +598,7 @@ std::shared_ptr<Forwarding> forward(cluster::State& cluster, const Config& cfg, 
                                     std::function<void()> on_done) {
     if (cluster.serves(cluster::key_slot(op.key)))
         return nullptr;
-    auto f = std::make_shared<Op>(cluster, pool_of(loop, cfg), op, std::move(on_done));
+    auto f = std::make_shared<ForwardedOp>(cluster, pool_of(loop, cfg), op, std::move(on_done));
     f->step(std::nullopt);
     if (f->finished() && f->result().outcome == Forwarded::Outcome::here)
         return nullptr;

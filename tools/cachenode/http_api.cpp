@@ -186,14 +186,14 @@ bool elsewhere(Exchange& x, const KeyOp& op, Answer how) {
     return true;
 }
 
-using Handler = void (*)(Exchange&);
+using RouteHandler = void (*)(Exchange&);
 
 struct Route {
     std::string_view path;    ///< the path, or with a final '/' every path under it
     std::string_view methods; ///< the methods it takes, as an Allow header lists them
     bool open;                ///< answered without credentials
     Op op;                    ///< what it counts as
-    Handler run;
+    RouteHandler run;
 
     bool matches(std::string_view p) const { return path.ends_with('/') ? p.starts_with(path) : p == path; }
     bool takes(std::string_view method) const {

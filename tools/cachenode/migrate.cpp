@@ -1,6 +1,7 @@
 #include "migrate.hpp"
 
 #include "auth.hpp"
+#include "cluster_common.hpp"
 #include "dump.hpp"
 #include "resp.hpp"
 #include "store.hpp"
@@ -14,12 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <chrono>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -28,20 +26,9 @@ namespace syskit::cachenode::cluster {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
-}
-
 bool parse_i64(std::string_view s, std::int64_t& v) {
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     return !s.empty() && ec == std::errc() && end == s.data() + s.size();
-}
-
-void append_command(std::string& out, std::initializer_list<std::string_view> args) {
-    out += fmt::format("*{}\r\n", args.size());
-    for (std::string_view a : args)
-        fmt::format_to(std::back_inserter(out), "${}\r\n{}\r\n", a.size(), a);
 }
 
 /// A blocking connection to the target with every step bounded by a timeout.
@@ -248,16 +235,16 @@ void migrate(Store& store, std::span<const std::string_view> argv, std::string& 
     std::string request;
     if (!password.empty()) {
         if (user.empty())
-            append_command(request, {"AUTH", password});
+            resp::command(request, {"AUTH", password});
         else
-            append_command(request, {"AUTH", user, password});
+            resp::command(request, {"AUTH", user, password});
     }
     for (const Item& it : items) {
         std::string ttl = std::to_string(it.ttl_ms);
         if (replace)
-            append_command(request, {"RESTORE-ASKING", it.key, ttl, it.payload, "REPLACE"});
+            resp::command(request, {"RESTORE-ASKING", it.key, ttl, it.payload, "REPLACE"});
         else
-            append_command(request, {"RESTORE-ASKING", it.key, ttl, it.payload});
+            resp::command(request, {"RESTORE-ASKING", it.key, ttl, it.payload});
     }
     Link link;
     if (!link.open(std::string(argv[1]), static_cast<std::uint16_t>(port), static_cast<int>(timeout))) {

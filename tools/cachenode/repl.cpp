@@ -1,6 +1,7 @@
 #include "repl.hpp"
 
 #include "cluster.hpp"
+#include "cluster_common.hpp"
 #include "dump.hpp"
 #include "store.hpp"
 
@@ -16,11 +17,6 @@ namespace {
 /// This thread's Batch: how many are open, and whether a feed in them is still to wake the bus.
 thread_local unsigned batch_depth = 0;
 thread_local bool wake_deferred = false;
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
-}
 
 void put_u64(std::string& out, std::uint64_t v) {
     for (int i = 0; i < 8; ++i)

@@ -245,6 +245,12 @@ void header(std::string& out, char kind, std::size_t n) {
 
 void array(std::string& out, std::size_t n) { header(out, '*', n); }
 
+void command(std::string& out, std::initializer_list<std::string_view> args) {
+    array(out, args.size());
+    for (std::string_view a : args)
+        bulk(out, a);
+}
+
 void null(std::string& out, bool resp3) { out += resp3 ? "_\r\n" : "$-1\r\n"; }
 
 void null_array(std::string& out, bool resp3) { out += resp3 ? "_\r\n" : "*-1\r\n"; }

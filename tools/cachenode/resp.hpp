@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,10 @@ void integer(std::string& out, std::int64_t v);
 void bulk(std::string& out, std::string_view s);
 void null_bulk(std::string& out);
 void array(std::string& out, std::size_t n);
+
+/// A command as a client sends it (to another node: a forwarded request, a migrated key),
+/// appended to out: an array of bulk strings, one per argument.
+void command(std::string& out, std::initializer_list<std::string_view> args);
 
 // Replies whose form depends on the version the client speaks (resp3: it chose 3 with HELLO).
 /// A null: RESP3's "_", RESP2's null bulk string.
