@@ -17,8 +17,9 @@
 #      cluster up; the killed master is restarted (it rejoins as a replica) between rounds.
 #      Median over the rounds.  Target: at most Redis's.
 #   4. Memory: a lone cluster node (every slot) and a cachenode without --cluster, each given the
-#      same 100,000 keys of 100 bytes; what the keys added to INFO used_memory and to VmRSS, per
-#      key.  Target: the cluster node's at most the single node's (1.0x), on both.
+#      same 100,000 keys of 100 bytes, then 1,000,000; what the keys added to INFO used_memory
+#      and to VmRSS, per key.  Target: the cluster node's at most the single node's (1.0x), on
+#      both, at both sizes.
 #   scripts/bench/cachenode-cluster.sh                   builds build/ and uses it
 #   SYSKIT_BUILD=DIR scripts/bench/cachenode-cluster.sh  builds cachenode in DIR
 #   CACHENODE_BENCH_RUNS=N (default 5) rounds of redis-benchmark, and of failovers.

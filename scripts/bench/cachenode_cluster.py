@@ -21,7 +21,7 @@ argvs = {}  # port -> the command line that started the server on it
 pids = {}  # port -> the pid of the server on it
 TICK = os.sysconf("SC_CLK_TCK")
 FAILOVER_TIMEOUT_MS = 1000
-MEMORY_KEYS = 100000
+MEMORY_KEYS = (100000, 1000000)  # the memory row is measured at each of these sizes
 WARMUP_S = 0.5  # connections made and pipelines full before the window opens
 WINDOW_S = 3.0  # each throughput figure: the requests the servers complete in this long
 
@@ -186,8 +186,9 @@ def reshard_seconds(ports):
 
 def memory_per_key():
     """Bytes per key (INFO used_memory, and VmRSS) of a lone cluster node serving every slot and
-    of a cachenode without --cluster, each loaded with the same MEMORY_KEYS keys of 100 bytes:
-    what the keys added to each, over their number."""
+    of a cachenode without --cluster, each loaded with the same keys of 100 bytes up to each
+    size of MEMORY_KEYS in turn: what the keys added to each, over their number; a dict
+    {size: {kind: (used_memory, VmRSS)}}."""
     ports = {}
     for kind in ("single", "cluster"):
         port, bus = free_ports(2)
@@ -214,17 +215,21 @@ def memory_per_key():
         return int(info["used_memory"]), rss_kb * 1024
 
     value = "x" * 100
-    load = "".join(f"*3\r\n$3\r\nSET\r\n${len(k)}\r\n{k}\r\n$100\r\n{value}\r\n"
-                   for k in (f"key:{i}" for i in range(MEMORY_KEYS)))
+    base = {kind: measure(port) for kind, port in ports.items()}
     per_key = {}
-    for kind, port in ports.items():
-        used0, rss0 = measure(port)
-        subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=load, stdout=subprocess.DEVNULL, text=True,
-                       timeout=600, check=True)
-        if int(cli(port, "DBSIZE")) != MEMORY_KEYS:
-            sys.exit(f"bench/cachenode: the {kind} node did not take the {MEMORY_KEYS} keys")
-        used1, rss1 = measure(port)
-        per_key[kind] = ((used1 - used0) / MEMORY_KEYS, (rss1 - rss0) / MEMORY_KEYS)
+    loaded = 0
+    for size in MEMORY_KEYS:
+        load = "".join(f"*3\r\n$3\r\nSET\r\n${len(k)}\r\n{k}\r\n$100\r\n{value}\r\n"
+                       for k in (f"key:{i}" for i in range(loaded, size)))
+        per_key[size] = {}
+        for kind, port in ports.items():
+            subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=load, stdout=subprocess.DEVNULL,
+                           text=True, timeout=600, check=True)
+            if int(cli(port, "DBSIZE")) != size:
+                sys.exit(f"bench/cachenode: the {kind} node did not take the {size} keys")
+            used, rss = measure(port)
+            per_key[size][kind] = ((used - base[kind][0]) / size, (rss - base[kind][1]) / size)
+        loaded = size
     return per_key
 
 
@@ -276,14 +281,14 @@ def verdict(ok, text):
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))  # the finally below stops the servers
 own_autogroup()
 try:
-    mem = memory_per_key()
-    for i, what in enumerate(("used_memory", "VmRSS")):
-        ours, single = mem["cluster"][i], mem["single"][i]
-        # Met when the ratio printed is: the tables' bucket counts differ by chance by a few
-        # hundredths of a byte per key.
-        verdict(round(ours / single, 2) <= 1.0,
-                f"memory per key ({what}), {MEMORY_KEYS} keys of 100 bytes: cluster node {ours:.2f} B, "
-                f"single cachenode {single:.2f} B, ratio {ours / single:.3f} (target <= 1.0x)")
+    for size, mem in memory_per_key().items():
+        for i, what in enumerate(("used_memory", "VmRSS")):
+            ours, single = mem["cluster"][i], mem["single"][i]
+            # Met when the ratio printed is: the tables' bucket counts differ by chance by a few
+            # hundredths of a byte per key.
+            verdict(round(ours / single, 2) <= 1.0,
+                    f"memory per key ({what}), {size} keys of 100 bytes: cluster node {ours:.2f} B, "
+                    f"single cachenode {single:.2f} B, ratio {ours / single:.3f} (target <= 1.0x)")
     clusters = {"cachenode": start_cluster("cachenode"), "redis": start_cluster("redis")}
     for pipeline in (1, 16):
         figures = {(kind, t): [] for kind in clusters for t in ("set", "get")}

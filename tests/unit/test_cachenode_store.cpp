@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace syskit::cachenode;
 using namespace syskit::cachenode::store_fixture;
@@ -48,15 +49,24 @@ TEST_CASE("store: set, get, del, exists with binary keys and values") {
 }
 
 TEST_CASE("store: many keys grow the tables and stay reachable") {
-    Store s(config());
-    for (int i = 0; i < 20000; ++i)
-        REQUIRE(s.set(name("key:", i), std::to_string(i * 7)) == Status::ok);
-    CHECK(s.size() == 20000);
-    for (int i = 0; i < 20000; i += 997)
-        CHECK(get(s, name("key:", i)) == std::to_string(i * 7));
-    s.flush();
-    CHECK(s.size() == 0);
-    CHECK(get(s, "key:1") == "<missing>");
+    // With the slot index, a table that doubles moves the tables after it in the shard's
+    // bucket array, and the array itself is reallocated now and then.
+    for (bool indexed : {false, true}) {
+        CAPTURE(indexed);
+        StoreConfig c = config();
+        c.slot_index = indexed;
+        Store s(c);
+        for (int i = 0; i < 20000; ++i)
+            REQUIRE(s.set(name("key:", i), std::to_string(i * 7)) == Status::ok);
+        CHECK(s.size() == 20000);
+        for (int i = 0; i < 20000; ++i)
+            REQUIRE(get(s, name("key:", i)) == std::to_string(i * 7));
+        s.flush();
+        CHECK(s.size() == 0);
+        CHECK(get(s, "key:1") == "<missing>");
+        REQUIRE(s.set("key:1", "again") == Status::ok);
+        CHECK(get(s, "key:1") == "again");
+    }
 }
 
 TEST_CASE("store: SET NX, XX and KEEPTTL") {
@@ -393,4 +403,89 @@ TEST_CASE("store: keys by slot stay exact while other threads write and the tabl
         cursor = s.scan(cursor, 10, [&](std::string_view k, Type) { seen.emplace(k); });
     while (cursor != 0);
     CHECK(seen.size() == s.size());
+}
+
+namespace {
+
+/// What s's tables and buckets have grown by since it held `empty` bytes: its memory less the
+/// charges of the keys key:0 .. key:(n-1).
+std::size_t table_growth(Store& s, std::size_t empty, int n) {
+    std::size_t entries = 0;
+    for (int i = 0; i < n; ++i)
+        entries += s.memory_usage(name("key:", i));
+    return s.stats().used - empty - entries;
+}
+
+} // namespace
+
+TEST_CASE("store: with the slot index, a shard's buckets follow its keys, not a power of two per table") {
+    // One shard, its keys spread over the 64 tables.  Were each table to round up to a power
+    // of two on its own, these counts would take 11 to 13 bytes of buckets a key (47, 312 and
+    // 625 keys a table: 64, 512 and 1024 buckets); the shard's count decides instead: one
+    // bucket a key, a growth step and the array's spare 16th more.
+    for (int n : {3000, 20000, 40000}) {
+        CAPTURE(n);
+        StoreConfig c = config(Policy::sieve, std::size_t{64} << 20, 1);
+        c.slot_index = true;
+        Store s(c);
+        std::size_t empty = s.stats().used;
+        for (int i = 0; i < n; ++i)
+            REQUIRE(s.set(name("key:", i), "v") == Status::ok);
+        std::size_t grown = table_growth(s, empty, n);
+        CHECK(grown >= n * sizeof(Entry*) * 95 / 100);
+        CHECK(grown <= n * sizeof(Entry*) * 110 / 100);
+    }
+}
+
+TEST_CASE("store: with the slot index, keys crowded into one slot still get their own buckets") {
+    // 20,000 keys in slot 15495 ({a}) and one in each of 63 other tables: the crowded table
+    // grows as a lone one would, without a bucket array for the others' sake.
+    StoreConfig c = config(Policy::sieve, std::size_t{64} << 20, 1);
+    c.slot_index = true;
+    Store s(c);
+    std::size_t empty = s.stats().used;
+    std::vector<std::string> others;
+    for (unsigned slot = 0; slot < 16384; slot += 256)
+        if (slot >> 8 != 15495 >> 8)
+            for (int i = 0;; ++i)
+                if (std::string key = name("o", i); cluster::key_slot(key) >> 8 == slot >> 8) {
+                    REQUIRE(s.set(key, "v") == Status::ok);
+                    others.push_back(key);
+                    break;
+                }
+    CHECK(others.size() == 63);
+    for (int i = 0; i < 20000; ++i)
+        REQUIRE(s.set(name("{a}", i), "v") == Status::ok);
+    CHECK(s.keys_in_slot(15495) == 20000);
+    CHECK(s.keys_of_slot(15495, 100000).size() == 20000);
+    for (int i = 0; i < 20000; ++i)
+        REQUIRE(s.exists(name("{a}", i)));
+    std::size_t entries = 0;
+    for (const auto& key : others)
+        entries += s.memory_usage(key);
+    for (int i = 0; i < 20000; ++i)
+        entries += s.memory_usage(name("{a}", i));
+    // 32,768 buckets (20,000 keys, doubled at 16,384 as one table would be) and the others'
+    // 63, with at most an eighth to spare.
+    CHECK(s.stats().used - empty - entries <= (32768 + 63) * sizeof(Entry*) * 9 / 8);
+}
+
+TEST_CASE("store: a scan returns every key present throughout while the slot tables grow and move") {
+    StoreConfig c = config();
+    c.slot_index = true;
+    Store s(c);
+    for (int i = 0; i < 3000; ++i)
+        REQUIRE(s.set(name("key:", i), "v") == Status::ok);
+    std::set<std::string> seen;
+    std::uint64_t cursor = 0;
+    int added = 0;
+    do {
+        cursor = s.scan(cursor, 20, [&](std::string_view k, Type) { seen.emplace(k); });
+        // Keys added between steps double tables, moving the tables after them.
+        for (int j = 0; j < 40; ++j, ++added)
+            REQUIRE(s.set(name("new:", added), "v") == Status::ok);
+    } while (cursor != 0);
+    CHECK(added > 3000);
+    for (int i = 0; i < 3000; ++i)
+        REQUIRE(seen.count(name("key:", i)) == 1);
 }

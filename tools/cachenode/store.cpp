@@ -155,11 +155,13 @@ Store::~Store() {
 void Store::reset_tables(Shard& s) {
     // Split by slot, a shard's keys spread over 64 tables: each starts with one bucket, so
     // that an empty cluster node's tables stay small.
-    std::size_t buckets = group_bits_ ? 1 : initial_buckets;
+    std::size_t per_table = group_bits_ ? 1 : initial_buckets;
     std::vector<Table>(std::size_t{1} << group_bits_).swap(s.tables);
-    for (Table& t : s.tables)
-        t.buckets.assign(buckets, nullptr);
-    s.table_bytes = s.tables.capacity() * sizeof(Table) + s.tables.size() * buckets * sizeof(Entry*);
+    s.bucket_count = s.bucket_capacity = s.tables.size() * per_table;
+    s.buckets = std::make_unique<Entry*[]>(s.bucket_capacity);
+    for (std::size_t i = 0; i < s.tables.size(); ++i)
+        s.tables[i].buckets = {s.buckets.get() + i * per_table, per_table};
+    s.table_bytes = s.tables.capacity() * sizeof(Table) + s.bucket_capacity * sizeof(Entry*);
 }
 
 Entry* Store::make(std::string_view key, std::string_view value, std::int64_t at) {
@@ -303,21 +305,53 @@ void Store::retime(Shard& s, Entry** link, std::int64_t at) {
 }
 
 void Store::grow(Shard& s, Table& t) {
-    // A whole-table rehash: a shard holds 1/64 of the keys, so this stays short, and it
-    // happens only when the table's key count doubles.  The bucket index is the same bits of
-    // XXH3 with slot_index or without (slotted_hash shifts it up by what bucket_shift_ takes).
-    s.table_bytes += t.buckets.size() * sizeof(Entry*);
-    std::vector<Entry*> old(t.buckets.size() * 2, nullptr);
-    old.swap(t.buckets);
-    std::size_t mask = t.buckets.size() - 1;
-    for (Entry* e : old)
-        while (e) {
-            Entry* next = e->hnext;
-            Entry*& head = t.buckets[hash_key(e->key()) & mask];
-            e->hnext = head;
-            head = e;
-            e = next;
+    // A whole-table split: a shard holds 1/64 of the keys, so this stays short, and it happens
+    // only when the table's key count doubles.  The bucket index is the same bits of XXH3 with
+    // slot_index or without (slotted_hash shifts it up by what bucket_shift_ takes).  With
+    // slot_index the tables after t move up by one memmove, on average half the shard's
+    // buckets: about what hashing t's keys for the split costs.
+    std::size_t half = t.buckets.size();
+    std::size_t end = static_cast<std::size_t>(t.buckets.data() - s.buckets.get()) + half;
+    if (s.bucket_count + half > s.bucket_capacity) {
+        // One table (no slot_index): exactly the doubled table, as a vector would be.  Many:
+        // a 16th more, room for the next few tables to double in place.
+        std::size_t need = s.bucket_count + half;
+        std::size_t capacity = need + (group_bits_ ? need / 16 : 0);
+        std::unique_ptr<Entry*[]> fresh(new Entry*[capacity]);
+        std::copy(s.buckets.get(), s.buckets.get() + end, fresh.get());
+        std::copy(s.buckets.get() + end, s.buckets.get() + s.bucket_count, fresh.get() + end + half);
+        s.table_bytes += (capacity - s.bucket_capacity) * sizeof(Entry*);
+        s.buckets = std::move(fresh);
+        s.bucket_capacity = capacity;
+    } else {
+        std::copy_backward(s.buckets.get() + end, s.buckets.get() + s.bucket_count,
+                           s.buckets.get() + s.bucket_count + half);
+    }
+    s.bucket_count += half;
+    std::fill(s.buckets.get() + end, s.buckets.get() + end + half, nullptr);
+    std::size_t at = 0;
+    for (Table& x : s.tables) {
+        std::size_t n = &x == &t ? 2 * half : x.buckets.size();
+        x.buckets = {s.buckets.get() + at, n};
+        at += n;
+    }
+    // Each chain keeps the keys whose next hash bit is clear and gives the others to the
+    // bucket as far up in the new half.
+    for (std::size_t i = 0; i < half; ++i) {
+        Entry** keep = &t.buckets[i];
+        Entry** move = &t.buckets[i + half];
+        for (Entry* e = *keep; e; e = e->hnext) {
+            if (hash_key(e->key()) & half) {
+                *move = e;
+                move = &e->hnext;
+            } else {
+                *keep = e;
+                keep = &e->hnext;
+            }
         }
+        *keep = nullptr;
+        *move = nullptr;
+    }
 }
 
 std::size_t Store::ceiling(const Shard& s) const {
@@ -393,7 +427,12 @@ void Store::insert(Shard& s, std::uint64_t h, Entry* e) {
     s.policy->inserted(e, h);
     if (e->has_ttl())
         add_ttl(s, e);
-    if (t.count > t.buckets.size())
+    // With slot_index, the shard's buckets follow its keys as one table's would, a 64th at a
+    // time, rather than each table rounding up to a power of two on its own: a table more
+    // loaded than one key a bucket doubles while the shard's tables together are, and a
+    // table that holds twice its buckets' keys (a slot most keys are in) whatever they hold.
+    // Without, s.count and s.bucket_count are the one table's.
+    if (t.count > t.buckets.size() && (s.count > s.bucket_count || t.count > 2 * t.buckets.size()))
         grow(s, t);
 }
 

@@ -41,7 +41,8 @@ struct StoreConfig {
     /// Keep the keys of each Redis Cluster slot (slots.hpp) together, so that keys_in_slot()
     /// is a load and keys_of_slot() looks at a 64th of the keys instead of every one: for
     /// cluster mode.  Each shard's hash table is then split by slot into 64 tables that grow
-    /// on their own, and each slot's keys are counted: nothing is added per key.
+    /// on their own, their buckets side by side in one array, and each slot's keys are
+    /// counted: nothing is added per key.
     bool slot_index = false;
 };
 
@@ -352,14 +353,22 @@ private:
     // are only ever loaded and stored (no read-modify-write on the hot path).
     /// A chained hash table: the key of hash h is in bucket (h >> bucket_shift_) & mask.
     struct Table {
-        std::vector<Entry*> buckets; ///< a power of two of them
+        std::span<Entry*> buckets; ///< a power of two of them, in its shard's bucket array
         std::size_t count = 0;
     };
     struct alignas(64) Shard {
         std::mutex mu;
         /// One table; with slot_index one per group of slots, a key's slot choosing its table.
         std::vector<Table> tables;
-        std::size_t table_bytes = 0; ///< what tables and their buckets take
+        /// Every table's buckets, in the order of the tables and without gaps: tables[0]'s
+        /// first.  A table that doubles moves the tables after it along; bucket_capacity
+        /// leaves room for that (with slot_index), so that growing thousands of small tables
+        /// frees few, large arrays to malloc(3) rather than a small one per doubling, which it
+        /// could not give to the entries that follow.
+        std::unique_ptr<Entry*[]> buckets;
+        std::size_t bucket_count = 0;    ///< the tables' buckets together
+        std::size_t bucket_capacity = 0; ///< the length of buckets
+        std::size_t table_bytes = 0;     ///< what tables and their buckets take
         std::vector<Entry*> ttl_entries;
         std::unique_ptr<EvictionPolicy> policy;
         std::size_t count = 0;
@@ -464,7 +473,7 @@ private:
     void unlink(Shard& s, Entry** link);
     void add_ttl(Shard& s, Entry* e);
     void drop_ttl(Shard& s, Entry* e);
-    /// Doubles t's buckets.
+    /// Doubles t's buckets, moving the tables after it along in s.buckets.
     void grow(Shard& s, Table& t);
     /// Empties s's tables, sized as at start.
     void reset_tables(Shard& s);
@@ -486,7 +495,7 @@ private:
     static constexpr unsigned slot_bits = 14;
     /// With slot_index, each shard's table is split in 2^slot_group_bits by the slot's top
     /// bits: keys_of_slot() looks at a 64th of the keys, for 64 table headers and first buckets
-    /// per shard (160 KB for 64 shards).
+    /// per shard (128 KB for 64 shards).
     static constexpr unsigned slot_group_bits = 6;
     /// The keys of slot `slot` that f(key) takes, f returning false to stop, by walking every
     /// key (no slot index).
