@@ -273,6 +273,19 @@ def test_object_idletime_grows_until_a_read_or_write(start):
     assert c.call("OBJECT", "IDLETIME", "old") >= 86400
 
 
+def test_absolute_deadlines_come_back_as_they_were_set(start):
+    # Deadlines are kept on the monotonic clock: PXAT's converts there and back by one offset,
+    # not by two readings of the clocks a few milliseconds apart.
+    n = start()
+    c = Client(n.port)
+    base = int(time.time() * 1000) + 100000
+    for i in range(300):
+        assert c.call("SET", "k", "v", "PXAT", str(base + i)) == b"+OK"
+        assert c.call("PEXPIRETIME", "k") == base + i
+        assert c.call("EXPIREAT", "k", str(base // 1000 + i)) == 1
+        assert c.call("EXPIRETIME", "k") == base // 1000 + i
+
+
 def test_config_set_maxmemory_evicts_at_once(start):
     n = start("--max-memory", "8M", "--threads", "1")
     c = Client(n.port)

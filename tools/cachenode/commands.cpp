@@ -152,6 +152,20 @@ std::int64_t wall_ms() {
     return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+/// The wall clock (ms) at the store's instant mono_now: mono_now plus an offset kept from one
+/// command to the next, so that a deadline taken to the monotonic clock and back comes out as
+/// it went in (PXAT, then PEXPIRETIME); sampled afresh when the two clocks have drifted more
+/// than 50 ms apart (the wall clock was set or slewed).
+std::int64_t wall_now_at(Shared& sh, std::int64_t mono_now) {
+    std::int64_t fresh = wall_ms() - mono_now;
+    std::int64_t kept = sh.wall_offset.load(std::memory_order_relaxed);
+    if (kept == Shared::no_offset || fresh - kept > 50 || kept - fresh > 50) {
+        sh.wall_offset.store(fresh, std::memory_order_relaxed);
+        kept = fresh;
+    }
+    return mono_now + kept;
+}
+
 /// A wall-clock deadline as the store's monotonic one, saturating at the ends of the range.
 std::int64_t to_monotonic(std::int64_t wall_at, std::int64_t mono_now, std::int64_t wall_now) {
     std::int64_t offset = wall_now - mono_now, r = 0;
@@ -183,7 +197,7 @@ bool expire_arg(Ctx& c, std::string_view arg, std::int64_t unit_ms, bool absolut
         return false;
     }
     n *= unit_ms;
-    std::int64_t wall_now = wall_ms(), mono_now = c.sh.store.now();
+    std::int64_t mono_now = c.sh.store.now(), wall_now = wall_now_at(c.sh, mono_now);
     if (!absolute) {
         if (n > max - wall_now) {
             err_expire(c, name);
@@ -675,7 +689,7 @@ void expire_generic(Ctx& c, std::int64_t unit_ms, bool absolute, std::string_vie
         }
         when *= 1000;
     }
-    std::int64_t wall_now = wall_ms(), mono_now = c.sh.store.now();
+    std::int64_t mono_now = c.sh.store.now(), wall_now = wall_now_at(c.sh, mono_now);
     if (!absolute) {
         if (when > max - wall_now) {
             err_expire(c, name);
@@ -706,7 +720,7 @@ void expiretime_generic(Ctx& c, std::int64_t unit_ms) {
         return;
     }
     std::int64_t mono_now = c.sh.store.now();
-    resp::integer(c.out, to_wall(mono_now + ms, mono_now, wall_ms()) / unit_ms);
+    resp::integer(c.out, to_wall(mono_now + ms, mono_now, wall_now_at(c.sh, mono_now)) / unit_ms);
 }
 
 void cmd_expiretime(Ctx& c) { expiretime_generic(c, 1000); }
@@ -1863,7 +1877,7 @@ void cmd_restore(Ctx& c) {
     }
     std::int64_t at = 0;
     if (ttl) {
-        std::int64_t wall_now = wall_ms(), mono_now = c.sh.store.now();
+        std::int64_t mono_now = c.sh.store.now(), wall_now = wall_now_at(c.sh, mono_now);
         std::int64_t wall_at = ttl;
         if (!absttl && __builtin_add_overflow(ttl, wall_now, &wall_at))
             wall_at = std::numeric_limits<std::int64_t>::max();
