@@ -500,16 +500,14 @@ bool Store::frequency(std::string_view key, unsigned& f) {
 }
 
 bool Store::touch(std::string_view key, Type& type) {
-    std::uint64_t h = key_hash(key);
-    Shard& s = shard_for(h);
-    Guard lock(*this, s);
-    Entry* e = lookup(s, key, h, now());
-    if (!e)
-        return false;
-    stamp(e);
-    s.policy->accessed(e);
-    type = e->is_hash() ? Type::hash : Type::string;
-    return true;
+    return with_live(key, [&](Shard& s, Entry* e) {
+        if (!e)
+            return false;
+        stamp(e);
+        s.policy->accessed(e);
+        type = e->is_hash() ? Type::hash : Type::string;
+        return true;
+    });
 }
 
 bool Store::idle_time(std::string_view key, std::uint32_t& seconds) {
@@ -521,14 +519,11 @@ bool Store::idle_time(std::string_view key, std::uint32_t& seconds) {
 }
 
 bool Store::set_idle_time(std::string_view key, std::uint64_t seconds) {
-    std::uint64_t h = key_hash(key);
-    Shard& s = shard_for(h);
-    Guard lock(*this, s);
-    std::int64_t now = this->now();
-    Entry* e = lookup(s, key, h, now);
-    if (e)
-        e->set_atime(lru_stamp_idle(lru_clock(now), seconds));
-    return e != nullptr;
+    return with_live(key, [&](Shard&, Entry* e) {
+        if (e)
+            e->set_atime(lru_stamp_idle(lru_clock(now()), seconds));
+        return e != nullptr;
+    });
 }
 
 bool Store::type_of(std::string_view key, Type& type) {

@@ -418,10 +418,15 @@ private:
     /// counting no access: what OBJECT, TYPE and MEMORY USAGE look at.
     template <class F>
     auto peek(std::string_view key, F&& f) {
+        return with_live(key, [&](Shard&, Entry* e) { return f(static_cast<const Entry*>(e)); });
+    }
+    /// f(Shard&, Entry*) with key's live entry (null when missing) under its shard's lock.
+    template <class F>
+    auto with_live(std::string_view key, F&& f) {
         std::uint64_t h = key_hash(key);
         Shard& s = shard_for(h);
         Guard lock(*this, s);
-        return f(static_cast<const Entry*>(lookup(s, key, h, now())));
+        return f(s, lookup(s, key, h, now()));
     }
     /// Whether this thread's Lock holds s.
     bool holds(const Shard& s) const;
