@@ -255,14 +255,14 @@ def test_object_idletime_grows_until_a_read_or_write(start):
     for cmd in (("TTL", "k"), ("PTTL", "k"), ("TYPE", "k"), ("EXISTS", "k"), ("OBJECT", "ENCODING", "k"),
                 ("MEMORY", "USAGE", "k"), ("WATCH", "k"), ("UNWATCH",), ("SCAN", "0"), ("EXPIRETIME", "k")):
         c.call(*cmd)
-    assert 2 <= c.call("OBJECT", "IDLETIME", "k") <= 3
+    assert 2 <= c.call("OBJECT", "IDLETIME", "k") <= 10
     # Reads and writes use the key, TOUCH included.
     assert c.call("GET", "k") == b"v"
     assert c.call("HGET", "h", "f") == b"1"
     assert c.call("INCR", "w") == 2
     assert c.call("TOUCH", "r") == 1
     assert [c.call("OBJECT", "IDLETIME", k) <= 1 for k in ("k", "h", "w", "r")] == [True] * 4
-    assert 86400 <= c.call("OBJECT", "IDLETIME", "old") <= 86403
+    assert 86402 <= c.call("OBJECT", "IDLETIME", "old") <= 86410
     assert c.call("OBJECT", "IDLETIME", "missing") is None
     # s3fifo counts accesses instead, and IDLETIME is refused as Redis refuses it under LFU;
     # the access times are kept all along, so switching back answers at once.
