@@ -11,6 +11,10 @@
 #                      bar counts without them; SUITE_TAGS= runs every test)
 # Each test that fails on cachenode is run again alone (--only) and counted apart when it then
 # passes: an earlier failure had left the shared connection in a state (MULTI) that failed it.
+# Each test that still fails is shown with the commands it uses of the families cachenode keeps
+# out (lists, sets, sorted sets, streams, geo, scripting, SORT), as redis_suite_needs.py finds
+# them in its error, body and name; the total then counts them, and gives the pass rate over
+# the tests that do not use them beside the pass rate over all.
 # UNIT defaults to the ten the issue names (type/string, type/incr, type/hash, expire, keyspace,
 # protocol, multi, info-command, introspection-2, querybuf).  Needs tclsh (Debian's tcl) and
 # redis-server.  Exit 0 when every unit ran, 2 on trouble.
@@ -86,7 +90,7 @@ run_unit() {
 }
 
 printf '%-18s %16s %16s\n' unit cachenode redis
-total_ours=0 total_theirs=0 total_alone=0
+total_ours=0 total_theirs=0 total_alone=0 total_failed=0 total_kept_out=0
 for u in "${units[@]}"; do
     if [[ ! -f $src/tests/unit/$u.tcl ]]; then
         printf '%-18s %s\n' "$u" "no such unit in $src"
@@ -98,19 +102,41 @@ for u in "${units[@]}"; do
     # A failed test can leave the unit's shared connection in a state that fails the tests after
     # it (inside a MULTI it never ended): each failed test is run again alone, to tell them apart.
     alone=0
+    : >"$work/failed"
     while IFS= read -r name; do
         runtest "$ours" "$u" 17600 --only "$name"
         if sed 's/\x1b\[[0-9;]*m//g' "$work/out" | grep -qF "[ok]: $name ("; then
             alone=$((alone + 1))
             echo "    [ok alone]: $name"
         else
-            echo "    [err]: $name"
+            echo "$name" >>"$work/failed"
         fi
     done < <(grep -E '^\[(err|exception)\]:' "$work/$(echo "$u" | tr / _)-$ours.log" |
              sed -E 's/^\[(err|exception)\]: (.*) in tests\/unit\/.*$/\2/' | head -60)
     [[ $alone -eq 0 ]] || printf '%-18s %10s passed alone\n' "" "$alone"
+    # The tests still failing, each with the kept-out commands it uses (after a tab), if any.
+    python3 "$root/scripts/compat/redis_suite_needs.py" "$theirs" "$src/tests/unit/$u.tcl" \
+        "$work/$(echo "$u" | tr / _)-$ours.log" <"$work/failed" >"$work/needs" ||
+        { echo "$0: redis_suite_needs.py failed on $u" >&2; exit 2; }
+    while IFS=$'\t' read -r name needs; do
+        total_failed=$((total_failed + 1))
+        if [[ -n $needs ]]; then
+            total_kept_out=$((total_kept_out + 1))
+            echo "    [err]: $name  (uses $needs)"
+        else
+            echo "    [err]: $name"
+        fi
+    done <"$work/needs"
     total_alone=$((total_alone + alone))
     total_ours=$((total_ours + ok_o))
     total_theirs=$((total_theirs + ok_t))
 done
 echo "total: cachenode $total_ours passed ($total_alone more alone), redis $total_theirs passed"
+passed=$((total_ours + total_alone))
+percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", b ? 100 * a / b : 0 }'; }
+echo "of the $total_theirs: $passed passed on cachenode ($(percent "$passed" "$total_theirs")), $total_failed failed," \
+    "$((total_theirs - passed - total_failed)) not run"
+echo "failed using a command of a family cachenode keeps out (lists, sets, sorted sets, streams, geo," \
+    "scripting, SORT): $total_kept_out"
+echo "without those: $passed of $((total_theirs - total_kept_out)) passed" \
+    "($(percent "$passed" "$((total_theirs - total_kept_out))"))"

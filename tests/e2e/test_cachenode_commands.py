@@ -241,6 +241,51 @@ def test_introspection_commands(start):
     assert c.call("LATENCY", "LATEST") == []
 
 
+def test_object_idletime_grows_until_a_read_or_write(start):
+    n = start()
+    c = Client(n.port)
+    assert c.call("SET", "k", "v") == b"+OK"
+    assert c.call("HSET", "h", "f", "1") == 1
+    assert c.call("SET", "w", "1") == b"+OK"
+    assert c.call("SET", "r", "v") == b"+OK"
+    assert c.call("RESTORE", "old", "0", c.call("DUMP", "k"), "IDLETIME", "86400") == b"+OK"
+    assert c.call("OBJECT", "IDLETIME", "k") <= 1
+    time.sleep(2.2)
+    # Looking is not using: TTL, TYPE, EXISTS, OBJECT, MEMORY USAGE, WATCH, SCAN leave it.
+    for cmd in (("TTL", "k"), ("PTTL", "k"), ("TYPE", "k"), ("EXISTS", "k"), ("OBJECT", "ENCODING", "k"),
+                ("MEMORY", "USAGE", "k"), ("WATCH", "k"), ("UNWATCH",), ("SCAN", "0"), ("EXPIRETIME", "k")):
+        c.call(*cmd)
+    assert 2 <= c.call("OBJECT", "IDLETIME", "k") <= 10
+    # Reads and writes use the key, TOUCH included.
+    assert c.call("GET", "k") == b"v"
+    assert c.call("HGET", "h", "f") == b"1"
+    assert c.call("INCR", "w") == 2
+    assert c.call("TOUCH", "r") == 1
+    assert [c.call("OBJECT", "IDLETIME", k) <= 1 for k in ("k", "h", "w", "r")] == [True] * 4
+    assert 86402 <= c.call("OBJECT", "IDLETIME", "old") <= 86410
+    assert c.call("OBJECT", "IDLETIME", "missing") is None
+    # s3fifo counts accesses instead, and IDLETIME is refused as Redis refuses it under LFU;
+    # the access times are kept all along, so switching back answers at once.
+    assert c.call("CONFIG", "SET", "maxmemory-policy", "s3fifo") == b"+OK"
+    assert c.call("OBJECT", "IDLETIME", "old").startswith(b"-ERR An LFU maxmemory policy is selected")
+    assert 0 <= c.call("OBJECT", "FREQ", "old") <= 3
+    assert c.call("CONFIG", "SET", "maxmemory-policy", "lru") == b"+OK"
+    assert c.call("OBJECT", "IDLETIME", "old") >= 86400
+
+
+def test_absolute_deadlines_come_back_as_they_were_set(start):
+    # Deadlines are kept on the monotonic clock: PXAT's converts there and back by one offset,
+    # not by two readings of the clocks a few milliseconds apart.
+    n = start()
+    c = Client(n.port)
+    base = int(time.time() * 1000) + 100000
+    for i in range(300):
+        assert c.call("SET", "k", "v", "PXAT", str(base + i)) == b"+OK"
+        assert c.call("PEXPIRETIME", "k") == base + i
+        assert c.call("EXPIREAT", "k", str(base // 1000 + i)) == 1
+        assert c.call("EXPIRETIME", "k") == base // 1000 + i
+
+
 def test_config_set_maxmemory_evicts_at_once(start):
     n = start("--max-memory", "8M", "--threads", "1")
     c = Client(n.port)

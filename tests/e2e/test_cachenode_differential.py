@@ -237,3 +237,47 @@ def test_random_commands_match_redis(start, redis, seed):
             assert pairs(ours.call("HGETALL", key)) == pairs(theirs.call("HGETALL", key))
         else:
             assert ours.call("GET", key) == theirs.call("GET", key)
+
+
+def test_access_times_match_redis(start, redis):
+    """Which commands use a key (reset its OBJECT IDLETIME) and which only look: 80 groups of
+    the keys get random commands, then, after a pause, one random command each; every key's
+    idle time must then be short on both servers or long on both."""
+    n = start("--max-memory", "64M", "--eviction", "lru")
+    ours, theirs = Client(n.port), Client(redis)
+    assert theirs.call("FLUSHALL") == b"+OK"
+    # Without an LRU policy and a limit, Redis shares one object among the keys holding the
+    # same small integer, and their idle times with it.
+    for name, value in (("maxmemory", "1gb"), ("maxmemory-policy", "allkeys-lru")):
+        assert theirs.call("CONFIG", "SET", name, value) == b"+OK"
+    r = random.Random(7)
+    groups = 80
+
+    def in_group(g, cmd):
+        return [b"g%d:%s" % (g, a) if a in KEYS else a for a in cmd]
+
+    def run(cmd):
+        ours.call(*cmd), theirs.call(*cmd)
+
+    for g in range(groups):
+        for _ in range(40):
+            run(in_group(g, random_command(r)))
+        run([b"DISCARD"])
+    time.sleep(3.2)
+    second = []
+    for g in range(groups):
+        cmd = in_group(g, random_command(r))
+        second.append(cmd)
+        run(cmd)
+        run([b"DISCARD"])
+    keys = sorted(theirs.call("KEYS", "*"))
+    assert sorted(ours.call("KEYS", "*")) == keys
+    # Untouched since the pause: at least 3 s idle on both (Redis's clock lags by 0.1 s at most);
+    # used by the second command: under 3 s unless these reads take over 2 s.
+    differ = []
+    for key in keys:
+        a, b = ours.call("OBJECT", "IDLETIME", key), theirs.call("OBJECT", "IDLETIME", key)
+        if (a >= 3) != (b >= 3):
+            g = int(key.split(b":")[0][1:])
+            differ.append(f"{key!r}: cachenode {a}, redis {b} after {second[g]!r}")
+    assert not differ, "\n".join(differ)

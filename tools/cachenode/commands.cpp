@@ -152,6 +152,20 @@ std::int64_t wall_ms() {
     return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+/// The wall clock (ms) at the store's instant mono_now: mono_now plus an offset kept from one
+/// command to the next, so that a deadline taken to the monotonic clock and back comes out as
+/// it went in (PXAT, then PEXPIRETIME); sampled afresh when the two clocks have drifted more
+/// than 50 ms apart (the wall clock was set or slewed).
+std::int64_t wall_now_at(Shared& sh, std::int64_t mono_now) {
+    std::int64_t fresh = wall_ms() - mono_now;
+    std::int64_t kept = sh.wall_offset.load(std::memory_order_relaxed);
+    if (kept == Shared::no_offset || fresh - kept > 50 || kept - fresh > 50) {
+        sh.wall_offset.store(fresh, std::memory_order_relaxed);
+        kept = fresh;
+    }
+    return mono_now + kept;
+}
+
 /// A wall-clock deadline as the store's monotonic one, saturating at the ends of the range.
 std::int64_t to_monotonic(std::int64_t wall_at, std::int64_t mono_now, std::int64_t wall_now) {
     std::int64_t offset = wall_now - mono_now, r = 0;
@@ -183,7 +197,7 @@ bool expire_arg(Ctx& c, std::string_view arg, std::int64_t unit_ms, bool absolut
         return false;
     }
     n *= unit_ms;
-    std::int64_t wall_now = wall_ms(), mono_now = c.sh.store.now();
+    std::int64_t mono_now = c.sh.store.now(), wall_now = wall_now_at(c.sh, mono_now);
     if (!absolute) {
         if (n > max - wall_now) {
             err_expire(c, name);
@@ -350,7 +364,7 @@ void cmd_getex(Ctx& c) {
     std::int64_t at = 0;
     // As Redis: a missing key is nil, a hash WRONGTYPE, before the time is looked at.
     Type t{};
-    if (!c.sh.store.type_of(c.argv[1], t)) {
+    if (!c.sh.store.touch(c.argv[1], t)) {
         nil(c);
         return;
     }
@@ -542,7 +556,7 @@ void cmd_incrbyfloat(Ctx& c) {
         return;
     long double incr = 0;
     Type t{};
-    if (c.sh.store.type_of(c.argv[1], t) && t != Type::string) {
+    if (c.sh.store.touch(c.argv[1], t) && t != Type::string) {
         err_wrongtype(c.out); // before the increment is read, as Redis
         return;
     }
@@ -603,8 +617,9 @@ void cmd_msetnx(Ctx& c) {
     if (!pairs_ok(c, "msetnx"))
         return;
     Store::Lock lock(c.sh.store, c.argv.subspan(1), 2);
+    Type t{};
     for (std::size_t i = 1; i < c.argv.size(); i += 2)
-        if (c.sh.store.exists(c.argv[i])) {
+        if (c.sh.store.touch(c.argv[i], t)) {
             resp::integer(c.out, 0);
             return;
         }
@@ -674,7 +689,7 @@ void expire_generic(Ctx& c, std::int64_t unit_ms, bool absolute, std::string_vie
         }
         when *= 1000;
     }
-    std::int64_t wall_now = wall_ms(), mono_now = c.sh.store.now();
+    std::int64_t mono_now = c.sh.store.now(), wall_now = wall_now_at(c.sh, mono_now);
     if (!absolute) {
         if (when > max - wall_now) {
             err_expire(c, name);
@@ -705,7 +720,7 @@ void expiretime_generic(Ctx& c, std::int64_t unit_ms) {
         return;
     }
     std::int64_t mono_now = c.sh.store.now();
-    resp::integer(c.out, to_wall(mono_now + ms, mono_now, wall_ms()) / unit_ms);
+    resp::integer(c.out, to_wall(mono_now + ms, mono_now, wall_now_at(c.sh, mono_now)) / unit_ms);
 }
 
 void cmd_expiretime(Ctx& c) { expiretime_generic(c, 1000); }
@@ -734,9 +749,11 @@ int move_key(Ctx& c, std::string_view src, std::string_view dst, bool replace, b
     Store::Lock lock(c.sh.store, both);
     Value value;
     std::int64_t at = 0;
-    if (!c.sh.store.snapshot(src, value, at))
+    Type t{};
+    // Both keys are looked up for the move, and so used, whatever comes of it, as in Redis.
+    if (!c.sh.store.touch(src, t) || !c.sh.store.snapshot(src, value, at))
         return -1;
-    if (!replace && c.sh.store.exists(dst))
+    if (c.sh.store.touch(dst, t) && !replace)
         return 0;
     if (src == dst)
         return 1;
@@ -1747,7 +1764,7 @@ void cmd_hscan(Ctx& c) {
         return;
     // As Redis: a missing key is an empty scan and a string WRONGTYPE before the options are read.
     Type t{};
-    if (!c.sh.store.type_of(c.argv[1], t)) {
+    if (!c.sh.store.touch(c.argv[1], t)) {
         resp::array(c.out, 2);
         resp::bulk(c.out, "0");
         resp::array(c.out, 0);
@@ -1797,6 +1814,7 @@ void cmd_dump(Ctx& c) {
 
 void cmd_restore(Ctx& c) {
     bool replace = false, absttl = false, idle = false, freq = false;
+    std::int64_t idle_seconds = 0;
     for (std::size_t i = 4; i < c.argv.size(); ++i) {
         bool more = i + 1 < c.argv.size();
         std::int64_t n = 0;
@@ -1805,7 +1823,6 @@ void cmd_restore(Ctx& c) {
         } else if (iequals(c.argv[i], "ABSTTL")) {
             absttl = true;
         } else if (iequals(c.argv[i], "IDLETIME") && more && !freq) {
-            // Accepted as Redis takes it; entries keep no access time to set (see OBJECT IDLETIME).
             if (!parse_i64(c.argv[++i], n)) {
                 err_not_integer(c.out);
                 return;
@@ -1815,6 +1832,7 @@ void cmd_restore(Ctx& c) {
                 return;
             }
             idle = true;
+            idle_seconds = n;
         } else if (iequals(c.argv[i], "FREQ") && more && !idle) {
             if (!parse_i64(c.argv[++i], n)) {
                 err_not_integer(c.out);
@@ -1832,7 +1850,8 @@ void cmd_restore(Ctx& c) {
     }
     if (!key_ok(c, c.argv[1]))
         return;
-    if (!replace && c.sh.store.exists(c.argv[1])) {
+    Type t{};
+    if (!replace && c.sh.store.touch(c.argv[1], t)) {
         resp::error(c.out, "BUSYKEY Target key name already exists.");
         return;
     }
@@ -1858,7 +1877,7 @@ void cmd_restore(Ctx& c) {
     }
     std::int64_t at = 0;
     if (ttl) {
-        std::int64_t wall_now = wall_ms(), mono_now = c.sh.store.now();
+        std::int64_t mono_now = c.sh.store.now(), wall_now = wall_now_at(c.sh, mono_now);
         std::int64_t wall_at = ttl;
         if (!absttl && __builtin_add_overflow(ttl, wall_now, &wall_at))
             wall_at = std::numeric_limits<std::int64_t>::max();
@@ -1870,7 +1889,10 @@ void cmd_restore(Ctx& c) {
             return;
         }
     }
-    status_reply(c, c.sh.store.put(c.argv[1], v, at));
+    Status st = c.sh.store.put(c.argv[1], v, at);
+    if (st == Status::ok && idle)
+        c.sh.store.set_idle_time(c.argv[1], static_cast<std::uint64_t>(idle_seconds));
+    status_reply(c, st);
 }
 
 /// OBJECT ENCODING's answer for a string, by Redis's rules: an integer it would keep as a
@@ -1888,7 +1910,7 @@ void cmd_object(Ctx& c) {
         const char* lines[] = {"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                                "ENCODING <key>", "    Return the kind of internal representation Redis would use.",
                                "FREQ <key>", "    Return the access frequency (under the s3fifo policy).",
-                               "IDLETIME <key>", "    Not tracked: cachenode keeps no access time per key.",
+                               "IDLETIME <key>", "    Return the seconds since the key was last read or written.",
                                "REFCOUNT <key>", "    Return the number of references of the value (always 1).",
                                "HELP", "    Print this help."};
         resp::array(c.out, std::size(lines));
@@ -1903,15 +1925,11 @@ void cmd_object(Ctx& c) {
                                        sub.substr(0, 128)));
         return;
     }
-    bool found = false;
+    // OBJECT looks without using the key: neither its access time nor the hit counters change.
     std::string encoding;
-    c.sh.store.modify(c.argv[2], [&](const Current& cur) {
-        found = cur.found;
-        if (found)
+    if (!c.sh.store.inspect(c.argv[2], [&](const Current& cur) {
             encoding = cur.type == Type::hash ? cur.hash->encoding() : string_encoding(cur.value);
-        return Update{};
-    });
-    if (!found) {
+        })) {
         nil(c);
         return;
     }
@@ -1926,8 +1944,17 @@ void cmd_object(Ctx& c) {
                                "cachenode counts accesses only under --eviction s3fifo.");
         else
             resp::integer(c.out, f);
+    } else if (c.sh.store.policy() == Policy::s3fifo) {
+        // Redis keeps either the access time or the frequency, and refuses this under LFU;
+        // s3fifo is the policy that counts accesses.
+        resp::error(c.out, "ERR An LFU maxmemory policy is selected, idle time not tracked. "
+                           "cachenode counts accesses instead under --eviction s3fifo.");
     } else {
-        resp::error(c.out, "ERR Idle time is not tracked: cachenode keeps no access time per key.");
+        std::uint32_t idle = 0;
+        if (c.sh.store.idle_time(c.argv[2], idle))
+            resp::integer(c.out, idle);
+        else
+            nil(c);
     }
 }
 
@@ -2456,7 +2483,7 @@ constexpr Doc docs[] = {
     {"object|encoding", "2.2.3", "Returns how a key's value is encoded, in Redis's names."},
     {"object|freq", "4.0.0", "Returns a key's access frequency under an LFU policy."},
     {"object|help", "6.2.0", "Lists OBJECT's subcommands."},
-    {"object|idletime", "2.2.3", "Refused: no access time is kept per key."},
+    {"object|idletime", "2.2.3", "Returns the time since the last access to a key."},
     {"object|refcount", "2.2.3", "Returns a key's value's reference count."},
     {"persist", "2.2.0", "Removes a key's expiry."},
     {"pexpire", "2.6.0", "Sets a key's time to live in milliseconds."},
@@ -3465,8 +3492,8 @@ namespace syskit::cachenode {
 
 RespSession::Watched RespSession::snapshot(std::string_view key) {
     Watched w{std::string(key), false, 0, 0, 0};
-    sh_.store.modify(key, [&](const Current& cur) {
-        w.found = cur.found;
+    // Redis's WATCH does not use the key: no access time or hit counted.
+    w.found = sh_.store.inspect(key, [&](const Current& cur) {
         w.value_hash = Store::hash(cur.value);
         w.value_len = cur.value.size();
         if (cur.type == Type::hash) {
@@ -3478,7 +3505,6 @@ RespSession::Watched RespSession::snapshot(std::string_view key) {
             });
         }
         w.expire_at = cur.expire_at;
-        return Update{};
     });
     return w;
 }

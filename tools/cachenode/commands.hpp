@@ -14,6 +14,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <span>
 #include <unordered_map>
@@ -77,6 +78,10 @@ struct Shared {
     /// the largest request an authenticated client may send from then on (0: not set, the
     /// command line's limits hold).
     std::atomic<std::size_t> max_bulk{0}, max_request{0};
+    /// The wall clock minus the store's, in ms, as deadlines are converted between them
+    /// (EXPIREAT, EXPIRETIME); no_offset until first needed.
+    static constexpr std::int64_t no_offset = std::numeric_limits<std::int64_t>::min();
+    std::atomic<std::int64_t> wall_offset{no_offset};
     /// CLIENT PAUSE: until when (monotonic milliseconds) which commands wait.
     enum class Pause { none, write, all };
     struct {

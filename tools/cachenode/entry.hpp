@@ -37,8 +37,8 @@ struct HashRef {
     std::size_t charged;
 };
 
-/// Header of an entry; TtlExt (when entry_ttl), the key and the value follow it.  Allocated
-/// with operator new of the exact size; Store owns every entry.
+/// Header of an entry; TtlExt (when entry_ttl), the access time (atime_bytes), the key and
+/// the value follow it.  Allocated with operator new of the exact size; Store owns every entry.
 struct Entry {
     Entry* hnext; ///< next entry in the same hash bucket
     Entry* prev;  ///< eviction list: towards the newer end
@@ -48,6 +48,11 @@ struct Entry {
     std::uint32_t flags : 8;
 
     static constexpr std::size_t max_key = (1u << 24) - 1;
+    /// The access time's bytes: 24 bits of the LRU clock (eviction.hpp), as Redis keeps in each
+    /// object.  The header above has no padding to hold them, and a field there would take 8
+    /// bytes with alignment; after it they take 3, which the heap's rounding to 16 bytes
+    /// (charge()) absorbs for 13 of every 16 entry sizes.
+    static constexpr std::size_t atime_bytes = 3;
 
     bool has_ttl() const { return flags & entry_ttl; }
     bool is_hash() const { return flags & entry_hash; }
@@ -59,13 +64,23 @@ struct Entry {
     void set_hash_ref(const HashRef& r) { std::memcpy(value_data(), &r, sizeof r); }
     TtlExt* ttl() { return reinterpret_cast<TtlExt*>(this + 1); }
     const TtlExt* ttl() const { return reinterpret_cast<const TtlExt*>(this + 1); }
-    char* key_data() { return reinterpret_cast<char*>(this + 1) + (has_ttl() ? sizeof(TtlExt) : 0); }
-    const char* key_data() const {
-        return reinterpret_cast<const char*>(this + 1) + (has_ttl() ? sizeof(TtlExt) : 0);
-    }
+    char* key_data() { return atime_data() + atime_bytes; }
+    const char* key_data() const { return atime_data() + atime_bytes; }
     char* value_data() { return key_data() + klen; }
     std::string_view key() const { return {key_data(), klen}; }
     std::string_view value() const { return {key_data() + klen, vlen}; }
+
+    /// The LRU clock (eviction.hpp) when the key was last read or written.
+    std::uint32_t atime() const {
+        const auto* p = reinterpret_cast<const unsigned char*>(atime_data());
+        return p[0] | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16);
+    }
+    void set_atime(std::uint32_t clock) {
+        auto* p = reinterpret_cast<unsigned char*>(atime_data());
+        p[0] = static_cast<unsigned char>(clock);
+        p[1] = static_cast<unsigned char>(clock >> 8);
+        p[2] = static_cast<unsigned char>(clock >> 16);
+    }
 
     unsigned freq() const { return (flags & entry_freq_mask) >> entry_freq_shift; }
     void set_freq(unsigned f) {
@@ -74,7 +89,7 @@ struct Entry {
 
     /// Bytes allocated for an entry of this shape.
     static std::size_t alloc_size(std::size_t klen, std::size_t vlen, bool ttl) {
-        return sizeof(Entry) + (ttl ? sizeof(TtlExt) : 0) + klen + vlen;
+        return sizeof(Entry) + (ttl ? sizeof(TtlExt) : 0) + atime_bytes + klen + vlen;
     }
     /// What an allocation of n bytes costs in the heap: glibc's malloc adds an 8-byte size word
     /// and rounds chunks to 16 bytes, 32 at least.  The memory limit counts this, not n.
@@ -84,6 +99,12 @@ struct Entry {
     }
     std::size_t charge() const {
         return charge(alloc_size(klen, vlen, has_ttl())) + (is_hash() ? hash_ref().charged : 0);
+    }
+
+private:
+    char* atime_data() { return reinterpret_cast<char*>(this + 1) + (has_ttl() ? sizeof(TtlExt) : 0); }
+    const char* atime_data() const {
+        return reinterpret_cast<const char*>(this + 1) + (has_ttl() ? sizeof(TtlExt) : 0);
     }
 };
 static_assert(sizeof(Entry) == 32);

@@ -8,6 +8,7 @@
 
 #include "entry.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -17,6 +18,19 @@
 namespace syskit::cachenode {
 
 enum class Policy { s3fifo, sieve, lru, noeviction };
+
+/// The LRU clock, as Redis keeps it: seconds of the store's clock (ms) in 24 bits, wrapping
+/// every 194 days.  Each entry holds its value at the last read or write (Entry::atime).
+inline constexpr std::uint32_t lru_clock_max = (1u << 24) - 1;
+inline std::uint32_t lru_clock(std::int64_t ms) { return static_cast<std::uint32_t>(ms / 1000) & lru_clock_max; }
+/// Seconds from the LRU clock `stamp` to `now` (OBJECT IDLETIME): idle times of more than one
+/// wrap of the clock read short, as in Redis.
+inline std::uint32_t lru_idle(std::uint32_t stamp, std::uint32_t now) { return (now - stamp) & lru_clock_max; }
+/// The stamp of a key last used `idle` seconds before `now` (RESTORE IDLETIME), idle times
+/// past one wrap taken as one wrap.
+inline std::uint32_t lru_stamp_idle(std::uint32_t now, std::uint64_t idle) {
+    return (now - static_cast<std::uint32_t>(std::min<std::uint64_t>(idle, lru_clock_max))) & lru_clock_max;
+}
 
 /// "s3fifo", "sieve", "lru", "noeviction"; nullopt for anything else.
 std::optional<Policy> parse_policy(std::string_view name);

@@ -233,11 +233,27 @@ Entry* Store::lookup(Shard& s, std::string_view key, std::uint64_t h, std::int64
 
 void Store::count_access(Shard& s, Entry* e) {
     if (e) {
+        stamp(e);
         s.policy->accessed(e);
         bump(s.hits);
     } else {
         bump(s.misses);
     }
+}
+
+Current Store::current_of(const Entry* e) {
+    Current cur;
+    if (!e)
+        return cur;
+    cur.found = true;
+    cur.expire_at = e->has_ttl() ? e->ttl()->expire_at : 0;
+    if (e->is_hash()) {
+        cur.type = Type::hash;
+        cur.hash = e->hash_ref().hash;
+    } else {
+        cur.value = e->value();
+    }
+    return cur;
 }
 
 void Store::add_ttl(Shard& s, Entry* e) {
@@ -275,6 +291,7 @@ void Store::replace(Shard& s, Entry** link, Entry* fresh) {
     Entry* old = *link;
     fresh->hnext = old->hnext;
     *link = fresh;
+    stamp(fresh);
     constexpr std::uint8_t policy_bits = entry_main | entry_visited | entry_freq_mask;
     fresh->flags = static_cast<std::uint8_t>((fresh->flags & ~policy_bits) | (old->flags & policy_bits));
     s.policy->replaced(old, fresh);
@@ -402,6 +419,7 @@ Status Store::write(Shard& s, std::string_view key, std::uint64_t h, Entry** lin
             std::memcpy(old->value_data(), value.data(), value.size());
             if (at != 0)
                 old->ttl()->expire_at = at;
+            stamp(old);
         } else {
             replace(s, link, make(key, value, at));
         }
@@ -419,6 +437,7 @@ void Store::insert(Shard& s, std::uint64_t h, Entry* e) {
     Entry*& head = bucket_for(t, h);
     e->hnext = head;
     head = e;
+    stamp(e);
     ++s.count;
     ++t.count;
     if (slot_keys_)
@@ -519,6 +538,33 @@ bool Store::frequency(std::string_view key, unsigned& f) {
     });
 }
 
+bool Store::touch(std::string_view key, Type& type) {
+    return with_live(key, [&](Shard& s, Entry* e) {
+        if (!e)
+            return false;
+        stamp(e);
+        s.policy->accessed(e);
+        type = e->is_hash() ? Type::hash : Type::string;
+        return true;
+    });
+}
+
+bool Store::idle_time(std::string_view key, std::uint32_t& seconds) {
+    return peek(key, [&](const Entry* e) {
+        if (e)
+            seconds = lru_idle(e->atime(), lru_clock(now()));
+        return e != nullptr;
+    });
+}
+
+bool Store::set_idle_time(std::string_view key, std::uint64_t seconds) {
+    return with_live(key, [&](Shard&, Entry* e) {
+        if (e)
+            e->set_atime(lru_stamp_idle(lru_clock(now()), seconds));
+        return e != nullptr;
+    });
+}
+
 bool Store::type_of(std::string_view key, Type& type) {
     return peek(key, [&](const Entry* e) {
         if (e)
@@ -575,8 +621,11 @@ Status Store::set(std::string_view key, std::string_view value, const SetArgs& a
     Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
     Entry* old = link ? *link : nullptr;
-    if ((args.cond == SetArgs::Cond::nx && old) || (args.cond == SetArgs::Cond::xx && !old))
+    if ((args.cond == SetArgs::Cond::nx && old) || (args.cond == SetArgs::Cond::xx && !old)) {
+        if (old)
+            stamp(old); // looked up for writing, which Redis counts as a use even when refused
         return Status::condition;
+    }
     std::int64_t at = args.expire_at;
     if (args.keep_ttl)
         at = old && old->has_ttl() ? old->ttl()->expire_at : 0;
@@ -624,6 +673,7 @@ Status Store::expire_at(std::string_view key, std::int64_t at, ExpireCond cond) 
     if (!link)
         return Status::not_found;
     Entry* e = *link;
+    stamp(e); // used, as in Redis, even when cond refuses
     std::int64_t cur = e->has_ttl() ? e->ttl()->expire_at : 0;
     if ((cond == ExpireCond::nx && cur) || (cond == ExpireCond::xx && !cur) ||
         (cond == ExpireCond::gt && (!cur || at <= cur)) || (cond == ExpireCond::lt && cur && at >= cur))
@@ -684,6 +734,8 @@ bool Store::persist(std::string_view key) {
     Shard& s = shard_for(h);
     Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
+    if (link)
+        stamp(*link);
     if (!link || !(*link)->has_ttl())
         return false;
     retime(s, link, 0);
@@ -708,6 +760,8 @@ Status Store::incr_by(std::string_view key, std::int64_t delta, std::int64_t& re
     Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
     Entry* e = link ? *link : nullptr;
+    if (e)
+        stamp(e); // used even when its value is refused, as in Redis
     if (e && e->is_hash())
         return Status::wrongtype;
     std::int64_t v = 0;
@@ -729,6 +783,8 @@ Status Store::append(std::string_view key, std::string_view data, std::size_t& n
     Guard lock(*this, s);
     Entry** link = lookup_link(s, key, h, now());
     Entry* e = link ? *link : nullptr;
+    if (e)
+        stamp(e); // used even when its type is refused, as in Redis
     if (e && e->is_hash())
         return Status::wrongtype;
     // A copy: eviction in write() may free the entry the old value lives in.

@@ -222,24 +222,28 @@ public:
         Shard& s = shard_for(h);
         Guard lock(*this, s);
         Entry** link = lookup_link(s, key, h, now());
-        Current cur;
-        if (link) {
-            const Entry* e = *link;
-            count_access(s, *link);
-            cur.found = true;
-            cur.expire_at = e->has_ttl() ? e->ttl()->expire_at : 0;
-            if (e->is_hash()) {
-                cur.type = Type::hash;
-                cur.hash = e->hash_ref().hash;
-            } else {
-                cur.value = e->value();
-            }
-        } else {
-            count_access(s, nullptr);
-        }
-        Update u = f(static_cast<const Current&>(cur));
+        count_access(s, link ? *link : nullptr);
+        Update u = f(current_of(link ? *link : nullptr));
         return apply(s, key, h, link, u);
     }
+    /// Calls f(const Current&) with key under its shard's lock, counting no access and leaving
+    /// its access time as it was: what OBJECT and WATCH look at.  False when key is missing.
+    template <class F>
+    bool inspect(std::string_view key, F&& f) {
+        return peek(key, [&](const Entry* e) {
+            if (e)
+                f(current_of(e));
+            return e != nullptr;
+        });
+    }
+    /// Looks key up for a write, as Redis's commands do before they check what they were given:
+    /// its access time is set and the policy told, but no hit or miss is counted.  False when
+    /// key is missing; else type is its type.
+    bool touch(std::string_view key, Type& type);
+    /// Seconds since key was last read or written (OBJECT IDLETIME); false when it is missing.
+    bool idle_time(std::string_view key, std::uint32_t& seconds);
+    /// Makes key look last used `seconds` ago (RESTORE IDLETIME); false when it is missing.
+    bool set_idle_time(std::string_view key, std::uint64_t seconds);
     /// Removes key's TTL; false when it is missing or has none.
     bool persist(std::string_view key);
     /// Milliseconds key has left; -1 no TTL, -2 missing.
@@ -423,10 +427,15 @@ private:
     /// counting no access: what OBJECT, TYPE and MEMORY USAGE look at.
     template <class F>
     auto peek(std::string_view key, F&& f) {
+        return with_live(key, [&](Shard&, Entry* e) { return f(static_cast<const Entry*>(e)); });
+    }
+    /// f(Shard&, Entry*) with key's live entry (null when missing) under its shard's lock.
+    template <class F>
+    auto with_live(std::string_view key, F&& f) {
         std::uint64_t h = key_hash(key);
         Shard& s = shard_for(h);
         Guard lock(*this, s);
-        return f(static_cast<const Entry*>(lookup(s, key, h, now())));
+        return f(s, lookup(s, key, h, now()));
     }
     /// Whether this thread's Lock holds s.
     bool holds(const Shard& s) const;
@@ -450,7 +459,12 @@ private:
     /// The live entry for key; an expired one is removed on the way.
     Entry* lookup(Shard& s, std::string_view key, std::uint64_t h, std::int64_t now);
     Entry** lookup_link(Shard& s, std::string_view key, std::uint64_t h, std::int64_t now);
+    /// A hit on e (its access time set, the policy told), or a miss when e is null.
     void count_access(Shard& s, Entry* e);
+    /// Sets e's access time to now: e was read or written.
+    void stamp(Entry* e) const { e->set_atime(lru_clock(now())); }
+    /// What Current says of e (null: missing).
+    static Current current_of(const Entry* e);
     Status apply(Shard& s, std::string_view key, std::uint64_t h, Entry** link, const Update& u);
     /// modify_hash's first half: type check, room for growth, the empty hash of a new key;
     /// link then points at the hash's entry.
