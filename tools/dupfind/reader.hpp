@@ -2,10 +2,13 @@
 // of reads in flight on each device, so that a cold cache is read in few long sweeps.
 #pragma once
 
+#include "fs/fd.hpp"
+
 #include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace syskit::dupfind {
@@ -16,6 +19,15 @@ struct ReadJob {
     std::uint64_t where = 0;  ///< sort key: the physical offset of its data, or its inode number
     std::uint64_t limit = 0;  ///< how many bytes from the start will be read
     std::size_t index = 0;    ///< the caller's
+};
+
+/// What an open callback keeps from one file to the next it opens: a descriptor (O_PATH) of
+/// the directory it opened the last file in, and that directory's path.  Jobs in disk order
+/// come mostly a directory at a time, so most files are opened relative to it by their last
+/// name, without the kernel walking their whole path again.
+struct NearDir {
+    std::string path;
+    fs::UniqueFd fd;
 };
 
 /// Reads in flight on a device (the files opened and told to read ahead, not yet hashed):
@@ -30,8 +42,8 @@ unsigned reads_in_flight(dev_t dev);
 /// when the file system does not tell (no FIEMAP, a hole, data inline in the inode).
 std::uint64_t first_physical(int fd);
 
-/// Reads the jobs, sorted by device then where, on threads workers.  For each, open(job)
-/// gives a descriptor (or -1 with errno set); a window of reads_in_flight(dev) jobs ahead
+/// Reads the jobs, sorted by device then where, on threads workers.  For each, open(job, near)
+/// gives a descriptor (or -1 with errno set), near being the opening worker's own; a window of reads_in_flight(dev) jobs ahead
 /// of the workers is opened early and told to read ahead (posix_fadvise WILLNEED over
 /// limit, SEQUENTIAL beyond 1 MiB), so the disk always has that many requests to sort.
 /// Then read(job, fd, err, worker) runs on a worker with the descriptor (fd -1 and err the
@@ -43,7 +55,7 @@ std::uint64_t first_physical(int fd);
 /// cold false: the caller found the files it read so far in the page cache.  Then the probe
 /// of the page cache and the posix_fadvise calls are left out, a system call or three per
 /// file that would bring nothing: the jobs are opened and read in the same order, that is all.
-void read_in_order(std::vector<ReadJob>& jobs, unsigned threads, bool cold, const std::function<int(const ReadJob&)>& open,
+void read_in_order(std::vector<ReadJob>& jobs, unsigned threads, bool cold, const std::function<int(const ReadJob&, NearDir&)>& open,
                    const std::function<void(const ReadJob&, int fd, int err, unsigned worker)>& read);
 
 } // namespace syskit::dupfind
