@@ -214,21 +214,6 @@ int open_seen(const Seen& s, bool follow, const std::vector<std::string>& roots)
     return dir ? open_in(dir.get(), s.bytes + s.base, s, follow) : -1;
 }
 
-/// open_seen, relative to near when the file is in near's directory; else near moves to the
-/// file's directory first.
-int open_near(const Seen& s, bool follow, const std::vector<std::string>& roots, NearDir& near) {
-    const std::string_view dir = s.base == 0 ? "." : s.base == 1 ? "/" : s.path().substr(0, s.base - 1);
-    if (!near.fd || near.path != dir) {
-        near.path.assign(dir);
-        near.fd.reset(open(near.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        if (!near.fd) { // too deep for one path, or gone: the file's own open tells
-            near.path.clear();
-            return open_seen(s, follow, roots);
-        }
-    }
-    return open_in(near.fd.get(), s.bytes + s.base, s, follow);
-}
-
 } // namespace
 
 bool same_bytes(int a, int b, std::uint64_t size, int& err) {
@@ -481,7 +466,7 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
     const std::int64_t now = std::time(nullptr);
     std::vector<Hashes, HugeAllocator<Hashes>> state(cl.files.size()); // job index: the file's in cl.files
     auto seen = [&](std::size_t file) -> const Seen& { return cl.seen(file); };
-    auto open = [&](const ReadJob& job, NearDir& near) { return open_near(seen(job.index), follow, roots, near); };
+    auto open = [&](const ReadJob& job) { return open_seen(seen(job.index), follow, roots); };
     auto hash = [&](const ReadJob& job, int fd, int err, unsigned worker, bool first) {
         const Seen& f = seen(job.index);
         if (fd < 0) {

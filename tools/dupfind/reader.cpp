@@ -147,7 +147,7 @@ std::uint64_t first_physical(int fd) {
     return e.fe_physical;
 }
 
-void read_in_order(std::vector<ReadJob>& jobs, unsigned threads, bool cold, const std::function<int(const ReadJob&, NearDir&)>& open,
+void read_in_order(std::vector<ReadJob>& jobs, unsigned threads, bool cold, const std::function<int(const ReadJob&)>& open,
                    const std::function<void(const ReadJob&, int fd, int err, unsigned worker)>& read) {
     std::sort(jobs.begin(), jobs.end(), [](const ReadJob& a, const ReadJob& b) {
         return a.dev != b.dev ? a.dev < b.dev : a.where != b.where ? a.where < b.where : a.index < b.index;
@@ -174,13 +174,12 @@ void read_in_order(std::vector<ReadJob>& jobs, unsigned threads, bool cold, cons
 
         auto limit = [&](std::size_t i) { return jobs[first + i].limit; };
         const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(std::max(threads, 1u), n));
-        std::vector<NearDir> near(workers);
-        // Opens jobs [from, from + batch) on worker's behalf, and starts their reads when cold.
-        auto prepare = [&](std::size_t from, unsigned worker) {
+        // Opens jobs [from, from + batch), and starts their reads when cold.
+        auto prepare = [&](std::size_t from) {
             const std::size_t to = std::min(from + batch, n);
             for (std::size_t i = from; i < to; ++i) {
                 Slot& s = slots[i];
-                s.fd = open(jobs[first + i], near[worker]);
+                s.fd = open(jobs[first + i]);
                 if (s.fd < 0)
                     s.err = errno;
                 else if (cold && limit(i) > willneed_max)
@@ -206,14 +205,14 @@ void read_in_order(std::vector<ReadJob>& jobs, unsigned threads, bool cold, cons
             }
         };
         for (std::size_t i = 0; i < window; i += batch)
-            prepare(i, 0);
+            prepare(i);
 
         std::atomic<std::size_t> next{0};
         auto work = [&](unsigned worker) {
             for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) {
                 // Whoever takes job i opens the batch at i + window: the window moves with the workers.
                 if (i + window < n && (i + window) % batch == 0)
-                    prepare(i + window, worker);
+                    prepare(i + window);
                 ready[i].wait(false, std::memory_order_acquire);
                 Slot& s = slots[i];
                 fs::UniqueFd fd(s.fd);
