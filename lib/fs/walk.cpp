@@ -112,8 +112,6 @@ private:
     /// Counts a directory listed, and whether opening it and reading its first entries took
     /// long enough to have waited for the disk; once enough did, starts the io_threads.
     void timed(std::chrono::steady_clock::duration took) {
-        if (opt_.io_threads == 0 || grown_.load(std::memory_order_relaxed))
-            return;
         // A cached directory of a few entries takes microseconds, a disk read hundreds.
         constexpr auto disk = std::chrono::microseconds(250);
         const std::uint64_t listed = listed_.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -224,7 +222,9 @@ private:
         thread_local std::vector<char> buf(1 << 16);
         int parent_fd = t.parent ? t.parent->reader.fd() : AT_FDCWD;
         bool nofollow = !follow_ && (t.parent || !(opt_.flags & walk_follow_roots));
-        const auto opened = std::chrono::steady_clock::now();
+        // Timed only while the io_threads may still be wanted: the clock costs the rest nothing.
+        const bool timing = opt_.io_threads && !grown_.load(std::memory_order_relaxed);
+        const auto opened = timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         dir->reader = DirReader::open(parent_fd, t.name.c_str(), O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0), buf);
         int open_err = dir->reader ? 0 : errno;
         if (open_err)
@@ -242,10 +242,10 @@ private:
         const std::size_t prefix = child_path.size();
         const bool descend = opt_.max_depth < 0 || dir->depth + 1 < opt_.max_depth;
 
-        bool first = true;
+        bool first = timing;
         while (!stopped()) {
             const DirEntry* d = dir->reader.next();
-            if (first && opt_.io_threads) {
+            if (first) {
                 timed(std::chrono::steady_clock::now() - opened);
                 first = false;
             }
