@@ -27,7 +27,19 @@ namespace {
 
 constexpr std::size_t read_block = 1 << 18;
 
-/// What the walk keeps of a regular file name: 72 bytes, and its path and digest in its
+/// A cache record used within this long is not written back just to say it was used.
+constexpr std::int64_t use_refresh_seconds = 24 * 3600;
+
+/// What the walk learned of a file from the hash cache, so that the passes do not look it
+/// up again.
+enum class Looked : std::uint8_t {
+    no,    ///< not looked up: the passes do
+    miss,  ///< looked up and not found (the digest, if any, is the walk's own)
+    hit,   ///< found: the digest is the cache's
+    stale, ///< found, in a record last used more than use_refresh_seconds ago
+};
+
+/// What the walk keeps of a regular file name: 72 bytes (static_assert below), and its path and digest in its
 /// worker's Store.
 struct Seen {
     fs::FileId id;
@@ -41,10 +53,12 @@ struct Seen {
     std::uint32_t root;
     std::uint32_t base;       ///< Name::base
     std::uint8_t digest_size; ///< of File::digest, 0 when the walk did not read the file
+    Looked looked;
 
     std::string_view path() const { return {bytes, path_size}; }
     std::string_view digest() const { return {bytes + path_size + 1, digest_size}; }
 };
+static_assert(sizeof(Seen) == 72);
 
 /// One walk thread's Seen records and the bytes of their paths and digests, in blocks that
 /// never move: a record costs no allocation of its own and no copy when the list grows, and
@@ -315,6 +329,7 @@ std::vector<Store> walk_files(const FindOptions& opt, const fs::WalkOptions& wop
                                           FindCounters* counters, SmallReads* reads = nullptr,
                                           std::vector<Hasher>* hashers = nullptr) {
     const bool follow = wopt.flags & fs::walk_follow;
+    const std::int64_t now = std::time(nullptr);
     const unsigned all = fs::walk_threads(wopt), io_first = all - wopt.io_threads;
     std::vector<Store> per_worker;
     per_worker.reserve(all);
@@ -356,16 +371,21 @@ std::vector<Store> walk_files(const FindOptions& opt, const fs::WalkOptions& wop
                 return fs::Action::next;
             std::size_t slash = e.path.rfind('/');
             auto base = static_cast<std::uint32_t>(slash == std::string_view::npos ? 0 : slash + 1);
-            const Seen seen{fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec, st.stx_ctime.tv_sec,
+            Seen seen{fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec, st.stx_ctime.tv_sec,
                             st.stx_mtime.tv_nsec, st.stx_ctime.tv_nsec, nullptr, 0, static_cast<std::uint32_t>(e.root),
-                            base, 0};
+                            base, 0, Looked::no};
             Digest digest;
             if (reads && reads->on() && st.stx_size > 0 && st.stx_size <= prefix_size) {
                 std::optional<CacheView> hit;
                 if (opt.cache)
                     hit = opt.cache->view(key_of(seen), opt.hash);
-                if (!hit || hit->full.empty())
+                if (hit && !hit->full.empty()) {
+                    digest = Digest(hit->full);
+                    seen.looked = hit->used < now - use_refresh_seconds ? Looked::stale : Looked::hit;
+                } else {
                     digest = hash_small(e, st, follow, (*hashers)[e.worker], *reads, counters);
+                    seen.looked = opt.cache ? Looked::miss : Looked::no;
+                }
             }
             per_worker[e.worker].add(seen, e.path, digest.view());
             if (counters)
@@ -452,9 +472,6 @@ struct Hashes {
     Hashes() {}
 };
 
-/// A cache record used within this long is not written back just to say it was used.
-constexpr std::int64_t use_refresh_seconds = 24 * 3600;
-
 /// 3. Hashing, in two passes over every size class at once, each reading in disk order
 /// (read_in_order, with its read-ahead when cold): the first prefix_size bytes of every
 /// file (all of a file no larger) the walk did not read, then all of the larger files whose
@@ -494,7 +511,10 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
         Hashes& s = state[i];
         if (f.size == 0)
             continue;
-        if (opt.cache) {
+        if (f.looked == Looked::hit || f.looked == Looked::stale) { // a small file: its digest is the cache's
+            s.first = s.full = Digest(f.digest());
+            s.refresh = f.looked == Looked::stale;
+        } else if (opt.cache && f.looked == Looked::no) {
             if (auto hit = opt.cache->view(key_of(f), opt.hash)) {
                 s.first = Digest(f.size <= prefix_size ? hit->full : hit->prefix);
                 s.full = Digest(hit->full);

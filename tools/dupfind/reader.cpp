@@ -97,7 +97,9 @@ public:
         }
         if (queued == 0)
             return true;
-        const int submitted = io_uring_submit(&ring_);
+        int submitted;
+        while ((submitted = io_uring_submit(&ring_)) == -EINTR) {
+        }
         if (submitted <= 0)
             return false;
         io_uring_cqe* cqe;
