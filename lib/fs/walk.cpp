@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 namespace syskit::fs {
@@ -85,7 +87,7 @@ public:
         t_worker = 0;
         for (std::size_t i = 0; i < opt_.roots.size() && !stopped(); ++i)
             visit_root(i);
-        unsigned n = walk_threads(opt_);
+        const unsigned n = walk_threads(opt_) - opt_.io_threads;
         if (n == 1) {
             work();
         } else {
@@ -98,11 +100,39 @@ public:
             for (auto& t : pool)
                 t.join();
         }
+        // Every thread that could add more has ended: extra_ no longer changes.
+        for (auto& t : extra_)
+            t.join();
         return !stopped();
     }
 
 private:
     bool stopped() const { return stop_.load(std::memory_order_relaxed); }
+
+    /// Counts a directory listed, and whether opening it and reading its first entries took
+    /// long enough to have waited for the disk; once enough did, starts the io_threads.
+    void timed(std::chrono::steady_clock::duration took) {
+        // A cached directory of a few entries takes microseconds, a disk read hundreds.
+        constexpr auto disk = std::chrono::microseconds(250);
+        const std::uint64_t listed = listed_.fetch_add(1, std::memory_order_relaxed) + 1;
+        std::uint64_t slow = slow_.load(std::memory_order_relaxed);
+        if (took >= disk)
+            slow = slow_.fetch_add(1, std::memory_order_relaxed) + 1;
+        if (slow < 8 || slow * 4 < listed || grown_.exchange(true))
+            return;
+        const unsigned first = walk_threads(opt_) - opt_.io_threads;
+        std::lock_guard lock(mu_);
+        for (unsigned i = 0; i < opt_.io_threads; ++i) {
+            try {
+                extra_.emplace_back([this, w = first + i] {
+                    t_worker = w;
+                    work();
+                });
+            } catch (const std::system_error&) {
+                break; // no more threads to be had: the walk goes on with those it has
+            }
+        }
+    }
 
     Action call(Entry& e) {
         e.worker = t_worker;
@@ -192,6 +222,9 @@ private:
         thread_local std::vector<char> buf(1 << 16);
         int parent_fd = t.parent ? t.parent->reader.fd() : AT_FDCWD;
         bool nofollow = !follow_ && (t.parent || !(opt_.flags & walk_follow_roots));
+        // Timed only while the io_threads may still be wanted: the clock costs the rest nothing.
+        const bool timing = opt_.io_threads && !grown_.load(std::memory_order_relaxed);
+        const auto opened = timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         dir->reader = DirReader::open(parent_fd, t.name.c_str(), O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0), buf);
         int open_err = dir->reader ? 0 : errno;
         if (open_err)
@@ -209,8 +242,13 @@ private:
         const std::size_t prefix = child_path.size();
         const bool descend = opt_.max_depth < 0 || dir->depth + 1 < opt_.max_depth;
 
+        bool first = timing;
         while (!stopped()) {
             const DirEntry* d = dir->reader.next();
+            if (first) {
+                timed(std::chrono::steady_clock::now() - opened);
+                first = false;
+            }
             if (!d) {
                 if (dir->reader.error())
                     report(*dir, t.name, dir->reader.error());
@@ -294,6 +332,9 @@ private:
     std::condition_variable cv_;
     std::vector<Task> stack_;
     unsigned active_ = 0;
+    std::atomic<std::uint64_t> listed_{0}, slow_{0};
+    std::atomic<bool> grown_{false};
+    std::vector<std::thread> extra_; ///< the io_threads, once started (under mu_)
 };
 
 } // namespace
@@ -305,7 +346,7 @@ std::string entry_error(const Entry& e) {
 }
 
 unsigned walk_threads(const WalkOptions& options) {
-    return options.threads ? options.threads : cli::cpu_count();
+    return (options.threads ? options.threads : cli::cpu_count()) + options.io_threads;
 }
 
 bool walk(const WalkOptions& options, const Visit& visit, WalkCounters* counters) {

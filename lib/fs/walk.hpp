@@ -95,6 +95,11 @@ struct WalkOptions {
     int max_depth = -1;  ///< deepest level visited; -1 for no limit, 0 for the roots alone
     GlobSet exclude;     ///< entries below a root that match are neither visited nor entered
     unsigned threads = 0; ///< worker threads; 0 for the number of online CPUs
+    /// Worker threads added, this many at once, when the walk finds itself waiting for the
+    /// disk: when a quarter of the directories listed so far (8 at least) took longer to
+    /// open and read the first entries of than a cached directory does (a cold cache, where
+    /// each waits for a disk read): more threads then keep more reads in flight.  0: none.
+    unsigned io_threads = 0;
     unsigned statx_mask = STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID |
                           STATX_MTIME | STATX_INO | STATX_SIZE | STATX_BLOCKS;
 };
@@ -114,7 +119,8 @@ inline std::string_view below_root(std::string_view path, std::string_view root)
     return path.substr(root.size() + (root.back() == '/' ? 0 : 1));
 }
 
-/// The number of worker threads a walk with these options runs.
+/// The number of worker threads a walk with these options may run: threads (or one per
+/// CPU) plus io_threads.
 unsigned walk_threads(const WalkOptions& options);
 
 /// The callback, called from several worker threads at once: it must be thread-safe.

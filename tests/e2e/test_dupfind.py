@@ -1363,9 +1363,12 @@ def not_cached(path: Path) -> bool:
         os.close(fd)
 
 
-def test_cold_cache_walk_stops_reading(tree, tmp_path):
+@pytest.mark.parametrize("uring", [True, False], ids=["io_uring", "no-io_uring"])
+def test_cold_cache_walk_stops_reading(tree, tmp_path, uring):
     """Small files out of the page cache: the walk gives up reading them after a few tries
-    (RWF_NOWAIT), the passes read them with read-ahead hints, and the groups are the same."""
+    (RWF_NOWAIT), the passes start their read-ahead a batch at a time with io_uring (or, where
+    io_uring_setup fails, file by file with POSIX_FADV_WILLNEED), drop what they brought in,
+    and the groups are the same."""
     paths = []
     for i in range(60):
         for copy in "ab":
@@ -1380,8 +1383,9 @@ def test_cold_cache_walk_stops_reading(tree, tmp_path):
         pytest.skip("this file system keeps its files in the page cache (tmpfs?)")
     log = tmp_path / "strace.log"
     asan = tool_env()["ASAN_OPTIONS"].replace("detect_leaks=1", "detect_leaks=0")
-    p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=preadv2,fadvise64", "-o", str(log),
-                        str(tool_path("dupfind")), "--", str(tree.root)],
+    inject = [] if uring else ["-e", "inject=io_uring_setup:error=ENOSYS"]
+    p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=preadv2,fadvise64,io_uring_setup,io_uring_enter", *inject,
+                        "-o", str(log), str(tool_path("dupfind")), "--", str(tree.root)],
                        env=tool_env({"ASAN_OPTIONS": asan}), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=TIMEOUT)
     assert (p.returncode, p.stderr) == (1, b""), p
@@ -1391,4 +1395,11 @@ def test_cold_cache_walk_stops_reading(tree, tmp_path):
     # The walk reads a whole small file (its size and one byte more); the passes' probe, one byte.
     walk_misses = [line for line in lines if "RWF_NOWAIT" in line and "iov_len=1}" not in line and "EAGAIN" in line]
     assert 32 <= len(walk_misses) <= 40, walk_misses
-    assert any("POSIX_FADV_WILLNEED" in line for line in lines), lines
+    started = [line for line in lines if line.split(" ", 1)[1].startswith("io_uring_enter(")]
+    advised = [line for line in lines if "POSIX_FADV_WILLNEED" in line]
+    if uring and any("io_uring_setup(" in line and "= -1" not in line for line in lines):
+        assert started, lines
+    elif not uring:
+        assert advised and not started, lines
+    # What was not cached is dropped again once hashed.
+    assert any("POSIX_FADV_DONTNEED" in line for line in lines), lines

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <set>
@@ -388,4 +389,27 @@ TEST_CASE("a directory larger than one getdents64 buffer is walked whole") {
     CHECK(seen.visits == 2 + 2000);
     CHECK(seen.depth.size() == 2 + 2000);
     CHECK(seen.depth[t / ("big/" + pad + "1999")] == 2);
+}
+
+TEST_CASE("io_threads are counted by walk_threads, and every worker index stays below it") {
+    TempDir t;
+    for (int d = 0; d < 20; ++d)
+        for (int f = 0; f < 5; ++f)
+            t.write(fmt::format("d{}/f{}", d, f), "");
+    auto o = options(t.path.string());
+    o.threads = 2;
+    o.io_threads = 6;
+    CHECK(walk_threads(o) == 8);
+    Seen seen;
+    std::atomic<unsigned> highest{0};
+    auto record = recorder(seen);
+    walk(o, [&](const Entry& e) {
+        unsigned w = highest.load();
+        while (e.worker > w && !highest.compare_exchange_weak(w, e.worker)) {
+        }
+        return record(e);
+    });
+    CHECK(seen.visits == 1 + 20 + 20 * 5);
+    CHECK(static_cast<int>(seen.depth.size()) == seen.visits);
+    CHECK(highest.load() < walk_threads(o));
 }

@@ -20,10 +20,10 @@ struct ReadJob {
 
 /// Reads in flight on a device (the files opened and told to read ahead, not yet hashed):
 /// 16 where /sys/dev/block/MAJ:MIN (or the disk holding that partition) says the disk
-/// rotates, where the elevator then has enough to sort within a sweep without long reads
-/// of one file starving the others; 128 on other disks (SSDs and virtual disks, whose
-/// throughput grows with the queue's depth); 32 when sysfs does not say (a network or
-/// virtual file system).
+/// rotates, where the elevator then has enough to sort within a sweep without long reads of
+/// one file starving the others; 128 on other disks (SSDs and virtual disks, whose
+/// throughput grows with the queue's depth), virtio disks among them whatever their flag
+/// says; 32 when sysfs does not say (a network or virtual file system).
 unsigned reads_in_flight(dev_t dev);
 
 /// The physical offset of the first extent of the file open on fd (FIEMAP ioctl), or 0
@@ -32,8 +32,11 @@ std::uint64_t first_physical(int fd);
 
 /// Reads the jobs, sorted by device then where, on threads workers.  For each, open(job)
 /// gives a descriptor (or -1 with errno set); a window of reads_in_flight(dev) jobs ahead
-/// of the workers is opened early and told to read ahead (posix_fadvise WILLNEED over
-/// limit, SEQUENTIAL beyond 1 MiB), so the disk always has that many requests to sort.
+/// of the workers is opened early and its reads started, so the disk always has that many
+/// requests to sort: a quarter of the window at a time, with one io_uring_enter for the lot
+/// (a read with RWF_NOWAIT of each file's first limit bytes, 1 MiB at most, which starts the
+/// read-ahead of what is not cached and returns), or where io_uring is not to be had, file
+/// by file (posix_fadvise WILLNEED); SEQUENTIAL beyond 1 MiB.
 /// Then read(job, fd, err, worker) runs on a worker with the descriptor (fd -1 and err the
 /// errno when it could not be opened), and afterwards the pages of a file that was not in
 /// the page cache before are dropped from it (POSIX_FADV_DONTNEED): a run does not push
