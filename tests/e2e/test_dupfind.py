@@ -1395,7 +1395,7 @@ def test_cold_cache_walk_stops_reading(tree, tmp_path, uring):
     # The walk reads a whole small file (its size and one byte more); the passes' probe, one byte.
     walk_misses = [line for line in lines if "RWF_NOWAIT" in line and "iov_len=1}" not in line and "EAGAIN" in line]
     assert 32 <= len(walk_misses) <= 40, walk_misses
-    started = [line for line in lines if line.split(" ", 1)[1].startswith("io_uring_enter(")]
+    started = [line for line in lines if line.split(None, 1)[1].startswith("io_uring_enter(")]
     advised = [line for line in lines if "POSIX_FADV_WILLNEED" in line]
     if uring and any("io_uring_setup(" in line and "= -1" not in line for line in lines):
         assert started, lines
