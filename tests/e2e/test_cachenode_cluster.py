@@ -53,8 +53,8 @@ class ClusterNode(Node):
 def cluster_nodes(tmp_path):
     nodes = []
 
-    def _start(n: int, *args) -> list[ClusterNode]:
-        new = [ClusterNode(tmp_path, *args) for _ in range(n)]
+    def _start(n: int, *args, **kwargs) -> list[ClusterNode]:
+        new = [ClusterNode(tmp_path, *args, **kwargs) for _ in range(n)]
         nodes.extend(new)
         return new
 

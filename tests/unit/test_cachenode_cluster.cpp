@@ -165,6 +165,63 @@ TEST_CASE("cachenode cluster: commands are routed to the slot's owner") {
     CHECK(w.route({"MGET", k, k2}, all) == "-TRYAGAIN Multiple keys request during rehashing of slot\r\n");
 }
 
+/// A claim of the slot ranges, as a master's ping carries it.
+State::SlotBits claim(std::initializer_list<std::pair<unsigned, unsigned>> ranges) {
+    State::SlotBits bits{};
+    for (auto [lo, hi] : ranges)
+        for (unsigned s = lo; s <= hi; ++s)
+            bits[s / 8] |= static_cast<std::uint8_t>(1u << (s % 8));
+    return bits;
+}
+
+TEST_CASE("cachenode cluster: a slot its owner no longer claims goes to the next claim, whatever its epoch") {
+    // What redis-cli --cluster fix does to slots that a node let go of (DELSLOTS): it gives
+    // them to a master, whose config epoch may well be older than that node's.
+    const std::string third_id(40, 'c');
+    World w(fmt::format("{} 127.0.0.1:7000@17000 myself,master - 0 0 4 connected 0-5460\n"
+                        "{} 127.0.0.1:7001@17001 master - 0 0 6 connected 5461-10922\n"
+                        "{} 127.0.0.1:7002@17002 master - 0 0 7 connected 10923-16383\n"
+                        "vars currentEpoch 7 lastVoteEpoch 0\n",
+                        me_id, peer_id, third_id));
+    State& st = *w.state;
+    KeySpec one{1, 1, 1, "readonly fast"};
+    auto owner = [&](unsigned slot) { return w.route({"GET", key_in(slot)}, one); };
+    auto moved_to = [](unsigned slot, int port) { return fmt::format("-MOVED {} 127.0.0.1:{}\r\n", slot, port); };
+
+    // An older claim does not take a slot its owner claims.
+    CHECK_FALSE(st.take_claims(peer_id, 6, claim({{5461, 10923}})).moved);
+    CHECK(owner(10923) == moved_to(10923, 7002));
+    // The third node, at epoch 7, lets 10923-10925 go: they stay its own here meanwhile (the
+    // cluster stays up, clients are sent there) ...
+    CHECK_FALSE(st.take_claims(third_id, 7, claim({{10926, 16383}})).moved);
+    CHECK(owner(10923) == moved_to(10923, 7002));
+    CHECK(w.run({"CLUSTER", "INFO"}).find("cluster_state:ok\r\n") != std::string::npos);
+    // ... until anyone claims them, even at the older epoch 6.
+    State::ClaimTaken took = st.take_claims(peer_id, 6, claim({{5461, 10923}}));
+    CHECK(took.moved);
+    CHECK_FALSE(took.lost_mine);
+    CHECK(owner(10923) == moved_to(10923, 7001));
+    // A slot claimed again by its owner is protected by its epoch again.
+    CHECK_FALSE(st.take_claims(third_id, 7, claim({{10924, 16383}})).moved);
+    CHECK_FALSE(st.take_claims(peer_id, 6, claim({{5461, 10924}})).moved);
+    CHECK(owner(10924) == moved_to(10924, 7002));
+    // fix's way: the third node lets 10925 go, this node takes it (DELSLOTS of what it thinks
+    // the third's, ADDSLOTS, BUMPEPOCH) and keeps it against older claims.
+    CHECK_FALSE(st.take_claims(third_id, 7, claim({{10926, 16383}})).moved);
+    CHECK(w.run({"CLUSTER", "DELSLOTS", "10925"}) == "+OK\r\n");
+    CHECK(w.run({"CLUSTER", "ADDSLOTS", "10925"}) == "+OK\r\n");
+    CHECK(w.run({"CLUSTER", "BUMPEPOCH"}) == "+BUMPED 8\r\n");
+    CHECK(owner(10925) == "run");
+    CHECK_FALSE(st.take_claims(peer_id, 6, claim({{5461, 10923}, {10925, 10925}})).moved);
+    CHECK_FALSE(st.take_claims(third_id, 7, claim({{10925, 16383}})).moved);
+    CHECK(owner(10925) == "run");
+    // A newer epoch takes this node's slots.
+    took = st.take_claims(peer_id, 9, claim({{0, 10}, {5461, 10923}}));
+    CHECK(took.lost_mine);
+    CHECK(owner(5) == moved_to(5, 7001));
+    CHECK(owner(11) == "run");
+}
+
 TEST_CASE("cachenode cluster: ASKING lets an importing slot serve one command") {
     World w(fmt::format("{} 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-8191 [9000-<-{}]\n"
                         "{} 127.0.0.1:7001@17001 master - 0 0 2 connected 8192-16383\n",

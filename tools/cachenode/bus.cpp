@@ -653,28 +653,10 @@ void Bus::handle(Link& l, const Message& m) {
             sender->paused = m.mflags & mf_paused;
             Node* my_master = (me.flags & f_replica) ? st.find(me.master_id) : nullptr;
             if (sender->flags & f_master) {
-                bool moved = false, lost_mine = false, lost_masters = false;
-                for (unsigned s = 0; s < slot_count; ++s) {
-                    if (!m.has_slot(s) || st.owner_[s] == sender || st.importing_[s])
-                        continue;
-                    Node* cur = st.owner_[s];
-                    // An owner that has turned replica keeps no claim: its pings carry its new
-                    // master's config epoch, which would otherwise shield its old slots from
-                    // that very master.
-                    if (cur && (cur->flags & f_master) && cur->config_epoch >= m.config_epoch)
-                        continue;
-                    if (cur == &me)
-                        st.migrating_[s] = nullptr;
-                    lost_mine |= cur == &me;
-                    lost_masters |= cur && cur == my_master;
-                    st.owner_[s] = sender;
-                    moved = true;
-                }
-                if (moved)
-                    st.changed();
+                State::ClaimTaken took = st.take_claims_locked(*sender, m.config_epoch, m.slots);
                 // This node (a master) or its master lost its last slot to sender in a newer
                 // epoch: sender took over by a failover, and this node follows it.
-                Node* loser = lost_mine ? &me : lost_masters ? my_master : nullptr;
+                Node* loser = took.lost_mine ? &me : took.lost_masters ? my_master : nullptr;
                 if (loser && std::find(st.owner_.begin(), st.owner_.end(), loser) == st.owner_.end()) {
                     log_.info("slots taken over by a newer config epoch: now a replica of the node that took them",
                               {{"master", sender->id}, {"epoch", m.config_epoch}});
@@ -766,7 +748,7 @@ bool Bus::may_vote_locked(Node& requester, const Message& m, std::int64_t now) {
     if (now - master->voted_time < 2 * timeout)
         return refuse("voted for a replica of the same master lately");
     for (unsigned s = 0; s < slot_count; ++s)
-        if (m.has_slot(s) && st.owner_[s] && st.owner_[s]->config_epoch > m.config_epoch)
+        if (m.has_slot(s) && st.owner_[s] && !st.unclaimed_.test(s) && st.owner_[s]->config_epoch > m.config_epoch)
             return refuse("a slot it claims has a newer owner");
     st.last_vote_epoch_ = m.current_epoch;
     master->voted_time = now;

@@ -317,7 +317,7 @@ bool State::parse_file(std::string_view text, std::string& error) {
     if (myself_.empty())
         return error = "no node is 'myself'", false;
     for (auto& [slot, id] : owned)
-        owner_[slot] = find(id);
+        set_owner(slot, find(id));
     for (auto& m : moving)
         if (Node* peer = find(m.peer))
             (m.migrating ? migrating_ : importing_)[m.slot] = peer;
@@ -813,7 +813,7 @@ void State::cmd_addslots(std::span<const std::string_view> argv, bool range, boo
         }
     }
     for (unsigned s : slots) {
-        owner_[s] = add ? &me() : nullptr;
+        set_owner(s, add ? &me() : nullptr);
         if (add)
             importing_[s] = nullptr;
     }
@@ -892,7 +892,7 @@ void State::cmd_setslot(std::span<const std::string_view> argv, std::string& out
             // claim wins over the old owner's when the bus spreads it.
             bump_epoch();
         }
-        owner_[slot] = n;
+        set_owner(slot, n);
     }
     changed();
     resp::simple(out, "OK");
@@ -902,7 +902,7 @@ State::NodeMap::iterator State::remove_locked(NodeMap::iterator it) {
     Node* n = it->second.get();
     for (unsigned s = 0; s < slot_count; ++s) {
         if (owner_[s] == n)
-            owner_[s] = nullptr;
+            set_owner(s, nullptr);
         if (migrating_[s] == n)
             migrating_[s] = nullptr;
         if (importing_[s] == n)
@@ -975,6 +975,49 @@ void State::cmd_forget(std::span<const std::string_view> argv, std::string& out)
     resp::simple(out, "OK");
 }
 
+State::ClaimTaken State::take_claims(std::string_view sender, std::uint64_t epoch, const SlotBits& claimed) {
+    std::lock_guard lock(mu_);
+    Node* n = find(sender);
+    return n && n != &me() ? take_claims_locked(*n, epoch, claimed) : ClaimTaken{};
+}
+
+State::ClaimTaken State::take_claims_locked(Node& sender, std::uint64_t epoch, const SlotBits& claimed) {
+    Node& mine = me();
+    Node* my_master = (mine.flags & f_replica) ? find(mine.master_id) : nullptr;
+    ClaimTaken took;
+    for (unsigned s = 0; s < slot_count; ++s) {
+        Node* cur = owner_[s];
+        if (!(claimed[s / 8] & (1u << (s % 8)))) {
+            // Kept, for the routing, until someone claims it: a node that let the slot go
+            // (DELSLOTS, or SETSLOT NODE to another) may have a newer epoch than the node that
+            // takes it over, which could then never take it here.
+            if (cur == &sender)
+                unclaimed_.set(s);
+            continue;
+        }
+        if (cur == &sender) {
+            unclaimed_.reset(s);
+            continue;
+        }
+        if (importing_[s])
+            continue;
+        // An owner that has turned replica keeps no claim either: its pings carry its new
+        // master's config epoch, which would otherwise shield its old slots from that very
+        // master.
+        if (cur && !unclaimed_.test(s) && (cur->flags & f_master) && cur->config_epoch >= epoch)
+            continue;
+        if (cur == &mine)
+            migrating_[s] = nullptr;
+        took.lost_mine |= cur == &mine;
+        took.lost_masters |= cur && cur == my_master;
+        set_owner(s, &sender);
+        took.moved = true;
+    }
+    if (took.moved)
+        changed();
+    return took;
+}
+
 bool State::bump_epoch() {
     Node& mine = me();
     std::uint64_t max = current_epoch_;
@@ -999,6 +1042,7 @@ void State::cmd_reset(std::span<const std::string_view> argv, std::string& out) 
         return;
     }
     owner_.fill(nullptr);
+    unclaimed_.reset();
     migrating_.fill(nullptr);
     importing_.fill(nullptr);
     if (mine.flags & f_replica) {
@@ -1037,7 +1081,7 @@ void State::follow_locked(Node& master) {
     mine.master_id = master.id;
     for (unsigned s = 0; s < slot_count; ++s) {
         if (owner_[s] == &mine)
-            owner_[s] = nullptr;
+            set_owner(s, nullptr);
         migrating_[s] = importing_[s] = nullptr;
     }
     election_ = {};
@@ -1058,7 +1102,7 @@ void State::promote_locked(std::uint64_t epoch) {
     if (old)
         for (unsigned s = 0; s < slot_count; ++s)
             if (owner_[s] == old) {
-                owner_[s] = &mine;
+                set_owner(s, &mine);
                 migrating_[s] = importing_[s] = nullptr;
             }
     repl_.promote();

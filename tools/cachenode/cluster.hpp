@@ -18,6 +18,7 @@
 
 #include <array>
 #include <atomic>
+#include <bitset>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -154,6 +155,23 @@ public:
     /// Every node this node knows, itself included, in CLUSTER NODES's order.
     std::vector<NodeView> view() const;
 
+    /// The slots a master claims in its pings and pongs: bit s set, it serves slot s.
+    using SlotBits = std::array<std::uint8_t, slot_count / 8>;
+    /// What a master's claim changed here (take_claims).
+    struct ClaimTaken {
+        bool moved = false;        ///< some slot is the claimant's now
+        bool lost_mine = false;    ///< one of them was this node's
+        bool lost_masters = false; ///< one of them was this replica's master's
+    };
+    /// A master's claim, as its pings and pongs carry it: sender serves the slots set in
+    /// claimed, with config epoch epoch.  A slot becomes sender's when nobody owns it, when its
+    /// owner no longer claims it, or when its owner's config epoch is older; a slot this node
+    /// imports stays as it is, for the tool moving it to close.  A slot recorded as sender's
+    /// that it no longer claims (CLUSTER DELSLOTS, a slot handed on by SETSLOT NODE) stays
+    /// sender's here, so that the cluster does not go down for it meanwhile, but the next claim
+    /// of anyone takes it, whatever its epoch.  Unknown senders and myself change nothing.
+    ClaimTaken take_claims(std::string_view sender, std::uint64_t epoch, const SlotBits& claimed);
+
 private:
     friend class Bus;
 
@@ -162,6 +180,13 @@ private:
     NodeMap::iterator remove_locked(NodeMap::iterator it);
     void cmd_meet(std::span<const std::string_view> argv, std::string& out);
     void cmd_forget(std::span<const std::string_view> argv, std::string& out);
+
+    ClaimTaken take_claims_locked(Node& sender, std::uint64_t epoch, const SlotBits& claimed);
+    /// Makes n the owner of slot (nullptr: none), which it claims.
+    void set_owner(unsigned slot, Node* n) {
+        owner_[slot] = n;
+        unclaimed_.reset(slot);
+    }
 
     Node& me() { return *nodes_.at(myself_); }
     const Node& me() const { return *nodes_.at(myself_); }
@@ -217,6 +242,8 @@ private:
     std::uint64_t current_epoch_ = 0;
     std::uint64_t last_vote_epoch_ = 0;
     std::array<Node*, slot_count> owner_{};
+    /// Slots whose owner (a peer) has stopped claiming them: any claim takes them.
+    std::bitset<slot_count> unclaimed_;
     std::array<Node*, slot_count> migrating_{};
     std::array<Node*, slot_count> importing_{};
     bool ok_ = false;
