@@ -539,8 +539,9 @@ def help_entries(reply: list) -> dict:
 def test_help_lists_the_subcommands_command_info_lists(start):
     n = start()
     a = Client(n.port)
-    for container in (b"client", b"config", b"object"):
+    for container in (b"client", b"command", b"config", b"function", b"latency", b"memory", b"object", b"slowlog"):
         helped = help_entries(a.call(container.upper(), "HELP"))
+        helped.pop(b"(no", None)  # COMMAND alone
         info = a.call("COMMAND", "INFO", container)[0]
         assert set(helped) == {s[0].split(b"|")[1] for s in info[9]}, container
         assert list(helped)[-1] == b"help"
@@ -572,6 +573,10 @@ def test_cluster_commands_are_listed_and_disabled_without_cluster(start):
                 ("READWRITE",)):
         assert a.call(*cmd) == disabled, cmd
     assert a.call("CLUSTER", "NOSUCH") == b"-ERR unknown subcommand 'NOSUCH'. Try CLUSTER HELP."
+    # An unknown subcommand is refused before it is queued, as Redis refuses it.
+    assert a.call("MULTI") == b"+OK"
+    assert a.call("memory", "doctor") == b"-ERR unknown subcommand 'doctor'. Try MEMORY HELP."
+    assert a.call("EXEC") == b"-EXECABORT Transaction discarded because of previous errors."
     assert a.call("CLUSTER", "INFO", "x") == b"-ERR wrong number of arguments for 'cluster|info' command"
     assert a.call("CLUSTER", "MEET", "127.0.0.1") == b"-ERR wrong number of arguments for 'cluster|meet' command"
     assert a.call("WAIT", "0", "0").startswith(b"-ERR unknown command 'WAIT'")

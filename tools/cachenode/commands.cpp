@@ -1463,11 +1463,20 @@ void cmd_swapdb(Ctx& c) { resp::error(c.out, "ERR SWAPDB is not supported: cache
 /// FUNCTION FLUSH: there are no functions, so there is nothing to flush; tools that reset a
 /// server before a test send it.
 void cmd_function(Ctx& c) {
-    if (!iequals(c.argv[1], "FLUSH") || c.argv.size() > 3 ||
-        (c.argv.size() == 3 && !iequals(c.argv[2], "ASYNC") && !iequals(c.argv[2], "SYNC"))) {
-        resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. "
-                                       "Only FUNCTION FLUSH is supported.",
+    // execute() found the subcommand in the table and checked its arity.
+    if (iequals(c.argv[1], "HELP")) {
+        help_reply(c, "FUNCTION", {"FLUSH [ASYNC|SYNC]", "    Remove every function: there are none to remove."});
+        return;
+    }
+    // FLUSH, in Redis's words.
+    if (c.argv.size() > 3) {
+        resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION "
+                                       "HELP.",
                                        c.argv[1].substr(0, 128)));
+        return;
+    }
+    if (c.argv.size() == 3 && !iequals(c.argv[2], "ASYNC") && !iequals(c.argv[2], "SYNC")) {
+        resp::error(c.out, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
         return;
     }
     resp::simple(c.out, "OK");
@@ -1981,6 +1990,13 @@ void cmd_object(Ctx& c) {
 
 void cmd_memory(Ctx& c) {
     // execute() found the subcommand in the table and checked its arity.
+    if (iequals(c.argv[1], "HELP")) {
+        help_reply(c, "MEMORY",
+                   {"USAGE <key> [SAMPLES <count>]",
+                    "    Give the bytes a key and its value take, counted whole (SAMPLES is accepted and ignored).",
+                    "STATS", "    Give the memory the keys take, the limit, and the process's resident size."});
+        return;
+    }
     if (iequals(c.argv[1], "USAGE")) {
         for (std::size_t i = 3; i < c.argv.size(); ++i) {
             std::int64_t n = 0;
@@ -2133,7 +2149,12 @@ void cmd_lcs(Ctx& c) {
 void cmd_slowlog(Ctx& c) {
     std::string_view sub = c.argv[1];
     SlowLog& log = c.sh.slowlog;
-    if (iequals(sub, "GET") && c.argv.size() <= 3) {
+    if (iequals(sub, "HELP")) {
+        help_reply(c, "SLOWLOG",
+                   {"GET [<count>]", "    Give the <count> newest entries (10; -1 for all): id, time, duration in "
+                                     "microseconds, command, client address and name.",
+                    "LEN", "    Give the number of entries.", "RESET", "    Remove every entry."});
+    } else if (iequals(sub, "GET") && c.argv.size() <= 3) {
         std::int64_t count = 10;
         if (c.argv.size() == 3 && (!parse_i64(c.argv[2], count) || count < -1)) {
             resp::error(c.out, "ERR count should be greater than or equal to -1");
@@ -2170,7 +2191,11 @@ void cmd_slowlog(Ctx& c) {
 void cmd_latency(Ctx& c) {
     // execute() found the subcommand in the table and checked its arity.
     LatencyEvent& ev = c.sh.latency;
-    if (iequals(c.argv[1], "LATEST")) {
+    if (iequals(c.argv[1], "HELP")) {
+        help_reply(c, "LATENCY",
+                   {"LATEST", "    Give the 'command' event: when it last happened, its latest and longest time in ms.",
+                    "RESET [<event> ...]", "    Forget the events named ('command' is the only one), or all."});
+    } else if (iequals(c.argv[1], "LATEST")) {
         std::lock_guard lock(ev.mu);
         if (ev.latest_time_s == 0) {
             resp::array(c.out, 0);
@@ -2415,6 +2440,7 @@ constexpr Subcommand subcommands[] = {
     {"cluster", "slaves", 3, "admin stale", 0, 0, 0, "@admin @slow @dangerous"},
     {"cluster", "slots", 2, "stale", 0, 0, 0, "@slow"},
     {"command", "count", 2, "loading stale", 0, 0, 0, "@slow @connection"},
+    {"command", "help", 2, "loading stale", 0, 0, 0, "@slow @connection"},
     {"command", "docs", -2, "loading stale", 0, 0, 0, "@slow @connection"},
     {"command", "getkeys", -4, "loading stale", 0, 0, 0, "@slow @connection"},
     {"command", "getkeysandflags", -4, "loading stale", 0, 0, 0, "@slow @connection"},
@@ -2426,8 +2452,11 @@ constexpr Subcommand subcommands[] = {
     {"config", "rewrite", 2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
     {"config", "help", 2, "loading stale", 0, 0, 0, "@slow"},
     {"function", "flush", -2, "noscript write", 0, 0, 0, "@write @slow @scripting"},
+    {"function", "help", 2, "loading stale", 0, 0, 0, "@slow @scripting"},
+    {"latency", "help", 2, "loading stale", 0, 0, 0, "@slow"},
     {"latency", "latest", 2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
     {"latency", "reset", -2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"memory", "help", 2, "loading stale", 0, 0, 0, "@slow"},
     {"memory", "stats", 2, "readonly", 0, 0, 0, "@slow"},
     {"memory", "usage", -3, "readonly", 2, 2, 1, "@read @slow"},
     {"object", "encoding", 3, "readonly", 2, 2, 1, "@keyspace @read @slow"},
@@ -2436,6 +2465,7 @@ constexpr Subcommand subcommands[] = {
     {"object", "idletime", 3, "readonly", 2, 2, 1, "@keyspace @read @slow"},
     {"object", "refcount", 3, "readonly", 2, 2, 1, "@keyspace @read @slow"},
     {"slowlog", "get", -2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"slowlog", "help", 2, "loading stale", 0, 0, 0, "@slow"},
     {"slowlog", "len", 2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
     {"slowlog", "reset", 2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
 };
@@ -2513,6 +2543,7 @@ constexpr Doc docs[] = {
     {"cluster|slots", "3.0.0", "Returns the slot ranges and the nodes serving them."},
     {"command", "2.8.13", "Describes the commands the server answers."},
     {"command|count", "2.8.13", "Returns how many commands there are."},
+    {"command|help", "5.0.0", "Lists COMMAND's subcommands."},
     {"command|docs", "7.0.0", "Returns each command's version, group and summary."},
     {"command|getkeys", "2.8.13", "Returns the keys a full command line names."},
     {"command|getkeysandflags", "7.0.0", "Returns the keys a full command line names, with how each is used."},
@@ -2541,6 +2572,7 @@ constexpr Doc docs[] = {
     {"flushdb", "1.0.0", "Deletes every key of the (single) database."},
     {"function", "7.0.0", "Functions: only FLUSH, which has nothing to remove."},
     {"function|flush", "7.0.0", "Removes every function: there are none."},
+    {"function|help", "7.0.0", "Lists FUNCTION's subcommands."},
     {"get", "1.0.0", "Returns a key's string value."},
     {"getbit", "2.2.0", "Returns one bit of a key's string value."},
     {"getdel", "6.2.0", "Returns a key's string value and deletes the key."},
@@ -2571,10 +2603,12 @@ constexpr Doc docs[] = {
     {"keys", "1.0.0", "Returns the keys that match a pattern."},
     {"lastsave", "1.0.0", "Returns when the server started: nothing is ever saved."},
     {"latency", "2.8.13", "The latency monitor of slow commands."},
+    {"latency|help", "2.8.13", "Lists LATENCY's subcommands."},
     {"latency|latest", "2.8.13", "Returns the latest and longest slow command event."},
     {"latency|reset", "2.8.13", "Forgets the recorded events."},
     {"lcs", "7.0.0", "Returns the longest common subsequence of two string values."},
     {"memory", "4.0.0", "Memory use of keys and of the server."},
+    {"memory|help", "4.0.0", "Lists MEMORY's subcommands."},
     {"memory|stats", "4.0.0", "Returns the server's memory use."},
     {"memory|usage", "4.0.0", "Returns the bytes a key and its value take."},
     {"mget", "1.0.0", "Returns the string values of several keys."},
@@ -2615,6 +2649,7 @@ constexpr Doc docs[] = {
     {"setrange", "2.2.0", "Overwrites part of a key's string value."},
     {"slowlog", "2.2.12", "The log of slow commands."},
     {"slowlog|get", "2.2.12", "Returns the newest slow log entries."},
+    {"slowlog|help", "6.2.0", "Lists SLOWLOG's subcommands."},
     {"slowlog|len", "2.2.12", "Returns the number of slow log entries."},
     {"slowlog|reset", "2.2.12", "Empties the slow log."},
     {"shutdown", "1.0.0", "Stops the server as SIGTERM does; SAVE is refused."},
@@ -2900,6 +2935,15 @@ void cmd_command(Ctx& c) {
             describe(c, described(cmd));
     } else if (iequals(sub, "COUNT")) {
         resp::integer(c.out, std::size(commands));
+    } else if (iequals(sub, "HELP")) {
+        help_reply(c, "COMMAND",
+                   {"(no subcommand)", "    Describe every command.", "COUNT", "    Give the number of commands.",
+                    "DOCS [<command-name> ...]", "    Give each command's summary, version and group, or every one's.",
+                    "GETKEYS <full-command>", "    Give the keys of a whole command line.",
+                    "GETKEYSANDFLAGS <full-command>", "    Give the keys of a whole command line and how each is used.",
+                    "INFO [<command-name> ...]", "    Describe the commands named, or every one.",
+                    "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+                    "    List the names of commands and subcommands, all or those matching the filter."});
     } else if (iequals(sub, "INFO") || iequals(sub, "DOCS")) {
         bool info = iequals(sub, "INFO");
         if (c.argv.size() == 2) {
