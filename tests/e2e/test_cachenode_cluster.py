@@ -95,11 +95,11 @@ def check(node: ClusterNode) -> subprocess.CompletedProcess:
                           stderr=subprocess.STDOUT, timeout=60, text=True)
 
 
-def test_without_cluster_the_cluster_commands_do_not_exist(tmp_path):
+def test_without_cluster_the_cluster_commands_are_disabled(tmp_path):
     n = Node(tmp_path)
     try:
-        assert n.cli("CLUSTER", "INFO").startswith("ERR unknown command 'CLUSTER'")
-        assert n.cli("ASKING").startswith("ERR unknown command 'ASKING'")
+        assert n.cli("CLUSTER", "INFO") == "ERR This instance has cluster support disabled"
+        assert n.cli("ASKING") == "ERR This instance has cluster support disabled"
         assert "cluster_enabled" not in n.cli("INFO")
         assert "redis_mode:standalone" in n.cli("INFO", "server")
     finally:

@@ -1,10 +1,13 @@
 """End-to-end tests of cachenode's command families beyond what the differential test
 (test_cachenode_differential.py) compares with Redis: what needs two clients or time."""
+import socket
 import threading
 import time
 
+import pytest
+
 from test_cachenode import recv_all, resp_command, start  # noqa: F401
-from test_cachenode_differential import Client
+from test_cachenode_differential import REDIS_SERVER, Client, redis  # noqa: F401
 
 
 def test_watch_aborts_exec_when_another_client_writes(start):
@@ -513,3 +516,152 @@ def test_config_set_request_limits_apply_to_every_client(start):
     c.s.sendall(resp_command("MSET", "x", "v" * (2 << 20), "y", "v" * (2 << 20)))
     assert recv_all(c.s).startswith(b"-ERR Protocol error: request larger than 3145728 bytes")
     assert a.call("STRLEN", "k") == 2 << 20 and a.call("EXISTS", "x") == 0
+
+
+def help_entries(reply: list) -> dict:
+    """A HELP reply in Redis's shape, status lines: its usage line, then each entry's synopsis
+    (a line at the margin) with the indented lines under it.  Returns {first word of the
+    synopsis: lines}."""
+    assert all(line.startswith(b"+") for line in reply), reply
+    reply = [line[1:] for line in reply]
+    assert reply[0].endswith(b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"), reply[0]
+    entries = {}
+    for line in reply[1:]:
+        if line.startswith(b" "):
+            entries[word].append(line)
+        else:
+            word = line.split(b" ")[0].lower()
+            entries[word] = []
+    assert all(entries.values()), entries  # each synopsis has its description
+    return entries
+
+
+def test_help_lists_the_subcommands_command_info_lists(start):
+    n = start()
+    a = Client(n.port)
+    for container in (b"client", b"command", b"config", b"function", b"latency", b"memory", b"object", b"slowlog"):
+        helped = help_entries(a.call(container.upper(), "HELP"))
+        helped.pop(b"(no", None)  # COMMAND alone
+        info = a.call("COMMAND", "INFO", container)[0]
+        assert set(helped) == {s[0].split(b"|")[1] for s in info[9]}, container
+        assert list(helped)[-1] == b"help"
+        assert a.call(container, "HELP", "x") == \
+            b"-ERR wrong number of arguments for '%s|help' command" % container
+    # Redis's arity, flags and categories, which Redis gives all three HELPs alike.
+    assert a.call("COMMAND", "INFO", "client|help", "config|help", "cluster|help") == [
+        [b"client|help", 2, [b"+loading", b"+stale"], 0, 0, 0, [b"+@slow", b"+@connection"], [], [], []],
+        [b"config|help", 2, [b"+loading", b"+stale"], 0, 0, 0, [b"+@slow"], [], [], []],
+        [b"cluster|help", 2, [b"+loading", b"+stale"], 0, 0, 0, [b"+@slow"], [], [], []]]
+    # Status lines in RESP3 too, as Redis sends them.
+    s = n.connect()
+    s.sendall(resp_command("HELLO", "3") + resp_command("CONFIG", "HELP"))
+    data = b""
+    while not data.endswith(b"+    Print this help.\r\n"):
+        chunk = s.recv(65536)
+        assert chunk, data
+        data += chunk
+    assert b"\r\n*11\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n" in data
+    s.close()
+
+
+def test_cluster_commands_are_listed_and_disabled_without_cluster(start):
+    n = start()
+    a = Client(n.port)
+    disabled = b"-ERR This instance has cluster support disabled"
+    # As Redis 7.0 answers without cluster mode: HELP too.
+    for cmd in (("CLUSTER", "HELP"), ("CLUSTER", "INFO"), ("CLUSTER", "KEYSLOT", "k"), ("ASKING",), ("READONLY",),
+                ("READWRITE",)):
+        assert a.call(*cmd) == disabled, cmd
+    assert a.call("CLUSTER", "NOSUCH") == b"-ERR unknown subcommand 'NOSUCH'. Try CLUSTER HELP."
+    # An unknown subcommand is refused before it is queued, as Redis refuses it.
+    assert a.call("MULTI") == b"+OK"
+    assert a.call("memory", "doctor") == b"-ERR unknown subcommand 'doctor'. Try MEMORY HELP."
+    assert a.call("EXEC") == b"-EXECABORT Transaction discarded because of previous errors."
+    assert a.call("CLUSTER", "INFO", "x") == b"-ERR wrong number of arguments for 'cluster|info' command"
+    assert a.call("CLUSTER", "MEET", "127.0.0.1") == b"-ERR wrong number of arguments for 'cluster|meet' command"
+    assert a.call("WAIT", "0", "0").startswith(b"-ERR unknown command 'WAIT'")
+    # Listed as in Redis's command table, whatever the mode (introspection-2's pattern test).
+    assert sorted(a.call("COMMAND", "LIST", "FILTERBY", "PATTERN", "cl*help")) == [b"client|help", b"cluster|help"]
+    assert sorted(a.call("COMMAND", "LIST", "FILTERBY", "PATTERN", "config|*re*")) == \
+        [b"config|resetstat", b"config|rewrite"]
+    subs = {s[0] for s in a.call("COMMAND", "INFO", "cluster")[0][9]}
+    assert {b"cluster|help", b"cluster|slots", b"cluster|setslot", b"cluster|shards"} <= subs
+    assert a.call("COMMAND", "DOCS", "cluster|help") == [
+        b"cluster|help", [b"summary", b"Lists CLUSTER's subcommands.", b"since", b"5.0.0", b"group", b"cluster"]]
+    assert a.call("CONFIG", "REWRITE") == b"-ERR The server is running without a config file"
+
+
+def test_migrate_is_listed_with_movable_keys(start):
+    n = start()
+    a = Client(n.port)
+    assert a.call("COMMAND", "INFO", "migrate")[0][:7] == [
+        b"migrate", -6, [b"+write", b"+movablekeys"], 3, 3, 1, [b"+@keyspace", b"+@write", b"+@slow", b"+@dangerous"]]
+    line = ("MIGRATE", "h", "1", "", "0", "5")
+    assert a.call("COMMAND", "GETKEYS", *line) == [b""]
+    assert a.call("COMMAND", "GETKEYS", *line, "AUTH2", "KEYS", "KEYS", "KEYS", "a", "b") == [b"a", b"b"]
+    assert a.call("COMMAND", "GETKEYSANDFLAGS", *line, "COPY", "KEYS", "a") == [[b"a", [b"+RW", b"+access",
+                                                                                      b"+delete"]]]
+    assert a.call("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "5", "KEYS", "a") == \
+        b"-ERR Invalid arguments specified for command"
+
+
+def test_migrate_between_standalone_nodes(start):
+    a, b = start(), start("--requirepass", "pw")
+    src, dst = Client(a.port), Client(b.port)
+    assert dst.call("AUTH", "pw") == b"+OK"
+    assert src.call("SET", "s1", "one", "PX", "60000") == b"+OK"
+    assert src.call("SET", "s2", "two") == b"+OK"
+    assert src.call("HSET", "h", "f1", "v1", "f2", "v2") == 2
+    to = ("MIGRATE", "127.0.0.1", b.port)
+    assert src.call(*to, "s1", 0, 1000) == b"-ERR Target instance replied with error: NOAUTH Authentication required."
+    assert src.call(*to, "s1", 0, 1000, "AUTH", "nope").startswith(b"-ERR Target instance replied with error: WRONGPASS")
+    assert src.call(*to, "", 0, 1000, "AUTH", "pw", "KEYS", "s1", "s2", "missing") == b"+OK"
+    assert src.call("EXISTS", "s1", "s2") == 0
+    assert dst.call("MGET", "s1", "s2") == [b"one", b"two"]
+    assert 0 < dst.call("PTTL", "s1") <= 60000 and dst.call("PTTL", "s2") == -1
+    assert src.call(*to, "s1", 0, 1000, "AUTH", "pw") == b"+NOKEY"
+    # COPY keeps the source's key; without REPLACE the target's key stays.
+    assert src.call("SET", "s2", "again") == b"+OK"
+    assert src.call(*to, "s2", 0, 1000, "AUTH2", "default", "pw", "COPY") == \
+        b"-ERR Target instance replied with error: BUSYKEY Target key name already exists."
+    assert dst.call("GET", "s2") == b"two"
+    assert src.call(*to, "s2", 0, 1000, "AUTH2", "default", "pw", "COPY", "REPLACE") == b"+OK"
+    assert src.call("GET", "s2") == dst.call("GET", "s2") == b"again"
+    # A hash travels whole.
+    assert src.call(*to, "h", 0, 1000, "AUTH", "pw") == b"+OK"
+    assert src.call("EXISTS", "h") == 0
+    assert dst.call("HGETALL", "h") == [b"f1", b"v1", b"f2", b"v2"]
+    assert src.call(*to, "h", 1, 1000).startswith(b"-ERR cachenode has a single database")
+    assert src.call(*to, "s2", 0, 1000, "KEYS", "s2") == \
+        b"-ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+
+
+def test_migrate_times_out_on_a_target_that_does_not_answer(start):
+    a = start()
+    src = Client(a.port)
+    assert src.call("SET", "k", "v") == b"+OK"
+    # Connections are accepted (the backlog) and never read from, never answered.
+    with socket.socket() as mute:
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(4)
+        t = time.monotonic()
+        assert src.call("MIGRATE", "127.0.0.1", mute.getsockname()[1], "k", 0, 300) == \
+            b"-IOERR error or timeout reading to target instance"
+        assert 0.25 <= time.monotonic() - t < 3
+    assert src.call("GET", "k") == b"v"
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, not listening: the connection is refused
+        assert src.call("MIGRATE", "127.0.0.1", port, "k", 0, 300) == b"-IOERR error or timeout connecting to the client"
+
+
+@pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
+def test_migrate_to_redis_is_refused(start, redis):
+    a = start()
+    src, theirs = Client(a.port), Client(redis)
+    assert src.call("SET", "k", "v") == b"+OK"
+    assert src.call("MIGRATE", "127.0.0.1", redis, "k", 0, 1000) == (
+        b"-ERR Target instance is not a cachenode: MIGRATE carries cachenode's own DUMP payload, which only a "
+        b"cachenode takes")
+    assert src.call("GET", "k") == b"v"
+    assert theirs.call("DBSIZE") == 0

@@ -227,3 +227,34 @@ TEST_CASE("cachenode RESP: CLIENT PAUSE WRITE leaves a write and what follows it
     CHECK(out == "+OK\r\n");
     CHECK(c.send(rest) == "+OK\r\n$1\r\nv\r\n");
 }
+
+TEST_CASE("cachenode RESP: an unknown subcommand is refused before it is queued, as Redis refuses it") {
+    Conn c;
+    CHECK(c.send(cmd({"MULTI"}) + cmd({"memory", "doctor"}) + cmd({"CLIENT", "ID"}) + cmd({"EXEC"})) ==
+          "+OK\r\n-ERR unknown subcommand 'doctor'. Try MEMORY HELP.\r\n+QUEUED\r\n"
+          "-EXECABORT Transaction discarded because of previous errors.\r\n");
+    // Without --cluster, CLUSTER is known and disabled; its subcommands are looked up first.
+    CHECK(c.send(cmd({"CLUSTER", "HELP"}) + cmd({"CLUSTER", "NOSUCH"}) + cmd({"CLUSTER", "INFO", "x"})) ==
+          "-ERR This instance has cluster support disabled\r\n-ERR unknown subcommand 'NOSUCH'. Try CLUSTER HELP.\r\n"
+          "-ERR wrong number of arguments for 'cluster|info' command\r\n");
+}
+
+TEST_CASE("cachenode RESP: COMMAND GETKEYS finds MIGRATE's keys as Redis 7.0 does") {
+    Conn c;
+    CHECK(c.send(cmd({"COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "5"})) == "*1\r\n$1\r\nk\r\n");
+    CHECK(c.send(cmd({"COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5", "COPY", "KEYS", "a", "b"})) ==
+          "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+    // AUTH's and AUTH2's arguments are never the KEYS keyword.
+    CHECK(c.send(cmd({"COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5", "AUTH2", "KEYS", "KEYS", "KEYS",
+                      "a"})) == "*1\r\n$1\r\na\r\n");
+    CHECK(c.send(cmd({"COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5", "AUTH", "KEYS", "x"})) ==
+          "*1\r\n$0\r\n\r\n");
+    // A KEYS that is the last argument is not looked at: the key argument, as in Redis.
+    CHECK(c.send(cmd({"COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5", "AUTH", "x", "KEYS"})) ==
+          "*1\r\n$0\r\n\r\n");
+    // KEYS after a key argument: MIGRATE refuses it, and there are no keys.
+    CHECK(c.send(cmd({"COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "5", "KEYS", "a"})) ==
+          "-ERR Invalid arguments specified for command\r\n");
+    CHECK(c.send(cmd({"COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5", "KEYS", "KEYS"})) ==
+          "*1\r\n$4\r\nKEYS\r\n");
+}

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <functional>
 #include <cstring>
+#include <initializer_list>
 #include <ctime>
 #include <chrono>
 #include <limits>
@@ -82,6 +83,17 @@ void err_wrongtype(std::string& out) {
 bool r3(const Ctx& c) { return c.client.resp == 3; }
 /// A null reply in the client's protocol.
 void nil(Ctx& c) { resp::null(c.out, r3(c)); }
+
+/// A container's HELP reply in Redis's shape (simple strings in either protocol): the usage
+/// line, then each subcommand's synopsis with its description indented under it, HELP last.
+void help_reply(Ctx& c, std::string_view container, std::initializer_list<std::string_view> lines) {
+    resp::array(c.out, lines.size() + 3);
+    resp::simple(c.out, fmt::format("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", container));
+    for (std::string_view l : lines)
+        resp::simple(c.out, l);
+    resp::simple(c.out, "HELP");
+    resp::simple(c.out, "    Print this help.");
+}
 
 /// Checks the size of a key argument, replying with an error when it is too large.
 bool key_ok(Ctx& c, std::string_view key) {
@@ -1355,14 +1367,33 @@ void cmd_client(Ctx& c) {
         c.sh.pause.end_ms.store(0);
         c.sh.pause.mode.store(Shared::Pause::none);
         resp::simple(c.out, "OK");
-    } else if (iequals(sub, "NO-EVICT")) {
-        // Every client is served alike: eviction never looks at who asks.
+    } else if (iequals(sub, "HELP")) {
+        help_reply(c, "CLIENT",
+                   {"ID", "    Give this connection's id, unique for the server's lifetime.", "GETNAME",
+                    "    Give the name CLIENT SETNAME or HELLO gave this connection, or a null.", "SETNAME <name>",
+                    "    Name this connection (no spaces or special characters); an empty name removes it.", "INFO",
+                    "    Describe this connection in one CLIENT LIST line.", "LIST [TYPE <type>] [ID <id> [<id> ...]]",
+                    "    Describe every connection, or those of a type or with the ids given, a line each.",
+                    "KILL <ip:port>", "    Close the connection coming from <ip:port>.",
+                    "KILL <filter> <value> [<filter> <value> ...]",
+                    "    Close every connection matching all the filters, and count them. Filters:",
+                    "    * ID <id>", "    * ADDR <ip:port>     where the connection comes from",
+                    "    * LADDR <ip:port>    the address of this server it reached",
+                    "    * TYPE <type>        (NORMAL|MASTER|REPLICA|PUBSUB): all clients are NORMAL",
+                    "    * USER <username>    all clients are 'default'",
+                    "    * SKIPME (YES|NO)    spare this connection (the default, YES)",
+                    "REPLY (ON|OFF|SKIP)", "    Turn this connection's replies on or off, or drop the next one only.",
+                    "PAUSE <timeout> [WRITE|ALL]",
+                    "    Hold back every client's commands, or only those that write, for <timeout> ms.", "UNPAUSE",
+                    "    End a pause now.", "NO-EVICT (ON|OFF)",
+                    "    Accepted for Redis's clients: eviction never depends on the connection."});
+    } else {
+        // NO-EVICT, the one left (execute() found the subcommand in the table).  Every client
+        // is served alike: eviction never looks at who asks.
         if (iequals(c.argv[2], "ON") || iequals(c.argv[2], "OFF"))
             resp::simple(c.out, "OK");
         else
             err_syntax(c.out);
-    } else {
-        resp::error(c.out, fmt::format("ERR unknown subcommand '{}'. Try CLIENT HELP.", sub.substr(0, 128)));
     }
 }
 
@@ -1432,11 +1463,20 @@ void cmd_swapdb(Ctx& c) { resp::error(c.out, "ERR SWAPDB is not supported: cache
 /// FUNCTION FLUSH: there are no functions, so there is nothing to flush; tools that reset a
 /// server before a test send it.
 void cmd_function(Ctx& c) {
-    if (!iequals(c.argv[1], "FLUSH") || c.argv.size() > 3 ||
-        (c.argv.size() == 3 && !iequals(c.argv[2], "ASYNC") && !iequals(c.argv[2], "SYNC"))) {
-        resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. "
-                                       "Only FUNCTION FLUSH is supported.",
+    // execute() found the subcommand in the table and checked its arity.
+    if (iequals(c.argv[1], "HELP")) {
+        help_reply(c, "FUNCTION", {"FLUSH [ASYNC|SYNC]", "    Remove every function: there are none to remove."});
+        return;
+    }
+    // FLUSH, in Redis's words.
+    if (c.argv.size() > 3) {
+        resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION "
+                                       "HELP.",
                                        c.argv[1].substr(0, 128)));
+        return;
+    }
+    if (c.argv.size() == 3 && !iequals(c.argv[2], "ASYNC") && !iequals(c.argv[2], "SYNC")) {
+        resp::error(c.out, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
         return;
     }
     resp::simple(c.out, "OK");
@@ -1905,24 +1945,14 @@ const char* string_encoding(std::string_view v) {
 }
 
 void cmd_object(Ctx& c) {
+    // execute() found the subcommand in the table and checked its arity.
     std::string_view sub = c.argv[1];
-    if (iequals(sub, "HELP") && c.argv.size() == 2) {
-        const char* lines[] = {"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                               "ENCODING <key>", "    Return the kind of internal representation Redis would use.",
-                               "FREQ <key>", "    Return the access frequency (under the s3fifo policy).",
-                               "IDLETIME <key>", "    Return the seconds since the key was last read or written.",
-                               "REFCOUNT <key>", "    Return the number of references of the value (always 1).",
-                               "HELP", "    Print this help."};
-        resp::array(c.out, std::size(lines));
-        for (const char* l : lines)
-            resp::simple(c.out, l);
-        return;
-    }
-    bool known = iequals(sub, "ENCODING") || iequals(sub, "FREQ") || iequals(sub, "IDLETIME") ||
-                 iequals(sub, "REFCOUNT");
-    if (!known || c.argv.size() != 3) {
-        resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try OBJECT HELP.",
-                                       sub.substr(0, 128)));
+    if (iequals(sub, "HELP")) {
+        help_reply(c, "OBJECT",
+                   {"ENCODING <key>", "    Return the kind of internal representation Redis would use.", "FREQ <key>",
+                    "    Return the access frequency (under the s3fifo policy).", "IDLETIME <key>",
+                    "    Return the seconds since the key was last read or written.", "REFCOUNT <key>",
+                    "    Return the number of references of the value (always 1)."});
         return;
     }
     // OBJECT looks without using the key: neither its access time nor the hit counters change.
@@ -1959,8 +1989,15 @@ void cmd_object(Ctx& c) {
 }
 
 void cmd_memory(Ctx& c) {
-    std::string_view sub = c.argv[1];
-    if (iequals(sub, "USAGE") && c.argv.size() >= 3) {
+    // execute() found the subcommand in the table and checked its arity.
+    if (iequals(c.argv[1], "HELP")) {
+        help_reply(c, "MEMORY",
+                   {"USAGE <key> [SAMPLES <count>]",
+                    "    Give the bytes a key and its value take, counted whole (SAMPLES is accepted and ignored).",
+                    "STATS", "    Give the memory the keys take, the limit, and the process's resident size."});
+        return;
+    }
+    if (iequals(c.argv[1], "USAGE")) {
         for (std::size_t i = 3; i < c.argv.size(); ++i) {
             std::int64_t n = 0;
             if (!iequals(c.argv[i], "SAMPLES") || i + 1 >= c.argv.size()) {
@@ -1979,26 +2016,22 @@ void cmd_memory(Ctx& c) {
             resp::integer(c.out, static_cast<std::int64_t>(bytes));
         return;
     }
-    if (iequals(sub, "STATS") && c.argv.size() == 2) {
-        StoreStats st = c.sh.stats.store_stats();
-        std::size_t rss = resident_bytes();
-        resp::map(c.out, 6, r3(c));
-        resp::bulk(c.out, "total.allocated");
-        resp::integer(c.out, static_cast<std::int64_t>(st.used));
-        resp::bulk(c.out, "keys.count");
-        resp::integer(c.out, static_cast<std::int64_t>(st.keys));
-        resp::bulk(c.out, "keys.bytes-per-key");
-        resp::integer(c.out, st.keys ? static_cast<std::int64_t>(st.used / st.keys) : 0);
-        resp::bulk(c.out, "dataset.bytes");
-        resp::integer(c.out, static_cast<std::int64_t>(st.used));
-        resp::bulk(c.out, "maxmemory");
-        resp::integer(c.out, static_cast<std::int64_t>(st.limit));
-        resp::bulk(c.out, "rss-bytes");
-        resp::integer(c.out, static_cast<std::int64_t>(rss));
-        return;
-    }
-    resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try MEMORY HELP.",
-                                   sub.substr(0, 128)));
+    // STATS.
+    StoreStats st = c.sh.stats.store_stats();
+    std::size_t rss = resident_bytes();
+    resp::map(c.out, 6, r3(c));
+    resp::bulk(c.out, "total.allocated");
+    resp::integer(c.out, static_cast<std::int64_t>(st.used));
+    resp::bulk(c.out, "keys.count");
+    resp::integer(c.out, static_cast<std::int64_t>(st.keys));
+    resp::bulk(c.out, "keys.bytes-per-key");
+    resp::integer(c.out, st.keys ? static_cast<std::int64_t>(st.used / st.keys) : 0);
+    resp::bulk(c.out, "dataset.bytes");
+    resp::integer(c.out, static_cast<std::int64_t>(st.used));
+    resp::bulk(c.out, "maxmemory");
+    resp::integer(c.out, static_cast<std::int64_t>(st.limit));
+    resp::bulk(c.out, "rss-bytes");
+    resp::integer(c.out, static_cast<std::int64_t>(rss));
 }
 
 /// proto-max-bulk-len: as CONFIG SET made it, else the largest key or value the command line
@@ -2116,7 +2149,12 @@ void cmd_lcs(Ctx& c) {
 void cmd_slowlog(Ctx& c) {
     std::string_view sub = c.argv[1];
     SlowLog& log = c.sh.slowlog;
-    if (iequals(sub, "GET") && c.argv.size() <= 3) {
+    if (iequals(sub, "HELP")) {
+        help_reply(c, "SLOWLOG",
+                   {"GET [<count>]", "    Give the <count> newest entries (10; -1 for all): id, time, duration in "
+                                     "microseconds, command, client address and name.",
+                    "LEN", "    Give the number of entries.", "RESET", "    Remove every entry."});
+    } else if (iequals(sub, "GET") && c.argv.size() <= 3) {
         std::int64_t count = 10;
         if (c.argv.size() == 3 && (!parse_i64(c.argv[2], count) || count < -1)) {
             resp::error(c.out, "ERR count should be greater than or equal to -1");
@@ -2151,9 +2189,13 @@ void cmd_slowlog(Ctx& c) {
 }
 
 void cmd_latency(Ctx& c) {
-    std::string_view sub = c.argv[1];
+    // execute() found the subcommand in the table and checked its arity.
     LatencyEvent& ev = c.sh.latency;
-    if (iequals(sub, "LATEST") && c.argv.size() == 2) {
+    if (iequals(c.argv[1], "HELP")) {
+        help_reply(c, "LATENCY",
+                   {"LATEST", "    Give the 'command' event: when it last happened, its latest and longest time in ms.",
+                    "RESET [<event> ...]", "    Forget the events named ('command' is the only one), or all."});
+    } else if (iequals(c.argv[1], "LATEST")) {
         std::lock_guard lock(ev.mu);
         if (ev.latest_time_s == 0) {
             resp::array(c.out, 0);
@@ -2165,7 +2207,8 @@ void cmd_latency(Ctx& c) {
         resp::integer(c.out, ev.latest_time_s);
         resp::integer(c.out, static_cast<std::int64_t>(ev.latest_ms));
         resp::integer(c.out, static_cast<std::int64_t>(ev.max_ms));
-    } else if (iequals(sub, "RESET")) {
+    } else {
+        // RESET [event ...]
         bool ours = c.argv.size() == 2;
         for (std::size_t i = 2; i < c.argv.size(); ++i)
             ours |= c.argv[i] == "command";
@@ -2174,26 +2217,44 @@ void cmd_latency(Ctx& c) {
         if (ours)
             ev.latest_time_s = 0, ev.latest_ms = 0, ev.max_ms = 0;
         resp::integer(c.out, had ? 1 : 0);
-    } else {
-        resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try LATENCY HELP.",
-                                       sub.substr(0, 128)));
     }
 }
 
 void cmd_command(Ctx& c);
 void cmd_config(Ctx& c);
 
-// ---- Redis Cluster mode (cluster.hpp): commands that exist only with --cluster ----
-void cmd_cluster(Ctx& c) { c.sh.cluster->command(c.argv, c.out); }
+// ---- Redis Cluster's commands (cluster.hpp) ----
+// As in Redis, CLUSTER, ASKING, READONLY and READWRITE are in the command table whatever the
+// mode, and answer that cluster support is disabled without --cluster; MIGRATE and
+// RESTORE-ASKING work in both modes; WAIT and ROLE exist only with --cluster.
+
+/// Without --cluster: the error of Redis's cluster commands; false when there is a cluster.
+bool cluster_disabled(Ctx& c) {
+    if (c.sh.cluster)
+        return false;
+    resp::error(c.out, "ERR This instance has cluster support disabled");
+    return true;
+}
+
+void cmd_cluster(Ctx& c) {
+    if (!cluster_disabled(c))
+        c.sh.cluster->command(c.argv, c.out);
+}
 void cmd_asking(Ctx& c) {
+    if (cluster_disabled(c))
+        return;
     c.client.cluster.asking = true;
     resp::simple(c.out, "OK");
 }
 void cmd_readonly(Ctx& c) {
+    if (cluster_disabled(c))
+        return;
     c.client.cluster.readonly = true;
     resp::simple(c.out, "OK");
 }
 void cmd_readwrite(Ctx& c) {
+    if (cluster_disabled(c))
+        return;
     c.client.cluster.readonly = false;
     resp::simple(c.out, "OK");
 }
@@ -2201,18 +2262,12 @@ void cmd_readwrite(Ctx& c) {
 void cmd_migrate(Ctx& c) { cluster::migrate(c.sh.store, c.argv, c.out); }
 void cmd_wait(Ctx& c) { c.sh.cluster->wait(c.argv, c.out); }
 void cmd_role(Ctx& c) { c.sh.cluster->role(c.out); }
-// RESTORE that a node importing the key's slot takes from MIGRATE (the route lets it through
-// as it lets a command after ASKING).
+// RESTORE that MIGRATE sends; in cluster mode, a node importing the key's slot takes it (the
+// route lets it through as it lets a command after ASKING).
 void cmd_restore_asking(Ctx& c) { cmd_restore(c); }
 
+/// The commands that exist only with --cluster.
 constexpr Command cluster_commands[] = {
-    {"migrate", -6, false, Op::other, cmd_migrate, "write", 0, 0, 0, "@keyspace @write @slow @dangerous"},
-    {"restore-asking", -4, false, Op::other, cmd_restore_asking, "write denyoom asking", 1, 1, 1,
-     "@keyspace @write @slow @dangerous"},
-    {"cluster", -2, false, Op::other, cmd_cluster, "", 0, 0, 0, "@slow"},
-    {"asking", 1, false, Op::other, cmd_asking, "fast", 0, 0, 0, "@fast @connection"},
-    {"readonly", 1, false, Op::other, cmd_readonly, "loading stale fast", 0, 0, 0, "@fast @connection"},
-    {"readwrite", 1, false, Op::other, cmd_readwrite, "loading stale fast", 0, 0, 0, "@fast @connection"},
     {"wait", 3, false, Op::other, cmd_wait, "noscript", 0, 0, 0, "@slow @connection"},
     {"role", 1, false, Op::other, cmd_role, "noscript loading stale fast", 0, 0, 0, "@admin @fast @dangerous"},
 };
@@ -2223,7 +2278,16 @@ const Command* cluster_lookup(std::string_view name) {
             return &cmd;
     return nullptr;
 }
-// ---- end of Redis Cluster mode's commands ----
+
+/// The key positions cluster mode routes cmd by.  MIGRATE's (3 to 3) are those Redis's COMMAND
+/// INFO gives, which its KEYS form does not follow; its keys are this node's to send, and a node
+/// that has none of them answers NOKEY, so it is not routed.
+cluster::KeySpec routed_keys(const Command& cmd) {
+    if (cmd.run == cmd_migrate)
+        return {0, 0, 0, cmd.flags};
+    return {cmd.first_key, cmd.last_key, cmd.key_step, cmd.flags};
+}
+// ---- end of Redis Cluster's commands ----
 
 constexpr Command commands[] = {
     {"ping", -1, true, Op::ping, cmd_ping, "fast sentinel", 0, 0, 0, "@fast @connection"},
@@ -2320,6 +2384,13 @@ constexpr Command commands[] = {
     {"latency", -2, false, Op::other, cmd_latency, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
     {"command", -1, false, Op::command, cmd_command, "loading stale", 0, 0, 0, "@slow @connection"},
     {"config", -2, false, Op::config, cmd_config, "", 0, 0, 0, "@slow"},
+    {"migrate", -6, false, Op::other, cmd_migrate, "write movablekeys", 3, 3, 1, "@keyspace @write @slow @dangerous"},
+    {"restore-asking", -4, false, Op::other, cmd_restore_asking, "write denyoom asking", 1, 1, 1,
+     "@keyspace @write @slow @dangerous"},
+    {"cluster", -2, false, Op::other, cmd_cluster, "", 0, 0, 0, "@slow"},
+    {"asking", 1, false, Op::other, cmd_asking, "fast", 0, 0, 0, "@fast @connection"},
+    {"readonly", 1, false, Op::other, cmd_readonly, "loading stale fast", 0, 0, 0, "@fast @connection"},
+    {"readwrite", 1, false, Op::other, cmd_readwrite, "loading stale fast", 0, 0, 0, "@fast @connection"},
 };
 
 /// A subcommand of a container command (CLIENT, CONFIG, ...), as Redis 7.0 lists it in COMMAND:
@@ -2343,7 +2414,33 @@ constexpr Subcommand subcommands[] = {
     {"client", "no-evict", 3, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous @connection"},
     {"client", "pause", -3, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous @connection"},
     {"client", "unpause", 2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous @connection"},
+    {"client", "help", 2, "loading stale", 0, 0, 0, "@slow @connection"},
+    {"cluster", "addslots", -3, "admin stale no_async_loading", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "addslotsrange", -4, "admin stale no_async_loading", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "bumpepoch", 2, "admin stale no_async_loading", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "countkeysinslot", 3, "stale", 0, 0, 0, "@slow"},
+    {"cluster", "delslots", -3, "admin stale no_async_loading", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "delslotsrange", -4, "admin stale no_async_loading", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "failover", -2, "admin stale no_async_loading", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "forget", 3, "admin stale no_async_loading", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "getkeysinslot", 4, "stale", 0, 0, 0, "@slow"},
+    {"cluster", "help", 2, "loading stale", 0, 0, 0, "@slow"},
+    {"cluster", "info", 2, "stale", 0, 0, 0, "@slow"},
+    {"cluster", "keyslot", 3, "stale", 0, 0, 0, "@slow"},
+    {"cluster", "meet", -4, "admin stale no_async_loading", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "myid", 2, "stale", 0, 0, 0, "@slow"},
+    {"cluster", "nodes", 2, "stale", 0, 0, 0, "@slow"},
+    {"cluster", "replicas", 3, "admin stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "replicate", 3, "admin stale no_async_loading", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "reset", -2, "admin noscript stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "saveconfig", 2, "admin stale no_async_loading", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "set-config-epoch", 3, "admin stale no_async_loading", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "setslot", -4, "admin stale no_async_loading", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "shards", 2, "stale", 0, 0, 0, "@slow"},
+    {"cluster", "slaves", 3, "admin stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"cluster", "slots", 2, "stale", 0, 0, 0, "@slow"},
     {"command", "count", 2, "loading stale", 0, 0, 0, "@slow @connection"},
+    {"command", "help", 2, "loading stale", 0, 0, 0, "@slow @connection"},
     {"command", "docs", -2, "loading stale", 0, 0, 0, "@slow @connection"},
     {"command", "getkeys", -4, "loading stale", 0, 0, 0, "@slow @connection"},
     {"command", "getkeysandflags", -4, "loading stale", 0, 0, 0, "@slow @connection"},
@@ -2353,9 +2450,13 @@ constexpr Subcommand subcommands[] = {
     {"config", "set", -4, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
     {"config", "resetstat", 2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
     {"config", "rewrite", 2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"config", "help", 2, "loading stale", 0, 0, 0, "@slow"},
     {"function", "flush", -2, "noscript write", 0, 0, 0, "@write @slow @scripting"},
+    {"function", "help", 2, "loading stale", 0, 0, 0, "@slow @scripting"},
+    {"latency", "help", 2, "loading stale", 0, 0, 0, "@slow"},
     {"latency", "latest", 2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
     {"latency", "reset", -2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"memory", "help", 2, "loading stale", 0, 0, 0, "@slow"},
     {"memory", "stats", 2, "readonly", 0, 0, 0, "@slow"},
     {"memory", "usage", -3, "readonly", 2, 2, 1, "@read @slow"},
     {"object", "encoding", 3, "readonly", 2, 2, 1, "@keyspace @read @slow"},
@@ -2364,6 +2465,7 @@ constexpr Subcommand subcommands[] = {
     {"object", "idletime", 3, "readonly", 2, 2, 1, "@keyspace @read @slow"},
     {"object", "refcount", 3, "readonly", 2, 2, 1, "@keyspace @read @slow"},
     {"slowlog", "get", -2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
+    {"slowlog", "help", 2, "loading stale", 0, 0, 0, "@slow"},
     {"slowlog", "len", 2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
     {"slowlog", "reset", 2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous"},
 };
@@ -2373,12 +2475,17 @@ bool arity_ok(int arity, std::size_t n) {
     return arity > 0 ? n == static_cast<std::size_t>(arity) : n >= static_cast<std::size_t>(-arity);
 }
 
+/// Whether the command named (its name in the table) has subcommands.
+bool has_subcommands(std::string_view name) {
+    // Most commands have none: a short list is looked at first, on every command's path.
+    constexpr std::string_view containers[] = {"client",  "cluster", "command", "config", "function",
+                                               "latency", "memory",  "object",  "slowlog"};
+    return std::find(std::begin(containers), std::end(containers), name) != std::end(containers);
+}
+
 /// The subcommand of container (a command's name in the table) named sub, any case; null if none.
 const Subcommand* find_subcommand(std::string_view container, std::string_view sub) {
-    // Most commands have none: a short list is looked at first, on every command's path.
-    constexpr std::string_view containers[] = {"client", "command", "config", "function",
-                                               "latency", "memory", "object", "slowlog"};
-    if (std::find(std::begin(containers), std::end(containers), container) == std::end(containers))
+    if (!has_subcommands(container))
         return nullptr;
     for (const Subcommand& s : subcommands)
         if (s.container == container && iequals(s.name, sub))
@@ -2399,6 +2506,7 @@ constexpr Doc docs[] = {
     {"bgsave", "1.0.0", "Refused: there is no persistence, so nothing to save."},
     {"client", "2.4.0", "Inspects and controls client connections."},
     {"client|getname", "2.6.9", "Returns the connection's name."},
+    {"client|help", "5.0.0", "Lists CLIENT's subcommands."},
     {"client|id", "5.0.0", "Returns the connection's unique id."},
     {"client|info", "6.2.0", "Describes this connection as CLIENT LIST does."},
     {"client|kill", "2.4.0", "Closes the connections that match the filters."},
@@ -2409,8 +2517,33 @@ constexpr Doc docs[] = {
     {"client|setname", "2.6.9", "Names the connection."},
     {"client|unpause", "6.2.0", "Ends a CLIENT PAUSE early."},
     {"cluster", "3.0.0", "Redis Cluster's state and configuration."},
+    {"cluster|addslots", "3.0.0", "Gives slots to this node."},
+    {"cluster|addslotsrange", "7.0.0", "Gives ranges of slots to this node."},
+    {"cluster|bumpepoch", "3.0.0", "Gives this node a new configuration epoch, unless its own is the highest."},
+    {"cluster|countkeysinslot", "3.0.0", "Returns the number of keys in a slot."},
+    {"cluster|delslots", "3.0.0", "Takes slots away from this node."},
+    {"cluster|delslotsrange", "7.0.0", "Takes ranges of slots away from this node."},
+    {"cluster|failover", "3.0.0", "Makes this replica its master's master, with its master's consent or without."},
+    {"cluster|forget", "3.0.0", "Removes a node from this node's view for a minute."},
+    {"cluster|getkeysinslot", "3.0.0", "Returns keys of a slot."},
+    {"cluster|help", "5.0.0", "Lists CLUSTER's subcommands."},
+    {"cluster|info", "3.0.0", "Returns the cluster's state as this node sees it."},
+    {"cluster|keyslot", "3.0.0", "Returns the slot of a key."},
+    {"cluster|meet", "3.0.0", "Joins another node to the cluster."},
+    {"cluster|myid", "3.0.0", "Returns this node's id."},
+    {"cluster|nodes", "3.0.0", "Returns every node this node knows, a line each."},
+    {"cluster|replicas", "5.0.0", "Returns the replicas of a master, as CLUSTER NODES lines."},
+    {"cluster|replicate", "3.0.0", "Makes this node a replica of a master."},
+    {"cluster|reset", "3.0.0", "Forgets the other nodes and the slots; HARD also takes a new id."},
+    {"cluster|saveconfig", "3.0.0", "Writes the cluster's configuration file now."},
+    {"cluster|set-config-epoch", "3.0.0", "Sets the configuration epoch of a new node."},
+    {"cluster|setslot", "3.0.0", "Marks a slot as importing, migrating or stable, or gives it to a node."},
+    {"cluster|shards", "7.0.0", "Returns the shards: their slots and nodes."},
+    {"cluster|slaves", "3.0.0", "CLUSTER REPLICAS's older name."},
+    {"cluster|slots", "3.0.0", "Returns the slot ranges and the nodes serving them."},
     {"command", "2.8.13", "Describes the commands the server answers."},
     {"command|count", "2.8.13", "Returns how many commands there are."},
+    {"command|help", "5.0.0", "Lists COMMAND's subcommands."},
     {"command|docs", "7.0.0", "Returns each command's version, group and summary."},
     {"command|getkeys", "2.8.13", "Returns the keys a full command line names."},
     {"command|getkeysandflags", "7.0.0", "Returns the keys a full command line names, with how each is used."},
@@ -2418,6 +2551,7 @@ constexpr Doc docs[] = {
     {"command|list", "7.0.0", "Lists command names, optionally filtered."},
     {"config", "2.0.0", "Reads and changes settings at run time."},
     {"config|get", "2.0.0", "Returns the settings whose names match the patterns."},
+    {"config|help", "5.0.0", "Lists CONFIG's subcommands."},
     {"config|resetstat", "2.0.0", "Zeroes the statistics INFO reports."},
     {"config|rewrite", "2.8.0", "Refused: there is no configuration file to rewrite."},
     {"config|set", "2.0.0", "Changes settings that can change at run time."},
@@ -2438,6 +2572,7 @@ constexpr Doc docs[] = {
     {"flushdb", "1.0.0", "Deletes every key of the (single) database."},
     {"function", "7.0.0", "Functions: only FLUSH, which has nothing to remove."},
     {"function|flush", "7.0.0", "Removes every function: there are none."},
+    {"function|help", "7.0.0", "Lists FUNCTION's subcommands."},
     {"get", "1.0.0", "Returns a key's string value."},
     {"getbit", "2.2.0", "Returns one bit of a key's string value."},
     {"getdel", "6.2.0", "Returns a key's string value and deletes the key."},
@@ -2468,10 +2603,12 @@ constexpr Doc docs[] = {
     {"keys", "1.0.0", "Returns the keys that match a pattern."},
     {"lastsave", "1.0.0", "Returns when the server started: nothing is ever saved."},
     {"latency", "2.8.13", "The latency monitor of slow commands."},
+    {"latency|help", "2.8.13", "Lists LATENCY's subcommands."},
     {"latency|latest", "2.8.13", "Returns the latest and longest slow command event."},
     {"latency|reset", "2.8.13", "Forgets the recorded events."},
     {"lcs", "7.0.0", "Returns the longest common subsequence of two string values."},
     {"memory", "4.0.0", "Memory use of keys and of the server."},
+    {"memory|help", "4.0.0", "Lists MEMORY's subcommands."},
     {"memory|stats", "4.0.0", "Returns the server's memory use."},
     {"memory|usage", "4.0.0", "Returns the bytes a key and its value take."},
     {"mget", "1.0.0", "Returns the string values of several keys."},
@@ -2512,6 +2649,7 @@ constexpr Doc docs[] = {
     {"setrange", "2.2.0", "Overwrites part of a key's string value."},
     {"slowlog", "2.2.12", "The log of slow commands."},
     {"slowlog|get", "2.2.12", "Returns the newest slow log entries."},
+    {"slowlog|help", "6.2.0", "Lists SLOWLOG's subcommands."},
     {"slowlog|len", "2.2.12", "Returns the number of slow log entries."},
     {"slowlog|reset", "2.2.12", "Empties the slow log."},
     {"shutdown", "1.0.0", "Stops the server as SIGTERM does; SAVE is refused."},
@@ -2532,6 +2670,8 @@ constexpr Doc docs[] = {
 std::string_view doc_group(std::string_view acl, std::string_view name) {
     if (name == "cluster" || name == "asking" || name == "readonly" || name == "readwrite")
         return "cluster";
+    if (name == "restore-asking")
+        return "server";
     const std::pair<std::string_view, std::string_view> groups[] = {
         {"@string", "string"}, {"@hash", "hash"},         {"@bitmap", "bitmap"},         {"@transaction", "transactions"},
         {"@scripting", "scripting"}, {"@keyspace", "generic"}, {"@connection", "connection"}};
@@ -2655,7 +2795,7 @@ std::string_view key_flags(std::string_view name, std::size_t i, std::string_vie
     const std::pair<std::string_view, std::string_view> special[] = {
         {"set", "OW update"},   {"setex", "OW update"}, {"psetex", "OW update"},  {"mset", "OW update"},
         {"msetnx", "OW insert"}, {"setnx", "OW insert"}, {"restore", "OW update"}, {"del", "RM delete"},
-        {"unlink", "RM delete"}, {"getdel", "RW access delete"}};
+        {"unlink", "RM delete"}, {"getdel", "RW access delete"}, {"migrate", "RW access delete"}};
     for (const auto& [cmd, f] : special)
         if (name == cmd)
             return f;
@@ -2666,6 +2806,34 @@ std::string_view key_flags(std::string_view name, std::size_t i, std::string_vie
     if (flags.find("write") != std::string_view::npos)
         return "RW access update";
     return "RO access";
+}
+
+/// The positions of MIGRATE's keys in line (its KEYS form makes it a movablekeys command), as
+/// Redis 7.0 finds them: the key argument, unless a KEYS is found looking back from the
+/// second-to-last argument; then, as MIGRATE reads its options, every argument after KEYS when
+/// the key argument is empty, none when it is not (MIGRATE refuses that), and the key argument
+/// when that KEYS was AUTH's or AUTH2's argument.
+std::vector<std::size_t> migrate_keys(std::span<const std::string_view> line) {
+    bool keyword = false;
+    for (std::size_t i = line.size() - 2; i >= 1 && !keyword; --i)
+        keyword = iequals(line[i], "KEYS");
+    if (!keyword)
+        return {3};
+    for (std::size_t i = 6; i < line.size(); ++i) {
+        if (iequals(line[i], "KEYS")) {
+            if (!line[3].empty())
+                return {};
+            std::vector<std::size_t> at;
+            for (std::size_t k = i + 1; k < line.size(); ++k)
+                at.push_back(k);
+            return at;
+        }
+        if (iequals(line[i], "AUTH"))
+            i += 1;
+        else if (iequals(line[i], "AUTH2"))
+            i += 2;
+    }
+    return {3};
 }
 
 /// COMMAND GETKEYS and GETKEYSANDFLAGS.
@@ -2683,20 +2851,28 @@ void command_getkeys(Ctx& c, bool with_flags) {
         resp::error(c.out, "ERR Invalid command specified");
         return;
     }
-    if (!arity_ok(d->arity, line.size())) {
-        resp::error(c.out, "ERR Invalid number of arguments specified for command");
-        return;
-    }
     if (d->first_key == 0) {
         resp::error(c.out, "ERR The command has no key arguments");
         return;
     }
+    if (!arity_ok(d->arity, line.size())) {
+        resp::error(c.out, "ERR Invalid number of arguments specified for command");
+        return;
+    }
     std::vector<std::size_t> at;
-    std::size_t last = d->last_key < 0 ? line.size() - static_cast<std::size_t>(-d->last_key)
-                                       : static_cast<std::size_t>(d->last_key);
-    for (std::size_t i = static_cast<std::size_t>(d->first_key); i <= last && i < line.size();
-         i += static_cast<std::size_t>(d->key_step))
-        at.push_back(i);
+    if (d->full == "migrate") {
+        at = migrate_keys(line);
+    } else {
+        std::size_t last = d->last_key < 0 ? line.size() - static_cast<std::size_t>(-d->last_key)
+                                           : static_cast<std::size_t>(d->last_key);
+        for (std::size_t i = static_cast<std::size_t>(d->first_key); i <= last && i < line.size();
+             i += static_cast<std::size_t>(d->key_step))
+            at.push_back(i);
+    }
+    if (at.empty()) {
+        resp::error(c.out, "ERR Invalid arguments specified for command");
+        return;
+    }
     resp::array(c.out, at.size());
     for (std::size_t i : at) {
         if (!with_flags) {
@@ -2751,18 +2927,23 @@ void command_list(Ctx& c) {
 }
 
 void cmd_command(Ctx& c) {
+    // execute() found the subcommand in the table and checked its arity.
     std::string_view sub = c.argv.size() >= 2 ? c.argv[1] : std::string_view();
-    // The subcommand's arity was checked before (execute()).
-    if (c.argv.size() >= 2 && !find_subcommand("command", sub)) {
-        resp::error(c.out, fmt::format("ERR unknown subcommand '{}'. Try COMMAND HELP.", sub.substr(0, 128)));
-        return;
-    }
     if (c.argv.size() == 1) {
         resp::array(c.out, std::size(commands));
         for (const Command& cmd : commands)
             describe(c, described(cmd));
     } else if (iequals(sub, "COUNT")) {
         resp::integer(c.out, std::size(commands));
+    } else if (iequals(sub, "HELP")) {
+        help_reply(c, "COMMAND",
+                   {"(no subcommand)", "    Describe every command.", "COUNT", "    Give the number of commands.",
+                    "DOCS [<command-name> ...]", "    Give each command's summary, version and group, or every one's.",
+                    "GETKEYS <full-command>", "    Give the keys of a whole command line.",
+                    "GETKEYSANDFLAGS <full-command>", "    Give the keys of a whole command line and how each is used.",
+                    "INFO [<command-name> ...]", "    Describe the commands named, or every one.",
+                    "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+                    "    List the names of commands and subcommands, all or those matching the filter."});
     } else if (iequals(sub, "INFO") || iequals(sub, "DOCS")) {
         bool info = iequals(sub, "INFO");
         if (c.argv.size() == 2) {
@@ -2981,6 +3162,7 @@ const Param* find_param(std::string_view name) {
 }
 
 void cmd_config(Ctx& c) {
+    // execute() found the subcommand in the table and checked its arity.
     std::string_view sub = c.argv[1];
     if (iequals(sub, "SET")) {
         if (c.argv.size() < 4 || c.argv.size() % 2 != 0) {
@@ -3013,10 +3195,6 @@ void cmd_config(Ctx& c) {
         return;
     }
     if (iequals(sub, "GET")) {
-        if (c.argv.size() < 3) {
-            resp::error(c.out, "ERR wrong number of arguments for 'config|get' command");
-            return;
-        }
         std::vector<const Param*> found;
         for (std::size_t i = 2; i < c.argv.size(); ++i) {
             std::string pattern(c.argv[i]);
@@ -3033,17 +3211,23 @@ void cmd_config(Ctx& c) {
         }
         return;
     }
-    if (iequals(sub, "RESETSTAT") && c.argv.size() == 2) {
+    if (iequals(sub, "RESETSTAT")) {
         c.sh.stats.reset_stats();
         resp::simple(c.out, "OK");
         return;
     }
-    if (iequals(sub, "REWRITE") && c.argv.size() == 2) {
-        resp::error(c.out, "ERR The server is running without a config file");
+    if (iequals(sub, "HELP")) {
+        help_reply(c, "CONFIG",
+                   {"GET <pattern> [<pattern> ...]",
+                    "    Give the settings whose names match a glob-style pattern, with their values.",
+                    "SET <name> <value> [<name> <value> ...]",
+                    "    Change settings that can change at run time (the rest come from the command line).",
+                    "RESETSTAT", "    Zero the statistics INFO gives.", "REWRITE",
+                    "    Refused: cachenode runs without a configuration file to write."});
         return;
     }
-    resp::error(c.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try CONFIG HELP.",
-                                   sub.substr(0, 128)));
+    // REWRITE
+    resp::error(c.out, "ERR The server is running without a config file");
 }
 
 const Command* lookup(std::string_view name) {
@@ -3372,8 +3556,8 @@ bool RespSession::oom_refused(std::string_view name) const {
 void RespSession::execute(std::span<const std::string_view> argv, std::string& out, bool& quit) {
     std::size_t mark = out.size();
     // The command's row in the table INFO commandstats counts by; -1 for none (unknown, or
-    // one of cluster mode's commands, which are not counted).  A pipeline repeats one command,
-    // so the name as last spelled is tried before the table.
+    // WAIT or ROLE, which only cluster mode has and are not counted).  A pipeline repeats one
+    // command, so the name as last spelled is tried before the table.
     const Command* cmd;
     int index = -1;
     if (last_index_ >= 0 && argv[0] == last_name_) {
@@ -3393,28 +3577,39 @@ void RespSession::execute(std::span<const std::string_view> argv, std::string& o
     bool was_authed = authed_;
     Op op = cmd ? cmd->op : Op::unknown;
     auto wrong_arity = [&](int arity) { return !arity_ok(arity, argv.size()); };
-    // As Redis: a subcommand's arity is checked before it runs, or is queued.
-    const Subcommand* sub = cmd && argv.size() >= 2 ? find_subcommand(cmd->name, argv[1]) : nullptr;
-    bool bad = !cmd || wrong_arity(cmd->arity) || (sub && wrong_arity(sub->arity));
+    // As Redis: a subcommand is looked up, and its arity checked, before it runs, or is queued.
+    const Subcommand* sub = nullptr;
+    bool unknown_sub = false;
+    if (cmd && argv.size() >= 2 && has_subcommands(cmd->name)) {
+        sub = find_subcommand(cmd->name, argv[1]);
+        unknown_sub = !sub;
+    }
+    bool bad = !cmd || wrong_arity(cmd->arity) || unknown_sub || (sub && wrong_arity(sub->arity));
     if (in_multi_ && bad && authed_)
         multi_dirty_ = true; // the error below, then EXECABORT
     bool ran = false;
     if (!authed_ && !(cmd && cmd->before_auth)) {
         resp::error(out, "NOAUTH Authentication required.");
-    } else if (!cmd) {
+    } else if (!cmd || unknown_sub) {
         // Each quoted as Redis formats it, as a C string: up to its first NUL.
         auto quoted = [](std::string_view a) { return a.substr(0, std::min<std::size_t>(a.find('\0'), 128)); };
-        std::string msg = fmt::format("ERR unknown command '{}', with args beginning with: ", quoted(argv[0]));
-        for (std::size_t i = 1; i < argv.size() && msg.size() < 1024; ++i)
-            msg += fmt::format("'{}' ", quoted(argv[i]));
+        std::string msg;
+        if (unknown_sub) {
+            std::string container(cmd->name);
+            std::transform(container.begin(), container.end(), container.begin(), [](char ch) { return ch & ~0x20; });
+            msg = fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", quoted(argv[1]), container);
+        } else {
+            msg = fmt::format("ERR unknown command '{}', with args beginning with: ", quoted(argv[0]));
+            for (std::size_t i = 1; i < argv.size() && msg.size() < 1024; ++i)
+                msg += fmt::format("'{}' ", quoted(argv[i]));
+        }
         resp::error(out, msg);
     } else if (wrong_arity(cmd->arity)) {
         resp::error(out, fmt::format("ERR wrong number of arguments for '{}' command", cmd->name));
     } else if (sub && wrong_arity(sub->arity)) {
         resp::error(out, fmt::format("ERR wrong number of arguments for '{}|{}' command", sub->container, sub->name));
     } else if (sh_.cluster && !client_.master &&
-               !sh_.cluster->route(argv, {cmd->first_key, cmd->last_key, cmd->key_step, cmd->flags}, client_.cluster,
-                                   out)) {
+               !sh_.cluster->route(argv, routed_keys(*cmd), client_.cluster, out)) {
         // Redirected or refused by the cluster (cluster.hpp): the reply is in out.
     } else if (in_multi_ && cmd->flags.find("no_multi") != std::string_view::npos) {
         multi_dirty_ = true;

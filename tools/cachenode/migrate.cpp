@@ -95,6 +95,26 @@ public:
         }
     }
 
+    /// One bulk-string reply (at most max bytes) into body; false with line set to the reply's
+    /// first line when it is something else (an error), or with line empty when reading failed.
+    bool read_bulk(std::string& body, std::string& line, std::size_t max) {
+        line.clear();
+        if (!read_line(line) || !line.starts_with("$"))
+            return false;
+        std::uint64_t n = 0;
+        auto [end, ec] = std::from_chars(line.data() + 1, line.data() + line.size(), n);
+        if (ec != std::errc() || end != line.data() + line.size() || n > max)
+            return false;
+        while (buf_.size() < n + 2)
+            if (!receive()) {
+                line.clear();
+                return false;
+            }
+        body = buf_.substr(0, n);
+        buf_.erase(0, n + 2);
+        return true;
+    }
+
 private:
     /// The TLS handshake with the target, with this node's certificate, checking the target's.
     bool handshake(const net::TlsContext& ctx) {
@@ -232,6 +252,8 @@ void migrate(Store& store, std::span<const std::string_view> argv, std::string& 
         resp::simple(out, "NOKEY");
         return;
     }
+    // First AUTH and INFO server, whose reply tells a cachenode from another server: only a
+    // cachenode takes the payload, and the keys go only once the target is known to be one.
     std::string request;
     if (!password.empty()) {
         if (user.empty())
@@ -239,13 +261,7 @@ void migrate(Store& store, std::span<const std::string_view> argv, std::string& 
         else
             resp::command(request, {"AUTH", user, password});
     }
-    for (const Item& it : items) {
-        std::string ttl = std::to_string(it.ttl_ms);
-        if (replace)
-            resp::command(request, {"RESTORE-ASKING", it.key, ttl, it.payload, "REPLACE"});
-        else
-            resp::command(request, {"RESTORE-ASKING", it.key, ttl, it.payload});
-    }
+    resp::command(request, {"INFO", "server"});
     Link link;
     if (!link.open(std::string(argv[1]), static_cast<std::uint16_t>(port), static_cast<int>(timeout))) {
         resp::error(out, link.tls_error().empty() ? "IOERR error or timeout connecting to the client"
@@ -256,7 +272,7 @@ void migrate(Store& store, std::span<const std::string_view> argv, std::string& 
         resp::error(out, "IOERR error or timeout writing to target instance");
         return;
     }
-    std::string line, first_error;
+    std::string line, info;
     if (!password.empty()) {
         if (!link.read_line(line)) {
             resp::error(out, "IOERR error or timeout reading to target instance");
@@ -267,6 +283,33 @@ void migrate(Store& store, std::span<const std::string_view> argv, std::string& 
             return;
         }
     }
+    if (!link.read_bulk(info, line, 64 * 1024)) {
+        if (line.starts_with("-"))
+            resp::error(out, "ERR Target instance replied with error: " + line.substr(1));
+        else if (line.empty())
+            resp::error(out, "IOERR error or timeout reading to target instance");
+        else
+            resp::error(out, "ERR Target instance is not a cachenode: it did not answer INFO as one does");
+        return;
+    }
+    if (info.find("\r\ncachenode_version:") == std::string::npos) {
+        resp::error(out, "ERR Target instance is not a cachenode: MIGRATE carries cachenode's own DUMP payload, "
+                         "which only a cachenode takes");
+        return;
+    }
+    request.clear();
+    for (const Item& it : items) {
+        std::string ttl = std::to_string(it.ttl_ms);
+        if (replace)
+            resp::command(request, {"RESTORE-ASKING", it.key, ttl, it.payload, "REPLACE"});
+        else
+            resp::command(request, {"RESTORE-ASKING", it.key, ttl, it.payload});
+    }
+    if (!link.write_all(request)) {
+        resp::error(out, "IOERR error or timeout writing to target instance");
+        return;
+    }
+    std::string first_error;
     for (const Item& it : items) {
         if (!link.read_line(line)) {
             resp::error(out, "IOERR error or timeout reading to target instance");
