@@ -11,7 +11,7 @@ from test_cachenode_cluster import check, cluster_nodes, create, fill, total_key
 from test_cachenode import REDIS_CLI
 
 needs_redis_cli = pytest.mark.skipif(REDIS_CLI is None, reason="redis-cli (redis-tools) is not installed")
-pytestmark = [needs_redis_cli, pytest.mark.xdist_group("cachenode-cluster")]
+pytestmark = [needs_redis_cli, pytest.mark.xdist_group("cachenode-cluster-fix")]
 
 __all__ = ["cluster_nodes"]  # the fixture, imported for pytest to find
 

@@ -17,7 +17,7 @@ from test_cachenode import REDIS_CLI
 from test_json import check_fields
 
 needs_redis_cli = pytest.mark.skipif(REDIS_CLI is None, reason="redis-cli (redis-tools) is not installed")
-pytestmark = [needs_redis_cli, pytest.mark.xdist_group("cachenode-cluster")]
+pytestmark = [needs_redis_cli, pytest.mark.xdist_group("cachenode-cluster-http")]
 
 __all__ = ["cluster_nodes"]  # the fixture, imported for pytest to find
 
