@@ -156,7 +156,8 @@ HashCache load_cache(const std::string& path, const std::function<void(std::stri
 /// Adds learned to the cache at path and writes it back, holding a lock (an OFD lock on
 /// path + ".lock") so that concurrent runs add to each other's work: the file is read again
 /// under the lock, the new records merged in, the result bounded to cache_max_records and
-/// written to a temporary file in the same directory, fsync'd and renamed over path (a
+/// written to a temporary file in the same directory and renamed over path, not flushed (a
+/// file a crash damaged fails its checksum and is ignored; a
 /// damaged file is replaced without a word: load_cache said so when the run began).  The
 /// directory is made (mode 0700) when missing.  Returns false, with the failing call and
 /// subject in error, when it cannot.
