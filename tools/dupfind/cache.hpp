@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace syskit::dupfind {
@@ -48,14 +49,19 @@ struct CacheView {
     std::int64_t used = 0;
 };
 
-/// The cache in memory: sorted records, their digests in one buffer, and a hash table of
-/// the records' indices for lookups.  Lookups may run from
-/// any number of threads at once; nothing else may run beside them.
+/// The cache in memory: the bytes of its file, as load_cache mapped them (or as parse() or
+/// a merge made them), with the offset of each record and a hash table of the records'
+/// indices for lookups; nothing is copied out of the file.  Lookups may run from any number
+/// of threads at once; nothing else may run beside them.
 class HashCache {
 public:
-    /// Parses the bytes of a cache file.  Returns nullopt, and why in why, when they are not
-    /// one (short, another magic or version, a bad checksum, a record out of bounds or with
-    /// impossible lengths, keys out of order).
+    HashCache() = default;
+    HashCache(HashCache&&) noexcept = default;
+    HashCache& operator=(HashCache&&) noexcept = default;
+
+    /// Parses the bytes of a cache file (a copy of them is kept).  Returns nullopt, and why
+    /// in why, when they are not one (short, another magic or version, a bad checksum, a
+    /// record out of bounds or with impossible lengths, keys out of order).
     static std::optional<HashCache> parse(std::string_view bytes, std::string& why);
 
     /// The bytes of the file holding this cache, with what put() added.
@@ -76,35 +82,62 @@ public:
     /// Keeps at most max_records, the ones used last.
     void bound(std::size_t max_records);
 
-    std::size_t size() const { return records_.size(); }
+    std::size_t size() const { return offsets_.size(); }
 
 private:
-    struct Record {
+    friend HashCache load_cache(const std::string&, const std::function<void(std::string_view)>&);
+
+    /// A file mapped read-only, unmapped with its owner.
+    struct Mapping {
+        void* addr = nullptr;
+        std::size_t size = 0;
+        Mapping() = default;
+        Mapping(void* a, std::size_t n) : addr(a), size(n) {}
+        Mapping(Mapping&& o) noexcept : addr(std::exchange(o.addr, nullptr)), size(std::exchange(o.size, 0)) {}
+        Mapping& operator=(Mapping&& o) noexcept;
+        ~Mapping();
+    };
+    /// One record, its digests where they are: the file's bytes or added_.
+    struct Entry {
         CacheKey key;
         std::int64_t used = 0;
-        std::uint32_t offset = 0; ///< of the prefix digest in digests_; the full one follows
-        std::uint8_t kind = 0, prefix_len = 0, full_len = 0;
+        std::uint8_t kind = 0; ///< HashKind + 1
+        std::string_view prefix, full;
     };
-    /// In huge pages (huge.hpp), as slots_: a cached run's page faults were mostly these.
-    using Records = std::vector<Record, HugeAllocator<Record>>;
-    using Bytes = std::basic_string<char, std::char_traits<char>, HugeAllocator<char>>;
-    Records records_;
-    Bytes digests_;
-    /// put() appends here, merge() sorts them in.
-    std::vector<Record> added_;
-    /// Open addressing over records_: an index + 1 per slot, 0 for an empty slot; a power of
-    /// two at least twice the records.  A binary search over the corpus's 100,000 records
+    /// What put() added, its digests in one buffer.
+    struct Added {
+        CacheKey key;
+        std::int64_t used = 0;
+        std::uint8_t kind = 0;
+        std::uint32_t offset = 0; ///< of the prefix digest in added_bytes_; the full one follows
+        std::uint8_t prefix_len = 0, full_len = 0;
+    };
+
+    Mapping map_;           ///< the file's bytes, when they are a mapped file's
+    std::vector<char> own_; ///< or when they are held
+    /// Where each record starts in bytes(), in key order.  This and slots_ in huge pages
+    /// (huge.hpp): in 4 KiB pages, their faults were most of what loading cost.
+    std::vector<std::uint32_t, HugeAllocator<std::uint32_t>> offsets_;
+    /// Open addressing over the records: the offset of one per slot (never 0: the header is
+    /// there), 0 for an empty slot; a power of two at least twice the records.  A binary search over the corpus's 100,000 records
     /// cost about 450 ns a lookup, a cache miss at each step.
     std::vector<std::uint32_t, HugeAllocator<std::uint32_t>> slots_;
+    std::vector<Added> added_;
+    std::string added_bytes_;
 
-    const Record* lookup(const CacheKey& key) const;
-    /// Rebuilds slots_ after records_ changed.
-    void reindex();
-    /// acc becomes next, keeping a digest of acc's that next (same algorithm) lacks.
-    void fold(Record& acc, const Record& next);
+    std::string_view bytes() const {
+        return map_.addr ? std::string_view(static_cast<const char*>(map_.addr), map_.size)
+                         : std::string_view(own_.data(), own_.size());
+    }
+    /// Checks bytes() is a cache file and fills offsets_ and slots_; false with why otherwise.
+    bool index(std::string& why);
+    Entry entry(std::size_t i) const;
+    /// Where key's record starts in bytes(), or nullptr.
+    const char* lookup(const CacheKey& key) const;
+    /// Makes entries, sorted by key, the cache's records.
+    void rebuild(const std::vector<Entry>& entries);
+    /// Sorts added_ into the records.
     void merge();
-    /// Drops the digests no record points at.
-    void compact();
 };
 
 /// The cache file: $XDG_CACHE_HOME/syskit/dupfind.cache, or ~/.cache/syskit/dupfind.cache
@@ -114,14 +147,17 @@ std::string cache_path();
 /// How many records the cache keeps: about 90 bytes each on disk for XXH3-128.
 inline constexpr std::size_t cache_max_records = 1'000'000;
 
-/// Reads the cache at path.  A missing file is an empty cache; one that cannot be read or
-/// parsed is an empty cache too, and warn is told why (the run goes on without it).
+/// Reads the cache at path, mapping it: its records are read where they lie when looked up.
+/// dupfind replaces the file by rename and never writes it in place, so the mapping stays
+/// whole.  A missing file is an empty cache; one that cannot be read or parsed is an empty
+/// cache too, and warn is told why (the run goes on without it).
 HashCache load_cache(const std::string& path, const std::function<void(std::string_view)>& warn);
 
 /// Adds learned to the cache at path and writes it back, holding a lock (an OFD lock on
 /// path + ".lock") so that concurrent runs add to each other's work: the file is read again
 /// under the lock, the new records merged in, the result bounded to cache_max_records and
-/// written to a temporary file in the same directory, fsync'd and renamed over path (a
+/// written to a temporary file in the same directory and renamed over path, not flushed (a
+/// file a crash damaged fails its checksum and is ignored; a
 /// damaged file is replaced without a word: load_cache said so when the run began).  The
 /// directory is made (mode 0700) when missing.  Returns false, with the failing call and
 /// subject in error, when it cannot.

@@ -128,7 +128,7 @@ bool seen_less(const Seen& a, const Seen& b) { return a.root != b.root ? a.root 
 template <class DigestOf, class FirstOf>
 std::vector<std::vector<std::size_t>> equal_runs(std::vector<std::size_t> among, DigestOf digest_of, FirstOf first_of) {
     std::sort(among.begin(), among.end(), [&](std::size_t a, std::size_t b) {
-        const Digest &x = digest_of(a), &y = digest_of(b);
+        const std::string_view x = digest_of(a), y = digest_of(b);
         return x != y ? x < y : seen_less(first_of(a), first_of(b));
     });
     std::vector<std::vector<std::size_t>> runs;
@@ -461,16 +461,19 @@ Classes size_classes(std::vector<Store>& per_worker) {
     return out;
 }
 
-/// What the hashing passes know of one file.
+/// What the hashing passes know of one file: 24 bytes.  The digests (all of the run's
+/// algorithm, so of one size) stay where they were found: the walk's Store, the cache, or
+/// the buffer of the pass that hashed the file.  Held inline they took 144 bytes a file,
+/// and on a cached run the fresh memory for them cost more than the lookups filling it.
 struct Hashes {
-    Digest first;            ///< of its first prefix_size bytes (of all of it, when that is less)
-    Digest full;             ///< of all of it, when needed
-    std::uint64_t where = 0; ///< where its data starts on the disk (FIEMAP), when it was read
-    bool fresh = false;      ///< hashed by this run rather than taken from the cache
-    bool refresh = false;    ///< taken from a cache record last used long ago: mark it used
-    /// User-provided, so that a vector of them is not zero-filled first (130 bytes a file).
-    Hashes() {}
+    const char* first = nullptr; ///< of its first prefix_size bytes (of all of it, when that is less)
+    const char* full = nullptr;  ///< of all of it, when needed
+    bool fresh = false;          ///< hashed by this run rather than taken from the cache
+    bool refresh = false;        ///< taken from a cache record last used long ago: mark it used
 };
+
+/// A digest found somewhere, as Hashes holds it.
+const char* digest_at(std::string_view digest) { return digest.empty() ? nullptr : digest.data(); }
 
 /// 3. Hashing, in two passes over every size class at once, each reading in disk order
 /// (read_in_order, with its read-ahead when cold): the first prefix_size bytes of every
@@ -481,10 +484,17 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
                                 std::vector<Hasher>& hashers, bool cold, const OnError& on_error, FindCounters* counters) {
     const std::vector<std::string>& roots = opt.walk.roots;
     const std::int64_t now = std::time(nullptr);
+    const std::size_t dsize = digest_size(opt.hash);
     std::vector<Hashes, HugeAllocator<Hashes>> state(cl.files.size()); // job index: the file's in cl.files
+    // Where the data of the larger files starts on the disk (FIEMAP), learned by the first
+    // pass for the second's order; only when cold.
+    std::vector<std::uint64_t> where(cold ? cl.files.size() : 0);
+    // The digests each pass computes: a slot per job, as the jobs lie once read_in_order
+    // has sorted them.
+    std::vector<char> hashed[2];
     auto seen = [&](std::size_t file) -> const Seen& { return cl.seen(file); };
     auto open = [&](const ReadJob& job) { return open_seen(seen(job.index), follow, roots); };
-    auto hash = [&](const ReadJob& job, int fd, int err, unsigned worker, bool first) {
+    auto hash = [&](const std::vector<ReadJob>& jobs, const ReadJob& job, int fd, int err, unsigned worker, bool first) {
         const Seen& f = seen(job.index);
         if (fd < 0) {
             on_error(f.path(), err);
@@ -498,41 +508,60 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
         }
         if (counters)
             counters->bytes_hashed.fetch_add(job.limit, std::memory_order_relaxed);
+        const Digest d = h.result();
+        char* slot = hashed[first ? 0 : 1].data() + static_cast<std::size_t>(&job - jobs.data()) * dsize;
+        std::memcpy(slot, d.view().data(), dsize);
         Hashes& s = state[job.index];
-        (first ? s.first : s.full) = h.result();
+        (first ? s.first : s.full) = slot;
         s.fresh = true;
         if (first && cold && f.size > prefix_size)
-            s.where = first_physical(fd);
+            where[job.index] = first_physical(fd);
     };
 
     std::vector<ReadJob> jobs;
-    for (std::size_t i = 0; i < cl.files.size(); ++i) {
+    auto first_pass = [&](std::size_t i) {
         const Seen& f = seen(i);
         Hashes& s = state[i];
         if (f.size == 0)
-            continue;
+            return;
         if (f.looked == Looked::hit || f.looked == Looked::stale) { // a small file: its digest is the cache's
-            s.first = s.full = Digest(f.digest());
+            s.first = s.full = digest_at(f.digest());
             s.refresh = f.looked == Looked::stale;
         } else if (opt.cache && f.looked == Looked::no) {
             if (auto hit = opt.cache->view(key_of(f), opt.hash)) {
-                s.first = Digest(f.size <= prefix_size ? hit->full : hit->prefix);
-                s.full = Digest(hit->full);
+                s.first = digest_at(f.size <= prefix_size ? hit->full : hit->prefix);
+                s.full = digest_at(hit->full);
                 s.refresh = hit->used < now - use_refresh_seconds;
             }
         }
-        if (s.first.empty() && f.digest_size) {
-            s.first = Digest(f.digest());
+        if (!s.first && f.digest_size) {
+            s.first = f.digest().data();
             s.fresh = true;
         }
-        if (s.first.empty())
+        if (!s.first)
             jobs.push_back(ReadJob{f.id.dev, f.id.ino, std::min(f.size, prefix_size), i});
+    };
+    if (opt.cache) {
+        // Looked up in inode order, the cache's records and slots are met in their order
+        // (cache.cpp, key_hash): in size order, each lookup was a cache and a TLB miss.
+        std::vector<std::pair<std::uint64_t, std::uint32_t>, HugeAllocator<std::pair<std::uint64_t, std::uint32_t>>> by_inode;
+        by_inode.reserve(cl.files.size());
+        for (std::size_t i = 0; i < cl.files.size(); ++i)
+            by_inode.emplace_back(seen(i).id.ino, static_cast<std::uint32_t>(i));
+        std::sort(by_inode.begin(), by_inode.end());
+        for (const auto& [ino, i] : by_inode)
+            first_pass(i);
+    } else {
+        for (std::size_t i = 0; i < cl.files.size(); ++i)
+            first_pass(i);
     }
+    hashed[0].resize(jobs.size() * dsize);
     read_in_order(jobs, threads, cold, open,
-                  [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(job, fd, err, worker, true); });
+                  [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(jobs, job, fd, err, worker, true); });
 
-    auto first_of = [&](std::size_t i) -> const Digest& { return state[i].first; };
-    auto full_of = [&](std::size_t i) -> const Digest& { return state[i].full; };
+    auto view = [&](const char* d) { return d ? std::string_view(d, dsize) : std::string_view(); };
+    auto first_of = [&](std::size_t i) { return view(state[i].first); };
+    auto full_of = [&](std::size_t i) { return view(state[i].full); };
     std::vector<std::size_t> all;
     std::vector<std::vector<std::size_t>> runs, pending; // groups; prefix runs of larger files
     jobs.clear();
@@ -552,13 +581,14 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
                 continue;
             }
             for (std::size_t i : run)
-                if (state[i].full.empty())
-                    jobs.push_back(ReadJob{seen(i).id.dev, state[i].where ? state[i].where : seen(i).id.ino, size, i});
+                if (!state[i].full)
+                    jobs.push_back(ReadJob{seen(i).id.dev, cold && where[i] ? where[i] : seen(i).id.ino, size, i});
             pending.push_back(std::move(run));
         }
     }
+    hashed[1].resize(jobs.size() * dsize);
     read_in_order(jobs, threads, cold, open,
-                  [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(job, fd, err, worker, false); });
+                  [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(jobs, job, fd, err, worker, false); });
     for (const auto& run : pending)
         for (auto& r : equal_runs(run, full_of, seen))
             runs.push_back(std::move(r));
@@ -568,29 +598,44 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
             const Hashes& s = state[i];
             const Seen& f = seen(i);
             if (f.size > 0 && (s.fresh || s.refresh))
-                opt.learned->emplace_back(key_of(f), CacheHashes{opt.hash, f.size <= prefix_size ? "" : s.first.str(),
-                                                                 (f.size <= prefix_size ? s.first : s.full).str(), 0});
+                opt.learned->emplace_back(key_of(f),
+                                          CacheHashes{opt.hash, std::string(f.size <= prefix_size ? "" : first_of(i)),
+                                                      std::string(f.size <= prefix_size ? first_of(i) : full_of(i)), 0});
         }
     }
     const Digest empty_digest = Hasher(opt.hash).result();
-    std::vector<Group> groups;
-    groups.reserve(runs.size());
-    for (const auto& run : runs) {
-        const Seen& one = seen(run[0]);
-        const Digest& d = one.size == 0 ? empty_digest : one.size <= prefix_size ? state[run[0]].first : state[run[0]].full;
-        Group g{one.size, d.str(), {}};
-        g.files.reserve(run.size());
-        for (std::size_t i : run) {
-            const Seen& s = seen(i);
-            File f{s.id, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec, s.ctime_nsec, {}};
-            const Classes::Cand& c = cl.files[i];
-            f.names.reserve(c.count);
-            for (std::size_t n = c.first; n < c.first + c.count; ++n)
-                f.names.push_back(Name{std::string(cl.names[n]->path()), cl.names[n]->root, cl.names[n]->base, follow});
-            g.files.push_back(std::move(f));
+    std::vector<Group> groups(runs.size());
+    auto build = [&](std::size_t from, std::size_t to) {
+        for (std::size_t k = from; k < to; ++k) {
+            const std::vector<std::size_t>& run = runs[k];
+            const Seen& one = seen(run[0]);
+            const std::string_view d =
+                one.size == 0 ? empty_digest.view() : one.size <= prefix_size ? first_of(run[0]) : full_of(run[0]);
+            Group& g = groups[k];
+            g.size = one.size;
+            g.digest = d;
+            g.files.reserve(run.size());
+            for (std::size_t i : run) {
+                const Seen& s = seen(i);
+                File f{s.id, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec, s.ctime_nsec, {}};
+                const Classes::Cand& c = cl.files[i];
+                f.names.reserve(c.count);
+                for (std::size_t n = c.first; n < c.first + c.count; ++n)
+                    f.names.push_back(Name{std::string(cl.names[n]->path()), cl.names[n]->root, cl.names[n]->base, follow});
+                g.files.push_back(std::move(f));
+            }
         }
-        groups.push_back(std::move(g));
-    }
+    };
+    // Making the groups is mostly the page faults of their new memory (a std::string and
+    // more for each name), which two threads take twice as fast: a cached run spent a
+    // sixth of its time here, on one CPU.
+    const std::size_t split = threads > 1 && runs.size() >= 1024 ? runs.size() / 2 : runs.size();
+    std::thread other;
+    if (split < runs.size())
+        other = std::thread(build, split, runs.size());
+    build(0, split);
+    if (other.joinable())
+        other.join();
     if (counters)
         counters->groups.fetch_add(groups.size(), std::memory_order_relaxed);
     return groups;

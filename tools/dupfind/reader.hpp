@@ -38,7 +38,7 @@ std::uint64_t first_physical(int fd);
 /// read-ahead of what is not cached and returns), or where io_uring is not to be had, file
 /// by file (posix_fadvise WILLNEED); SEQUENTIAL beyond 1 MiB.
 /// Then read(job, fd, err, worker) runs on a worker with the descriptor (fd -1 and err the
-/// errno when it could not be opened), and afterwards the pages of a file that was not in
+/// errno when it could not be opened; job is the element of jobs, sorted by then), and afterwards the pages of a file that was not in
 /// the page cache before are dropped from it (POSIX_FADV_DONTNEED): a run does not push
 /// out what the machine had cached, nor keep what only it read.  The descriptor is closed
 /// after read returns.
