@@ -186,8 +186,6 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
 }
 
 void Connection::received(const char* data, std::size_t n) {
-    if (server_.busy_poll_ && !server_.spinning_ && server_.reads_ == server_.reads_seen_)
-        server_.first_read_ns_ = uv_hrtime();
     ++server_.reads_;
     last_active_ = uv_now(server_.loop_);
     if (tls_) {
@@ -418,13 +416,9 @@ bool Server::start(std::string& error) {
     if (opt_.busy_poll_us) {
         uv_check_init(loop_, &polled_);
         uv_idle_init(loop_, &spin_);
-        uv_prepare_init(loop_, &before_poll_);
-        polled_.data = spin_.data = before_poll_.data = this;
+        polled_.data = spin_.data = this;
         uv_check_start(&polled_, on_polled);
-        uv_prepare_start(&before_poll_, on_before_poll);
-        // They must not keep the loop running.
-        uv_unref(reinterpret_cast<uv_handle_t*>(&polled_));
-        uv_unref(reinterpret_cast<uv_handle_t*>(&before_poll_));
+        uv_unref(reinterpret_cast<uv_handle_t*>(&polled_)); // it must not keep the loop running
         busy_poll_ = true;
     }
     if (opt_.batch_writes) {
@@ -537,21 +531,13 @@ void Server::on_backoff(uv_timer_t* t) {
     }
 }
 
-void Server::on_before_poll(uv_prepare_t* h) {
-    auto* srv = static_cast<Server*>(h->data);
-    if (!srv->spinning_)
-        srv->poll_began_ns_ = uv_hrtime();
-}
-
 void Server::on_polled(uv_check_t* h) {
     auto* srv = static_cast<Server*>(h->data);
     if (srv->reads_ == srv->reads_seen_)
         return;
     srv->reads_seen_ = srv->reads_;
     srv->last_read_ns_ = uv_hrtime();
-    // The poll may have slept: had it spun instead, would it have found this read?  Requests
-    // that follow each other that closely are likely to go on doing so.
-    if (!srv->spinning_ && srv->first_read_ns_ - srv->poll_began_ns_ <= srv->opt_.busy_poll_us * 1000) {
+    if (!srv->spinning_) {
         uv_idle_start(&srv->spin_, on_spin);
         srv->spinning_ = true;
     }
@@ -633,7 +619,6 @@ void Server::stop() {
     if (busy_poll_) {
         uv_close(reinterpret_cast<uv_handle_t*>(&polled_), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(&spin_), nullptr);
-        uv_close(reinterpret_cast<uv_handle_t*>(&before_poll_), nullptr);
     }
     if (batching_) {
         send_batch();

@@ -105,9 +105,7 @@ struct ServerOptions {
     /// For this long after a read brought data, the loop polls without sleeping (0: never).
     /// While requests keep coming, each is found without a wakeup: neither the server nor a
     /// client writing to it pays for putting a thread to sleep and waking it per request.  An
-    /// idle server sleeps as before, after at most this much spinning.  The spinning starts
-    /// only when the poll that brought the read had waited no longer than this: requests that
-    /// come further apart would not be found by it, and it would only burn the CPU.
+    /// idle server sleeps as before, after at most this much spinning.
     std::uint64_t busy_poll_us = 0;
     /// Replies are sent once per turn of the loop, after everything the poll brought has been
     /// read and answered, rather than as each read is answered (as Redis writes before it
@@ -150,7 +148,6 @@ private:
     void out_of_descriptors();
     bool listen_again(std::string& error);
     static void on_backoff(uv_timer_t* t);
-    static void on_before_poll(uv_prepare_t* h);
     static void on_polled(uv_check_t* h);
     static void on_spin(uv_idle_t* h);
     /// batch_writes: c has replies to send at the end of this turn of the loop.
@@ -172,18 +169,14 @@ private:
     Connection* head_ = nullptr;
     std::size_t count_ = 0;
     // Busy polling: an active idle handle makes libuv poll with a zero timeout; the check
-    // handle, run after every poll, sees whether reads brought anything; the prepare handle,
-    // run before it, notes when a poll that may sleep began.
+    // handle, run after every poll, sees whether reads brought anything.
     uv_check_t polled_{};
-    uv_prepare_t before_poll_{};
     uv_idle_t spin_{};
     bool busy_poll_ = false;
     bool spinning_ = false;
     std::uint64_t reads_ = 0;
     std::uint64_t reads_seen_ = 0;
     std::uint64_t last_read_ns_ = 0;
-    std::uint64_t poll_began_ns_ = 0; ///< when the last poll that could sleep began
-    std::uint64_t first_read_ns_ = 0; ///< the first read after it
     // batch_writes: the connections with replies to send once the poll's callbacks are done (the
     // check handle runs then; the idle one, active while any wait, keeps the next poll from
     // sleeping when replies were made outside the poll's callbacks).
