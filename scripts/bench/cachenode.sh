@@ -10,7 +10,18 @@
 #      target at least 1.0x Redis's ops/s at both depths.  Each test runs on its own, and each
 #      server's CPU time per operation in it is printed too (utime and stime from /proc/PID/stat
 #      around the run): on a loaded machine the ops/s of one run swing with the load, the CPU
-#      an operation costs much less.
+#      an operation costs much less.  So is redis-benchmark's own (user and system time from
+#      time(1)): where it, not the server, bounds the rate (-P 16), the ops/s follow its CPU per
+#      op, and a server that leaves its CPU idle between batches makes each of the client's
+#      writes wake it (HSET at -P 16, measured with perf stat: a context switch of the server
+#      per 150-270 ops for cachenode, per 280-1000 for Redis, whose busier loop sleeps less).
+#      With two CPUs or more, Redis and cachenode --threads 1 run on CPU 0 and redis-benchmark on
+#      CPU 1 (taskset, every thread of each): left to the scheduler, the client and the server
+#      share a CPU in some rounds and not in others; unpinned, the rounds' ratios spread over
+#      0.83-1.37 on a quiet machine, and over 0.93-1.20 against 0.89-0.95 pinned in the same
+#      minutes on a loaded one (HSET -P 16).  Both servers are pinned
+#      alike; cachenode with its default threads keeps every CPU (pinned to one it would
+#      measure one thread), and shares the client's: its figures are for information only.
 #   2. Memory: 1,000,000 keys with 100-byte values loaded through redis-cli --pipe into a fresh
 #      server of each; VmRSS from /proc/PID/status.  Target: cachenode's at most Redis's.
 #   3. HTTP: wrk -c 50 -d 5s on GET /get?key=k (a 100-byte value), median of the runs, against
@@ -99,6 +110,12 @@ start_cachenode "$cn1_port" "$cn1_http" --threads 1
 cn1_pid=$pid
 start_cachenode "$cnN_port" "$cnN_http"
 cnN_pid=$pid
+client_cpu=()
+if [ "$(nproc)" -ge 2 ]; then
+    taskset -a -p -c 0 "$redis_pid" >/dev/null
+    taskset -a -p -c 0 "$cn1_pid" >/dev/null
+    client_cpu=(taskset -c 1)
+fi
 cnN_threads=$(redis-cli -p "$cnN_port" info server | tr -d '\r' | sed -n 's/^threads://p')
 echo "bench/cachenode: redis-benchmark, $runs rounds (each takes about a minute)" >&2
 order=(redis cn1 cnN)
@@ -109,18 +126,20 @@ for round in $(seq "$runs"); do
         if [ "$depth" = 1 ]; then n=150000; else n=2500000; fi
         for server in "${order[@]}"; do
             declare -n port=${server}_port server_pid=${server}_pid
-            # One test per run, so that each has its server's CPU time: "TICKS REQUESTS TEST"
-            # lines beside the CSV rows (TEST as the CSV names it).
+            # One test per run, so that each has its server's CPU time and the client's:
+            # "TICKS REQUESTS CLIENT_USER CLIENT_SYSTEM TEST" lines beside the CSV rows (TEST as the
+            # CSV names it; the client's in seconds).
             for test in "-t set" "-t get" "-t hset" "HGET myhash element:__rand_int__"; do
                 csv=$tmp/rb-$server-$depth-$round.csv
                 before=$(cpu_ticks "$server_pid")
                 # shellcheck disable=SC2086 # the words of the test are separate arguments
-                redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -d 100 -n "$n" -P "$depth" --csv $test \
+                /usr/bin/time -f "%U %S" -o "$tmp/rb.time" "${client_cpu[@]}" \
+                    redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -d 100 -n "$n" -P "$depth" --csv $test \
                     >"$tmp/rb.csv" 2>"$tmp/rb.err" ||
                     die "redis-benchmark $test against $server failed: $(tail -c 500 "$tmp/rb.err")"
                 after=$(cpu_ticks "$server_pid")
                 if [ -f "$csv" ]; then tail -n +2 "$tmp/rb.csv" >>"$csv"; else cp "$tmp/rb.csv" "$csv"; fi
-                echo "$((after - before)) $n $(tail -n 1 "$tmp/rb.csv" | cut -d, -f1 | tr -d '"')" \
+                echo "$((after - before)) $n $(tail -n 1 "$tmp/rb.time") $(tail -n 1 "$tmp/rb.csv" | cut -d, -f1 | tr -d '"')" \
                     >>"$tmp/rb-$server-$depth-$round.ticks"
             done
             unset -n port server_pid

@@ -25,20 +25,24 @@ for path in glob.glob(f"{tmp}/rb-*.csv"):
         per_round[int(rnd)] = (float(row["rps"]), float(row["p99_latency_ms"]))
 
 
-# {(server, depth, test): [microseconds of the server's CPU per operation, each round]}
-cpu_per_op = {}
+# {(server, depth, test): [microseconds of the server's CPU per operation, each round]}, and the
+# same of redis-benchmark's CPU against that server.
+cpu_per_op, client_per_op = {}, {}
 for path in glob.glob(f"{tmp}/rb-*.ticks"):
     server, depth = re.match(r".*/rb-(\w+)-(\d+)-\d+\.ticks$", path).groups()
     for line in open(path):
-        ticks, n, test = line.rstrip("\n").split(" ", 2)
+        ticks, n, cu, cs, test = line.rstrip("\n").split(" ", 4)
         cpu_per_op.setdefault((server, int(depth), test), []).append(int(ticks) / float(clk_tck) * 1e6 / int(n))
+        client_per_op.setdefault((server, int(depth), test), []).append((float(cu) + float(cs)) * 1e6 / int(n))
 
 
 def cpu_line(depth, test, label):
-    """The servers' CPU time per operation, medians over the rounds."""
+    """The servers' CPU time per operation, and the client's against each, medians over the rounds."""
     r, c, n = (med(cpu_per_op[(s, depth, test)]) for s in ("redis", "cn1", "cnN"))
+    cr, cc = (med(client_per_op[(s, depth, test)]) for s in ("redis", "cn1"))
     return (f"  -P {depth:<2} {label}  server CPU per op: redis {r:.2f} us, cachenode -t 1 {c:.2f} us ({c / r:.2f}x), "
-            f"cachenode -t {cnN_threads} {n:.2f} us")
+            f"cachenode -t {cnN_threads} {n:.2f} us; redis-benchmark's against redis {cr:.2f} us, "
+            f"against cachenode -t 1 {cc:.2f} us ({cc / cr:.2f}x)")
 
 
 def medians(server, depth, test):
