@@ -162,9 +162,22 @@ def start(tmp_path):
         return n
 
     yield _start
-    for n in nodes:
-        r = n.stop()
+    for r in stop_all(nodes):
         assert r.rc == 0, r
+
+
+def stop_all(nodes) -> list[Result]:
+    """Stops every node, even when stopping one of them fails (it is then killed and the
+    failure raised once the others are stopped too), so that no node outlives its test."""
+    results, failure = [], None
+    for n in nodes:
+        try:
+            results.append(n.stop())
+        except BaseException as e:
+            failure = failure or e
+    if failure:
+        raise failure
+    return results
 
 
 def resp_command(*args) -> bytes:
@@ -727,7 +740,12 @@ def test_sigterm_with_clients_connected(start):
     assert r.rc == 0, r
     assert time.monotonic() - t < 5
     for c in clients:
-        assert recv_all(c) == b""
+        try:
+            assert recv_all(c) == b""
+        except ConnectionResetError:
+            # Closed before its loop had read the half request: the kernel answers a close
+            # with unread bytes by a reset.  Either way the server closed it, sending nothing.
+            assert c is clients[2]
         c.close()
     lines = r.err_lines()
     assert any("msg=stopping" in line for line in lines), r

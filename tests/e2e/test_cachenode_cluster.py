@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import wait_until
-from test_cachenode import REDIS_CLI, Node, free_port
+from test_cachenode import REDIS_CLI, Node, free_port, stop_all
 from test_manpages import sanitized_build
 
 needs_redis_cli = pytest.mark.skipif(REDIS_CLI is None, reason="redis-cli (redis-tools) is not installed")
@@ -60,11 +60,10 @@ def cluster_nodes(tmp_path):
         return new
 
     yield _start
-    for n in nodes:
-        if n.proc.poll() is not None and n.proc.returncode == -9:
-            n.err.close()  # killed by the test on purpose
-            continue
-        r = n.stop()
+    killed = [n for n in nodes if n.proc.poll() is not None and n.proc.returncode == -9]  # by the test, on purpose
+    for n in killed:
+        n.err.close()
+    for r in stop_all([n for n in nodes if n not in killed]):
         assert r.rc == 0, r
 
 

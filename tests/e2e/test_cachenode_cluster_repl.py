@@ -21,7 +21,7 @@ import uuid
 import pytest
 
 from conftest import tool_env, tool_path, wait_until
-from test_cachenode import REDIS_CLI, Node, free_port
+from test_cachenode import REDIS_CLI, Node, free_port, stop_all
 from test_cachenode_cluster import NODE_TIMEOUT_MS, ClusterNode, check, create
 
 pytestmark = [pytest.mark.skipif(REDIS_CLI is None, reason="redis-cli (redis-tools) is not installed"),
@@ -41,12 +41,12 @@ def six(tmp_path):
         assert wait_until(lambda: all(role(n)[0] == "master" or link_up(n) for n in nodes), 10)
         yield nodes
     finally:
+        running = [n for n in nodes if n.proc.poll() is None]
         for n in nodes:
-            if n.proc.poll() is None:
-                r = n.stop()
-                assert r.rc == 0, r
-            else:
+            if n not in running:
                 n.err.close()
+        for r in stop_all(running):
+            assert r.rc == 0, r
 
 
 def role(n) -> list[str]:
@@ -268,8 +268,7 @@ def pair(tmp_path, *args):
         assert r.returncode == 0 and "[OK] New node added correctly." in r.stdout, r.stdout
         assert wait_until(lambda: link_up(b), 10)
     except BaseException:
-        for n in (a, b):
-            n.stop()
+        stop_all((a, b))
         raise
     return a, b
 
@@ -297,8 +296,7 @@ def test_a_replica_beyond_the_backlog_syncs_in_full(tmp_path):
         assert a.stderr().count("replica syncing in full") >= 2, a.stderr()
         assert "replica continues the stream" not in a.stderr()
     finally:
-        for n in (a, b):
-            assert n.stop().rc == 0
+        assert [r.rc for r in stop_all((a, b))] == [0, 0]
 
 
 def test_a_transaction_reaches_a_replica_whole(tmp_path):
@@ -352,8 +350,7 @@ def test_a_transaction_reaches_a_replica_whole(tmp_path):
         assert a.cli("INFO", "replication").split("master_repl_offset:")[1].split()[0] == \
             offset.split("master_repl_offset:")[1].split()[0]
     finally:
-        for n in (a, b):
-            assert n.stop().rc == 0
+        assert [r.rc for r in stop_all((a, b))] == [0, 0]
 
 
 def replication(n) -> dict:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import wait_until
-from test_cachenode import REDIS_CLI, Node, free_port
+from test_cachenode import REDIS_CLI, Node, free_port, stop_all
 
 NUTCRACKER = shutil.which("nutcracker") or next(
     (p for p in ("/usr/sbin/nutcracker", "/usr/bin/nutcracker") if shutil.os.access(p, shutil.os.X_OK)), None)
@@ -53,8 +53,7 @@ def proxied(tmp_path):
     finally:
         proxy.terminate()
         proxy.wait(timeout=10)
-        for n in nodes:
-            assert n.stop().rc == 0
+        assert all(r.rc == 0 for r in stop_all(nodes))
 
 
 def cli(port: int, *args, input=None) -> str:
