@@ -3,6 +3,7 @@ import gzip
 import os
 import pty
 import random
+import select
 import shutil
 import signal
 import stat
@@ -433,7 +434,10 @@ def test_send_reports_epipe_when_the_reader_goes_away(run, tmp_path):
     sender = start("send", f, stdin=subprocess.PIPE)
     sender.stdin.write(b"line\n" * 1000)
     sender.stdin.flush()
-    time.sleep(0.3)
+    # The reader goes away only once the sender has opened the FIFO and written to it: one
+    # slow to start (the sanitizers) would otherwise wait for a reader while this test fills
+    # its standard input, both for ever.
+    assert select.select([rfd], [], [], 30)[0], "the sender wrote nothing into the FIFO"
     os.close(rfd)
     try:
         sender.stdin.write(b"more\n" * 200000)
