@@ -1,6 +1,7 @@
 """End-to-end tests of logroll: pipe mode, watch mode and --once, run as a user would."""
 import fcntl
 import gzip
+import itertools
 import os
 import re
 import shutil
@@ -280,10 +281,12 @@ LAUNCH = ("import os, sys\n"
           "os.execv(sys.argv[2], sys.argv[2:])\n")
 
 
-def socket_activated(held: int, *args) -> subprocess.Popen:
+def socket_activated(held: int, *args, notify: str = "") -> subprocess.Popen:
     argv = [sys.executable, "-c", LAUNCH, str(held), os.fspath(tool_path("logroll"))] + [os.fspath(a) for a in args]
-    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=[held],
-                            env=tool_env())
+    env = tool_env()
+    if notify:
+        env["NOTIFY_SOCKET"] = notify
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=[held], env=env)
 
 
 def where_threads_wait(pid: int) -> dict:
@@ -309,11 +312,15 @@ def test_socket_activated_fifo_survives_ten_kill9s(tmp_path):
     args = ("--size", "1M", "--compress", "gzip", log)
     sent = bytearray()
     errors = []
+    killed = threading.Event()
 
     def writer():
         try:
             fd = os.open(fifo, os.O_WRONLY)
-            for i in range(60_000):
+            # On until the tenth kill: a fast logroll must not see the writer end before it.
+            for i in itertools.count():
+                if i >= 60_000 and killed.is_set():
+                    break
                 # Every 997th line is long, so that a kill often comes while one is half written.
                 line = b"%08d %s\n" % (i, b"x" * (150_000 if i % 997 == 0 else 40))
                 os.write(fd, line)
@@ -322,6 +329,9 @@ def test_socket_activated_fifo_survives_ten_kill9s(tmp_path):
         except OSError as e:
             errors.append(e)
 
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(os.fspath(tmp_path / "notify"))
+    notify.settimeout(30)
     lr = socket_activated(held, *args)
     t = threading.Thread(target=writer)
     t.start()
@@ -340,9 +350,13 @@ def test_socket_activated_fifo_survives_ten_kill9s(tmp_path):
             lr.kill()
             lr.wait()
             lr.stderr.close()
-            lr = socket_activated(held, *args)
+            # The last one says when it is ready: a SIGTERM before that would end the launcher
+            # or a logroll not yet handling it, not the logroll the test means to stop.
+            lr = socket_activated(held, *args, notify=os.fspath(notify.getsockname()) if kill == 9 else "")
+        killed.set()
         t.join(timeout=60)
         assert not t.is_alive() and not errors, errors
+        assert notify.recv(64) == b"READY=1"
 
         def drained():
             return fcntl.ioctl(held, termios.FIONREAD, b"\0\0\0\0") == b"\0\0\0\0"
@@ -354,6 +368,7 @@ def test_socket_activated_fifo_survives_ten_kill9s(tmp_path):
     finally:
         lr.kill()
         os.close(held)
+        notify.close()
     files = rotated(tmp_path)
     assert len(files) >= 8
     assert all(f.name.endswith(".gz") for f in files), files
