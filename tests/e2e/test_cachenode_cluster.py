@@ -13,6 +13,8 @@ import pytest
 
 from conftest import wait_until
 from test_cachenode import REDIS_CLI, Node, free_port, stop_all
+from test_cachenode_commands import help_entries
+from test_cachenode_differential import Client
 from test_manpages import sanitized_build
 
 needs_redis_cli = pytest.mark.skipif(REDIS_CLI is None, reason="redis-cli (redis-tools) is not installed")
@@ -104,6 +106,21 @@ def test_without_cluster_the_cluster_commands_are_disabled(tmp_path):
         assert "redis_mode:standalone" in n.cli("INFO", "server")
     finally:
         assert n.stop().rc == 0
+
+
+def test_cluster_help_describes_every_subcommand(cluster_nodes):
+    """CLUSTER HELP in Redis's shape, as the other HELPs: a synopsis and its description for
+    each subcommand COMMAND INFO lists (SLAVES aside: Redis's HELP leaves that old name out too),
+    HELP last."""
+    n, = cluster_nodes(1)
+    a = Client(n.port)
+    helped = help_entries(a.call("CLUSTER", "HELP"))
+    info = a.call("COMMAND", "INFO", "cluster")[0]
+    assert set(helped) == {s[0].split(b"|")[1] for s in info[9]} - {b"slaves"}
+    assert list(helped)[-1] == b"help"
+    assert helped[b"help"] == [b"    Print this help."]
+    assert a.call("CLUSTER", "NOSUCH") == b"-ERR unknown subcommand 'NOSUCH'. Try CLUSTER HELP."
+    assert a.call("CLUSTER", "HELP", "x") == b"-ERR wrong number of arguments for 'cluster|help' command"
 
 
 def test_cluster_options_need_cluster(run):
