@@ -4,6 +4,7 @@ cluster-aware clients (redis-cli -c, redis-py's RedisCluster).
 
 Each node gets a bus port of its own (--cluster-port) rather than port + 10000, which can be
 beyond 65535 for the ports the kernel hands out, and a node timeout of one second."""
+import os
 import re
 import subprocess
 import time
@@ -67,6 +68,24 @@ def cluster_nodes(tmp_path):
         n.err.close()
     for r in stop_all([n for n in nodes if n not in killed]):
         assert r.rc == 0, r
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) process pid has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_cpu(nodes, seconds=2.0) -> list[float]:
+    """The CPU time each node uses during seconds in which nobody asks it anything."""
+    before = [cpu_seconds(n.proc.pid) for n in nodes]
+    time.sleep(seconds)
+    return [cpu_seconds(n.proc.pid) - b for n, b in zip(nodes, before)]
+
+
+# An idle node pings its peers a few times a second and looks at its links ten times: a few ms of
+# CPU in 2 s (Redis's nodes, in the same cluster, about the same); a node that spins uses 2 s.
+IDLE_CPU_MAX_S = 0.2
 
 
 def meet_bus(node: ClusterNode, other: ClusterNode) -> str:

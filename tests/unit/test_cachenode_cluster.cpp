@@ -275,6 +275,32 @@ TEST_CASE("cachenode cluster: CLUSTER subcommands answer as Redis's") {
     CHECK(w.run({"CLUSTER", "COUNTKEYSINSLOT", "2"}) == ":1\r\n");
     CHECK(w.run({"CLUSTER", "GETKEYSINSLOT", "2", "10"}) == fmt::format("*1\r\n${}\r\n{}\r\n", k.size(), k));
     CHECK(w.run({"CLUSTER", "RESET"}) == "-ERR CLUSTER RESET can't be called with master nodes containing keys\r\n");
+    // Redis 7.0's own errors for bad arguments, each subcommand's.
+    CHECK(w.run({"CLUSTER", "COUNTKEYSINSLOT", "x"}) == "-ERR value is not an integer or out of range\r\n");
+    CHECK(w.run({"CLUSTER", "COUNTKEYSINSLOT", "16384"}) == "-ERR Invalid slot\r\n");
+    CHECK(w.run({"CLUSTER", "GETKEYSINSLOT", "1", "x"}) == "-ERR value is not an integer or out of range\r\n");
+    CHECK(w.run({"CLUSTER", "GETKEYSINSLOT", "-1", "1"}) == "-ERR Invalid slot or number of keys\r\n");
+    CHECK(w.run({"CLUSTER", "GETKEYSINSLOT", "1", "-1"}) == "-ERR Invalid slot or number of keys\r\n");
+    CHECK(w.run({"CLUSTER", "SET-CONFIG-EPOCH", "x"}) == "-ERR value is not an integer or out of range\r\n");
+    CHECK(w.run({"CLUSTER", "SET-CONFIG-EPOCH", "-1"}) == "-ERR Invalid config epoch specified: -1\r\n");
+    CHECK(w.run({"CLUSTER", "SETSLOT", "1", "NODE", "zz"}) == "-ERR Unknown node zz\r\n");
+    // Slot 1 is this node's, slot 3 nobody's: the owner is looked at before the node named.
+    CHECK(w.run({"CLUSTER", "SETSLOT", "3", "IMPORTING", "zz"}) == "-ERR I don't know about node zz\r\n");
+    CHECK(w.run({"CLUSTER", "SETSLOT", "1", "IMPORTING", "zz"}) == "-ERR I'm already the owner of hash slot 1\r\n");
+    CHECK(w.run({"CLUSTER", "SETSLOT", "1", "MIGRATING", "zz"}) == "-ERR I don't know about node zz\r\n");
+    CHECK(w.run({"CLUSTER", "SETSLOT", "3", "MIGRATING", "zz"}) == "-ERR I'm not the owner of hash slot 3\r\n");
+    CHECK(w.run({"CLUSTER", "MEET", "127.0.0.1", "x"}) == "-ERR Invalid TCP base port specified: x\r\n");
+    CHECK(w.run({"CLUSTER", "MEET", "127.0.0.1", "7001", "x"}) == "-ERR Invalid TCP bus port specified: x\r\n");
+    CHECK(w.run({"CLUSTER", "MEET", "127.0.0.1", "0"}) == "-ERR Invalid node address specified: 127.0.0.1:0\r\n");
+    CHECK(w.run({"CLUSTER", "MEET", "127.0.0.1", "60000"}) ==
+          "-ERR Invalid node address specified: 127.0.0.1:60000\r\n"); // its bus port would be 70000
+    CHECK(w.run({"CLUSTER", "MEET", "127.0.0.1", "7001", "17001", "x"}) ==
+          "-ERR unknown subcommand or wrong number of arguments for 'MEET'. Try CLUSTER HELP.\r\n");
+    CHECK(w.run({"CLUSTER", "reset", "SOFT", "x"}) ==
+          "-ERR unknown subcommand or wrong number of arguments for 'reset'. Try CLUSTER HELP.\r\n");
+    CHECK(w.run({"CLUSTER", "RESET", "x"}) == "-ERR syntax error\r\n");
+    CHECK(w.run({"CLUSTER", "FAILOVER", "FORCE", "x"}) ==
+          "-ERR unknown subcommand or wrong number of arguments for 'FAILOVER'. Try CLUSTER HELP.\r\n");
     w.store.flush();
     std::string before = w.state->myself_id();
     CHECK(w.run({"CLUSTER", "RESET", "HARD"}) == "+OK\r\n");
