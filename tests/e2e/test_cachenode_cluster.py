@@ -4,6 +4,7 @@ cluster-aware clients (redis-cli -c, redis-py's RedisCluster).
 
 Each node gets a bus port of its own (--cluster-port) rather than port + 10000, which can be
 beyond 65535 for the ports the kernel hands out, and a node timeout of one second."""
+import os
 import re
 import subprocess
 import time
@@ -13,6 +14,8 @@ import pytest
 
 from conftest import wait_until
 from test_cachenode import REDIS_CLI, Node, free_port, stop_all
+from test_cachenode_commands import help_entries
+from test_cachenode_differential import Client
 from test_manpages import sanitized_build
 
 needs_redis_cli = pytest.mark.skipif(REDIS_CLI is None, reason="redis-cli (redis-tools) is not installed")
@@ -67,6 +70,24 @@ def cluster_nodes(tmp_path):
         assert r.rc == 0, r
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) process pid has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_cpu(nodes, seconds=2.0) -> list[float]:
+    """The CPU time each node uses during seconds in which nobody asks it anything."""
+    before = [cpu_seconds(n.proc.pid) for n in nodes]
+    time.sleep(seconds)
+    return [cpu_seconds(n.proc.pid) - b for n, b in zip(nodes, before)]
+
+
+# An idle node pings its peers a few times a second and looks at its links ten times: a few ms of
+# CPU in 2 s (Redis's nodes, in the same cluster, about the same); a node that spins uses 2 s.
+IDLE_CPU_MAX_S = 0.2
+
+
 def meet_bus(node: ClusterNode, other: ClusterNode) -> str:
     return node.cli("CLUSTER", "MEET", "127.0.0.1", other.port, other.bus_port)
 
@@ -104,6 +125,21 @@ def test_without_cluster_the_cluster_commands_are_disabled(tmp_path):
         assert "redis_mode:standalone" in n.cli("INFO", "server")
     finally:
         assert n.stop().rc == 0
+
+
+def test_cluster_help_describes_every_subcommand(cluster_nodes):
+    """CLUSTER HELP in Redis's shape, as the other HELPs: a synopsis and its description for
+    each subcommand COMMAND INFO lists (SLAVES aside: Redis's HELP leaves that old name out too),
+    HELP last."""
+    n, = cluster_nodes(1)
+    a = Client(n.port)
+    helped = help_entries(a.call("CLUSTER", "HELP"))
+    info = a.call("COMMAND", "INFO", "cluster")[0]
+    assert set(helped) == {s[0].split(b"|")[1] for s in info[9]} - {b"slaves"}
+    assert list(helped)[-1] == b"help"
+    assert helped[b"help"] == [b"    Print this help."]
+    assert a.call("CLUSTER", "NOSUCH") == b"-ERR unknown subcommand 'NOSUCH'. Try CLUSTER HELP."
+    assert a.call("CLUSTER", "HELP", "x") == b"-ERR wrong number of arguments for 'cluster|help' command"
 
 
 def test_cluster_options_need_cluster(run):

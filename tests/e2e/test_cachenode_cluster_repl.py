@@ -22,7 +22,7 @@ import pytest
 
 from conftest import tool_env, tool_path, wait_until
 from test_cachenode import REDIS_CLI, Node, free_port, stop_all
-from test_cachenode_cluster import NODE_TIMEOUT_MS, ClusterNode, check, create
+from test_cachenode_cluster import IDLE_CPU_MAX_S, NODE_TIMEOUT_MS, ClusterNode, check, create, idle_cpu
 
 pytestmark = [pytest.mark.skipif(REDIS_CLI is None, reason="redis-cli (redis-tools) is not installed"),
               pytest.mark.xdist_group("cachenode-cluster-repl")]
@@ -88,6 +88,9 @@ def tag_in(node, ranges) -> str:
 
 
 def test_replicas_are_made_listed_and_fed(six):
+    # Formed, the cluster rests: no node spins.
+    used = idle_cpu(six)
+    assert max(used) < IDLE_CPU_MAX_S, used
     masters = [n for n in six if role(n)[0] == "master"]
     replicas = [n for n in six if role(n)[0] == "slave"]
     assert len(masters) == 3 and len(replicas) == 3
@@ -295,6 +298,9 @@ def test_a_replica_beyond_the_backlog_syncs_in_full(tmp_path):
         assert "the replica fell behind the backlog" in a.stderr() or "does not keep up" in a.stderr(), a.stderr()
         assert a.stderr().count("replica syncing in full") >= 2, a.stderr()
         assert "replica continues the stream" not in a.stderr()
+        # Synced again, master and replica rest: neither spins.
+        used = idle_cpu((a, b))
+        assert max(used) < IDLE_CPU_MAX_S, used
     finally:
         assert [r.rc for r in stop_all((a, b))] == [0, 0]
 

@@ -258,7 +258,7 @@ TEST_CASE("cachenode cluster: CLUSTER subcommands answer as Redis's") {
     CHECK(w.run({"CLUSTER", "DELSLOTS", "3"}) == "-ERR Slot 3 is already unassigned\r\n");
     CHECK(w.run({"CLUSTER", "ADDSLOTSRANGE", "9", "5"}) ==
           "-ERR start slot number 9 is greater than end slot number 5\r\n");
-    CHECK(w.run({"CLUSTER", "ADDSLOTSRANGE", "5"}) ==
+    CHECK(w.run({"CLUSTER", "ADDSLOTSRANGE", "1", "2", "5"}) ==
           "-ERR wrong number of arguments for 'cluster|addslotsrange' command\r\n");
     CHECK(w.run({"CLUSTER", "SET-CONFIG-EPOCH", "7"}) == "+OK\r\n");
     CHECK(w.run({"CLUSTER", "SET-CONFIG-EPOCH", "8"}) == "-ERR Node config epoch is already non-zero\r\n");
@@ -275,12 +275,78 @@ TEST_CASE("cachenode cluster: CLUSTER subcommands answer as Redis's") {
     CHECK(w.run({"CLUSTER", "COUNTKEYSINSLOT", "2"}) == ":1\r\n");
     CHECK(w.run({"CLUSTER", "GETKEYSINSLOT", "2", "10"}) == fmt::format("*1\r\n${}\r\n{}\r\n", k.size(), k));
     CHECK(w.run({"CLUSTER", "RESET"}) == "-ERR CLUSTER RESET can't be called with master nodes containing keys\r\n");
-    CHECK(w.run({"CLUSTER", "NOSUCH"}) == "-ERR unknown subcommand 'NOSUCH'. Try CLUSTER HELP.\r\n");
+    // Redis 7.0's own errors for bad arguments, each subcommand's.
+    CHECK(w.run({"CLUSTER", "COUNTKEYSINSLOT", "x"}) == "-ERR value is not an integer or out of range\r\n");
+    CHECK(w.run({"CLUSTER", "COUNTKEYSINSLOT", "16384"}) == "-ERR Invalid slot\r\n");
+    CHECK(w.run({"CLUSTER", "GETKEYSINSLOT", "1", "x"}) == "-ERR value is not an integer or out of range\r\n");
+    CHECK(w.run({"CLUSTER", "GETKEYSINSLOT", "-1", "1"}) == "-ERR Invalid slot or number of keys\r\n");
+    CHECK(w.run({"CLUSTER", "GETKEYSINSLOT", "1", "-1"}) == "-ERR Invalid slot or number of keys\r\n");
+    CHECK(w.run({"CLUSTER", "SET-CONFIG-EPOCH", "x"}) == "-ERR value is not an integer or out of range\r\n");
+    CHECK(w.run({"CLUSTER", "SET-CONFIG-EPOCH", "-1"}) == "-ERR Invalid config epoch specified: -1\r\n");
+    CHECK(w.run({"CLUSTER", "SETSLOT", "1", "NODE", "zz"}) == "-ERR Unknown node zz\r\n");
+    // Slot 1 is this node's, slot 3 nobody's: the owner is looked at before the node named.
+    CHECK(w.run({"CLUSTER", "SETSLOT", "3", "IMPORTING", "zz"}) == "-ERR I don't know about node zz\r\n");
+    CHECK(w.run({"CLUSTER", "SETSLOT", "1", "IMPORTING", "zz"}) == "-ERR I'm already the owner of hash slot 1\r\n");
+    CHECK(w.run({"CLUSTER", "SETSLOT", "1", "MIGRATING", "zz"}) == "-ERR I don't know about node zz\r\n");
+    CHECK(w.run({"CLUSTER", "SETSLOT", "3", "MIGRATING", "zz"}) == "-ERR I'm not the owner of hash slot 3\r\n");
+    CHECK(w.run({"CLUSTER", "MEET", "127.0.0.1", "x"}) == "-ERR Invalid TCP base port specified: x\r\n");
+    CHECK(w.run({"CLUSTER", "MEET", "127.0.0.1", "7001", "x"}) == "-ERR Invalid TCP bus port specified: x\r\n");
+    CHECK(w.run({"CLUSTER", "MEET", "127.0.0.1", "0"}) == "-ERR Invalid node address specified: 127.0.0.1:0\r\n");
+    CHECK(w.run({"CLUSTER", "MEET", "127.0.0.1", "60000"}) ==
+          "-ERR Invalid node address specified: 127.0.0.1:60000\r\n"); // its bus port would be 70000
+    CHECK(w.run({"CLUSTER", "MEET", "127.0.0.1", "7001", "17001", "x"}) ==
+          "-ERR unknown subcommand or wrong number of arguments for 'MEET'. Try CLUSTER HELP.\r\n");
+    CHECK(w.run({"CLUSTER", "reset", "SOFT", "x"}) ==
+          "-ERR unknown subcommand or wrong number of arguments for 'reset'. Try CLUSTER HELP.\r\n");
+    CHECK(w.run({"CLUSTER", "RESET", "x"}) == "-ERR syntax error\r\n");
+    CHECK(w.run({"CLUSTER", "FAILOVER", "FORCE", "x"}) ==
+          "-ERR unknown subcommand or wrong number of arguments for 'FAILOVER'. Try CLUSTER HELP.\r\n");
     w.store.flush();
     std::string before = w.state->myself_id();
     CHECK(w.run({"CLUSTER", "RESET", "HARD"}) == "+OK\r\n");
     CHECK(w.state->myself_id() != before);
     CHECK(w.run({"CLUSTER", "INFO"}).find("cluster_slots_assigned:0\r\n") != std::string::npos);
+}
+
+TEST_CASE("cachenode cluster: CLUSTER HELP gives each subcommand's synopsis and description, as Redis's") {
+    World w;
+    std::string reply = w.run({"CLUSTER", "HELP"});
+    // An array of simple strings.
+    REQUIRE(reply.starts_with("*"));
+    std::size_t eol = reply.find("\r\n");
+    std::size_t n = std::stoul(reply.substr(1, eol - 1));
+    std::vector<std::string> lines;
+    for (std::size_t pos = eol + 2; pos < reply.size();) {
+        REQUIRE(reply[pos] == '+');
+        std::size_t end = reply.find("\r\n", pos);
+        REQUIRE(end != std::string::npos);
+        lines.push_back(reply.substr(pos + 1, end - pos - 1));
+        pos = end + 2;
+    }
+    REQUIRE(lines.size() == n);
+    CHECK(lines.front() == "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    // Then a synopsis, flush left, and its description, indented, for each subcommand.
+    std::vector<std::string> names;
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        const std::string& l = lines[i];
+        CHECK(!l.empty());
+        if (l.starts_with("    ")) {
+            CHECK(l.size() <= 104);
+            continue;
+        }
+        CAPTURE(l);
+        REQUIRE(i + 1 < lines.size());
+        CHECK(lines[i + 1].starts_with("    ")); // every synopsis has a description
+        names.push_back(l.substr(0, l.find(' ')));
+    }
+    // Redis 7.0's subcommands that this node has, in order, HELP last.
+    CHECK(names == std::vector<std::string>{"ADDSLOTS", "ADDSLOTSRANGE", "BUMPEPOCH", "COUNTKEYSINSLOT", "DELSLOTS",
+                                            "DELSLOTSRANGE", "FAILOVER", "FORGET", "GETKEYSINSLOT", "INFO",
+                                            "KEYSLOT", "MEET", "MYID", "NODES", "REPLICATE", "REPLICAS", "RESET",
+                                            "SAVECONFIG", "SET-CONFIG-EPOCH", "SETSLOT", "SHARDS", "SLOTS", "HELP"});
+    CHECK(lines.back() == "    Print this help.");
+    // Any case, as every subcommand.
+    CHECK(w.run({"cluster", "help"}) == reply);
 }
 
 TEST_CASE("cachenode cluster: bus frames round-trip and are authenticated") {

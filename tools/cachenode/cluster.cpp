@@ -27,6 +27,9 @@ namespace syskit::cachenode::cluster {
 
 namespace {
 
+/// Redis's reply to an argument that is to be an integer and is not one.
+constexpr std::string_view not_an_integer = "ERR value is not an integer or out of range";
+
 /// The longest WAIT, its timeout 0 ("no limit") included.
 constexpr long long max_wait_ms = 10000;
 
@@ -49,16 +52,27 @@ bool parse_slot(std::string_view s, unsigned& slot, std::string& out) {
     return true;
 }
 
+/// Redis's reply to a CLUSTER subcommand given more arguments than any of its forms takes.
+void too_many_arguments(std::span<const std::string_view> argv, std::string& out) {
+    resp::error(out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try CLUSTER HELP.",
+                                 argv[1].substr(0, 128)));
+}
+
 /// The optional option after CLUSTER RESET or FAILOVER: its position in words (-1: none was
-/// given); false with Redis's syntax error when it is none of them, or more arguments follow.
+/// given); false with Redis's errors when it is none of them (a syntax error), or more
+/// arguments follow.
 bool option_of(std::span<const std::string_view> argv, std::initializer_list<std::string_view> words, int& which,
                std::string& out) {
     which = -1;
+    if (argv.size() > 3) {
+        too_many_arguments(argv, out);
+        return false;
+    }
     if (argv.size() == 3)
         for (std::size_t i = 0; i < words.size(); ++i)
             if (iequals(argv[2], words.begin()[i]))
                 which = static_cast<int>(i);
-    if (argv.size() > 3 || (argv.size() == 3 && which < 0)) {
+    if (argv.size() == 3 && which < 0) {
         resp::error(out, "ERR syntax error");
         return false;
     }
@@ -612,7 +626,7 @@ void State::role(std::string& out) const {
 void State::wait(std::span<const std::string_view> argv, std::string& out) {
     long long n = 0, timeout = 0;
     if (!parse_num(argv[1], n) || !parse_num(argv[2], timeout) || n < 0) {
-        resp::error(out, "ERR value is not an integer or out of range");
+        resp::error(out, not_an_integer);
         return;
     }
     if (timeout < 0) {
@@ -773,7 +787,7 @@ void State::cmd_shards(std::string& out) const {
 }
 
 void State::cmd_addslots(std::span<const std::string_view> argv, bool range, bool add, std::string& out) {
-    if (argv.size() < 3 || (range && argv.size() % 2 != 0)) {
+    if (range && argv.size() % 2 != 0) {
         resp::error(out, fmt::format("ERR wrong number of arguments for 'cluster|{}' command", lower(argv[1])));
         return;
     }
@@ -822,10 +836,6 @@ void State::cmd_addslots(std::span<const std::string_view> argv, bool range, boo
 }
 
 void State::cmd_setslot(std::span<const std::string_view> argv, std::string& out) {
-    if (argv.size() < 4) {
-        resp::error(out, "ERR wrong number of arguments for 'cluster|setslot' command");
-        return;
-    }
     unsigned slot = 0;
     if (!parse_slot(argv[2], slot, out))
         return;
@@ -845,16 +855,20 @@ void State::cmd_setslot(std::span<const std::string_view> argv, std::string& out
         resp::error(out, "ERR Please use SETSLOT only with masters.");
         return;
     }
-    Node* n = nullptr;
-    if (needs_node && !(n = find(argv[4]))) {
-        resp::error(out, fmt::format("ERR I don't know about node {}", argv[4].substr(0, 64)));
-        return;
-    }
+    // The node named, looked up where Redis looks it up, and refused in its words.
+    Node* n = needs_node ? find(argv[4]) : nullptr;
+    auto known = [&](std::string_view unknown) {
+        if (!n)
+            resp::error(out, fmt::format("ERR {} {}", unknown, argv[4].substr(0, 64)));
+        return n != nullptr;
+    };
     if (iequals(how, "MIGRATING")) {
         if (owner_[slot] != &mine) {
             resp::error(out, fmt::format("ERR I'm not the owner of hash slot {}", slot));
             return;
         }
+        if (!known("I don't know about node"))
+            return;
         if (n == &mine) {
             resp::error(out, "ERR Target node is myself");
             return;
@@ -865,6 +879,8 @@ void State::cmd_setslot(std::span<const std::string_view> argv, std::string& out
             resp::error(out, fmt::format("ERR I'm already the owner of hash slot {}", slot));
             return;
         }
+        if (!known("I don't know about node"))
+            return;
         if (n == &mine) {
             resp::error(out, "ERR Source node is myself");
             return;
@@ -873,6 +889,8 @@ void State::cmd_setslot(std::span<const std::string_view> argv, std::string& out
     } else if (iequals(how, "STABLE")) {
         migrating_[slot] = importing_[slot] = nullptr;
     } else {
+        if (!known("Unknown node"))
+            return;
         if (n->flags & f_replica) {
             resp::error(out, fmt::format("ERR Target node {} is not a master", n->id));
             return;
@@ -914,22 +932,25 @@ State::NodeMap::iterator State::remove_locked(NodeMap::iterator it) {
 }
 
 void State::cmd_meet(std::span<const std::string_view> argv, std::string& out) {
-    if (argv.size() != 4 && argv.size() != 5) {
-        resp::error(out, "ERR wrong number of arguments for 'cluster|meet' command");
+    if (argv.size() > 5) {
+        too_many_arguments(argv, out);
         return;
     }
     std::string ip(argv[2]);
     long long port = -1, cport = -1;
     in6_addr a{};
     bool ip_ok = inet_pton(AF_INET, ip.c_str(), &a) == 1 || inet_pton(AF_INET6, ip.c_str(), &a) == 1;
-    if (!parse_num(argv[3], port) || port < 0 || port > 65535 ||
-        (argv.size() == 5 && (!parse_num(argv[4], cport) || cport < 0 || cport > 65535))) {
-        resp::error(out, fmt::format("ERR Invalid base port specified: {}", argv[3].substr(0, 64)));
+    if (!parse_num(argv[3], port)) {
+        resp::error(out, fmt::format("ERR Invalid TCP base port specified: {}", argv[3].substr(0, 64)));
         return;
     }
-    if (cport < 0)
+    if (argv.size() == 5 && !parse_num(argv[4], cport)) {
+        resp::error(out, fmt::format("ERR Invalid TCP bus port specified: {}", argv[4].substr(0, 64)));
+        return;
+    }
+    if (argv.size() == 4)
         cport = port + 10000;
-    if (!ip_ok || cport > 65535) {
+    if (!ip_ok || port <= 0 || port > 65535 || cport <= 0 || cport > 65535) {
         resp::error(out, fmt::format("ERR Invalid node address specified: {}:{}", ip.substr(0, 64), port));
         return;
     }
@@ -951,10 +972,6 @@ void State::cmd_meet(std::span<const std::string_view> argv, std::string& out) {
 }
 
 void State::cmd_forget(std::span<const std::string_view> argv, std::string& out) {
-    if (argv.size() != 3) {
-        resp::error(out, "ERR wrong number of arguments for 'cluster|forget' command");
-        return;
-    }
     std::lock_guard lock(mu_);
     auto it = nodes_.find(argv[2]);
     if (it == nodes_.end()) {
@@ -1196,51 +1213,41 @@ void State::cmd_failover(std::span<const std::string_view> argv, std::string& ou
 }
 
 void State::command(std::span<const std::string_view> argv, std::string& out) {
-    std::string_view sub = argv.size() > 1 ? argv[1] : std::string_view();
-    auto arity = [&](std::size_t n, bool at_least = false) {
-        if (argv.size() == n || (at_least && argv.size() > n))
-            return true;
-        resp::error(out, fmt::format("ERR wrong number of arguments for 'cluster|{}' command", lower(sub)));
-        return false;
-    };
+    std::string_view sub = argv[1];
     if (iequals(sub, "INFO")) {
-        if (!arity(2))
-            return;
         std::lock_guard lock(mu_);
         cmd_info(out);
     } else if (iequals(sub, "MYID")) {
-        if (arity(2))
-            resp::bulk(out, myself_id());
+        resp::bulk(out, myself_id());
     } else if (iequals(sub, "NODES")) {
-        if (arity(2))
-            resp::bulk(out, nodes_text());
+        resp::bulk(out, nodes_text());
     } else if (iequals(sub, "SLOTS")) {
-        if (!arity(2))
-            return;
         std::lock_guard lock(mu_);
         cmd_slots(out);
     } else if (iequals(sub, "SHARDS")) {
-        if (!arity(2))
-            return;
         std::lock_guard lock(mu_);
         cmd_shards(out);
     } else if (iequals(sub, "KEYSLOT")) {
-        if (arity(3))
-            resp::integer(out, key_slot(argv[2]));
+        resp::integer(out, key_slot(argv[2]));
     } else if (iequals(sub, "COUNTKEYSINSLOT")) {
-        unsigned slot = 0;
-        if (arity(3) && parse_slot(argv[2], slot, out))
-            resp::integer(out, static_cast<std::int64_t>(keys_in_slot(slot)));
+        long long slot = -1;
+        if (!parse_num(argv[2], slot))
+            resp::error(out, not_an_integer);
+        else if (slot < 0 || slot >= static_cast<long long>(slot_count))
+            resp::error(out, "ERR Invalid slot");
+        else
+            resp::integer(out, static_cast<std::int64_t>(keys_in_slot(static_cast<unsigned>(slot))));
     } else if (iequals(sub, "GETKEYSINSLOT")) {
-        unsigned slot = 0;
-        long long count = 0;
-        if (!arity(4) || !parse_slot(argv[2], slot, out))
-            return;
-        if (!parse_num(argv[3], count) || count < 0) {
-            resp::error(out, "ERR Invalid number of keys");
+        long long slot = -1, count = -1;
+        if (!parse_num(argv[2], slot) || !parse_num(argv[3], count)) {
+            resp::error(out, not_an_integer);
             return;
         }
-        auto keys = keys_of_slot(slot, static_cast<std::size_t>(count));
+        if (slot < 0 || slot >= static_cast<long long>(slot_count) || count < 0) {
+            resp::error(out, "ERR Invalid slot or number of keys");
+            return;
+        }
+        auto keys = keys_of_slot(static_cast<unsigned>(slot), static_cast<std::size_t>(count));
         resp::array(out, keys.size());
         for (const auto& k : keys)
             resp::bulk(out, k);
@@ -1258,9 +1265,11 @@ void State::command(std::span<const std::string_view> argv, std::string& out) {
         cmd_reset(argv, out);
     } else if (iequals(sub, "SET-CONFIG-EPOCH")) {
         long long epoch = -1;
-        if (!arity(3))
+        if (!parse_num(argv[2], epoch)) {
+            resp::error(out, not_an_integer);
             return;
-        if (!parse_num(argv[2], epoch) || epoch < 0) {
+        }
+        if (epoch < 0) {
             resp::error(out, fmt::format("ERR Invalid config epoch specified: {}", argv[2].substr(0, 64)));
             return;
         }
@@ -1279,8 +1288,6 @@ void State::command(std::span<const std::string_view> argv, std::string& out) {
         changed();
         resp::simple(out, "OK");
     } else if (iequals(sub, "BUMPEPOCH")) {
-        if (!arity(2))
-            return;
         std::lock_guard lock(mu_);
         Node& mine = me();
         bool bumped = bump_epoch();
@@ -1288,53 +1295,51 @@ void State::command(std::span<const std::string_view> argv, std::string& out) {
             changed();
         resp::simple(out, fmt::format("{} {}", bumped ? "BUMPED" : "STILL", mine.config_epoch));
     } else if (iequals(sub, "REPLICATE")) {
-        if (arity(3))
-            cmd_replicate(argv, out);
+        cmd_replicate(argv, out);
     } else if (iequals(sub, "REPLICAS") || iequals(sub, "SLAVES")) {
-        if (arity(3))
-            cmd_replicas(argv, out);
+        cmd_replicas(argv, out);
     } else if (iequals(sub, "FAILOVER")) {
         cmd_failover(argv, out);
     } else if (iequals(sub, "SAVECONFIG")) {
-        if (!arity(2))
-            return;
         std::lock_guard lock(mu_);
         std::string why;
         if (save_locked(why))
             resp::simple(out, "OK");
         else
             resp::error(out, "ERR error saving the cluster node config: " + why);
-    } else if (iequals(sub, "HELP")) {
-        static constexpr std::string_view lines[] = {
-            "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "ADDSLOTS <slot> [<slot> ...]",
-            "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
-            "BUMPEPOCH",
-            "COUNTKEYSINSLOT <slot>",
-            "DELSLOTS <slot> [<slot> ...]",
-            "DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
-            "FAILOVER [FORCE|TAKEOVER]",
-            "GETKEYSINSLOT <slot> <count>",
-            "FORGET <node-id>",
-            "INFO",
-            "KEYSLOT <key>",
-            "MEET <ip> <port> [<bus-port>]",
-            "MYID",
-            "NODES",
-            "REPLICATE <node-id>",
-            "REPLICAS <node-id>",
-            "RESET [HARD|SOFT]",
-            "SAVECONFIG",
-            "SET-CONFIG-EPOCH <epoch>",
-            "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
-            "SHARDS",
-            "SLOTS",
-            "HELP"};
-        resp::array(out, std::size(lines));
-        for (std::string_view l : lines)
-            resp::simple(out, l);
     } else {
-        resp::error(out, fmt::format("ERR unknown subcommand '{}'. Try CLUSTER HELP.", sub.substr(0, 128)));
+        // HELP, the one left.  The synopses are Redis 7.0's, for the subcommands this node has.
+        resp::help(
+            out, "CLUSTER",
+            {"ADDSLOTS <slot> [<slot> ...]", "    Make this node serve the slots given.",
+             "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+             "    Make this node serve every slot of the ranges given.", "BUMPEPOCH",
+             "    Give this node a config epoch above every other, unless its own is already the highest.",
+             "COUNTKEYSINSLOT <slot>", "    Count this node's keys in <slot>.", "DELSLOTS <slot> [<slot> ...]",
+             "    Stop serving the slots given: they become unassigned in this node's view.",
+             "DELSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
+             "    Stop serving every slot of the ranges given.", "FAILOVER [FORCE|TAKEOVER]",
+             "    Make this replica the master of its master's slots: with its master's agreement, without it",
+             "    (FORCE: elected by the other masters), or alone (TAKEOVER: no election).", "FORGET <node-id>",
+             "    Drop <node-id> from this node's view, and keep it out for a minute.",
+             "GETKEYSINSLOT <slot> <count>", "    Name up to <count> of this node's keys in <slot>.", "INFO",
+             "    Describe the cluster's state as this node sees it.", "KEYSLOT <key>",
+             "    Give the hash slot of <key>.", "MEET <ip> <port> [<bus-port>]",
+             "    Bring the node at <ip>:<port> into this node's cluster (bus port: <port> + 10000 unless given).",
+             "MYID", "    Give this node's id.", "NODES",
+             "    Describe every node this node knows, a line each:",
+             "    <id> <ip:port@bus-port> <flags> <master> <ping-sent> <pong-received> <epoch> <link> <slot> ...",
+             "REPLICATE <node-id>", "    Make this node, empty and without slots, a replica of the master <node-id>.",
+             "REPLICAS <node-id>", "    Describe the replicas of the master <node-id>, as NODES does.",
+             "RESET [HARD|SOFT]",
+             "    Forget every other node and every slot; HARD also takes a new id and sets the epochs to 0.",
+             "    SOFT is the default.", "SAVECONFIG", "    Write the nodes file now.",
+             "SET-CONFIG-EPOCH <epoch>", "    Give this node, alone in its cluster, its first config epoch.",
+             "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
+             "    Mark <slot> as coming from or going to <node-id>, end its move, or give it to <node-id>.",
+             "SHARDS", "    Describe each shard: its ranges of slots and its nodes.", "SLOTS",
+             "    Describe each range of slots: its start, its end, then the address, port and id of its master",
+             "    and of each of its replicas."});
     }
 }
 

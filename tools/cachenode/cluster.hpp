@@ -105,7 +105,9 @@ public:
     /// CROSSSLOT, TRYAGAIN, CLUSTERDOWN) appended to out.  Consumes the client's ASKING.
     bool route(std::span<const std::string_view> argv, const KeySpec& keys, ClientFlags& client, std::string& out);
 
-    /// CLUSTER with its subcommand, argv[0] being "CLUSTER".
+    /// CLUSTER with its subcommand, argv[0] being "CLUSTER": the reply is appended to out.
+    /// argv[1] is one of the CLUSTER subcommands of commands.cpp's table, with the number of
+    /// arguments the table allows (execute() refuses the others before this runs).
     void command(std::span<const std::string_view> argv, std::string& out);
 
     /// INFO's "# Cluster" section, without its trailing blank line.

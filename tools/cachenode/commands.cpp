@@ -84,17 +84,6 @@ bool r3(const Ctx& c) { return c.client.resp == 3; }
 /// A null reply in the client's protocol.
 void nil(Ctx& c) { resp::null(c.out, r3(c)); }
 
-/// A container's HELP reply in Redis's shape (simple strings in either protocol): the usage
-/// line, then each subcommand's synopsis with its description indented under it, HELP last.
-void help_reply(Ctx& c, std::string_view container, std::initializer_list<std::string_view> lines) {
-    resp::array(c.out, lines.size() + 3);
-    resp::simple(c.out, fmt::format("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", container));
-    for (std::string_view l : lines)
-        resp::simple(c.out, l);
-    resp::simple(c.out, "HELP");
-    resp::simple(c.out, "    Print this help.");
-}
-
 /// Checks the size of a key argument, replying with an error when it is too large.
 bool key_ok(Ctx& c, std::string_view key) {
     if (key.size() <= c.sh.cfg.max_key)
@@ -1368,7 +1357,7 @@ void cmd_client(Ctx& c) {
         c.sh.pause.mode.store(Shared::Pause::none);
         resp::simple(c.out, "OK");
     } else if (iequals(sub, "HELP")) {
-        help_reply(c, "CLIENT",
+        resp::help(c.out, "CLIENT",
                    {"ID", "    Give this connection's id, unique for the server's lifetime.", "GETNAME",
                     "    Give the name CLIENT SETNAME or HELLO gave this connection, or a null.", "SETNAME <name>",
                     "    Name this connection (no spaces or special characters); an empty name removes it.", "INFO",
@@ -1465,7 +1454,7 @@ void cmd_swapdb(Ctx& c) { resp::error(c.out, "ERR SWAPDB is not supported: cache
 void cmd_function(Ctx& c) {
     // execute() found the subcommand in the table and checked its arity.
     if (iequals(c.argv[1], "HELP")) {
-        help_reply(c, "FUNCTION", {"FLUSH [ASYNC|SYNC]", "    Remove every function: there are none to remove."});
+        resp::help(c.out, "FUNCTION", {"FLUSH [ASYNC|SYNC]", "    Remove every function: there are none to remove."});
         return;
     }
     // FLUSH, in Redis's words.
@@ -1948,7 +1937,7 @@ void cmd_object(Ctx& c) {
     // execute() found the subcommand in the table and checked its arity.
     std::string_view sub = c.argv[1];
     if (iequals(sub, "HELP")) {
-        help_reply(c, "OBJECT",
+        resp::help(c.out, "OBJECT",
                    {"ENCODING <key>", "    Return the kind of internal representation Redis would use.", "FREQ <key>",
                     "    Return the access frequency (under the s3fifo policy).", "IDLETIME <key>",
                     "    Return the seconds since the key was last read or written.", "REFCOUNT <key>",
@@ -1991,7 +1980,7 @@ void cmd_object(Ctx& c) {
 void cmd_memory(Ctx& c) {
     // execute() found the subcommand in the table and checked its arity.
     if (iequals(c.argv[1], "HELP")) {
-        help_reply(c, "MEMORY",
+        resp::help(c.out, "MEMORY",
                    {"USAGE <key> [SAMPLES <count>]",
                     "    Give the bytes a key and its value take, counted whole (SAMPLES is accepted and ignored).",
                     "STATS", "    Give the memory the keys take, the limit, and the process's resident size."});
@@ -2150,7 +2139,7 @@ void cmd_slowlog(Ctx& c) {
     std::string_view sub = c.argv[1];
     SlowLog& log = c.sh.slowlog;
     if (iequals(sub, "HELP")) {
-        help_reply(c, "SLOWLOG",
+        resp::help(c.out, "SLOWLOG",
                    {"GET [<count>]", "    Give the <count> newest entries (10; -1 for all): id, time, duration in "
                                      "microseconds, command, client address and name.",
                     "LEN", "    Give the number of entries.", "RESET", "    Remove every entry."});
@@ -2192,7 +2181,7 @@ void cmd_latency(Ctx& c) {
     // execute() found the subcommand in the table and checked its arity.
     LatencyEvent& ev = c.sh.latency;
     if (iequals(c.argv[1], "HELP")) {
-        help_reply(c, "LATENCY",
+        resp::help(c.out, "LATENCY",
                    {"LATEST", "    Give the 'command' event: when it last happened, its latest and longest time in ms.",
                     "RESET [<event> ...]", "    Forget the events named ('command' is the only one), or all."});
     } else if (iequals(c.argv[1], "LATEST")) {
@@ -2936,7 +2925,7 @@ void cmd_command(Ctx& c) {
     } else if (iequals(sub, "COUNT")) {
         resp::integer(c.out, std::size(commands));
     } else if (iequals(sub, "HELP")) {
-        help_reply(c, "COMMAND",
+        resp::help(c.out, "COMMAND",
                    {"(no subcommand)", "    Describe every command.", "COUNT", "    Give the number of commands.",
                     "DOCS [<command-name> ...]", "    Give each command's summary, version and group, or every one's.",
                     "GETKEYS <full-command>", "    Give the keys of a whole command line.",
@@ -3217,7 +3206,7 @@ void cmd_config(Ctx& c) {
         return;
     }
     if (iequals(sub, "HELP")) {
-        help_reply(c, "CONFIG",
+        resp::help(c.out, "CONFIG",
                    {"GET <pattern> [<pattern> ...]",
                     "    Give the settings whose names match a glob-style pattern, with their values.",
                     "SET <name> <value> [<name> <value> ...]",

@@ -245,6 +245,17 @@ void header(std::string& out, char kind, std::size_t n) {
 
 void array(std::string& out, std::size_t n) { header(out, '*', n); }
 
+void help(std::string& out, std::string_view container, std::initializer_list<std::string_view> lines) {
+    array(out, lines.size() + 3);
+    std::string usage(container);
+    usage += " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:";
+    simple(out, usage);
+    for (std::string_view l : lines)
+        simple(out, l);
+    simple(out, "HELP");
+    simple(out, "    Print this help.");
+}
+
 void command(std::string& out, std::initializer_list<std::string_view> args) {
     array(out, args.size());
     for (std::string_view a : args)

@@ -61,6 +61,11 @@ void bulk(std::string& out, std::string_view s);
 void null_bulk(std::string& out);
 void array(std::string& out, std::size_t n);
 
+/// A container's HELP reply in Redis's shape (simple strings in either protocol): the usage
+/// line "CONTAINER <subcommand> ...", then lines (each subcommand's synopsis with its
+/// description indented under it), then HELP and its own description, last.
+void help(std::string& out, std::string_view container, std::initializer_list<std::string_view> lines);
+
 /// A command as a client sends it (to another node: a forwarded request, a migrated key),
 /// appended to out: an array of bulk strings, one per argument.
 void command(std::string& out, std::initializer_list<std::string_view> args);
