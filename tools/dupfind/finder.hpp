@@ -48,11 +48,11 @@ struct File {
 
 /// Files with the same content: two or more distinct inodes.
 struct Group {
-    std::uint64_t size = 0;
-    std::string digest; ///< raw bytes of the full-content hash
-    /// What holds files (and their names) when find_duplicates made them: before them, so
-    /// that it goes after them.  Empty for memory of the default resource.
+    /// What holds digest and files (and their names) when find_duplicates made them: first,
+    /// so that it goes last.  Empty for memory of the default resource.
     std::shared_ptr<std::pmr::memory_resource> memory;
+    std::uint64_t size = 0;
+    std::pmr::string digest; ///< raw bytes of the full-content hash
     std::pmr::vector<File> files;
 };
 
