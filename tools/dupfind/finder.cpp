@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <functional>
 #include <iterator>
 #include <memory>
 #include <thread>
@@ -434,6 +433,22 @@ struct Hashes {
     bool refresh = false;        ///< taken from a cache record last used long ago: mark it used
 };
 
+/// Calls work(0, 0, half) here and work(1, half, n) on a thread of its own, when there are
+/// two threads or more and n is worth one; work(0, 0, n) alone otherwise.  What a cached run
+/// does after the walk is mostly cache misses, which two CPUs take in half the time.
+template <class Work> void in_halves(std::size_t n, unsigned threads, Work work) {
+    const std::size_t half = threads > 1 && n >= 1024 ? n / 2 : n;
+    std::thread other;
+    if (half < n)
+        other = std::thread([&] { work(1, half, n); });
+    work(0, 0, half);
+    if (other.joinable())
+        other.join();
+}
+
+/// Appends the elements of from to to.
+template <class T> void append(std::vector<T>& to, const std::vector<T>& from) { to.insert(to.end(), from.begin(), from.end()); }
+
 /// A digest found somewhere, as Hashes holds it.
 const char* digest_at(std::string_view digest) { return digest.empty() ? nullptr : digest.data(); }
 
@@ -480,8 +495,8 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
             where[job.index] = first_physical(fd);
     };
 
-    std::vector<ReadJob> jobs;
-    auto first_pass = [&](std::size_t i, std::size_t& from) {
+    std::vector<ReadJob> jobs, more_jobs; // those found by in_halves' second thread in more_jobs
+    auto first_pass = [&](std::size_t i, std::size_t& from, std::vector<ReadJob>& jobs) {
         const Seen& f = seen(i);
         Hashes& s = state[i];
         if (f.size == 0)
@@ -501,7 +516,6 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
         if (!s.first)
             jobs.push_back(ReadJob{f.id.dev, f.id.ino, std::min(f.size, prefix_size), i});
     };
-    std::size_t from = 0;
     if (opt.cache) {
         // In key order, the cache's records are read as they lie (HashCache::view).
         struct ById {
@@ -512,14 +526,21 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
         by_id.reserve(cl.files.size());
         for (std::size_t i = 0; i < cl.files.size(); ++i)
             by_id.push_back(ById{seen(i).id, static_cast<std::uint32_t>(i)});
-        std::sort(by_id.begin(), by_id.end(), [](const ById& a, const ById& b) {
-            return a.id.dev != b.id.dev ? a.id.dev < b.id.dev : a.id.ino < b.id.ino;
+        // Each half in key order: each thread goes through the records once.
+        in_halves(by_id.size(), threads, [&](unsigned part, std::size_t begin, std::size_t end) {
+            std::sort(by_id.begin() + static_cast<std::ptrdiff_t>(begin), by_id.begin() + static_cast<std::ptrdiff_t>(end),
+                      [](const ById& a, const ById& b) {
+                          return a.id.dev != b.id.dev ? a.id.dev < b.id.dev : a.id.ino < b.id.ino;
+                      });
+            std::size_t from = 0;
+            for (std::size_t k = begin; k < end; ++k)
+                first_pass(by_id[k].index, from, part ? more_jobs : jobs);
         });
-        for (const ById& f : by_id)
-            first_pass(f.index, from);
+        append(jobs, more_jobs);
     } else {
+        std::size_t from = 0;
         for (std::size_t i = 0; i < cl.files.size(); ++i)
-            first_pass(i, from);
+            first_pass(i, from, jobs);
     }
     if (cold && !jobs.empty())
         where.resize(cl.files.size());
@@ -555,26 +576,40 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
             i = j;
         }
     };
-    std::vector<Range> runs, pending; // groups; prefix runs of larger files
-    jobs.clear();
-    for (const Range& c : cl.classes) {
-        const std::uint64_t size = seen(c.first).size;
-        if (size == 0)
-            split(c, empty_of, [&](Range r) { runs.push_back(r); });
-        else if (size <= prefix_size)
-            split(c, first_of, [&](Range r) { runs.push_back(r); });
-        else
-            split(c, first_of, [&](Range r) {
-                for (std::uint32_t k = r.first; k < r.second; ++k)
-                    if (const std::uint32_t i = order[k]; !state[i].full)
-                        jobs.push_back(ReadJob{seen(i).id.dev, !where.empty() && where[i] ? where[i] : seen(i).id.ino, size, i});
-                pending.push_back(r);
-            });
-    }
+    // Groups; prefix runs of larger files; and the jobs to read them, from each half of the
+    // classes.
+    struct Found {
+        std::vector<Range> runs, pending;
+        std::vector<ReadJob> jobs;
+    } found[2];
+    in_halves(cl.classes.size(), threads, [&](unsigned part, std::size_t begin, std::size_t end) {
+        Found& out = found[part];
+        for (std::size_t k = begin; k < end; ++k) {
+            const Range c = cl.classes[k];
+            const std::uint64_t size = seen(c.first).size;
+            if (size == 0)
+                split(c, empty_of, [&](Range r) { out.runs.push_back(r); });
+            else if (size <= prefix_size)
+                split(c, first_of, [&](Range r) { out.runs.push_back(r); });
+            else
+                split(c, first_of, [&](Range r) {
+                    for (std::uint32_t j = r.first; j < r.second; ++j)
+                        if (const std::uint32_t i = order[j]; !state[i].full)
+                            out.jobs.push_back(
+                                ReadJob{seen(i).id.dev, !where.empty() && where[i] ? where[i] : seen(i).id.ino, size, i});
+                    out.pending.push_back(r);
+                });
+        }
+    });
+    std::vector<Range>& runs = found[0].runs;
+    append(runs, found[1].runs);
+    append(found[0].pending, found[1].pending);
+    jobs = std::move(found[0].jobs);
+    append(jobs, found[1].jobs);
     hashed[1].resize(jobs.size() * dsize);
     read_in_order(jobs, threads, cold, open,
                   [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(jobs, job, fd, err, worker, false); });
-    for (const Range& r : pending)
+    for (const Range& r : found[0].pending)
         split(r, full_of, [&](Range found) { runs.push_back(found); });
 
     if (opt.learned) {
@@ -612,18 +647,11 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
             }
         }
     };
-    // Two threads make the groups twice as fast: a cached run spent a sixth of its time
-    // here, on one CPU, when it was the page faults of malloc's memory.
-    const std::size_t half = threads > 1 && runs.size() >= 1024 ? runs.size() / 2 : runs.size();
     std::vector<Group> groups, rest;
     groups.reserve(runs.size());
-    rest.reserve(runs.size() - half);
-    std::thread other;
-    if (half < runs.size())
-        other = std::thread(build, half, runs.size(), std::ref(rest));
-    build(0, half, groups);
-    if (other.joinable())
-        other.join();
+    rest.reserve(runs.size() / 2 + 1);
+    in_halves(runs.size(), threads,
+              [&](unsigned part, std::size_t begin, std::size_t end) { build(begin, end, part ? rest : groups); });
     std::move(rest.begin(), rest.end(), std::back_inserter(groups));
     if (counters)
         counters->groups.fetch_add(groups.size(), std::memory_order_relaxed);
