@@ -610,7 +610,7 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
     read_in_order(jobs, threads, cold, open,
                   [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(jobs, job, fd, err, worker, false); });
     for (const Range& r : found[0].pending)
-        split(r, full_of, [&](Range found) { runs.push_back(found); });
+        split(r, full_of, [&](Range equal) { runs.push_back(equal); });
 
     if (opt.learned) {
         for (std::size_t i = 0; i < cl.files.size(); ++i) {
