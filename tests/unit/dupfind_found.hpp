@@ -72,7 +72,7 @@ struct Found {
         for (const Group& g : groups)
             for (const File& f : g.files)
                 for (const Name& n : f.names)
-                    if (n.path == path)
+                    if (std::string_view(n.path) == path)
                         return g;
         FAIL("no group holds " << path);
         throw std::logic_error("unreachable");
@@ -84,7 +84,7 @@ struct Found {
         for (const Group& g : groups) {
             out.emplace_back();
             for (const File& f : g.files)
-                out.back().push_back(f.names[0].path);
+                out.back().emplace_back(f.names[0].path);
         }
         return out;
     }

@@ -70,7 +70,7 @@ struct ActTree {
         found = std::make_unique<Found>(t.path.string());
         REQUIRE(found->groups.size() == 1);
         REQUIRE(found->groups[0].files.size() == 2);
-        REQUIRE(found->groups[0].files[0].names[0].path == t / "keep");
+        REQUIRE(std::string_view(found->groups[0].files[0].names[0].path) == t / "keep");
     }
     const File& keep() const { return found->groups[0].files[0]; }
     const File& copy() const { return found->groups[0].files[1]; }
@@ -262,7 +262,7 @@ TEST_CASE("apply_action: the reason names the symbolic link swapped into the pat
         REQUIRE(f.groups.size() == 1);
         const File& keep = f.groups[0].files[0];
         const File& copy = f.groups[0].files[1];
-        REQUIRE(copy.names[0].path == t / "x/sub/copy");
+        REQUIRE(std::string_view(copy.names[0].path) == t / "x/sub/copy");
         REQUIRE(::rename((t / swapped).c_str(), (t / "real").c_str()) == 0);
         REQUIRE(::symlink((t / "real").c_str(), (t / swapped).c_str()) == 0);
         std::string error;
@@ -299,14 +299,14 @@ TEST_CASE("apply_action: a symlink is not made when the kept file is no longer w
     REQUIRE(f.groups.size() == 1);
     const File& keep = f.groups[0].files[0];
     const File& copy = f.groups[0].files[1];
-    REQUIRE(keep.names[0].path == t / "r/keep");
+    REQUIRE(std::string_view(keep.names[0].path) == t / "r/keep");
     REQUIRE(::rename((t / "r").c_str(), (t / "moved").c_str()) == 0);
     t.mkdir("r/sub");
     REQUIRE(::link((t / "moved/keep").c_str(), (t / "r/keep").c_str()) == 0);
     REQUIRE(::link((t / "moved/sub/copy").c_str(), (t / "r/sub/copy").c_str()) == 0);
     std::string error, target;
     CHECK_FALSE(apply_action(f.context(ActionKind::symlink), keep, copy, copy.names[0], error, &target));
-    CHECK(error == "the file kept, " + keep.names[0].path + ", is no longer where it was; left alone");
+    CHECK(error == "the file kept, " + std::string(keep.names[0].path) + ", is no longer where it was; left alone");
     CHECK_FALSE(S_ISLNK(lstat_of(t / "moved/sub/copy").st_mode));
     CHECK_FALSE(S_ISLNK(lstat_of(t / "r/sub/copy").st_mode));
     // Put back, the link is made, beneath the tree held, to the path it was found at.

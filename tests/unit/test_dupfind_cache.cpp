@@ -60,7 +60,7 @@ TEST_CASE("HashCache: put, serialize and parse give the same records back") {
 }
 
 TEST_CASE("HashCache: every one of many records is found again, and no other key") {
-    // Enough records for the hash table's probes to run into each other.
+    // Enough records for the searches to gallop and the filter to hold many bits.
     HashCache c;
     for (std::uint64_t i = 0; i < 5000; ++i)
         c.put(key(i * 7, i % 13), {HashKind::xxh3, digest_of(HashKind::xxh3, static_cast<char>('a' + i % 26)), ""}, 1);
@@ -76,6 +76,20 @@ TEST_CASE("HashCache: every one of many records is found again, and no other key
     }
     CHECK(found == 5000);
     CHECK(wrong == 0);
+    // Searched in key order from where the last search ended, as the finder does, with keys
+    // missing in between and one out of order; and what the filter says of the keys.
+    std::size_t from = 0, in_order = 0, filtered = 0, absent_filtered = 0;
+    for (std::uint64_t i = 0; i < 5000; ++i) {
+        CHECK_FALSE(back->view(key(i * 7 - 1, i % 13), HashKind::xxh3, from).has_value());
+        in_order += back->view(key(i * 7, i % 13), HashKind::xxh3, from).has_value();
+        filtered += back->may_hold(key(i * 7, i % 13));
+        absent_filtered += back->may_hold(key(i * 7 + 3, i % 13));
+    }
+    CHECK(in_order == 5000);
+    CHECK(back->view(key(7, 1), HashKind::xxh3, from).has_value()); // before from: searched from the start
+    CHECK(filtered == 5000);               // never a record missed
+    CHECK(absent_filtered < 5000 / 5);     // and few keys taken for held
+    CHECK_FALSE(HashCache().may_hold(key(1)));
     // What put() adds is found once merged by bound().
     back->put(key(1), {HashKind::xxh3, "", digest_of(HashKind::xxh3, 'z')}, 2);
     back->bound(cache_max_records);

@@ -24,7 +24,7 @@ File file(std::vector<std::string> paths, std::int64_t mtime, std::uint32_t nsec
     f.mtime_nsec = nsec;
     for (auto& p : paths) {
         std::size_t slash = p.rfind('/');
-        f.names.push_back(Name{p, root, static_cast<std::uint32_t>(slash == std::string::npos ? 0 : slash + 1)});
+        f.names.push_back(Name{std::pmr::string(p), root, static_cast<std::uint32_t>(slash == std::string::npos ? 0 : slash + 1)});
     }
     return f;
 }
@@ -32,7 +32,7 @@ File file(std::vector<std::string> paths, std::int64_t mtime, std::uint32_t nsec
 std::vector<std::string> order(const Group& g) {
     std::vector<std::string> out;
     for (const File& f : g.files)
-        out.push_back(f.names[0].path);
+        out.emplace_back(f.names[0].path);
     return out;
 }
 

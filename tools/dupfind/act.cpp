@@ -174,10 +174,11 @@ bool apply_action(const ActContext& ctx, const File& keep, const File& copy, con
         error = std::move(why);
         return false;
     };
+    const std::string_view kept_name = keep.names[0].path;
     int kfd = open_unchanged(keep, keep.names[0], ctx.roots);
     if (kfd < 0)
-        return fail(errno == ESTALE ? "the file kept, " + keep.names[0].path + ", changed since it was hashed; left alone"
-                                    : keep.names[0].path + ": " + std::strerror(errno));
+        return fail(errno == ESTALE ? fmt::format("the file kept, {}, changed since it was hashed; left alone", kept_name)
+                                    : fmt::format("{}: {}", kept_name, std::strerror(errno)));
     fs::UniqueFd keep_fd(kfd);
     int cfd = open_unchanged(copy, name, ctx.roots);
     if (cfd < 0)
@@ -185,11 +186,11 @@ bool apply_action(const ActContext& ctx, const File& keep, const File& copy, con
     fs::UniqueFd copy_fd(cfd);
     int err = 0;
     if (!same_bytes(keep_fd.get(), copy_fd.get(), copy.size, err))
-        return fail(err ? std::strerror(err) : "its bytes differ from " + keep.names[0].path + "; left alone");
+        return fail(err ? std::strerror(err) : fmt::format("its bytes differ from {}; left alone", kept_name));
 
     std::string link;
     if (ctx.kind == ActionKind::symlink && !link_target(ctx, keep, link))
-        return fail("the file kept, " + keep.names[0].path + ", is no longer where it was; left alone");
+        return fail(fmt::format("the file kept, {}, is no longer where it was; left alone", kept_name));
     if (target)
         *target = link;
 
@@ -222,7 +223,7 @@ bool apply_action(const ActContext& ctx, const File& keep, const File& copy, con
     case ActionKind::hardlink:
         if (linkat(AT_FDCWD, fmt::format("/proc/self/fd/{}", keep_fd.get()).c_str(), dir.get(), tmp.c_str(),
                    AT_SYMLINK_FOLLOW) != 0)
-            return fail(errno == EXDEV ? "cannot hard link to " + keep.names[0].path + ": another file system"
+            return fail(errno == EXDEV ? fmt::format("cannot hard link to {}: another file system", kept_name)
                                        : std::string("link: ") + std::strerror(errno));
         break;
     case ActionKind::symlink:
@@ -283,7 +284,7 @@ bool act(const std::vector<Group>& groups, const ActContext& ctx, bool apply,
                     ok = false;
                     continue;
                 }
-                std::string cmd = action_command(ctx.kind, kept.names[0].path, made, n.path);
+                std::string cmd = action_command(ctx.kind, std::string(kept.names[0].path), made, std::string(n.path));
                 done(Done{n, kept.names[0], cmd});
             }
         }

@@ -66,17 +66,6 @@ CacheKey key_at(const char* p) {
                     static_cast<std::uint32_t>(le(p + 44, 4))};
 }
 
-/// Where key's slot search starts.  Inodes made together are numbered together, and a
-/// walk meets a directory's files one after another: so the 16 inode numbers of an aligned
-/// run share a line of 16 slots, and their records lie side by side in the file (sorted by
-/// key).  Lookups that hashed every inode apart took a cache and a TLB miss on each slot and
-/// each record.
-std::uint64_t key_hash(const CacheKey& k) {
-    std::uint64_t h = (k.ino >> 4) * 0x9E3779B97F4A7C15ull ^ k.dev * 0xC2B2AE3D27D4EB4Full;
-    h ^= h >> 29;
-    return (h << 4) | (k.ino & 15);
-}
-
 } // namespace
 
 HashCache::Mapping& HashCache::Mapping::operator=(Mapping&& o) noexcept {
@@ -101,24 +90,39 @@ HashCache::Entry HashCache::entry(std::size_t i) const {
                  std::string_view(p + record_fixed, prefix_len), std::string_view(p + record_fixed + prefix_len, full_len)};
 }
 
-const char* HashCache::lookup(const CacheKey& key) const {
-    if (slots_.empty())
-        return nullptr;
-    const char* base = bytes().data();
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t s = key_hash(key) & mask; slots_[s]; s = (s + 1) & mask) {
-        const char* p = base + slots_[s];
-        if (le(p + 8, 8) == key.ino && key_at(p) == key)
-            return p;
-    }
-    return nullptr;
+std::uint64_t HashCache::filter_hash(const CacheKey& k) {
+    std::uint64_t h = k.ino * 0x9E3779B97F4A7C15ull ^ k.dev * 0xC2B2AE3D27D4EB4Full ^ k.size * 0x165667B19E3779F9ull ^
+                      static_cast<std::uint64_t>(k.mtime_sec) * 0x27D4EB2F165667C5ull ^ k.mtime_nsec ^
+                      static_cast<std::uint64_t>(k.ctime_sec) << 32 ^ k.ctime_nsec;
+    return h ^ h >> 31;
 }
 
-std::optional<CacheView> HashCache::view(const CacheKey& key, HashKind kind) const {
-    const char* p = lookup(key);
-    if (!p)
+std::optional<CacheView> HashCache::view(const CacheKey& key, HashKind kind, std::size_t& from) const {
+    const char* base = bytes().data();
+    auto before = [&](std::size_t i) { return key_at(base + offsets_[i]) < key; };
+    const std::size_t n = offsets_.size();
+    if (from > n || (from > 0 && !before(from - 1)))
+        from = 0;
+    // Galloping from there: the next key wanted is most often at from or just after it.
+    std::size_t lo = from, hi = from, step = 1;
+    while (hi < n && before(hi)) {
+        lo = hi + 1;
+        hi = from + step;
+        step *= 2;
+    }
+    hi = std::min(hi, n);
+    while (lo < hi) {
+        const std::size_t mid = lo + (hi - lo) / 2;
+        if (before(mid))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    from = lo;
+    if (lo == n)
         return std::nullopt;
-    if (static_cast<std::uint8_t>(p[kind_at]) != static_cast<int>(kind) + 1)
+    const char* p = base + offsets_[lo];
+    if (key_at(p) != key || static_cast<std::uint8_t>(p[kind_at]) != static_cast<int>(kind) + 1)
         return std::nullopt;
     const auto prefix_len = static_cast<unsigned char>(p[kind_at + 1]), full_len = static_cast<unsigned char>(p[kind_at + 2]);
     return CacheView{std::string_view(p + record_fixed, prefix_len), std::string_view(p + record_fixed + prefix_len, full_len),
@@ -247,7 +251,7 @@ std::string HashCache::serialize() {
 
 bool HashCache::index(std::string& why) {
     offsets_.clear();
-    slots_.clear();
+    filter_.clear();
     std::vector<std::uint32_t, HugeAllocator<std::uint32_t>> offsets;
     const std::string_view bytes = this->bytes();
     if (bytes.size() < header_size + 8 || bytes.substr(0, magic.size()) != magic) {
@@ -312,15 +316,13 @@ bool HashCache::index(std::string& why) {
         return false;
     }
     offsets_ = std::move(offsets);
-    std::size_t n = 16;
-    while (n < offsets_.size() * 2)
-        n *= 2;
-    slots_.assign(n, 0);
+    std::size_t words = 1;
+    while (words * 64 < offsets_.size() * 16)
+        words *= 2;
+    filter_.assign(words, 0);
     for (const std::uint32_t offset : offsets_) {
-        std::size_t s = key_hash(key_at(base + offset)) & (n - 1);
-        while (slots_[s])
-            s = (s + 1) & (n - 1);
-        slots_[s] = offset;
+        const std::uint64_t h = filter_hash(key_at(base + offset));
+        filter_[(h >> 6) & (words - 1)] |= std::uint64_t{1} << (h & 63);
     }
     return true;
 }

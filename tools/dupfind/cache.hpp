@@ -50,9 +50,9 @@ struct CacheView {
 };
 
 /// The cache in memory: the bytes of its file, as load_cache mapped them (or as parse() or
-/// a merge made them), with the offset of each record and a hash table of the records'
-/// indices for lookups; nothing is copied out of the file.  Lookups may run from any number
-/// of threads at once; nothing else may run beside them.
+/// a merge made them), with the offset of each record and a filter of the keys held;
+/// nothing is copied out of the file.  Lookups may run from any number of threads at once;
+/// nothing else may run beside them.
 class HashCache {
 public:
     HashCache() = default;
@@ -71,8 +71,25 @@ public:
     /// prefix or full digest may still be empty.  What put() added is not seen before
     /// serialize() or bound().
     std::optional<CacheHashes> find(const CacheKey& key, HashKind kind) const;
-    /// The same without copying the digests: what the finder looks up for every file.
-    std::optional<CacheView> view(const CacheKey& key, HashKind kind) const;
+    /// The same without copying the digests.
+    std::optional<CacheView> view(const CacheKey& key, HashKind kind) const {
+        std::size_t from = 0;
+        return view(key, kind, from);
+    }
+    /// The same, searching from the record at from on and leaving there the place of the
+    /// first record not before key: what the finder does for every file, in key order, so
+    /// that the records are read one after another as they lie in the file.  A key before
+    /// the one from was left at is searched from the start again.
+    std::optional<CacheView> view(const CacheKey& key, HashKind kind, std::size_t& from) const;
+
+    /// False when the cache holds no record for key; true when it may (one time in ten or
+    /// so it does not).  One read of a small table: what the walk asks of every small file
+    /// it could read while its directory is open, where a lookup cost it a cache and a TLB
+    /// miss or two after each system call.
+    bool may_hold(const CacheKey& key) const {
+        const std::uint64_t h = filter_hash(key);
+        return !filter_.empty() && (filter_[(h >> 6) & (filter_.size() - 1)] >> (h & 63) & 1);
+    }
 
     /// Adds (or completes) key's hashes, used at time now (Unix seconds).  A record for
     /// another algorithm is replaced; of one for the same algorithm, a digest hashes lacks
@@ -115,13 +132,13 @@ private:
 
     Mapping map_;           ///< the file's bytes, when they are a mapped file's
     std::vector<char> own_; ///< or when they are held
-    /// Where each record starts in bytes(), in key order.  This and slots_ in huge pages
-    /// (huge.hpp): in 4 KiB pages, their faults were most of what loading cost.
+    /// Where each record starts in bytes(), in key order, in huge pages (huge.hpp): in 4 KiB
+    /// pages, their faults were most of what loading cost.  The finder's lookups come in key
+    /// order and step through it; a hash table of the records cost more to fill at each
+    /// load than the lookups it served, and they each took a cache miss or two.
     std::vector<std::uint32_t, HugeAllocator<std::uint32_t>> offsets_;
-    /// Open addressing over the records: the offset of one per slot (never 0: the header is
-    /// there), 0 for an empty slot; a power of two at least twice the records.  A binary search over the corpus's 100,000 records
-    /// cost about 450 ns a lookup, a cache miss at each step.
-    std::vector<std::uint32_t, HugeAllocator<std::uint32_t>> slots_;
+    /// One bit per hash of the keys held (filter_hash), 16 bits or more per record.
+    std::vector<std::uint64_t, HugeAllocator<std::uint64_t>> filter_;
     std::vector<Added> added_;
     std::string added_bytes_;
 
@@ -129,11 +146,10 @@ private:
         return map_.addr ? std::string_view(static_cast<const char*>(map_.addr), map_.size)
                          : std::string_view(own_.data(), own_.size());
     }
-    /// Checks bytes() is a cache file and fills offsets_ and slots_; false with why otherwise.
+    /// Checks bytes() is a cache file and fills offsets_ and filter_; false with why otherwise.
     bool index(std::string& why);
     Entry entry(std::size_t i) const;
-    /// Where key's record starts in bytes(), or nullptr.
-    const char* lookup(const CacheKey& key) const;
+    static std::uint64_t filter_hash(const CacheKey& key);
     /// Makes entries, sorted by key, the cache's records.
     void rebuild(const std::vector<Entry>& entries);
     /// Sorts added_ into the records.

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 #include <memory>
 #include <thread>
 
@@ -29,15 +30,6 @@ constexpr std::size_t read_block = 1 << 18;
 
 /// A cache record used within this long is not written back just to say it was used.
 constexpr std::int64_t use_refresh_seconds = 24 * 3600;
-
-/// What the walk learned of a file from the hash cache, so that the passes do not look it
-/// up again.
-enum class Looked : std::uint8_t {
-    no,    ///< not looked up: the passes do
-    miss,  ///< looked up and not found (the digest, if any, is the walk's own)
-    hit,   ///< found: the digest is the cache's
-    stale, ///< found, in a record last used more than use_refresh_seconds ago
-};
 
 /// What the walk keeps of a regular file name: 72 bytes (static_assert below), and its path and digest in its
 /// worker's Store.
@@ -53,7 +45,6 @@ struct Seen {
     std::uint32_t root;
     std::uint32_t base;       ///< Name::base
     std::uint8_t digest_size; ///< of File::digest, 0 when the walk did not read the file
-    Looked looked;
 
     std::string_view path() const { return {bytes, path_size}; }
     std::string_view digest() const { return {bytes + path_size + 1, digest_size}; }
@@ -121,27 +112,6 @@ private:
 
 bool name_less(const Name& a, const Name& b) { return a.root != b.root ? a.root < b.root : a.path < b.path; }
 bool seen_less(const Seen& a, const Seen& b) { return a.root != b.root ? a.root < b.root : a.path() < b.path(); }
-
-/// The indices among (files of one size) grouped by equal digest_of(index), runs of two or
-/// more only, each in the order of the names first_of(index); an empty digest (unread)
-/// matches nothing.
-template <class DigestOf, class FirstOf>
-std::vector<std::vector<std::size_t>> equal_runs(std::vector<std::size_t> among, DigestOf digest_of, FirstOf first_of) {
-    std::sort(among.begin(), among.end(), [&](std::size_t a, std::size_t b) {
-        const std::string_view x = digest_of(a), y = digest_of(b);
-        return x != y ? x < y : seen_less(first_of(a), first_of(b));
-    });
-    std::vector<std::vector<std::size_t>> runs;
-    for (std::size_t i = 0; i < among.size();) {
-        std::size_t j = i;
-        while (j < among.size() && digest_of(among[j]) == digest_of(among[i]))
-            ++j;
-        if (j - i >= 2 && !digest_of(among[i]).empty())
-            runs.emplace_back(among.begin() + static_cast<std::ptrdiff_t>(i), among.begin() + static_cast<std::ptrdiff_t>(j));
-        i = j;
-    }
-    return runs;
-}
 
 /// Feeds the first limit bytes of the file open on fd to h.  False with errno set when they
 /// cannot be read, ESTALE when the file is shorter than that now.
@@ -224,7 +194,7 @@ int open_seen(const Seen& s, bool follow, const std::vector<std::string>& roots)
     int fd = open_in(AT_FDCWD, s.bytes, s, follow);
     if (fd >= 0 || errno != ENAMETOOLONG)
         return fd;
-    fs::UniqueFd dir = open_dir(Name{std::string(s.path()), s.root, s.base, follow}, roots);
+    fs::UniqueFd dir = open_dir(Name{std::pmr::string(s.path()), s.root, s.base, follow}, roots);
     return dir ? open_in(dir.get(), s.bytes + s.base, s, follow) : -1;
 }
 
@@ -329,7 +299,6 @@ std::vector<Store> walk_files(const FindOptions& opt, const fs::WalkOptions& wop
                                           FindCounters* counters, SmallReads* reads = nullptr,
                                           std::vector<Hasher>* hashers = nullptr) {
     const bool follow = wopt.flags & fs::walk_follow;
-    const std::int64_t now = std::time(nullptr);
     const unsigned all = fs::walk_threads(wopt), io_first = all - wopt.io_threads;
     std::vector<Store> per_worker;
     per_worker.reserve(all);
@@ -373,20 +342,12 @@ std::vector<Store> walk_files(const FindOptions& opt, const fs::WalkOptions& wop
             auto base = static_cast<std::uint32_t>(slash == std::string_view::npos ? 0 : slash + 1);
             Seen seen{fs::file_id(st), st.stx_size, st.stx_mtime.tv_sec, st.stx_ctime.tv_sec,
                             st.stx_mtime.tv_nsec, st.stx_ctime.tv_nsec, nullptr, 0, static_cast<std::uint32_t>(e.root),
-                            base, 0, Looked::no};
+                            base, 0};
             Digest digest;
-            if (reads && reads->on() && st.stx_size > 0 && st.stx_size <= prefix_size) {
-                std::optional<CacheView> hit;
-                if (opt.cache)
-                    hit = opt.cache->view(key_of(seen), opt.hash);
-                if (hit && !hit->full.empty()) {
-                    digest = Digest(hit->full);
-                    seen.looked = hit->used < now - use_refresh_seconds ? Looked::stale : Looked::hit;
-                } else {
-                    digest = hash_small(e, st, follow, (*hashers)[e.worker], *reads, counters);
-                    seen.looked = opt.cache ? Looked::miss : Looked::no;
-                }
-            }
+            // A file the cache may know is left to the lookups after the walk.
+            if (reads && reads->on() && st.stx_size > 0 && st.stx_size <= prefix_size &&
+                !(opt.cache && opt.cache->may_hold(key_of(seen))))
+                digest = hash_small(e, st, follow, (*hashers)[e.worker], *reads, counters);
             per_worker[e.worker].add(seen, e.path, digest.view());
             if (counters)
                 counters->files.fetch_add(1, std::memory_order_relaxed);
@@ -472,6 +433,22 @@ struct Hashes {
     bool refresh = false;        ///< taken from a cache record last used long ago: mark it used
 };
 
+/// Calls work(0, 0, half) here and work(1, half, n) on a thread of its own, when there are
+/// two threads or more and n is worth one; work(0, 0, n) alone otherwise.  What a cached run
+/// does after the walk is mostly cache misses, which two CPUs take in half the time.
+template <class Work> void in_halves(std::size_t n, unsigned threads, Work work) {
+    const std::size_t half = threads > 1 && n >= 1024 ? n / 2 : n;
+    std::thread other;
+    if (half < n)
+        other = std::thread([&] { work(1, half, n); });
+    work(0, 0, half);
+    if (other.joinable())
+        other.join();
+}
+
+/// Appends the elements of from to to.
+template <class T> void append(std::vector<T>& to, const std::vector<T>& from) { to.insert(to.end(), from.begin(), from.end()); }
+
 /// A digest found somewhere, as Hashes holds it.
 const char* digest_at(std::string_view digest) { return digest.empty() ? nullptr : digest.data(); }
 
@@ -487,8 +464,8 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
     const std::size_t dsize = digest_size(opt.hash);
     std::vector<Hashes, HugeAllocator<Hashes>> state(cl.files.size()); // job index: the file's in cl.files
     // Where the data of the larger files starts on the disk (FIEMAP), learned by the first
-    // pass for the second's order; only when cold.
-    std::vector<std::uint64_t> where(cold ? cl.files.size() : 0);
+    // pass for the second's order; only when cold, and the first pass reads.
+    std::vector<std::uint64_t> where;
     // The digests each pass computes: a slot per job, as the jobs lie once read_in_order
     // has sorted them.
     std::vector<char> hashed[2];
@@ -518,43 +495,55 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
             where[job.index] = first_physical(fd);
     };
 
-    std::vector<ReadJob> jobs;
-    auto first_pass = [&](std::size_t i) {
+    std::vector<ReadJob> jobs, more_jobs; // those found by in_halves' second thread in more_jobs
+    auto first_pass = [&](std::size_t i, std::size_t& from, std::vector<ReadJob>& jobs) {
         const Seen& f = seen(i);
         Hashes& s = state[i];
         if (f.size == 0)
             return;
-        if (f.looked == Looked::hit || f.looked == Looked::stale) { // a small file: its digest is the cache's
-            s.first = s.full = digest_at(f.digest());
-            s.refresh = f.looked == Looked::stale;
-        } else if (opt.cache && f.looked == Looked::no) {
-            if (auto hit = opt.cache->view(key_of(f), opt.hash)) {
+        if (f.digest_size) { // read by the walk
+            s.first = f.digest().data();
+            s.fresh = true;
+            return;
+        }
+        if (opt.cache) {
+            if (auto hit = opt.cache->view(key_of(f), opt.hash, from)) {
                 s.first = digest_at(f.size <= prefix_size ? hit->full : hit->prefix);
                 s.full = digest_at(hit->full);
                 s.refresh = hit->used < now - use_refresh_seconds;
             }
         }
-        if (!s.first && f.digest_size) {
-            s.first = f.digest().data();
-            s.fresh = true;
-        }
         if (!s.first)
             jobs.push_back(ReadJob{f.id.dev, f.id.ino, std::min(f.size, prefix_size), i});
     };
     if (opt.cache) {
-        // Looked up in inode order, the cache's records and slots are met in their order
-        // (cache.cpp, key_hash): in size order, each lookup was a cache and a TLB miss.
-        std::vector<std::pair<std::uint64_t, std::uint32_t>, HugeAllocator<std::pair<std::uint64_t, std::uint32_t>>> by_inode;
-        by_inode.reserve(cl.files.size());
+        // In key order, the cache's records are read as they lie (HashCache::view).
+        struct ById {
+            fs::FileId id;
+            std::uint32_t index;
+        };
+        std::vector<ById, HugeAllocator<ById>> by_id;
+        by_id.reserve(cl.files.size());
         for (std::size_t i = 0; i < cl.files.size(); ++i)
-            by_inode.emplace_back(seen(i).id.ino, static_cast<std::uint32_t>(i));
-        std::sort(by_inode.begin(), by_inode.end());
-        for (const auto& [ino, i] : by_inode)
-            first_pass(i);
+            by_id.push_back(ById{seen(i).id, static_cast<std::uint32_t>(i)});
+        // Each half in key order: each thread goes through the records once.
+        in_halves(by_id.size(), threads, [&](unsigned part, std::size_t begin, std::size_t end) {
+            std::sort(by_id.begin() + static_cast<std::ptrdiff_t>(begin), by_id.begin() + static_cast<std::ptrdiff_t>(end),
+                      [](const ById& a, const ById& b) {
+                          return a.id.dev != b.id.dev ? a.id.dev < b.id.dev : a.id.ino < b.id.ino;
+                      });
+            std::size_t from = 0;
+            for (std::size_t k = begin; k < end; ++k)
+                first_pass(by_id[k].index, from, part ? more_jobs : jobs);
+        });
+        append(jobs, more_jobs);
     } else {
+        std::size_t from = 0;
         for (std::size_t i = 0; i < cl.files.size(); ++i)
-            first_pass(i);
+            first_pass(i, from, jobs);
     }
+    if (cold && !jobs.empty())
+        where.resize(cl.files.size());
     hashed[0].resize(jobs.size() * dsize);
     read_in_order(jobs, threads, cold, open,
                   [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(jobs, job, fd, err, worker, true); });
@@ -562,36 +551,66 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
     auto view = [&](const char* d) { return d ? std::string_view(d, dsize) : std::string_view(); };
     auto first_of = [&](std::size_t i) { return view(state[i].first); };
     auto full_of = [&](std::size_t i) { return view(state[i].full); };
-    std::vector<std::size_t> all;
-    std::vector<std::vector<std::size_t>> runs, pending; // groups; prefix runs of larger files
-    jobs.clear();
-    for (auto [begin, end] : cl.classes) {
-        const std::uint64_t size = seen(begin).size;
-        all.clear();
-        for (std::size_t i = begin; i < end; ++i)
-            all.push_back(i);
-        if (size == 0) { // empty files are all equal
-            std::sort(all.begin(), all.end(), [&](std::size_t a, std::size_t b) { return seen_less(seen(a), seen(b)); });
-            runs.push_back(all);
-            continue;
+    const Digest empty_digest = Hasher(opt.hash).result();
+    auto empty_of = [&](std::size_t) { return empty_digest.view(); }; // empty files are all equal
+    // The files of each class, then of each run of equal digests in it, as ranges of order:
+    // no vector per class or per run.
+    using Range = std::pair<std::uint32_t, std::uint32_t>;
+    std::vector<std::uint32_t, HugeAllocator<std::uint32_t>> order(cl.files.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = static_cast<std::uint32_t>(i);
+    // Sorts order[r] by digest_of, then by first name, and gives found each run of two or
+    // more equal digests; an empty digest (unread) matches nothing.
+    auto split = [&](Range r, auto digest_of, auto found) {
+        const auto begin = order.begin();
+        std::sort(begin + r.first, begin + r.second, [&](std::uint32_t a, std::uint32_t b) {
+            const std::string_view x = digest_of(a), y = digest_of(b);
+            return x != y ? x < y : seen_less(seen(a), seen(b));
+        });
+        for (std::uint32_t i = r.first; i < r.second;) {
+            std::uint32_t j = i + 1;
+            while (j < r.second && digest_of(order[j]) == digest_of(order[i]))
+                ++j;
+            if (j - i >= 2 && !digest_of(order[i]).empty())
+                found(Range{i, j});
+            i = j;
         }
-        for (auto& run : equal_runs(all, first_of, seen)) {
-            if (size <= prefix_size) {
-                runs.push_back(std::move(run));
-                continue;
-            }
-            for (std::size_t i : run)
-                if (!state[i].full)
-                    jobs.push_back(ReadJob{seen(i).id.dev, cold && where[i] ? where[i] : seen(i).id.ino, size, i});
-            pending.push_back(std::move(run));
+    };
+    // Groups; prefix runs of larger files; and the jobs to read them, from each half of the
+    // classes.
+    struct Found {
+        std::vector<Range> runs, pending;
+        std::vector<ReadJob> jobs;
+    } found[2];
+    in_halves(cl.classes.size(), threads, [&](unsigned part, std::size_t begin, std::size_t end) {
+        Found& out = found[part];
+        for (std::size_t k = begin; k < end; ++k) {
+            const Range c = cl.classes[k];
+            const std::uint64_t size = seen(c.first).size;
+            if (size == 0)
+                split(c, empty_of, [&](Range r) { out.runs.push_back(r); });
+            else if (size <= prefix_size)
+                split(c, first_of, [&](Range r) { out.runs.push_back(r); });
+            else
+                split(c, first_of, [&](Range r) {
+                    for (std::uint32_t j = r.first; j < r.second; ++j)
+                        if (const std::uint32_t i = order[j]; !state[i].full)
+                            out.jobs.push_back(
+                                ReadJob{seen(i).id.dev, !where.empty() && where[i] ? where[i] : seen(i).id.ino, size, i});
+                    out.pending.push_back(r);
+                });
         }
-    }
+    });
+    std::vector<Range>& runs = found[0].runs;
+    append(runs, found[1].runs);
+    append(found[0].pending, found[1].pending);
+    jobs = std::move(found[0].jobs);
+    append(jobs, found[1].jobs);
     hashed[1].resize(jobs.size() * dsize);
     read_in_order(jobs, threads, cold, open,
                   [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(jobs, job, fd, err, worker, false); });
-    for (const auto& run : pending)
-        for (auto& r : equal_runs(run, full_of, seen))
-            runs.push_back(std::move(r));
+    for (const Range& r : found[0].pending)
+        split(r, full_of, [&](Range equal) { runs.push_back(equal); });
 
     if (opt.learned) {
         for (std::size_t i = 0; i < cl.files.size(); ++i) {
@@ -603,39 +622,37 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
                                                       std::string(f.size <= prefix_size ? first_of(i) : full_of(i)), 0});
         }
     }
-    const Digest empty_digest = Hasher(opt.hash).result();
-    std::vector<Group> groups(runs.size());
-    auto build = [&](std::size_t from, std::size_t to) {
+    // Each thread making groups puts them in a vector and an arena of its own.  A Group's
+    // std::pmr members keep the arena they were made with when moved, not when assigned.
+    auto build = [&](std::size_t from, std::size_t to, std::vector<Group>& out) {
+        auto memory = std::make_shared<HugeArena>();
         for (std::size_t k = from; k < to; ++k) {
-            const std::vector<std::size_t>& run = runs[k];
-            const Seen& one = seen(run[0]);
-            const std::string_view d =
-                one.size == 0 ? empty_digest.view() : one.size <= prefix_size ? first_of(run[0]) : full_of(run[0]);
-            Group& g = groups[k];
-            g.size = one.size;
-            g.digest = d;
-            g.files.reserve(run.size());
-            for (std::size_t i : run) {
-                const Seen& s = seen(i);
-                File f{s.id, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec, s.ctime_nsec, {}};
-                const Classes::Cand& c = cl.files[i];
+            const Range run = runs[k];
+            const Seen& one = seen(order[run.first]);
+            const std::string_view d = one.size == 0              ? empty_digest.view()
+                                       : one.size <= prefix_size ? first_of(order[run.first])
+                                                                 : full_of(order[run.first]);
+            Group& g = out.emplace_back(Group{memory, one.size, std::pmr::string(d, memory.get()),
+                                              std::pmr::vector<File>(memory.get())});
+            g.files.reserve(run.second - run.first);
+            for (std::uint32_t r = run.first; r < run.second; ++r) {
+                const Seen& s = seen(order[r]);
+                File& f = g.files.emplace_back(File{s.id, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec, s.ctime_nsec,
+                                                    std::pmr::vector<Name>(memory.get())});
+                const Classes::Cand& c = cl.files[order[r]];
                 f.names.reserve(c.count);
                 for (std::size_t n = c.first; n < c.first + c.count; ++n)
-                    f.names.push_back(Name{std::string(cl.names[n]->path()), cl.names[n]->root, cl.names[n]->base, follow});
-                g.files.push_back(std::move(f));
+                    f.names.push_back(Name{std::pmr::string(cl.names[n]->path(), memory.get()), cl.names[n]->root,
+                                           cl.names[n]->base, follow});
             }
         }
     };
-    // Making the groups is mostly the page faults of their new memory (a std::string and
-    // more for each name), which two threads take twice as fast: a cached run spent a
-    // sixth of its time here, on one CPU.
-    const std::size_t split = threads > 1 && runs.size() >= 1024 ? runs.size() / 2 : runs.size();
-    std::thread other;
-    if (split < runs.size())
-        other = std::thread(build, split, runs.size());
-    build(0, split);
-    if (other.joinable())
-        other.join();
+    std::vector<Group> groups, rest;
+    groups.reserve(runs.size());
+    rest.reserve(runs.size() / 2 + 1);
+    in_halves(runs.size(), threads,
+              [&](unsigned part, std::size_t begin, std::size_t end) { build(begin, end, part ? rest : groups); });
+    std::move(rest.begin(), rest.end(), std::back_inserter(groups));
     if (counters)
         counters->groups.fetch_add(groups.size(), std::memory_order_relaxed);
     return groups;
@@ -646,9 +663,10 @@ std::vector<Group> verify_groups(std::vector<Group> groups, const std::vector<st
                                  const OnError& on_error) {
     std::vector<Group> verified;
     for (Group& g : groups) {
-        std::vector<File> rest = std::move(g.files);
+        std::pmr::vector<File> rest = std::move(g.files);
         while (rest.size() >= 2) {
-            std::vector<File> same{std::move(rest[0])}, other;
+            std::pmr::vector<File> same(rest.get_allocator()), other(rest.get_allocator());
+            same.push_back(std::move(rest[0]));
             int first = open_unchanged(same[0], same[0].names[0], roots);
             if (first < 0) {
                 on_error(same[0].names[0].path, errno);
@@ -672,7 +690,7 @@ std::vector<Group> verify_groups(std::vector<Group> groups, const std::vector<st
                     other.push_back(std::move(rest[i]));
             }
             if (same.size() >= 2)
-                verified.push_back(Group{g.size, g.digest, std::move(same)});
+                verified.push_back(Group{g.memory, g.size, g.digest, std::move(same)});
             rest = std::move(other);
         }
     }
@@ -688,9 +706,10 @@ void drop_repeated_names(std::vector<Group>& groups) {
             if (f.names.size() < 2)
                 continue;
             std::vector<std::string> seen_at;
-            std::vector<Name> kept;
+            std::pmr::vector<Name> kept(f.names.get_allocator());
             for (Name& n : f.names) {
-                std::string where = cli::absolute_path(n.dir()) + '/' + n.path.substr(n.base);
+                std::string where = cli::absolute_path(n.dir()) + '/';
+                where += std::string_view(n.path).substr(n.base);
                 if (std::find(seen_at.begin(), seen_at.end(), where) != seen_at.end())
                     continue;
                 seen_at.push_back(std::move(where));

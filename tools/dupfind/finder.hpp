@@ -9,14 +9,20 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <memory_resource>
 #include <string>
 #include <vector>
 
 namespace syskit::dupfind {
 
+// The groups find_duplicates makes keep their files and names, and the names their paths, in
+// the memory of a HugeArena (huge.hpp) the groups share (Group::memory); a copy of one is
+// made in ordinary memory, as any std::pmr container's copy.
+
 /// One name of a regular file.
 struct Name {
-    std::string path;     ///< as printed: the root joined with the names below it
+    std::pmr::string path; ///< as printed: the root joined with the names below it
     std::uint32_t root;   ///< index of the root it was found under
     /// Where the last component starts in path: path[0, base - 1) is the directory.
     std::uint32_t base;
@@ -24,7 +30,9 @@ struct Name {
     bool follow = false;
 
     /// The directory holding the file, as a path to open.
-    std::string dir() const { return base == 0 ? "." : base == 1 ? "/" : path.substr(0, base - 1); }
+    std::string dir() const {
+        return base == 0 ? "." : base == 1 ? "/" : std::string(std::string_view(path).substr(0, base - 1));
+    }
 };
 
 /// One file (an inode) and every name the walk found for it.
@@ -35,14 +43,17 @@ struct File {
     std::uint32_t mtime_nsec = 0;
     std::int64_t ctime_sec = 0;
     std::uint32_t ctime_nsec = 0;
-    std::vector<Name> names; ///< sorted by root, then path
+    std::pmr::vector<Name> names; ///< sorted by root, then path
 };
 
 /// Files with the same content: two or more distinct inodes.
 struct Group {
+    /// What holds digest and files (and their names) when find_duplicates made them: first,
+    /// so that it goes last.  Empty for memory of the default resource.
+    std::shared_ptr<std::pmr::memory_resource> memory;
     std::uint64_t size = 0;
-    std::string digest; ///< raw bytes of the full-content hash
-    std::vector<File> files;
+    std::pmr::string digest; ///< raw bytes of the full-content hash
+    std::pmr::vector<File> files;
 };
 
 struct FindOptions {
@@ -79,7 +90,7 @@ using OnError = std::function<void(std::string_view path, int err)>;
 /// Finds the groups of identical files below options.walk.roots.  Directories, symlinks
 /// (unless following), FIFOs, sockets and devices are never opened.  Files of at most
 /// prefix_size bytes are read by the walk while it has their directory open, as long as
-/// they come from the page cache; once many do not (a cold cache), the walk reads nothing
+/// they come from the page cache and the hash cache holds nothing for them; once many do not (a cold cache), the walk reads nothing
 /// more.  After it, only files with several candidates of their size are read: first
 /// prefix_size bytes, then, for those still colliding, all of them; each pass in the order
 /// the data lies on the disk (reader.hpp), with read-ahead hints when the cache was found

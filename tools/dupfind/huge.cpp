@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace syskit::dupfind {
@@ -39,6 +40,27 @@ void huge_free(void* p, std::size_t bytes) noexcept {
         ::operator delete(p);
     else
         munmap(p, mapped_size(bytes));
+}
+
+HugeArena::~HugeArena() {
+    for (const auto& [p, bytes] : blocks_)
+        huge_free(p, bytes);
+}
+
+void* HugeArena::do_allocate(std::size_t bytes, std::size_t align) {
+    std::size_t pad = static_cast<std::size_t>(-reinterpret_cast<std::uintptr_t>(next_) & (align - 1));
+    if (pad + bytes > left_) {
+        const std::size_t n = std::max(huge_page, bytes + align);
+        blocks_.reserve(blocks_.size() + 1); // so that the push_back below cannot throw
+        next_ = static_cast<char*>(huge_allocate(n));
+        blocks_.emplace_back(next_, n);
+        left_ = n;
+        pad = static_cast<std::size_t>(-reinterpret_cast<std::uintptr_t>(next_) & (align - 1));
+    }
+    void* p = next_ + pad;
+    next_ += pad + bytes;
+    left_ -= pad + bytes;
+    return p;
 }
 
 } // namespace syskit::dupfind
