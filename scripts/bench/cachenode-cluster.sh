@@ -9,7 +9,10 @@
 #      complete in a 3-second window (INFO commandstats), the median over the rounds.  Target:
 #      cachenode's at least 1.0x Redis's for SET and GET at both depths.  Beside it, INFO
 #      lines: the CPU time per request (every thread, from /proc/PID/stat) of the servers and of
-#      redis-benchmark (the busier of the two), which a loaded machine disturbs far less.
+#      redis-benchmark (the busier of the two), which a loaded machine disturbs far less, and
+#      how often each went to sleep (voluntary context switches): the requests and replies are
+#      the same bytes, segments and system calls against both clusters, but each time a server
+#      sleeps the client's next request has to wake it.
 #   2. Reshard: 100,000 keys loaded, then redis-cli --cluster reshard of 4096 slots from the
 #      first master to the second; wall time.  Target: at most Redis's.
 #   3. Failover: on clusters of 3 masters and 3 replicas (both at a 1000 ms node timeout), a

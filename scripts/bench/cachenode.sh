@@ -15,6 +15,8 @@
 #      op, and a server that leaves its CPU idle between batches makes each of the client's
 #      writes wake it (HSET at -P 16, measured with perf stat: a context switch of the server
 #      per 150-270 ops for cachenode, per 280-1000 for Redis, whose busier loop sleeps less).
+#      So each test's line also gives how often the server and the client went to sleep
+#      (voluntary context switches, every thread) per 1000 ops.
 #      With two CPUs or more, Redis and cachenode --threads 1 run on CPU 0 and redis-benchmark on
 #      CPU 1 (taskset, every thread of each): left to the scheduler, the client and the server
 #      share a CPU in some rounds and not in others; unpinned, the rounds' ratios spread over
@@ -98,6 +100,9 @@ start_cachenode() { # start_cachenode PORT HTTP_PORT [OPTIONS...]; sets pid
 (cd "$repo/scripts/bench/gocache" && go build -o "$tmp/gocache" .) >"$tmp/go-build.txt" 2>&1 ||
     die "building scripts/bench/gocache failed: $(tail -c 500 "$tmp/go-build.txt")"
 
+# sleeps PID: how many times the process has gone to sleep waiting (voluntary context switches,
+# every thread).  Each time a server's loop sleeps, the client's next request has to wake it.
+sleeps() { cat "/proc/$1"/task/*/status | awk '/^voluntary_ctxt_switches:/ { n += $2 } END { print n }'; }
 # utime and stime of a process, in clock ticks; cpu_ticks PID: their sum.
 ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -126,20 +131,22 @@ for round in $(seq "$runs"); do
         if [ "$depth" = 1 ]; then n=150000; else n=2500000; fi
         for server in "${order[@]}"; do
             declare -n port=${server}_port server_pid=${server}_pid
-            # One test per run, so that each has its server's CPU time and the client's:
-            # "TICKS REQUESTS CLIENT_USER CLIENT_SYSTEM TEST" lines beside the CSV rows (TEST as the
-            # CSV names it; the client's in seconds).
+            # One test per run, so that each has its server's CPU time and the client's, and
+            # how often each went to sleep: "TICKS REQUESTS CLIENT_USER CLIENT_SYSTEM
+            # SERVER_SLEEPS CLIENT_SLEEPS TEST" lines beside the CSV rows (TEST as the CSV names
+            # it; the client's times in seconds).
             for test in "-t set" "-t get" "-t hset" "HGET myhash element:__rand_int__"; do
                 csv=$tmp/rb-$server-$depth-$round.csv
-                before=$(cpu_ticks "$server_pid")
+                before=$(cpu_ticks "$server_pid") slept=$(sleeps "$server_pid")
                 # shellcheck disable=SC2086 # the words of the test are separate arguments
-                /usr/bin/time -f "%U %S" -o "$tmp/rb.time" "${client_cpu[@]}" \
+                /usr/bin/time -f "%U %S %w" -o "$tmp/rb.time" "${client_cpu[@]}" \
                     redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -d 100 -n "$n" -P "$depth" --csv $test \
                     >"$tmp/rb.csv" 2>"$tmp/rb.err" ||
                     die "redis-benchmark $test against $server failed: $(tail -c 500 "$tmp/rb.err")"
-                after=$(cpu_ticks "$server_pid")
+                after=$(cpu_ticks "$server_pid") slept=$(($(sleeps "$server_pid") - slept))
                 if [ -f "$csv" ]; then tail -n +2 "$tmp/rb.csv" >>"$csv"; else cp "$tmp/rb.csv" "$csv"; fi
-                echo "$((after - before)) $n $(tail -n 1 "$tmp/rb.time") $(tail -n 1 "$tmp/rb.csv" | cut -d, -f1 | tr -d '"')" \
+                read -r cu cs cw < <(tail -n 1 "$tmp/rb.time")
+                echo "$((after - before)) $n $cu $cs $slept $cw $(tail -n 1 "$tmp/rb.csv" | cut -d, -f1 | tr -d '"')" \
                     >>"$tmp/rb-$server-$depth-$round.ticks"
             done
             unset -n port server_pid

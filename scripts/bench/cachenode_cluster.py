@@ -124,6 +124,23 @@ def cpu_seconds(pids_):
     return total / TICK
 
 
+def sleeps(pids_):
+    """How many times the processes pids_ have gone to sleep waiting (voluntary context
+    switches, every thread, from /proc/PID/task/*/status).  Each time a server's loop sleeps,
+    the client's next request to it has to wake it, in the client's send: a server that needs
+    less CPU per request is idle more often, and the client pays for more wakeups."""
+    total = 0
+    for pid in pids_:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                for line in (task / "status").read_text().splitlines():
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+            except OSError:
+                pass  # a thread that has just ended
+    return total
+
+
 def completed(ports, command):
     """How many times the servers on ports have run command (INFO commandstats)."""
     total = 0
@@ -135,8 +152,8 @@ def completed(ports, command):
 
 
 def benchmark(ports, pipeline, test):
-    """ops/s for test ("set" or "get"), and the servers' and redis-benchmark's CPU time per
-    request (microseconds).  redis-benchmark loops (-l) while the requests the servers complete
+    """ops/s for test ("set" or "get"), the servers' and redis-benchmark's CPU time per request
+    (microseconds), and the times they went to sleep per 1000 requests (see sleeps()).  redis-benchmark loops (-l) while the requests the servers complete
     in WINDOW_S are counted: its own figure would take in the connections' set-up, the tail in
     which fewer and fewer clients still have requests to send, and its end time, which in
     cluster mode (one thread per master) is only seen at a thread's 250 ms timer: up to a
@@ -148,8 +165,10 @@ def benchmark(ports, pipeline, test):
         time.sleep(WARMUP_S)
         servers = [pids[p] for p in ports]
         n0, t0, s0, c0 = completed(ports, test), time.monotonic(), cpu_seconds(servers), cpu_seconds([bench.pid])
+        z0, w0 = sleeps(servers), sleeps([bench.pid])
         time.sleep(WINDOW_S)
         n1, t1, s1, c1 = completed(ports, test), time.monotonic(), cpu_seconds(servers), cpu_seconds([bench.pid])
+        z1, w1 = sleeps(servers), sleeps([bench.pid])
         if bench.poll() is not None:
             sys.exit(f"bench/cachenode: redis-benchmark -t {test} -P {pipeline} stopped (exit {bench.returncode})")
     finally:
@@ -158,7 +177,7 @@ def benchmark(ports, pipeline, test):
     n = n1 - n0
     if n <= 0:
         sys.exit(f"bench/cachenode: no {test} completed in {WINDOW_S} s")
-    return n / (t1 - t0), (s1 - s0) * 1e6 / n, (c1 - c0) * 1e6 / n
+    return n / (t1 - t0), (s1 - s0) * 1e6 / n, (c1 - c0) * 1e6 / n, (z1 - z0) * 1e3 / n, (w1 - w0) * 1e3 / n
 
 
 def reshard_seconds(ports):
@@ -293,13 +312,16 @@ try:
     for pipeline in (1, 16):
         figures = {(kind, t): [] for kind in clusters for t in ("set", "get")}
         cpu = {(kind, who): [] for kind in clusters for who in ("servers", "client")}
+        slept = {(kind, who): [] for kind in clusters for who in ("servers", "client")}
         for rnd in range(runs):
             for kind in (["cachenode", "redis"] if rnd % 2 == 0 else ["redis", "cachenode"]):
                 for t in ("set", "get"):  # set first: the keys get reads
-                    ops, servers_us, client_us = benchmark(clusters[kind], pipeline, t)
+                    ops, servers_us, client_us, servers_z, client_z = benchmark(clusters[kind], pipeline, t)
                     figures[(kind, t)].append(ops)
                     cpu[(kind, "servers")].append(servers_us)
                     cpu[(kind, "client")].append(client_us)
+                    slept[(kind, "servers")].append(servers_z)
+                    slept[(kind, "client")].append(client_z)
         for t in ("set", "get"):
             ours, theirs = statistics.median(figures[("cachenode", t)]), statistics.median(figures[("redis", t)])
             verdict(ours >= theirs, f"cluster {t.upper()} -P {pipeline}: cachenode {ours:.0f} ops/s, redis {theirs:.0f} ops/s, "
@@ -309,6 +331,11 @@ try:
             whose = "servers'" if who == "servers" else "redis-benchmark's"
             print(f"INFO cluster SET+GET -P {pipeline}: {whose} CPU per request: cachenode {ours:.2f} us, "
                   f"redis {theirs:.2f} us, ratio {ours / theirs:.2f} (lower is better; median of {2 * runs})")
+        z = {key: statistics.median(v) for key, v in slept.items()}
+        print(f"INFO cluster SET+GET -P {pipeline}: sleeps per 1000 requests (voluntary context switches): "
+              f"servers' cachenode {z[('cachenode', 'servers')]:.1f}, redis {z[('redis', 'servers')]:.1f}; "
+              f"redis-benchmark's against cachenode {z[('cachenode', 'client')]:.1f}, "
+              f"against redis {z[('redis', 'client')]:.1f} (median of {2 * runs})")
     times = {kind: reshard_seconds(clusters[kind]) for kind in ("cachenode", "redis")}
     verdict(times["cachenode"] <= times["redis"],
             f"reshard of 4096 slots, 100000 keys: cachenode {times['cachenode']:.1f} s, redis {times['redis']:.1f} s, "

@@ -26,23 +26,33 @@ for path in glob.glob(f"{tmp}/rb-*.csv"):
 
 
 # {(server, depth, test): [microseconds of the server's CPU per operation, each round]}, and the
-# same of redis-benchmark's CPU against that server.
-cpu_per_op, client_per_op = {}, {}
+# same of redis-benchmark's CPU against that server; and the times per 1000 operations that the
+# server, and the client, went to sleep waiting.
+cpu_per_op, client_per_op, server_sleeps, client_sleeps = {}, {}, {}, {}
 for path in glob.glob(f"{tmp}/rb-*.ticks"):
     server, depth = re.match(r".*/rb-(\w+)-(\d+)-\d+\.ticks$", path).groups()
     for line in open(path):
-        ticks, n, cu, cs, test = line.rstrip("\n").split(" ", 4)
-        cpu_per_op.setdefault((server, int(depth), test), []).append(int(ticks) / float(clk_tck) * 1e6 / int(n))
-        client_per_op.setdefault((server, int(depth), test), []).append((float(cu) + float(cs)) * 1e6 / int(n))
+        ticks, n, cu, cs, sz, cz, test = line.rstrip("\n").split(" ", 6)
+        key = (server, int(depth), test)
+        cpu_per_op.setdefault(key, []).append(int(ticks) / float(clk_tck) * 1e6 / int(n))
+        client_per_op.setdefault(key, []).append((float(cu) + float(cs)) * 1e6 / int(n))
+        server_sleeps.setdefault(key, []).append(int(sz) * 1e3 / int(n))
+        client_sleeps.setdefault(key, []).append(int(cz) * 1e3 / int(n))
 
 
 def cpu_line(depth, test, label):
-    """The servers' CPU time per operation, and the client's against each, medians over the rounds."""
+    """The servers' CPU time per operation, and the client's against each, and how often each
+    went to sleep (each time a server's loop sleeps, the client's next request has to wake it),
+    medians over the rounds."""
     r, c, n = (med(cpu_per_op[(s, depth, test)]) for s in ("redis", "cn1", "cnN"))
     cr, cc = (med(client_per_op[(s, depth, test)]) for s in ("redis", "cn1"))
+    sr, sc = (med(server_sleeps[(s, depth, test)]) for s in ("redis", "cn1"))
+    zr, zc = (med(client_sleeps[(s, depth, test)]) for s in ("redis", "cn1"))
     return (f"  -P {depth:<2} {label}  server CPU per op: redis {r:.2f} us, cachenode -t 1 {c:.2f} us ({c / r:.2f}x), "
             f"cachenode -t {cnN_threads} {n:.2f} us; redis-benchmark's against redis {cr:.2f} us, "
-            f"against cachenode -t 1 {cc:.2f} us ({cc / cr:.2f}x)")
+            f"against cachenode -t 1 {cc:.2f} us ({cc / cr:.2f}x)\n"
+            f"  -P {depth:<2} {label}  sleeps per 1000 ops: redis {sr:.2f}, cachenode -t 1 {sc:.2f}; "
+            f"redis-benchmark's against redis {zr:.2f}, against cachenode -t 1 {zc:.2f}")
 
 
 def medians(server, depth, test):
