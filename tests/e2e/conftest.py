@@ -11,14 +11,16 @@ Fixtures:
   tmpfs     a small tmpfs mounted on tree/mnt (another file system, for -x)
 
 Helpers: wait_until (polling for a condition), handles_signal (before a test stops a tool
-by a signal), can_run_as_nobody, make_deep.
+by a signal), unread_bytes (what a reader has not taken yet), can_run_as_nobody, make_deep.
 """
 import contextlib
+import fcntl
 import json
 import os
 import pty
 import shutil
 import stat
+import struct
 import subprocess
 import termios
 import time
@@ -330,6 +332,12 @@ def wait_until(pred, timeout: float = 10, what: str | None = None, step: float =
             return False
         time.sleep(step)
     return True
+
+
+def unread_bytes(fd: int) -> int:
+    """How many bytes wait to be read on fd (FIONREAD): a socket's received bytes, or a pipe's
+    or FIFO's, from either end.  What a test waits on to know a reader has taken its input."""
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
 
 
 def handles_signal(pid: int, sig: int) -> bool:

@@ -1,20 +1,17 @@
 """End-to-end tests of cachenode under abuse: clients that do not read their replies, too few
 file descriptors, a stop while replies are stuck, multi-key commands racing across threads,
 memory charged for TTLs."""
-import fcntl
 import re
 import resource
 import signal
 import socket
-import struct
 import subprocess
-import termios
 import threading
 import time
 
 import pytest
 
-from conftest import tool_env, tool_path, wait_until
+from conftest import tool_env, tool_path, unread_bytes, wait_until
 from test_cachenode import (Node, cpu_seconds, free_port, recv_all, recv_until, resp_command, rss_kib,  # noqa: F401
                             start)
 
@@ -26,11 +23,6 @@ def read_replies(s: socket.socket, n: int) -> list[bytes]:
     for _ in range(n):
         out.append(read_reply(f))
     return out
-
-
-def unread_bytes(s: socket.socket) -> int:
-    """How many received bytes wait in s (FIONREAD)."""
-    return struct.unpack("i", fcntl.ioctl(s.fileno(), termios.FIONREAD, b"\0" * 4))[0]
 
 
 def read_reply(f):
@@ -138,7 +130,7 @@ def test_sigterm_with_a_client_that_does_not_read_ends_after_the_grace(start):
     s = n.connect()
     s.sendall(resp_command("GET", "big") * 500)
     # Once replies reach the client the server holds more than the socket takes (50 MB).
-    wait_until(lambda: unread_bytes(s) > 0, what="the first reply")
+    wait_until(lambda: unread_bytes(s.fileno()) > 0, what="the first reply")
     t = time.monotonic()
     r = n.stop(timeout=8)
     assert r.rc == 0, r

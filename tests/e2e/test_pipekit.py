@@ -1,5 +1,4 @@
 """End-to-end tests of pipekit: run, fifo, send/recv, filter and pump, run as a user would."""
-import fcntl
 import gzip
 import os
 import pty
@@ -11,14 +10,14 @@ import stat
 import struct
 import subprocess
 import tempfile
-import termios
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import NOBODY, SETPRIV, assert_no_sanitizer_report, Result, tool_env, tool_path, wait_until
+from conftest import (NOBODY, SETPRIV, assert_no_sanitizer_report, Result, tool_env, tool_path, unread_bytes,
+                      wait_until)
 
 PIPEKIT = os.fspath(tool_path("pipekit"))
 
@@ -64,7 +63,7 @@ def unread_in_fifo(path: Path) -> int:
     writer of our own: a pipe's count is the same from either end)."""
     fd = open_writer(path)
     try:
-        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+        return unread_bytes(fd)
     finally:
         os.close(fd)
 
