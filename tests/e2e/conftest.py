@@ -10,14 +10,17 @@ Fixtures:
   tree      a Tree rooted at a fresh directory in tmp_path, to build files in
   tmpfs     a small tmpfs mounted on tree/mnt (another file system, for -x)
 
-Helpers: wait_until (polling for a condition), can_run_as_nobody, make_deep.
+Helpers: wait_until (polling for a condition), handles_signal (before a test stops a tool
+by a signal), unread_bytes (what a reader has not taken yet), can_run_as_nobody, make_deep.
 """
 import contextlib
+import fcntl
 import json
 import os
 import pty
 import shutil
 import stat
+import struct
 import subprocess
 import termios
 import time
@@ -329,6 +332,25 @@ def wait_until(pred, timeout: float = 10, what: str | None = None, step: float =
             return False
         time.sleep(step)
     return True
+
+
+def unread_bytes(fd: int) -> int:
+    """How many bytes wait to be read on fd (FIONREAD): a socket's received bytes, or a pipe's
+    or FIFO's, from either end.  What a test waits on to know a reader has taken its input."""
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+
+
+def handles_signal(pid: int, sig: int) -> bool:
+    """Whether pid catches or blocks sig (SigCgt, SigBlk in /proc/PID/status).  Until it does,
+    the signal takes its default action, which for SIGTERM or SIGINT ends a tool that has not
+    set up its handlers yet: a test that stops a tool by a signal waits for this first."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    masks = dict(line.split(":\t", 1) for line in status.splitlines() if line.startswith(("SigCgt", "SigBlk")))
+    bit = 1 << (sig - 1)
+    return any(int(masks.get(k, "0"), 16) & bit for k in ("SigCgt", "SigBlk"))
 
 
 NOBODY = 65534

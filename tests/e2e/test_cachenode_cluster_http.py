@@ -294,6 +294,9 @@ def test_views_that_disagree_end_in_a_503_not_a_loop(cluster_nodes):
     assert b.cli("CLUSTER", "COUNTKEYSINSLOT", slot) == "1"
 
 
+# The IMPORTING must land within the request's 750 ms of tries, by a redis-cli started 0.2 s
+# after it: beside the parallel tests it came too late in 2 of 3 runs.  It runs alone.
+@pytest.mark.serial
 def test_a_moving_slot_is_tried_again_after_a_wait(cluster_nodes):
     """A slot whose nodes disagree for a moment, as during a migration (a MIGRATING before the
     other end's IMPORTING): the request bounces, waits, and is tried again, so it succeeds once

@@ -474,6 +474,9 @@ def test_signals_are_passed_to_the_command(bg, tmp_path, sig, request):
     assert (tmp_path / "got").read_text() == f"{sig.name}\n"
 
 
+# The deadline tests bound wall time (and the grandchild must have set its trap within the
+# 0.4 s deadline): under the parallel tests' load an ASan fdlock took 3.8 s.  They run alone.
+@pytest.mark.serial
 def test_deadline_ends_the_command_with_124(tmp_path):
     t0 = time.monotonic()
     r = fdlock("--deadline", "0.3", tmp_path / "lock", "sleep", "60")
@@ -484,6 +487,7 @@ def test_deadline_ends_the_command_with_124(tmp_path):
     assert fdlock("--deadline", "5", tmp_path / "lock", "sh", "-c", "exit 4").rc == 4
 
 
+@pytest.mark.serial
 def test_deadline_kills_the_whole_process_group_grandchildren_included(tmp_path):
     # The grandchild ignores SIGTERM: only the SIGKILL after the grace period ends it.
     gc = tmp_path / "gc"

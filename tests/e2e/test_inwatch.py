@@ -1151,7 +1151,8 @@ def test_outfile_appends_as_inotifywait(tmp_path, w):
     with Inwatch(tmp_path, "-e", "create", "-o", "mine.log", "w") as mine, \
             Peer(tmp_path, "-q", "-e", "create", "-o", "theirs.log", "w") as theirs:
         mine.ready(1)
-        time.sleep(0.5)  # -q: inotifywait says nothing when its watches are up
+        # -q: inotifywait says nothing when its watches are up; an event queues from then on.
+        wait_until(lambda: (watch_count(theirs.proc.pid) or 0) >= 1, LIMIT, "inotifywait's watch")
         touch(w / "new")
         r, p = mine.wait(), theirs.wait()
     assert (r.rc, r.out, r.err) == (0, b"", ""), r
@@ -1196,7 +1197,8 @@ def test_daemon_writes_to_outfile_in_the_background_as_inotifywait(tmp_path, w):
         assert os.getsid(mine) == mine, "the daemon is not in a session of its own"
         assert os.readlink(f"/proc/{mine}/fd/0") == "/dev/null"
         assert os.readlink(f"/proc/{mine}/fd/1") == "/dev/null"
-        time.sleep(0.5)  # inotifywait's daemon says nothing once it watches
+        # inotifywait's daemon says nothing once it watches; an event queues from then on.
+        assert wait_until(lambda: watch_count(pids[1]) == 1), "inotifywait's daemon holds no watch"
         touch(w / "a")
         touch(w / "b")
         logs = [tmp_path / "mine-daemon.log", tmp_path / "theirs-daemon.log"]
@@ -1295,8 +1297,8 @@ def test_compat_exit_statuses_are_inotifywait_s(tmp_path, w, case):
         p = subprocess.Popen([os.fspath(a) for a in argv], cwd=tmp_path, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, env=tool_env())
         if case == "event":
-            wait_until(lambda: (watch_count(p.pid) or 0) >= 1)
-            time.sleep(0.3)
+            # Once the watch is there the event queues, read or not.
+            wait_until(lambda: (watch_count(p.pid) or 0) >= 1, LIMIT, "the watch")
             touch(w / f"f{len(results)}")
         p.communicate(timeout=LIMIT)
         results.append(p.returncode)

@@ -1,5 +1,4 @@
 """End-to-end tests of logroll: pipe mode, watch mode and --once, run as a user would."""
-import fcntl
 import gzip
 import itertools
 import os
@@ -9,14 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
-import termios
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import Result, assert_no_sanitizer_report, mounted_tmpfs, tool_env, tool_path, wait_until
+from conftest import Result, assert_no_sanitizer_report, mounted_tmpfs, tool_env, tool_path, unread_bytes, wait_until
 from logroll_writers import SteadyWriters
 
 STAMP = r"\d{8}T\d{6}Z"
@@ -359,7 +357,7 @@ def test_socket_activated_fifo_survives_ten_kill9s(tmp_path):
         assert notify.recv(64) == b"READY=1"
 
         def drained():
-            return fcntl.ioctl(held, termios.FIONREAD, b"\0\0\0\0") == b"\0\0\0\0"
+            return unread_bytes(held) == 0
         wait_until(drained, timeout=30, what="logroll to read the FIFO empty")
         time.sleep(0.2)
         lr.send_signal(signal.SIGTERM)

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, REPO, tool_env, tool_path, wait_until
+from conftest import BUILD, REPO, handles_signal, tool_env, tool_path, wait_until
+from test_inwatch import in_event_loop, watch_count
 
 STRACE = shutil.which("strace")
 
@@ -180,9 +181,26 @@ class Traced:
             return None
         return int(pids[0]) if pids else None
 
+    def started(self) -> bool:
+        """Whether strace's child runs the tool (it has made its execve)."""
+        pid = self.tool_pid()
+        try:
+            return pid is not None and os.readlink(f"/proc/{pid}/exe") == os.fspath(self.exe)
+        except OSError:
+            return False
+
+    def watching(self) -> None:
+        """Waits until the tool (inwatch) holds its watches and waits for events: what
+        happens before would not be seen."""
+        wait_until(lambda: self.started() and (watch_count(self.tool_pid()) or 0) > 0
+                   and in_event_loop(self.tool_pid()), 20, f"{self.exe.name} watching")
+
     def stop(self, sig=signal.SIGTERM, timeout=20) -> int:
         if self.proc.poll() is None and sig is not None:
-            wait_until(lambda: self.tool_pid() is not None, 5, "strace starting the tool")
+            wait_until(self.started, 10, "strace starting the tool")
+            # A signal before the tool handles it would end it by its default action.
+            wait_until(lambda: handles_signal(self.tool_pid(), sig) or self.proc.poll() is not None, 10,
+                       f"{self.exe.name} handling signal {sig}")
             self.signal(sig)
         if self.proc.stdin is not None and self.proc.stdin.closed:
             self.proc.stdin = None  # closed by the caller: the end of the tool's input
@@ -317,7 +335,7 @@ def run_inwatch(tmp: Path) -> dict[str, str]:
                               ("-r", "-e", "close_write", "--shell", "--debounce", "20", src, "--exec",
                                'echo "$INWATCH_COUNT"; echo "$INWATCH_PATHS"')]):
         t = Traced(tmp / f"t{i}", "inwatch", *args, stdout=subprocess.PIPE)
-        time.sleep(0.4)  # the watches are set
+        t.watching()
         changes()
         time.sleep(0.3)
         changes()
@@ -325,7 +343,7 @@ def run_inwatch(tmp: Path) -> dict[str, str]:
         assert t.stop() in (0, 1), t.err
         merge(calls, t.calls())
     t = Traced(tmp / "wait", "inwatch", "-t", "60", "-e", "close_write,moved_to", src)
-    time.sleep(0.5)
+    t.watching()
     (src / "arrived").write_text("z")
     assert t.stop(sig=None) == 0, t.err
     merge(calls, t.calls())

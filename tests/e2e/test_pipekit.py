@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOBODY, SETPRIV, assert_no_sanitizer_report, Result, tool_env, tool_path, wait_until
+from conftest import (NOBODY, SETPRIV, assert_no_sanitizer_report, Result, tool_env, tool_path, unread_bytes,
+                      wait_until)
 
 PIPEKIT = os.fspath(tool_path("pipekit"))
 
@@ -55,6 +56,34 @@ def open_writer(path: Path, timeout: float = 10) -> int:
         except OSError:
             assert time.monotonic() < end, "no reader came"
             time.sleep(0.01)
+
+
+def unread_in_fifo(path: Path) -> int:
+    """How many bytes written to the FIFO its reader has not read yet (FIONREAD, through a
+    writer of our own: a pipe's count is the same from either end)."""
+    fd = open_writer(path)
+    try:
+        return unread_bytes(fd)
+    finally:
+        os.close(fd)
+
+
+def read_lines(p: subprocess.Popen, n: int, timeout: float = 10) -> list[str]:
+    """The next n lines p writes on stdout, as they come."""
+    got = b""
+    end = time.monotonic() + timeout
+    while got.count(b"\n") < n:
+        assert time.monotonic() < end, f"{n} lines not written within {timeout} s: {got!r}"
+        if select.select([p.stdout], [], [], 0.1)[0]:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            assert chunk, f"stdout closed after {got!r}"
+            got += chunk
+    assert got.count(b"\n") == n and got.endswith(b"\n"), got
+    return got.decode().splitlines()
+
+
+def children(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
 
 
 # ---- run -----------------------------------------------------------------------------------
@@ -137,7 +166,9 @@ def test_run_timeout_escalates_to_sigkill(run):
 
 def test_run_passes_sigterm_on_to_the_stages():
     p = start("run", "--status", "sleep 30", "cat")
-    time.sleep(0.3)
+    # pipekit blocks the signals before it starts the stages: once they are there, it handles
+    # SIGTERM (before, the signal would end pipekit itself).
+    wait_until(lambda: len(children(p.pid)) == 2, what="the two stages")
     p.send_signal(signal.SIGTERM)
     r = finish(p, 10)
     assert r.rc == 143, r
@@ -500,27 +531,27 @@ def test_filter_from_a_fifo_ends_with_its_writer(run, tmp_path):
 def test_filter_follow_survives_writers_coming_and_going(run, tmp_path):
     f = make_fifo(run, tmp_path)
     p = start("filter", "--follow", f)
-    out = []
     for i in range(5):
         fd = open_writer(f)
         os.write(fd, f"ERROR: from writer {i}\n[info] noise {i}\n".encode())
-        # The last writer leaves half a line: it is judged as a line of its own.
+        # The last writer leaves half a line: it is judged as a line of its own once pipekit has
+        # seen the writer go.  The next writer waits for that: one that opened the FIFO before
+        # pipekit read the end would continue the half line, as the FIFO never ended.
         os.write(fd, f"[error] unfinished {i}".encode())
         os.close(fd)
-        out += [f"ERROR: from writer {i}", f"[error] unfinished {i}"]
-        time.sleep(0.1)
+        assert read_lines(p, 2) == [f"ERROR: from writer {i}", f"[error] unfinished {i}"]
     # Two writers at once, then both gone.
     a, b = open_writer(f), open_writer(f)
     os.write(a, b"[crit] a\n")
     os.write(b, b"[crit] b\n")
     os.close(a)
     os.close(b)
-    out += ["[crit] a", "[crit] b"]
-    time.sleep(0.3)
+    # Lines not yet read when SIGTERM comes are left in the FIFO: the signal waits for them.
+    assert read_lines(p, 2) == ["[crit] a", "[crit] b"]
     p.send_signal(signal.SIGTERM)
     r = finish(p)
     assert r.rc == 0, r
-    assert r.lines() == out, r
+    assert r.lines() == [], r
 
 
 def test_filter_follow_count_printed_on_sigint(run, tmp_path):
@@ -530,8 +561,8 @@ def test_filter_follow_count_printed_on_sigint(run, tmp_path):
         fd = open_writer(f)
         os.write(fd, LOG)
         os.close(fd)
-        time.sleep(0.1)
-    time.sleep(0.2)
+    # What pipekit has read when SIGINT comes it counts; what it has not is left in the FIFO.
+    wait_until(lambda: unread_in_fifo(f) == 0, what="pipekit to read the FIFO empty")
     p.send_signal(signal.SIGINT)
     r = finish(p)
     assert r.rc == 0, r
