@@ -4,7 +4,6 @@ cluster-aware clients (redis-cli -c, redis-py's RedisCluster).
 
 Each node gets a bus port of its own (--cluster-port) rather than port + 10000, which can be
 beyond 65535 for the ports the kernel hands out, and a node timeout of one second."""
-import os
 import re
 import subprocess
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import wait_until
-from test_cachenode import REDIS_CLI, Node, free_port, stop_all
+from test_cachenode import REDIS_CLI, Node, cpu_seconds, free_port, stop_all
 from test_cachenode_commands import help_entries
 from test_cachenode_differential import Client
 from test_manpages import sanitized_build
@@ -68,12 +67,6 @@ def cluster_nodes(tmp_path):
         n.err.close()
     for r in stop_all([n for n in nodes if n not in killed]):
         assert r.rc == 0, r
-
-
-def cpu_seconds(pid: int) -> float:
-    """The CPU time (user and system) process pid has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def idle_cpu(nodes, seconds=2.0) -> list[float]:
