@@ -186,7 +186,8 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
 }
 
 void Connection::received(const char* data, std::size_t n) {
-    ++server_.reads_;
+    if (server_.opt_.poller)
+        server_.opt_.poller->read();
     last_active_ = uv_now(server_.loop_);
     if (tls_) {
         bool ok = tls_->feed(std::string_view(data, n), in_);
@@ -413,14 +414,6 @@ bool Server::start(std::string& error) {
     uv_timer_init(loop_, &backoff_);
     backoff_.data = this;
     backoff_init_ = true;
-    if (opt_.busy_poll_us) {
-        uv_check_init(loop_, &polled_);
-        uv_idle_init(loop_, &spin_);
-        polled_.data = spin_.data = this;
-        uv_check_start(&polled_, on_polled);
-        uv_unref(reinterpret_cast<uv_handle_t*>(&polled_)); // it must not keep the loop running
-        busy_poll_ = true;
-    }
     if (opt_.batch_writes) {
         uv_check_init(loop_, &turn_end_);
         uv_idle_init(loop_, &no_sleep_);
@@ -531,26 +524,6 @@ void Server::on_backoff(uv_timer_t* t) {
     }
 }
 
-void Server::on_polled(uv_check_t* h) {
-    auto* srv = static_cast<Server*>(h->data);
-    if (srv->reads_ == srv->reads_seen_)
-        return;
-    srv->reads_seen_ = srv->reads_;
-    srv->last_read_ns_ = uv_hrtime();
-    if (!srv->spinning_) {
-        uv_idle_start(&srv->spin_, on_spin);
-        srv->spinning_ = true;
-    }
-}
-
-void Server::on_spin(uv_idle_t* h) {
-    auto* srv = static_cast<Server*>(h->data);
-    if (uv_hrtime() - srv->last_read_ns_ > srv->opt_.busy_poll_us * 1000) {
-        uv_idle_stop(&srv->spin_);
-        srv->spinning_ = false;
-    }
-}
-
 void Server::on_connection(uv_stream_t* listener, int status) {
     auto* srv = static_cast<Server*>(listener->data);
     if (srv->stopping_)
@@ -616,10 +589,6 @@ void Server::stop() {
     listening_ = false;
     if (backoff_init_)
         uv_close(reinterpret_cast<uv_handle_t*>(&backoff_), nullptr);
-    if (busy_poll_) {
-        uv_close(reinterpret_cast<uv_handle_t*>(&polled_), nullptr);
-        uv_close(reinterpret_cast<uv_handle_t*>(&spin_), nullptr);
-    }
     if (batching_) {
         send_batch();
         batching_ = false;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "fs/fd.hpp"
+#include "net/poller.hpp"
 #include "net/tls.hpp"
 
 #include <uv.h>
@@ -102,11 +103,8 @@ struct ServerOptions {
     const LiveLimits* live = nullptr;
     /// Called with each accepted and each rejected connection (for counters).
     std::function<void(bool accepted)> on_accept;
-    /// For this long after a read brought data, the loop polls without sleeping (0: never).
-    /// While requests keep coming, each is found without a wakeup: neither the server nor a
-    /// client writing to it pays for putting a thread to sleep and waking it per request.  An
-    /// idle server sleeps as before, after at most this much spinning.
-    std::uint64_t busy_poll_us = 0;
+    /// The loop's Poller, told of every read (null: the loop sleeps as soon as it is idle).
+    Poller* poller = nullptr;
     /// Replies are sent once per turn of the loop, after everything the poll brought has been
     /// read and answered, rather than as each read is answered (as Redis writes before it
     /// sleeps).  Clients waiting on several connections then get their replies in one burst
@@ -148,8 +146,6 @@ private:
     void out_of_descriptors();
     bool listen_again(std::string& error);
     static void on_backoff(uv_timer_t* t);
-    static void on_polled(uv_check_t* h);
-    static void on_spin(uv_idle_t* h);
     /// batch_writes: c has replies to send at the end of this turn of the loop.
     void send_later(Connection* c);
     static void on_turn_end(uv_check_t* h);
@@ -168,15 +164,6 @@ private:
     ServerOptions opt_;
     Connection* head_ = nullptr;
     std::size_t count_ = 0;
-    // Busy polling: an active idle handle makes libuv poll with a zero timeout; the check
-    // handle, run after every poll, sees whether reads brought anything.
-    uv_check_t polled_{};
-    uv_idle_t spin_{};
-    bool busy_poll_ = false;
-    bool spinning_ = false;
-    std::uint64_t reads_ = 0;
-    std::uint64_t reads_seen_ = 0;
-    std::uint64_t last_read_ns_ = 0;
     // batch_writes: the connections with replies to send once the poll's callbacks are done (the
     // check handle runs then; the idle one, active while any wait, keeps the next poll from
     // sleeping when replies were made outside the poll's callbacks).

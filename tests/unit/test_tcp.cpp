@@ -62,10 +62,12 @@ struct EchoLater : net::Session {
 };
 
 /// A loop, and a server with opt on it listening on a free loopback port (addr), which stop,
-/// sent from another thread, stops.
+/// sent from another thread, stops; the loop's Poller has poll_window_us.
 struct Served {
-    explicit Served(net::ServerOptions opt) {
+    explicit Served(net::ServerOptions opt, std::uint64_t poll_window_us = 0) : poller(&loop, poll_window_us) {
         uv_loop_init(&loop);
+        poller.start();
+        opt.poller = &poller;
         std::string error;
         fs::UniqueFd fd = net::listen_tcp({"127.0.0.1", 0}, false, 64, error);
         REQUIRE_MESSAGE(fd, error);
@@ -73,37 +75,41 @@ struct Served {
         REQUIRE(getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) == 0);
         server = std::make_unique<net::Server>(&loop, std::move(fd), std::move(opt));
         REQUIRE_MESSAGE(server->start(error), error);
-        stop.data = server.get();
+        stop.data = this;
         uv_async_init(&loop, &stop, [](uv_async_t* a) {
-            static_cast<net::Server*>(a->data)->stop();
+            auto* self = static_cast<Served*>(a->data);
+            self->server->stop();
+            self->poller.close();
             uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
         });
     }
 
     uv_loop_t loop{};
+    net::Poller poller;
     sockaddr_in addr{};
     std::unique_ptr<net::Server> server;
     uv_async_t stop{};
 };
 
-/// How often a loop came round while one echo server with busy_poll_us served one client:
-/// during the 20 ms after a reply, and during 100 ms starting long after the polling window.
+/// How often a loop came round while one echo server, its Poller's window poll_window_us, served
+/// one client that sent its request pause_ms after connecting: during the 20 ms after the
+/// reply, and during 100 ms starting long after the polling window.
 struct Iterations {
     std::uint64_t just_after = 0;
     std::uint64_t long_after = 0;
     std::string reply;
 };
 
-Iterations serve_one_request(std::uint64_t busy_poll_us, bool batch_writes = false, bool later = false) {
+Iterations serve_one_request(std::uint64_t poll_window_us, bool batch_writes = false, bool later = false,
+                             std::chrono::milliseconds pause = {}) {
     net::ServerOptions opt;
     opt.make_session = [later]() -> std::unique_ptr<net::Session> {
         if (later)
             return std::make_unique<EchoLater>();
         return std::make_unique<Echo>();
     };
-    opt.busy_poll_us = busy_poll_us;
     opt.batch_writes = batch_writes;
-    Served served(std::move(opt));
+    Served served(std::move(opt), poll_window_us);
     uv_loop_t& loop = served.loop;
     const sockaddr_in& addr = served.addr;
 
@@ -121,7 +127,8 @@ Iterations serve_one_request(std::uint64_t busy_poll_us, bool batch_writes = fal
         int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         timeval patience{2, 0}; // a reply that never comes fails the test instead of hanging it
         if (s >= 0 && setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience) == 0 &&
-            connect(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 && write(s, "ping", 4) == 4) {
+            connect(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
+            (std::this_thread::sleep_for(pause), write(s, "ping", 4) == 4)) {
             char buf[4];
             ssize_t got = 0;
             for (ssize_t n = 1; got < 4 && n > 0; got += n)
@@ -149,7 +156,7 @@ Iterations serve_one_request(std::uint64_t busy_poll_us, bool batch_writes = fal
 
 } // namespace
 
-TEST_CASE("tcp: with busy polling the loop spins after a request, then sleeps") {
+TEST_CASE("tcp: a request that came soon after the loop slept makes it poll without sleeping, then sleep") {
     Iterations it = serve_one_request(100000);
     CHECK(it.reply == "ping");
     // Each spin is a zero-timeout epoll_wait of about a microsecond: thousands in 20 ms even on
@@ -158,7 +165,16 @@ TEST_CASE("tcp: with busy polling the loop spins after a request, then sleeps") 
     CHECK(it.long_after <= 2);
 }
 
-TEST_CASE("tcp: without busy polling the loop sleeps as soon as it has answered") {
+TEST_CASE("tcp: a request that came long after the loop slept leaves it sleeping") {
+    // The loop last slept when it accepted the connection, 100 ms before the request: more than
+    // the 20 ms window.
+    Iterations it = serve_one_request(20000, false, false, std::chrono::milliseconds(100));
+    CHECK(it.reply == "ping");
+    CHECK(it.just_after <= 2);
+    CHECK(it.long_after <= 2);
+}
+
+TEST_CASE("tcp: without a polling window the loop sleeps as soon as it has answered") {
     Iterations it = serve_one_request(0);
     CHECK(it.reply == "ping");
     CHECK(it.just_after <= 2);

@@ -90,7 +90,8 @@ void add_options(CLI::App& app, Options& o) {
         ->type_name("SECONDS")
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{3600}).description(""));
     app.add_option("--busy-poll", c.busy_poll_us,
-                   fmt::format("Keep polling this long after a request before sleeping, 0 never (default: {})",
+                   fmt::format("Under load, poll instead of sleeping until this long passes without a request, "
+                               "0 never (default: {})",
                                d.busy_poll_us))
         ->type_name("MICROSECONDS")
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1000000}).description(""));

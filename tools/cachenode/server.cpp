@@ -9,7 +9,9 @@
 namespace syskit::cachenode {
 
 struct Server::Worker {
-    Worker(Server& o, bool signals) : owner(o), watches_signals(signals) {
+    Worker(Server& o, bool signals)
+        : owner(o), watches_signals(signals),
+          poller(&loop, o.cfg_.busy_poll_us) {
         // Initialised here, on the constructing thread and before the loop runs, so that
         // stop() may uv_async_send from any thread at any time.
         uv_loop_init(&loop);
@@ -43,6 +45,7 @@ struct Server::Worker {
     uv_timer_t tick_timer{};
     uv_timer_t grace_timer{}; ///< after a stop: closes the connections that have not finished
     uv_signal_t signals[3]{};
+    net::Poller poller;
     std::vector<fs::UniqueFd> fds;
     std::vector<std::unique_ptr<net::Server>> servers;
     ServerHooks hooks;
@@ -116,6 +119,7 @@ void Server::Worker::run(ServerHooks h) {
     hooks = std::move(h);
     ran = true;
     const Config& cfg = owner.cfg_;
+    poller.start();
     for (std::size_t i = 0; i < owner.protocols_.size(); ++i) {
         const Protocol& p = owner.protocols_[i];
         net::ServerOptions opt;
@@ -128,7 +132,7 @@ void Server::Worker::run(ServerHooks h) {
         opt.max_clients = cfg.max_clients;
         opt.idle_timeout_ms = cfg.idle_timeout_s * 1000;
         opt.live = &owner.stats_.limits;
-        opt.busy_poll_us = cfg.busy_poll_us;
+        opt.poller = &poller;
         opt.batch_writes = true;
         opt.tls = owner.tls_;
         Proto proto = p.proto;
@@ -203,6 +207,7 @@ void Server::Worker::shutdown() {
     stopping = true;
     for (auto& s : servers)
         s->stop();
+    poller.close();
     for (const Protocol& p : owner.protocols_)
         if (p.on_loop_stop)
             p.on_loop_stop(&loop);
