@@ -451,6 +451,39 @@ struct Hashes {
     bool refresh = false;        ///< taken from a cache record last used long ago: mark it used
 };
 
+/// A digest's first bytes as hash_classes sorts them: compared as numbers, they order as the
+/// bytes do (an unknown digest, empty, first).
+struct DigestKey {
+    static constexpr std::size_t bytes = 16; ///< every HashKind's digest has this many at least
+    std::uint64_t high = 0, low = 0;
+    std::uint32_t index = 0; ///< of the file
+    bool known = false;
+
+    static DigestKey of(std::string_view digest, std::uint32_t index) {
+        DigestKey k;
+        k.index = index;
+        k.known = !digest.empty();
+        if (k.known) {
+            k.high = big_endian(digest.data());
+            k.low = big_endian(digest.data() + 8);
+        }
+        return k;
+    }
+    bool before(const DigestKey& o) const {
+        if (known != o.known)
+            return o.known;
+        return high != o.high ? high < o.high : low < o.low;
+    }
+
+private:
+    static std::uint64_t big_endian(const char* p) {
+        std::uint64_t v = 0;
+        for (int i = 0; i < 8; ++i)
+            v = v << 8 | static_cast<unsigned char>(p[i]);
+        return v;
+    }
+};
+
 /// Calls work(0, 0, half) here and work(1, half, n) on a thread of its own, when there are
 /// two threads or more and n is worth one; work(0, 0, n) alone otherwise.  What a cached run
 /// does after the walk is mostly cache misses, which two CPUs take in half the time.
@@ -578,19 +611,37 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
     for (std::size_t i = 0; i < order.size(); ++i)
         order[i] = static_cast<std::uint32_t>(i);
     // Sorts order[r] by digest_of, then by first name, and gives found each run of two or
-    // more equal digests; an empty digest (unread) matches nothing.
+    // more equal digests; an empty digest (unread) matches nothing.  What is sorted is a key
+    // per file holding the first 16 bytes of its digest (all of an xxh3-128 or md5 digest)
+    // as numbers that compare as the bytes do: the digests lie in the cache's mapping, the
+    // walk's records or a pass's buffer, and reading two at each comparison cost cache
+    // misses that reading each once does not.
     auto split = [&](Range r, auto digest_of, auto found) {
-        const auto begin = order.begin();
-        std::sort(begin + r.first, begin + r.second, [&](std::uint32_t a, std::uint32_t b) {
-            const std::string_view x = digest_of(a), y = digest_of(b);
-            return x != y ? x < y : seen_less(seen(a), seen(b));
+        thread_local std::vector<DigestKey> keys;
+        keys.clear();
+        for (std::uint32_t k = r.first; k < r.second; ++k)
+            keys.push_back(DigestKey::of(digest_of(order[k]), order[k]));
+        auto rest = [&](const DigestKey& k) { return digest_of(k.index).substr(DigestKey::bytes); };
+        std::sort(keys.begin(), keys.end(), [&](const DigestKey& a, const DigestKey& b) {
+            if (a.known != b.known || a.high != b.high || a.low != b.low)
+                return a.before(b);
+            if (a.known && dsize > DigestKey::bytes)
+                if (const int c = rest(a).compare(rest(b)))
+                    return c < 0;
+            return seen_less(seen(a.index), seen(b.index));
         });
-        for (std::uint32_t i = r.first; i < r.second;) {
-            std::uint32_t j = i + 1;
-            while (j < r.second && digest_of(order[j]) == digest_of(order[i]))
+        auto same = [&](const DigestKey& a, const DigestKey& b) {
+            return a.known == b.known && a.high == b.high && a.low == b.low &&
+                   (!a.known || dsize <= DigestKey::bytes || rest(a) == rest(b));
+        };
+        for (std::size_t k = 0; k < keys.size(); ++k)
+            order[r.first + k] = keys[k].index;
+        for (std::size_t i = 0; i < keys.size();) {
+            std::size_t j = i + 1;
+            while (j < keys.size() && same(keys[j], keys[i]))
                 ++j;
-            if (j - i >= 2 && !digest_of(order[i]).empty())
-                found(Range{i, j});
+            if (j - i >= 2 && keys[i].known)
+                found(Range{r.first + static_cast<std::uint32_t>(i), r.first + static_cast<std::uint32_t>(j)});
             i = j;
         }
     };
