@@ -507,7 +507,7 @@ const char* digest_at(std::string_view digest) { return digest.empty() ? nullptr
 /// (read_in_order, with its read-ahead when cold): the first prefix_size bytes of every
 /// file (all of a file no larger) the walk did not read, then all of the larger files whose
 /// prefixes collide.  The cache, when given, stands in for either read.  Returns the groups
-/// of equal full digests.  threads: the workers reading; hashers: one per worker at least.
+/// of equal full digests, in the order of their first names.  threads: the workers reading; hashers: one per worker at least.
 std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOptions& opt, unsigned threads,
                                 std::vector<Hasher>& hashers, bool cold, const OnError& on_error, FindCounters* counters) {
     const std::vector<std::string>& roots = opt.walk.roots;
@@ -680,6 +680,22 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
                   [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(jobs, job, fd, err, worker, false); });
     for (const Range& r : found[0].pending)
         split(r, full_of, [&](Range equal) { runs.push_back(equal); });
+    // The runs in the order of their first names (split put each run's first), which is the
+    // groups' order: sorting a pointer and a range per run costs less than sorting the
+    // groups once made (a shared_ptr, a string and a vector each, their names further away).
+    {
+        struct Named {
+            const Seen* first;
+            Range run;
+        };
+        std::vector<Named> named;
+        named.reserve(runs.size());
+        for (const Range& r : runs)
+            named.push_back(Named{&seen(order[r.first]), r});
+        std::sort(named.begin(), named.end(), [](const Named& a, const Named& b) { return seen_less(*a.first, *b.first); });
+        for (std::size_t k = 0; k < runs.size(); ++k)
+            runs[k] = named[k].run;
+    }
 
     if (opt.learned) {
         for (std::size_t i = 0; i < cl.files.size(); ++i) {
@@ -829,11 +845,15 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
         groups = hash_classes(size_classes(seen, threads), opt.walk.flags & fs::walk_follow, opt, threads, hashers,
                               reads.cold(), on_error, counters);
     }
-    if (opt.verify)
+    // hash_classes made the groups in the order of their first names; drop_repeated_names
+    // keeps each file's first name, but a group --verify splits may follow groups that come
+    // before it.
+    if (opt.verify) {
         groups = verify_groups(std::move(groups), opt.walk.roots, on_error);
+        std::sort(groups.begin(), groups.end(),
+                  [](const Group& a, const Group& b) { return name_less(a.files[0].names[0], b.files[0].names[0]); });
+    }
     drop_repeated_names(groups);
-    std::sort(groups.begin(), groups.end(),
-              [](const Group& a, const Group& b) { return name_less(a.files[0].names[0], b.files[0].names[0]); });
     return groups;
 }
 
