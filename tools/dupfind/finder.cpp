@@ -573,12 +573,12 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
             fs::FileId id;
             std::uint32_t index;
         };
-        std::vector<ById, HugeAllocator<ById>> by_id;
-        by_id.reserve(cl.files.size());
-        for (std::size_t i = 0; i < cl.files.size(); ++i)
-            by_id.push_back(ById{seen(i).id, static_cast<std::uint32_t>(i)});
-        // Each half in key order: each thread goes through the records once.
+        std::vector<ById, HugeAllocator<ById>> by_id(cl.files.size());
+        // Each half in key order: each thread goes through the records once.  Each fills its
+        // half too, a walk record read for each file.
         in_halves(by_id.size(), threads, [&](unsigned part, std::size_t begin, std::size_t end) {
+            for (std::size_t i = begin; i < end; ++i)
+                by_id[i] = ById{seen(i).id, static_cast<std::uint32_t>(i)};
             std::sort(by_id.begin() + static_cast<std::ptrdiff_t>(begin), by_id.begin() + static_cast<std::ptrdiff_t>(end),
                       [](const ById& a, const ById& b) {
                           return a.id.dev != b.id.dev ? a.id.dev < b.id.dev : a.id.ino < b.id.ino;
@@ -678,21 +678,29 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
     hashed[1].resize(jobs.size() * dsize);
     read_in_order(jobs, threads, cold, open,
                   [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(jobs, job, fd, err, worker, false); });
-    for (const Range& r : found[0].pending)
-        split(r, full_of, [&](Range equal) { runs.push_back(equal); });
+    std::vector<Range> more_runs;
+    in_halves(found[0].pending.size(), threads, [&](unsigned part, std::size_t begin, std::size_t end) {
+        for (std::size_t k = begin; k < end; ++k)
+            split(found[0].pending[k], full_of, [&](Range equal) { (part ? more_runs : runs).push_back(equal); });
+    });
+    append(runs, more_runs);
     // The runs in the order of their first names (split put each run's first), which is the
-    // groups' order: sorting a pointer and a range per run costs less than sorting the
+    // groups' order: sorting a name and a range per run costs less than sorting the
     // groups once made (a shared_ptr, a string and a vector each, their names further away).
     {
         struct Named {
-            const Seen* first;
+            std::uint32_t root;
+            std::string_view path;
             Range run;
         };
         std::vector<Named> named;
         named.reserve(runs.size());
-        for (const Range& r : runs)
-            named.push_back(Named{&seen(order[r.first]), r});
-        std::sort(named.begin(), named.end(), [](const Named& a, const Named& b) { return seen_less(*a.first, *b.first); });
+        for (const Range& r : runs) {
+            const Seen& first = seen(order[r.first]);
+            named.push_back(Named{first.root, first.path(), r});
+        }
+        std::sort(named.begin(), named.end(),
+                  [](const Named& a, const Named& b) { return a.root != b.root ? a.root < b.root : a.path < b.path; });
         for (std::size_t k = 0; k < runs.size(); ++k)
             runs[k] = named[k].run;
     }
@@ -700,8 +708,10 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
     if (opt.learned) {
         for (std::size_t i = 0; i < cl.files.size(); ++i) {
             const Hashes& s = state[i];
+            if (!s.fresh && !s.refresh) // all but a few of a cached run's: its walk record is not read
+                continue;
             const Seen& f = seen(i);
-            if (f.size > 0 && (s.fresh || s.refresh))
+            if (f.size > 0)
                 opt.learned->emplace_back(key_of(f),
                                           CacheHashes{opt.hash, std::string(f.size <= prefix_size ? "" : first_of(i)),
                                                       std::string(f.size <= prefix_size ? first_of(i) : full_of(i)), 0});
