@@ -863,7 +863,11 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
         std::sort(groups.begin(), groups.end(),
                   [](const Group& a, const Group& b) { return name_less(a.files[0].names[0], b.files[0].names[0]); });
     }
-    drop_repeated_names(groups);
+    // Below one root, the walk not following links, the names of a file are distinct paths
+    // through real directories: none repeats another, and resolving them all cost a
+    // realpath (a readlink per component) for each name of each file with several.
+    if (opt.walk.roots.size() > 1 || (opt.walk.flags & fs::walk_follow))
+        drop_repeated_names(groups);
     return groups;
 }
 
