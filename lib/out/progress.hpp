@@ -23,6 +23,9 @@ public:
     /// Stops redrawing and erases the line; call before printing results.
     void stop();
 
+    /// Whether the line is drawn: the work need not count for it otherwise.
+    bool shown() const { return thread_.joinable(); }
+
 private:
     std::function<std::string()> status_;
     std::mutex mu_;

@@ -377,8 +377,10 @@ struct Classes {
 
 /// 2. By size, then inode: names of one inode become one candidate, and the inodes of each
 /// size that two or more have a class.  What is sorted is a small key per name, not the
-/// names: most of the time of this step went to moving them.
-Classes size_classes(std::vector<Store>& per_worker) {
+/// names: most of the time of this step went to moving them.  With two threads or more,
+/// the keys are split at a size near their median and each part sorted on a thread of its
+/// own: the sort was most of this step, and on the critical path of a cached run.
+Classes size_classes(std::vector<Store>& per_worker, unsigned threads) {
     struct Key {
         std::uint64_t size;
         fs::FileId id;
@@ -391,7 +393,7 @@ Classes size_classes(std::vector<Store>& per_worker) {
     keys.reserve(total);
     for (Store& store : per_worker)
         store.each([&](Seen& s) { keys.push_back(Key{s.size, s.id, &s}); });
-    std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+    auto less = [](const Key& a, const Key& b) {
         if (a.size != b.size)
             return a.size < b.size;
         if (a.id.dev != b.id.dev)
@@ -399,7 +401,23 @@ Classes size_classes(std::vector<Store>& per_worker) {
         if (a.id.ino != b.id.ino)
             return a.id.ino < b.id.ino;
         return seen_less(*a.seen, *b.seen);
-    });
+    };
+    auto mid = keys.begin();
+    if (threads > 1 && keys.size() >= 1024) {
+        std::vector<std::uint64_t> sample;
+        for (std::size_t i = 0; i < keys.size(); i += keys.size() / 255)
+            sample.push_back(keys[i].size);
+        std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(sample.size() / 2), sample.end());
+        const std::uint64_t pivot = sample[sample.size() / 2];
+        mid = std::partition(keys.begin(), keys.end(), [&](const Key& k) { return k.size < pivot; });
+    }
+    if (mid == keys.begin()) {
+        std::sort(keys.begin(), keys.end(), less);
+    } else {
+        std::thread other([&] { std::sort(mid, keys.end(), less); });
+        std::sort(keys.begin(), mid, less);
+        other.join();
+    }
     Classes out;
     out.names.reserve(total); // at most every name: no copies as they grow, nor the faults of new pages
     out.files.reserve(total);
@@ -433,6 +451,39 @@ struct Hashes {
     bool refresh = false;        ///< taken from a cache record last used long ago: mark it used
 };
 
+/// A digest's first bytes as hash_classes sorts them: compared as numbers, they order as the
+/// bytes do (an unknown digest, empty, first).
+struct DigestKey {
+    static constexpr std::size_t bytes = 16; ///< every HashKind's digest has this many at least
+    std::uint64_t high = 0, low = 0;
+    std::uint32_t index = 0; ///< of the file
+    bool known = false;
+
+    static DigestKey of(std::string_view digest, std::uint32_t index) {
+        DigestKey k;
+        k.index = index;
+        k.known = !digest.empty();
+        if (k.known) {
+            k.high = big_endian(digest.data());
+            k.low = big_endian(digest.data() + 8);
+        }
+        return k;
+    }
+    bool before(const DigestKey& o) const {
+        if (known != o.known)
+            return o.known;
+        return high != o.high ? high < o.high : low < o.low;
+    }
+
+private:
+    static std::uint64_t big_endian(const char* p) {
+        std::uint64_t v = 0;
+        for (int i = 0; i < 8; ++i)
+            v = v << 8 | static_cast<unsigned char>(p[i]);
+        return v;
+    }
+};
+
 /// Calls work(0, 0, half) here and work(1, half, n) on a thread of its own, when there are
 /// two threads or more and n is worth one; work(0, 0, n) alone otherwise.  What a cached run
 /// does after the walk is mostly cache misses, which two CPUs take in half the time.
@@ -456,7 +507,7 @@ const char* digest_at(std::string_view digest) { return digest.empty() ? nullptr
 /// (read_in_order, with its read-ahead when cold): the first prefix_size bytes of every
 /// file (all of a file no larger) the walk did not read, then all of the larger files whose
 /// prefixes collide.  The cache, when given, stands in for either read.  Returns the groups
-/// of equal full digests.  threads: the workers reading; hashers: one per worker at least.
+/// of equal full digests, in the order of their first names.  threads: the workers reading; hashers: one per worker at least.
 std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOptions& opt, unsigned threads,
                                 std::vector<Hasher>& hashers, bool cold, const OnError& on_error, FindCounters* counters) {
     const std::vector<std::string>& roots = opt.walk.roots;
@@ -496,8 +547,7 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
     };
 
     std::vector<ReadJob> jobs, more_jobs; // those found by in_halves' second thread in more_jobs
-    auto first_pass = [&](std::size_t i, std::size_t& from, std::vector<ReadJob>& jobs) {
-        const Seen& f = seen(i);
+    auto first_pass = [&](std::size_t i, const Seen& f, std::size_t& from, std::vector<ReadJob>& jobs) {
         Hashes& s = state[i];
         if (f.size == 0)
             return;
@@ -518,29 +568,32 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
     };
     if (opt.cache) {
         // In key order, the cache's records are read as they lie (HashCache::view).
+        // With its walk record: reached through the candidate's first name, in an order
+        // that is not the candidates', it cost two more cache misses a file.
         struct ById {
             fs::FileId id;
+            const Seen* seen;
             std::uint32_t index;
         };
-        std::vector<ById, HugeAllocator<ById>> by_id;
-        by_id.reserve(cl.files.size());
-        for (std::size_t i = 0; i < cl.files.size(); ++i)
-            by_id.push_back(ById{seen(i).id, static_cast<std::uint32_t>(i)});
-        // Each half in key order: each thread goes through the records once.
+        std::vector<ById, HugeAllocator<ById>> by_id(cl.files.size());
+        // Each half in key order: each thread goes through the records once.  Each fills its
+        // half too, a walk record read for each file.
         in_halves(by_id.size(), threads, [&](unsigned part, std::size_t begin, std::size_t end) {
+            for (std::size_t i = begin; i < end; ++i)
+                by_id[i] = ById{seen(i).id, &seen(i), static_cast<std::uint32_t>(i)};
             std::sort(by_id.begin() + static_cast<std::ptrdiff_t>(begin), by_id.begin() + static_cast<std::ptrdiff_t>(end),
                       [](const ById& a, const ById& b) {
                           return a.id.dev != b.id.dev ? a.id.dev < b.id.dev : a.id.ino < b.id.ino;
                       });
             std::size_t from = 0;
             for (std::size_t k = begin; k < end; ++k)
-                first_pass(by_id[k].index, from, part ? more_jobs : jobs);
+                first_pass(by_id[k].index, *by_id[k].seen, from, part ? more_jobs : jobs);
         });
         append(jobs, more_jobs);
     } else {
         std::size_t from = 0;
         for (std::size_t i = 0; i < cl.files.size(); ++i)
-            first_pass(i, from, jobs);
+            first_pass(i, seen(i), from, jobs);
     }
     if (cold && !jobs.empty())
         where.resize(cl.files.size());
@@ -560,19 +613,37 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
     for (std::size_t i = 0; i < order.size(); ++i)
         order[i] = static_cast<std::uint32_t>(i);
     // Sorts order[r] by digest_of, then by first name, and gives found each run of two or
-    // more equal digests; an empty digest (unread) matches nothing.
+    // more equal digests; an empty digest (unread) matches nothing.  What is sorted is a key
+    // per file holding the first 16 bytes of its digest (all of an xxh3-128 or md5 digest)
+    // as numbers that compare as the bytes do: the digests lie in the cache's mapping, the
+    // walk's records or a pass's buffer, and reading two at each comparison cost cache
+    // misses that reading each once does not.
     auto split = [&](Range r, auto digest_of, auto found) {
-        const auto begin = order.begin();
-        std::sort(begin + r.first, begin + r.second, [&](std::uint32_t a, std::uint32_t b) {
-            const std::string_view x = digest_of(a), y = digest_of(b);
-            return x != y ? x < y : seen_less(seen(a), seen(b));
+        thread_local std::vector<DigestKey> keys;
+        keys.clear();
+        for (std::uint32_t k = r.first; k < r.second; ++k)
+            keys.push_back(DigestKey::of(digest_of(order[k]), order[k]));
+        auto rest = [&](const DigestKey& k) { return digest_of(k.index).substr(DigestKey::bytes); };
+        std::sort(keys.begin(), keys.end(), [&](const DigestKey& a, const DigestKey& b) {
+            if (a.known != b.known || a.high != b.high || a.low != b.low)
+                return a.before(b);
+            if (a.known && dsize > DigestKey::bytes)
+                if (const int c = rest(a).compare(rest(b)))
+                    return c < 0;
+            return seen_less(seen(a.index), seen(b.index));
         });
-        for (std::uint32_t i = r.first; i < r.second;) {
-            std::uint32_t j = i + 1;
-            while (j < r.second && digest_of(order[j]) == digest_of(order[i]))
+        auto same = [&](const DigestKey& a, const DigestKey& b) {
+            return a.known == b.known && a.high == b.high && a.low == b.low &&
+                   (!a.known || dsize <= DigestKey::bytes || rest(a) == rest(b));
+        };
+        for (std::size_t k = 0; k < keys.size(); ++k)
+            order[r.first + k] = keys[k].index;
+        for (std::size_t i = 0; i < keys.size();) {
+            std::size_t j = i + 1;
+            while (j < keys.size() && same(keys[j], keys[i]))
                 ++j;
-            if (j - i >= 2 && !digest_of(order[i]).empty())
-                found(Range{i, j});
+            if (j - i >= 2 && keys[i].known)
+                found(Range{r.first + static_cast<std::uint32_t>(i), r.first + static_cast<std::uint32_t>(j)});
             i = j;
         }
     };
@@ -609,14 +680,40 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
     hashed[1].resize(jobs.size() * dsize);
     read_in_order(jobs, threads, cold, open,
                   [&](const ReadJob& job, int fd, int err, unsigned worker) { hash(jobs, job, fd, err, worker, false); });
-    for (const Range& r : found[0].pending)
-        split(r, full_of, [&](Range equal) { runs.push_back(equal); });
+    std::vector<Range> more_runs;
+    in_halves(found[0].pending.size(), threads, [&](unsigned part, std::size_t begin, std::size_t end) {
+        for (std::size_t k = begin; k < end; ++k)
+            split(found[0].pending[k], full_of, [&](Range equal) { (part ? more_runs : runs).push_back(equal); });
+    });
+    append(runs, more_runs);
+    // The runs in the order of their first names (split put each run's first), which is the
+    // groups' order: sorting a name and a range per run costs less than sorting the
+    // groups once made (a shared_ptr, a string and a vector each, their names further away).
+    {
+        struct Named {
+            std::uint32_t root;
+            std::string_view path;
+            Range run;
+        };
+        std::vector<Named> named;
+        named.reserve(runs.size());
+        for (const Range& r : runs) {
+            const Seen& first = seen(order[r.first]);
+            named.push_back(Named{first.root, first.path(), r});
+        }
+        std::sort(named.begin(), named.end(),
+                  [](const Named& a, const Named& b) { return a.root != b.root ? a.root < b.root : a.path < b.path; });
+        for (std::size_t k = 0; k < runs.size(); ++k)
+            runs[k] = named[k].run;
+    }
 
     if (opt.learned) {
         for (std::size_t i = 0; i < cl.files.size(); ++i) {
             const Hashes& s = state[i];
+            if (!s.fresh && !s.refresh) // all but a few of a cached run's: its walk record is not read
+                continue;
             const Seen& f = seen(i);
-            if (f.size > 0 && (s.fresh || s.refresh))
+            if (f.size > 0)
                 opt.learned->emplace_back(key_of(f),
                                           CacheHashes{opt.hash, std::string(f.size <= prefix_size ? "" : first_of(i)),
                                                       std::string(f.size <= prefix_size ? first_of(i) : full_of(i)), 0});
@@ -742,7 +839,7 @@ fs::WalkOptions walk_options(const FindOptions& opt) {
 
 CandidateCount candidates(const FindOptions& opt, const OnError& on_error, FindCounters* counters) {
     std::vector<Store> seen = walk_files(opt, walk_options(opt), on_error, counters);
-    const Classes classes = size_classes(seen);
+    const Classes classes = size_classes(seen, fs::walk_threads(opt.walk));
     return {classes.files.size(), classes.classes.size()};
 }
 
@@ -756,14 +853,23 @@ std::vector<Group> find_duplicates(const FindOptions& opt, const OnError& on_err
     std::vector<Group> groups;
     {
         std::vector<Store> seen = walk_files(opt, wopt, on_error, counters, &reads, &hashers);
-        groups = hash_classes(size_classes(seen), opt.walk.flags & fs::walk_follow, opt, fs::walk_threads(opt.walk),
-                              hashers, reads.cold(), on_error, counters);
+        const unsigned threads = fs::walk_threads(opt.walk);
+        groups = hash_classes(size_classes(seen, threads), opt.walk.flags & fs::walk_follow, opt, threads, hashers,
+                              reads.cold(), on_error, counters);
     }
-    if (opt.verify)
+    // hash_classes made the groups in the order of their first names; drop_repeated_names
+    // keeps each file's first name, but a group --verify splits may follow groups that come
+    // before it.
+    if (opt.verify) {
         groups = verify_groups(std::move(groups), opt.walk.roots, on_error);
-    drop_repeated_names(groups);
-    std::sort(groups.begin(), groups.end(),
-              [](const Group& a, const Group& b) { return name_less(a.files[0].names[0], b.files[0].names[0]); });
+        std::sort(groups.begin(), groups.end(),
+                  [](const Group& a, const Group& b) { return name_less(a.files[0].names[0], b.files[0].names[0]); });
+    }
+    // Below one root, the walk not following links, the names of a file are distinct paths
+    // through real directories: none repeats another, and resolving them all cost a
+    // realpath (a readlink per component) for each name of each file with several.
+    if (opt.walk.roots.size() > 1 || (opt.walk.flags & fs::walk_follow))
+        drop_repeated_names(groups);
     return groups;
 }
 

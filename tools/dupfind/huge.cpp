@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <mutex>
+#include <type_traits>
 
 namespace syskit::dupfind {
 
@@ -13,12 +15,31 @@ constexpr std::size_t huge_page = std::size_t{2} << 20;
 
 std::size_t mapped_size(std::size_t bytes) { return (bytes + huge_page - 1) & ~(huge_page - 1); }
 
+/// Huge pages given back, kept for the next blocks of one page: a page the kernel maps
+/// afresh is cleared first, 2 MiB written, and a cached run frees the grouping's keys
+/// just before it needs its hash state, and the lookup order before the order of the
+/// runs.  At most kept_pages are kept (the rest are unmapped); trivially destructible, so
+/// that memory freed during exit still finds it.
+constexpr std::size_t kept_pages = 8;
+struct Kept {
+    std::mutex mu;
+    void* pages[kept_pages];
+    std::size_t count = 0;
+};
+static_assert(std::is_trivially_destructible_v<Kept>);
+Kept kept;
+
 } // namespace
 
 void* huge_allocate(std::size_t bytes) {
     if (bytes < huge_min)
         return ::operator new(bytes);
     const std::size_t size = mapped_size(bytes);
+    if (size == huge_page) {
+        std::lock_guard lock(kept.mu);
+        if (kept.count > 0)
+            return kept.pages[--kept.count];
+    }
     // A huge page needs a 2 MiB-aligned address: map one page more and trim both ends.
     void* p = mmap(nullptr, size + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
@@ -36,10 +57,19 @@ void* huge_allocate(std::size_t bytes) {
 void huge_free(void* p, std::size_t bytes) noexcept {
     if (!p)
         return;
-    if (bytes < huge_min)
+    if (bytes < huge_min) {
         ::operator delete(p);
-    else
-        munmap(p, mapped_size(bytes));
+        return;
+    }
+    char* page = static_cast<char*>(p);
+    char* const end = page + mapped_size(bytes);
+    {
+        std::lock_guard lock(kept.mu);
+        for (; page < end && kept.count < kept_pages; page += huge_page)
+            kept.pages[kept.count++] = page;
+    }
+    if (page < end)
+        munmap(page, static_cast<std::size_t>(end - page));
 }
 
 HugeArena::~HugeArena() {

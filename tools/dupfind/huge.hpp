@@ -28,7 +28,8 @@ inline constexpr std::size_t huge_min = std::size_t{256} << 10;
 /// std::bad_alloc when none is left.
 void* huge_allocate(std::size_t bytes);
 
-/// Frees what huge_allocate(bytes) returned, given the same bytes.
+/// Frees what huge_allocate(bytes) returned, given the same bytes.  A few huge pages are kept
+/// mapped for the next blocks of one page.
 void huge_free(void* p, std::size_t bytes) noexcept;
 
 /// The allocator of std::vector and std::basic_string over huge_allocate.
