@@ -32,7 +32,8 @@ void Poller::close() {
 
 void Poller::on_prepare(uv_prepare_t* h) {
     auto* p = static_cast<Poller*>(h->data);
-    p->poll_began_ns_ = uv_hrtime();
+    if (!p->polling_) // only on_check's test for starting to poll reads it
+        p->poll_began_ns_ = uv_hrtime();
 }
 
 void Poller::on_check(uv_check_t* h) {
