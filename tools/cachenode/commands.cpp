@@ -3237,6 +3237,15 @@ const Command* lookup(std::string_view name) {
     return it == table.end() ? nullptr : it->second;
 }
 
+/// INFO's mem_allocator, in Redis's form (Redis's test suite runs some tests only on jemalloc).
+std::string mem_allocator() {
+#ifdef CACHENODE_JEMALLOC
+    return fmt::format("jemalloc-{}.{}.{}", JEMALLOC_VERSION_MAJOR, JEMALLOC_VERSION_MINOR, JEMALLOC_VERSION_BUGFIX);
+#else
+    return "libc";
+#endif
+}
+
 std::string human(std::size_t bytes) {
     const char* units[] = {"B", "K", "M", "G", "T"};
     double v = static_cast<double>(bytes);
@@ -3297,10 +3306,10 @@ std::string info_text(const Shared& sh, std::span<const std::string> sections) {
         std::size_t rss = resident_bytes();
         t += fmt::format("# Memory\r\nused_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\n"
                          "used_memory_rss_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n"
-                         "mem_allocator:libc\r\n\r\n",
+                         "mem_allocator:{}\r\n\r\n",
                          st.used, human(st.used), rss, human(rss), st.limit == Store::unlimited ? 0 : st.limit,
                          human(st.limit == Store::unlimited ? 0 : st.limit),
-                         policy_name(cfg.store.policy));
+                         policy_name(cfg.store.policy), mem_allocator());
     }
     if (want("stats"))
         t += fmt::format("# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n"

@@ -7,6 +7,10 @@
 #include <cstring>
 #include <string_view>
 
+#ifdef CACHENODE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
 namespace syskit::cachenode {
 
 /// The per-key state of entries that have a TTL.  Only those carry it, so that the common
@@ -50,8 +54,8 @@ struct Entry {
     static constexpr std::size_t max_key = (1u << 24) - 1;
     /// The access time's bytes: 24 bits of the LRU clock (eviction.hpp), as Redis keeps in each
     /// object.  The header above has no padding to hold them, and a field there would take 8
-    /// bytes with alignment; after it they take 3, which the heap's rounding to 16 bytes
-    /// (charge()) absorbs for 13 of every 16 entry sizes.
+    /// bytes with alignment; after it they take 3, which the heap's rounding to its size
+    /// classes (charge()) mostly absorbs.
     static constexpr std::size_t atime_bytes = 3;
 
     bool has_ttl() const { return flags & entry_ttl; }
@@ -91,11 +95,17 @@ struct Entry {
     static std::size_t alloc_size(std::size_t klen, std::size_t vlen, bool ttl) {
         return sizeof(Entry) + (ttl ? sizeof(TtlExt) : 0) + atime_bytes + klen + vlen;
     }
-    /// What an allocation of n bytes costs in the heap: glibc's malloc adds an 8-byte size word
-    /// and rounds chunks to 16 bytes, 32 at least.  The memory limit counts this, not n.
+    /// What an allocation of n bytes costs in the heap; the memory limit counts this, not n.
+    /// jemalloc (the release build's allocator) rounds n up to its size class, which nallocx(3)
+    /// tells; glibc's malloc (under the sanitizers) adds an 8-byte size word and rounds chunks
+    /// to 16 bytes, 32 at least.
     static std::size_t charge(std::size_t n) {
+#ifdef CACHENODE_JEMALLOC
+        return nallocx(n, 0);
+#else
         std::size_t c = (n + 8 + 15) & ~std::size_t{15};
         return c < 32 ? 32 : c;
+#endif
     }
     std::size_t charge() const {
         return charge(alloc_size(klen, vlen, has_ttl())) + (is_hash() ? hash_ref().charged : 0);
