@@ -227,11 +227,22 @@ def memory_per_key():
             break
         time.sleep(0.02)
 
-    def measure(port):
-        info = dict(line.split(":", 1) for line in cli(port, "INFO", "memory").splitlines() if ":" in line)
+    def resident(port):
         status = Path(f"/proc/{pids[port]}/status").read_text()
-        rss_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
-        return int(info["used_memory"]), rss_kb * 1024
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) * 1024
+
+    def measure(port):
+        """used_memory, and VmRSS once it has stopped falling for a second (at most 10 s): the
+        load frees buffers and arrays that jemalloc hands back to the kernel over its decay
+        time (a second, from its background thread), and the row is about what the keys keep."""
+        info = dict(line.split(":", 1) for line in cli(port, "INFO", "memory").splitlines() if ":" in line)
+        low, steady, deadline = resident(port), 0, time.monotonic() + 10
+        while steady < 4 and time.monotonic() < deadline:
+            time.sleep(0.25)
+            now = resident(port)
+            steady = steady + 1 if now >= low else 0
+            low = min(low, now)
+        return int(info["used_memory"]), low
 
     value = "x" * 100
     base = {kind: measure(port) for kind, port in ports.items()}
