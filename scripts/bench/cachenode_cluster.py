@@ -232,10 +232,12 @@ def memory_per_key():
         return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) * 1024
 
     def measure(port):
-        """used_memory, and VmRSS once it has stopped falling for a second (at most 10 s): the
-        load frees buffers and arrays that jemalloc hands back to the kernel over its decay
-        time (a second, from its background thread), and the row is about what the keys keep."""
+        """used_memory, and VmRSS after three times jemalloc's decay time, once it has stopped
+        falling for a second (at most 10 s): the load frees buffers and arrays that jemalloc
+        hands back to the kernel over its decay time (a second, from its background thread,
+        seen done in 1 to 2 s), and the row is about what the keys keep."""
         info = dict(line.split(":", 1) for line in cli(port, "INFO", "memory").splitlines() if ":" in line)
+        time.sleep(3)
         low, steady, deadline = resident(port), 0, time.monotonic() + 10
         while steady < 4 and time.monotonic() < deadline:
             time.sleep(0.25)
