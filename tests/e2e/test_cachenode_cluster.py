@@ -382,6 +382,7 @@ def test_reshard_add_node_rebalance_del_node(cluster_nodes):
     assert r.returncode == 0, r.stdout
     assert total_keys(nodes) == before
     assert wait_until(lambda: all(n.info()["cluster_known_nodes"] == "3" for n in nodes), 10)
+    assert wait_until(lambda: agree(nodes[0]), 10)  # as before the reshard, for that reshard's slots
     r = check(nodes[0])
     assert r.returncode == 0 and "[OK] All 16384 slots covered." in r.stdout, r.stdout
 
