@@ -17,6 +17,7 @@ import pytest
 
 from conftest import (Result, assert_no_sanitizer_report, generated_unit, run_tool, tool_env, tool_path, unit_settings,
                       wait_until)
+from test_manpages import sanitized_build
 
 REDIS_CLI = shutil.which("redis-cli")
 REDIS_BENCHMARK = shutil.which("redis-benchmark")
@@ -379,16 +380,14 @@ def test_redis_benchmark_runs_unchanged(start):
 
 @pytest.mark.skipif(REDIS_BENCHMARK is None or shutil.which("strace") is None,
                     reason="redis-benchmark or strace is not installed")
+@pytest.mark.skipif(sanitized_build(), reason="the sanitizers replace the allocator: the release build's is the one measured")
 def test_heap_grows_without_rewriting_the_memory_map_per_page(start, tmp_path):
     """Each mprotect, brk, mmap or munmap rewrites the process's memory map and takes its locks
     for writing: a loop making one can wait for the kernel's memory walkers (once seen: a node
     answering nobody for 5 s, stopped in brk).  glibc's malloc made 3,600 of them while
     two loops took 200,000 keys; jemalloc, reserving address space in large steps, 10."""
-    from test_manpages import sanitized_build
     n = start("--threads", "2")
     info = n.cli("INFO", "memory")
-    if sanitized_build():
-        pytest.skip("the sanitizers replace the allocator: the release build's is the one measured")
     assert "mem_allocator:jemalloc-" in info, info
     trace = tmp_path / "trace"
     strace = subprocess.Popen(["strace", "-f", "-c", "-o", str(trace), "-e", "trace=brk,mprotect,mmap,munmap",
