@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -64,9 +65,10 @@ public:
 
     void start();
     /// Sends what is pending, then closes.  linger: the session ended the connection (an error,
-    /// QUIT): half-close and read until the peer closes too, for at most linger_ms, so that
-    /// requests it had already sent do not make the kernel reset the connection and destroy
-    /// the reply on its way.
+    /// QUIT): half-close and read until the peer closes too, so that requests it had already
+    /// sent do not make the kernel reset the connection and destroy the reply on its way; for
+    /// as long as the peer keeps sending with pauses shorter than linger_quiet_ms, up to
+    /// linger_max_ms in all (a peer can hold the connection no longer than that).
     void finish(bool linger = false);
     void close();
     bool lingering_too_long(std::uint64_t now) const { return lingering_ && now > linger_until_; }
@@ -84,7 +86,7 @@ private:
     static void on_write(uv_write_t* req, int status);
     static void on_close(uv_handle_t* h);
     static void on_shutdown(uv_shutdown_t* req, int status);
-    static constexpr std::uint64_t linger_ms = 2000;
+    static constexpr std::uint64_t linger_quiet_ms = 2000, linger_max_ms = 30000;
 
     void received(const char* data, std::size_t n);
     void process(std::string_view data, bool from_in);
@@ -108,7 +110,8 @@ private:
     uv_write_t wreq_{};
     uv_shutdown_t sreq_{};
     std::uint64_t last_active_ = 0;
-    std::uint64_t linger_until_ = 0;
+    std::uint64_t linger_until_ = 0; ///< the quiet period's end, or linger_end_ when sooner
+    std::uint64_t linger_end_ = 0;
     std::uint64_t over_soft_since_ = 0; ///< uv_now() when pending output passed the soft limit; 0: under it
     bool linger_ = false;
     bool lingering_ = false;
@@ -174,7 +177,9 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     if (c->lingering_) {
         if (nread < 0)
             c->close();
-        return; // what a closing peer still sends is dropped
+        else // what a closing peer still sends is dropped, and starts its quiet period again
+            c->linger_until_ = std::min(uv_now(c->server_.loop_) + linger_quiet_ms, c->linger_end_);
+        return;
     }
     if (nread > 0) {
         c->received(buf->base, static_cast<std::size_t>(nread));
@@ -323,7 +328,8 @@ void Connection::flush() {
         }
         linger_ = false;
         lingering_ = true;
-        linger_until_ = uv_now(server_.loop_) + linger_ms;
+        linger_end_ = uv_now(server_.loop_) + linger_max_ms;
+        linger_until_ = uv_now(server_.loop_) + linger_quiet_ms;
         if (uv_shutdown(&sreq_, reinterpret_cast<uv_stream_t*>(&tcp_), on_shutdown) != 0 ||
             (!reading_ && uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) != 0)) {
             close();

@@ -638,6 +638,23 @@ def test_malformed_resp_gets_an_error_and_is_closed(start):
     s.close()
 
 
+def test_a_client_still_sending_after_an_error_gets_the_error_not_a_reset(start):
+    # A client slow to push the rest of a request the server has refused (a loaded machine, a
+    # slow link) keeps sending for longer than the server's quiet period (2 s) in all, but
+    # never stops for that long: the server reads and drops it all, so that closing with
+    # unread bytes does not reset the connection and take the error with it.
+    n = start()
+    s = n.connect()
+    s.sendall(b"*2\r\n$3\r\nGET\r\n$-5\r\n")
+    deadline = time.monotonic() + 4
+    while time.monotonic() < deadline:
+        s.sendall(b"x" * 1000)  # raises ConnectionResetError or BrokenPipeError on a reset
+        time.sleep(0.25)
+    s.shutdown(socket.SHUT_WR)
+    assert recv_all(s) == b"-ERR Protocol error: invalid bulk length\r\n"
+    s.close()
+
+
 def test_key_and_value_limits(start):
     n = start("--max-key", "100", "--max-value", "1000", "--max-request", "64K")
     s = n.connect()
