@@ -22,7 +22,7 @@ struct Config {
     std::uint64_t max_clients = 10000;
     std::uint64_t idle_timeout_s = 300; ///< 0: never
     std::uint64_t shutdown_timeout_s = 10; ///< after a stop signal, connections still sending are closed
-    std::uint64_t busy_poll_us = 50;    ///< 0: a loop sleeps as soon as it has nothing to do
+    std::uint64_t busy_poll_us = 10;    ///< 0: a loop sleeps as soon as it has nothing to do
     std::string password;               ///< empty: no authentication
     std::string tls_cert, tls_key;
     std::string tls_ca_cert; ///< --tls-ca-cert: the CA a cluster's nodes check each other against
