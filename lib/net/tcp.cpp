@@ -328,8 +328,9 @@ void Connection::flush() {
         }
         linger_ = false;
         lingering_ = true;
-        linger_end_ = uv_now(server_.loop_) + linger_max_ms;
-        linger_until_ = uv_now(server_.loop_) + linger_quiet_ms;
+        const std::uint64_t now = uv_now(server_.loop_);
+        linger_end_ = now + linger_max_ms;
+        linger_until_ = now + linger_quiet_ms;
         if (uv_shutdown(&sreq_, reinterpret_cast<uv_stream_t*>(&tcp_), on_shutdown) != 0 ||
             (!reading_ && uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) != 0)) {
             close();
