@@ -284,7 +284,9 @@ bool Connection::over_output_limits(std::uint64_t now) {
 }
 
 void Connection::flush() {
-    if (closing_ || over_output_limits(uv_now(server_.loop_)))
+    // A lingering connection has sent everything and only drains: a flush queued earlier in
+    // the turn (the batched send) has nothing to do and must not close it.
+    if (closing_ || lingering_ || over_output_limits(uv_now(server_.loop_)))
         return;
     std::string* src = &out_;
     if (tls_) {
@@ -371,6 +373,10 @@ void Connection::on_write(uv_write_t* req, int status) {
 }
 
 void Connection::finish(bool linger) {
+    if (lingering_) { // the server is stopping: it does not wait for the drain
+        close();
+        return;
+    }
     close_after_write_ = true;
     linger_ = linger;
     flush();

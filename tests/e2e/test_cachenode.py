@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -653,6 +654,43 @@ def test_a_client_still_sending_after_an_error_gets_the_error_not_a_reset(start)
     s.shutdown(socket.SHUT_WR)
     assert recv_all(s) == b"-ERR Protocol error: invalid bulk length\r\n"
     s.close()
+
+
+def test_an_error_in_a_later_read_of_the_same_turn_still_drains(start):
+    # The node is stopped while the client writes a request larger than one read (64 KiB) with
+    # a malformed one after it, so that on SIGCONT one turn of the event loop reads both: the
+    # first read leaves its connection queued for the turn's batched send, the second ends the
+    # connection.  That batched send must not cut the drain short and close with the client
+    # still sending.
+    n = start()
+    s = n.connect()
+    value = b"v" * 100_000
+    request = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n%s\r\n*2\r\n$3\r\nGET\r\n$-5\r\n" % (len(value), value)
+    n.proc.send_signal(signal.SIGSTOP)
+    try:
+        writer = threading.Thread(target=s.sendall, args=(request,))
+        writer.start()
+        time.sleep(0.2)
+    finally:
+        n.proc.send_signal(signal.SIGCONT)
+    writer.join()
+    for _ in range(8):
+        s.sendall(b"x" * 1000)  # raises BrokenPipeError on a reset
+        time.sleep(0.1)
+    s.shutdown(socket.SHUT_WR)
+    assert recv_all(s) == b"+OK\r\n-ERR Protocol error: invalid bulk length\r\n"
+    s.close()
+
+
+def test_a_client_still_sending_after_an_error_does_not_hold_the_node_stopping(start):
+    n = start()
+    s = n.connect()
+    s.sendall(b"*2\r\n$3\r\nGET\r\n$-5\r\n")
+    assert recv_until(s, 1) == b"-ERR Protocol error: invalid bulk length\r\n"
+    s.sendall(b"x" * 1000)
+    began = time.monotonic()
+    assert n.stop().rc == 0
+    assert time.monotonic() - began < 1.5  # not the drain's 2-second quiet period
 
 
 def test_key_and_value_limits(start):
