@@ -1403,3 +1403,30 @@ def test_cold_cache_walk_stops_reading(tree, tmp_path, uring):
         assert advised and not started, lines
     # What was not cached is dropped again once hashed.
     assert any("POSIX_FADV_DONTNEED" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("uring", [True, False], ids=["io_uring", "no-io_uring"])
+def test_cold_prefix_reads_read_the_prefix_only(tree, uring):
+    """Larger files out of the page cache, equal in size and not in their first 4 KiB: the
+    first pass reads their prefixes and nothing after them, where the kernel's read-ahead
+    took 16 KiB of each (the process's block input, getrusage's ru_inblock, in 512-byte
+    units)."""
+    paths = [tree.file(f"{copy}{i}", data=bytes([i, ord(copy)]) * 32768) for i in range(40) for copy in "ab"]
+    os.sync()
+    for p in paths:
+        fd = os.open(p, os.O_RDONLY)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
+    if sum(not_cached(p) for p in paths) < len(paths):
+        pytest.skip("this file system keeps its files in the page cache (tmpfs?)")
+    inject = [] if uring else ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "inject=io_uring_setup:error=ENOSYS"]
+    asan = tool_env()["ASAN_OPTIONS"].replace("detect_leaks=1", "detect_leaks=0")
+    with open(tree.root.parent / "out", "w+b") as out:
+        proc = subprocess.Popen([*inject, str(tool_path("dupfind")), "--", str(tree.root)],
+                                env=tool_env({"ASAN_OPTIONS": asan}), stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)  # the usage of what it ran too (strace's dupfind)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        assert (proc.returncode, out.read()) == (0, b"")
+    # Each prefix from the disk, and not twice as much (4 times as much before).
+    assert len(paths) * 4096 <= usage.ru_inblock * 512 < 2 * len(paths) * 4096

@@ -564,7 +564,7 @@ std::vector<Group> hash_classes(const Classes& cl, bool follow, const FindOption
             }
         }
         if (!s.first)
-            jobs.push_back(ReadJob{f.id.dev, f.id.ino, std::min(f.size, prefix_size), i});
+            jobs.push_back(ReadJob{f.id.dev, f.id.ino, std::min(f.size, prefix_size), i, f.size > prefix_size});
     };
     if (opt.cache) {
         // In key order, the cache's records are read as they lie (HashCache::view).

@@ -186,6 +186,11 @@ void read_in_order(std::vector<ReadJob>& jobs, unsigned threads, bool cold, cons
                     s.err = errno;
                 else if (cold && limit(i) > willneed_max)
                     posix_fadvise(s.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+                else if (cold && jobs[first + i].partial)
+                    // The first read of a file reads ahead past it (16 KiB for a 4 KiB read),
+                    // bytes a prefix does not need, dropped after unread: a fifth of what a
+                    // cold run of the standard corpus read.
+                    posix_fadvise(s.fd, 0, 0, POSIX_FADV_RANDOM);
             }
             if (cold && !(ahead && ahead->start(&slots[from], to - from, [&](std::size_t k) { return limit(from + k); }))) {
                 for (std::size_t i = from; i < to; ++i) {

@@ -16,6 +16,7 @@ struct ReadJob {
     std::uint64_t where = 0;  ///< sort key: the physical offset of its data, or its inode number
     std::uint64_t limit = 0;  ///< how many bytes from the start will be read
     std::size_t index = 0;    ///< the caller's
+    bool partial = false;     ///< the file is longer than limit
 };
 
 /// Reads in flight on a device (the files opened and told to read ahead, not yet hashed):
