@@ -66,9 +66,10 @@ public:
     void start();
     /// Sends what is pending, then closes.  linger: the session ended the connection (an error,
     /// QUIT): half-close and read until the peer closes too, so that requests it had already
-    /// sent do not make the kernel reset the connection and destroy the reply on its way; for
-    /// as long as the peer keeps sending with pauses shorter than linger_quiet_ms, up to
-    /// linger_max_ms in all (a peer can hold the connection no longer than that).
+    /// sent do not make the kernel reset the connection and destroy the reply on its way (over
+    /// TLS too: what the peer still sends is dropped undecrypted); for as long as the peer
+    /// keeps sending with pauses shorter than linger_quiet_ms, up to linger_max_ms in all (a
+    /// peer can hold the connection no longer than that).
     void finish(bool linger = false);
     void close();
     bool lingering_too_long(std::uint64_t now) const { return lingering_ && now > linger_until_; }
@@ -324,7 +325,7 @@ void Connection::flush() {
             std::string().swap(*src);
     }
     if (!write_pending_ && close_after_write_) {
-        if (!linger_ || tls_) {
+        if (!linger_) {
             close();
             return;
         }

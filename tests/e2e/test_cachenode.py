@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -576,6 +577,16 @@ def test_tls_on_both_listeners(start, tmp_path):
     s.sendall(b"PING\r\n")
     assert b"PONG" not in recv_all(s)
     s.close()
+    # A client still sending after a malformed request gets the error over TLS too: the node
+    # drains what follows rather than closing with it unread, which resets the connection.
+    ctx = ssl.create_default_context(cafile=str(cert))
+    with ctx.wrap_socket(n.connect(), server_hostname="localhost") as s:
+        s.sendall(b"*2\r\n$3\r\nGET\r\n$-5\r\n")
+        time.sleep(0.1)
+        for _ in range(5):
+            s.sendall(b"x" * 100_000)  # raises SSLEOFError on a reset
+            time.sleep(0.02)
+        assert recv_all(s) == b"-ERR Protocol error: invalid bulk length\r\n"
 
 
 def test_check_config(tmp_path):
