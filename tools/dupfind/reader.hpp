@@ -37,7 +37,7 @@ std::uint64_t first_physical(int fd);
 /// requests to sort: a quarter of the window at a time, with one io_uring_enter for the lot
 /// (a read with RWF_NOWAIT of each file's first limit bytes, 1 MiB at most, which starts the
 /// read-ahead of what is not cached and returns), or where io_uring is not to be had, file
-/// by file (posix_fadvise WILLNEED); SEQUENTIAL beyond 1 MiB.
+/// by file (posix_fadvise WILLNEED); SEQUENTIAL beyond 1 MiB, RANDOM for a partial job.
 /// Then read(job, fd, err, worker) runs on a worker with the descriptor (fd -1 and err the
 /// errno when it could not be opened; job is the element of jobs, sorted by then), and afterwards the pages of a file that was not in
 /// the page cache before are dropped from it (POSIX_FADV_DONTNEED): a run does not push
