@@ -329,7 +329,6 @@ void Connection::flush() {
             close();
             return;
         }
-        linger_ = false;
         lingering_ = true;
         const std::uint64_t now = uv_now(server_.loop_);
         linger_end_ = now + linger_max_ms;

@@ -1363,6 +1363,15 @@ def not_cached(path: Path) -> bool:
         os.close(fd)
 
 
+def drop_from_cache(paths: list) -> None:
+    """Writes the files out and drops their pages from the page cache."""
+    os.sync()
+    for p in paths:
+        fd = os.open(p, os.O_RDONLY)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
+
+
 @pytest.mark.parametrize("uring", [True, False], ids=["io_uring", "no-io_uring"])
 def test_cold_cache_walk_stops_reading(tree, tmp_path, uring):
     """Small files out of the page cache: the walk gives up reading them after a few tries
@@ -1374,11 +1383,7 @@ def test_cold_cache_walk_stops_reading(tree, tmp_path, uring):
         for copy in "ab":
             paths.append(tree.file(f"d{i % 6}/{copy}{i}", data=blob(100 + i, i)))
     paths += [tree.file("big1", data=A), tree.file("big2", data=A)]
-    os.sync()
-    for p in paths:
-        fd = os.open(p, os.O_RDONLY)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        os.close(fd)
+    drop_from_cache(paths)
     if sum(not_cached(p) for p in paths) < len(paths) - 4:
         pytest.skip("this file system keeps its files in the page cache (tmpfs?)")
     log = tmp_path / "strace.log"
@@ -1412,11 +1417,7 @@ def test_cold_prefix_reads_read_the_prefix_only(tree, uring):
     took 16 KiB of each (the process's block input, getrusage's ru_inblock, in 512-byte
     units)."""
     paths = [tree.file(f"{copy}{i}", data=bytes([i, ord(copy)]) * 32768) for i in range(40) for copy in "ab"]
-    os.sync()
-    for p in paths:
-        fd = os.open(p, os.O_RDONLY)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        os.close(fd)
+    drop_from_cache(paths)
     if sum(not_cached(p) for p in paths) < len(paths):
         pytest.skip("this file system keeps its files in the page cache (tmpfs?)")
     inject = [] if uring else ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "inject=io_uring_setup:error=ENOSYS"]
